@@ -1,0 +1,222 @@
+package config
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Mailbox is one row of the mailbox CSV: a source account and the Exchange
+// Online mailbox it moves to. Settings not given in the row come from the
+// project file's source section.
+type Mailbox struct {
+	// Line is the row's line number in the CSV.
+	Line int
+	// EmailAddress is the mailbox's address in Exchange Online, as in
+	// Microsoft's IMAP migration CSV.
+	EmailAddress string
+	// UserName is the login on the source server.
+	UserName string
+	// Password is the source password (empty when an admin login is used).
+	Password Secret
+	// Protocol, Host, Port and Security say how to reach the source.
+	Protocol, Host string
+	Port           int
+	Security       string
+	// TargetAddress is the target mailbox (user principal name) when it
+	// differs from EmailAddress.
+	TargetAddress string
+}
+
+// Target returns the address of the target mailbox.
+func (m Mailbox) Target() string {
+	if m.TargetAddress != "" {
+		return m.TargetAddress
+	}
+	return m.EmailAddress
+}
+
+// DefaultPort returns the usual port for a protocol and security mode.
+func DefaultPort(protocol, security string) int {
+	switch {
+	case protocol == "pop3" && security == "tls":
+		return 995
+	case protocol == "pop3":
+		return 110
+	case security == "tls":
+		return 993
+	}
+	return 143
+}
+
+// Columns of the mailbox CSV. The first three are Microsoft's Exchange
+// Online IMAP migration CSV (EmailAddress,UserName,Password); the rest are
+// optional per-mailbox overrides.
+var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress"}
+
+// Columns returns the accepted CSV columns, in documentation order.
+func Columns() []string { return append([]string(nil), columns...) }
+
+// LoadMailboxes reads the mailbox CSV at path. Column names are matched
+// without regard to case or surrounding spaces. def supplies what a row
+// leaves out. Passwords may be env: or file: references.
+func LoadMailboxes(path string, def Source, lookup func(string) (string, bool)) ([]Mailbox, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &Error{Place: Place{File: path}, Msg: "mailbox list not found; set mailboxes in the project file or create it (columns EmailAddress,UserName,Password)", Err: err}
+		}
+		return nil, &Error{Place: Place{File: path}, Msg: fmt.Sprintf("cannot read: %v", err), Err: err}
+	}
+	defer f.Close()
+	return ParseMailboxes(f, path, def, lookup)
+}
+
+// ParseMailboxes parses a mailbox CSV from r; name is used in errors.
+func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (string, bool)) ([]Mailbox, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, &Error{Place: Place{File: name, Line: 1}, Msg: "empty file; want a header line EmailAddress,UserName,Password"}
+	}
+	if err != nil {
+		return nil, csvError(name, err)
+	}
+	idx := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		col := ""
+		for _, c := range columns {
+			if strings.EqualFold(h, c) {
+				col = c
+			}
+		}
+		if col == "" {
+			return nil, &Error{Place: Place{File: name, Line: 1, Col: i + 1}, Msg: fmt.Sprintf("unknown column %q; known columns: %s", h, strings.Join(columns, ", "))}
+		}
+		if _, dup := idx[col]; dup {
+			return nil, &Error{Place: Place{File: name, Line: 1, Col: i + 1}, Msg: fmt.Sprintf("column %s appears twice", col)}
+		}
+		idx[col] = i
+	}
+	required := []string{"EmailAddress", "UserName"}
+	if def.AdminUser == "" {
+		required = append(required, "Password")
+	}
+	for _, c := range required {
+		if _, ok := idx[c]; !ok {
+			return nil, &Error{Place: Place{File: name, Line: 1}, Msg: fmt.Sprintf("missing column %s; the header must include %s", c, strings.Join(required, ","))}
+		}
+	}
+	dir := filepath.Dir(name)
+	seen := map[string]int{}
+	var out []Mailbox
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		get := func(col string) (string, Place) {
+			i, ok := idx[col]
+			if !ok || i >= len(rec) {
+				return "", Place{File: name, Line: line}
+			}
+			_, c := cr.FieldPos(i)
+			return strings.TrimSpace(rec[i]), Place{File: name, Line: line, Col: c}
+		}
+		m := Mailbox{Line: line, Protocol: def.Protocol, Host: def.Host, Port: def.Port, Security: def.Security}
+		var place Place
+		m.EmailAddress, place = get("EmailAddress")
+		if !strings.Contains(m.EmailAddress, "@") {
+			return nil, &Error{Place: place, Key: "EmailAddress", Msg: fmt.Sprintf("%q is not an email address", m.EmailAddress)}
+		}
+		if prev, dup := seen[strings.ToLower(m.EmailAddress)]; dup {
+			return nil, &Error{Place: place, Key: "EmailAddress", Msg: fmt.Sprintf("%s is listed twice (first on line %d)", m.EmailAddress, prev)}
+		}
+		seen[strings.ToLower(m.EmailAddress)] = line
+		m.UserName, place = get("UserName")
+		if m.UserName == "" {
+			return nil, &Error{Place: place, Key: "UserName", Msg: "empty; want the source login"}
+		}
+		pw, place := get("Password")
+		if pw == "" && def.AdminUser == "" {
+			return nil, &Error{Place: place, Key: "Password", Msg: fmt.Sprintf("empty for %s; give the password (or env:NAME / file:PATH), or set source.admin_user", m.EmailAddress)}
+		}
+		if pw != "" {
+			v, err := resolveSecret(pw, dir, lookup)
+			if err != nil {
+				return nil, &Error{Place: place, Key: "Password", Msg: fmt.Sprintf("%s: %v", m.EmailAddress, err), Err: err}
+			}
+			ref := "literal"
+			if strings.HasPrefix(pw, "env:") || strings.HasPrefix(pw, "file:") {
+				ref = pw
+			}
+			m.Password = Secret{Ref: ref, value: v}
+		}
+		if v, place := get("SourceHost"); v != "" {
+			m.Host = v
+		} else if m.Host == "" {
+			return nil, &Error{Place: place, Key: "SourceHost", Msg: fmt.Sprintf("no source host for %s; set source.host in the project file or a SourceHost column", m.EmailAddress)}
+		}
+		if v, place := get("SourceProtocol"); v != "" {
+			v = strings.ToLower(v)
+			if !oneOf(v, "imap", "pop3") {
+				return nil, &Error{Place: place, Key: "SourceProtocol", Msg: fmt.Sprintf("%q is not a protocol; want imap or pop3", v)}
+			}
+			m.Protocol = v
+		}
+		if v, place := get("SourceSecurity"); v != "" {
+			v = strings.ToLower(v)
+			if !oneOf(v, "tls", "starttls", "plain") {
+				return nil, &Error{Place: place, Key: "SourceSecurity", Msg: fmt.Sprintf("%q is not a security mode; want tls, starttls or plain", v)}
+			}
+			if v == "plain" && !def.AllowPlaintext {
+				return nil, &Error{Place: place, Key: "SourceSecurity", Msg: "plain sends passwords unencrypted; set source.allow_plaintext: true (or --allow-plaintext) to allow it"}
+			}
+			m.Security = v
+		}
+		if v, place := get("SourcePort"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 65535 {
+				return nil, &Error{Place: place, Key: "SourcePort", Msg: fmt.Sprintf("%q is not a port; want 1-65535", v)}
+			}
+			m.Port = n
+		}
+		if m.Port == 0 {
+			m.Port = DefaultPort(m.Protocol, m.Security)
+		}
+		if v, place := get("TargetAddress"); v != "" {
+			if !strings.Contains(v, "@") {
+				return nil, &Error{Place: place, Key: "TargetAddress", Msg: fmt.Sprintf("%q is not an email address", v)}
+			}
+			m.TargetAddress = v
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func csvError(name string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &Error{Place: Place{File: name, Line: pe.Line, Col: pe.Column}, Msg: pe.Err.Error(), Err: err}
+	}
+	return &Error{Place: Place{File: name}, Msg: err.Error(), Err: err}
+}
