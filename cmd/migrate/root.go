@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/migrate-tool/migrate/migrate/redact"
+)
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	configPath string
+	statePath  string
+	logLevel   string
+	logFormat  string
+	noColor    bool
+	sets       []string
+
+	stdout, stderr io.Writer
+}
+
+// errNotImplemented is returned by commands a later release fills in.
+var errNotImplemented = errors.New("not implemented yet")
+
+// notImplemented returns the error for a command that exists but does not
+// work yet; it exits non-zero and prints no fake output.
+func notImplemented(cmd *cobra.Command) error {
+	return withCode(exitUsage, fmt.Errorf("%s: %w (see the open issues in the project tracker)", cmd.CommandPath(), errNotImplemented))
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "migrate",
+		Short: "Move POP3 and IMAP mailboxes, contacts and calendars into Exchange Online",
+		Long: `migrate moves mailboxes from POP3 and IMAP hosting (and contacts and calendars
+from CardDAV/CalDAV or files) into Exchange Online through Microsoft Graph.
+
+Typical use:
+  migrate init                 write an example migration.yaml and mailboxes.csv
+  migrate doctor               check configuration, secrets and connectivity
+  migrate plan                 assess every mailbox and write a plan
+  migrate run                  migrate, resumably; safe to re-run
+  migrate verify               prove that everything arrived
+  migrate report               print the assessment or migration report`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.configPath, "config", envOr("MIGRATE_CONFIG", "migration.yaml"), "project file (env MIGRATE_CONFIG)")
+	pf.StringVar(&g.statePath, "state", os.Getenv("MIGRATE_STATE"), "state database (default from the project file, else .migrate/state.db; env MIGRATE_STATE)")
+	pf.StringVar(&g.logLevel, "log-level", envOr("MIGRATE_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env MIGRATE_LOG_LEVEL)")
+	pf.StringVar(&g.logFormat, "log-format", envOr("MIGRATE_LOG_FORMAT", "text"), "log format: text or json (env MIGRATE_LOG_FORMAT)")
+	pf.StringArrayVar(&g.sets, "set", nil, "override a project setting, e.g. --set source.host=mail.example.com (repeatable)")
+	pf.BoolVar(&g.noColor, "no-color", os.Getenv("NO_COLOR") != "" || os.Getenv("MIGRATE_NO_COLOR") != "", "disable colour and progress bars (env NO_COLOR, MIGRATE_NO_COLOR)")
+
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if _, err := parseLevel(g.logLevel); err != nil {
+			return usageError(err)
+		}
+		if g.logFormat != "text" && g.logFormat != "json" {
+			return usageError(fmt.Errorf("--log-format %q: want text or json", g.logFormat))
+		}
+		return nil
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError(fmt.Errorf("%s: %w", cmd.CommandPath(), err))
+	})
+
+	root.AddCommand(
+		newInitCmd(g),
+		newPlanCmd(g),
+		newRunCmd(g),
+		newStatusCmd(g),
+		newVerifyCmd(g),
+		newReportCmd(g),
+		newDoctorCmd(g),
+		newDemoCmd(g),
+		newEmulatorCmd(g),
+		newVersionCmd(g),
+	)
+	return root
+}
+
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+}
+
+// logger returns the logger the global flags ask for, writing to stderr.
+// Every record passes through redact, which removes the given secrets.
+func (g *globalOptions) logger(secrets ...string) *slog.Logger {
+	level, _ := parseLevel(g.logLevel)
+	hopts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	if g.logFormat == "json" {
+		h = slog.NewJSONHandler(g.stderr, hopts)
+	} else {
+		h = slog.NewTextHandler(g.stderr, hopts)
+	}
+	return slog.New(redact.NewHandler(h, redact.New(secrets...)))
+}
