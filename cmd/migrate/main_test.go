@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/migrate-tool/migrate/migrate/config"
 )
 
 // runCLI runs the command line in-process and returns exit code and output.
@@ -152,6 +154,26 @@ func TestNoSecretInLogs(t *testing.T) {
 			if strings.Contains(stdout+stderr, s) {
 				t.Errorf("%s output holds the %s secret:\n%s%s", format, name, stdout, stderr)
 			}
+		}
+	}
+}
+
+// TestREADMEDocumentsEveryKey keeps README.md in step with the settings and
+// the CSV columns.
+func TestREADMEDocumentsEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, k := range config.Keys() {
+		if !strings.Contains(readme, "`"+k.Name+"`") || !strings.Contains(readme, "`"+config.EnvName(k.Name)+"`") {
+			t.Errorf("README.md does not document key %s (%s)", k.Name, config.EnvName(k.Name))
+		}
+	}
+	for _, c := range config.Columns() {
+		if !strings.Contains(readme, "`"+c+"`") {
+			t.Errorf("README.md does not document CSV column %s", c)
 		}
 	}
 }
