@@ -128,10 +128,12 @@ func TestLock(t *testing.T) {
 		"SetProject": func() error { return ro.SetProject(ctx, Project{Name: "x"}) },
 		"PutMailbox": func() error { return ro.PutMailbox(ctx, Mailbox{ID: "x", Status: StatusPending}) },
 		"PutFolder":  func() error { return ro.PutFolder(ctx, Folder{Mailbox: "x", SourcePath: "y"}) },
-		"PutItem":    func() error { return ro.PutItem(ctx, Item{Mailbox: "x", Folder: "y", SourceKey: "z", Status: StatusPending}) },
-		"PutItems":   func() error { return ro.PutItems(ctx, nil) },
-		"StartRun":   func() error { _, err := ro.StartRun(ctx, Run{}); return err },
-		"EndRun":     func() error { return ro.EndRun(ctx, 1, "ok", t0) },
+		"PutItem": func() error {
+			return ro.PutItem(ctx, Item{Mailbox: "x", Folder: "y", SourceKey: "z", Status: StatusPending})
+		},
+		"PutItems": func() error { return ro.PutItems(ctx, nil) },
+		"StartRun": func() error { _, err := ro.StartRun(ctx, Run{}); return err },
+		"EndRun":   func() error { return ro.EndRun(ctx, 1, "ok", t0) },
 		"ReplaceFolderValidity": func() error {
 			_, err := ro.ReplaceFolderValidity(ctx, "x", "y", "z")
 			return err
