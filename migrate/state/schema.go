@@ -115,8 +115,10 @@ func migrations() []migration {
 					PRIMARY KEY (mailbox, folder, validity, source_key),
 					FOREIGN KEY (mailbox, folder) REFERENCES folders (mailbox, source_path)
 				) WITHOUT ROWID`,
-				`CREATE INDEX items_by_fingerprint ON items (mailbox, fingerprint)`,
-				`CREATE INDEX retired_items_by_fingerprint ON retired_items (mailbox, fingerprint)`,
+				// Fingerprint lookups within a mailbox, in the order Items
+				// returns (so no sort, and keyset pages are index ranges).
+				`CREATE INDEX items_by_fingerprint ON items (mailbox, fingerprint, folder, source_key)`,
+				`CREATE INDEX retired_items_by_fingerprint ON retired_items (mailbox, fingerprint, folder, validity, source_key)`,
 			},
 		},
 	}

@@ -622,41 +622,16 @@ func (s *sqliteStore) Item(ctx context.Context, mailbox, folder, sourceKey strin
 // checkpoint written meanwhile.
 func (s *sqliteStore) Items(ctx context.Context, q ItemQuery) iter.Seq2[Item, error] {
 	return func(yield func(Item, error) bool) {
-		table, key := "items", []string{"mailbox", "folder", "source_key"}
-		cols := itemCols
-		if q.Retired {
-			table, key = "retired_items", []string{"mailbox", "folder", "validity", "source_key"}
-			cols += ", validity"
+		if q.Folder != "" && q.Mailbox == "" {
+			yield(Item{}, fmt.Errorf("list items (%+v): Folder without Mailbox: %w", q, ErrInvalid))
+			return
 		}
-		var where []string
-		var args []any
-		for _, c := range []struct {
-			col string
-			val string
-		}{{"mailbox", q.Mailbox}, {"folder", q.Folder}, {"status", string(q.Status)}, {"fingerprint", q.Fingerprint}} {
-			if c.val != "" {
-				where = append(where, c.col+" = ?")
-				args = append(args, c.val)
-			}
-		}
-		order := strings.Join(key, ", ")
-		after := "(" + order + ") > (" + strings.TrimSuffix(strings.Repeat("?, ", len(key)), ", ") + ")"
+		first, next, args, fixed := itemQueries(q)
 		page := make([]Item, 0, pageSize)
-		var last []any
+		query, queryArgs := first, args
 		for {
-			w := where
-			a := args
-			if last != nil {
-				w = append(w[:len(w):len(w)], after)
-				a = append(a[:len(a):len(a)], last...)
-			}
-			query := `SELECT ` + cols + ` FROM ` + table
-			if len(w) > 0 {
-				query += ` WHERE ` + strings.Join(w, " AND ")
-			}
-			query += ` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, pageSize)
 			var err error
-			page, err = s.itemPage(ctx, page[:0], query, a, q.Retired)
+			page, err = s.itemPage(ctx, page[:0], query, queryArgs, q.Retired)
 			if err != nil {
 				yield(Item{}, fmt.Errorf("list items (%+v): %w", q, err))
 				return
@@ -674,12 +649,65 @@ func (s *sqliteStore) Items(ctx context.Context, q ItemQuery) iter.Seq2[Item, er
 				return
 			}
 			end := page[len(page)-1]
-			last = []any{end.Mailbox, end.Folder, end.SourceKey}
+			last := []any{end.Mailbox, end.Folder, end.SourceKey}
 			if q.Retired {
 				last = []any{end.Mailbox, end.Folder, end.RetiredValidity, end.SourceKey}
 			}
+			query, queryArgs = next, append(args[:len(args):len(args)], last[fixed:]...)
 		}
 	}
+}
+
+// itemQueries returns the SQL of Items' first page and of the pages after it
+// (which take the last row's key columns after the fixed ones as extra
+// arguments), the filter arguments, and how many leading key columns the
+// filter fixes by equality.
+//
+// The keyset condition compares only the key columns after the fixed ones:
+// for mailbox = ? it is (folder, source_key) > (?, ?), a range of the primary
+// key and of the indexes, where a comparison that includes mailbox would not
+// be. The index is named (INDEXED BY) because without statistics SQLite
+// prefers the primary key, which for a fingerprint lookup means scanning the
+// whole mailbox.
+func itemQueries(q ItemQuery) (first, next string, args []any, fixed int) {
+	table, key := "items", []string{"mailbox", "folder", "source_key"}
+	cols := itemCols
+	if q.Retired {
+		table, key = "retired_items", []string{"mailbox", "folder", "validity", "source_key"}
+		cols += ", validity"
+	}
+	from := table
+	switch {
+	case q.Fingerprint != "" && q.Mailbox != "":
+		from += " INDEXED BY " + table + "_by_fingerprint"
+	case q.Status != "" && !q.Retired:
+		from += " INDEXED BY items_by_status"
+	}
+	var where []string
+	for _, c := range []struct{ col, val string }{
+		{"mailbox", q.Mailbox}, {"folder", q.Folder}, {"status", string(q.Status)}, {"fingerprint", q.Fingerprint},
+	} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	if q.Mailbox != "" {
+		fixed = 1
+		if q.Folder != "" {
+			fixed = 2
+		}
+	}
+	rest := key[fixed:]
+	after := "(" + strings.Join(rest, ", ") + ") > (" + strings.TrimSuffix(strings.Repeat("?, ", len(rest)), ", ") + ")"
+	build := func(where []string) string {
+		sql := `SELECT ` + cols + ` FROM ` + from
+		if len(where) > 0 {
+			sql += ` WHERE ` + strings.Join(where, " AND ")
+		}
+		return sql + ` ORDER BY ` + strings.Join(key, ", ") + fmt.Sprintf(` LIMIT %d`, pageSize)
+	}
+	return build(where), build(append(where[:len(where):len(where)], after)), args, fixed
 }
 
 // itemPage runs one page query and appends its rows to buf.

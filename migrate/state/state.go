@@ -205,8 +205,8 @@ type Item struct {
 type ItemQuery struct {
 	// Mailbox restricts the query to one mailbox.
 	Mailbox string
-	// Folder restricts the query to one folder (by SourcePath); it is
-	// usually combined with Mailbox.
+	// Folder restricts the query to one folder (by SourcePath) of Mailbox;
+	// it requires Mailbox.
 	Folder string
 	// Status restricts the query to items with this status.
 	Status Status
