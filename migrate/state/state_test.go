@@ -775,3 +775,21 @@ func TestItemsFolderNeedsMailbox(t *testing.T) {
 		}
 	}
 }
+
+func TestTimesKeptToMicrosecondInUTC(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, "", nil)
+	zone := time.FixedZone("UTC+5", 5*3600)
+	given := time.Date(2026, 11, 23, 15, 0, 0, 123456789, zone)
+	if err := st.PutMailbox(ctx, Mailbox{ID: "a", Status: StatusPending, UpdatedAt: given}); err != nil {
+		t.Fatalf("PutMailbox() = %v", err)
+	}
+	m, _, err := st.Mailbox(ctx, "a")
+	if err != nil {
+		t.Fatalf("Mailbox() = %v", err)
+	}
+	want := time.Date(2026, 11, 23, 10, 0, 0, 123456000, time.UTC)
+	if m.UpdatedAt != want { // == on purpose: same instant and same location
+		t.Errorf("UpdatedAt = %v, want %v", m.UpdatedAt, want)
+	}
+}
