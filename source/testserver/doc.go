@@ -1,0 +1,18 @@
+// Package testserver starts real mail and DAV servers on 127.0.0.1 and
+// seeds them from the corpus under testdata/, for tests and demos.
+//
+// [StartDovecot] runs Dovecot (IMAP, IMAPS, POP3, POP3S) from a generated
+// configuration under a temporary directory and seeds it over IMAP from
+// testdata/mail/accounts.yaml; [StartRadicale] runs Radicale (CardDAV,
+// CalDAV) and seeds it over HTTP from testdata/dav/; [StartMemIMAP] is an
+// in-process IMAP server (go-imap's imapmemserver) seeded from the same
+// mail corpus, for demos on machines without Dovecot.
+//
+// The corpus is described by [LoadManifest] and [LoadDAVManifest], so tests
+// of other packages can compare what they migrated against what was seeded.
+//
+// Nothing in this package depends on the testing package except the
+// helpers in testing.go ([DovecotForTest], [RadicaleForTest],
+// [MemIMAPForTest]), which skip when a server binary is missing unless the
+// environment variable CI is "true", in which case they fail.
+package testserver

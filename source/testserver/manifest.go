@@ -1,0 +1,335 @@
+package testserver
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ManifestFile is the name of the mail corpus manifest inside a seed
+// directory such as testdata/mail.
+const ManifestFile = "accounts.yaml"
+
+// Manifest describes the seed mail corpus: the accounts, their folders and
+// the messages in each folder, in the order they are appended. It is what
+// [StartDovecot] and [StartMemIMAP] seed, and what tests of other packages
+// compare migrated data against.
+type Manifest struct {
+	// Dir is the absolute directory holding the manifest; message files
+	// are relative to it.
+	Dir string `yaml:"-"`
+	// Users are the mail accounts, in seeding order.
+	Users []ManifestUser `yaml:"users"`
+}
+
+// ManifestUser is one mail account of the corpus.
+type ManifestUser struct {
+	// Name is the login name, for example "alice@example.test".
+	Name string `yaml:"name"`
+	// Password is the account's plain-text test password.
+	Password string `yaml:"password"`
+	// Folders are the account's folders in creation order. The first is
+	// always INBOX, which POP3 clients see.
+	Folders []ManifestFolder `yaml:"folders"`
+}
+
+// ManifestFolder is one folder of an account.
+type ManifestFolder struct {
+	// Name is the full folder name in UTF-8 with "/" as the hierarchy
+	// separator, for example "Projects/2024/Q1" or "Ärger/Köln".
+	Name string `yaml:"name"`
+	// SpecialUse is the RFC 6154 attribute the server announces for the
+	// folder, such as `\Sent`, or "" for none. With
+	// DovecotOptions.NoSpecialUse the server announces none and clients
+	// must guess from the name; the manifest still says what it is.
+	SpecialUse string `yaml:"special_use,omitempty"`
+	// Unsubscribed leaves the folder out of the subscription list.
+	Unsubscribed bool `yaml:"unsubscribed,omitempty"`
+	// Note says what the folder is there to exercise.
+	Note string `yaml:"note,omitempty"`
+	// Messages are appended in this order, so their UIDs ascend in it.
+	Messages []ManifestMessage `yaml:"messages,omitempty"`
+}
+
+// ManifestMessage is one message of a folder: either a file of the corpus
+// or a message generated at seed time.
+type ManifestMessage struct {
+	// File is the message's path relative to Manifest.Dir.
+	File string `yaml:"file,omitempty"`
+	// Generate, when File is empty, describes a generated message.
+	Generate *Generator `yaml:"generate,omitempty"`
+	// Flags are the IMAP flags and keywords set on APPEND, for example
+	// `\Seen`, `$Forwarded` or `Important`.
+	Flags []string `yaml:"flags,omitempty"`
+	// Date is the INTERNALDATE (received time) set on APPEND.
+	Date time.Time `yaml:"date"`
+	// Note says what the message is there to exercise.
+	Note string `yaml:"note,omitempty"`
+
+	dir string // Manifest.Dir, set by LoadManifest
+}
+
+// FindSeedDir returns the absolute path of testdata/<sub> in the nearest
+// directory at or above the working directory that holds a go.mod file and
+// that folder. It is how options with an empty SeedDir find the corpus.
+func FindSeedDir(sub string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find testdata/%s: %w", sub, err)
+	}
+	for dir := wd; ; {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			cand := filepath.Join(dir, "testdata", sub)
+			if st, err := os.Stat(cand); err == nil && st.IsDir() {
+				return cand, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("find testdata/%s: no go.mod directory with it at or above %s; set SeedDir", sub, wd)
+		}
+		dir = parent
+	}
+}
+
+// LoadManifest reads and checks dir/accounts.yaml. An empty dir means the
+// testdata/mail folder found by [FindSeedDir].
+func LoadManifest(dir string) (*Manifest, error) {
+	if dir == "" {
+		d, err := FindSeedDir("mail")
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load mail manifest: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("load mail manifest: %w", err)
+	}
+	var m Manifest
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("load mail manifest %s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	m.Dir = dir
+	for ui := range m.Users {
+		for fi := range m.Users[ui].Folders {
+			for mi := range m.Users[ui].Folders[fi].Messages {
+				m.Users[ui].Folders[fi].Messages[mi].dir = dir
+			}
+		}
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("load mail manifest %s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	return &m, nil
+}
+
+var systemFlags = []string{`\Seen`, `\Answered`, `\Flagged`, `\Deleted`, `\Draft`}
+
+var specialUses = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
+
+func (m *Manifest) validate() error {
+	var errs []error
+	if len(m.Users) == 0 {
+		errs = append(errs, errors.New("no users"))
+	}
+	users := map[string]bool{}
+	for _, u := range m.Users {
+		if u.Name == "" || u.Password == "" {
+			errs = append(errs, fmt.Errorf("user %q: name and password are required", u.Name))
+		}
+		if strings.ContainsAny(u.Name, ":*\n\r \t") || strings.ContainsAny(u.Password, ":\n\r") {
+			errs = append(errs, fmt.Errorf("user %q: name or password holds a character a passwd-file cannot", u.Name))
+		}
+		if users[u.Name] {
+			errs = append(errs, fmt.Errorf("user %q: listed twice", u.Name))
+		}
+		users[u.Name] = true
+		if len(u.Folders) == 0 || u.Folders[0].Name != "INBOX" {
+			errs = append(errs, fmt.Errorf("user %q: the first folder must be INBOX", u.Name))
+		}
+		folders := map[string]bool{}
+		for _, f := range u.Folders {
+			if f.Name == "" || strings.HasPrefix(f.Name, "/") || strings.HasSuffix(f.Name, "/") || strings.Contains(f.Name, "//") {
+				errs = append(errs, fmt.Errorf("user %q: bad folder name %q", u.Name, f.Name))
+			}
+			if folders[f.Name] {
+				errs = append(errs, fmt.Errorf("user %q: folder %q listed twice", u.Name, f.Name))
+			}
+			folders[f.Name] = true
+			if f.SpecialUse != "" && !slices.Contains(specialUses, f.SpecialUse) {
+				errs = append(errs, fmt.Errorf("user %q folder %q: unknown special use %q", u.Name, f.Name, f.SpecialUse))
+			}
+			for i, msg := range f.Messages {
+				if err := msg.validate(); err != nil {
+					errs = append(errs, fmt.Errorf("user %q folder %q message %d: %w", u.Name, f.Name, i+1, err))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (msg *ManifestMessage) validate() error {
+	switch {
+	case msg.File != "" && msg.Generate != nil:
+		return errors.New("both file and generate are set")
+	case msg.File == "" && msg.Generate == nil:
+		return errors.New("neither file nor generate is set")
+	case msg.File != "":
+		if filepath.IsAbs(msg.File) || strings.HasPrefix(filepath.Clean(msg.File), "..") {
+			return fmt.Errorf("file %q must be relative to the manifest", msg.File)
+		}
+		if _, err := os.Stat(filepath.Join(msg.dir, msg.File)); err != nil {
+			return fmt.Errorf("file: %w", err)
+		}
+	default:
+		if err := msg.Generate.validate(); err != nil {
+			return err
+		}
+	}
+	if msg.Date.IsZero() {
+		return errors.New("date is required")
+	}
+	for _, f := range msg.Flags {
+		switch {
+		case strings.HasPrefix(f, `\`) && !slices.Contains(systemFlags, f):
+			return fmt.Errorf("flag %q is not a settable system flag", f)
+		case f == "" || strings.ContainsAny(f, " ()]{%*\"\\\r\n") && !strings.HasPrefix(f, `\`):
+			return fmt.Errorf("flag %q is not a valid keyword", f)
+		}
+	}
+	return nil
+}
+
+// User returns the account with the given login name.
+func (m *Manifest) User(name string) (*ManifestUser, bool) {
+	for i := range m.Users {
+		if m.Users[i].Name == name {
+			return &m.Users[i], true
+		}
+	}
+	return nil, false
+}
+
+// Folder returns the folder with the given full name (case-sensitive).
+func (u *ManifestUser) Folder(name string) (*ManifestFolder, bool) {
+	for i := range u.Folders {
+		if u.Folders[i].Name == name {
+			return &u.Folders[i], true
+		}
+	}
+	return nil, false
+}
+
+// Inbox returns the INBOX folder, which is what a POP3 client sees.
+func (u *ManifestUser) Inbox() *ManifestFolder {
+	f, _ := u.Folder("INBOX")
+	return f
+}
+
+// MessageCount returns the number of messages in all of u's folders.
+func (u *ManifestUser) MessageCount() int {
+	n := 0
+	for _, f := range u.Folders {
+		n += len(f.Messages)
+	}
+	return n
+}
+
+// Open returns the message exactly as it is appended: a corpus file with
+// bare LF line endings turned into CRLF (as servers store and serve it),
+// or a generated message streamed without holding it in memory.
+func (msg *ManifestMessage) Open() (io.ReadCloser, error) {
+	if msg.Generate != nil {
+		return io.NopCloser(msg.Generate.reader(msg.Date)), nil
+	}
+	b, err := msg.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// Bytes returns the whole message as [ManifestMessage.Open] streams it.
+// Use Open for generated messages, which may be large.
+func (msg *ManifestMessage) Bytes() ([]byte, error) {
+	if msg.Generate != nil {
+		return io.ReadAll(msg.Generate.reader(msg.Date))
+	}
+	if msg.dir == "" {
+		return nil, fmt.Errorf("message %q: not loaded through LoadManifest", msg.File)
+	}
+	b, err := os.ReadFile(filepath.Join(msg.dir, msg.File))
+	if err != nil {
+		return nil, fmt.Errorf("read seed message: %w", err)
+	}
+	return toCRLF(b), nil
+}
+
+// Size returns the length in bytes of what [ManifestMessage.Open] returns,
+// which is the RFC822.SIZE a server reports for the message.
+func (msg *ManifestMessage) Size() (int64, error) {
+	if msg.Generate != nil {
+		return msg.Generate.size(msg.Date), nil
+	}
+	b, err := msg.Bytes()
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(b)), nil
+}
+
+// SHA256 returns the SHA-256 of what [ManifestMessage.Open] returns.
+func (msg *ManifestMessage) SHA256() ([32]byte, error) {
+	r, err := msg.Open()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return [32]byte{}, fmt.Errorf("hash seed message: %w", err)
+	}
+	return [32]byte(h.Sum(nil)), nil
+}
+
+// Name returns the message's file name, or for a generated message its
+// seed, for use in test names and messages.
+func (msg *ManifestMessage) Name() string {
+	if msg.Generate != nil {
+		return "generated:" + msg.Generate.Seed
+	}
+	return msg.File
+}
+
+// toCRLF turns every LF not preceded by CR into CRLF.
+func toCRLF(b []byte) []byte {
+	n := bytes.Count(b, []byte("\n")) - bytes.Count(b, []byte("\r\n"))
+	if n == 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+n)
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,91 @@
+package testserver
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// InCI reports whether the environment variable CI is "true", as in the
+// project's CI, where a missing server binary is a failure, not a skip.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// requireBinary skips t when bin is not installed, or fails it under CI.
+func requireBinary(t testing.TB, what, bin, pkg string) {
+	t.Helper()
+	if _, err := exec.LookPath(bin); err != nil {
+		if InCI() {
+			t.Fatalf("%s is required under CI=true but %s is missing (%v); install the Debian package %s (make deps)", what, bin, err, pkg)
+		}
+		t.Skipf("skipping: %s not installed (%s missing); install the Debian package %s (make deps) to run this test", what, bin, pkg)
+	}
+}
+
+// DovecotForTest starts a seeded Dovecot for t and stops it in t.Cleanup.
+// It skips t when Dovecot is not installed, except under CI=true, where it
+// fails. opts may be nil; a nil opts.Logger logs nothing.
+func DovecotForTest(t testing.TB, opts *DovecotOptions) *Dovecot {
+	t.Helper()
+	bin := DovecotBinary
+	if opts != nil && opts.Binary != "" {
+		bin = opts.Binary
+	}
+	requireBinary(t, "Dovecot", bin, "dovecot-imapd and dovecot-pop3d")
+	d, err := StartDovecot(contextFor(t), opts)
+	if err != nil {
+		t.Fatalf("StartDovecot() = %v", err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("Dovecot.Close() = %v", err)
+		}
+	})
+	return d
+}
+
+// RadicaleForTest starts a seeded Radicale for t and stops it in
+// t.Cleanup. It skips t when Radicale is not installed, except under
+// CI=true, where it fails. opts may be nil.
+func RadicaleForTest(t testing.TB, opts *RadicaleOptions) *Radicale {
+	t.Helper()
+	bin := RadicaleBinary
+	if opts != nil && opts.Binary != "" {
+		bin = opts.Binary
+	}
+	requireBinary(t, "Radicale", bin, "radicale")
+	r, err := StartRadicale(contextFor(t), opts)
+	if err != nil {
+		t.Fatalf("StartRadicale() = %v", err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("Radicale.Close() = %v", err)
+		}
+	})
+	return r
+}
+
+// MemIMAPForTest starts the in-memory IMAP server for t and stops it in
+// t.Cleanup. It needs no installed software.
+func MemIMAPForTest(t testing.TB, opts *MemIMAPOptions) *MemIMAP {
+	t.Helper()
+	m, err := StartMemIMAP(contextFor(t), opts)
+	if err != nil {
+		t.Fatalf("StartMemIMAP() = %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("MemIMAP.Close() = %v", err)
+		}
+	})
+	return m
+}
+
+// contextFor returns the context a test server runs under. It is not
+// t.Context(), which ends before cleanups run: the server must outlive the
+// test body and be stopped by Close in t.Cleanup, not killed.
+func contextFor(testing.TB) context.Context {
+	return context.Background()
+}
