@@ -390,14 +390,11 @@ func writeStatus(w http.ResponseWriter, r *http.Request, o outcome) {
 	odata.WriteError(w, r, o.status, code, msg)
 }
 
-// hijack takes the connection from w, or aborts the handler where that is
-// impossible (HTTP/2, a $batch recorder).
+// hijack takes the connection from w, through any wrappers with an Unwrap
+// method, or aborts the handler where that is impossible (HTTP/2, a $batch
+// recorder).
 func hijack(w http.ResponseWriter) net.Conn {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
+	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}

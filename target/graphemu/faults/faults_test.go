@@ -269,14 +269,19 @@ func TestConnectionFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := httptest.NewServer(inj.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := inj.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				ran.Add(1)
 				if !tt.body {
 					w.WriteHeader(http.StatusNoContent)
 					return
 				}
 				hello.ServeHTTP(w, r)
-			})))
+			}))
+			// A logging wrapper that can only be unwrapped, as the
+			// emulator's request log is.
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.ServeHTTP(unwrapOnly{w}, r)
+			}))
 			defer srv.Close()
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 			defer client.CloseIdleConnections()
@@ -299,6 +304,13 @@ func TestConnectionFaults(t *testing.T) {
 		})
 	}
 }
+
+type unwrapOnly struct{ w http.ResponseWriter }
+
+func (u unwrapOnly) Header() http.Header         { return u.w.Header() }
+func (u unwrapOnly) Write(p []byte) (int, error) { return u.w.Write(p) }
+func (u unwrapOnly) WriteHeader(code int)        { u.w.WriteHeader(code) }
+func (u unwrapOnly) Unwrap() http.ResponseWriter { return u.w }
 
 // TestResetWithoutHijack checks that a reset the writer cannot do aborts
 // the handler the standard way.

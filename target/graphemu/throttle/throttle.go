@@ -263,8 +263,11 @@ func (l *Limiter) uploaded(k Key, n int64) {
 // Key; requests for which it reports false pass through uncounted (put the
 // outer /$batch request there: its inner requests are counted one by one).
 // Uploads are the Content-Length of POST, PATCH and PUT requests, or the bytes
-// read from a body of unknown length.
+// read from a body of unknown length. A nil Limiter returns next.
 func (l *Limiter) Middleware(key func(*http.Request) (Key, bool), next http.Handler) http.Handler {
+	if l == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k, ok := key(r)
 		if !ok {
@@ -302,8 +305,11 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Stats returns a copy of every Key's counters.
+// Stats returns a copy of every Key's counters; a nil Limiter has none.
 func (l *Limiter) Stats() map[Key]Stat {
+	if l == nil {
+		return map[Key]Stat{}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t := l.now().Sub(l.epoch)

@@ -420,3 +420,13 @@ func TestParseTimeScale(t *testing.T) {
 		}
 	}
 }
+
+func TestNilLimiter(t *testing.T) {
+	var l *Limiter
+	if w := do(l.Middleware(mailboxKey, ok), http.MethodGet, "adele", nil, 0); w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	if len(l.Stats()) != 0 {
+		t.Fatalf("Stats %v", l.Stats())
+	}
+}
