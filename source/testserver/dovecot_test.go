@@ -299,7 +299,7 @@ func checkFolder(t *testing.T, c *imapclient.Client, folder string, want []Manif
 				gotFlags = append(gotFlags, string(f))
 			}
 		}
-		if !sameSet(gotFlags, w.Flags) {
+		if !sameFlags(gotFlags, w.Flags) {
 			t.Errorf("%s: flags = %v, want %v", name, gotFlags, w.Flags)
 		}
 		if !got.InternalDate.Equal(w.Date) {
@@ -507,8 +507,18 @@ func TestDovecotStartErrors(t *testing.T) {
 	}
 }
 
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
+// sameFlags reports whether a and b hold the same flags; flags and
+// keywords are case-insensitive (RFC 3501), and imapmemserver lower-cases
+// keywords.
+func sameFlags(a, b []string) bool {
+	fold := func(s []string) []string {
+		out := make([]string, len(s))
+		for i, f := range s {
+			out[i] = strings.ToLower(f)
+		}
+		return out
+	}
+	a, b = fold(a), fold(b)
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)

@@ -36,8 +36,8 @@ type MemIMAPOptions struct {
 // MemIMAP is an in-process IMAP server (go-imap's imapmemserver) on
 // 127.0.0.1, seeded from the same corpus as [Dovecot]. It is the fallback
 // for demos where Dovecot is not installed: it has no POP3, no SPECIAL-USE
-// attributes and no master user, keeps everything in memory, and accepts
-// LOGIN without TLS.
+// attributes and no master user, keeps everything in memory, accepts LOGIN
+// without TLS, and reports keywords in lower case.
 type MemIMAP struct {
 	// Host is "127.0.0.1".
 	Host string
