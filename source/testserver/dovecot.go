@@ -22,6 +22,23 @@ import (
 // DovecotBinary is where Debian's dovecot-core package installs Dovecot.
 const DovecotBinary = "/usr/sbin/dovecot"
 
+// ErrNotInstalled is wrapped by the error of [StartDovecot] and
+// [StartRadicale] when the server's executable is missing, so a demo can
+// fall back to [StartMemIMAP].
+var ErrNotInstalled = errors.New("server not installed")
+
+// DovecotInstalled reports whether [DovecotBinary] exists and is executable.
+func DovecotInstalled() bool { return installed(DovecotBinary) }
+
+// RadicaleInstalled reports whether [RadicaleBinary] exists and is
+// executable.
+func RadicaleInstalled() bool { return installed(RadicaleBinary) }
+
+func installed(bin string) bool {
+	_, err := exec.LookPath(bin)
+	return err == nil
+}
+
 // DovecotOptions configure [StartDovecot]. A nil *DovecotOptions means
 // the zero value: a fresh temporary directory, the testdata/mail corpus and
 // SPECIAL-USE announced.
@@ -129,7 +146,10 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 	if bin == "" {
 		bin = DovecotBinary
 	}
-	if _, err := exec.LookPath(bin); err != nil {
+	if !installed(bin) {
+		return nil, fmt.Errorf("start dovecot: %w: %s is missing; install the Debian packages dovecot-imapd and dovecot-pop3d (make deps)", ErrNotInstalled, bin)
+	}
+	if err := checkDovecotVersion(ctx, bin); err != nil {
 		return nil, fmt.Errorf("start dovecot: %w", err)
 	}
 	m, err := LoadManifest(opts.SeedDir)
@@ -346,6 +366,11 @@ func (d *Dovecot) waitReady(ctx context.Context) error {
 			}
 		}
 	}
+	// A greeting could have come from another server that took a port
+	// while this Dovecot failed to bind it and was exiting.
+	if exited, how := d.proc.exitedEarly(); exited {
+		return fmt.Errorf("dovecot exited during start-up: %w", how)
+	}
 	return nil
 }
 
@@ -400,6 +425,20 @@ func (d *Dovecot) User(name string) (User, bool) {
 // MasterLogin returns the login name that opens user's mailbox with the
 // master user's password: "<user>*<master>".
 func (d *Dovecot) MasterLogin(user string) string { return user + "*" + d.Master.Name }
+
+// checkDovecotVersion fails unless bin is Dovecot 2.3, whose configuration
+// syntax this package writes (2.4 changed most setting names).
+func checkDovecotVersion(ctx context.Context, bin string) error {
+	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	if err != nil {
+		return fmt.Errorf("run %s --version: %w", bin, err)
+	}
+	v := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(v, "2.3.") {
+		return fmt.Errorf("%s is Dovecot %q; the harness writes Dovecot 2.3 configuration", bin, v)
+	}
+	return nil
+}
 
 func randomPassword() (string, error) {
 	b := make([]byte, 12)

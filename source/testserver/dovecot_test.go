@@ -485,7 +485,7 @@ func TestDovecotStartErrors(t *testing.T) {
 		opts *DovecotOptions
 		want string
 	}{
-		{"missing binary", &DovecotOptions{Binary: "/nonexistent/dovecot"}, "/nonexistent/dovecot"},
+		{"missing binary", &DovecotOptions{Binary: "/nonexistent/dovecot"}, ErrNotInstalled.Error()},
 		{"missing seed dir", &DovecotOptions{SeedDir: t.TempDir()}, ManifestFile},
 		{"unsafe dir", &DovecotOptions{Dir: t.TempDir() + "/with space"}, "characters"},
 		{"extra for unknown user", &DovecotOptions{ExtraMessages: []ExtraMessage{{User: "nobody@example.test", Folder: "INBOX"}}}, "unknown user"},

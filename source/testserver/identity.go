@@ -54,6 +54,10 @@ func lookupIdentity() (*serverIdentity, error) {
 	if ids, err := lookupIDs("dovecot"); err == nil {
 		id.internalUser = "dovecot"
 		id.internalUID, id.internalGID = ids[0], ids[1]
+	} else if g, err := user.LookupGroupId(strconv.Itoa(nobody[1])); err == nil {
+		// Without Debian's dovecot user there is no dovecot group either,
+		// which is Dovecot's default_internal_group.
+		id.internalGroup = g.Name
 	}
 	if _, err := lookupIDs("dovenull"); err == nil {
 		id.loginUser = "dovenull"

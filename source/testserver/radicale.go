@@ -82,8 +82,8 @@ func StartRadicale(ctx context.Context, opts *RadicaleOptions) (_ *Radicale, err
 	if bin == "" {
 		bin = RadicaleBinary
 	}
-	if _, err := exec.LookPath(bin); err != nil {
-		return nil, fmt.Errorf("start radicale: %w", err)
+	if !installed(bin) {
+		return nil, fmt.Errorf("start radicale: %w: %s is missing; install the Debian package radicale (make deps)", ErrNotInstalled, bin)
 	}
 	m, err := LoadDAVManifest(opts.SeedDir)
 	if err != nil {

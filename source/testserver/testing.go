@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"testing"
 )
 
@@ -15,9 +14,10 @@ func InCI() bool { return os.Getenv("CI") == "true" }
 // requireBinary skips t when bin is not installed, or fails it under CI.
 func requireBinary(t testing.TB, what, bin, pkg string) {
 	t.Helper()
-	if _, err := exec.LookPath(bin); err != nil {
+	if !installed(bin) {
 		if InCI() {
-			t.Fatalf("%s is required under CI=true but %s is missing (%v); install the Debian package %s (make deps)", what, bin, err, pkg)
+			t.Fatalf("%s is required under CI=true but %s is missing; install the Debian package %s (make deps)", what, bin, pkg)
+			return
 		}
 		t.Skipf("skipping: %s not installed (%s missing); install the Debian package %s (make deps) to run this test", what, bin, pkg)
 	}
