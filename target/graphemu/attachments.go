@@ -1,0 +1,674 @@
+package graphemu
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
+)
+
+// Upload session limits: 3 MB to 150 MB per file.
+// https://learn.microsoft.com/graph/api/attachment-createuploadsession
+// ("Use this approach to attach a file if the file size is between 3 MB
+// and 150 MB").
+const (
+	minUploadSize     = 3 << 20
+	maxUploadSize     = 150 << 20
+	uploadSessionLife = 2 * time.Hour
+)
+
+const fileAttachmentType = "#microsoft.graph.fileAttachment"
+
+// attachmentView renders attachment metadata; contentBytes only for
+// attachments small enough to be held in memory (a large one's bytes are
+// served by GET .../attachments/{id} and $value, streamed).
+func (e *Emulator) attachmentView(rq *req, it *item, a *attachment, withBytes bool) map[string]any {
+	v := map[string]any{
+		"@odata.type":             fileAttachmentType,
+		"@odata.mediaContentType": a.ContentType,
+		"id":                      a.ID,
+		"lastModifiedDateTime":    graphTime(a.Modified),
+		"name":                    a.Name,
+		"contentType":             a.ContentType,
+		"size":                    a.Size,
+		"isInline":                a.IsInline,
+		"contentId":               nilIfEmpty(a.ContentID),
+		"contentLocation":         nil,
+	}
+	if withBytes && a.Blob == "" {
+		v["contentBytes"] = base64.StdEncoding.EncodeToString(a.Data)
+	}
+	return v
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (e *Emulator) attachmentViews(rq *req, it *item) []any {
+	out := make([]any, 0, len(it.Attachments))
+	for _, a := range it.Attachments {
+		out = append(out, e.attachmentView(rq, it, a, true))
+	}
+	return out
+}
+
+// newAttachment stores data as an attachment (in a blob above the
+// in-memory threshold).
+func (e *Emulator) newAttachment(name, contentType string, data []byte, inline bool, contentID string) (*attachment, *apiError) {
+	a := &attachment{ID: newGraphID("AAMkAD"), Name: name, ContentType: contentType, Size: int64(len(data)), IsInline: inline,
+		ContentID: contentID, Modified: time.Now().UTC()}
+	if a.ContentType == "" {
+		a.ContentType = "application/octet-stream"
+	}
+	sum := sha256.Sum256(data)
+	a.SHA256 = hex.EncodeToString(sum[:])
+	if len(data) > blobThreshold {
+		blob, _, _, err := e.store.writeBlob(bytes.NewReader(data))
+		if err != nil {
+			return nil, &apiError{500, "generalException", "The emulator could not store the attachment."}
+		}
+		a.Blob = blob
+	} else {
+		a.Data = append([]byte(nil), data...)
+	}
+	return a, nil
+}
+
+type attachmentIn struct {
+	ODataType    string  `json:"@odata.type"`
+	Name         string  `json:"name"`
+	ContentType  string  `json:"contentType"`
+	ContentBytes *string `json:"contentBytes"`
+	IsInline     bool    `json:"isInline"`
+	ContentID    string  `json:"contentId"`
+}
+
+func (e *Emulator) attachmentFromJSON(in attachmentIn) (*attachment, *apiError) {
+	if !strings.EqualFold(strings.TrimPrefix(in.ODataType, "#"), strings.TrimPrefix(fileAttachmentType, "#")) {
+		if in.ODataType == "" {
+			return nil, badRequest("ErrorInvalidRequest", "The attachment must specify @odata.type.")
+		}
+		return nil, &apiError{400, "notSupported", fmt.Sprintf("The emulator models only fileAttachment, not '%s'.", in.ODataType)}
+	}
+	if in.ContentBytes == nil {
+		return nil, badRequest("ErrorInvalidRequest", "The contentBytes property of the file attachment is required.")
+	}
+	data, err := base64.StdEncoding.DecodeString(*in.ContentBytes)
+	if err != nil {
+		return nil, badRequest("RequestBodyRead", "The contentBytes property is not valid base64.")
+	}
+	if in.Name == "" {
+		return nil, badRequest("ErrorInvalidRequest", "The name property of the file attachment is required.")
+	}
+	return e.newAttachment(in.Name, in.ContentType, data, in.IsInline, in.ContentID)
+}
+
+func (e *Emulator) decodeAttachments(raw json.RawMessage) ([]*attachment, *apiError) {
+	var ins []attachmentIn
+	if err := json.Unmarshal(raw, &ins); err != nil {
+		return nil, badRequest("RequestBodyRead", "Cannot read attachments: %v", err)
+	}
+	var out []*attachment
+	for _, in := range ins {
+		a, err := e.attachmentFromJSON(in)
+		if err != nil {
+			for _, x := range out {
+				e.store.removeBlob(x.Blob)
+			}
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// canAttach tells whether attachments may be added to it: a non-draft
+// message only when the emulator option allows it (Microsoft does not
+// document whether Exchange accepts that).
+func (e *Emulator) canAttach(rq *req, it *item) *apiError {
+	if it.Kind == kindMail && !it.IsDraft && !e.attachmentsOnNonDraft(rq.mb) {
+		return &apiError{400, "notAllowed", "Attachments can be added only to draft messages (emulator option AttachmentsOnNonDraft is off)."}
+	}
+	return nil
+}
+
+// routeAttachments serves .../attachments[/createUploadSession | /{id}[/$value]].
+// https://learn.microsoft.com/graph/api/message-list-attachments,
+// https://learn.microsoft.com/graph/api/message-post-attachments,
+// https://learn.microsoft.com/graph/api/attachment-get,
+// https://learn.microsoft.com/graph/api/attachment-delete.
+func (e *Emulator) routeAttachments(rq *req, it *item, rest []string) {
+	if len(rest) == 0 {
+		switch rq.r.Method {
+		case http.MethodGet:
+			e.store.mu.RLock()
+			var views []map[string]any
+			for _, a := range it.Attachments {
+				views = append(views, e.attachmentView(rq, it, a, true))
+			}
+			e.store.mu.RUnlock()
+			e.writeList(rq, rq.base+"/v1.0/$metadata#users('"+rq.mb.ID+"')/"+itemCollName(it.Kind)+"('"+it.ID+"')/attachments", views, nil, attachmentProps, "attachment")
+		case http.MethodPost:
+			e.addAttachment(rq, it)
+		default:
+			rq.fail(methodNotAllowed())
+		}
+		return
+	}
+	if segIs(rest[0], "createUploadSession") && len(rest) == 1 {
+		if rq.r.Method != http.MethodPost {
+			rq.fail(methodNotAllowed())
+			return
+		}
+		e.createUploadSession(rq, it)
+		return
+	}
+	var a *attachment
+	e.store.mu.RLock()
+	for _, x := range e.store.items[it.ID].Attachments {
+		if x.ID == rest[0] {
+			a = x
+		}
+	}
+	e.store.mu.RUnlock()
+	if a == nil {
+		rq.fail(idError(rest[0]))
+		return
+	}
+	if len(rest) == 2 && rest[1] == "$value" && rq.r.Method == http.MethodGet {
+		// https://learn.microsoft.com/graph/api/attachment-get ("Get the
+		// raw contents of a file attachment").
+		rq.w.Header().Set("Content-Type", a.ContentType)
+		rq.w.Header().Set("Content-Length", strconv.FormatInt(a.Size, 10))
+		rq.w.WriteHeader(http.StatusOK)
+		e.copyAttachment(rq.w, a)
+		return
+	}
+	if len(rest) != 1 {
+		rq.fail(segmentNotFound(rest[1]))
+		return
+	}
+	switch rq.r.Method {
+	case http.MethodGet:
+		e.writeAttachment(rq, it, a)
+	case http.MethodDelete:
+		e.deleteAttachment(rq, it, a)
+	default:
+		rq.fail(methodNotAllowed())
+	}
+}
+
+func (e *Emulator) copyAttachment(w io.Writer, a *attachment) {
+	if a.Blob == "" {
+		_, _ = w.Write(a.Data)
+		return
+	}
+	f, err := e.store.openBlob(a.Blob)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(w, f)
+}
+
+// writeAttachment writes one attachment with its contentBytes, streaming
+// the base64 of a large one from its blob.
+func (e *Emulator) writeAttachment(rq *req, it *item, a *attachment) {
+	v := e.attachmentView(rq, it, a, true)
+	v["@odata.context"] = rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/" + itemCollName(it.Kind) + "('" + it.ID + "')/attachments/$entity"
+	out, err := applySelect(v, rq.q.Select, attachmentProps, "attachment")
+	if err != nil {
+		rq.fail(err)
+		return
+	}
+	wantBytes := len(rq.q.Select) == 0
+	for _, s := range rq.q.Select {
+		if strings.EqualFold(s, "contentBytes") {
+			wantBytes = true
+		}
+	}
+	if a.Blob == "" || !wantBytes {
+		if !wantBytes {
+			delete(out, "contentBytes")
+		}
+		rq.json(http.StatusOK, out)
+		return
+	}
+	delete(out, "contentBytes")
+	head, _ := json.Marshal(out)
+	rq.w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	rq.w.WriteHeader(http.StatusOK)
+	_, _ = rq.w.Write(head[:len(head)-1])
+	_, _ = io.WriteString(rq.w, `,"contentBytes":"`)
+	enc := base64.NewEncoder(base64.StdEncoding, rq.w)
+	e.copyAttachment(enc, a)
+	_ = enc.Close()
+	_, _ = io.WriteString(rq.w, "\"}\n")
+}
+
+// addAttachment serves POST .../attachments: 201 and the attachment. The
+// request is limited to 4 MB, so attachments must be under 3 MB.
+// https://learn.microsoft.com/graph/api/message-post-attachments,
+// https://learn.microsoft.com/graph/api/event-post-attachments.
+func (e *Emulator) addAttachment(rq *req, it *item) {
+	raw, aerr := readJSONObject(rq)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	b, _ := json.Marshal(raw)
+	var in attachmentIn
+	if err := json.Unmarshal(b, &in); err != nil {
+		rq.fail(badRequest("RequestBodyRead", "Cannot read the attachment: %v", err))
+		return
+	}
+	if err := e.canAttach(rq, it); err != nil {
+		rq.fail(err)
+		return
+	}
+	a, aerr := e.attachmentFromJSON(in)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	if aerr := e.attach(rq, it.ID, a); aerr != nil {
+		e.store.removeBlob(a.Blob)
+		rq.fail(aerr)
+		return
+	}
+	v := e.attachmentView(rq, it, a, true)
+	v["@odata.context"] = rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/" + itemCollName(it.Kind) + "('" + it.ID + "')/attachments/$entity"
+	rq.json(http.StatusCreated, v)
+}
+
+// attach adds a to the item, enforcing the maximum message size.
+func (e *Emulator) attach(rq *req, itemID string, a *attachment) *apiError {
+	s := e.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.items[itemID]
+	if !ok {
+		return notFoundItem()
+	}
+	n := cloneItem(cur)
+	n.Attachments = append(n.Attachments, a)
+	if n.Kind == kindMail && messageSize(n) > e.maxMessageSize(rq.mb) {
+		return errMessageTooBig()
+	}
+	n.Modified = time.Now().UTC()
+	n.ChangeKey = newChangeKey()
+	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
+		return &apiError{500, "generalException", "The emulator could not save the attachment."}
+	}
+	return nil
+}
+
+func (e *Emulator) deleteAttachment(rq *req, it *item, a *attachment) {
+	s := e.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.items[it.ID]
+	if !ok {
+		rq.fail(notFoundItem())
+		return
+	}
+	n := cloneItem(cur)
+	n.Attachments = n.Attachments[:0]
+	for _, x := range cur.Attachments {
+		if x.ID != a.ID {
+			n.Attachments = append(n.Attachments, x)
+		}
+	}
+	n.Modified = time.Now().UTC()
+	n.ChangeKey = newChangeKey()
+	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
+		rq.fail(&apiError{500, "generalException", "The emulator could not delete the attachment."})
+		return
+	}
+	s.removeBlob(a.Blob)
+	rq.w.WriteHeader(http.StatusNoContent)
+}
+
+// createUploadSession serves POST .../attachments/createUploadSession.
+// https://learn.microsoft.com/graph/api/attachment-createuploadsession and
+// https://learn.microsoft.com/graph/outlook-large-attachments: 201 Created
+// with uploadUrl, expirationDateTime and nextExpectedRanges ["0-"]; files
+// under 3 MB get ErrorAttachmentSizeShouldNotBeLessThanMinimumSize.
+func (e *Emulator) createUploadSession(rq *req, it *item) {
+	raw, aerr := readJSONObject(rq)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	var body struct {
+		AttachmentItem *struct {
+			AttachmentType string `json:"attachmentType"`
+			Name           string `json:"name"`
+			Size           int64  `json:"size"`
+			ContentType    string `json:"contentType"`
+			IsInline       bool   `json:"isInline"`
+			ContentID      string `json:"contentId"`
+		} `json:"AttachmentItem"`
+	}
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, &body); err != nil || body.AttachmentItem == nil {
+		// Property names are case-insensitive in the documented samples
+		// (AttachmentItem / attachmentItem).
+		for k, v := range raw {
+			if strings.EqualFold(k, "attachmentItem") {
+				_ = json.Unmarshal([]byte(`{"AttachmentItem":`+string(v)+`}`), &body)
+			}
+		}
+	}
+	ai := body.AttachmentItem
+	if ai == nil {
+		rq.fail(badRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required."))
+		return
+	}
+	if ai.AttachmentType != "" && !strings.EqualFold(ai.AttachmentType, "file") {
+		rq.fail(&apiError{400, "notSupported", fmt.Sprintf("The emulator models only file upload sessions, not '%s'.", ai.AttachmentType)})
+		return
+	}
+	if ai.Name == "" {
+		rq.fail(badRequest("ErrorInvalidRequest", "The name of the attachment item is required."))
+		return
+	}
+	if ai.Size < minUploadSize {
+		rq.fail(badRequest("ErrorAttachmentSizeShouldNotBeLessThanMinimumSize", "Attachment size must be greater than the minimum size."))
+		return
+	}
+	if ai.Size > maxUploadSize {
+		rq.fail(badRequest("ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize", "Attachment size must be less than the maximum size of 150 MB."))
+		return
+	}
+	if err := e.canAttach(rq, it); err != nil {
+		rq.fail(err)
+		return
+	}
+	blob, _, _, err := e.store.writeBlob(strings.NewReader(""))
+	if err != nil {
+		rq.fail(&apiError{500, "generalException", "The emulator could not create the upload session."})
+		return
+	}
+	app := ""
+	if p := principalFrom(rq.r.Context()); p != nil {
+		app = p.AppID
+	}
+	sess := &uploadSession{ID: newGraphID("AAMkAD"), Token: randomHex(24), App: app, Mailbox: rq.mb.ID, ItemID: it.ID,
+		Name: ai.Name, ContentType: ai.ContentType, IsInline: ai.IsInline, ContentID: ai.ContentID, Size: ai.Size,
+		Blob: blob, Expires: time.Now().UTC().Add(uploadSessionLife)}
+	if sess.ContentType == "" {
+		sess.ContentType = "application/octet-stream"
+	}
+	s := e.store
+	s.mu.Lock()
+	cerr := s.commit(&record{Op: "session", Session: sess})
+	s.mu.Unlock()
+	if cerr != nil {
+		s.removeBlob(blob)
+		rq.fail(&apiError{500, "generalException", "The emulator could not create the upload session."})
+		return
+	}
+	rq.json(http.StatusCreated, map[string]any{
+		"@odata.context":     rq.base + "/v1.0/$metadata#microsoft.graph.uploadSession",
+		"uploadUrl":          e.uploadURL(rq.r, sess, it),
+		"expirationDateTime": sess.Expires.Format("2006-01-02T15:04:05.0000000Z"),
+		"nextExpectedRanges": []string{"0-"},
+	})
+}
+
+// uploadURL is the pre-authenticated URL of a session, shaped like
+// Outlook's (https://outlook.office.com/api/v2.0/Users('...')/Messages('...')/AttachmentSessions('...')?authtoken=...).
+// It names the other loopback host than the Graph request used
+// (127.0.0.1 <-> localhost), so that a client which attaches its bearer
+// token only to the Graph host behaves as it does against Outlook's
+// separate domain.
+func (e *Emulator) uploadURL(r *http.Request, s *uploadSession, it *item) string {
+	host := r.Host
+	if h, port, ok := strings.Cut(host, ":"); ok {
+		switch h {
+		case "127.0.0.1":
+			host = "localhost:" + port
+		case "localhost":
+			host = "127.0.0.1:" + port
+		}
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	coll := "Messages"
+	if it.Kind == kindCalendar {
+		coll = "Events"
+	}
+	return fmt.Sprintf("%s://%s/api/v2.0/Users('%s@%s')/%s('%s')/AttachmentSessions('%s')?authtoken=%s",
+		scheme, host, s.Mailbox, e.ident.tenantID, coll, url.PathEscape(it.ID), url.PathEscape(s.ID), s.Token)
+}
+
+var uploadPathRE = regexp.MustCompile(`^/api/v2\.0/Users\('([^']*)'\)/(Messages|Events)\('([^']*)'\)/AttachmentSessions\('([^']*)'\)$`)
+
+func parseUploadPath(escaped string) (itemID, sessionID string, err error) {
+	p, uerr := url.PathUnescape(escaped)
+	if uerr != nil {
+		return "", "", errBadUploadPath
+	}
+	m := uploadPathRE.FindStringSubmatch(p)
+	if m == nil {
+		return "", "", errBadUploadPath
+	}
+	return m[3], m[4], nil
+}
+
+var contentRangeRE = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+)$`)
+
+// serveUpload serves the upload URL: PUT byte ranges in order, each with
+// Content-Range, without an Authorization header; 200 with
+// nextExpectedRanges until the last range, then 201 Created with a
+// Location header and no body. DELETE cancels the session (204).
+// https://learn.microsoft.com/graph/outlook-large-attachments (steps 2 and
+// 3, "Cancel the upload session").
+func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
+	fail := func(status int, code, msg string) { odata.WriteError(w, r, status, code, msg) }
+	_, sid, err := parseUploadPath(r.URL.EscapedPath())
+	if err != nil {
+		fail(http.StatusNotFound, "ErrorItemNotFound", "The upload session was not found.")
+		return
+	}
+	s := e.store
+	s.mu.RLock()
+	sess := s.sessions[sid]
+	var sessCopy uploadSession
+	if sess != nil {
+		sessCopy = *sess
+	}
+	s.mu.RUnlock()
+	if sess == nil {
+		fail(http.StatusNotFound, "ErrorItemNotFound", "The upload session was not found.")
+		return
+	}
+	tok := r.URL.Query().Get("authtoken")
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(sessCopy.Token)) != 1 {
+		fail(http.StatusUnauthorized, "InvalidAuthenticationToken", "The authtoken of the upload URL is not valid.")
+		return
+	}
+	if time.Now().After(sessCopy.Expires) {
+		fail(http.StatusUnauthorized, "InvalidAuthenticationToken", "The upload session has expired.")
+		return
+	}
+	if r.Header.Get("Authorization") != "" {
+		// "Do not specify an Authorization request header."
+		fail(http.StatusUnauthorized, "InvalidAuthenticationToken", "The upload URL is pre-authenticated; do not send an Authorization header.")
+		return
+	}
+	switch r.Method {
+	case http.MethodDelete:
+		s.mu.Lock()
+		_ = s.commit(&record{Op: "del-session", ID: sid})
+		s.mu.Unlock()
+		s.removeBlob(sessCopy.Blob)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case http.MethodGet:
+		writeSessionStatus(w, r, &sessCopy, http.StatusOK)
+		return
+	case http.MethodPut:
+	default:
+		fail(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+		return
+	}
+	m := contentRangeRE.FindStringSubmatch(r.Header.Get("Content-Range"))
+	if m == nil {
+		fail(http.StatusBadRequest, "invalidRequest", "The Content-Range header is missing or not of the form 'bytes {start}-{end}/{total}'.")
+		return
+	}
+	start, _ := strconv.ParseInt(m[1], 10, 64)
+	end, _ := strconv.ParseInt(m[2], 10, 64)
+	total, _ := strconv.ParseInt(m[3], 10, 64)
+	n := end - start + 1
+	switch {
+	case total != sessCopy.Size:
+		fail(http.StatusBadRequest, "invalidRange", "Declared total size for this fragment is different from that of the upload session.")
+		return
+	case end < start || end >= total:
+		fail(http.StatusRequestedRangeNotSatisfiable, "invalidRange", "The specified byte range is invalid or unavailable.")
+		return
+	case start < sessCopy.Next:
+		fail(http.StatusRequestedRangeNotSatisfiable, "invalidRange", "Uploaded fragment overlaps with existing data.")
+		return
+	case start > sessCopy.Next:
+		fail(http.StatusRequestedRangeNotSatisfiable, "invalidRange", "Uploaded fragment is out of order.")
+		return
+	case n > MaxRequestSize:
+		fail(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The maximum request length supported is 4MB.")
+		return
+	case r.ContentLength >= 0 && r.ContentLength != n:
+		fail(http.StatusBadRequest, "invalidRequest", "The Content-Length does not match the Content-Range.")
+		return
+	}
+	mb := s.mailboxes[sessCopy.Mailbox]
+	s.mu.RLock()
+	it := s.items[sessCopy.ItemID]
+	var size int64
+	if it != nil {
+		size = messageSize(it)
+	}
+	s.mu.RUnlock()
+	if it == nil {
+		fail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
+		return
+	}
+	if it.Kind == kindMail && mb != nil && size+end+1 > e.maxMessageSize(mb) {
+		fail(http.StatusRequestEntityTooLarge, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.")
+		return
+	}
+	// Stream the range to the session's blob at its offset.
+	f, ferr := os.OpenFile(s.blobPath(sessCopy.Blob), os.O_WRONLY, 0)
+	if ferr != nil {
+		fail(http.StatusInternalServerError, "generalException", "The emulator could not open the upload.")
+		return
+	}
+	_ = f.Truncate(start)
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		f.Close()
+		fail(http.StatusInternalServerError, "generalException", "The emulator could not write the upload.")
+		return
+	}
+	got, cerr := io.Copy(f, io.LimitReader(r.Body, n))
+	if cerr == nil && s.persistent {
+		cerr = f.Sync()
+	}
+	f.Close()
+	if cerr != nil || got != n {
+		fail(http.StatusBadRequest, "invalidRequest", "The request body is shorter than its Content-Range.")
+		return
+	}
+	s.mu.Lock()
+	cur := s.sessions[sid]
+	if cur == nil || cur.Next != start {
+		s.mu.Unlock()
+		fail(http.StatusRequestedRangeNotSatisfiable, "invalidRange", "Uploaded fragment overlaps with existing data.")
+		return
+	}
+	ns := *cur
+	ns.Next = end + 1
+	if ns.Next < ns.Size {
+		_ = s.commit(&record{Op: "session", Session: &ns})
+		s.mu.Unlock()
+		writeSessionStatus(w, r, &ns, http.StatusOK)
+		return
+	}
+	// Last range: attach the file to the item.
+	curItem, ok := s.items[ns.ItemID]
+	if !ok {
+		s.mu.Unlock()
+		fail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
+		return
+	}
+	sum, herr := fileSHA256(s.blobPath(ns.Blob))
+	if herr != nil {
+		s.mu.Unlock()
+		fail(http.StatusInternalServerError, "generalException", "The emulator could not read the upload.")
+		return
+	}
+	a := &attachment{ID: newGraphID("AAMkAD"), Name: ns.Name, ContentType: ns.ContentType, Size: ns.Size, IsInline: ns.IsInline,
+		ContentID: ns.ContentID, Modified: time.Now().UTC(), Blob: ns.Blob, SHA256: sum}
+	ni := cloneItem(curItem)
+	ni.Attachments = append(ni.Attachments, a)
+	ni.Modified = time.Now().UTC()
+	ni.ChangeKey = newChangeKey()
+	if err := s.commit(&record{Op: "item", Item: ni}); err != nil {
+		s.mu.Unlock()
+		fail(http.StatusInternalServerError, "generalException", "The emulator could not save the attachment.")
+		return
+	}
+	_ = s.commit(&record{Op: "del-session", ID: sid})
+	s.mu.Unlock()
+	coll := "Messages"
+	if ni.Kind == kindCalendar {
+		coll = "Events"
+	}
+	w.Header().Set("Location", fmt.Sprintf("%s/api/v2.0/Users('%s@%s')/%s('%s')/Attachments('%s')",
+		requestBase(r), ns.Mailbox, e.ident.tenantID, coll, ni.ID, a.ID))
+	w.Header().Set("Content-Length", "0")
+	odata.RequestID(w)
+	w.WriteHeader(http.StatusCreated)
+}
+
+func writeSessionStatus(w http.ResponseWriter, r *http.Request, s *uploadSession, status int) {
+	odata.RequestID(w)
+	odata.WriteJSON(w, status, map[string]any{
+		"@odata.context":     requestBase(r) + "/api/v2.0/$metadata#Users('" + s.Mailbox + "')/AttachmentSessions/$entity",
+		"expirationDateTime": s.Expires.Format("2006-01-02T15:04:05.0000000Z"),
+		"nextExpectedRanges": []string{strconv.FormatInt(s.Next, 10)},
+	})
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,402 @@
+// Package graphemu is a local emulator of the parts of Microsoft Graph v1.0
+// that a mailbox migration uses: the Microsoft identity platform's client
+// credentials token endpoint and discovery documents, users, mail folders
+// and messages (JSON and MIME creation, extended properties, attachments
+// and upload sessions), contact folders and contacts, calendars and events.
+//
+// It follows Microsoft's documentation, not a particular client: each
+// behaviour carries the URL of the page it models next to the code. What is
+// not documented is an option with a conservative default (see Options).
+//
+// Besides Graph it serves an inspection API under /_emulator/ (see
+// inspect.go) that tests use to see what a migration created, including
+// what Graph does not show, such as whether an event sent invitations.
+//
+// The request pipeline is: request log -> fault injection -> ($batch ->
+// auth -> batch handler) or (auth -> throttling -> Graph router).
+package graphemu
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/batch"
+	"github.com/migrate-tool/migrate/target/graphemu/faults"
+	"github.com/migrate-tool/migrate/target/graphemu/throttle"
+)
+
+// Graph permissions (application roles) the emulator checks.
+// https://learn.microsoft.com/graph/permissions-reference
+const (
+	PermUserReadAll        = "User.Read.All"
+	PermMailRead           = "Mail.Read"
+	PermMailReadWrite      = "Mail.ReadWrite"
+	PermContactsRead       = "Contacts.Read"
+	PermContactsReadWrite  = "Contacts.ReadWrite"
+	PermCalendarsRead      = "Calendars.Read"
+	PermCalendarsReadWrite = "Calendars.ReadWrite"
+)
+
+// AllPermissions is what the main app (Options.ClientID) is granted.
+var AllPermissions = []string{PermUserReadAll, PermMailReadWrite, PermContactsReadWrite, PermCalendarsReadWrite}
+
+// DefaultMaxMessageSize is Exchange Online's default maximum message size,
+// 35 MB, which an administrator can raise to 150 MB.
+// https://learn.microsoft.com/graph/api/attachment-createuploadsession
+const DefaultMaxMessageSize = 35 << 20
+
+// MaxRequestSize is Graph's limit on one request's body: 4 MB.
+// https://learn.microsoft.com/graph/api/user-post-messages ("limited to 4 MB
+// ... HTTP 413 Request Entity Too Large") and
+// https://learn.microsoft.com/graph/api/message-post-attachments.
+const MaxRequestSize = 4 << 20
+
+// App is an application registered in the emulated tenant.
+type App struct {
+	// ClientID and ClientSecret are the client credentials.
+	ClientID, ClientSecret string
+	// Permissions are the application permissions granted (for example
+	// "Mail.ReadWrite"). A request the app lacks a permission for gets 403.
+	Permissions []string
+}
+
+// MailboxOptions overrides emulator behaviour for one mailbox.
+type MailboxOptions struct {
+	// MaxMessageSize overrides Options.MaxMessageSize when > 0.
+	MaxMessageSize int64
+	// AttachmentsOnNonDraft overrides Options.AttachmentsOnNonDraft.
+	AttachmentsOnNonDraft *bool
+}
+
+// Options configures an Emulator. The zero value of each field is a
+// documented default.
+type Options struct {
+	// Tenant is the tenant name or id used in the token URL
+	// (/{tenant}/oauth2/v2.0/token). Default "emulator.test".
+	Tenant string
+	// ClientID and ClientSecret are the main app's credentials; it gets
+	// AllPermissions. Both are required.
+	ClientID, ClientSecret string
+	// Apps are further apps with their own permissions.
+	Apps []App
+	// Users are the mailboxes' user principal names.
+	Users []string
+	// TimeScale speeds up throttling windows and fault delays by this
+	// factor; 0 turns throttling off.
+	TimeScale float64
+	// Faults is a fault-injection spec (see package faults); "" = none.
+	Faults string
+	// Seed makes fault injection deterministic.
+	Seed int64
+	// DataDir keeps the tenant's data across restarts (journal and blobs);
+	// "" keeps metadata in memory and large content in a temp directory.
+	DataDir string
+	// CAFile is where Serve writes the CA certificate clients should trust;
+	// default DataDir/ca.pem, or a file in the temp directory.
+	CAFile string
+	// MaxMessageSize is every mailbox's maximum message size; default
+	// DefaultMaxMessageSize (35 MB).
+	MaxMessageSize int64
+	// AttachmentsOnNonDraft lets attachments be added to a message that is
+	// not a draft. Microsoft does not document whether Exchange accepts
+	// that, so the default (false) refuses it with 400 "notAllowed": a
+	// client that works against the default works either way.
+	AttachmentsOnNonDraft bool
+	// Mailboxes holds per-mailbox overrides, keyed by UPN.
+	Mailboxes map[string]MailboxOptions
+	// TokenLifetime is the access token lifetime; default one hour.
+	TokenLifetime time.Duration
+	// Logger receives the emulator's logs; default discards them.
+	Logger *slog.Logger
+}
+
+// Emulator is an in-process Microsoft Graph emulator.
+type Emulator struct {
+	opts     Options
+	log      *slog.Logger
+	store    *store
+	ident    *identity
+	certs    *certs
+	limiter  *throttle.Limiter
+	injector *faults.Injector
+	reqlog   *requestLog
+	handler  http.Handler
+
+	mu      sync.Mutex
+	servers []*http.Server
+}
+
+// New returns an Emulator. It does no I/O beyond loading DataDir.
+func New(opts *Options) (*Emulator, error) {
+	if opts == nil {
+		return nil, errors.New("graphemu: options are required")
+	}
+	o := *opts
+	if o.Tenant == "" {
+		o.Tenant = "emulator.test"
+	}
+	if o.ClientID == "" || o.ClientSecret == "" {
+		return nil, errors.New("graphemu: client id and client secret are required")
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = time.Hour
+	}
+	if o.TimeScale < 0 {
+		return nil, fmt.Errorf("graphemu: time scale %v: must not be negative", o.TimeScale)
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Emulator{opts: o, log: log, reqlog: newRequestLog(10000)}
+	var err error
+	if e.store, err = newStore(o.DataDir); err != nil {
+		return nil, err
+	}
+	for _, upn := range o.Users {
+		upn = strings.TrimSpace(upn)
+		if upn == "" {
+			continue
+		}
+		if !strings.Contains(upn, "@") {
+			return nil, fmt.Errorf("graphemu: user %q: want a user principal name like a@x.test", upn)
+		}
+		e.addMailbox(upn)
+	}
+	if e.ident, err = newIdentity(&o, o.DataDir); err != nil {
+		return nil, err
+	}
+	if e.certs, err = loadOrCreateCerts(o.DataDir); err != nil {
+		return nil, err
+	}
+	if o.TimeScale > 0 {
+		e.limiter = throttle.New(throttle.ExchangeOnline(), o.TimeScale)
+	}
+	scale := o.TimeScale
+	if scale == 0 {
+		scale = 1
+	}
+	if e.injector, err = faults.Parse(o.Faults, o.Seed, scale); err != nil {
+		return nil, fmt.Errorf("graphemu: --faults: %w", err)
+	}
+	e.handler = e.buildHandler()
+	return e, nil
+}
+
+// addMailbox registers a mailbox and creates its well-known folders.
+func (e *Emulator) addMailbox(upn string) {
+	s := e.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := stableGUID("mailbox", strings.ToLower(e.opts.Tenant), strings.ToLower(upn))
+	name := upn[:strings.IndexByte(upn, '@')]
+	m := &mailbox{ID: id, UPN: upn, DisplayName: name}
+	s.mailboxes[id] = m
+	s.byUPN[strings.ToLower(upn)] = m
+	for _, wk := range wellKnownFolders(id) {
+		if _, ok := s.folders[wk.ID]; !ok {
+			s.folders[wk.ID] = wk
+		}
+	}
+}
+
+// maxMessageSize returns the mailbox's maximum message size.
+func (e *Emulator) maxMessageSize(m *mailbox) int64 {
+	if mo, ok := e.mailboxOpts(m); ok && mo.MaxMessageSize > 0 {
+		return mo.MaxMessageSize
+	}
+	return e.opts.MaxMessageSize
+}
+
+// attachmentsOnNonDraft tells whether m accepts attachments on non-drafts.
+func (e *Emulator) attachmentsOnNonDraft(m *mailbox) bool {
+	if mo, ok := e.mailboxOpts(m); ok && mo.AttachmentsOnNonDraft != nil {
+		return *mo.AttachmentsOnNonDraft
+	}
+	return e.opts.AttachmentsOnNonDraft
+}
+
+func (e *Emulator) mailboxOpts(m *mailbox) (MailboxOptions, bool) {
+	for k, v := range e.opts.Mailboxes {
+		if strings.EqualFold(k, m.UPN) {
+			return v, true
+		}
+	}
+	return MailboxOptions{}, false
+}
+
+// Handler returns the emulator's HTTP handler: Graph under /v1.0, the
+// identity endpoints under /{tenant}/, upload sessions under /api/v2.0/ and
+// the inspection API under /_emulator/.
+func (e *Emulator) Handler() http.Handler { return e.handler }
+
+func (e *Emulator) buildHandler() http.Handler {
+	router := http.HandlerFunc(e.serveGraph)
+	var graph http.Handler = router
+	if e.limiter != nil {
+		graph = e.limiter.Middleware(e.throttleKey, router)
+	}
+	inner := e.authMiddleware(graph)
+	batchH := e.authMiddleware(batch.Handler(inner, nil))
+
+	var uploads http.Handler = http.HandlerFunc(e.serveUpload)
+	if e.limiter != nil {
+		uploads = e.limiter.Middleware(e.uploadThrottleKey, uploads)
+	}
+
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case strings.EqualFold(p, "/v1.0/$batch"):
+			batchH.ServeHTTP(w, r)
+		case hasPrefixFold(p, "/v1.0/"), strings.EqualFold(p, "/v1.0"):
+			inner.ServeHTTP(w, r)
+		case hasPrefixFold(p, "/api/v2.0/"):
+			uploads.ServeHTTP(w, r)
+		default:
+			e.ident.ServeHTTP(w, r)
+		}
+	})
+	logged := e.reqlog.middleware(e.injector.Middleware(mux))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_emulator/") || r.URL.Path == "/_emulator" {
+			e.serveInspect(w, r)
+			return
+		}
+		logged.ServeHTTP(w, r)
+	})
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// Endpoint is a running emulator's addresses.
+type Endpoint struct {
+	// BaseURL is the server root, e.g. https://127.0.0.1:8443.
+	BaseURL string
+	// GraphURL is the Graph base URL, e.g. https://127.0.0.1:8443/v1.0.
+	GraphURL string
+	// TokenURL is the client-credentials token endpoint.
+	TokenURL string
+	// AuthorityHost is the value for azcore's
+	// Cloud.ActiveDirectoryAuthorityHost (the BaseURL with a slash).
+	AuthorityHost string
+	// Tenant is the tenant as configured.
+	Tenant string
+	// CAFile is the PEM file of the CA that signed the server certificate
+	// ("" for plain HTTP).
+	CAFile string
+	// Emulator is the emulator being served.
+	Emulator *Emulator
+
+	srv  *http.Server
+	done chan struct{}
+}
+
+// Close stops the server and waits for it to finish.
+func (ep *Endpoint) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = ep.srv.Shutdown(ctx)
+	<-ep.done
+}
+
+// HTTPClient returns an HTTP client that trusts the emulator's CA.
+func (ep *Endpoint) HTTPClient() *http.Client {
+	if ep.CAFile == "" {
+		return &http.Client{Timeout: 2 * time.Minute}
+	}
+	return &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: ep.Emulator.certs.pool(), MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2: true,
+	}}
+}
+
+// Serve listens on listen (host:port; port 0 picks one) and serves the
+// emulator over HTTPS with a certificate for 127.0.0.1, ::1 and localhost
+// signed by the emulator's CA (written to Options.CAFile), or over plain
+// HTTP when useTLS is false. It returns once the listener is ready; the
+// server stops when ctx is cancelled or Endpoint.Close is called.
+func (e *Emulator) Serve(ctx context.Context, listen string, useTLS bool) (*Endpoint, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("graphemu: listen %s: %w", listen, err)
+	}
+	host := ln.Addr().(*net.TCPAddr)
+	hostport := host.String()
+	if host.IP.IsUnspecified() {
+		hostport = net.JoinHostPort("127.0.0.1", fmt.Sprint(host.Port))
+	}
+	scheme := "http"
+	caFile := ""
+	srv := &http.Server{Handler: e.handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(e.log.Handler(), slog.LevelDebug)}
+	if useTLS {
+		scheme = "https"
+		caFile = e.opts.CAFile
+		if caFile == "" {
+			if e.opts.DataDir != "" {
+				caFile = filepath.Join(e.opts.DataDir, "ca.pem")
+			} else {
+				caFile = filepath.Join(os.TempDir(), "graphemu-ca-"+randomHex(4)+".pem")
+			}
+		}
+		if err := os.WriteFile(caFile, e.certs.caPEM, 0o644); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("graphemu: write CA file: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{e.certs.leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	base := scheme + "://" + hostport
+	ep := &Endpoint{
+		BaseURL:       base,
+		GraphURL:      base + "/v1.0",
+		TokenURL:      base + "/" + e.opts.Tenant + "/oauth2/v2.0/token",
+		AuthorityHost: base + "/",
+		Tenant:        e.opts.Tenant,
+		CAFile:        caFile,
+		Emulator:      e,
+		srv:           srv,
+		done:          make(chan struct{}),
+	}
+	go func() {
+		defer close(ep.done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("emulator server stopped", "err", err)
+		}
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		case <-ep.done:
+		}
+	}()
+	e.mu.Lock()
+	e.servers = append(e.servers, srv)
+	e.mu.Unlock()
+	e.log.Info("graph emulator listening", "graph", ep.GraphURL, "identity", ep.TokenURL, "ca", caFile)
+	return ep, nil
+}
+
+// Close releases the emulator's files (the journal; the temp blob
+// directory when there is no DataDir). Servers are stopped by their
+// Endpoint or context.
+func (e *Emulator) Close() error { return e.store.close() }

@@ -1,0 +1,478 @@
+package graphemu
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Well-known mail folder names and the display names Exchange gives them.
+// https://learn.microsoft.com/graph/api/resources/mailfolder ("Well-known
+// folder names").
+var wellKnownMail = []struct{ name, display string }{
+	{"inbox", "Inbox"},
+	{"drafts", "Drafts"},
+	{"sentitems", "Sent Items"},
+	{"deleteditems", "Deleted Items"},
+	{"junkemail", "Junk Email"},
+	{"archive", "Archive"},
+	{"outbox", "Outbox"},
+	{"conversationhistory", "Conversation History"},
+}
+
+// wellKnownFolders returns a new mailbox's folders: the mail root
+// (msgfolderroot, "Top of Information Store") and its well-known folders,
+// the default Contacts folder and the default Calendar.
+func wellKnownFolders(mbID string) []*folder {
+	t := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(kind, wk, display, parent string, hidden bool, seq int64) *folder {
+		return &folder{
+			ID: stableGraphID("AAMkAD", mbID, kind, wk), Mailbox: mbID, Kind: kind, ParentID: parent,
+			DisplayName: display, WellKnown: wk, Hidden: hidden, Created: t, Modified: t,
+			ChangeKey: "AQAAAA==", Seq: seq,
+		}
+	}
+	root := mk(kindMail, "msgfolderroot", "Top of Information Store", "", true, -100)
+	out := []*folder{root}
+	for i, w := range wellKnownMail {
+		out = append(out, mk(kindMail, w.name, w.display, root.ID, false, int64(-90+i)))
+	}
+	croot := mk(kindContact, "contactsroot", "Contacts root", "", true, -50)
+	out = append(out, croot, mk(kindContact, "contacts", "Contacts", croot.ID, true, -49))
+	out = append(out, mk(kindCalendar, "calendar", "Calendar", "", false, -40))
+	return out
+}
+
+func (e *Emulator) wellKnownID(m *mailbox, kind, wk string) string {
+	return stableGraphID("AAMkAD", m.ID, kind, wk)
+}
+
+func (e *Emulator) defaultCalendarID(m *mailbox) string {
+	return e.wellKnownID(m, kindCalendar, "calendar")
+}
+
+// topParent is the parent of a kind's top-level collection:
+// /mailFolders lists msgfolderroot's children, /contactFolders the
+// default Contacts folder's children, /calendars every calendar.
+// https://learn.microsoft.com/graph/api/user-list-mailfolders,
+// https://learn.microsoft.com/graph/api/user-list-contactfolders,
+// https://learn.microsoft.com/graph/api/user-list-calendars.
+func (e *Emulator) topParent(m *mailbox, kind string) string {
+	switch kind {
+	case kindMail:
+		return e.wellKnownID(m, kindMail, "msgfolderroot")
+	case kindContact:
+		return e.wellKnownID(m, kindContact, "contacts")
+	}
+	return ""
+}
+
+// resolveFolder finds a folder of kind by id or (mail) well-known name.
+func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *apiError) {
+	s := e.store
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if f, ok := s.folders[key]; ok && f.Mailbox == m.ID && f.Kind == kind {
+		return f, nil
+	}
+	if kind == kindMail {
+		for _, w := range append([]string{"msgfolderroot"}, func() []string {
+			var n []string
+			for _, w := range wellKnownMail {
+				n = append(n, w.name)
+			}
+			return n
+		}()...) {
+			if strings.EqualFold(key, w) {
+				return s.folders[e.wellKnownID(m, kindMail, w)], nil
+			}
+		}
+	}
+	return nil, idError(key)
+}
+
+// routeFolders serves mailFolders, contactFolders and calendars and their
+// children.
+func (e *Emulator) routeFolders(rq *req, kind string, rest []string, _ string) {
+	if len(rest) == 0 {
+		parent := e.topParent(rq.mb, kind)
+		switch rq.r.Method {
+		case http.MethodGet:
+			e.listFolders(rq, kind, parent)
+		case http.MethodPost:
+			e.createFolder(rq, kind, parent)
+		default:
+			rq.fail(methodNotAllowed())
+		}
+		return
+	}
+	f, err := e.resolveFolder(rq.mb, kind, rest[0])
+	if err != nil {
+		rq.fail(err)
+		return
+	}
+	rest = rest[1:]
+	for len(rest) > 0 {
+		seg := rest[0]
+		switch {
+		case segIs(seg, "childFolders") && kind != kindCalendar:
+			if len(rest) == 1 {
+				switch rq.r.Method {
+				case http.MethodGet:
+					e.listFolders(rq, kind, f.ID)
+				case http.MethodPost:
+					e.createFolder(rq, kind, f.ID)
+				default:
+					rq.fail(methodNotAllowed())
+				}
+				return
+			}
+			c, err := e.resolveFolder(rq.mb, kind, rest[1])
+			if err != nil {
+				rq.fail(err)
+				return
+			}
+			f, rest = c, rest[2:]
+		case segIs(seg, "messages") && kind == kindMail,
+			segIs(seg, "contacts") && kind == kindContact,
+			segIs(seg, "events") && kind == kindCalendar:
+			e.routeItems(rq, kind, f, rest[1:])
+			return
+		default:
+			rq.fail(segmentNotFound(seg))
+			return
+		}
+	}
+	e.folderEntity(rq, f)
+}
+
+// folderEntity serves GET, PATCH and DELETE on one folder.
+func (e *Emulator) folderEntity(rq *req, f *folder) {
+	switch rq.r.Method {
+	case http.MethodGet:
+		e.store.mu.RLock()
+		v := e.folderView(rq, f)
+		e.store.mu.RUnlock()
+		e.writeEntity(rq, http.StatusOK, f.Kind, "folder", v)
+	case http.MethodPatch:
+		e.updateFolder(rq, f)
+	case http.MethodDelete:
+		e.deleteFolder(rq, f)
+	default:
+		rq.fail(methodNotAllowed())
+	}
+}
+
+func folderTypeName(kind string) (string, map[string]bool, string) {
+	switch kind {
+	case kindContact:
+		return "contactFolder", contactFolderProps, "contactFolders"
+	case kindCalendar:
+		return "calendar", calendarProps, "calendars"
+	}
+	return "mailFolder", mailFolderProps, "mailFolders"
+}
+
+// writeEntity finalizes and writes one resource.
+func (e *Emulator) writeEntity(rq *req, status int, kind, what string, v map[string]any) {
+	var typeName string
+	var known map[string]bool
+	if what == "folder" {
+		typeName, known, _ = folderTypeName(kind)
+	} else {
+		typeName, known = itemTypeName(kind)
+	}
+	out, err := finalize(v, rq.q, known, typeName)
+	if err != nil {
+		rq.fail(err)
+		return
+	}
+	rq.json(status, out)
+}
+
+// folderView renders a folder as Graph does. Callers hold the read lock.
+func (e *Emulator) folderView(rq *req, f *folder) map[string]any {
+	_, _, coll := folderTypeName(f.Kind)
+	v := map[string]any{
+		"@odata.context": rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/" + coll + "/$entity",
+		"id":             f.ID,
+	}
+	switch f.Kind {
+	case kindMail:
+		children, total, unread := 0, 0, 0
+		for _, c := range e.store.folders {
+			if c.ParentID == f.ID && !c.Hidden {
+				children++
+			}
+		}
+		for _, it := range e.store.items {
+			if it.FolderID == f.ID {
+				total++
+				if !it.IsRead {
+					unread++
+				}
+			}
+		}
+		v["displayName"] = f.DisplayName
+		v["parentFolderId"] = f.ParentID
+		v["childFolderCount"] = children
+		v["unreadItemCount"] = unread
+		v["totalItemCount"] = total
+		v["isHidden"] = false
+	case kindContact:
+		v["displayName"] = f.DisplayName
+		v["parentFolderId"] = f.ParentID
+	case kindCalendar:
+		isDefault := f.WellKnown == "calendar"
+		v["@odata.etag"] = `W/"` + f.ChangeKey + `"`
+		v["name"] = f.DisplayName
+		v["color"] = "auto"
+		v["hexColor"] = ""
+		v["isDefaultCalendar"] = isDefault
+		v["changeKey"] = f.ChangeKey
+		v["canShare"] = true
+		v["canViewPrivateItems"] = true
+		v["canEdit"] = true
+		v["allowedOnlineMeetingProviders"] = []string{"teamsForBusiness"}
+		v["defaultOnlineMeetingProvider"] = "teamsForBusiness"
+		v["isTallyingResponses"] = true
+		v["isRemovable"] = !isDefault
+		v["owner"] = map[string]any{"name": rq.mb.DisplayName, "address": rq.mb.UPN}
+	}
+	for k, raw := range f.Props {
+		v[k] = rawToAny(raw)
+	}
+	v["singleValueExtendedProperties"] = extView(f.Ext)
+	v["multiValueExtendedProperties"] = multiView(f.Multi)
+	return v
+}
+
+func extView(list []ExtProp) []any {
+	out := make([]any, 0, len(list))
+	for _, p := range list {
+		out = append(out, map[string]any{"id": p.ID, "value": p.Value})
+	}
+	return out
+}
+
+func multiView(list []MultiExtProp) []any {
+	out := make([]any, 0, len(list))
+	for _, p := range list {
+		vals := make([]any, len(p.Value))
+		for i, s := range p.Value {
+			vals[i] = s
+		}
+		out = append(out, map[string]any{"id": p.ID, "value": vals})
+	}
+	return out
+}
+
+func (e *Emulator) listFolders(rq *req, kind, parent string) {
+	typeName, known, coll := folderTypeName(kind)
+	e.store.mu.RLock()
+	var views []map[string]any
+	for _, f := range e.store.childFolders(rq.mb.ID, kind, parent) {
+		views = append(views, e.folderView(rq, f))
+	}
+	e.store.mu.RUnlock()
+	e.writeList(rq, rq.base+"/v1.0/$metadata#users('"+rq.mb.ID+"')/"+coll, views, nil, known, typeName)
+}
+
+// folderName reads the name property of a folder create/update body.
+func folderName(kind string, raw map[string]json.RawMessage) (string, bool) {
+	key := "displayName"
+	if kind == kindCalendar {
+		key = "name"
+	}
+	_, ok := raw[key]
+	return strings.TrimSpace(rawString(raw, key)), ok
+}
+
+// siblingNamed finds a sibling folder with the same name (Exchange folder
+// names are unique per parent, ignoring case). Callers hold the lock.
+func (e *Emulator) siblingNamed(mbID, kind, parent, name, except string) *folder {
+	for _, f := range e.store.folders {
+		if f.Mailbox == mbID && f.Kind == kind && f.ParentID == parent && f.ID != except && strings.EqualFold(f.DisplayName, name) {
+			return f
+		}
+	}
+	return nil
+}
+
+// errFolderExists is Exchange's answer to a duplicate folder name: 409
+// Conflict with code ErrorFolderExists ("A folder with the specified name
+// already exists.").
+// https://learn.microsoft.com/graph/errors (409 Conflict) and
+// https://learn.microsoft.com/exchange/client-developer/web-service-reference/responsecode
+// (ErrorFolderExists: "a folder that has the same name as another folder
+// in the same parent folder").
+func errFolderExists() *apiError {
+	return &apiError{409, "ErrorFolderExists", "A folder with the specified name already exists."}
+}
+
+// createFolder serves POST on a folder collection.
+// https://learn.microsoft.com/graph/api/user-post-mailfolders,
+// https://learn.microsoft.com/graph/api/mailfolder-post-childfolders,
+// https://learn.microsoft.com/graph/api/user-post-contactfolders,
+// https://learn.microsoft.com/graph/api/user-post-calendars:
+// 201 Created and the new folder.
+func (e *Emulator) createFolder(rq *req, kind, parent string) {
+	raw, err := readJSONObject(rq)
+	if err != nil {
+		rq.fail(err)
+		return
+	}
+	typeName, known, _ := folderTypeName(kind)
+	if err := checkKnownProps(raw, known, typeName); err != nil {
+		rq.fail(err)
+		return
+	}
+	name, _ := folderName(kind, raw)
+	if name == "" {
+		rq.fail(badRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
+		return
+	}
+	single, multi, err := decodeExtProps(raw)
+	if err != nil {
+		rq.fail(err)
+		return
+	}
+	props := map[string]json.RawMessage{}
+	if kind == kindCalendar {
+		for _, k := range []string{"color", "hexColor"} {
+			if b, ok := raw[k]; ok {
+				props[k] = b
+			}
+		}
+	}
+	now := time.Now().UTC()
+	s := e.store
+	s.mu.Lock()
+	if parent != "" {
+		if _, ok := s.folders[parent]; !ok {
+			s.mu.Unlock()
+			rq.fail(notFoundItem())
+			return
+		}
+	}
+	if e.siblingNamed(rq.mb.ID, kind, parent, name, "") != nil {
+		s.mu.Unlock()
+		rq.fail(errFolderExists())
+		return
+	}
+	f := &folder{
+		ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kind, ParentID: parent, DisplayName: name,
+		Props: props, Ext: single, Multi: multi, Created: now, Modified: now, ChangeKey: newChangeKey(), Seq: s.nextSeq(),
+	}
+	if cerr := s.commit(&record{Op: "folder", Folder: f}); cerr != nil {
+		s.mu.Unlock()
+		rq.fail(&apiError{500, "generalException", "The emulator could not save the folder."})
+		return
+	}
+	v := e.folderView(rq, f)
+	s.mu.Unlock()
+	e.writeEntity(rq, http.StatusCreated, kind, "folder", v)
+}
+
+// updateFolder serves PATCH on a folder (rename, extended properties).
+// https://learn.microsoft.com/graph/api/mailfolder-update
+func (e *Emulator) updateFolder(rq *req, f *folder) {
+	raw, err := readJSONObject(rq)
+	if err != nil {
+		rq.fail(err)
+		return
+	}
+	typeName, known, _ := folderTypeName(f.Kind)
+	if err := checkKnownProps(raw, known, typeName); err != nil {
+		rq.fail(err)
+		return
+	}
+	name, hasName := folderName(f.Kind, raw)
+	single, multi, err := decodeExtProps(raw)
+	if err != nil {
+		rq.fail(err)
+		return
+	}
+	s := e.store
+	s.mu.Lock()
+	cur, ok := s.folders[f.ID]
+	if !ok {
+		s.mu.Unlock()
+		rq.fail(notFoundItem())
+		return
+	}
+	nf := *cur
+	if hasName {
+		if name == "" {
+			s.mu.Unlock()
+			rq.fail(badRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
+			return
+		}
+		if e.siblingNamed(nf.Mailbox, nf.Kind, nf.ParentID, name, nf.ID) != nil {
+			s.mu.Unlock()
+			rq.fail(errFolderExists())
+			return
+		}
+		nf.DisplayName = name
+	}
+	nf.Ext = append([]ExtProp(nil), cur.Ext...)
+	for _, p := range single {
+		nf.Ext = setExt(nf.Ext, p.ID, p.Value)
+	}
+	nf.Multi = append([]MultiExtProp(nil), cur.Multi...)
+	for _, p := range multi {
+		nf.Multi = setMulti(nf.Multi, p.ID, p.Value)
+	}
+	nf.Modified = time.Now().UTC()
+	nf.ChangeKey = newChangeKey()
+	if cerr := s.commit(&record{Op: "folder", Folder: &nf}); cerr != nil {
+		s.mu.Unlock()
+		rq.fail(&apiError{500, "generalException", "The emulator could not save the folder."})
+		return
+	}
+	v := e.folderView(rq, &nf)
+	s.mu.Unlock()
+	e.writeEntity(rq, http.StatusOK, nf.Kind, "folder", v)
+}
+
+// deleteFolder serves DELETE on a folder: 204 No Content. Well-known
+// folders cannot be deleted (Exchange's ErrorDeleteDistinguishedFolder).
+// The emulator deletes the subtree outright instead of moving it to
+// Deleted Items.
+// https://learn.microsoft.com/graph/api/mailfolder-delete
+func (e *Emulator) deleteFolder(rq *req, f *folder) {
+	if f.WellKnown != "" {
+		rq.fail(badRequest("ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted."))
+		return
+	}
+	s := e.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := map[string]bool{f.ID: true}
+	for changed := true; changed; {
+		changed = false
+		for _, c := range s.folders {
+			if ids[c.ParentID] && !ids[c.ID] {
+				ids[c.ID] = true
+				changed = true
+			}
+		}
+	}
+	for _, it := range sortedItems(s.items) {
+		if ids[it.FolderID] {
+			if err := s.commit(&record{Op: "del-item", ID: it.ID}); err != nil {
+				rq.fail(&apiError{500, "generalException", "The emulator could not delete the folder."})
+				return
+			}
+			s.removeItemBlobs(it)
+		}
+	}
+	for id := range ids {
+		if err := s.commit(&record{Op: "del-folder", ID: id}); err != nil {
+			rq.fail(&apiError{500, "generalException", "The emulator could not delete the folder."})
+			return
+		}
+	}
+	rq.w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,470 @@
+package graphemu
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
+	"github.com/migrate-tool/migrate/target/graphemu/throttle"
+)
+
+// Default and maximum page sizes of Outlook collections: GET messages
+// returns 10 items per page by default and $top takes 1 to 1000.
+// https://learn.microsoft.com/graph/api/user-list-messages ("Using query
+// parameters") and https://learn.microsoft.com/graph/paging.
+const (
+	defaultPageSize = 10
+	maxPageSize     = 1000
+)
+
+// req is one Graph request being served.
+type req struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	e    *Emulator
+	mb   *mailbox
+	q    *odataQuery
+	base string // https://host:port
+}
+
+func (rq *req) fail(err *apiError) {
+	odata.WriteError(rq.w, rq.r, err.status, err.code, err.message)
+}
+
+func (rq *req) json(status int, v any) {
+	odata.RequestID(rq.w)
+	odata.WriteJSON(rq.w, status, v)
+}
+
+func notFoundItem() *apiError {
+	return &apiError{404, "ErrorItemNotFound", "The specified object was not found in the store."}
+}
+
+// segmentNotFound is Graph's answer to a path it does not know.
+func segmentNotFound(seg string) *apiError {
+	return &apiError{400, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg)}
+}
+
+// splitGraphPath splits the path after /v1.0 into unescaped segments and
+// expands OData key syntax (users('x') becomes users, x).
+func splitGraphPath(escaped string) ([]string, error) {
+	p := escaped
+	if i := strings.Index(strings.ToLower(p), "/v1.0"); i == 0 {
+		p = p[len("/v1.0"):]
+	}
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, s := range strings.Split(p, "/") {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, err
+		}
+		if i := strings.IndexByte(u, '('); i > 0 && strings.HasSuffix(u, ")") {
+			key := strings.Trim(u[i+1:len(u)-1], "'")
+			out = append(out, u[:i], key)
+			continue
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func segIs(s, name string) bool { return strings.EqualFold(s, name) }
+
+// serveGraph routes /v1.0 requests.
+func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
+	rq := &req{w: w, r: r, e: e, base: requestBase(r)}
+	odata.RequestID(w)
+	segs, err := splitGraphPath(r.URL.EscapedPath())
+	if err != nil {
+		rq.fail(badRequest("BadRequest", "Invalid request URL."))
+		return
+	}
+	q, aerr := parseODataQuery(r.URL.Query())
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	rq.q = q
+	if len(segs) == 0 {
+		rq.fail(segmentNotFound("v1.0"))
+		return
+	}
+	switch {
+	case segIs(segs[0], "me"):
+		// https://learn.microsoft.com/graph/auth-v2-service: app-only
+		// tokens have no signed-in user.
+		rq.fail(badRequest("BadRequest", "/me request is only valid with delegated authentication flow."))
+		return
+	case !segIs(segs[0], "users"):
+		rq.fail(segmentNotFound(segs[0]))
+		return
+	}
+	if len(segs) == 1 {
+		e.listUsers(rq)
+		return
+	}
+	rest := segs[2:]
+	// Permission checks come before the mailbox lookup, as in Graph.
+	if !e.authorize(rq, rest) {
+		return
+	}
+	e.store.mu.RLock()
+	mb := e.store.mailboxByKey(segs[1])
+	e.store.mu.RUnlock()
+	if mb == nil {
+		if len(rest) == 0 {
+			rq.fail(&apiError{404, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[1])})
+		} else {
+			rq.fail(&apiError{404, "ErrorInvalidUser", fmt.Sprintf("The requested user '%s' is invalid.", segs[1])})
+		}
+		return
+	}
+	rq.mb = mb
+	if len(rest) == 0 {
+		if r.Method != http.MethodGet {
+			rq.fail(methodNotAllowed())
+			return
+		}
+		e.getUser(rq)
+		return
+	}
+	switch {
+	case segIs(rest[0], "mailFolders"):
+		e.routeFolders(rq, kindMail, rest[1:], "")
+	case segIs(rest[0], "messages"):
+		e.routeItems(rq, kindMail, nil, rest[1:])
+	case segIs(rest[0], "contactFolders"):
+		e.routeFolders(rq, kindContact, rest[1:], "")
+	case segIs(rest[0], "contacts"):
+		e.routeItems(rq, kindContact, nil, rest[1:])
+	case segIs(rest[0], "calendars"):
+		e.routeFolders(rq, kindCalendar, rest[1:], "")
+	case segIs(rest[0], "calendar"):
+		e.store.mu.RLock()
+		def := e.store.folders[e.defaultCalendarID(mb)]
+		e.store.mu.RUnlock()
+		if len(rest) == 1 {
+			e.folderEntity(rq, def)
+			return
+		}
+		if segIs(rest[1], "events") {
+			e.routeItems(rq, kindCalendar, def, rest[2:])
+			return
+		}
+		rq.fail(segmentNotFound(rest[1]))
+	case segIs(rest[0], "events"):
+		e.routeItems(rq, kindCalendar, nil, rest[1:])
+	default:
+		rq.fail(segmentNotFound(rest[0]))
+	}
+}
+
+func methodNotAllowed() *apiError {
+	return &apiError{405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."}
+}
+
+// authorize checks the app's permissions for the resource and method.
+// Outlook resources answer 403 ErrorAccessDenied; directory resources
+// answer 403 Authorization_RequestDenied.
+// https://learn.microsoft.com/graph/permissions-reference and
+// https://learn.microsoft.com/graph/errors (403 Forbidden).
+func (e *Emulator) authorize(rq *req, rest []string) bool {
+	write := rq.r.Method != http.MethodGet && rq.r.Method != http.MethodHead
+	var ok bool
+	switch {
+	case len(rest) == 0:
+		ok = hasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+		if !ok {
+			rq.fail(&apiError{403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."})
+			return false
+		}
+		return true
+	case segIs(rest[0], "mailFolders"), segIs(rest[0], "messages"):
+		ok = hasAnyRole(rq.r, PermMailReadWrite) || (!write && hasAnyRole(rq.r, PermMailRead, "Mail.ReadBasic.All"))
+	case segIs(rest[0], "contactFolders"), segIs(rest[0], "contacts"):
+		ok = hasAnyRole(rq.r, PermContactsReadWrite) || (!write && hasAnyRole(rq.r, PermContactsRead))
+	case segIs(rest[0], "calendars"), segIs(rest[0], "calendar"), segIs(rest[0], "events"):
+		ok = hasAnyRole(rq.r, PermCalendarsReadWrite) || (!write && hasAnyRole(rq.r, PermCalendarsRead))
+	default:
+		return true // unknown segment: answered by the router
+	}
+	if !ok {
+		rq.fail(&apiError{403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."})
+	}
+	return ok
+}
+
+// --- users ---
+
+func (e *Emulator) userView(rq *req, m *mailbox) map[string]any {
+	return map[string]any{
+		"id":                m.ID,
+		"userPrincipalName": m.UPN,
+		"displayName":       m.DisplayName,
+		"mail":              m.UPN,
+		"businessPhones":    []string{},
+		"givenName":         nil,
+		"surname":           nil,
+		"jobTitle":          nil,
+		"mobilePhone":       nil,
+		"officeLocation":    nil,
+		"preferredLanguage": nil,
+	}
+}
+
+// getUser serves GET /users/{id | userPrincipalName}.
+// https://learn.microsoft.com/graph/api/user-get
+func (e *Emulator) getUser(rq *req) {
+	v := e.userView(rq, rq.mb)
+	v["@odata.context"] = rq.base + "/v1.0/$metadata#users/$entity"
+	if len(rq.q.Select) > 0 {
+		sel, err := applySelect(v, rq.q.Select, setOf("id", "userPrincipalName", "displayName", "mail", "businessPhones", "givenName", "surname", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage", "accountEnabled", "mailboxSettings"), "user")
+		if err != nil {
+			rq.fail(err)
+			return
+		}
+		v = sel
+	}
+	rq.json(http.StatusOK, v)
+}
+
+// listUsers serves GET /users.
+// https://learn.microsoft.com/graph/api/user-list
+func (e *Emulator) listUsers(rq *req) {
+	if rq.r.Method != http.MethodGet {
+		rq.fail(methodNotAllowed())
+		return
+	}
+	if !hasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") {
+		rq.fail(&apiError{403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."})
+		return
+	}
+	e.store.mu.RLock()
+	var views []map[string]any
+	for _, m := range e.store.byUPN {
+		views = append(views, e.userView(rq, m))
+	}
+	e.store.mu.RUnlock()
+	sortViews(views, []orderBy{{Prop: "userPrincipalName"}})
+	e.writeList(rq, rq.base+"/v1.0/$metadata#users", views, nil, nil, "user")
+}
+
+// --- shared collection rendering ---
+
+// finalize applies $expand and $select to a full view. Full views carry
+// singleValueExtendedProperties, multiValueExtendedProperties and
+// attachments for filtering; they are only returned when expanded.
+// https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get
+// ("This is currently the only way to get the
+// singleValueLegacyExtendedProperty object").
+func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeName string) (map[string]any, *apiError) {
+	special := []string{"singleValueExtendedProperties", "multiValueExtendedProperties", "attachments"}
+	expanded := map[string]any{}
+	for _, ex := range q.Expand {
+		name := ""
+		for _, s := range special {
+			if strings.EqualFold(ex.Prop, s) {
+				name = s
+			}
+		}
+		if name == "" || !known[name] {
+			if known[ex.Prop] {
+				continue // navigation property not modelled: ignored
+			}
+			return nil, badRequest("BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.%s'.", ex.Prop, typeName)
+		}
+		coll, _ := view[name].([]any)
+		var kept []any
+		for _, el := range coll {
+			obj, _ := el.(map[string]any)
+			if ex.Filter == nil || truthy(ex.Filter.eval(&evalEnv{root: obj, vars: map[string]any{}, extColl: map[string]bool{}, extRoot: name != "attachments"})) {
+				kept = append(kept, el)
+			}
+		}
+		if name == "attachments" {
+			if kept == nil {
+				kept = []any{}
+			}
+			expanded[name] = kept
+			if ctx, ok := view["@odata.context"].(string); ok {
+				_ = ctx
+			}
+		} else if len(kept) > 0 {
+			expanded[name] = kept
+		}
+	}
+	for _, s := range special {
+		delete(view, s)
+	}
+	out, err := applySelect(view, q.Select, known, typeName)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range expanded {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// writeList filters, orders, pages and renders a collection.
+// https://learn.microsoft.com/graph/paging: "@odata.nextLink" holds the
+// URL of the next page; Outlook pages with $skip.
+func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, defOrder []orderBy, known map[string]bool, typeName string) {
+	q := rq.q
+	var filtered []map[string]any
+	for _, v := range views {
+		if matches(q.Filter, v) {
+			filtered = append(filtered, v)
+		}
+	}
+	if len(q.OrderBy) > 0 {
+		sortViews(filtered, q.OrderBy)
+	} else {
+		sortViews(filtered, defOrder)
+	}
+	total := len(filtered)
+	top := defaultPageSize
+	if q.HasTop {
+		top = min(q.Top, maxPageSize)
+	}
+	start := min(q.Skip, total)
+	end := min(start+top, total)
+	page := filtered[start:end]
+	out := make([]any, 0, len(page))
+	for _, v := range page {
+		if known != nil {
+			fv, err := finalize(v, q, known, typeName)
+			if err != nil {
+				rq.fail(err)
+				return
+			}
+			v = fv
+		}
+		out = append(out, v)
+	}
+	resp := map[string]any{"@odata.context": ctxURL}
+	if q.Count {
+		resp["@odata.count"] = total
+	}
+	resp["value"] = out
+	if end < total && top > 0 {
+		u := *rq.r.URL
+		vals := u.Query()
+		for k := range vals {
+			if strings.EqualFold(strings.TrimPrefix(k, "$"), "skip") {
+				delete(vals, k)
+			}
+		}
+		vals.Set("$skip", strconv.Itoa(end))
+		if !q.HasTop {
+			vals.Set("$top", strconv.Itoa(top))
+		}
+		resp["@odata.nextLink"] = rq.base + u.EscapedPath() + "?" + vals.Encode()
+	}
+	rq.json(http.StatusOK, resp)
+}
+
+// readBody reads a request body of at most MaxRequestSize bytes; larger
+// requests get 413.
+// https://learn.microsoft.com/graph/errors (413 Request Entity Too Large:
+// "The request size exceeds the maximum limit") and
+// https://learn.microsoft.com/graph/api/user-post-messages (4 MB).
+func readBody(rq *req) ([]byte, *apiError) {
+	tooLarge := &apiError{413, "RequestEntityTooLarge", "The maximum request length supported is 4MB."}
+	if rq.r.ContentLength > MaxRequestSize {
+		return nil, tooLarge
+	}
+	b, over, err := readAllLimited(rq.r.Body, MaxRequestSize)
+	if err != nil {
+		return nil, badRequest("BadRequest", "Unable to read the request body.")
+	}
+	if over {
+		return nil, tooLarge
+	}
+	return b, nil
+}
+
+// readJSONObject reads a JSON object body.
+func readJSONObject(rq *req) (map[string]json.RawMessage, *apiError) {
+	b, err := readBody(rq)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if derr := dec.Decode(&m); derr != nil || m == nil {
+		return nil, badRequest("BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+	}
+	return m, nil
+}
+
+// lookupID resolves an item or folder id; an id that is not even
+// base64 gets 400 ErrorInvalidIdMalformed, an unknown one 404.
+func idError(id string) *apiError {
+	if looksLikeGraphID(id) {
+		return notFoundItem()
+	}
+	return &apiError{400, "ErrorInvalidIdMalformed", "Id is malformed."}
+}
+
+func looksLikeGraphID(id string) bool {
+	for _, enc := range []*base64.Encoding{base64.URLEncoding, base64.StdEncoding, base64.RawURLEncoding, base64.RawStdEncoding} {
+		if b, err := enc.DecodeString(id); err == nil && len(b) >= 16 {
+			return true
+		}
+	}
+	return false
+}
+
+// throttleKey keys Outlook requests by app and mailbox (canonical id).
+// https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits
+func (e *Emulator) throttleKey(r *http.Request) (throttle.Key, bool) {
+	segs, err := splitGraphPath(r.URL.EscapedPath())
+	if err != nil || len(segs) < 3 || !segIs(segs[0], "users") {
+		return throttle.Key{}, false
+	}
+	p := principalFrom(r.Context())
+	if p == nil {
+		return throttle.Key{}, false
+	}
+	e.store.mu.RLock()
+	mb := e.store.mailboxByKey(segs[1])
+	e.store.mu.RUnlock()
+	key := strings.ToLower(segs[1])
+	if mb != nil {
+		key = mb.ID
+	}
+	return throttle.Key{App: p.AppID, Mailbox: key}, true
+}
+
+// uploadThrottleKey keys upload-session PUTs from the session.
+func (e *Emulator) uploadThrottleKey(r *http.Request) (throttle.Key, bool) {
+	_, sid, err := parseUploadPath(r.URL.EscapedPath())
+	if err != nil {
+		return throttle.Key{}, false
+	}
+	e.store.mu.RLock()
+	s := e.store.sessions[sid]
+	e.store.mu.RUnlock()
+	if s == nil {
+		return throttle.Key{}, false
+	}
+	return throttle.Key{App: s.App, Mailbox: s.Mailbox}, true
+}
+
+var errBadUploadPath = errors.New("not an upload session path")
+
+// copyN copies exactly n bytes.
+func copyN(w io.Writer, r io.Reader, n int64) (int64, error) { return io.CopyN(w, r, n) }

@@ -1,0 +1,434 @@
+package graphemu
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
+)
+
+// graphResource is the resource (application ID URI) of Microsoft Graph.
+const graphResource = "https://graph.microsoft.com"
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// identity emulates the Microsoft identity platform for one tenant: the
+// OAuth 2.0 client credentials grant and the discovery documents MSAL
+// (and so azidentity) fetches.
+type identity struct {
+	tenant   string // as configured
+	tenantID string // GUID
+	apps     map[string]App
+	key      []byte // HMAC key signing access tokens
+	lifetime time.Duration
+}
+
+func newIdentity(o *Options, dataDir string) (*identity, error) {
+	id := &identity{tenant: o.Tenant, apps: map[string]App{}, lifetime: o.TokenLifetime}
+	id.tenantID = strings.ToLower(o.Tenant)
+	if !guidRE.MatchString(o.Tenant) {
+		id.tenantID = stableGUID("tenant", strings.ToLower(o.Tenant))
+	}
+	id.apps[o.ClientID] = App{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Permissions: AllPermissions}
+	for _, a := range o.Apps {
+		if a.ClientID == "" || a.ClientSecret == "" {
+			return nil, errors.New("graphemu: every app needs a client id and a client secret")
+		}
+		id.apps[a.ClientID] = a
+	}
+	// Persist the signing key with the data so tokens issued before a
+	// restart stay valid, as they would against the real service.
+	if dataDir != "" {
+		p := filepath.Join(dataDir, "token-key")
+		if b, err := os.ReadFile(p); err == nil {
+			if k, err := hex.DecodeString(strings.TrimSpace(string(b))); err == nil && len(k) == 32 {
+				id.key = k
+			}
+		}
+		if id.key == nil {
+			id.key = make([]byte, 32)
+			_, _ = rand.Read(id.key)
+			if err := os.WriteFile(p, []byte(hex.EncodeToString(id.key)), 0o600); err != nil {
+				return nil, fmt.Errorf("graphemu: save token key: %w", err)
+			}
+		}
+	} else {
+		id.key = make([]byte, 32)
+		_, _ = rand.Read(id.key)
+	}
+	return id, nil
+}
+
+func (id *identity) isTenant(t string) bool {
+	return strings.EqualFold(t, id.tenant) || strings.EqualFold(t, id.tenantID)
+}
+
+// ServeHTTP serves the identity endpoints:
+//
+//	POST /{tenant}/oauth2/v2.0/token
+//	GET  /{tenant}/v2.0/.well-known/openid-configuration
+//	GET  /{tenant}/.well-known/openid-configuration
+//	GET  /{tenant}/discovery/v2.0/keys
+//	GET  /common/discovery/instance
+func (id *identity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case len(parts) == 3 && parts[0] == "common" && parts[1] == "discovery" && parts[2] == "instance":
+		id.serveInstanceDiscovery(w, r)
+	case len(parts) == 3 && parts[1] == "oauth2" && parts[2] == "token",
+		len(parts) == 4 && parts[1] == "oauth2" && parts[2] == "v2.0" && parts[3] == "token":
+		id.serveToken(w, r, parts[0])
+	case len(parts) == 4 && parts[1] == "v2.0" && parts[2] == ".well-known" && parts[3] == "openid-configuration",
+		len(parts) == 3 && parts[1] == ".well-known" && parts[2] == "openid-configuration":
+		id.serveOpenIDConfig(w, r, parts[0])
+	case len(parts) == 4 && parts[1] == "discovery" && parts[2] == "v2.0" && parts[3] == "keys",
+		len(parts) == 3 && parts[1] == "discovery" && parts[2] == "keys":
+		writePlainJSON(w, http.StatusOK, map[string]any{"keys": []any{}})
+	default:
+		odata.WriteError(w, r, http.StatusNotFound, "itemNotFound", fmt.Sprintf("Resource not found for the segment '%s'.", lastSegment(r.URL.Path)))
+	}
+}
+
+func lastSegment(p string) string {
+	p = strings.TrimRight(p, "/")
+	return p[strings.LastIndexByte(p, '/')+1:]
+}
+
+func requestBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// serveOpenIDConfig returns the OpenID Provider metadata of the tenant.
+// MSAL requires authorization_endpoint, token_endpoint and an issuer on the
+// authority's host.
+// https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc
+// ("Find your app's OpenID configuration document URI").
+func (id *identity) serveOpenIDConfig(w http.ResponseWriter, r *http.Request, tenant string) {
+	if !id.isTenant(tenant) && tenant != "common" && tenant != "organizations" {
+		writeAADError(w, http.StatusBadRequest, "invalid_tenant", 90002, fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", tenant))
+		return
+	}
+	base := requestBase(r)
+	t := id.tenantID
+	writePlainJSON(w, http.StatusOK, map[string]any{
+		"token_endpoint":                        base + "/" + t + "/oauth2/v2.0/token",
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+		"jwks_uri":                              base + "/" + t + "/discovery/v2.0/keys",
+		"response_modes_supported":              []string{"query", "fragment", "form_post"},
+		"subject_types_supported":               []string{"pairwise"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
+		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
+		"issuer":                                base + "/" + t + "/v2.0",
+		"request_uri_parameter_supported":       false,
+		"userinfo_endpoint":                     base + "/oidc/userinfo",
+		"authorization_endpoint":                base + "/" + t + "/oauth2/v2.0/authorize",
+		"device_authorization_endpoint":         base + "/" + t + "/oauth2/v2.0/devicecode",
+		"http_logout_supported":                 true,
+		"frontchannel_logout_supported":         true,
+		"end_session_endpoint":                  base + "/" + t + "/oauth2/v2.0/logout",
+		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "nbf", "tid", "ver"},
+		"kerberos_endpoint":                     base + "/" + t + "/kerberos",
+		"tenant_region_scope":                   "EU",
+		"cloud_instance_name":                   r.Host,
+		"cloud_graph_host_name":                 r.Host,
+		"msgraph_host":                          r.Host,
+		"rbac_url":                              base,
+	})
+}
+
+// serveInstanceDiscovery answers MSAL's instance discovery, which it calls
+// unless DisableInstanceDiscovery is set.
+func (id *identity) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
+	host := r.Host
+	authz := r.URL.Query().Get("authorization_endpoint")
+	tenant := id.tenantID
+	if authz != "" {
+		if i := strings.Index(authz, host+"/"); i >= 0 {
+			rest := authz[i+len(host)+1:]
+			if j := strings.IndexByte(rest, '/'); j > 0 {
+				tenant = rest[:j]
+			}
+		}
+	}
+	writePlainJSON(w, http.StatusOK, map[string]any{
+		"tenant_discovery_endpoint": requestBase(r) + "/" + tenant + "/v2.0/.well-known/openid-configuration",
+		"api-version":               "1.1",
+		"metadata":                  []any{map[string]any{"preferred_network": host, "preferred_cache": host, "aliases": []string{host}}},
+	})
+}
+
+// serveToken implements the client credentials grant with a shared secret.
+// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+// (first case: access token request with a shared secret; successful
+// response: token_type, expires_in, access_token; error response: error,
+// error_description, error_codes, timestamp, trace_id, correlation_id).
+func (id *identity) serveToken(w http.ResponseWriter, r *http.Request, tenant string) {
+	if r.Method != http.MethodPost {
+		writeAADError(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST requests. Received a "+r.Method+" request.")
+		return
+	}
+	if !id.isTenant(tenant) {
+		writeAADError(w, http.StatusBadRequest, "invalid_request", 90002, fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", tenant))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		writeAADError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded.")
+		return
+	}
+	clientID, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		clientID, secret = u, p
+	}
+	grant := r.PostForm.Get("grant_type")
+	switch {
+	case grant == "":
+		writeAADError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
+		return
+	case grant != "client_credentials":
+		writeAADError(w, http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+grant+"'.")
+		return
+	case clientID == "":
+		writeAADError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
+		return
+	}
+	app, ok := id.apps[clientID]
+	if !ok {
+		writeAADError(w, http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", clientID, id.tenant))
+		return
+	}
+	if secret == "" {
+		if r.PostForm.Get("client_assertion") != "" {
+			writeAADError(w, http.StatusUnauthorized, "invalid_client", 700027, "Client assertion failed signature validation.")
+			return
+		}
+		writeAADError(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(app.ClientSecret)) != 1 {
+		writeAADError(w, http.StatusUnauthorized, "invalid_client", 7000215, fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID))
+		return
+	}
+	scope := r.PostForm.Get("scope")
+	if scope == "" {
+		writeAADError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.")
+		return
+	}
+	if !id.validScope(scope, r.Host) {
+		writeAADError(w, http.StatusBadRequest, "invalid_scope", 1002012, fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scope))
+		return
+	}
+	now := time.Now()
+	tok := id.sign(tokenClaims{
+		Aud:   graphResource,
+		Iss:   "https://sts.windows.net/" + id.tenantID + "/",
+		Iat:   now.Unix(),
+		Nbf:   now.Unix() - 300,
+		Exp:   now.Add(id.lifetime).Unix(),
+		AppID: clientID,
+		Tid:   id.tenantID,
+		Roles: app.Permissions,
+		Ver:   "1.0",
+		Oid:   stableGUID("sp", id.tenantID, clientID),
+		Sub:   stableGUID("sp", id.tenantID, clientID),
+		Idtyp: "app",
+		Uti:   randomHex(8),
+	})
+	secs := int(id.lifetime / time.Second)
+	w.Header().Set("Cache-Control", "no-store, no-cache")
+	w.Header().Set("Pragma", "no-cache")
+	writePlainJSON(w, http.StatusOK, map[string]any{
+		"token_type":     "Bearer",
+		"expires_in":     secs,
+		"ext_expires_in": secs,
+		"access_token":   tok,
+	})
+}
+
+// validScope accepts "{resource}/.default" for Graph (or the emulator's own
+// address, which clients derive from the base URL).
+func (id *identity) validScope(scope, host string) bool {
+	for _, s := range strings.Fields(scope) {
+		res, ok := strings.CutSuffix(s, "/.default")
+		if !ok {
+			return false
+		}
+		res = strings.TrimSuffix(res, "/")
+		switch {
+		case strings.EqualFold(res, graphResource), res == "00000003-0000-0000-c000-000000000000":
+		case strings.EqualFold(res, "https://"+host), strings.EqualFold(res, "http://"+host):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// writeAADError writes the identity platform's error response.
+func writeAADError(w http.ResponseWriter, status int, code string, aadsts int, desc string) {
+	trace, corr := odata.NewRequestID(), odata.NewRequestID()
+	now := time.Now().UTC()
+	writePlainJSON(w, status, map[string]any{
+		"error":             code,
+		"error_description": fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s", aadsts, desc, trace, corr, now.Format("2006-01-02 15:04:05Z")),
+		"error_codes":       []int{aadsts},
+		"timestamp":         now.Format("2006-01-02 15:04:05Z"),
+		"trace_id":          trace,
+		"correlation_id":    corr,
+		"error_uri":         fmt.Sprintf("https://login.microsoftonline.com/error?code=%d", aadsts),
+	})
+}
+
+func writePlainJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// tokenClaims are the claims of an app-only access token for Graph.
+// https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
+type tokenClaims struct {
+	Aud   string   `json:"aud"`
+	Iss   string   `json:"iss"`
+	Iat   int64    `json:"iat"`
+	Nbf   int64    `json:"nbf"`
+	Exp   int64    `json:"exp"`
+	AppID string   `json:"appid"`
+	Idtyp string   `json:"idtyp"`
+	Oid   string   `json:"oid"`
+	Roles []string `json:"roles"`
+	Sub   string   `json:"sub"`
+	Tid   string   `json:"tid"`
+	Uti   string   `json:"uti"`
+	Ver   string   `json:"ver"`
+}
+
+var b64 = base64.RawURLEncoding
+
+func (id *identity) sign(c tokenClaims) string {
+	h, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "HS256", "kid": "graphemu"})
+	p, _ := json.Marshal(c)
+	msg := b64.EncodeToString(h) + "." + b64.EncodeToString(p)
+	mac := hmac.New(sha256.New, id.key)
+	mac.Write([]byte(msg))
+	return msg + "." + b64.EncodeToString(mac.Sum(nil))
+}
+
+// tokenError is a token validation failure; its text is Graph's message.
+type tokenError string
+
+func (e tokenError) Error() string { return string(e) }
+
+const (
+	errTokenEmpty     = tokenError("Access token is empty.")
+	errTokenMalformed = tokenError("CompactToken parsing failed with error code: 80049217")
+	errTokenSignature = tokenError("Access token validation failure.")
+	errTokenExpired   = tokenError("Lifetime validation failed, the token is expired.")
+	errTokenAudience  = tokenError("Access token validation failure. Invalid audience.")
+)
+
+func (id *identity) verify(tok string, now time.Time) (*tokenClaims, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, errTokenMalformed
+	}
+	mac := hmac.New(sha256.New, id.key)
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	sig, err := b64.DecodeString(parts[2])
+	if err != nil || !hmac.Equal(sig, mac.Sum(nil)) {
+		return nil, errTokenSignature
+	}
+	p, err := b64.DecodeString(parts[1])
+	if err != nil {
+		return nil, errTokenMalformed
+	}
+	var c tokenClaims
+	if err := json.Unmarshal(p, &c); err != nil {
+		return nil, errTokenMalformed
+	}
+	if c.Aud != graphResource || c.Tid != id.tenantID {
+		return nil, errTokenAudience
+	}
+	if now.Unix() >= c.Exp || now.Unix() < c.Nbf {
+		return nil, errTokenExpired
+	}
+	return &c, nil
+}
+
+// principal is the authenticated app of a request.
+type principal struct {
+	AppID string
+	Roles []string
+}
+
+type principalKey struct{}
+
+func principalFrom(ctx context.Context) *principal {
+	p, _ := ctx.Value(principalKey{}).(*principal)
+	return p
+}
+
+// authMiddleware rejects requests without a valid bearer token with 401
+// and Graph's error body (code InvalidAuthenticationToken) and a
+// WWW-Authenticate challenge.
+// https://learn.microsoft.com/graph/errors (401 Unauthorized: "Required
+// authentication information is either missing or not valid").
+func (e *Emulator) authMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		scheme, tok, _ := strings.Cut(h, " ")
+		var err error
+		var c *tokenClaims
+		switch {
+		case h == "":
+			err = errTokenEmpty
+		case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
+			err = errTokenMalformed
+		default:
+			c, err = e.ident.verify(strings.TrimSpace(tok), time.Now())
+		}
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="%s/%s/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`, requestBase(r), e.ident.tenantID))
+			odata.WriteError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", err.Error())
+			return
+		}
+		ctx := context.WithValue(r.Context(), principalKey{}, &principal{AppID: c.AppID, Roles: c.Roles})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// hasAnyRole reports whether the request's app holds one of roles.
+func hasAnyRole(r *http.Request, roles ...string) bool {
+	p := principalFrom(r.Context())
+	if p == nil {
+		return false
+	}
+	for _, want := range roles {
+		if slices.ContainsFunc(p.Roles, func(s string) bool { return strings.EqualFold(s, want) }) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,323 @@
+package graphemu
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Well-known MAPI properties the emulator derives message state from.
+// https://learn.microsoft.com/openspecs/exchange_server_protocols/ms-oxprops
+const (
+	propMessageFlags     = "Integer 0xe07"    // PidTagMessageFlags
+	propDeliveryTime     = "SystemTime 0xe06" // PidTagMessageDeliveryTime
+	propClientSubmitTime = "SystemTime 0x39"  // PidTagClientSubmitTime
+	msgFlagRead          = 0x1                // MSGFLAG_READ
+	msgFlagUnsent        = 0x8                // MSGFLAG_UNSENT: a draft
+)
+
+// extTypes are the property types of extended property ids, by lower-case
+// name. https://learn.microsoft.com/graph/api/resources/extended-properties-overview
+// ("id formats": "{type} {proptag}", "{type} {guid} Name {name}",
+// "{type} {guid} Id {id}").
+var extTypes = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range []string{"Binary", "Boolean", "CLSID", "Currency", "Double", "Float", "Integer", "Long", "Object", "Short", "String", "SystemTime"} {
+		m[strings.ToLower(t)] = t
+		m[strings.ToLower(t)+"array"] = t + "Array"
+	}
+	return m
+}()
+
+var guidBraceRE = regexp.MustCompile(`^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$`)
+
+// parseExtID validates an extended property id and returns its canonical
+// form: the type's documented spelling, the tag in lower-case hex without
+// leading zeros, the GUID in lower case within braces, the name as given
+// (names are case-sensitive).
+func parseExtID(id string, multi bool) (string, error) {
+	f := strings.Fields(id)
+	if len(f) != 2 && len(f) != 4 {
+		return "", fmt.Errorf("extended property id %q is not of the form '{type} {proptag}' or '{type} {guid} Name|Id {name}'", id)
+	}
+	typ, ok := extTypes[strings.ToLower(f[0])]
+	if !ok {
+		return "", fmt.Errorf("extended property id %q has an unknown type %q", id, f[0])
+	}
+	if strings.HasSuffix(typ, "Array") != multi {
+		if multi {
+			return "", fmt.Errorf("multi-value extended property id %q needs an array type", id)
+		}
+		return "", fmt.Errorf("single-value extended property id %q has an array type", id)
+	}
+	if len(f) == 2 {
+		tag := strings.ToLower(f[1])
+		if !strings.HasPrefix(tag, "0x") {
+			return "", fmt.Errorf("extended property id %q: the tag must be hexadecimal (0x...)", id)
+		}
+		n, err := strconv.ParseUint(tag[2:], 16, 16)
+		if err != nil {
+			return "", fmt.Errorf("extended property id %q: bad tag", id)
+		}
+		return fmt.Sprintf("%s 0x%x", typ, n), nil
+	}
+	g := guidBraceRE.FindStringSubmatch(f[1])
+	if g == nil {
+		return "", fmt.Errorf("extended property id %q: bad GUID", id)
+	}
+	switch strings.ToLower(f[2]) {
+	case "name":
+		return fmt.Sprintf("%s {%s} Name %s", typ, strings.ToLower(g[1]), f[3]), nil
+	case "id":
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(f[3]), "0x"), 16, 32)
+		if err != nil {
+			return "", fmt.Errorf("extended property id %q: bad numeric id", id)
+		}
+		return fmt.Sprintf("%s {%s} Id 0x%x", typ, strings.ToLower(g[1]), n), nil
+	}
+	return "", fmt.Errorf("extended property id %q: want Name or Id after the GUID", id)
+}
+
+// canonicalExtID is parseExtID for comparisons; an invalid id stays as is.
+func canonicalExtID(id string) string {
+	for _, multi := range []bool{false, true} {
+		if c, err := parseExtID(id, multi); err == nil {
+			return c
+		}
+	}
+	return id
+}
+
+// decodeExtProps reads singleValueExtendedProperties / multiValueExtendedProperties.
+func decodeExtProps(raw map[string]json.RawMessage) ([]ExtProp, []MultiExtProp, *apiError) {
+	var single []ExtProp
+	var multi []MultiExtProp
+	if b, ok := raw["singleValueExtendedProperties"]; ok && string(b) != "null" {
+		var in []struct {
+			ID    string          `json:"id"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(b, &in); err != nil {
+			return nil, nil, badRequest("RequestBodyRead", "Cannot read singleValueExtendedProperties: %v", err)
+		}
+		for _, p := range in {
+			id, err := parseExtID(p.ID, false)
+			if err != nil {
+				return nil, nil, badRequest("ErrorInvalidProperty", "%v", err)
+			}
+			var v string
+			if err := json.Unmarshal(p.Value, &v); err != nil {
+				return nil, nil, badRequest("RequestBodyRead", "The value of extended property '%s' must be a string.", p.ID)
+			}
+			if err := checkExtValue(id, v); err != nil {
+				return nil, nil, err
+			}
+			single = setExt(single, id, v)
+		}
+	}
+	if b, ok := raw["multiValueExtendedProperties"]; ok && string(b) != "null" {
+		var in []MultiExtProp
+		if err := json.Unmarshal(b, &in); err != nil {
+			return nil, nil, badRequest("RequestBodyRead", "Cannot read multiValueExtendedProperties: %v", err)
+		}
+		for _, p := range in {
+			id, err := parseExtID(p.ID, true)
+			if err != nil {
+				return nil, nil, badRequest("ErrorInvalidProperty", "%v", err)
+			}
+			multi = setMulti(multi, id, p.Value)
+		}
+	}
+	return single, multi, nil
+}
+
+// checkExtValue validates values of typed properties the emulator reads.
+func checkExtValue(id, v string) *apiError {
+	switch {
+	case strings.HasPrefix(id, "Integer "), strings.HasPrefix(id, "Short "), strings.HasPrefix(id, "Long "):
+		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
+			return badRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not an integer.", v, id)
+		}
+	case strings.HasPrefix(id, "SystemTime "):
+		if _, ok := toTime(v); !ok {
+			return badRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not a date and time.", v, id)
+		}
+	case strings.HasPrefix(id, "Boolean "):
+		if _, err := strconv.ParseBool(v); err != nil {
+			return badRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not a Boolean.", v, id)
+		}
+	}
+	return nil
+}
+
+func setExt(list []ExtProp, id, v string) []ExtProp {
+	for i := range list {
+		if list[i].ID == id {
+			list[i].Value = v
+			return list
+		}
+	}
+	return append(list, ExtProp{ID: id, Value: v})
+}
+
+func setMulti(list []MultiExtProp, id string, v []string) []MultiExtProp {
+	for i := range list {
+		if list[i].ID == id {
+			list[i].Value = v
+			return list
+		}
+	}
+	return append(list, MultiExtProp{ID: id, Value: v})
+}
+
+func getExt(list []ExtProp, id string) (string, bool) {
+	for _, p := range list {
+		if p.ID == id {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+// graphTime formats t as Graph does for message dates.
+func graphTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+var (
+	tagRE   = regexp.MustCompile(`(?s)<(script|style)[^>]*>.*?</(script|style)>|<[^>]*>`)
+	spaceRE = regexp.MustCompile(`\s+`)
+)
+
+// bodyPreview is the first 255 characters of the body as text.
+func bodyPreview(contentType, content string) string {
+	if strings.EqualFold(contentType, "html") {
+		content = html.UnescapeString(tagRE.ReplaceAllString(content, " "))
+	}
+	content = strings.TrimSpace(spaceRE.ReplaceAllString(content, " "))
+	r := []rune(content)
+	if len(r) > 255 {
+		r = r[:255]
+	}
+	return string(r)
+}
+
+// rawString decodes a JSON string property ("" when absent or not a string).
+func rawString(m map[string]json.RawMessage, k string) string {
+	var s string
+	if b, ok := m[k]; ok {
+		_ = json.Unmarshal(b, &s)
+	}
+	return s
+}
+
+func mustRaw(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// decodeView turns props into a generic JSON object for filtering/select.
+func rawToAny(b json.RawMessage) any {
+	var v any
+	_ = json.Unmarshal(b, &v)
+	return v
+}
+
+// applySelect keeps only the selected properties (plus id and annotations).
+// https://learn.microsoft.com/graph/query-parameters#select-parameter
+func applySelect(view map[string]any, sel []string, known map[string]bool, typeName string) (map[string]any, *apiError) {
+	if len(sel) == 0 {
+		return view, nil
+	}
+	out := map[string]any{}
+	for k, v := range view {
+		if strings.HasPrefix(k, "@odata.") || k == "id" {
+			out[k] = v
+		}
+	}
+	for _, s := range sel {
+		found := false
+		for k, v := range view {
+			if strings.EqualFold(k, s) {
+				out[k] = v
+				found = true
+			}
+		}
+		if !found {
+			ok := false
+			for k := range known {
+				if strings.EqualFold(k, s) {
+					ok = true
+				}
+			}
+			if !ok {
+				return nil, badRequest("RequestBroker--ParseUri", "Could not find a property named '%s' on type 'microsoft.graph.%s'.", s, typeName)
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkKnownProps rejects properties the resource type does not define,
+// as Graph's OData deserializer does.
+func checkKnownProps(raw map[string]json.RawMessage, known map[string]bool, typeName string) *apiError {
+	for k := range raw {
+		if strings.HasPrefix(k, "@odata.") || strings.Contains(k, "@") {
+			continue
+		}
+		if !known[k] {
+			return badRequest("RequestBodyRead", "The property '%s' does not exist on type 'microsoft.graph.%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, typeName)
+		}
+	}
+	return nil
+}
+
+func setOf(names ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// Properties of the resource types, from the v1.0 resource pages:
+// https://learn.microsoft.com/graph/api/resources/message
+// https://learn.microsoft.com/graph/api/resources/mailfolder
+// https://learn.microsoft.com/graph/api/resources/contact
+// https://learn.microsoft.com/graph/api/resources/contactfolder
+// https://learn.microsoft.com/graph/api/resources/event
+// https://learn.microsoft.com/graph/api/resources/calendar
+var (
+	messageProps = setOf("id", "bccRecipients", "body", "bodyPreview", "categories", "ccRecipients", "changeKey", "conversationId",
+		"conversationIndex", "createdDateTime", "flag", "from", "hasAttachments", "importance", "inferenceClassification",
+		"internetMessageHeaders", "internetMessageId", "isDeliveryReceiptRequested", "isDraft", "isRead", "isReadReceiptRequested",
+		"lastModifiedDateTime", "parentFolderId", "receivedDateTime", "replyTo", "sender", "sentDateTime", "subject", "toRecipients",
+		"uniqueBody", "webLink", "attachments", "extensions", "multiValueExtendedProperties", "singleValueExtendedProperties")
+	mailFolderProps = setOf("id", "childFolderCount", "displayName", "isHidden", "parentFolderId", "totalItemCount", "unreadItemCount",
+		"childFolders", "messageRules", "messages", "multiValueExtendedProperties", "singleValueExtendedProperties")
+	contactProps = setOf("id", "assistantName", "birthday", "businessAddress", "businessHomePage", "businessPhones", "categories",
+		"changeKey", "children", "companyName", "createdDateTime", "department", "displayName", "emailAddresses", "fileAs",
+		"generation", "givenName", "homeAddress", "homePhones", "imAddresses", "initials", "jobTitle", "lastModifiedDateTime",
+		"manager", "middleName", "mobilePhone", "nickName", "officeLocation", "otherAddress", "parentFolderId", "personalNotes",
+		"profession", "spouseName", "surname", "title", "yomiCompanyName", "yomiGivenName", "yomiSurname", "photo", "extensions",
+		"multiValueExtendedProperties", "singleValueExtendedProperties")
+	contactFolderProps = setOf("id", "displayName", "parentFolderId", "childFolders", "contacts", "multiValueExtendedProperties", "singleValueExtendedProperties")
+	eventProps         = setOf("id", "allowNewTimeProposals", "attendees", "body", "bodyPreview", "categories", "changeKey", "createdDateTime",
+		"end", "hasAttachments", "hideAttendees", "iCalUId", "importance", "isAllDay", "isCancelled", "isDraft", "isOnlineMeeting",
+		"isOrganizer", "isReminderOn", "lastModifiedDateTime", "location", "locations", "onlineMeeting", "onlineMeetingProvider",
+		"onlineMeetingUrl", "organizer", "originalEndTimeZone", "originalStart", "originalStartTimeZone", "recurrence",
+		"reminderMinutesBeforeStart", "responseRequested", "responseStatus", "sensitivity", "seriesMasterId", "showAs", "start",
+		"subject", "transactionId", "type", "webLink", "attachments", "calendar", "extensions", "instances",
+		"multiValueExtendedProperties", "singleValueExtendedProperties")
+	calendarProps = setOf("id", "allowedOnlineMeetingProviders", "canEdit", "canShare", "canViewPrivateItems", "changeKey", "color",
+		"defaultOnlineMeetingProvider", "hexColor", "isDefaultCalendar", "isRemovable", "isTallyingResponses", "name", "owner",
+		"calendarView", "events", "multiValueExtendedProperties", "singleValueExtendedProperties")
+	attachmentProps = setOf("id", "contentType", "isInline", "lastModifiedDateTime", "name", "size", "contentBytes", "contentId", "contentLocation")
+)

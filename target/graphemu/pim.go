@@ -1,0 +1,689 @@
+package graphemu
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // IANA zones for event time zones on any host
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
+)
+
+// ---- contacts ----
+
+var readOnlyContactProps = setOf("id", "createdDateTime", "lastModifiedDateTime", "changeKey", "parentFolderId", "photo", "extensions")
+
+// createContact serves POST on a contacts collection: 201 and the contact.
+// https://learn.microsoft.com/graph/api/user-post-contacts,
+// https://learn.microsoft.com/graph/api/contactfolder-post-contacts.
+func (e *Emulator) createContact(rq *req, folderID string) {
+	raw, aerr := readJSONObject(rq)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	if err := checkKnownProps(raw, contactProps, "contact"); err != nil {
+		rq.fail(err)
+		return
+	}
+	single, multi, aerr := decodeExtProps(raw)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	now := time.Now().UTC()
+	it := &item{ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kindContact, FolderID: folderID, Props: map[string]json.RawMessage{},
+		Ext: single, Multi: multi, Created: now, Modified: now, ChangeKey: newChangeKey()}
+	for k, b := range raw {
+		if readOnlyContactProps[k] || k == "singleValueExtendedProperties" || k == "multiValueExtendedProperties" || strings.HasPrefix(k, "@") {
+			continue
+		}
+		it.Props[k] = b
+	}
+	fillDisplayName(it)
+	e.insertItem(rq, it)
+}
+
+// fillDisplayName derives displayName from the name parts when absent, as
+// Outlook does.
+func fillDisplayName(it *item) {
+	if rawString(it.Props, "displayName") != "" {
+		return
+	}
+	var parts []string
+	for _, k := range []string{"givenName", "middleName", "surname"} {
+		if s := rawString(it.Props, k); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) > 0 {
+		it.Props["displayName"] = mustRaw(strings.Join(parts, " "))
+	}
+}
+
+// contactView renders a contact. Callers hold the read lock.
+// https://learn.microsoft.com/graph/api/resources/contact
+func (e *Emulator) contactView(rq *req, it *item) map[string]any {
+	v := map[string]any{
+		"@odata.context":       rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/contacts/$entity",
+		"@odata.etag":          `W/"` + it.ChangeKey + `"`,
+		"id":                   it.ID,
+		"createdDateTime":      graphTime(it.Created),
+		"lastModifiedDateTime": graphTime(it.Modified),
+		"changeKey":            it.ChangeKey,
+		"categories":           []any{},
+		"parentFolderId":       it.FolderID,
+		"birthday":             nil,
+		"fileAs":               "",
+		"displayName":          "",
+		"givenName":            nil,
+		"initials":             nil,
+		"middleName":           nil,
+		"nickName":             nil,
+		"surname":              nil,
+		"title":                nil,
+		"jobTitle":             nil,
+		"companyName":          nil,
+		"department":           nil,
+		"officeLocation":       nil,
+		"profession":           nil,
+		"businessHomePage":     nil,
+		"mobilePhone":          nil,
+		"personalNotes":        "",
+		"businessPhones":       []any{},
+		"homePhones":           []any{},
+		"imAddresses":          []any{},
+		"emailAddresses":       []any{},
+		"children":             []any{},
+		"homeAddress":          map[string]any{},
+		"businessAddress":      map[string]any{},
+		"otherAddress":         map[string]any{},
+	}
+	for k, raw := range it.Props {
+		v[k] = rawToAny(raw)
+	}
+	v["singleValueExtendedProperties"] = extView(it.Ext)
+	v["multiValueExtendedProperties"] = multiView(it.Multi)
+	return v
+}
+
+// updateContact serves PATCH on a contact.
+// https://learn.microsoft.com/graph/api/contact-update
+func (e *Emulator) updateContact(rq *req, it *item) {
+	e.patchItem(rq, it, contactProps, readOnlyContactProps, nil)
+}
+
+// patchItem merges a PATCH body into an item; hook may adjust the result
+// under the lock and return an error.
+func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool, hook func(raw map[string]json.RawMessage, old, n *item) *apiError) {
+	_, typeName := itemTypeName(it.Kind)
+	_ = typeName
+	tn, _ := itemTypeName(it.Kind)
+	raw, aerr := readJSONObject(rq)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	if err := checkKnownProps(raw, known, tn); err != nil {
+		rq.fail(err)
+		return
+	}
+	single, multi, aerr := decodeExtProps(raw)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	s := e.store
+	s.mu.Lock()
+	cur, ok := s.items[it.ID]
+	if !ok {
+		s.mu.Unlock()
+		rq.fail(notFoundItem())
+		return
+	}
+	n := cloneItem(cur)
+	for k, b := range raw {
+		if readOnly[k] || k == "singleValueExtendedProperties" || k == "multiValueExtendedProperties" || strings.HasPrefix(k, "@") {
+			continue
+		}
+		n.Props[k] = b
+	}
+	for _, p := range single {
+		n.Ext = setExt(n.Ext, p.ID, p.Value)
+	}
+	for _, p := range multi {
+		n.Multi = setMulti(n.Multi, p.ID, p.Value)
+	}
+	if hook != nil {
+		if err := hook(raw, cur, n); err != nil {
+			s.mu.Unlock()
+			rq.fail(err)
+			return
+		}
+	}
+	n.Modified = time.Now().UTC()
+	n.ChangeKey = newChangeKey()
+	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
+		s.mu.Unlock()
+		rq.fail(&apiError{500, "generalException", "The emulator could not save the item."})
+		return
+	}
+	v := e.itemView(rq, n)
+	s.mu.Unlock()
+	e.writeEntity(rq, http.StatusOK, n.Kind, "item", v)
+}
+
+// routePhoto serves a contact's photo: GET/PUT .../photo/$value and GET
+// .../photo (metadata).
+// https://learn.microsoft.com/graph/api/profilephoto-get and
+// https://learn.microsoft.com/graph/api/profilephoto-update ("PUT
+// /users/{id}/contacts/{id}/photo/$value"; 200 OK).
+func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
+	value := len(rest) == 1 && rest[0] == "$value"
+	if len(rest) > 1 || (len(rest) == 1 && !value) {
+		rq.fail(segmentNotFound(rest[0]))
+		return
+	}
+	switch rq.r.Method {
+	case http.MethodGet:
+		e.store.mu.RLock()
+		p := e.store.items[it.ID].Photo
+		e.store.mu.RUnlock()
+		if p == nil {
+			rq.fail(&apiError{404, "ErrorItemNotFound", "The photo wasn't found."})
+			return
+		}
+		if value {
+			rq.w.Header().Set("Content-Type", p.ContentType)
+			rq.w.Header().Set("Content-Length", strconv.FormatInt(p.Size, 10))
+			rq.w.WriteHeader(http.StatusOK)
+			e.copyAttachment(rq.w, p)
+			return
+		}
+		rq.json(http.StatusOK, map[string]any{
+			"@odata.context":          rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/contacts('" + it.ID + "')/photo/$entity",
+			"@odata.mediaContentType": p.ContentType,
+			"@odata.mediaEtag":        `W/"` + p.SHA256[:16] + `"`,
+			"id":                      "default",
+			"height":                  nil,
+			"width":                   nil,
+		})
+	case http.MethodPut, http.MethodPatch:
+		if !value {
+			rq.fail(methodNotAllowed())
+			return
+		}
+		data, aerr := readBody(rq)
+		if aerr != nil {
+			rq.fail(aerr)
+			return
+		}
+		ct := rq.r.Header.Get("Content-Type")
+		if !strings.HasPrefix(ct, "image/") {
+			rq.fail(&apiError{415, "ErrorInvalidImage", "The photo's Content-Type must be an image type such as image/jpeg."})
+			return
+		}
+		if len(data) == 0 {
+			rq.fail(badRequest("ErrorInvalidImage", "The photo is empty."))
+			return
+		}
+		a, aerr := e.newAttachment("photo", ct, data, false, "")
+		if aerr != nil {
+			rq.fail(aerr)
+			return
+		}
+		s := e.store
+		s.mu.Lock()
+		cur, ok := s.items[it.ID]
+		if !ok {
+			s.mu.Unlock()
+			s.removeBlob(a.Blob)
+			rq.fail(notFoundItem())
+			return
+		}
+		n := cloneItem(cur)
+		old := n.Photo
+		n.Photo = a
+		n.Modified = time.Now().UTC()
+		n.ChangeKey = newChangeKey()
+		err := s.commit(&record{Op: "item", Item: n})
+		s.mu.Unlock()
+		if err != nil {
+			rq.fail(&apiError{500, "generalException", "The emulator could not save the photo."})
+			return
+		}
+		if old != nil {
+			s.removeBlob(old.Blob)
+		}
+		odata.RequestID(rq.w)
+		rq.w.WriteHeader(http.StatusOK)
+	default:
+		rq.fail(methodNotAllowed())
+	}
+}
+
+// ---- events ----
+
+var readOnlyEventProps = setOf("id", "createdDateTime", "lastModifiedDateTime", "changeKey", "bodyPreview", "hasAttachments",
+	"iCalUId", "isOrganizer", "isCancelled", "originalStart", "seriesMasterId", "type", "webLink", "onlineMeetingUrl",
+	"responseStatus", "calendar", "instances", "extensions", "attachments", "isDraft")
+
+// windowsZones maps common Windows time zone names, which Graph accepts
+// and returns, to IANA zones.
+// https://learn.microsoft.com/graph/api/resources/datetimetimezone ("timeZone
+// ... See TimeZone property for more possible values") and
+// https://learn.microsoft.com/windows-hardware/manufacture/desktop/default-time-zones
+var windowsZones = map[string]string{
+	"utc": "UTC", "coordinated universal time": "UTC", "gmt standard time": "Europe/London", "greenwich standard time": "Atlantic/Reykjavik",
+	"w. europe standard time": "Europe/Berlin", "central europe standard time": "Europe/Budapest", "romance standard time": "Europe/Paris",
+	"central european standard time": "Europe/Warsaw", "e. europe standard time": "Europe/Chisinau", "fle standard time": "Europe/Kiev",
+	"gtb standard time": "Europe/Bucharest", "russian standard time": "Europe/Moscow", "turkey standard time": "Europe/Istanbul",
+	"israel standard time": "Asia/Jerusalem", "south africa standard time": "Africa/Johannesburg", "egypt standard time": "Africa/Cairo",
+	"arabian standard time": "Asia/Dubai", "arab standard time": "Asia/Riyadh", "india standard time": "Asia/Kolkata",
+	"china standard time": "Asia/Shanghai", "singapore standard time": "Asia/Singapore", "tokyo standard time": "Asia/Tokyo",
+	"korea standard time": "Asia/Seoul", "aus eastern standard time": "Australia/Sydney", "e. australia standard time": "Australia/Brisbane",
+	"w. australia standard time": "Australia/Perth", "new zealand standard time": "Pacific/Auckland", "hawaiian standard time": "Pacific/Honolulu",
+	"alaskan standard time": "America/Anchorage", "pacific standard time": "America/Los_Angeles", "mountain standard time": "America/Denver",
+	"us mountain standard time": "America/Phoenix", "central standard time": "America/Chicago", "eastern standard time": "America/New_York",
+	"atlantic standard time": "America/Halifax", "e. south america standard time": "America/Sao_Paulo", "argentina standard time": "America/Buenos_Aires",
+	"canada central standard time": "America/Regina", "mexico standard time": "America/Mexico_City", "sa pacific standard time": "America/Bogota",
+	"w. europe standard time (dst)": "Europe/Berlin",
+}
+
+// resolveTZ returns the location of a Windows or IANA time zone name.
+func resolveTZ(name string) (*time.Location, bool) {
+	n := strings.TrimSpace(name)
+	if n == "" {
+		return time.UTC, true
+	}
+	if iana, ok := windowsZones[strings.ToLower(n)]; ok {
+		n = iana
+	}
+	loc, err := time.LoadLocation(n)
+	if err != nil {
+		return nil, false
+	}
+	return loc, true
+}
+
+type dateTimeTZ struct {
+	DateTime string `json:"dateTime"`
+	TimeZone string `json:"timeZone"`
+}
+
+// parseDTZ parses a dateTimeTimeZone into an instant.
+func parseDTZ(raw json.RawMessage, prop string) (time.Time, string, *apiError) {
+	var d dateTimeTZ
+	if err := json.Unmarshal(raw, &d); err != nil || d.DateTime == "" {
+		return time.Time{}, "", badRequest("ErrorInvalidRequest", "The %s property must be a dateTimeTimeZone with a dateTime.", prop)
+	}
+	loc, ok := resolveTZ(d.TimeZone)
+	if !ok {
+		// Graph's answer to an unknown zone.
+		return time.Time{}, "", badRequest("TimeZoneNotSupportedException", "A valid TimeZone value must be specified. The following TimeZone value is not supported: '%s'.", d.TimeZone)
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.9999999", "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, strings.TrimSuffix(d.DateTime, "Z"), loc); err == nil {
+			return t, d.TimeZone, nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, d.DateTime); err == nil {
+		return t, d.TimeZone, nil
+	}
+	return time.Time{}, "", badRequest("ErrorInvalidRequest", "The dateTime '%s' of %s is not valid.", d.DateTime, prop)
+}
+
+// checkRecurrence validates a patternedRecurrence.
+// https://learn.microsoft.com/graph/api/resources/patternedrecurrence,
+// https://learn.microsoft.com/graph/api/resources/recurrencepattern,
+// https://learn.microsoft.com/graph/api/resources/recurrencerange.
+func checkRecurrence(raw json.RawMessage) *apiError {
+	if string(raw) == "null" {
+		return nil
+	}
+	var r struct {
+		Pattern *struct {
+			Type       string   `json:"type"`
+			Interval   int      `json:"interval"`
+			DaysOfWeek []string `json:"daysOfWeek"`
+			DayOfMonth int      `json:"dayOfMonth"`
+			Month      int      `json:"month"`
+		} `json:"pattern"`
+		Range *struct {
+			Type                string `json:"type"`
+			StartDate           string `json:"startDate"`
+			EndDate             string `json:"endDate"`
+			NumberOfOccurrences int    `json:"numberOfOccurrences"`
+		} `json:"range"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil || r.Pattern == nil || r.Range == nil {
+		return badRequest("ErrorInvalidRequest", "recurrence needs a pattern and a range.")
+	}
+	switch r.Pattern.Type {
+	case "daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly":
+	default:
+		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' is not valid.", r.Pattern.Type)
+	}
+	if r.Pattern.Interval < 1 {
+		return badRequest("ErrorInvalidRequest", "Recurrence pattern interval must be at least 1.")
+	}
+	if (r.Pattern.Type == "weekly" || strings.HasPrefix(r.Pattern.Type, "relative")) && len(r.Pattern.DaysOfWeek) == 0 {
+		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires daysOfWeek.", r.Pattern.Type)
+	}
+	if strings.HasPrefix(r.Pattern.Type, "absolute") && (r.Pattern.DayOfMonth < 1 || r.Pattern.DayOfMonth > 31) {
+		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires dayOfMonth.", r.Pattern.Type)
+	}
+	if strings.HasSuffix(r.Pattern.Type, "Yearly") && (r.Pattern.Month < 1 || r.Pattern.Month > 12) {
+		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires month.", r.Pattern.Type)
+	}
+	if _, err := time.Parse("2006-01-02", r.Range.StartDate); err != nil {
+		return badRequest("ErrorInvalidRequest", "Recurrence range startDate is required (yyyy-mm-dd).")
+	}
+	switch r.Range.Type {
+	case "noEnd":
+	case "endDate":
+		if _, err := time.Parse("2006-01-02", r.Range.EndDate); err != nil {
+			return badRequest("ErrorInvalidRequest", "Recurrence range of type endDate requires endDate.")
+		}
+	case "numbered":
+		if r.Range.NumberOfOccurrences < 1 {
+			return badRequest("ErrorInvalidRequest", "Recurrence range of type numbered requires numberOfOccurrences.")
+		}
+	default:
+		return badRequest("ErrorInvalidRequest", "Recurrence range type '%s' is not valid.", r.Range.Type)
+	}
+	return nil
+}
+
+// attendeeAddresses lists the attendees' email addresses.
+func attendeeAddresses(raw json.RawMessage) ([]string, *apiError) {
+	var as []struct {
+		EmailAddress struct {
+			Address string `json:"address"`
+		} `json:"emailAddress"`
+		Type string `json:"type"`
+	}
+	if string(raw) == "null" {
+		return nil, nil
+	}
+	if err := json.Unmarshal(raw, &as); err != nil {
+		return nil, badRequest("RequestBodyRead", "Cannot read attendees: %v", err)
+	}
+	var out []string
+	for _, a := range as {
+		if a.EmailAddress.Address == "" {
+			return nil, badRequest("ErrorInvalidRequest", "Every attendee needs an emailAddress.address.")
+		}
+		out = append(out, a.EmailAddress.Address)
+	}
+	return out, nil
+}
+
+// checkEventTimes validates start, end and recurrence of an event body.
+func checkEventTimes(raw map[string]json.RawMessage, creating bool) *apiError {
+	var start, end time.Time
+	var err *apiError
+	if b, ok := raw["start"]; ok {
+		if start, _, err = parseDTZ(b, "start"); err != nil {
+			return err
+		}
+	} else if creating {
+		return badRequest("ErrorInvalidRequest", "The start property is required.")
+	}
+	if b, ok := raw["end"]; ok {
+		if end, _, err = parseDTZ(b, "end"); err != nil {
+			return err
+		}
+	} else if creating {
+		return badRequest("ErrorInvalidRequest", "The end property is required.")
+	}
+	if !start.IsZero() && !end.IsZero() && end.Before(start) {
+		return badRequest("ErrorInvalidRequest", "The end of the event must not be before its start.")
+	}
+	if b, ok := raw["recurrence"]; ok {
+		if err := checkRecurrence(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createEvent serves POST on an events collection. An event with
+// attendees sends them invitations, which the emulator records
+// (invitationsSent in the inspection API); transactionId makes creation
+// idempotent: a POST repeating an existing transactionId returns the
+// event already created instead of a second one.
+// https://learn.microsoft.com/graph/api/user-post-events ("When an event
+// is sent, the server sends invitations to all the attendees"),
+// https://learn.microsoft.com/graph/api/resources/event (transactionId:
+// "for the server to avoid redundant POST operations in case of client
+// retries to create the same event").
+func (e *Emulator) createEvent(rq *req, folderID string) {
+	raw, aerr := readJSONObject(rq)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	if err := checkKnownProps(raw, eventProps, "event"); err != nil {
+		rq.fail(err)
+		return
+	}
+	if err := checkEventTimes(raw, true); err != nil {
+		rq.fail(err)
+		return
+	}
+	single, multi, aerr := decodeExtProps(raw)
+	if aerr != nil {
+		rq.fail(aerr)
+		return
+	}
+	var invitees []string
+	if b, ok := raw["attendees"]; ok {
+		if invitees, aerr = attendeeAddresses(b); aerr != nil {
+			rq.fail(aerr)
+			return
+		}
+	}
+	txn := rawString(raw, "transactionId")
+	if txn != "" {
+		e.store.mu.RLock()
+		var existing *item
+		for _, it := range e.store.items {
+			if it.Mailbox == rq.mb.ID && it.Kind == kindCalendar && it.TransactionID == txn {
+				existing = it
+			}
+		}
+		var v map[string]any
+		if existing != nil {
+			v = e.itemView(rq, existing)
+		}
+		e.store.mu.RUnlock()
+		if existing != nil {
+			e.writeEntity(rq, http.StatusCreated, kindCalendar, "item", v)
+			return
+		}
+	}
+	now := time.Now().UTC()
+	it := &item{ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kindCalendar, FolderID: folderID, Props: map[string]json.RawMessage{},
+		Ext: single, Multi: multi, Created: now, Modified: now, ChangeKey: newChangeKey(), TransactionID: txn}
+	for k, b := range raw {
+		switch {
+		case readOnlyEventProps[k], k == "singleValueExtendedProperties", k == "multiValueExtendedProperties", strings.HasPrefix(k, "@"):
+		case k == "body":
+			pv, blob, n, err := e.storeBody(b)
+			if err != nil {
+				rq.fail(err)
+				return
+			}
+			it.Props["body"], it.BodyBlob, it.BodySize = pv, blob, n
+		default:
+			it.Props[k] = b
+		}
+	}
+	if b, ok := raw["attachments"]; ok && string(b) != "null" {
+		atts, aerr := e.decodeAttachments(b)
+		if aerr != nil {
+			e.store.removeItemBlobs(it)
+			rq.fail(aerr)
+			return
+		}
+		it.Attachments = atts
+	}
+	if len(invitees) > 0 {
+		it.InvitationsSent = true
+		it.InvitationsSentTo = invitees
+	}
+	e.insertItem(rq, it)
+}
+
+// updateEvent serves PATCH on an event. Changing attendees sends updates
+// (recorded like invitations).
+// https://learn.microsoft.com/graph/api/event-update
+func (e *Emulator) updateEvent(rq *req, it *item) {
+	e.patchItem(rq, it, eventProps, readOnlyEventProps, func(raw map[string]json.RawMessage, old, n *item) *apiError {
+		if err := checkEventTimes(raw, false); err != nil {
+			return err
+		}
+		if _, ok := raw["transactionId"]; ok {
+			// "you cannot change transactionId in a subsequent update"
+			if old.TransactionID != "" {
+				n.Props["transactionId"] = mustRaw(old.TransactionID)
+			}
+		}
+		if b, ok := raw["attendees"]; ok {
+			addrs, err := attendeeAddresses(b)
+			if err != nil {
+				return err
+			}
+			if len(addrs) > 0 {
+				n.InvitationsSent = true
+				for _, a := range addrs {
+					found := false
+					for _, x := range n.InvitationsSentTo {
+						found = found || strings.EqualFold(x, a)
+					}
+					if !found {
+						n.InvitationsSentTo = append(n.InvitationsSentTo, a)
+					}
+				}
+			}
+		}
+		if b, ok := raw["body"]; ok {
+			pv, blob, size, err := e.storeBody(b)
+			if err != nil {
+				return err
+			}
+			n.Props["body"], n.BodyBlob, n.BodySize = pv, blob, size
+		}
+		return nil
+	})
+}
+
+// preferredZone returns the zone of a Prefer: outlook.timezone="..."
+// header; events are returned in UTC without it.
+// https://learn.microsoft.com/graph/api/event-get ("Prefer:
+// outlook.timezone").
+func preferredZone(r *http.Request) (*time.Location, string) {
+	for _, p := range r.Header.Values("Prefer") {
+		for _, part := range strings.Split(p, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "outlook.timezone") {
+				name := strings.Trim(strings.TrimSpace(v), `"`)
+				if loc, ok := resolveTZ(name); ok {
+					return loc, name
+				}
+			}
+		}
+	}
+	return time.UTC, "UTC"
+}
+
+// eventView renders an event. Callers hold the read lock.
+// https://learn.microsoft.com/graph/api/resources/event
+func (e *Emulator) eventView(rq *req, it *item) map[string]any {
+	v := map[string]any{
+		"@odata.context":             rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/events/$entity",
+		"@odata.etag":                `W/"` + it.ChangeKey + `"`,
+		"id":                         it.ID,
+		"createdDateTime":            it.Created.Format("2006-01-02T15:04:05.0000000Z"),
+		"lastModifiedDateTime":       it.Modified.Format("2006-01-02T15:04:05.0000000Z"),
+		"changeKey":                  it.ChangeKey,
+		"categories":                 []any{},
+		"originalStartTimeZone":      "UTC",
+		"originalEndTimeZone":        "UTC",
+		"iCalUId":                    "040000008200E00074C5B7101A82E008" + strings.ToUpper(randomHexFrom(it.ID)),
+		"reminderMinutesBeforeStart": 15,
+		"isReminderOn":               true,
+		"hasAttachments":             false,
+		"subject":                    "",
+		"importance":                 "normal",
+		"sensitivity":                "normal",
+		"isAllDay":                   false,
+		"isCancelled":                false,
+		"isOrganizer":                true,
+		"isDraft":                    false,
+		"responseRequested":          true,
+		"seriesMasterId":             nil,
+		"showAs":                     "busy",
+		"type":                       "singleInstance",
+		"webLink":                    "https://outlook.office365.com/owa/?itemid=" + strings.ReplaceAll(it.ID, "=", "%3D") + "&exvsurl=1&path=/calendar/item",
+		"onlineMeetingUrl":           nil,
+		"isOnlineMeeting":            false,
+		"onlineMeetingProvider":      "unknown",
+		"allowNewTimeProposals":      true,
+		"hideAttendees":              false,
+		"recurrence":                 nil,
+		"responseStatus":             map[string]any{"response": "organizer", "time": "0001-01-01T00:00:00Z"},
+		"location":                   map[string]any{"displayName": "", "locationType": "default", "uniqueIdType": "unknown", "address": map[string]any{}, "coordinates": map[string]any{}},
+		"locations":                  []any{},
+		"attendees":                  []any{},
+		"organizer":                  map[string]any{"emailAddress": map[string]any{"name": rq.mb.DisplayName, "address": rq.mb.UPN}},
+	}
+	for k, raw := range it.Props {
+		v[k] = rawToAny(raw)
+	}
+	loc, zoneName := preferredZone(rq.r)
+	for _, k := range []string{"start", "end"} {
+		raw, ok := it.Props[k]
+		if !ok {
+			continue
+		}
+		t, tz, err := parseDTZ(raw, k)
+		if err != nil {
+			continue
+		}
+		v[k] = map[string]any{"dateTime": t.In(loc).Format("2006-01-02T15:04:05.0000000"), "timeZone": zoneName}
+		if k == "start" {
+			v["originalStartTimeZone"] = tz
+		} else {
+			v["originalEndTimeZone"] = tz
+		}
+	}
+	if _, ok := it.Props["recurrence"]; ok && v["recurrence"] != nil {
+		v["type"] = "seriesMaster"
+	}
+	body := e.bodyView(it)
+	v["body"] = body
+	v["bodyPreview"] = bodyPreview(fmt.Sprint(body["contentType"]), fmt.Sprint(body["content"]))
+	for _, a := range it.Attachments {
+		if !a.IsInline {
+			v["hasAttachments"] = true
+		}
+	}
+	if it.TransactionID != "" {
+		v["transactionId"] = it.TransactionID
+	} else {
+		v["transactionId"] = nil
+	}
+	v["singleValueExtendedProperties"] = extView(it.Ext)
+	v["multiValueExtendedProperties"] = multiView(it.Multi)
+	v["attachments"] = e.attachmentViews(rq, it)
+	return v
+}
+
+func randomHexFrom(s string) string {
+	return strings.ReplaceAll(stableGUID("ical", s), "-", "")
+}
