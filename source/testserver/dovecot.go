@@ -44,9 +44,10 @@ func installed(bin string) bool {
 // SPECIAL-USE announced.
 type DovecotOptions struct {
 	// Dir is the directory for configuration, mailboxes and logs. Empty
-	// means a new temporary directory that Close removes; a given Dir is
-	// left in place. Running as root, Dir and its parents must be
-	// searchable by other users (t.TempDir() is not: leave Dir empty).
+	// means a new temporary directory that Close removes; a given Dir
+	// should be empty or absent and is left in place. Running as root, Dir
+	// and its parents must be searchable by other users, which t.TempDir()
+	// is not: leave Dir empty in tests.
 	Dir string
 	// SeedDir is the mail corpus directory holding accounts.yaml. Empty
 	// means testdata/mail found by [FindSeedDir].
@@ -219,7 +220,7 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 		KeyFile:       d.certs.KeyFile,
 	}
 	if !opts.NoSpecialUse {
-		cfg.SpecialUse, err = specialUseConfig(m, opts.ExtraMessages)
+		cfg.SpecialUse, err = specialUseConfig(m)
 		if err != nil {
 			return nil, fmt.Errorf("start dovecot: %w", err)
 		}
@@ -451,7 +452,7 @@ func randomPassword() (string, error) {
 // specialUseConfig collects the folder names that carry a special use.
 // Dovecot configures special use per name for all users, so one name must
 // not have two uses.
-func specialUseConfig(m *Manifest, extras []ExtraMessage) ([]specialUseEntry, error) {
+func specialUseConfig(m *Manifest) ([]specialUseEntry, error) {
 	uses := map[string]string{}
 	var names []string
 	for _, u := range m.Users {
@@ -471,7 +472,6 @@ func specialUseConfig(m *Manifest, extras []ExtraMessage) ([]specialUseEntry, er
 			uses[f.Name] = f.SpecialUse
 		}
 	}
-	_ = extras // extra messages go into existing or plain folders
 	out := make([]specialUseEntry, 0, len(names))
 	for _, n := range names {
 		out = append(out, specialUseEntry{Name: n, Use: uses[n]})
