@@ -212,8 +212,8 @@ func TestAuthMechanisms(t *testing.T) {
 		{name: "LOGIN without SASL", mechs: []string{}, wantMech: "LOGIN"},
 		{name: "LOGIN wrong password", mechs: []string{}, mutate: func(o *Options) { o.Password = "nope-nope" }, wantErr: ErrAuth},
 		{
-			name:   "admin login with authzid",
-			mutate: func(o *Options) { o.Username, o.Password, o.AuthzID = testAdmin, testAdminPass, testUser },
+			name:     "admin login with authzid",
+			mutate:   func(o *Options) { o.Username, o.Password, o.AuthzID = testAdmin, testAdminPass, testUser },
 			wantMech: "PLAIN",
 		},
 		{
@@ -227,8 +227,8 @@ func TestAuthMechanisms(t *testing.T) {
 			wantErr: ErrAuth, wantText: "PLAIN",
 		},
 		{
-			name:   "XOAUTH2",
-			mutate: func(o *Options) { o.Password, o.OAuth2Token = "", testToken },
+			name:     "XOAUTH2",
+			mutate:   func(o *Options) { o.Password, o.OAuth2Token = "", testToken },
 			wantMech: "XOAUTH2",
 		},
 		{

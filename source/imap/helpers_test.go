@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-sasl"
@@ -71,6 +72,10 @@ type fixture struct {
 	// Dovecot does.
 	rolesUnasked bool
 	shared       bool
+	// personal is the personal namespace prefix ("INBOX." for Courier).
+	personal string
+	// phantoms are listed but do not exist (STATUS fails).
+	phantoms []string
 	// onFetch, when set, runs before each FETCH; returning true means it
 	// handled it.
 	onFetch func(s *session, w *imapserver.FetchWriter, numSet imap.NumSet, o *imap.FetchOptions) (bool, error)
@@ -345,7 +350,7 @@ func (x *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
 }
 
 func (s *session) Namespace() (*imap.NamespaceData, error) {
-	ns := &imap.NamespaceData{Personal: []imap.NamespaceDescriptor{{Prefix: "", Delim: s.fx.delim}}}
+	ns := &imap.NamespaceData{Personal: []imap.NamespaceDescriptor{{Prefix: s.fx.personal, Delim: s.fx.delim}}}
 	if s.fx.shared {
 		ns.Shared = []imap.NamespaceDescriptor{{Prefix: "Shared" + string(s.fx.delim), Delim: s.fx.delim}}
 	}
@@ -375,6 +380,7 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	for n := range fx.noselect {
 		names = append(names, n)
 	}
+	names = append(names, fx.phantoms...)
 	fx.mu.Unlock()
 	if stall != nil {
 		<-stall
@@ -608,4 +614,49 @@ func findFolder(t *testing.T, folders []source.Folder, name string) source.Folde
 	}
 	t.Fatalf("no folder %q in %v", name, folders)
 	return source.Folder{}
+}
+
+// expunge removes messages from a mailbox through a client session.
+func (fx *fixture) expunge(mailbox string, uids ...imap.UID) {
+	fx.t.Helper()
+	c, err := imapclient.DialTLS(net.JoinHostPort(fx.host, strconv.Itoa(fx.port)), &imapclient.Options{
+		TLSConfig: &tls.Config{InsecureSkipVerify: true},
+	})
+	if err != nil {
+		fx.t.Fatalf("DialTLS() = %v", err)
+	}
+	defer c.Close()
+	if err := c.Login(testUser, testPassword).Wait(); err != nil {
+		fx.t.Fatalf("Login() = %v", err)
+	}
+	if _, err := c.Select(mailbox, nil).Wait(); err != nil {
+		fx.t.Fatalf("Select() = %v", err)
+	}
+	set := imap.UIDSetNum(uids...)
+	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		fx.t.Fatalf("Store() = %v", err)
+	}
+	if err := c.UIDExpunge(set).Close(); err != nil {
+		fx.t.Fatalf("UIDExpunge() = %v", err)
+	}
+}
+
+// fetchCommands returns the FETCH commands the server received.
+func (fx *fixture) fetchCommands() []string {
+	fx.mu.Lock()
+	defer fx.mu.Unlock()
+	var out []string
+	for _, c := range fx.commands {
+		if strings.HasPrefix(c, "FETCH ") {
+			out = append(out, strings.TrimPrefix(c, "FETCH "))
+		}
+	}
+	return out
+}
+
+// serverCommands returns the SELECT/EXAMINE/FETCH calls the server saw.
+func (fx *fixture) serverCommands() []string {
+	fx.mu.Lock()
+	defer fx.mu.Unlock()
+	return slices.Clone(fx.commands)
 }

@@ -1,0 +1,225 @@
+package imap
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/migrate-tool/migrate/source"
+)
+
+// folderView is the part of source.Folder these tests compare.
+type folderView struct {
+	Path        []string
+	Delim       string
+	Role        source.SpecialUse
+	Guessed     bool
+	NoSelect    bool
+	Count       int64
+	Bytes       int64
+	HasValidity bool
+}
+
+func view(fs []source.Folder) map[string]folderView {
+	m := map[string]folderView{}
+	for _, f := range fs {
+		m[f.Name] = folderView{f.Path, f.Delimiter, f.SpecialUse, f.SpecialUseGuessed, f.NoSelect, f.Count, f.Bytes, f.Validity != ""}
+	}
+	return m
+}
+
+func TestFolders(t *testing.T) {
+	msg := []byte("Subject: hi\r\n\r\nhello\r\n") // 22 bytes
+	type setup func(fx *fixture)
+	standard := func(fx *fixture) {
+		fx.mustCreate("Sent", imap.MailboxAttrSent)
+		fx.mustCreate("Entwürfe", imap.MailboxAttrDrafts)
+		fx.mustCreate("Éléments supprimés", imap.MailboxAttrTrash)
+		fx.mustCreate("日本語")
+		fx.mustCreate("Archive/2019")
+		fx.mustCreate("Projects/Sent")
+		fx.noselect["Archive"] = true
+		fx.appendMsg("INBOX", msg, time.Now())
+		fx.appendMsg("INBOX", msg, time.Now())
+		fx.appendMsg("Sent", msg, time.Now())
+	}
+	tests := []struct {
+		name   string
+		caps   []imap.Cap // nil: modern
+		setup  setup
+		mutate func(o *Options)
+		want   map[string]folderView
+	}{
+		{
+			name:  "SPECIAL-USE, LIST-STATUS, STATUS=SIZE",
+			setup: standard,
+			want: map[string]folderView{
+				"INBOX":              {[]string{"INBOX"}, "/", source.Inbox, false, false, 2, 44, true},
+				"Sent":               {[]string{"Sent"}, "/", source.Sent, false, false, 1, 22, true},
+				"Entwürfe":           {[]string{"Entwürfe"}, "/", source.Drafts, false, false, 0, 0, true},
+				"Éléments supprimés": {[]string{"Éléments supprimés"}, "/", source.Trash, false, false, 0, 0, true},
+				"日本語":                {[]string{"日本語"}, "/", "", false, false, 0, 0, true},
+				"Archive":            {[]string{"Archive"}, "/", "", false, true, -1, -1, false},
+				"Archive/2019":       {[]string{"Archive", "2019"}, "/", "", false, false, 0, 0, true},
+				// The server announces roles: names are not guessed.
+				"Projects/Sent": {[]string{"Projects", "Sent"}, "/", "", false, false, 0, 0, true},
+			},
+		},
+		{
+			name:  "IMAP4rev1 only: plain LIST, STATUS per folder, guessed roles",
+			caps:  []imap.Cap{},
+			setup: standard,
+			want: map[string]folderView{
+				"INBOX":              {[]string{"INBOX"}, "/", source.Inbox, false, false, 2, -1, true},
+				"Sent":               {[]string{"Sent"}, "/", source.Sent, true, false, 1, -1, true},
+				"Entwürfe":           {[]string{"Entwürfe"}, "/", source.Drafts, true, false, 0, -1, true},
+				"Éléments supprimés": {[]string{"Éléments supprimés"}, "/", source.Trash, true, false, 0, -1, true},
+				"日本語":                {[]string{"日本語"}, "/", "", false, false, 0, -1, true},
+				"Archive":            {[]string{"Archive"}, "/", source.Archive, true, true, -1, -1, false},
+				"Archive/2019":       {[]string{"Archive", "2019"}, "/", "", false, false, 0, -1, true},
+				"Projects/Sent":      {[]string{"Projects", "Sent"}, "/", source.Sent, true, false, 0, -1, true},
+			},
+		},
+		{
+			name:   "NoSpecialUse ignores the server's roles",
+			setup:  standard,
+			mutate: func(o *Options) { o.NoSpecialUse = true },
+			want: map[string]folderView{
+				"INBOX":              {[]string{"INBOX"}, "/", source.Inbox, false, false, 2, 44, true},
+				"Sent":               {[]string{"Sent"}, "/", source.Sent, true, false, 1, 22, true},
+				"Entwürfe":           {[]string{"Entwürfe"}, "/", source.Drafts, true, false, 0, 0, true},
+				"Éléments supprimés": {[]string{"Éléments supprimés"}, "/", source.Trash, true, false, 0, 0, true},
+				"日本語":                {[]string{"日本語"}, "/", "", false, false, 0, 0, true},
+				"Archive":            {[]string{"Archive"}, "/", source.Archive, true, true, -1, -1, false},
+				"Archive/2019":       {[]string{"Archive", "2019"}, "/", "", false, false, 0, 0, true},
+				"Projects/Sent":      {[]string{"Projects", "Sent"}, "/", source.Sent, true, false, 0, 0, true},
+			},
+		},
+		{
+			name: "SPECIAL-USE without LIST-EXTENDED: roles sent unasked",
+			caps: []imap.Cap{imap.CapSpecialUse},
+			setup: func(fx *fixture) {
+				fx.rolesUnasked = true
+				fx.mustCreate("Gesendet", imap.MailboxAttrSent)
+				fx.mustCreate("Junk", imap.MailboxAttrJunk)
+				fx.mustCreate("All Mail", imap.MailboxAttrAll)
+			},
+			want: map[string]folderView{
+				"INBOX":    {[]string{"INBOX"}, "/", source.Inbox, false, false, 0, -1, true},
+				"Gesendet": {[]string{"Gesendet"}, "/", source.Sent, false, false, 0, -1, true},
+				"Junk":     {[]string{"Junk"}, "/", source.Junk, false, false, 0, -1, true},
+				"All Mail": {[]string{"All Mail"}, "/", source.All, false, false, 0, -1, true},
+			},
+		},
+		{
+			name: "dot delimiter, Courier namespace INBOX.",
+			setup: func(fx *fixture) {
+				fx.delim = '.'
+				fx.personal = "INBOX."
+				fx.mustCreate("INBOX.Sent Items")
+				fx.mustCreate("INBOX.Trash")
+				fx.mustCreate("INBOX.Clients.ACME")
+				fx.noselect["INBOX.Clients"] = true
+			},
+			want: map[string]folderView{
+				"INBOX":              {[]string{"INBOX"}, ".", source.Inbox, false, false, 0, 0, true},
+				"INBOX.Sent Items":   {[]string{"Sent Items"}, ".", source.Sent, true, false, 0, 0, true},
+				"INBOX.Trash":        {[]string{"Trash"}, ".", source.Trash, true, false, 0, 0, true},
+				"INBOX.Clients":      {[]string{"Clients"}, ".", "", false, true, -1, -1, false},
+				"INBOX.Clients.ACME": {[]string{"Clients", "ACME"}, ".", "", false, false, 0, 0, true},
+			},
+		},
+		{
+			name: "dot delimiter without a namespace prefix",
+			caps: []imap.Cap{},
+			setup: func(fx *fixture) {
+				fx.delim = '.'
+				fx.mustCreate("INBOX.Sent")
+				fx.mustCreate("INBOX.Junk E-mail")
+			},
+			want: map[string]folderView{
+				"INBOX":             {[]string{"INBOX"}, ".", source.Inbox, false, false, 0, -1, true},
+				"INBOX.Sent":        {[]string{"INBOX", "Sent"}, ".", source.Sent, true, false, 0, -1, true},
+				"INBOX.Junk E-mail": {[]string{"INBOX", "Junk E-mail"}, ".", source.Junk, true, false, 0, -1, true},
+			},
+		},
+		{
+			name: "shared namespace left out",
+			setup: func(fx *fixture) {
+				fx.shared = true
+				fx.mustCreate("Shared/bob/INBOX")
+				fx.noselect["Shared"] = true
+				fx.mustCreate("Sharedness") // not under "Shared/"
+			},
+			want: map[string]folderView{
+				"INBOX":      {[]string{"INBOX"}, "/", source.Inbox, false, false, 0, 0, true},
+				"Sharedness": {[]string{"Sharedness"}, "/", "", false, false, 0, 0, true},
+			},
+		},
+		{
+			name: "a folder that vanished before STATUS is kept, unknown",
+			caps: []imap.Cap{},
+			setup: func(fx *fixture) {
+				fx.phantoms = []string{"Gone"}
+			},
+			want: map[string]folderView{
+				"INBOX": {[]string{"INBOX"}, "/", source.Inbox, false, false, 0, -1, true},
+				"Gone":  {[]string{"Gone"}, "/", "", false, false, -1, -1, false},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t, fixtureOptions{security: SecurityTLS, caps: tt.caps})
+			tt.setup(fx)
+			opts := fx.options(SecurityTLS)
+			if tt.mutate != nil {
+				tt.mutate(opts)
+			}
+			trace := &syncBuffer{}
+			opts.Trace = trace
+			a := fx.dial(opts)
+			folders, err := a.Folders(context.Background())
+			if err != nil {
+				t.Fatalf("Folders() = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, view(folders)); diff != "" {
+				t.Errorf("Folders() mismatch (-want +got):\n%s", diff)
+			}
+			if folders[0].Name != "INBOX" {
+				t.Errorf("Folders()[0] = %q, want INBOX first", folders[0].Name)
+			}
+			for _, f := range folders {
+				if f.Kind != source.KindMessage {
+					t.Errorf("folder %q: Kind = %q", f.Name, f.Kind)
+				}
+			}
+			// Non-ASCII names travel in modified UTF-7.
+			if _, ok := tt.want["Entwürfe"]; ok && !strings.Contains(trace.String(), "Entw&APw-rfe") {
+				t.Errorf("trace shows no modified UTF-7 name:\n%s", trace)
+			}
+		})
+	}
+}
+
+func TestFoldersValidityMatchesServer(t *testing.T) {
+	fx := newFixture(t, fixtureOptions{security: SecurityTLS})
+	fx.mustCreate("Entwürfe")
+	a := fx.dial(fx.options(SecurityTLS))
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatalf("Folders() = %v", err)
+	}
+	for _, name := range []string{"INBOX", "Entwürfe"} {
+		f := findFolder(t, folders, name)
+		want := fx.status(name).UIDValidity
+		if f.Validity != strconv.FormatUint(uint64(want), 10) {
+			t.Errorf("folder %q: Validity = %q, want %d", name, f.Validity, want)
+		}
+	}
+}
