@@ -321,7 +321,7 @@ func (d *Dovecot) start(ctx context.Context, bin string, cfg *dovecotConfig) err
 		if err == nil {
 			return nil
 		}
-		stopErr := d.proc.stop(0)
+		stopErr := d.proc.shutdown(0)
 		d.proc = nil
 		logs := tailFile(outFile, 2048) + "\n" + tailFile(d.LogFile, 4096)
 		if strings.Contains(logs, "Address already in use") && attempt < attempts && ctx.Err() == nil {
@@ -381,7 +381,7 @@ func (d *Dovecot) waitReady(ctx context.Context) error {
 func (d *Dovecot) Close() error {
 	var errs []error
 	if d.proc != nil {
-		if err := d.proc.stop(5 * time.Second); err != nil {
+		if err := d.proc.shutdown(5 * time.Second); err != nil {
 			errs = append(errs, fmt.Errorf("stop dovecot: %w", err))
 		}
 	}

@@ -152,7 +152,7 @@ func StartMemIMAP(ctx context.Context, opts *MemIMAPOptions) (_ *MemIMAP, err er
 	}
 	s.Port = s.ln.Addr().(*net.TCPAddr).Port
 	go func() { s.served <- s.srv.Serve(s.ln) }()
-	s.unwatch = context.AfterFunc(ctx, func() { _ = s.Close() })
+	s.unwatch = context.AfterFunc(ctx, func() { _ = s.close() })
 	lg.Info("in-memory IMAP ready", "addr", s.Addr())
 	return s, nil
 }
@@ -206,10 +206,14 @@ func (s *MemIMAP) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s
 // Close stops the server, closing open connections, and removes its
 // certificate directory. It is safe to call more than once.
 func (s *MemIMAP) Close() error {
+	if s.unwatch != nil {
+		s.unwatch()
+	}
+	return s.close()
+}
+
+func (s *MemIMAP) close() error {
 	s.once.Do(func() {
-		if s.unwatch != nil {
-			s.unwatch()
-		}
 		var errs []error
 		if s.srv != nil {
 			if err := s.srv.Close(); err != nil {

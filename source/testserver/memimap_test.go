@@ -1,8 +1,11 @@
 package testserver
 
 import (
+	"context"
 	"crypto/tls"
+	"net"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 )
@@ -40,5 +43,30 @@ func TestMemIMAPNoTLS(t *testing.T) {
 	login(t, c, u.Name, u.Password)
 	if _, ok := listFolders(t, c)["Ärger/Köln"]; !ok {
 		t.Errorf("folder Ärger/Köln missing")
+	}
+}
+
+func TestMemIMAPCancel(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := StartMemIMAP(ctx, &MemIMAPOptions{NoTLS: true})
+	if err != nil {
+		t.Fatalf("StartMemIMAP() = %v", err)
+	}
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("in-memory IMAP still accepts 5s after its context was cancelled")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close() after cancel = %v", err)
 	}
 }

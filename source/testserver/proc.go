@@ -23,7 +23,9 @@ type process struct {
 
 	stopOnce sync.Once
 	stopErr  error
-	unwatch  func() bool
+	// unwatch cancels the context watch; set once by startProcess before
+	// it returns, read only by shutdown.
+	unwatch func() bool
 }
 
 // startProcess starts cmd in a new process group with its output going to
@@ -53,14 +55,18 @@ func startProcess(ctx context.Context, name string, cmd *exec.Cmd, outFile strin
 	return p, nil
 }
 
+// shutdown stops watching the start context and stops the process like
+// stop. Owners call it; the context watch calls stop.
+func (p *process) shutdown(grace time.Duration) error {
+	p.unwatch()
+	return p.stop(grace)
+}
+
 // stop sends SIGTERM to the process group, waits up to grace for the
 // leader to exit, then kills the group and waits until no member is left.
 // A zero grace kills at once. It is safe to call more than once.
 func (p *process) stop(grace time.Duration) error {
 	p.stopOnce.Do(func() {
-		if p.unwatch != nil {
-			p.unwatch()
-		}
 		pgid := p.cmd.Process.Pid
 		select {
 		case <-p.exited:

@@ -192,7 +192,7 @@ func (r *Radicale) start(ctx context.Context, bin string) error {
 		if err == nil {
 			return nil
 		}
-		stopErr := r.proc.stop(0)
+		stopErr := r.proc.shutdown(0)
 		r.proc = nil
 		logs := tailFile(r.LogFile, 4096)
 		if strings.Contains(logs, "Address already in use") && attempt < attempts && ctx.Err() == nil {
@@ -239,7 +239,7 @@ func (r *Radicale) waitReady(ctx context.Context) error {
 func (r *Radicale) Close() error {
 	var errs []error
 	if r.proc != nil {
-		if err := r.proc.stop(5 * time.Second); err != nil {
+		if err := r.proc.shutdown(5 * time.Second); err != nil {
 			errs = append(errs, fmt.Errorf("stop radicale: %w", err))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -42,6 +43,10 @@ func DialIMAPS(ctx context.Context, addr string, cfg *tls.Config) (*imapclient.C
 // and creates, subscribes and fills their folders. With noSeed only the
 // logins happen (which creates each INBOX).
 func seedIMAP(ctx context.Context, addr string, cfg *tls.Config, m *Manifest, noSeed bool, extras []ExtraMessage, log *slog.Logger) error {
+	// A stalled server must not hang a test run for ever; 10 minutes is
+	// far more than a gigabyte over loopback takes.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
 	var wg sync.WaitGroup
 	errs := make([]error, len(m.Users))
 	for i := range m.Users {
