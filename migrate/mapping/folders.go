@@ -448,8 +448,10 @@ func (r *Rules) markExcluded(all []*snode) {
 // "[Gmail]"); "Projects/Sent" is an ordinary folder. Of several folders
 // with one role, the primary one becomes the well-known folder and the
 // others its subfolders: INBOX itself first, then folders whose items are
-// migrated before excluded ones, then announced roles before guessed ones,
-// then shallower before deeper, then by path bytes.
+// migrated before excluded and \Noselect ones, then announced roles before
+// guessed ones, then shallower before deeper, then by path bytes. A
+// \Noselect folder with a role ("Archive" holding only "Archive/2019")
+// thus places its subfolders in the well-known folder.
 func assignRoles(all []*snode) {
 	byWK := map[string][]*snode{}
 	for _, n := range all {
@@ -468,10 +470,6 @@ func assignRoles(all []*snode) {
 			n.changes = append(n.changes, fmt.Sprintf("role %s not used: %s renames the folder", su, n.rename.key))
 			continue
 		}
-		if n.src.NoSelect {
-			n.changes = append(n.changes, fmt.Sprintf(`role %s ignored: a \Noselect folder holds no items`, su))
-			continue
-		}
 		guessed := n.src.SpecialUseGuessed && !samePath(n.path, []string{"INBOX"})
 		if guessed {
 			if a := blockingAncestor(n); a != nil {
@@ -487,7 +485,7 @@ func assignRoles(all []*snode) {
 			if c := boolOrder(samePath(a.path, []string{"INBOX"}), samePath(b.path, []string{"INBOX"})); c != 0 {
 				return c
 			}
-			if c := boolOrder(!a.excluded, !b.excluded); c != 0 {
+			if c := boolOrder(!a.excluded && a.holdsItems(), !b.excluded && b.holdsItems()); c != 0 {
 				return c
 			}
 			if c := boolOrder(!a.guessed, !b.guessed); c != 0 {
