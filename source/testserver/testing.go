@@ -23,9 +23,10 @@ func requireBinary(t testing.TB, what, bin, pkg string) {
 	}
 }
 
-// DovecotForTest starts a seeded Dovecot for t and stops it in t.Cleanup.
-// It skips t when Dovecot is not installed, except under CI=true, where it
-// fails. opts may be nil; a nil opts.Logger logs nothing.
+// DovecotForTest starts a seeded Dovecot for t and stops it in t.Cleanup,
+// logging the tail of Dovecot's log first when t failed. It skips t when
+// Dovecot is not installed, except under CI=true, where it fails. opts may
+// be nil; a nil opts.Logger logs nothing.
 func DovecotForTest(t testing.TB, opts *DovecotOptions) *Dovecot {
 	t.Helper()
 	bin := DovecotBinary
@@ -38,6 +39,9 @@ func DovecotForTest(t testing.TB, opts *DovecotOptions) *Dovecot {
 		t.Fatalf("StartDovecot() = %v", err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("dovecot log (tail) of the failed test:\n%s", tailFile(d.LogFile, 4096))
+		}
 		if err := d.Close(); err != nil {
 			t.Errorf("Dovecot.Close() = %v", err)
 		}
@@ -46,7 +50,8 @@ func DovecotForTest(t testing.TB, opts *DovecotOptions) *Dovecot {
 }
 
 // RadicaleForTest starts a seeded Radicale for t and stops it in
-// t.Cleanup. It skips t when Radicale is not installed, except under
+// t.Cleanup, logging the tail of Radicale's log first when t failed. It
+// skips t when Radicale is not installed, except under
 // CI=true, where it fails. opts may be nil.
 func RadicaleForTest(t testing.TB, opts *RadicaleOptions) *Radicale {
 	t.Helper()
@@ -60,6 +65,9 @@ func RadicaleForTest(t testing.TB, opts *RadicaleOptions) *Radicale {
 		t.Fatalf("StartRadicale() = %v", err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("radicale log (tail) of the failed test:\n%s", tailFile(r.LogFile, 4096))
+		}
 		if err := r.Close(); err != nil {
 			t.Errorf("Radicale.Close() = %v", err)
 		}
