@@ -533,6 +533,10 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 		return
 	}
+	if aerr := decodeContentEncoding(r); aerr != nil {
+		fail(aerr.status, aerr.code, aerr.message)
+		return
+	}
 	m := contentRangeRE.FindStringSubmatch(r.Header.Get("Content-Range"))
 	if m == nil {
 		fail(http.StatusBadRequest, "invalidRequest", "The Content-Range header is missing or not of the form 'bytes {start}-{end}/{total}'.")

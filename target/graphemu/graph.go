@@ -2,6 +2,7 @@ package graphemu
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -97,6 +98,10 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.q = q
+	if aerr := decodeContentEncoding(r); aerr != nil {
+		rq.fail(aerr)
+		return
+	}
 	if len(segs) == 0 {
 		rq.fail(segmentNotFound("v1.0"))
 		return
@@ -394,6 +399,30 @@ func readBody(rq *req) ([]byte, *apiError) {
 		return nil, tooLarge
 	}
 	return b, nil
+}
+
+// decodeContentEncoding undoes a gzip Content-Encoding of the request
+// body, which Microsoft's Kiota-based SDKs send by default (they resend
+// uncompressed after a 415); other encodings get 415.
+func decodeContentEncoding(r *http.Request) *apiError {
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return nil
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return badRequest("BadRequest", "The gzip request body could not be read.")
+		}
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{zr, r.Body}
+		r.ContentLength = -1
+		r.Header.Del("Content-Encoding")
+		return nil
+	default:
+		return &apiError{415, "UnsupportedMediaType", fmt.Sprintf("Content-Encoding '%s' is not supported.", enc)}
+	}
 }
 
 // readJSONObject reads a JSON object body.

@@ -266,9 +266,17 @@ func (id *identity) serveToken(w http.ResponseWriter, r *http.Request, tenant st
 }
 
 // validScope accepts "{resource}/.default" for Graph (or the emulator's own
-// address, which clients derive from the base URL).
+// address, which clients derive from the base URL). MSAL adds the OpenID
+// Connect scopes openid, profile and offline_access to every request; the
+// identity platform ignores them in this flow.
 func (id *identity) validScope(scope, host string) bool {
+	resources := 0
 	for _, s := range strings.Fields(scope) {
+		switch s {
+		case "openid", "profile", "offline_access", "email":
+			continue
+		}
+		resources++
 		res, ok := strings.CutSuffix(s, "/.default")
 		if !ok {
 			return false
@@ -281,7 +289,7 @@ func (id *identity) validScope(scope, host string) bool {
 			return false
 		}
 	}
-	return true
+	return resources == 1
 }
 
 // writeAADError writes the identity platform's error response.
