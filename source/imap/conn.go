@@ -31,6 +31,7 @@ type wireConn struct {
 
 	mu   sync.Mutex
 	busy bool
+	rerr error // the first read error, returned by every later Read
 }
 
 // Read implements net.Conn.
@@ -41,6 +42,10 @@ func (c *wireConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	c.mu.Lock()
+	if err := c.rerr; err != nil {
+		c.mu.Unlock()
+		return 0, err
+	}
 	if c.busy {
 		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 	}
@@ -49,17 +54,23 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	if n > 0 {
 		c.tr.server(p[:n])
 	}
+	if err != nil {
+		// Sticky: imapclient's decoder probes again after an error, and
+		// each probe would otherwise wait out a fresh timeout.
+		c.mu.Lock()
+		c.rerr = err
+		c.mu.Unlock()
+	}
 	return n, err
 }
 
 // Write implements net.Conn.
 func (c *wireConn) Write(p []byte) (int, error) {
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	n, err := c.Conn.Write(p)
-	if n > 0 {
-		c.tr.client(p[:n])
-	}
-	return n, err
+	// Traced before it is sent, so that the trace never shows the answer
+	// first (the tracer pairs LOGIN and AUTHENTICATE with their answer).
+	c.tr.client(p)
+	return c.Conn.Write(p)
 }
 
 // SetDeadline is a no-op: the Account owns the deadline policy.

@@ -476,12 +476,26 @@ type bigBody struct{ size int64 }
 const bigHeader = "From: big@example.test\r\nSubject: big\r\n\r\n"
 
 func (b bigBody) ReadAt(p []byte, off int64) (int, error) {
-	if off >= b.size {
-		return 0, io.EOF
-	}
+	const width = 64
+	var line [width]byte
+	lineNo := int64(-1)
 	n := 0
 	for n < len(p) && off < b.size {
-		p[n] = b.byteAt(off)
+		if off < int64(len(bigHeader)) {
+			p[n] = bigHeader[off]
+		} else {
+			i := off - int64(len(bigHeader))
+			if i/width != lineNo {
+				lineNo = i / width
+				// The line number in hex, then letters, then CRLF.
+				num := strconv.AppendInt(line[:0], lineNo, 16)
+				for k := len(num); k < width-2; k++ {
+					line[k] = byte('a' + k%26)
+				}
+				line[width-2], line[width-1] = '\r', '\n'
+			}
+			p[n] = line[i%width]
+		}
 		n++
 		off++
 	}
@@ -489,27 +503,6 @@ func (b bigBody) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
-}
-
-func (b bigBody) byteAt(i int64) byte {
-	if i < int64(len(bigHeader)) {
-		return bigHeader[i]
-	}
-	i -= int64(len(bigHeader))
-	const line = 64
-	pos := i % line
-	switch pos {
-	case line - 2:
-		return '\r'
-	case line - 1:
-		return '\n'
-	}
-	// The line number in hex, then letters.
-	num := strconv.FormatInt(i/line, 16)
-	if pos < int64(len(num)) {
-		return num[pos]
-	}
-	return byte('a' + pos%26)
 }
 
 // testCerts makes a CA and a server certificate for 127.0.0.1 and
