@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/migrate-tool/migrate/source/testserver"
+)
+
+// TestDemoListsSeededMailboxes runs `migrate demo` against both demo
+// sources and checks that every seeded mailbox and folder is printed.
+func TestDemoListsSeededMailboxes(t *testing.T) {
+	m, err := testserver.LoadManifest("")
+	if err != nil {
+		t.Fatalf("LoadManifest() = %v", err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"dovecot", []string{"demo"}},
+		{"memory", []string{"demo", "--memory-imap"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "dovecot" && !testserver.DovecotInstalled() {
+				if testserver.InCI() {
+					t.Fatal("Dovecot is not installed, and CI=true requires it")
+				}
+				t.Skip("Dovecot is not installed (make deps installs it)")
+			}
+			code, stdout, stderr := runCLI(t, tt.args...)
+			if code != 0 {
+				t.Fatalf("migrate %v: exit %d\n%s\n%s", tt.args, code, stdout, stderr)
+			}
+			for _, u := range m.Users {
+				if !strings.Contains(stdout, u.Name+": ") {
+					t.Errorf("demo output lacks mailbox %s", u.Name)
+				}
+				for _, f := range u.Folders {
+					if !strings.Contains(stdout, "  "+f.Name+" ") {
+						t.Errorf("demo output lacks folder %s of %s", f.Name, u.Name)
+					}
+				}
+			}
+			if t.Failed() {
+				t.Logf("output:\n%s", stdout)
+			}
+		})
+	}
+}
