@@ -68,9 +68,9 @@
 // SDK, "Special Characters in Folder Names"), but Outlook on the web and
 // Exchange tools refuse or mangle "/" and "\" (KB 256385; MigrationWiz
 // turns "/" into "_"), and Outlook synchronisation trips over trailing
-// spaces. No maximum length is documented; Outlook on the web stops at 256
-// characters with the terminating NUL, so names are cut to
-// MaxFolderNameLength (255).
+// spaces. No maximum length is documented; the only figure found is
+// Outlook on the web's maximum folder name length of 256, so names are cut
+// to MaxFolderNameLength (255).
 //
 // Virtual folders: RFC 6154 defines \All and \Flagged as views of messages
 // stored elsewhere; RFC 8457 defines \Important likewise. Migrating them

@@ -23,9 +23,10 @@ const (
 	WellKnownRoot         = "msgfolderroot"
 )
 
-// Important is Gmail's and RFC 8457's special-use attribute for its
-// "Important" view. source does not name it; adapters may pass it through.
-const Important source.SpecialUse = `\Important`
+// SpecialUseImportant is the special-use attribute of Gmail's "Important"
+// view (RFC 8457). Package source does not name it; adapters may pass it
+// through, and Folders excludes such a folder like \All and \Flagged.
+const SpecialUseImportant source.SpecialUse = `\Important`
 
 // FolderMapping is where one source folder goes.
 type FolderMapping struct {
@@ -434,7 +435,7 @@ func (r *Rules) markExcluded(all []*snode) {
 		case n.src.SpecialUse == source.Flagged:
 			n.excluded = true
 			n.reason = `\Flagged is a virtual folder (such as Gmail's "Starred") whose messages are also in other folders; migrating it would duplicate them (their flag is kept)`
-		case n.src.SpecialUse == Important:
+		case n.src.SpecialUse == SpecialUseImportant:
 			n.excluded = true
 			n.reason = `\Important is a virtual folder (such as Gmail's "Important") whose messages are also in other folders; migrating it would duplicate them`
 		}

@@ -122,7 +122,7 @@ func TestFolders(t *testing.T) {
 			fo("[Gmail]", noselect),
 			fo("[Gmail]/All Mail", role(source.All)),
 			fo("[Gmail]/Drafts", role(source.Drafts)),
-			fo("[Gmail]/Important", role(Important)),
+			fo("[Gmail]/Important", role(SpecialUseImportant)),
 			fo("[Gmail]/Sent Mail", role(source.Sent)),
 			fo("[Gmail]/Spam", role(source.Junk)),
 			fo("[Gmail]/Starred", role(source.Flagged)),
@@ -465,6 +465,42 @@ func TestFolders(t *testing.T) {
 			"Lists -> msgfolderroot/Lists",
 			"Lists/go -> msgfolderroot/Lists/go",
 		},
+	}, {
+		name: "INBOX wins the inbox role over another \\Inbox folder",
+		src:  []source.Folder{fo("Posteingang", role(source.Inbox)), fo("INBOX")},
+		want: []string{"INBOX -> inbox", "Posteingang -> inbox/Posteingang"},
+	}, {
+		name:  "rename to msgfolderroot names the root explicitly",
+		src:   []source.Folder{fo("Agenda"), fo("INBOX"), fo("INBOX/Misc")},
+		rules: config.Folders{Rename: []config.Rename{{From: "Agenda", To: "msgfolderroot/Calendar"}, {From: "INBOX/Misc", To: "/Misc/"}}},
+		want: []string{
+			"Agenda -> msgfolderroot/Calendar (imported)",
+			"INBOX -> inbox",
+			"INBOX/Misc -> msgfolderroot/Misc",
+		},
+	}, {
+		name: "two renames to one target: the second by bytes gets a suffix",
+		src:  []source.Folder{fo("a"), fo("b")},
+		rules: config.Folders{Rename: []config.Rename{
+			{From: "b", To: "Archive/Old"},
+			{From: "a", To: "archive/old"},
+		}},
+		want: []string{"a -> archive/old (2)", "b -> archive/Old"},
+	}, {
+		name:  "rename to a path inside itself",
+		src:   []source.Folder{fo("a"), fo("a/c")},
+		rules: config.Folders{Rename: []config.Rename{{From: "a", To: "a/b"}}},
+		want:  []string{"a -> msgfolderroot/a/b", "a/c -> msgfolderroot/a/b/c"},
+	}, {
+		name:  "excluded renamed folder maps nowhere",
+		src:   []source.Folder{fo("Old"), fo("Old/x")},
+		rules: config.Folders{Rename: []config.Rename{{From: "Old", To: "Archive/Old"}}, Exclude: []string{"Old"}},
+		want:  []string{"Old -> !-", "Old/x -> !-"},
+	}, {
+		name:  "excluded primary with included children still places them",
+		src:   []source.Folder{fo("Sent", role(source.Sent)), fo("Sent/2019"), fo("Sent/2020")},
+		rules: config.Folders{Include: []string{"Sent/2019"}},
+		want:  []string{"Sent -> !sentitems", "Sent/2019 -> sentitems/2019", "Sent/2020 -> !-"},
 	}, {
 		name: "parents the source does not list, with a case clash",
 		src:  []source.Folder{fo("x/y"), fo("X/z"), fo("a/b/c")},

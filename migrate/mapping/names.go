@@ -13,10 +13,10 @@ import (
 
 // MaxFolderNameLength is the longest folder display name, in UTF-16 code
 // units, that the mapping produces. Exchange documents no limit for folder
-// names created through its APIs; Outlook on the web's own limit is 256
-// characters including the terminating NUL, so 255 is what every Exchange
-// client can show and edit. Longer names are cut (never inside a surrogate
-// pair) and the cut is reported.
+// names created through its APIs; the only figure found is Outlook on the
+// web's maximum folder name length of 256, and 255 is also the length to
+// which Exchange cuts categories, so names are kept to 255. Longer names
+// are cut (never inside a surrogate pair) and the cut is reported.
 const MaxFolderNameLength = 255
 
 // ReservedSuffix is appended to a top-level folder whose name is the display
