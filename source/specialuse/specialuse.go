@@ -92,6 +92,8 @@ var names = map[string]source.SpecialUse{
 	"junk-e-mail":            source.Junk,
 	"courrier indésirable":   source.Junk,
 	"courriers indésirables": source.Junk,
+	"indésirables":           source.Junk,
+	"indésirable":            source.Junk,
 	"correo no deseado":      source.Junk,
 	"lixo eletrônico":        source.Junk,
 	"posta indesiderata":     source.Junk,

@@ -57,6 +57,7 @@ func TestGuess(t *testing.T) {
 		{"Bulk Mail", []string{"Bulk Mail"}, source.Junk, true},
 		{"Courrier indésirable", []string{"Courrier indésirable"}, source.Junk, true},
 		{"Correo no deseado", []string{"Correo no deseado"}, source.Junk, true},
+		{"Indésirables", []string{"Indésirables"}, source.Junk, true},
 		{"INBOX.spam unsplit", []string{"INBOX.spam"}, source.Junk, true},
 
 		// Drafts
