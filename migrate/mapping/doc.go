@@ -15,7 +15,7 @@
 //	|---|---|---|
 //	| **Folders** | | |
 //	| INBOX (any case) | Inbox (Graph well-known folder `inbox`) | kept |
-//	| `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive` folder | Sent Items, Drafts, Deleted Items, Junk Email, Archive (`sentitems`, `drafts`, `deleteditems`, `junkemail`, `archive`) | kept; the role comes from the server at any depth, or is guessed from the name at the top, under INBOX or under a container without items ("Projects/Sent" stays an ordinary folder, reported) |
+//	| `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive` folder | Sent Items, Drafts, Deleted Items, Junk Email, Archive (`sentitems`, `drafts`, `deleteditems`, `junkemail`, `archive`) | kept; the role comes from the server at any depth, or is guessed from the name at the top, under INBOX or under a listed `\Noselect` container such as `[Gmail]` ("Projects/Sent" stays an ordinary folder, reported) |
 //	| subfolders of those (Sent/2019) | subfolders of the well-known folder (Sent Items/2019) | kept |
 //	| a second folder with the same role ("Sent" and "Sent Messages") | subfolder of the well-known folder under its own name (Sent Items/Sent Messages) | changed, reported; the first is chosen by: holds items, announced before guessed, shallower, path bytes |
 //	| other folders | same hierarchy below the mailbox root (`msgfolderroot`) | kept |

@@ -281,7 +281,6 @@ type tnode struct {
 	wk     string
 	parent *tnode
 	name   string
-	depth  int
 }
 
 func (t *tnode) segments() []string {
@@ -445,7 +444,7 @@ func (r *Rules) markExcluded(all []*snode) {
 // assignRoles decides which folders take a well-known role: INBOX, and
 // special-use folders that may hold items. A role guessed from the name
 // counts only for a folder at the top, under INBOX (servers with an
-// "INBOX." namespace) or under containers that hold no items (Gmail's
+// "INBOX." namespace) or under listed \Noselect containers (Gmail's
 // "[Gmail]"); "Projects/Sent" is an ordinary folder. Of several folders
 // with one role, the primary one becomes the well-known folder and the
 // others its subfolders: INBOX itself first, then folders whose items are
@@ -517,13 +516,15 @@ func boolOrder(a, b bool) int {
 }
 
 // blockingAncestor returns the nearest ancestor that stops a guessed role:
-// one that is neither INBOX nor a container without items.
+// one that is neither INBOX nor a listed \Noselect container. A parent the
+// source does not list at all blocks too: a guess is weak evidence, and
+// moving "Lists/Sent" into Sent Items would be a surprise.
 func blockingAncestor(n *snode) *snode {
 	for a := n.parent; a != nil && a.path != nil; a = a.parent {
 		if samePath(a.path, []string{"INBOX"}) {
 			continue
 		}
-		if a.src == nil || a.src.NoSelect {
+		if a.src != nil && a.src.NoSelect {
 			continue
 		}
 		return a
@@ -739,7 +740,7 @@ func (r *Rules) resolveLevel(claims []*claim, chain map[*snode]*tnode) {
 			if win == nil {
 				win = group[0]
 			}
-			t := &tnode{wk: p.wk, parent: p, name: win.want, depth: p.depth + 1}
+			t := &tnode{wk: p.wk, parent: p, name: win.want}
 			taken[win.key] = t
 			for _, c := range group {
 				switch {
@@ -763,7 +764,7 @@ func (r *Rules) resolveLevel(claims []*claim, chain map[*snode]*tnode) {
 				if _, used := taken[key]; used {
 					continue
 				}
-				t := &tnode{wk: p.wk, parent: p, name: name, depth: p.depth + 1}
+				t := &tnode{wk: p.wk, parent: p, name: name}
 				taken[key] = t
 				c.node.tn = t
 				c.node.changes = append(c.node.changes, c.notes...)

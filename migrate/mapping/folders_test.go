@@ -171,13 +171,17 @@ func TestFolders(t *testing.T) {
 			"Projects/Sent -> msgfolderroot/Projects/Sent",
 		},
 	}, {
-		name: "guessed role under a container without items counts",
+		name: "guessed role under a listed \\Noselect container counts",
 		src:  []source.Folder{fo("Mail", noselect), fo("Mail/Sent", guess(source.Sent)), fo("Mail/Lists")},
 		want: []string{
 			"Mail -> msgfolderroot/Mail",
 			"Mail/Lists -> msgfolderroot/Mail/Lists",
 			"Mail/Sent -> sentitems",
 		},
+	}, {
+		name: "guessed role under a parent the source does not list is ignored",
+		src:  []source.Folder{fo("Lists/Sent", guess(source.Sent)), fo("Lists/Trash", role(source.Trash))},
+		want: []string{"Lists/Sent -> msgfolderroot/Lists/Sent", "Lists/Trash -> deleteditems"},
 	}, {
 		name: "two Sent folders: announced wins, the other becomes its subfolder",
 		src:  []source.Folder{fo("Sent Messages", guess(source.Sent)), fo("Sent", role(source.Sent)), fo("Sent Messages/Old")},
