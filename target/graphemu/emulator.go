@@ -250,7 +250,18 @@ func (e *Emulator) buildHandler() http.Handler {
 		graph = e.limiter.Middleware(e.throttleKey, router)
 	}
 	inner := e.authMiddleware(graph)
-	batchH := e.authMiddleware(batch.Handler(inner, nil))
+	// Inner requests of a $batch inherit the outer connection's TLS state,
+	// so the URLs in their responses keep the https scheme.
+	batchH := e.authMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		outerTLS := r.TLS
+		withTLS := http.HandlerFunc(func(w http.ResponseWriter, ir *http.Request) {
+			if ir.TLS == nil {
+				ir.TLS = outerTLS
+			}
+			inner.ServeHTTP(w, ir)
+		})
+		batch.Handler(withTLS, nil).ServeHTTP(w, r)
+	}))
 
 	var uploads http.Handler = http.HandlerFunc(e.serveUpload)
 	if e.limiter != nil {

@@ -494,6 +494,3 @@ func (e *Emulator) uploadThrottleKey(r *http.Request) (throttle.Key, bool) {
 }
 
 var errBadUploadPath = errors.New("not an upload session path")
-
-// copyN copies exactly n bytes.
-func copyN(w io.Writer, r io.Reader, n int64) (int64, error) { return io.CopyN(w, r, n) }

@@ -1,0 +1,151 @@
+package graphemu
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/url"
+	"testing"
+)
+
+func TestContacts(t *testing.T) {
+	_, c := startMail(t, nil)
+	base := "/users/a@x.test"
+	r := c.do("POST", base+"/contactFolders", map[string]any{"displayName": "Imported"})
+	mustStatus(t, r, 201)
+	fid := r.str("id")
+	checkGraphError(t, c.do("POST", base+"/contactFolders", map[string]any{"displayName": "imported"}), 409, "ErrorFolderExists")
+
+	contact := map[string]any{
+		"givenName": "Ada", "surname": "Lovelace",
+		"emailAddresses":                []any{map[string]any{"address": "ada@old.test", "name": "Ada"}},
+		"businessPhones":                []any{"+44 20 0000 0000"},
+		"singleValueExtendedProperties": []any{map[string]any{"id": sourceKeyProp, "value": "carddav:/ada.vcf"}},
+	}
+	r = c.do("POST", base+"/contactFolders/"+fid+"/contacts", contact)
+	mustStatus(t, r, 201)
+	cid := r.str("id")
+	if r.str("displayName") != "Ada Lovelace" || r.str("parentFolderId") != fid {
+		t.Errorf("contact = %s", r.Body)
+	}
+	f := "singleValueExtendedProperties/any(p: p/id eq '" + sourceKeyProp + "' and p/value eq 'CARDDAV:/ADA.VCF')"
+	r = c.do("GET", base+"/contactFolders/"+fid+"/contacts?$filter="+url.QueryEscape(f), nil)
+	if v, _ := r.JSON["value"].([]any); len(v) != 1 {
+		t.Errorf("contact lookup by source key = %s", r.Body)
+	}
+	checkGraphError(t, c.do("POST", base+"/contacts", map[string]any{"nickname": "x"}), 400, "RequestBodyRead")
+
+	photo := []byte("\xff\xd8\xff\xe0 fake jpeg")
+	checkGraphError(t, c.do("GET", base+"/contacts/"+cid+"/photo/$value", nil), 404, "ErrorItemNotFound")
+	mustStatus(t, c.do("PUT", base+"/contacts/"+cid+"/photo/$value", photo, "Content-Type", "image/jpeg"), 200)
+	r = c.do("GET", base+"/contacts/"+cid+"/photo/$value", nil)
+	if !bytes.Equal(r.Body, photo) || r.Header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("photo = %q (%s)", r.Body, r.Header.Get("Content-Type"))
+	}
+	r = c.do("PATCH", base+"/contacts/"+cid, map[string]any{"jobTitle": "Analyst"})
+	mustStatus(t, r, 200)
+	if r.str("jobTitle") != "Analyst" || r.str("givenName") != "Ada" {
+		t.Errorf("patched contact = %s", r.Body)
+	}
+	dump := c.inspect("mailboxes/a@x.test")
+	for _, fo := range dump["folders"].([]any) {
+		fm := fo.(map[string]any)
+		if fm["id"] == fid {
+			if fm["path"] != "Contacts/Imported" {
+				t.Errorf("contact folder path = %v", fm["path"])
+			}
+			items := fm["items"].([]any)
+			if len(items) != 1 || items[0].(map[string]any)["photo"] == nil {
+				t.Errorf("contact folder items = %v", items)
+			}
+		}
+	}
+}
+
+func TestEvents(t *testing.T) {
+	_, c := startMail(t, nil)
+	base := "/users/a@x.test"
+	r := c.do("GET", base+"/calendar", nil)
+	mustStatus(t, r, 200)
+	if r.JSON["isDefaultCalendar"] != true {
+		t.Errorf("default calendar = %s", r.Body)
+	}
+	r = c.do("POST", base+"/calendars", map[string]any{"name": "Imported"})
+	mustStatus(t, r, 201)
+	calID := r.str("id")
+	checkGraphError(t, c.do("POST", base+"/calendars", map[string]any{"name": "Imported"}), 409, "ErrorFolderExists")
+
+	ev := map[string]any{
+		"subject": "Standup",
+		"start":   map[string]any{"dateTime": "2021-03-01T09:00:00", "timeZone": "W. Europe Standard Time"},
+		"end":     map[string]any{"dateTime": "2021-03-01T09:15:00", "timeZone": "Europe/Berlin"},
+		"recurrence": map[string]any{
+			"pattern": map[string]any{"type": "weekly", "interval": 1, "daysOfWeek": []any{"monday"}},
+			"range":   map[string]any{"type": "numbered", "startDate": "2021-03-01", "numberOfOccurrences": 10},
+		},
+		"transactionId": "caldav:/standup.ics",
+	}
+	r = c.do("POST", base+"/calendars/"+calID+"/events", ev)
+	mustStatus(t, r, 201)
+	eid := r.str("id")
+	if r.str("start/dateTime") != "2021-03-01T08:00:00.0000000" || r.str("start/timeZone") != "UTC" ||
+		r.str("originalStartTimeZone") != "W. Europe Standard Time" || r.str("type") != "seriesMaster" {
+		t.Errorf("event = %s", r.Body)
+	}
+	// Retrying with the same transactionId returns the same event.
+	r = c.do("POST", base+"/calendars/"+calID+"/events", ev)
+	if r.str("id") != eid {
+		t.Errorf("retry with transactionId created %q, want %q", r.str("id"), eid)
+	}
+	r = c.do("GET", base+"/calendars/"+calID+"/events/"+eid, nil, "Prefer", `outlook.timezone="Pacific Standard Time"`)
+	if r.str("start/dateTime") != "2021-03-01T00:00:00.0000000" || r.str("start/timeZone") != "Pacific Standard Time" {
+		t.Errorf("event in Prefer zone: %v", r.JSON["start"])
+	}
+
+	tests := []struct {
+		name string
+		body map[string]any
+		code string
+	}{
+		{"bad time zone", map[string]any{"start": map[string]any{"dateTime": "2021-01-01T00:00:00", "timeZone": "Mars/Olympus"},
+			"end": map[string]any{"dateTime": "2021-01-01T01:00:00", "timeZone": "UTC"}}, "TimeZoneNotSupportedException"},
+		{"no start", map[string]any{"subject": "x"}, "ErrorInvalidRequest"},
+		{"bad recurrence", map[string]any{"start": map[string]any{"dateTime": "2021-01-01T00:00:00", "timeZone": "UTC"},
+			"end":        map[string]any{"dateTime": "2021-01-01T01:00:00", "timeZone": "UTC"},
+			"recurrence": map[string]any{"pattern": map[string]any{"type": "fortnightly", "interval": 1}, "range": map[string]any{"type": "noEnd", "startDate": "2021-01-01"}}},
+			"ErrorInvalidRequest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkGraphError(t, c.do("POST", base+"/events", tc.body), 400, tc.code)
+		})
+	}
+
+	// Attendees: invitations are sent and recorded.
+	meeting := map[string]any{
+		"subject":   "Review",
+		"start":     map[string]any{"dateTime": "2021-03-02T10:00:00", "timeZone": "UTC"},
+		"end":       map[string]any{"dateTime": "2021-03-02T11:00:00", "timeZone": "UTC"},
+		"attendees": []any{map[string]any{"emailAddress": map[string]any{"address": "bob@x.test"}, "type": "required"}},
+	}
+	r = c.do("POST", base+"/events", meeting)
+	mustStatus(t, r, 201)
+	mid := r.str("id")
+	// Event attachments.
+	att := map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "name": "agenda.txt", "contentBytes": base64.StdEncoding.EncodeToString([]byte("agenda"))}
+	mustStatus(t, c.do("POST", base+"/events/"+mid+"/attachments", att), 201)
+
+	dump := c.inspect("mailboxes/a@x.test")
+	sent := map[string]bool{}
+	for _, fo := range dump["folders"].([]any) {
+		for _, it := range fo.(map[string]any)["items"].([]any) {
+			im := it.(map[string]any)
+			sent[im["id"].(string)] = im["invitationsSent"].(bool)
+			if im["id"] == mid && len(im["attachments"].([]any)) != 1 {
+				t.Errorf("event attachments = %v", im["attachments"])
+			}
+		}
+	}
+	if sent[eid] || !sent[mid] {
+		t.Errorf("invitationsSent: without attendees %v, with attendees %v", sent[eid], sent[mid])
+	}
+}
