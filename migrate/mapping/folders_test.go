@@ -491,6 +491,15 @@ func TestFolders(t *testing.T) {
 		}},
 		want: []string{"a -> archive/old (2)", "b -> archive/Old"},
 	}, {
+		name: "renames that share a new parent create it once",
+		src:  []source.Folder{fo("x"), fo("y"), fo("z")},
+		rules: config.Folders{Rename: []config.Rename{
+			{From: "x", To: "Clients/A"},
+			{From: "y", To: "clients/B"},
+			{From: "z", To: "Clients/Deep/C"},
+		}},
+		want: []string{"x -> msgfolderroot/Clients/A", "y -> msgfolderroot/Clients/B", "z -> msgfolderroot/Clients/Deep/C"},
+	}, {
 		name:  "rename to a path inside itself",
 		src:   []source.Folder{fo("a"), fo("a/c")},
 		rules: config.Folders{Rename: []config.Rename{{From: "a", To: "a/b"}}},
