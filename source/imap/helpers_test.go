@@ -49,7 +49,7 @@ const (
 // XOAUTH2, a shared namespace, synthetic large bodies served without
 // holding them in memory, and killing connections.
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	user *imapmemserver.User
 	srv  *imapserver.Server
 	host string
@@ -99,7 +99,7 @@ var modernCaps = []imap.Cap{
 	imap.CapESearch, imap.CapNamespace, imap.CapUIDPlus,
 }
 
-func newFixture(t *testing.T, opts fixtureOptions) *fixture {
+func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	t.Helper()
 	fx := &fixture{
 		t:        t,
@@ -507,7 +507,7 @@ func (b bigBody) ReadAt(p []byte, off int64) (int, error) {
 
 // testCerts makes a CA and a server certificate for 127.0.0.1 and
 // localhost, and writes the CA to a file.
-func testCerts(t *testing.T) (*tls.Config, string) {
+func testCerts(t testing.TB) (*tls.Config, string) {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -554,11 +554,11 @@ func testCerts(t *testing.T) (*tls.Config, string) {
 }
 
 // testLogger logs to the test's output.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
