@@ -103,8 +103,10 @@ func saslClients(cfg *config) []*saslClient {
 // errors wrap ErrAuth when the server refused the credentials and
 // ErrConnect when the connection failed.
 //
-//   - OAuth2Token: SASL XOAUTH2, or OAUTHBEARER if only that is offered.
+//   - OAuth2Token: SASL XOAUTH2, or OAUTHBEARER if only that is offered
+//     (and Auth is not AuthXOAuth2).
 //   - AuthzID: SASL PLAIN with the authorization identity (admin login).
+//   - Auth AuthPlain: SASL PLAIN; AuthLogin: the LOGIN command.
 //   - otherwise: SASL PLAIN when offered, else the LOGIN command.
 func login(c *imapclient.Client, cfg *config) (string, error) {
 	caps := c.Caps()
@@ -117,7 +119,11 @@ func login(c *imapclient.Client, cfg *config) (string, error) {
 	var sc *saslClient
 	switch {
 	case cfg.OAuth2Token != "":
-		for _, cand := range saslClients(cfg) {
+		cands := saslClients(cfg)
+		if cfg.Auth == AuthXOAuth2 {
+			cands = cands[:1]
+		}
+		for _, cand := range cands {
 			if offered(cand.mech) {
 				sc = cand
 				break
@@ -131,10 +137,15 @@ func login(c *imapclient.Client, cfg *config) (string, error) {
 			return "", fmt.Errorf("%w: admin login needs SASL PLAIN with an authorization identity, and the server does not offer PLAIN (it offers %s)", ErrAuth, mechList(caps))
 		}
 		sc = plainClient(cfg.AuthzID, cfg.Username, cfg.Password)
-	case offered(mechPlain):
+	case cfg.Auth == AuthPlain:
+		if !offered(mechPlain) {
+			return "", fmt.Errorf("%w: auth \"plain\" needs SASL PLAIN, which the server does not offer (it offers %s)", ErrAuth, mechList(caps))
+		}
 		sc = plainClient("", cfg.Username, cfg.Password)
 	case caps.Has(imap.CapLoginDisabled):
 		return "", fmt.Errorf("%w: the server disables LOGIN and offers no usable SASL mechanism (it offers %s)", ErrAuth, mechList(caps))
+	case cfg.Auth == AuthAuto && offered(mechPlain):
+		sc = plainClient("", cfg.Username, cfg.Password)
 	}
 
 	var err error

@@ -138,7 +138,7 @@ func dial(ctx context.Context, cfg *config, tr *tracer) (*wireConn, string, erro
 func tlsHint(err error) error {
 	var verr *tls.CertificateVerificationError
 	if errors.As(err, &verr) {
-		return fmt.Errorf("TLS handshake: %w (give a CA file that signs the server's certificate or, for tests only, skip verification)", err)
+		return fmt.Errorf("TLS handshake: %w (trust the server's CA with a CA file, source.ca_file, or for tests only set source.insecure_skip_verify)", err)
 	}
 	return fmt.Errorf("TLS handshake: %w", err)
 }

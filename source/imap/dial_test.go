@@ -26,12 +26,12 @@ func TestDialSecurity(t *testing.T) {
 		{
 			name: "plaintext refused without AllowPlaintext", server: SecurityPlain,
 			mutate:  func(o *Options) { o.AllowPlaintext = false },
-			wantErr: ErrPlaintextNotAllowed, wantText: "--allow-plaintext",
+			wantErr: ErrPlaintextNotAllowed, wantText: "allow_plaintext: true (or --allow-plaintext)",
 		},
 		{
 			name: "TLS without trusting the CA", server: SecurityTLS,
 			mutate:  func(o *Options) { o.CAFile = "" },
-			wantErr: ErrConnect, wantText: "CA file",
+			wantErr: ErrConnect, wantText: "ca_file",
 		},
 		{
 			name: "STARTTLS without trusting the CA", server: SecuritySTARTTLS,
@@ -182,6 +182,10 @@ func TestOptionsErrors(t *testing.T) {
 		{"bad security", Options{Host: "h", Username: "u", Password: "p", Security: "ssl"}, "unknown security"},
 		{"bad port", Options{Host: "h", Username: "u", Password: "p", Port: 70000}, "invalid port"},
 		{"missing CA file", Options{Host: "h", Username: "u", Password: "p", CAFile: "/nonexistent/ca.pem"}, "reading CA file"},
+		{"unknown auth", Options{Host: "h", Username: "u", Password: "p", Auth: "cram-md5"}, "unknown auth"},
+		{"xoauth2 without token", Options{Host: "h", Username: "u", Password: "p", Auth: AuthXOAuth2}, "needs an OAuth2 token"},
+		{"login without password", Options{Host: "h", Username: "u", OAuth2Token: "t", Auth: AuthLogin}, "needs a password"},
+		{"admin login with LOGIN", Options{Host: "h", Username: "u", Password: "p", AuthzID: "x", Auth: AuthLogin}, "needs auth"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,6 +213,10 @@ func TestAuthMechanisms(t *testing.T) {
 		wantText string
 	}{
 		{name: "PLAIN when offered", wantMech: "PLAIN"},
+		{name: "LOGIN forced", mutate: func(o *Options) { o.Auth = AuthLogin }, wantMech: "LOGIN"},
+		{name: "PLAIN forced", mutate: func(o *Options) { o.Auth = AuthPlain }, wantMech: "PLAIN"},
+		{name: "PLAIN forced, not offered", mechs: []string{}, mutate: func(o *Options) { o.Auth = AuthPlain }, wantErr: ErrAuth, wantText: "PLAIN"},
+		{name: "XOAUTH2 forced", mutate: func(o *Options) { o.Auth, o.OAuth2Token = AuthXOAuth2, testToken }, wantMech: "XOAUTH2"},
 		{name: "LOGIN without SASL", mechs: []string{}, wantMech: "LOGIN"},
 		{name: "LOGIN wrong password", mechs: []string{}, mutate: func(o *Options) { o.Password = "nope-nope" }, wantErr: ErrAuth},
 		{

@@ -27,6 +27,23 @@ const (
 	SecurityPlain Security = "plain"
 )
 
+// AuthMethod forces an authentication method.
+type AuthMethod string
+
+// Authentication methods.
+const (
+	// AuthAuto picks from the options and the server: XOAUTH2 (or
+	// OAUTHBEARER) with a token, SASL PLAIN with an authorization identity
+	// or when the server offers it, else the LOGIN command.
+	AuthAuto AuthMethod = ""
+	// AuthPlain is SASL PLAIN (RFC 4616), with AuthzID when set.
+	AuthPlain AuthMethod = "plain"
+	// AuthLogin is the IMAP LOGIN command.
+	AuthLogin AuthMethod = "login"
+	// AuthXOAuth2 is SASL XOAUTH2 with OAuth2Token.
+	AuthXOAuth2 AuthMethod = "xoauth2"
+)
+
 // Defaults applied to zero Options fields.
 const (
 	DefaultTimeout    = 60 * time.Second
@@ -68,6 +85,9 @@ type Options struct {
 	// OAuth2Token, when set, is a bearer token sent with SASL XOAUTH2 (or
 	// OAUTHBEARER when the server only offers that) instead of Password.
 	OAuth2Token string
+	// Auth forces a method; AuthAuto (the zero value) chooses. A forced
+	// method the server does not offer fails with ErrAuth.
+	Auth AuthMethod
 
 	// NoSpecialUse ignores the roles a server announces (RFC 6154) and
 	// guesses them from folder names, for servers whose announcements are
@@ -102,9 +122,9 @@ type Options struct {
 // String formats the options with secrets masked, so that logging them by
 // mistake leaks nothing.
 func (o Options) String() string {
-	return fmt.Sprintf("imap.Options{Host:%q Port:%d Security:%q AllowPlaintext:%v CAFile:%q InsecureSkipVerify:%v Username:%q Password:%s AuthzID:%q OAuth2Token:%s NoSpecialUse:%v Timeout:%v MaxRetries:%d RetryDelay:%v WindowSize:%d}",
+	return fmt.Sprintf("imap.Options{Host:%q Port:%d Security:%q AllowPlaintext:%v CAFile:%q InsecureSkipVerify:%v Username:%q Password:%s AuthzID:%q OAuth2Token:%s Auth:%q NoSpecialUse:%v Timeout:%v MaxRetries:%d RetryDelay:%v WindowSize:%d}",
 		o.Host, o.Port, o.Security, o.AllowPlaintext, o.CAFile, o.InsecureSkipVerify,
-		o.Username, mask(o.Password), o.AuthzID, mask(o.OAuth2Token),
+		o.Username, mask(o.Password), o.AuthzID, mask(o.OAuth2Token), o.Auth,
 		o.NoSpecialUse, o.Timeout, o.MaxRetries, o.RetryDelay, o.WindowSize)
 }
 
@@ -162,13 +182,30 @@ func (o *Options) check() (*config, error) {
 	if c.OAuth2Token != "" && c.AuthzID != "" {
 		return nil, fmt.Errorf("imap: mailbox %q: an OAuth2 token cannot be combined with an authorization identity (admin login)", c.user)
 	}
+	switch c.Auth {
+	case AuthAuto:
+	case AuthPlain, AuthLogin:
+		if c.Password == "" {
+			return nil, fmt.Errorf("imap: mailbox %q: auth %q needs a password", c.user, c.Auth)
+		}
+		if c.Auth == AuthLogin && c.AuthzID != "" {
+			return nil, fmt.Errorf("imap: mailbox %q: an admin login (authorization identity) needs auth \"plain\", not \"login\"", c.user)
+		}
+		c.OAuth2Token = ""
+	case AuthXOAuth2:
+		if c.OAuth2Token == "" {
+			return nil, fmt.Errorf("imap: mailbox %q: auth \"xoauth2\" needs an OAuth2 token", c.user)
+		}
+	default:
+		return nil, fmt.Errorf("imap: mailbox %q: unknown auth %q (want \"plain\", \"login\" or \"xoauth2\")", c.user, c.Auth)
+	}
 	switch c.Security {
 	case "":
 		c.Security = SecurityTLS
 	case SecurityTLS, SecuritySTARTTLS:
 	case SecurityPlain:
 		if !c.AllowPlaintext {
-			return nil, fmt.Errorf("imap: mailbox %q: %w: security %q would send the password unencrypted to %s; use \"tls\" or \"starttls\", or set AllowPlaintext (the --allow-plaintext flag) to accept that risk",
+			return nil, fmt.Errorf("imap: mailbox %q: %w: security %q would send the password unencrypted to %s; use \"tls\" or \"starttls\", or set source.allow_plaintext: true (or --allow-plaintext) to accept that risk",
 				c.user, ErrPlaintextNotAllowed, c.Security, c.Host)
 		}
 	default:
