@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -312,4 +314,64 @@ func findFolder(t *testing.T, folders []source.Folder, name string) source.Folde
 	}
 	t.Fatalf("no folder %q", name)
 	return source.Folder{}
+}
+
+// TestDovecotLargeMessage streams a generated message of about 100 MB
+// (75 MB attachment, base64) from Dovecot and checks that the client's
+// allocations stay far below its size. Dovecot is another process, so the
+// figure is the adapter's own.
+func TestDovecotLargeMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the 100 MB message in -short mode")
+	}
+	msg := testserver.ManifestMessage{
+		Generate: &testserver.Generator{Subject: "100 MB", Seed: "imap-large-100mb", AttachmentSize: 75 << 20},
+		Date:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+	}
+	d := testserver.DovecotForTest(t, &testserver.DovecotOptions{
+		NoSeed:        true,
+		ExtraMessages: []testserver.ExtraMessage{{User: "bob@example.test", Folder: "Large", Message: msg}},
+	})
+	u, _ := d.User("bob@example.test")
+	a := dialDovecot(t, d, asUser(u))
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatalf("Folders() = %v", err)
+	}
+	large := findFolder(t, folders, "Large")
+	var ref source.ItemRef
+	for r, err := range a.Items(context.Background(), large) {
+		if err != nil {
+			t.Fatalf("Items() = %v", err)
+		}
+		ref = r
+	}
+	size, _ := msg.Size()
+	if ref.Size != size {
+		t.Fatalf("Items() size = %d, want %d", ref.Size, size)
+	}
+
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rc, err := a.Open(context.Background(), large, ref)
+	if err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil || n != size {
+		t.Fatalf("Read() = %d, %v; want %d bytes", n, err, size)
+	}
+	rc.Close()
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("streaming a %d MB message allocated %d MB", size>>20, alloc>>20)
+	} else {
+		t.Logf("streaming a %d MB message allocated %.1f MB", size>>20, float64(alloc)/(1<<20))
+	}
+	want, _ := msg.SHA256()
+	if [32]byte(h.Sum(nil)) != want {
+		t.Errorf("body differs from the generated message")
+	}
 }
