@@ -169,3 +169,20 @@ func TestCreateMessageMIME(t *testing.T) {
 	}
 	checkGraphError(t, c.do("POST", "/users/a@x.test/messages", "%%% not base64 %%%"), 400, "ErrorMimeContentInvalidBase64String")
 }
+
+func TestLargeBodyKeptInFile(t *testing.T) {
+	_, c := startMail(t, nil)
+	content := "<p>" + strings.Repeat("large body ", 40000) + "</p>" // ~440 KB
+	m := nonDraft("large", "k")
+	m["body"] = map[string]any{"contentType": "html", "content": content}
+	r := c.do("POST", "/users/a@x.test/mailFolders/inbox/messages", m)
+	mustStatus(t, r, 201)
+	if r.str("body/content") != content || !strings.HasPrefix(r.str("bodyPreview"), "large body large body") {
+		t.Errorf("created body differs or preview wrong (%d bytes)", len(r.str("body/content")))
+	}
+	r = c.do("GET", "/users/a@x.test/mailFolders/inbox/messages", nil)
+	v, _ := r.JSON["value"].([]any)
+	if len(v) != 1 || lookupPath(v[0].(map[string]any), "body/content") != content {
+		t.Errorf("listed body differs")
+	}
+}

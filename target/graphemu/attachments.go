@@ -182,9 +182,11 @@ func (e *Emulator) routeAttachments(rq *req, it *item, rest []string) {
 	}
 	var a *attachment
 	e.store.mu.RLock()
-	for _, x := range e.store.items[it.ID].Attachments {
-		if x.ID == rest[0] {
-			a = x
+	if cur := e.store.items[it.ID]; cur != nil {
+		for _, x := range cur.Attachments {
+			if x.ID == rest[0] {
+				a = x
+			}
 		}
 	}
 	e.store.mu.RUnlock()

@@ -87,6 +87,7 @@ func segIs(s, name string) bool { return strings.EqualFold(s, name) }
 func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	rq := &req{w: w, r: r, e: e, base: requestBase(r)}
 	odata.RequestID(w)
+	w.Header().Set("OData-Version", "4.0")
 	segs, err := splitGraphPath(r.URL.EscapedPath())
 	if err != nil {
 		rq.fail(badRequest("BadRequest", "Invalid request URL."))
@@ -275,6 +276,7 @@ func (e *Emulator) listUsers(rq *req) {
 // ("This is currently the only way to get the
 // singleValueLegacyExtendedProperty object").
 func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeName string) (map[string]any, *apiError) {
+	resolveLazy(view)
 	special := []string{"singleValueExtendedProperties", "multiValueExtendedProperties", "attachments"}
 	expanded := map[string]any{}
 	for _, ex := range q.Expand {

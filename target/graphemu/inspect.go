@@ -264,6 +264,7 @@ func (e *Emulator) DumpMailbox(r *http.Request, key string) *DumpMailbox {
 				di.Photo = &p
 			}
 			v := e.itemView(rq, it)
+			resolveLazy(v)
 			delete(v, "@odata.context")
 			delete(v, "singleValueExtendedProperties")
 			delete(v, "multiValueExtendedProperties")

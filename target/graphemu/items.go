@@ -3,9 +3,9 @@ package graphemu
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -232,9 +232,9 @@ func (e *Emulator) messageView(rq *req, it *item) map[string]any {
 		}
 		v[k] = rawToAny(raw)
 	}
-	body := e.bodyView(it)
+	body, preview := e.bodyView(it)
 	v["body"] = body
-	v["bodyPreview"] = bodyPreview(fmt.Sprint(body["contentType"]), fmt.Sprint(body["content"]))
+	v["bodyPreview"] = preview
 	for _, a := range it.Attachments {
 		if !a.IsInline {
 			v["hasAttachments"] = true
@@ -262,8 +262,13 @@ func nullTime(t time.Time) any {
 	return graphTime(t)
 }
 
-// bodyView returns the item's body, reading a large one from its blob.
-func (e *Emulator) bodyView(it *item) map[string]any {
+// lazyBlob stands for a large body's content in a view until the view is
+// written: listing many items must not read every large body into memory.
+type lazyBlob struct{ path string }
+
+// bodyView returns the item's body and its preview. A large body's content
+// is a lazyBlob, resolved by resolveLazy when the view is written.
+func (e *Emulator) bodyView(it *item) (map[string]any, string) {
 	body := map[string]any{"contentType": "text", "content": ""}
 	if raw, ok := it.Props["body"]; ok {
 		if m, ok := rawToAny(raw).(map[string]any); ok {
@@ -273,13 +278,32 @@ func (e *Emulator) bodyView(it *item) map[string]any {
 		}
 	}
 	if it.BodyBlob != "" {
-		if f, err := e.store.openBlob(it.BodyBlob); err == nil {
-			b, _ := io.ReadAll(f)
-			f.Close()
-			body["content"] = string(b)
+		body["content"] = lazyBlob{e.store.blobPath(it.BodyBlob)}
+		return body, it.BodyPreview
+	}
+	return body, bodyPreview(fmt.Sprint(body["contentType"]), fmt.Sprint(body["content"]))
+}
+
+// resolveLazy replaces lazyBlob body contents in v with the blob's text.
+func resolveLazy(v map[string]any) {
+	for _, k := range []string{"body", "uniqueBody"} {
+		b, ok := v[k].(map[string]any)
+		if !ok {
+			continue
+		}
+		if lb, ok := b["content"].(lazyBlob); ok {
+			data, err := os.ReadFile(lb.path)
+			if err != nil {
+				data = nil
+			}
+			nb := make(map[string]any, len(b))
+			for kk, vv := range b {
+				nb[kk] = vv
+			}
+			nb["content"] = string(data)
+			v[k] = nb
 		}
 	}
-	return body
 }
 
 // readOnlyMessageProps are accepted in a create body but ignored, as Graph
@@ -287,28 +311,30 @@ func (e *Emulator) bodyView(it *item) map[string]any {
 var readOnlyMessageProps = setOf("id", "createdDateTime", "lastModifiedDateTime", "changeKey", "receivedDateTime", "sentDateTime",
 	"hasAttachments", "bodyPreview", "parentFolderId", "conversationId", "conversationIndex", "webLink", "isDraft", "uniqueBody")
 
-// storeBody normalizes an itemBody and stores large content in a blob. It
-// returns the props value, the blob name and the content size.
-func (e *Emulator) storeBody(raw json.RawMessage) (json.RawMessage, string, int64, *apiError) {
+// storeBodyPreview normalizes an itemBody, stores large content in a blob
+// and returns the props value, the blob name, the content size and the
+// body preview.
+func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, string, int64, string, *apiError) {
 	var b struct {
 		ContentType string `json:"contentType"`
 		Content     string `json:"content"`
 	}
 	if err := json.Unmarshal(raw, &b); err != nil {
-		return nil, "", 0, badRequest("RequestBodyRead", "Cannot read the body property: %v", err)
+		return nil, "", 0, "", badRequest("RequestBodyRead", "Cannot read the body property: %v", err)
 	}
 	ct := strings.ToLower(b.ContentType)
 	if ct != "html" {
 		ct = "text"
 	}
+	preview := bodyPreview(ct, b.Content[:min(len(b.Content), 64<<10)])
 	if len(b.Content) > blobThreshold {
 		name, n, _, err := e.store.writeBlob(strings.NewReader(b.Content))
 		if err != nil {
-			return nil, "", 0, &apiError{500, "generalException", "The emulator could not store the body."}
+			return nil, "", 0, "", &apiError{500, "generalException", "The emulator could not store the body."}
 		}
-		return mustRaw(map[string]string{"contentType": ct}), name, n, nil
+		return mustRaw(map[string]string{"contentType": ct}), name, n, preview, nil
 	}
-	return mustRaw(map[string]string{"contentType": ct, "content": b.Content}), "", int64(len(b.Content)), nil
+	return mustRaw(map[string]string{"contentType": ct, "content": b.Content}), "", int64(len(b.Content)), preview, nil
 }
 
 // checkHeaders validates internetMessageHeaders: on create Graph accepts
@@ -364,12 +390,12 @@ func (e *Emulator) createMessage(rq *req, folderID string) {
 		switch {
 		case readOnlyMessageProps[k], k == "singleValueExtendedProperties", k == "multiValueExtendedProperties", k == "attachments", strings.HasPrefix(k, "@"):
 		case k == "body":
-			pv, blob, n, err := e.storeBody(b)
+			pv, blob, n, preview, err := e.storeBodyPreview(b)
 			if err != nil {
 				rq.fail(err)
 				return
 			}
-			it.Props["body"], it.BodyBlob, it.BodySize = pv, blob, n
+			it.Props["body"], it.BodyBlob, it.BodySize, it.BodyPreview = pv, blob, n, preview
 		case k == "importance":
 			it.Props[k] = mustRaw(strings.ToLower(rawString(raw, k)))
 		default:
@@ -535,12 +561,12 @@ func (e *Emulator) updateMessage(rq *req, it *item) {
 			}
 			n.IsRead = r
 		case k == "body":
-			pv, blob, size, err := e.storeBody(b)
+			pv, blob, size, preview, err := e.storeBodyPreview(b)
 			if err != nil {
 				fail(err)
 				return
 			}
-			n.Props["body"], newBlob, n.BodySize = pv, blob, size
+			n.Props["body"], newBlob, n.BodySize, n.BodyPreview = pv, blob, size, preview
 			n.BodyBlob = blob
 		case k == "internetMessageHeaders":
 			if err := checkHeaders(b); err != nil {

@@ -88,12 +88,12 @@ func (e *Emulator) createMessageMIME(rq *req, folderID string) {
 	if parts.html != "" {
 		ct, content = "html", parts.html
 	}
-	pv, blob, n, aerr := e.storeBody(mustRaw(map[string]string{"contentType": ct, "content": content}))
+	pv, blob, n, preview, aerr := e.storeBodyPreview(mustRaw(map[string]string{"contentType": ct, "content": content}))
 	if aerr != nil {
 		rq.fail(aerr)
 		return
 	}
-	it.Props["body"], it.BodyBlob, it.BodySize = pv, blob, n
+	it.Props["body"], it.BodyBlob, it.BodySize, it.BodyPreview = pv, blob, n, preview
 	for _, p := range parts.files {
 		a, aerr := e.newAttachment(p.name, p.contentType, p.data, p.inline, p.contentID)
 		if aerr != nil {
@@ -190,6 +190,7 @@ func (e *Emulator) messageMIME(rq *req, it *item) {
 	e.store.mu.RLock()
 	v := e.messageView(rq, it)
 	e.store.mu.RUnlock()
+	resolveLazy(v)
 	var b bytes.Buffer
 	addr := func(x any) string {
 		m, _ := x.(map[string]any)

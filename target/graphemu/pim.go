@@ -2,7 +2,6 @@ package graphemu
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -513,12 +512,12 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 		switch {
 		case readOnlyEventProps[k], k == "singleValueExtendedProperties", k == "multiValueExtendedProperties", strings.HasPrefix(k, "@"):
 		case k == "body":
-			pv, blob, n, err := e.storeBody(b)
+			pv, blob, n, preview, err := e.storeBodyPreview(b)
 			if err != nil {
 				rq.fail(err)
 				return
 			}
-			it.Props["body"], it.BodyBlob, it.BodySize = pv, blob, n
+			it.Props["body"], it.BodyBlob, it.BodySize, it.BodyPreview = pv, blob, n, preview
 		default:
 			it.Props[k] = b
 		}
@@ -572,11 +571,11 @@ func (e *Emulator) updateEvent(rq *req, it *item) {
 			}
 		}
 		if b, ok := raw["body"]; ok {
-			pv, blob, size, err := e.storeBody(b)
+			pv, blob, size, preview, err := e.storeBodyPreview(b)
 			if err != nil {
 				return err
 			}
-			n.Props["body"], n.BodyBlob, n.BodySize = pv, blob, size
+			n.Props["body"], n.BodyBlob, n.BodySize, n.BodyPreview = pv, blob, size, preview
 		}
 		return nil
 	})
@@ -665,9 +664,9 @@ func (e *Emulator) eventView(rq *req, it *item) map[string]any {
 	if _, ok := it.Props["recurrence"]; ok && v["recurrence"] != nil {
 		v["type"] = "seriesMaster"
 	}
-	body := e.bodyView(it)
+	body, preview := e.bodyView(it)
 	v["body"] = body
-	v["bodyPreview"] = bodyPreview(fmt.Sprint(body["contentType"]), fmt.Sprint(body["content"]))
+	v["bodyPreview"] = preview
 	for _, a := range it.Attachments {
 		if !a.IsInline {
 			v["hasAttachments"] = true

@@ -103,6 +103,7 @@ type item struct {
 	// BodyBlob holds body.content when it is larger than blobThreshold.
 	BodyBlob    string        `json:"bodyBlob,omitempty"`
 	BodySize    int64         `json:"bodySize"`
+	BodyPreview string        `json:"bodyPreview,omitempty"` // of a blob body
 	Attachments []*attachment `json:"attachments,omitempty"`
 	// Messages.
 	IsDraft  bool      `json:"isDraft,omitempty"`
