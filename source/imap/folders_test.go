@@ -2,6 +2,7 @@ package imap
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,6 +42,7 @@ func TestFolders(t *testing.T) {
 		fx.mustCreate("Entwürfe", imap.MailboxAttrDrafts)
 		fx.mustCreate("Éléments supprimés", imap.MailboxAttrTrash)
 		fx.mustCreate("日本語")
+		fx.mustCreate("R&D")
 		fx.mustCreate("Archive/2019")
 		fx.mustCreate("Projects/Sent")
 		fx.noselect["Archive"] = true
@@ -64,6 +66,7 @@ func TestFolders(t *testing.T) {
 				"Entwürfe":           {[]string{"Entwürfe"}, "/", source.Drafts, false, false, 0, 0, true},
 				"Éléments supprimés": {[]string{"Éléments supprimés"}, "/", source.Trash, false, false, 0, 0, true},
 				"日本語":                {[]string{"日本語"}, "/", "", false, false, 0, 0, true},
+				"R&D":                {[]string{"R&D"}, "/", "", false, false, 0, 0, true},
 				"Archive":            {[]string{"Archive"}, "/", "", false, true, -1, -1, false},
 				"Archive/2019":       {[]string{"Archive", "2019"}, "/", "", false, false, 0, 0, true},
 				// The server announces roles: names are not guessed.
@@ -80,6 +83,7 @@ func TestFolders(t *testing.T) {
 				"Entwürfe":           {[]string{"Entwürfe"}, "/", source.Drafts, true, false, 0, -1, true},
 				"Éléments supprimés": {[]string{"Éléments supprimés"}, "/", source.Trash, true, false, 0, -1, true},
 				"日本語":                {[]string{"日本語"}, "/", "", false, false, 0, -1, true},
+				"R&D":                {[]string{"R&D"}, "/", "", false, false, 0, -1, true},
 				"Archive":            {[]string{"Archive"}, "/", source.Archive, true, true, -1, -1, false},
 				"Archive/2019":       {[]string{"Archive", "2019"}, "/", "", false, false, 0, -1, true},
 				"Projects/Sent":      {[]string{"Projects", "Sent"}, "/", source.Sent, true, false, 0, -1, true},
@@ -95,6 +99,7 @@ func TestFolders(t *testing.T) {
 				"Entwürfe":           {[]string{"Entwürfe"}, "/", source.Drafts, true, false, 0, 0, true},
 				"Éléments supprimés": {[]string{"Éléments supprimés"}, "/", source.Trash, true, false, 0, 0, true},
 				"日本語":                {[]string{"日本語"}, "/", "", false, false, 0, 0, true},
+				"R&D":                {[]string{"R&D"}, "/", "", false, false, 0, 0, true},
 				"Archive":            {[]string{"Archive"}, "/", source.Archive, true, true, -1, -1, false},
 				"Archive/2019":       {[]string{"Archive", "2019"}, "/", "", false, false, 0, 0, true},
 				"Projects/Sent":      {[]string{"Projects", "Sent"}, "/", source.Sent, true, false, 0, 0, true},
@@ -221,5 +226,68 @@ func TestFoldersValidityMatchesServer(t *testing.T) {
 		if f.Validity != strconv.FormatUint(uint64(want), 10) {
 			t.Errorf("folder %q: Validity = %q, want %d", name, f.Validity, want)
 		}
+	}
+}
+
+func TestItemsInEncodedFolders(t *testing.T) {
+	fx := newFixture(t, fixtureOptions{security: SecurityTLS})
+	names := []string{"Entwürfe", "R&D", "日本語/Ärger & Köln"}
+	for _, n := range names {
+		fx.mustCreate(n)
+		fx.appendMsg(n, []byte("Subject: "+n+"\r\n\r\nx\r\n"), baseDate)
+	}
+	trace := &syncBuffer{}
+	opts := fx.options(SecurityTLS)
+	opts.Trace = trace
+	a := fx.dial(opts)
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatalf("Folders() = %v", err)
+	}
+	for _, n := range names {
+		f := findFolder(t, folders, n)
+		refs, err := collect(t, a, f)
+		if err != nil || len(refs) != 1 {
+			t.Fatalf("Items(%q) = %d, %v", n, len(refs), err)
+		}
+		if body := readAll(t, a, f, refs[0]); !strings.Contains(string(body), n) {
+			t.Errorf("Open() in %q = %q", n, body)
+		}
+	}
+	for _, wire := range []string{`EXAMINE "R&-D"`, `EXAMINE "Entw&APw-rfe"`} {
+		if !strings.Contains(trace.String(), wire) {
+			t.Errorf("trace lacks %s", wire)
+		}
+	}
+}
+
+func TestFoldersReconnect(t *testing.T) {
+	fx := newFixture(t, fixtureOptions{security: SecurityTLS})
+	a := fx.dial(fx.options(SecurityTLS))
+	fx.kill()
+	if _, err := a.Folders(context.Background()); err != nil {
+		t.Fatalf("Folders() after a drop = %v", err)
+	}
+	if n := a.Info().Reconnects; n != 1 {
+		t.Errorf("Reconnects = %d, want 1", n)
+	}
+}
+
+func TestReconnectAuthFailureIsNotRetried(t *testing.T) {
+	fx := newFixture(t, fixtureOptions{security: SecurityTLS})
+	a := fx.dial(fx.options(SecurityTLS))
+	fx.mu.Lock()
+	fx.rejectLogins = true
+	fx.logins = 0
+	fx.mu.Unlock()
+	fx.kill()
+	_, err := a.Folders(context.Background())
+	if !errors.Is(err, ErrAuth) {
+		t.Fatalf("Folders() with the password changed = %v, want ErrAuth", err)
+	}
+	fx.mu.Lock()
+	defer fx.mu.Unlock()
+	if fx.logins != 1 {
+		t.Errorf("%d login attempts, want 1 (an auth failure is not retried)", fx.logins)
 	}
 }

@@ -81,6 +81,17 @@ type fixture struct {
 	onFetch func(s *session, w *imapserver.FetchWriter, numSet imap.NumSet, o *imap.FetchOptions) (bool, error)
 	// stall blocks LIST until the channel is closed.
 	stall chan struct{}
+	// rejectLogins makes every login fail; logins counts attempts.
+	rejectLogins bool
+	logins       int
+}
+
+// loginAllowed counts a login attempt and says whether it may succeed.
+func (fx *fixture) loginAllowed() bool {
+	fx.mu.Lock()
+	defer fx.mu.Unlock()
+	fx.logins++
+	return !fx.rejectLogins
 }
 
 type fixtureOptions struct {
@@ -295,6 +306,9 @@ func (s *session) Close() error {
 }
 
 func (s *session) Login(username, password string) error {
+	if !s.fx.loginAllowed() {
+		return imapserver.ErrAuthFailed
+	}
 	if err := s.fx.user.Login(username, password); err != nil {
 		return err
 	}
@@ -315,6 +329,9 @@ func (s *session) Authenticate(mech string) (sasl.Server, error) {
 				return s.Login(username, password)
 			}
 			// Master user: the admin authenticates and acts as identity.
+			if !s.fx.loginAllowed() {
+				return imapserver.ErrAuthFailed
+			}
 			if username != testAdmin || password != testAdminPass || identity != testUser {
 				return imapserver.ErrAuthFailed
 			}
