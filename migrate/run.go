@@ -1,0 +1,594 @@
+package migrate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/message"
+	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/target"
+)
+
+// Engine runs a migration: for each mailbox it reads the source, maps
+// folders and items, creates them in the target and records every outcome
+// in the state store, only after the target confirmed it.
+//
+// Nothing is lost or duplicated: an item is skipped only when the state
+// says it was migrated, or when the target holds an item stamped with its
+// source key (found with target.Mailbox.Stamps, which is how a lost or
+// stale state is reconciled); every other item is created, skipped with a
+// reason or failed with a reason.
+type Engine struct {
+	// Store is the state; the engine is its only writer. Nil in a dry run.
+	Store state.Store
+	// Source holds run-wide source settings.
+	Source SourceSettings
+	// Target opens a target mailbox by address. Nil in a dry run.
+	Target func(ctx context.Context, address string) (target.Mailbox, error)
+	// Rules and Items are the folder and item mapping options.
+	Rules *mapping.Rules
+	Items *mapping.ItemOptions
+	// Mailboxes is how many mailboxes run at once; PerMailbox how many
+	// items of one mailbox are uploaded at once (Graph allows 4).
+	Mailboxes, PerMailbox int
+	// DryRun reads and maps everything, writes nothing to the target or
+	// the state, and reports what it would create.
+	DryRun bool
+	// SpoolDir is where large attachments wait for upload ("" = temp dir).
+	SpoolDir string
+	// Retries is how many times a transiently failing item is tried again
+	// within one run (default 4); RetryDelay the first backoff (default 2s).
+	Retries    int
+	RetryDelay time.Duration
+	// Grace is how long in-flight items may take to finish after the run
+	// is interrupted (default 2 minutes).
+	Grace time.Duration
+	// Progress receives progress events; may be nil.
+	Progress Progress
+	// Log receives the run's log.
+	Log *slog.Logger
+}
+
+// Progress receives progress events from a run. Implementations must be
+// safe for concurrent use.
+type Progress interface {
+	// MailboxStart says a mailbox begins, with its item count and bytes.
+	MailboxStart(mailbox string, items, bytes int64)
+	// ItemDone says one item reached an outcome.
+	ItemDone(mailbox string, outcome state.Status, bytes int64)
+	// MailboxDone says a mailbox finished, with its error if it stopped.
+	MailboxDone(mailbox string, err error)
+}
+
+// MailboxResult is the outcome of one mailbox.
+type MailboxResult struct {
+	Mailbox string
+	Target  string
+	// Migrated counts items created in this run; Done items found already
+	// migrated (by the state or by their stamp in the target).
+	Migrated, Done, Skipped, Failed int64
+	Bytes                           int64
+	// Failures lists the failed items (at most 100 kept here; all are in
+	// the state).
+	Failures []ItemFailure
+	// Err is set when the mailbox could not be migrated at all.
+	Err error
+}
+
+// ItemFailure names a failed item and its cause.
+type ItemFailure struct {
+	Folder, Key, Reason string
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Mailboxes []MailboxResult
+	// Interrupted is true when the run was stopped before the end.
+	Interrupted bool
+}
+
+// Failed reports whether any item failed or any mailbox stopped.
+func (r *Result) Failed() bool {
+	for _, m := range r.Mailboxes {
+		if m.Failed > 0 || m.Err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ConnectFailed reports whether a mailbox stopped because a source or the
+// target could not be reached or refused the credentials.
+func (r *Result) ConnectFailed() bool {
+	for _, m := range r.Mailboxes {
+		if m.Err != nil && (errors.Is(m.Err, ErrConnect) || errors.Is(m.Err, target.ErrAuth)) {
+			return true
+		}
+	}
+	return false
+}
+
+const maxFailuresKept = 100
+
+// Run migrates the mailboxes. It returns when every mailbox finished or ctx
+// was cancelled; then in-flight items are finished (within Grace) and
+// recorded, and Result.Interrupted is set.
+func (e *Engine) Run(ctx context.Context, mailboxes []config.Mailbox) (*Result, error) {
+	if e.Log == nil {
+		e.Log = slog.New(slog.DiscardHandler)
+	}
+	if !e.DryRun && (e.Store == nil || e.Target == nil) {
+		return nil, errors.New("migrate: Engine needs a Store and a Target unless DryRun")
+	}
+	if err := spoolDirExists(e.SpoolDir); err != nil {
+		return nil, err
+	}
+	n := max(e.Mailboxes, 1)
+	res := &Result{Mailboxes: make([]MailboxResult, len(mailboxes))}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i, m := range mailboxes {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			res.Mailboxes[i] = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target(), Err: fmt.Errorf("mailbox %s: not started: %w", m.EmailAddress, ctx.Err())}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res.Mailboxes[i] = e.runMailbox(ctx, m)
+		}()
+	}
+	wg.Wait()
+	res.Interrupted = ctx.Err() != nil
+	return res, nil
+}
+
+// mailboxRun is the working state of one mailbox.
+type mailboxRun struct {
+	e   *Engine
+	m   config.Mailbox
+	id  string
+	log *slog.Logger
+	tgt target.Mailbox
+
+	mu  sync.Mutex
+	res MailboxResult
+}
+
+func mailboxID(m config.Mailbox) string { return strings.ToLower(m.EmailAddress) }
+
+func (e *Engine) runMailbox(ctx context.Context, m config.Mailbox) MailboxResult {
+	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.Log.With("mailbox", m.EmailAddress)}
+	r.res = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target()}
+	err := r.run(ctx)
+	if err != nil {
+		r.res.Err = err
+		r.log.Error("mailbox stopped", "err", err)
+	}
+	if e.Progress != nil {
+		e.Progress.MailboxDone(m.EmailAddress, err)
+	}
+	if !e.DryRun {
+		status, reason := state.StatusMigrated, ""
+		switch {
+		case err != nil:
+			status, reason = state.StatusFailed, err.Error()
+		case r.res.Failed > 0:
+			status, reason = state.StatusFailed, fmt.Sprintf("%d items failed", r.res.Failed)
+		}
+		if ctx.Err() != nil && err == nil {
+			status, reason = state.StatusPending, "interrupted"
+		}
+		if perr := e.Store.PutMailbox(context.WithoutCancel(ctx), state.Mailbox{ID: r.id, SourceAddress: m.EmailAddress, TargetAddress: m.Target(), Protocol: m.Protocol, Status: status, Reason: reason}); perr != nil {
+			r.log.Error("recording mailbox outcome", "err", perr)
+		}
+	}
+	return r.res
+}
+
+// folderWork is a mapped folder ready for its items.
+type folderWork struct {
+	src      source.Folder
+	fm       mapping.FolderMapping
+	name     string // source path joined with "/"
+	id       target.FolderID
+	validity bool // the folder's UIDVALIDITY changed since the last run
+
+	stampsOnce sync.Once
+	stamps     map[string]target.ItemID
+	stampsErr  error
+}
+
+func (r *mailboxRun) run(ctx context.Context) error {
+	e := r.e
+	if !e.DryRun {
+		if err := e.Store.PutMailbox(ctx, state.Mailbox{ID: r.id, SourceAddress: r.m.EmailAddress, TargetAddress: r.m.Target(), Protocol: r.m.Protocol, Status: state.StatusPending}); err != nil {
+			return fmt.Errorf("mailbox %s: recording: %w", r.m.EmailAddress, err)
+		}
+	}
+	acct, err := OpenSource(ctx, r.m, e.Source, r.log)
+	if err != nil {
+		return err
+	}
+	defer acct.Close()
+
+	inv, err := Inventory(ctx, r.m.EmailAddress, acct)
+	if err != nil {
+		return err
+	}
+	if e.Progress != nil {
+		items, bytes := inv.Items()
+		e.Progress.MailboxStart(r.m.EmailAddress, items, bytes)
+	}
+	srcFolders := make([]source.Folder, len(inv.Folders))
+	for i, f := range inv.Folders {
+		srcFolders[i] = f.Folder
+	}
+	mappings, err := mapping.Folders(srcFolders, e.Rules)
+	if err != nil {
+		return fmt.Errorf("mailbox %s: mapping folders: %w", r.m.EmailAddress, err)
+	}
+	if !e.DryRun {
+		if r.tgt, err = e.Target(ctx, r.m.Target()); err != nil {
+			return fmt.Errorf("mailbox %s: target %s: %w", r.m.EmailAddress, r.m.Target(), err)
+		}
+	}
+	var work []*folderWork
+	for _, fm := range mappings {
+		fw := &folderWork{src: fm.Source, fm: fm, name: strings.Join(fm.Source.Path, "/")}
+		for _, c := range fm.Changes {
+			r.log.Info("folder mapping changed", "folder", fw.name, "change", c)
+		}
+		if fm.WellKnown == "" {
+			// Excluded and not needed as a parent: its items are skipped below.
+			work = append(work, fw)
+			continue
+		}
+		if err := r.prepareFolder(ctx, fw); err != nil {
+			return err
+		}
+		work = append(work, fw)
+	}
+	for _, fw := range work {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if fw.src.NoSelect {
+			continue
+		}
+		if err := r.migrateFolder(ctx, acct, fw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepareFolder creates the target folder and reconciles the folder's
+// record in the state (a UIDVALIDITY change retires its items).
+func (r *mailboxRun) prepareFolder(ctx context.Context, fw *folderWork) error {
+	e := r.e
+	if e.DryRun {
+		return nil
+	}
+	id, err := r.tgt.EnsureFolder(ctx, fw.fm.WellKnown, fw.fm.Target)
+	if err != nil {
+		return fmt.Errorf("mailbox %s: folder %s: creating target folder %s: %w", r.m.EmailAddress, fw.name, fw.fm, err)
+	}
+	fw.id = id
+	rec := state.Folder{Mailbox: r.id, SourcePath: fw.name, TargetPath: fw.fm.String(), TargetID: string(id), Validity: fw.src.Validity}
+	err = e.Store.PutFolder(ctx, rec)
+	if errors.Is(err, state.ErrValidityChanged) {
+		retired, rerr := e.Store.ReplaceFolderValidity(ctx, r.id, fw.name, fw.src.Validity)
+		if rerr != nil {
+			return fmt.Errorf("mailbox %s: folder %s: %w", r.m.EmailAddress, fw.name, rerr)
+		}
+		r.log.Warn("folder UIDVALIDITY changed; matching its messages by content", "folder", fw.name, "retired", retired)
+		fw.validity = true
+		err = e.Store.PutFolder(ctx, rec)
+	}
+	if err != nil {
+		return fmt.Errorf("mailbox %s: folder %s: recording: %w", r.m.EmailAddress, fw.name, err)
+	}
+	return nil
+}
+
+// job is one item read from the source, ready for upload.
+type job struct {
+	fw          *folderWork
+	ref         source.ItemRef
+	dec         mapping.Decision
+	msg         *message.Message
+	fingerprint string
+}
+
+// migrateFolder lists the folder's items, decides each, reads those to
+// create (one at a time: the source connection is single-command) and
+// hands them to PerMailbox uploaders.
+func (r *mailboxRun) migrateFolder(ctx context.Context, acct source.Account, fw *folderWork) error {
+	e := r.e
+	workers := min(max(e.PerMailbox, 1), 4)
+	jobs := make(chan *job, workers)
+	var wg sync.WaitGroup
+	// Uploads finish even after an interrupt, within Grace.
+	upCtx, cancelUp := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelUp()
+	stop := context.AfterFunc(ctx, func() {
+		grace := e.Grace
+		if grace <= 0 {
+			grace = 2 * time.Minute
+		}
+		time.AfterFunc(grace, cancelUp)
+	})
+	defer stop()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				r.upload(upCtx, j)
+			}
+		}()
+	}
+	err := r.readFolder(ctx, acct, fw, jobs)
+	close(jobs)
+	wg.Wait()
+	return err
+}
+
+func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *folderWork, jobs chan<- *job) error {
+	e := r.e
+	for ref, err := range acct.Items(ctx, fw.src) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("mailbox %s: folder %s: listing items: %w", r.m.EmailAddress, fw.name, err)
+		}
+		if !e.DryRun {
+			rec, ok, err := e.Store.Item(ctx, r.id, fw.name, ref.Key)
+			if err != nil {
+				return fmt.Errorf("mailbox %s: folder %s: item %s: reading state: %w", r.m.EmailAddress, fw.name, ref.Key, err)
+			}
+			if ok && rec.Status == state.StatusMigrated {
+				r.done(ref, state.StatusMigrated)
+				continue
+			}
+		}
+		dec := mapping.Item(ref, fw.fm, e.Items)
+		if dec.Skip {
+			r.record(ctx, fw, ref, state.StatusSkipped, dec.Reason, "", "", 0, false)
+			continue
+		}
+		if !e.DryRun && !fw.validity {
+			// Reconcile with the target before creating anything: an item
+			// stamped with this key exists when a previous run was killed
+			// after the target confirmed it, or the state was lost.
+			stamps, err := r.stamps(ctx, fw)
+			if err != nil {
+				return err
+			}
+			if id, ok := stamps[ref.Key]; ok {
+				r.record(ctx, fw, ref, state.StatusMigrated, "", string(id), "", ref.Size, false)
+				r.log.Info("item found in target by its stamp", "folder", fw.name, "key", ref.Key)
+				continue
+			}
+		}
+		j, err := r.read(ctx, acct, fw, ref, dec)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.record(ctx, fw, ref, state.StatusFailed, err.Error(), "", "", ref.Size, false)
+			continue
+		}
+		if fw.validity && r.reuseRetired(ctx, j) {
+			continue
+		}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			j.msg.Close()
+			return nil
+		}
+	}
+	return nil
+}
+
+// stamps loads, once per folder, the source keys stamped on the target
+// folder's items.
+func (r *mailboxRun) stamps(ctx context.Context, fw *folderWork) (map[string]target.ItemID, error) {
+	fw.stampsOnce.Do(func() {
+		fw.stamps = map[string]target.ItemID{}
+		for s, err := range r.tgt.Stamps(ctx, fw.id) {
+			if err != nil {
+				fw.stampsErr = fmt.Errorf("mailbox %s: folder %s: listing the target's items: %w", r.m.EmailAddress, fw.name, err)
+				return
+			}
+			fw.stamps[s.SourceKey] = s.ID
+		}
+	})
+	return fw.stamps, fw.stampsErr
+}
+
+// reuseRetired records j as migrated when an item of the folder's previous
+// UIDVALIDITY with the same content was migrated already.
+func (r *mailboxRun) reuseRetired(ctx context.Context, j *job) bool {
+	for it, err := range r.e.Store.Items(ctx, state.ItemQuery{Mailbox: r.id, Folder: j.fw.name, Fingerprint: j.fingerprint, Retired: true}) {
+		if err != nil {
+			r.log.Warn("looking up retired items", "folder", j.fw.name, "err", err)
+			return false
+		}
+		if it.Status == state.StatusMigrated && it.TargetID != "" {
+			r.record(ctx, j.fw, j.ref, state.StatusMigrated, "", it.TargetID, j.fingerprint, j.ref.Size, false)
+			j.msg.Close()
+			return true
+		}
+	}
+	return false
+}
+
+// read opens and parses one item; the source stream is consumed and closed
+// before it returns (large attachments are spooled to files).
+func (r *mailboxRun) read(ctx context.Context, acct source.Account, fw *folderWork, ref source.ItemRef, dec mapping.Decision) (*job, error) {
+	rc, err := acct.Open(ctx, fw.src, ref)
+	if err != nil {
+		return nil, fmt.Errorf("reading from the source: %w", err)
+	}
+	h := sha256.New()
+	msg, err := message.Parse(ctx, io.TeeReader(rc, h), &message.Options{SpoolDir: r.e.SpoolDir})
+	cerr := rc.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading from the source: %w", err)
+	}
+	if cerr != nil {
+		msg.Close()
+		return nil, fmt.Errorf("reading from the source: %w", cerr)
+	}
+	for _, p := range msg.Problems {
+		r.log.Debug("message defect tolerated", "folder", fw.name, "key", ref.Key, "problem", p)
+	}
+	return &job{fw: fw, ref: ref, dec: dec, msg: msg, fingerprint: fingerprint(h)}, nil
+}
+
+func fingerprint(h hash.Hash) string { return "sha256:" + hex.EncodeToString(h.Sum(nil)) }
+
+// upload creates one item in the target, with retries, and records it.
+func (r *mailboxRun) upload(ctx context.Context, j *job) {
+	defer j.msg.Close()
+	e := r.e
+	if e.DryRun {
+		r.count(state.StatusMigrated, j.ref.Size, true)
+		r.log.Debug("would create", "folder", j.fw.name, "key", j.ref.Key, "target", j.fw.fm.String())
+		return
+	}
+	tm := &target.Message{
+		SourceKey:  j.ref.Key,
+		Content:    j.msg,
+		Received:   j.dec.Received,
+		Sent:       j.msg.Date,
+		Read:       j.dec.State.Read,
+		Flagged:    j.dec.State.Flagged,
+		Answered:   j.dec.State.Answered,
+		Forwarded:  j.dec.State.Forwarded,
+		Draft:      j.dec.State.Draft,
+		Categories: j.dec.State.Categories,
+	}
+	if tm.Received.IsZero() {
+		tm.Received = j.msg.Date
+	}
+	retries := e.Retries
+	if retries <= 0 {
+		retries = 4
+	}
+	delay := e.RetryDelay
+	if delay <= 0 {
+		delay = 2 * time.Second
+	}
+	var err error
+	for attempt := 0; ; attempt++ {
+		var created target.Created
+		created, err = r.tgt.PutMessage(ctx, j.fw.id, tm)
+		if err == nil {
+			reason := strings.Join(created.Notes, "; ")
+			r.record(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(created.ID), j.fingerprint, j.ref.Size, true)
+			return
+		}
+		after, transient := target.RetryAfter(err)
+		if !transient || attempt >= retries || ctx.Err() != nil {
+			break
+		}
+		wait := delay << attempt
+		wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
+		wait = max(wait, after)
+		r.log.Warn("item will be retried", "folder", j.fw.name, "key", j.ref.Key, "attempt", attempt+1, "wait", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+	}
+	r.record(ctx, j.fw, j.ref, state.StatusFailed, err.Error(), "", j.fingerprint, j.ref.Size, false)
+}
+
+// record writes an item's outcome to the state and the result.
+// created says the item was created (or, in a dry run, would be) by this
+// run, rather than found already in the target.
+func (r *mailboxRun) record(ctx context.Context, fw *folderWork, ref source.ItemRef, status state.Status, reason, targetID, fp string, bytes int64, created bool) {
+	e := r.e
+	if !e.DryRun {
+		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: state.KindMessage, Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0)}
+		if err := e.Store.PutItem(context.WithoutCancel(ctx), it); err != nil {
+			// Not recorded: the next run finds the item by its stamp.
+			r.log.Error("recording item", "folder", fw.name, "key", ref.Key, "err", err)
+		}
+	}
+	switch status {
+	case state.StatusFailed:
+		r.log.Error("item failed", "folder", fw.name, "key", ref.Key, "reason", reason)
+		r.mu.Lock()
+		if len(r.res.Failures) < maxFailuresKept {
+			r.res.Failures = append(r.res.Failures, ItemFailure{Folder: fw.name, Key: ref.Key, Reason: reason})
+		}
+		r.mu.Unlock()
+	case state.StatusSkipped:
+		r.log.Debug("item skipped", "folder", fw.name, "key", ref.Key, "reason", reason)
+	}
+	r.count(status, bytes, created)
+}
+
+// done counts an item already migrated by an earlier run.
+func (r *mailboxRun) done(ref source.ItemRef, status state.Status) {
+	r.count(status, max(ref.Size, 0), false)
+}
+
+func (r *mailboxRun) count(status state.Status, bytes int64, created bool) {
+	r.mu.Lock()
+	switch {
+	case status == state.StatusMigrated && created:
+		r.res.Migrated++
+		r.res.Bytes += max(bytes, 0)
+	case status == state.StatusMigrated:
+		r.res.Done++
+	case status == state.StatusSkipped:
+		r.res.Skipped++
+	case status == state.StatusFailed:
+		r.res.Failed++
+	}
+	r.mu.Unlock()
+	if r.e.Progress != nil {
+		r.e.Progress.ItemDone(r.m.EmailAddress, status, max(bytes, 0))
+	}
+}
+
+// spoolDirExists checks the spool directory early, for a clear error.
+func spoolDirExists(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("spool directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("spool directory %s is not a directory", dir)
+	}
+	return nil
+}
