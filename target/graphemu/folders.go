@@ -94,7 +94,7 @@ func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *apiErr
 
 // routeFolders serves mailFolders, contactFolders and calendars and their
 // children.
-func (e *Emulator) routeFolders(rq *req, kind string, rest []string, _ string) {
+func (e *Emulator) routeFolders(rq *req, kind string, rest []string) {
 	if len(rest) == 0 {
 		parent := e.topParent(rq.mb, kind)
 		switch rq.r.Method {

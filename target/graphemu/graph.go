@@ -99,6 +99,9 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.q = q
+	if r.Method == http.MethodGet {
+		q.BodyType = preferredBodyType(r)
+	}
 	if aerr := decodeContentEncoding(r); aerr != nil {
 		rq.fail(aerr)
 		return
@@ -148,15 +151,15 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case segIs(rest[0], "mailFolders"):
-		e.routeFolders(rq, kindMail, rest[1:], "")
+		e.routeFolders(rq, kindMail, rest[1:])
 	case segIs(rest[0], "messages"):
 		e.routeItems(rq, kindMail, nil, rest[1:])
 	case segIs(rest[0], "contactFolders"):
-		e.routeFolders(rq, kindContact, rest[1:], "")
+		e.routeFolders(rq, kindContact, rest[1:])
 	case segIs(rest[0], "contacts"):
 		e.routeItems(rq, kindContact, nil, rest[1:])
 	case segIs(rest[0], "calendars"):
-		e.routeFolders(rq, kindCalendar, rest[1:], "")
+		e.routeFolders(rq, kindCalendar, rest[1:])
 	case segIs(rest[0], "calendar"):
 		e.store.mu.RLock()
 		def := e.store.folders[e.defaultCalendarID(mb)]
@@ -277,6 +280,9 @@ func (e *Emulator) listUsers(rq *req) {
 // singleValueLegacyExtendedProperty object").
 func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeName string) (map[string]any, *apiError) {
 	resolveLazy(view)
+	if q.BodyType != "" && (typeName == "message" || typeName == "event") {
+		convertBodies(view, q.BodyType)
+	}
 	special := []string{"singleValueExtendedProperties", "multiValueExtendedProperties", "attachments"}
 	expanded := map[string]any{}
 	for _, ex := range q.Expand {
@@ -305,9 +311,6 @@ func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeNam
 				kept = []any{}
 			}
 			expanded[name] = kept
-			if ctx, ok := view["@odata.context"].(string); ok {
-				_ = ctx
-			}
 		} else if len(kept) > 0 {
 			expanded[name] = kept
 		}

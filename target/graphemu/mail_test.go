@@ -316,3 +316,20 @@ func TestPaging(t *testing.T) {
 		t.Errorf("$count = %q", r.Body)
 	}
 }
+
+func TestBodyContentType(t *testing.T) {
+	_, c := startMail(t, nil)
+	m := nonDraft("plain", "k")
+	m["body"] = map[string]any{"contentType": "text", "content": "line 1\nline <2>"}
+	r := c.do("POST", "/users/a@x.test/mailFolders/inbox/messages", m)
+	mustStatus(t, r, 201)
+	id := r.str("id")
+	r = c.do("GET", "/users/a@x.test/messages/"+id, nil)
+	if r.str("body/contentType") != "html" || !strings.Contains(r.str("body/content"), "line &lt;2&gt;") {
+		t.Errorf("default body = %v", r.JSON["body"])
+	}
+	r = c.do("GET", "/users/a@x.test/messages/"+id, nil, "Prefer", `outlook.body-content-type="text"`)
+	if r.str("body/contentType") != "text" || r.str("body/content") != "line 1\nline <2>" {
+		t.Errorf("text body = %v", r.JSON["body"])
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -321,3 +322,58 @@ var (
 		"calendarView", "events", "multiValueExtendedProperties", "singleValueExtendedProperties")
 	attachmentProps = setOf("id", "contentType", "isInline", "lastModifiedDateTime", "name", "size", "contentBytes", "contentId", "contentLocation")
 )
+
+// preferredBodyType reads Prefer: outlook.body-content-type; GET returns
+// message and event bodies as HTML without it.
+// https://learn.microsoft.com/graph/api/user-list-messages ("If the header
+// is not specified, the body and uniqueBody properties are returned in
+// HTML format") and https://learn.microsoft.com/graph/api/message-get.
+func preferredBodyType(r *http.Request) string {
+	for _, p := range r.Header.Values("Prefer") {
+		for _, part := range strings.Split(p, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "outlook.body-content-type") {
+				if strings.EqualFold(strings.Trim(strings.TrimSpace(v), `"`), "text") {
+					return "text"
+				}
+			}
+		}
+	}
+	return "html"
+}
+
+// convertBodies converts body and uniqueBody of a view to want.
+func convertBodies(v map[string]any, want string) {
+	for _, k := range []string{"body", "uniqueBody"} {
+		b, ok := v[k].(map[string]any)
+		if !ok {
+			continue
+		}
+		ct, _ := b["contentType"].(string)
+		content, _ := b["content"].(string)
+		if strings.EqualFold(ct, want) {
+			continue
+		}
+		nb := map[string]any{"contentType": want}
+		if want == "html" {
+			nb["content"] = textToHTML(content)
+		} else {
+			nb["content"] = htmlToText(content)
+		}
+		v[k] = nb
+	}
+}
+
+func textToHTML(s string) string {
+	esc := strings.ReplaceAll(html.EscapeString(s), "\r\n", "\n")
+	esc = strings.ReplaceAll(esc, "\n", "<br>\r\n")
+	return "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\r\n</head>\r\n<body>\r\n<div>" + esc + "</div>\r\n</body>\r\n</html>\r\n"
+}
+
+var brRE = regexp.MustCompile(`(?i)<br\s*/?>|</p>|</div>`)
+
+func htmlToText(s string) string {
+	s = brRE.ReplaceAllString(s, "\r\n")
+	s = html.UnescapeString(tagRE.ReplaceAllString(s, ""))
+	return strings.TrimSpace(s)
+}

@@ -118,8 +118,6 @@ func (e *Emulator) updateContact(rq *req, it *item) {
 // patchItem merges a PATCH body into an item; hook may adjust the result
 // under the lock and return an error.
 func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool, hook func(raw map[string]json.RawMessage, old, n *item) *apiError) {
-	_, typeName := itemTypeName(it.Kind)
-	_ = typeName
 	tn, _ := itemTypeName(it.Kind)
 	raw, aerr := readJSONObject(rq)
 	if aerr != nil {

@@ -33,6 +33,10 @@ type odataQuery struct {
 	Filter  expr
 	Expand  []expandOpt
 	OrderBy []orderBy
+	// BodyType is the body format a GET asks for ("html" by default,
+	// "text" with Prefer: outlook.body-content-type="text"); "" keeps the
+	// stored format (responses to POST and PATCH).
+	BodyType string
 }
 
 type expandOpt struct {
