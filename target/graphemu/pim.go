@@ -499,6 +499,14 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 		}
 		e.store.mu.RUnlock()
 		if existing != nil {
+			// The same event again is a retry; another event with the same
+			// transactionId is refused, as Exchange does (observed answer:
+			// ErrorDuplicateTransactionId, reported in
+			// https://github.com/alcionai/corso/issues/2490).
+			if existing.FolderID != folderID || !sameEventCore(existing.Props, raw) {
+				rq.fail(badRequest("ErrorDuplicateTransactionId", "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event."))
+				return
+			}
 			e.writeEntity(rq, http.StatusCreated, kindCalendar, "item", v)
 			return
 		}
@@ -683,4 +691,20 @@ func (e *Emulator) eventView(rq *req, it *item) map[string]any {
 
 func randomHexFrom(s string) string {
 	return strings.ReplaceAll(stableGUID("ical", s), "-", "")
+}
+
+// sameEventCore tells whether a create body describes the same event as
+// stored props: same subject, start and end.
+func sameEventCore(stored, raw map[string]json.RawMessage) bool {
+	if rawString(stored, "subject") != rawString(raw, "subject") {
+		return false
+	}
+	for _, k := range []string{"start", "end"} {
+		a, _, err1 := parseDTZ(stored[k], k)
+		b, _, err2 := parseDTZ(raw[k], k)
+		if err1 != nil || err2 != nil || !a.Equal(b) {
+			return false
+		}
+	}
+	return true
 }

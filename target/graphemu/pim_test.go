@@ -96,6 +96,12 @@ func TestEvents(t *testing.T) {
 	if r.str("id") != eid {
 		t.Errorf("retry with transactionId created %q, want %q", r.str("id"), eid)
 	}
+	other := map[string]any{}
+	for k, v := range ev {
+		other[k] = v
+	}
+	other["subject"] = "Another meeting"
+	checkGraphError(t, c.do("POST", base+"/calendars/"+calID+"/events", other), 400, "ErrorDuplicateTransactionId")
 	r = c.do("GET", base+"/calendars/"+calID+"/events/"+eid, nil, "Prefer", `outlook.timezone="Pacific Standard Time"`)
 	if r.str("start/dateTime") != "2021-03-01T00:00:00.0000000" || r.str("start/timeZone") != "Pacific Standard Time" {
 		t.Errorf("event in Prefer zone: %v", r.JSON["start"])
