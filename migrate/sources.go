@@ -58,16 +58,20 @@ func OpenSource(ctx context.Context, m config.Mailbox, s SourceSettings, log *sl
 			InsecureSkipVerify: s.InsecureSkipVerify,
 			Username:           m.UserName,
 			Password:           m.Password.Value(),
+			Auth:               imapAuth(s.Auth),
 			NoSpecialUse:       s.NoSpecialUse,
 			Timeout:            s.Timeout,
 			Logger:             log,
 		}
 		switch {
 		case s.Auth == "xoauth2":
-			opts.Password, opts.OAuth2Token = "", m.Password.Value()
+			opts.Password, opts.OAuth2Token, opts.Auth = "", m.Password.Value(), imap.AuthXOAuth2
 		case m.Password.Value() == "" && s.AdminUser != "":
 			// Admin (master user) login: authenticate as the admin, act as the user.
 			opts.Username, opts.Password, opts.AuthzID = s.AdminUser, s.AdminPassword, m.UserName
+			if opts.Auth == imap.AuthLogin {
+				opts.Auth = imap.AuthPlain // LOGIN has no authorization identity
+			}
 		}
 		acct, err := imap.Dial(ctx, opts)
 		if err != nil {
@@ -79,4 +83,12 @@ func OpenSource(ctx context.Context, m config.Mailbox, s SourceSettings, log *sl
 		return acct, nil
 	}
 	return nil, fmt.Errorf("mailbox %s: source protocol %q is not supported yet", m.EmailAddress, m.Protocol)
+}
+
+// imapAuth maps the source.auth setting to the IMAP adapter's method.
+func imapAuth(auth string) imap.AuthMethod {
+	if auth == "auto" {
+		return imap.AuthAuto
+	}
+	return imap.AuthMethod(auth)
 }

@@ -102,7 +102,7 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 	log = g.logger(secrets...)
 	fmt.Fprintf(g.stdout, "Source: %s, %d test mailboxes\n\n", src.name, len(src.mailboxes))
 
-	settings := migrate.SourceSettings{CAFile: src.caFile, Auth: "plain"}
+	settings := migrate.SourceSettings{CAFile: src.caFile, Auth: "auto"}
 	invs := make([]*migrate.MailboxInventory, len(src.mailboxes))
 	errs := make([]error, len(src.mailboxes))
 	var wg sync.WaitGroup
