@@ -66,7 +66,9 @@ func parseMediaType(s string) mediaType {
 			closed := false
 			for ; j < len(rest); j++ {
 				c := rest[j]
-				if c == '\\' && j+1 < len(rest) {
+				// A backslash escapes only '"' and '\': senders on Windows
+				// write paths such as "C:\Users\me\a.doc" unescaped.
+				if c == '\\' && j+1 < len(rest) && (rest[j+1] == '"' || rest[j+1] == '\\') {
 					j++
 					b.WriteByte(rest[j])
 					continue

@@ -423,7 +423,7 @@ func (p *parser) walkMultipart(e *entity, body io.Reader) ([]segment, error) {
 	if !found {
 		return p.unsplittable(e, pre, fmt.Sprintf("boundary %q of multipart/%s never appears", clip(boundary), sub))
 	}
-	if err := p.keepText(e, pre, "preamble.txt", "text before the first part"); err != nil {
+	if err := p.keepText(e, pre, "preamble.txt", "text before the first part", true); err != nil {
 		return nil, err
 	}
 
@@ -488,7 +488,7 @@ func (p *parser) walkMultipart(e *entity, body io.Reader) ([]segment, error) {
 		if err := p.fatal(e.path, sp.epilogue(ep)); err != nil {
 			return nil, err
 		}
-		if err := p.keepText(e, ep, "epilogue.txt", "text after the closing boundary"); err != nil {
+		if err := p.keepText(e, ep, "epilogue.txt", "text after the closing boundary", false); err != nil {
 			return nil, err
 		}
 	case spEOF:
@@ -497,10 +497,12 @@ func (p *parser) walkMultipart(e *entity, body io.Reader) ([]segment, error) {
 	return segs, nil
 }
 
-// keepText drops a preamble or epilogue that is only white space or a short
-// notice ("This is a multi-part message in MIME format."), as RFC 2046 says
-// readers should; anything else is attached so that it is not lost.
-func (p *parser) keepText(e *entity, sp *spool, name, what string) error {
+// keepText drops a preamble or epilogue that is only white space, or a
+// preamble that is a short notice ("This is a multi-part message in MIME
+// format."), as RFC 2046 section 5.1.1 says readers should ignore them;
+// anything else is attached so that it is not lost (a broken mailer's
+// content, or a list footer added after the closing boundary).
+func (p *parser) keepText(e *entity, sp *spool, name, what string, notice bool) error {
 	if err := sp.finish(); err != nil {
 		return err
 	}
@@ -508,7 +510,8 @@ func (p *parser) keepText(e *entity, sp *spool, name, what string) error {
 	if err != nil {
 		return err
 	}
-	if sp.size <= 512 && isNotice(head) {
+	blank := len(strings.TrimSpace(string(head))) == 0 && sp.size <= 4096
+	if blank || notice && sp.size <= 512 && isNotice(head) {
 		return sp.remove()
 	}
 	p.problem(e.path, "%s (%d bytes) attached as %s", what, sp.size, name)
@@ -696,14 +699,14 @@ func (p *parser) attachMessage(e *entity, body io.Reader) error {
 	name := fileName(e)
 	if name == "" {
 		subject, _ := headerString(h.get("Subject"))
-		name = sanitizeName(subject)
-		if name != "" {
-			name = strings.Map(func(r rune) rune {
-				if strings.ContainsRune(`<>:"/\|?*`, r) {
-					return '_'
-				}
-				return r
-			}, truncateRunes(name, 100)) + ".eml"
+		subject = strings.Map(func(r rune) rune {
+			if strings.ContainsRune(`<>:"/\|?*`, r) {
+				return '_'
+			}
+			return r
+		}, truncateRunes(subject, 100))
+		if name = sanitizeName(subject); name != "" {
+			name += ".eml"
 		} else {
 			name = "message.eml"
 		}
