@@ -333,3 +333,25 @@ func TestBodyContentType(t *testing.T) {
 		t.Errorf("text body = %v", r.JSON["body"])
 	}
 }
+
+func TestFolderExtendedPropertiesAndCase(t *testing.T) {
+	_, c := startMail(t, nil)
+	r := c.do("POST", "/users/a@x.test/mailFolders/inbox/childFolders", map[string]any{"DisplayName": "Stamped",
+		"singleValueExtendedProperties": []any{map[string]any{"id": sourceKeyProp, "value": "imap:Work"}}})
+	mustStatus(t, r, 201)
+	if r.str("displayName") != "Stamped" {
+		t.Errorf("DisplayName (other case) not taken: %s", r.Body)
+	}
+	f := "singleValueExtendedProperties/any(ep: ep/id eq '" + sourceKeyProp + "' and ep/value eq 'IMAP:WORK')"
+	ex := "singleValueExtendedProperties($filter=id eq '" + sourceKeyProp + "')"
+	r = c.do("GET", "/users/a@x.test/mailFolders/inbox/childFolders?$filter="+url.QueryEscape(f)+"&$expand="+url.QueryEscape(ex), nil)
+	mustStatus(t, r, 200)
+	v, _ := r.JSON["value"].([]any)
+	if len(v) != 1 || lookupPath(v[0].(map[string]any), "displayName") != "Stamped" {
+		t.Fatalf("folder lookup by source key = %s", r.Body)
+	}
+	props, _ := v[0].(map[string]any)["singleValueExtendedProperties"].([]any)
+	if len(props) != 1 {
+		t.Errorf("expanded folder properties = %v", props)
+	}
+}

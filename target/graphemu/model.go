@@ -268,10 +268,22 @@ func applySelect(view map[string]any, sel []string, known map[string]bool, typeN
 
 // checkKnownProps rejects properties the resource type does not define,
 // as Graph's OData deserializer does.
+//
+// Property names match case-insensitively (the documented samples spell
+// the same parameter AttachmentItem and attachmentItem); a differently
+// cased name is renamed to the documented spelling.
 func checkKnownProps(raw map[string]json.RawMessage, known map[string]bool, typeName string) *apiError {
-	for k := range raw {
-		if strings.HasPrefix(k, "@odata.") || strings.Contains(k, "@") {
+	for k, v := range raw {
+		if strings.HasPrefix(k, "@odata.") || strings.Contains(k, "@") || known[k] {
 			continue
+		}
+		for kk := range known {
+			if strings.EqualFold(k, kk) {
+				delete(raw, k)
+				raw[kk] = v
+				k = kk
+				break
+			}
 		}
 		if !known[k] {
 			return badRequest("RequestBodyRead", "The property '%s' does not exist on type 'microsoft.graph.%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, typeName)

@@ -32,7 +32,7 @@ func TestContacts(t *testing.T) {
 	if v, _ := r.JSON["value"].([]any); len(v) != 1 {
 		t.Errorf("contact lookup by source key = %s", r.Body)
 	}
-	checkGraphError(t, c.do("POST", base+"/contacts", map[string]any{"nickname": "x"}), 400, "RequestBodyRead")
+	checkGraphError(t, c.do("POST", base+"/contacts", map[string]any{"nick_name": "x"}), 400, "RequestBodyRead")
 
 	photo := []byte("\xff\xd8\xff\xe0 fake jpeg")
 	checkGraphError(t, c.do("GET", base+"/contacts/"+cid+"/photo/$value", nil), 404, "ErrorItemNotFound")
