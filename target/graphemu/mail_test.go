@@ -355,3 +355,11 @@ func TestFolderExtendedPropertiesAndCase(t *testing.T) {
 		t.Errorf("expanded folder properties = %v", props)
 	}
 }
+
+func TestMaxMessageSizePerMailbox(t *testing.T) {
+	_, c := startMail(t, &Options{MaxMessageSize: 1 << 20, Mailboxes: map[string]MailboxOptions{"b@x.test": {MaxMessageSize: 3 << 20}}})
+	m := nonDraft("big", "k")
+	m["body"] = map[string]any{"contentType": "text", "content": strings.Repeat("x", 2<<20)}
+	checkGraphError(t, c.do("POST", "/users/a@x.test/mailFolders/inbox/messages", m), 413, "ErrorMessageSizeExceeded")
+	mustStatus(t, c.do("POST", "/users/b@x.test/mailFolders/inbox/messages", m), 201)
+}
