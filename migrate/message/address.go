@@ -65,6 +65,11 @@ func cleanAddress(name, addr string) Address {
 		addr = addr[7:]
 	}
 	addr = strings.Trim(addr, "<>\"' ")
+	if strings.HasPrefix(addr, "@") { // an obsolete source route: @relay:user@domain
+		if _, after, ok := strings.Cut(addr, ":"); ok {
+			addr = after
+		}
+	}
 	return Address{Name: name, Address: addr}
 }
 

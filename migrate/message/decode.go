@@ -27,7 +27,7 @@ type decodeReader struct {
 }
 
 func newDecodeReader(r io.Reader, d decoder) *decodeReader {
-	return &decodeReader{r: r, d: d, in: make([]byte, 16<<10)}
+	return &decodeReader{r: r, d: d, in: make([]byte, 32<<10)}
 }
 
 func (dr *decodeReader) Read(p []byte) (int, error) {
@@ -74,6 +74,7 @@ func normalizeCTE(v string) string {
 // missing, and padding in the middle (concatenated encodings) restarts the
 // decoder.
 type b64Decoder struct {
+	tab     *[256]byte // b64Value of every byte
 	quad    [4]byte
 	n       int
 	invalid int64 // characters outside the alphabet, whitespace excluded
@@ -99,8 +100,30 @@ func b64Value(c byte) byte {
 }
 
 func (d *b64Decoder) decode(dst, src []byte) []byte {
-	for _, c := range src {
-		v := b64Value(c)
+	if d.tab == nil {
+		d.tab = new([256]byte)
+		for i := range d.tab {
+			d.tab[i] = b64Value(byte(i))
+		}
+	}
+	t := d.tab
+	for i := 0; i < len(src); i++ {
+		// Fast path: whole quanta of alphabet characters.
+		if d.n == 0 {
+			for i+4 <= len(src) {
+				a, b, c, e := t[src[i]], t[src[i+1]], t[src[i+2]], t[src[i+3]]
+				if (a|b|c|e)&0xC0 != 0 {
+					break
+				}
+				dst = append(dst, a<<2|b>>4, b<<4|c>>2, c<<6|e)
+				i += 4
+			}
+			if i == len(src) {
+				break
+			}
+		}
+		c := src[i]
+		v := t[c]
 		if v != 0xFF {
 			d.quad[d.n] = v
 			d.n++

@@ -39,9 +39,10 @@ type splitter struct {
 	atLineStart bool
 	nl          [2]byte // the held-back line break
 	nnl         int
-	out1        []byte // the held-back break being returned
-	out2        []byte // content being returned (into br's buffer)
-	err         error  // a read error, returned once out1 and out2 are empty
+	nlOut       [2]byte // a copy of nl being returned through out1
+	out1        []byte  // the held-back break being returned
+	out2        []byte  // content being returned (into br's buffer)
+	err         error   // a read error, returned once out1 and out2 are empty
 	parts       int
 }
 
@@ -77,7 +78,8 @@ func (s *splitter) step() {
 	if len(line) == 0 && err != nil {
 		if err == io.EOF {
 			s.state = spEOF
-			s.out1 = s.nl[:s.nnl] // the last break is content after all
+			s.nlOut = s.nl
+			s.out1 = s.nlOut[:s.nnl] // the last break is content after all
 			s.nnl = 0
 			return
 		}
@@ -96,7 +98,8 @@ func (s *splitter) step() {
 			return
 		}
 	}
-	s.out1 = append(s.out1[:0], s.nl[:s.nnl]...)
+	s.nlOut = s.nl
+	s.out1 = s.nlOut[:s.nnl]
 	s.nnl = 0
 	body := line
 	switch {

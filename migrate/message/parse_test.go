@@ -302,7 +302,7 @@ func TestParseStructure(t *testing.T) {
 		},
 	}, {
 		name: "LF line ends and white space after boundaries",
-		in: strings.ReplaceAll(hdr, "\r\n", "\n") + "Content-Type: multipart/mixed; boundary=\"b\"\n\nintro\n--b  \nContent-Type: text/plain\n\nline1\nline2\n--b--\t\n",
+		in:   strings.ReplaceAll(hdr, "\r\n", "\n") + "Content-Type: multipart/mixed; boundary=\"b\"\n\nintro\n--b  \nContent-Type: text/plain\n\nline1\nline2\n--b--\t\n",
 		check: func(t *testing.T, m *Message) {
 			if m.Body.Content != "line1\nline2" || len(m.Problems) != 0 {
 				t.Errorf("Body = %q, problems %q", m.Body.Content, m.Problems)

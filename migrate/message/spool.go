@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,8 +27,9 @@ type spool struct {
 	dir  string
 	b    *budget
 	mem  []byte
-	f    *os.File // open while writing to a file
-	path string   // file path once spilled; "" while in memory
+	f    *os.File      // open while writing to a file
+	w    *bufio.Writer // buffers writes to f
+	path string        // file path once spilled; "" while in memory
 	size int64
 	h    hash.Hash
 	sum  string // hex SHA-256, set by finish
@@ -72,7 +74,7 @@ func (s *spool) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := s.f.Write(p)
+	n, err := s.w.Write(p)
 	s.size += int64(n)
 	s.h.Write(p[:n])
 	if err != nil {
@@ -93,7 +95,8 @@ func (s *spool) spill() error {
 		return &fatalError{op: "create spool file", err: err}
 	}
 	s.f, s.path = f, f.Name()
-	if _, err := f.Write(s.mem); err != nil {
+	s.w = bufio.NewWriterSize(f, 64<<10)
+	if _, err := s.w.Write(s.mem); err != nil {
 		return &fatalError{op: "write spool file", err: err}
 	}
 	s.b.used -= int64(len(s.mem))
@@ -110,10 +113,13 @@ func (s *spool) finish() error {
 	s.sum = hex.EncodeToString(s.h.Sum(nil))
 	s.h = nil
 	if s.f != nil {
-		err := s.f.Close()
-		s.f = nil
+		err := s.w.Flush()
+		if cerr := s.f.Close(); err == nil {
+			err = cerr
+		}
+		s.f, s.w = nil, nil
 		if err != nil {
-			return &fatalError{op: "close spool file", err: err}
+			return &fatalError{op: "write spool file", err: err}
 		}
 	}
 	return nil
@@ -153,7 +159,7 @@ func (s *spool) readPrefix(n int64) ([]byte, error) {
 func (s *spool) remove() error {
 	if s.f != nil {
 		s.f.Close()
-		s.f = nil
+		s.f, s.w = nil, nil
 	}
 	if s.mem != nil {
 		s.b.used -= int64(len(s.mem))
