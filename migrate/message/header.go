@@ -25,6 +25,7 @@ type header struct {
 	cut     []string
 	latin   []string // fields whose 8-bit bytes were decoded as windows-1252
 	junk    int      // lines that were not header fields, skipped
+	dropped int      // fields not kept because the kept ones reached 4*limit
 	noBlank bool     // ended by a line that is not a header field
 	mbox    bool     // an mbox "From " line was skipped
 	empty   bool     // no header at all: the body starts at once
@@ -224,7 +225,11 @@ func readHeader(br *bufio.Reader, limit int, tee io.Writer, top bool) (*header, 
 		case lineField:
 			flushField()
 			curName = textproto.CanonicalMIMEHeaderKey(string(probe))
-			curKeep = keepField(curName) && h.stored < 4*int64(limit)
+			curKeep = keepField(curName)
+			if curKeep && h.stored >= 4*int64(limit) {
+				curKeep = false
+				h.dropped++
+			}
 		}
 		// A field line or a continuation: keep its bytes.
 		keep := 0

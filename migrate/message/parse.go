@@ -317,6 +317,9 @@ func (p *parser) headerProblems(path string, h *header) {
 	if len(h.cut) > 0 {
 		p.problem(path, "header fields longer than %d bytes cut: %s", p.o.MaxHeaderBytes, strings.Join(dedupe(h.cut), ", "))
 	}
+	if h.dropped > 0 {
+		p.problem(path, "%d header fields ignored: the header holds more than %d bytes of them", h.dropped, 4*p.o.MaxHeaderBytes)
+	}
 	if h.junk > 0 {
 		p.problem(path, "%d lines in the header that are not fields skipped", h.junk)
 	}

@@ -5,6 +5,9 @@ import (
 	"unicode/utf8"
 )
 
+// maxWordText bounds the encoded text of one encoded word.
+const maxWordText = 2000
+
 // encodedWord is one RFC 2047 encoded word found in a header value.
 type encodedWord struct {
 	start, end int // byte offsets in the value
@@ -26,6 +29,9 @@ func parseWord(s string, i int) (encodedWord, bool) {
 	}
 	enc := rest[q1+1]
 	text := rest[q1+3:]
+	// RFC 2047 allows 75 characters per word; allow more, but bound the
+	// search so that a long value full of "=?" stays linear.
+	text = text[:min(len(text), maxWordText)]
 	q2 := strings.Index(text, "?=")
 	if q2 < 0 {
 		return encodedWord{}, false
