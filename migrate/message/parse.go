@@ -36,7 +36,8 @@ func (s *source) Read(p []byte) (int, error) {
 	case err != nil:
 		s.err = &fatalError{op: "read message", err: err}
 	case n == 0:
-		if s.stalls++; s.stalls > 100 {
+		// Give up before bufio does (after 100), so that the error is fatal.
+		if s.stalls++; s.stalls >= 50 {
 			s.err = &fatalError{op: "read message", err: io.ErrNoProgress}
 		}
 	default:
@@ -557,7 +558,9 @@ func (p *parser) unsplittable(e *entity, raw *spool, reason string) ([]segment, 
 	if err != nil {
 		return nil, &fatalError{op: "read spool file", err: err}
 	}
-	seg, err := p.readText(e, rc, false)
+	te := *e
+	te.cte = "" // already decoded, if it was encoded
+	seg, err := p.readText(&te, rc, false)
 	rc.Close()
 	if err != nil {
 		return nil, err
@@ -685,7 +688,7 @@ func (p *parser) attachLeaf(e *entity, body io.Reader) error {
 // attachMessage adds a message/rfc822 entity as a .eml attachment, named
 // after its file name or its subject.
 func (p *parser) attachMessage(e *entity, body io.Reader) error {
-	if e.cte != "" {
+	if e.cte == "base64" || e.cte == "quoted-printable" {
 		p.problem(e.path, "message/rfc822 with Content-Transfer-Encoding %s (not allowed); decoded", e.cte)
 	}
 	dec, report := p.decodeCTE(e, body)

@@ -533,6 +533,14 @@ func TestParseStructure(t *testing.T) {
 			}
 		},
 	}, {
+		name: "base64-encoded multipart whose boundary never appears is decoded once",
+		in:   hdr + crlf("Content-Type: multipart/mixed; boundary=zz", "Content-Transfer-Encoding: base64", "", "aGVsbG8gd29ybGQ=", ""),
+		check: func(t *testing.T, m *Message) {
+			if m.Body.Content != "hello world" || attachment(m, "original.eml") == nil {
+				t.Errorf("Body %q, attachments %+v, problems %q", m.Body.Content, m.Attachments, m.Problems)
+			}
+		},
+	}, {
 		name: "digest parts default to message/rfc822",
 		in:   hdr + crlf("Content-Type: multipart/digest; boundary=d", "", "--d", "", "Subject: one", "", "1", "--d", "", "Subject: two", "", "2", "--d--", ""),
 		check: func(t *testing.T, m *Message) {
@@ -732,6 +740,12 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("spool files left: %q", files)
 		}
 	})
+	t.Run("reader that never returns data", func(t *testing.T) {
+		m, err := Parse(context.Background(), stallReader{}, &Options{SpoolDir: t.TempDir()})
+		if m != nil || !errors.Is(err, io.ErrNoProgress) {
+			t.Fatalf("Parse() = %v, %v; want io.ErrNoProgress", m, err)
+		}
+	})
 	t.Run("spool directory missing", func(t *testing.T) {
 		_, err := Parse(context.Background(), strings.NewReader(big), &Options{SpoolDir: filepath.Join(t.TempDir(), "nope")})
 		if err == nil || !strings.Contains(err.Error(), "spool") {
@@ -755,3 +769,8 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// stallReader returns no data and no error, forever.
+type stallReader struct{}
+
+func (stallReader) Read([]byte) (int, error) { return 0, nil }
