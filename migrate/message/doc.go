@@ -54,8 +54,9 @@
 //     text; among equals the last (RFC 2046 section 5.1.4). Other
 //     alternatives are renditions of the same text and are dropped, except
 //     text/calendar, which is always attached (invite.ics).
-//   - multipart/related: the first part is the root (the start parameter is
-//     ignored); the other parts are attachments, text ones included.
+//   - multipart/related: the root is the part its start parameter names, or
+//     else the first text or multipart part (RFC 2387); the other parts are
+//     attachments, text ones included.
 //   - multipart/mixed (and every other multipart): text/plain and text/html
 //     parts that are not attachments (no Content-Disposition: attachment, no
 //     file name) all go into the body, in order. Decision for a text part
@@ -97,8 +98,9 @@
 // MaxDepth, or a nested multipart whose boundary never appears),
 // preamble.txt and epilogue.txt (text around the parts that is not blank or
 // a short notice), unparsed-parts.txt (parts beyond MaxParts),
-// original-headers.txt (a header block longer than MaxHeaderBytes) and
-// body.txt/body.html.
+// original-headers.txt (a header block longer than MaxHeaderBytes),
+// body.txt/body.html, and unparsed-data.bin (input a decoder left unread,
+// which should not happen).
 //
 // # Header
 //

@@ -231,12 +231,18 @@ func (p *parser) run(src *source) error {
 			return err
 		}
 	}
-	n, err := io.Copy(io.Discard, br)
+	// Everything is normally read by now; if a decoder gave up early, the
+	// rest is kept as it is.
+	rest := p.newSpool(&p.att)
+	_, err = io.Copy(rest, br)
 	if err := p.fatal("", err); err != nil {
 		return err
 	}
-	if n > 0 {
-		p.problem("", "%d bytes after the end of the content ignored", n)
+	if rest.size > 0 {
+		p.problem("", "%d bytes left unread by the parser, attached as unparsed-data.bin", rest.size)
+		if err := p.addAttachmentFallback(rest, "unparsed-data.bin", "application/octet-stream"); err != nil {
+			return err
+		}
 	}
 	if err := p.assemble(segs); err != nil {
 		return err
@@ -374,6 +380,12 @@ func (p *parser) isBodyText(e *entity) bool {
 	return !e.related && e.cd.value != "attachment" && e.cd.params["filename"] == "" && e.ct.params["name"] == ""
 }
 
+// isRootCandidate reports whether a part of that media type can be the root
+// of a multipart/related.
+func isRootCandidate(mt string) bool {
+	return mt == "text/html" || mt == "text/plain" || strings.HasPrefix(mt, "multipart/")
+}
+
 func rank(segs []segment) int {
 	r := 0
 	for _, s := range segs {
@@ -433,6 +445,8 @@ func (p *parser) walkMultipart(e *entity, body io.Reader) ([]segment, error) {
 
 	var segs, best []segment
 	bestRank := 0
+	rootFound := false
+	start := strings.Trim(strings.TrimSpace(e.ct.params["start"]), "<>")
 	for i := 1; ; i++ {
 		ok, err := sp.next()
 		if err := p.fatal(e.path, err); err != nil {
@@ -465,7 +479,15 @@ func (p *parser) walkMultipart(e *entity, body io.Reader) ([]segment, error) {
 		path := childPath(e.path, i)
 		p.headerProblems(path, h)
 		child := p.newEntity(path, e.depth+1, h, defType)
-		child.related = sub == "related" && i > 1
+		if sub == "related" {
+			// The root is the first part that can be a body, or the one
+			// named by start; the rest are resources (RFC 2387).
+			if !rootFound && (isRootCandidate(child.ct.value) || start != "" && contentID(h) == start) {
+				rootFound = true
+			} else {
+				child.related = true
+			}
+		}
 		cs, err := p.walk(child, br)
 		if err != nil {
 			return nil, err

@@ -131,6 +131,26 @@ func TestParseStructure(t *testing.T) {
 			}
 		},
 	}, {
+		name: "related: the root need not come first",
+		in: hdr + crlf("Content-Type: multipart/related; boundary=rel", "",
+			"--rel", "Content-Type: image/gif", "Content-ID: <i@x>", "", "GIF89a", "--rel",
+			"Content-Type: text/html", "", `<img src="cid:i@x">`, "--rel--", ""),
+		check: func(t *testing.T, m *Message) {
+			if m.Body.Content != `<img src="cid:i@x">` || len(m.Attachments) != 1 || !m.Attachments[0].Inline {
+				t.Errorf("Body %+v, attachments %+v", m.Body, m.Attachments)
+			}
+		},
+	}, {
+		name: "related: a text/html resource after the root",
+		in: hdr + crlf(`Content-Type: multipart/related; boundary=rel; start="<root@x>"`, "",
+			"--rel", "Content-Type: text/html", "Content-ID: <root@x>", "", `<iframe src="cid:frame@x">`, "--rel",
+			"Content-Type: text/html", "Content-ID: <frame@x>", "", "<p>frame</p>", "--rel--", ""),
+		check: func(t *testing.T, m *Message) {
+			if m.Body.Content != `<iframe src="cid:frame@x">` || len(m.Attachments) != 1 || m.Attachments[0].ContentID != "frame@x" {
+				t.Errorf("Body %+v, attachments %+v", m.Body, m.Attachments)
+			}
+		},
+	}, {
 		name: "related: percent-encoded cid URL",
 		in: hdr + crlf("Content-Type: multipart/related; boundary=rel", "",
 			"--rel", "Content-Type: text/html", "", `<img src="CID:part1.a%20b@x">`, "--rel",
