@@ -59,7 +59,6 @@ func dropEmpty(as []Address) []Address {
 // characters.
 func cleanAddress(name, addr string) Address {
 	name, _ = headerString(name)
-	name = strings.Trim(name, "\"' ")
 	addr = strings.TrimSpace(cleanText(addr))
 	if len(addr) > 7 && strings.EqualFold(addr[:7], "mailto:") {
 		addr = addr[7:]
@@ -127,7 +126,7 @@ func lenientAddress(piece string) Address {
 		if gt := strings.IndexByte(addr, '>'); gt >= 0 {
 			addr = addr[:gt]
 		}
-		return cleanAddress(piece[:lt], addr)
+		return cleanAddress(unquote(piece[:lt]), addr)
 	}
 	// address (comment)
 	var name strings.Builder
@@ -160,4 +159,13 @@ func lenientAddress(piece string) Address {
 		return cleanAddress(name.String(), token)
 	}
 	return cleanAddress(token+" "+name.String(), "")
+}
+
+// unquote removes the quotes around a display name that net/mail refused.
+func unquote(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = strings.ReplaceAll(strings.ReplaceAll(s[1:len(s)-1], `\"`, `"`), `\\`, `\`)
+	}
+	return s
 }
