@@ -1,0 +1,306 @@
+package graph
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	kauth "github.com/microsoft/kiota-authentication-azure-go"
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraph "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/target"
+)
+
+// Defaults of Config.
+const (
+	// DefaultEndpoint is Microsoft Graph v1.0 in Microsoft's global cloud.
+	DefaultEndpoint = "https://graph.microsoft.com/v1.0"
+	// DefaultAuthority is the Microsoft Entra authority host of the global
+	// cloud.
+	DefaultAuthority = "https://login.microsoftonline.com/"
+)
+
+// Auth modes of Config.Auth.
+const (
+	// AuthClientSecret is the OAuth 2.0 client credentials grant with a
+	// client secret (application permissions).
+	AuthClientSecret = "client_secret"
+	// AuthCertificate is the client credentials grant with a certificate
+	// (application permissions).
+	AuthCertificate = "certificate"
+	// AuthDeviceCode signs a user in with the device code flow (delegated
+	// permissions: only mailboxes that user may write to).
+	AuthDeviceCode = "device_code"
+	// AuthToken uses a pre-issued bearer token as is. It cannot be
+	// refreshed: the run stops with ErrAuth when it expires.
+	AuthToken = "token"
+)
+
+// Config configures a Client. Secret fields never appear in errors or logs.
+type Config struct {
+	// Endpoint is the Graph base URL with its version; "" means
+	// DefaultEndpoint. National clouds have their own (for example
+	// https://graph.microsoft.us/v1.0); the emulator prints its own.
+	Endpoint string
+	// Authority is the Microsoft Entra authority host; "" means
+	// DefaultAuthority. Instance discovery is turned off for hosts that are
+	// not Microsoft's own (the emulator, private clouds).
+	Authority string
+	// Tenant is the tenant ID or a verified domain of the tenant.
+	Tenant string
+	// Auth is one of AuthClientSecret (the default when ""),
+	// AuthCertificate, AuthDeviceCode and AuthToken.
+	Auth string
+	// ClientID is the application (client) ID of the app registration.
+	ClientID string
+	// ClientSecret is the client secret, for AuthClientSecret.
+	ClientSecret string
+	// CertificateFile is a PEM or PKCS#12 file with the certificate and
+	// its private key, for AuthCertificate.
+	CertificateFile string
+	// CertificatePassword decrypts CertificateFile, if it is encrypted.
+	CertificatePassword string
+	// Token is the bearer token, for AuthToken.
+	Token string
+	// CAFile is a PEM file of CA certificates trusted in addition to the
+	// system's (the emulator's CA).
+	CAFile string
+	// DeviceCodePrompt receives the device code sign-in instructions, for
+	// AuthDeviceCode; nil means os.Stderr.
+	DeviceCodePrompt io.Writer
+	// Logger receives retries, throttling waits and fallbacks; nil
+	// discards them.
+	Logger *slog.Logger
+	// TimeScale speeds up pacing for tests against a time-scaled emulator:
+	// the throttling windows, retry back-off and Retry-After waits are
+	// divided by it. 0 or 1 means real time.
+	TimeScale float64
+	// MaxMessageSize, when positive, is the tenant's maximum message size:
+	// a larger message fails with *target.ItemError before any request.
+	// 0 leaves the decision to the server.
+	MaxMessageSize int64
+	// Concurrency is the number of requests in flight per mailbox; 0 or
+	// more than 4 means 4, Exchange Online's limit.
+	Concurrency int
+}
+
+// ConfigFrom returns the Config for the project file's target settings.
+func ConfigFrom(t config.Target) *Config {
+	return &Config{
+		Endpoint:            t.GraphEndpoint,
+		Authority:           t.Authority,
+		Tenant:              t.Tenant,
+		Auth:                t.Auth,
+		ClientID:            t.ClientID,
+		ClientSecret:        t.ClientSecret.Value(),
+		CertificateFile:     t.CertificateFile,
+		CertificatePassword: t.CertificatePass.Value(),
+		Token:               t.Token.Value(),
+		CAFile:              t.CAFile,
+		MaxMessageSize:      int64(t.MaxMessageSize),
+	}
+}
+
+// Client is a connection to Microsoft Graph for one tenant. It is safe for
+// concurrent use; Mailbox returns the mailboxes to migrate into.
+type Client struct {
+	cfg        Config
+	log        *slog.Logger
+	scale      float64
+	graph      *msgraph.GraphServiceClient
+	adapter    abs.RequestAdapter
+	uploadHTTP *http.Client
+	policy     retryPolicy
+	pageSize   int32
+
+	mu    sync.Mutex
+	paces map[string]*pacer // by mailbox id: one pacer per mailbox, shared by its handles
+}
+
+// New builds the credential and the Graph client. It does no network I/O:
+// a wrong secret or a missing permission shows at the first request (see
+// Client.Mailbox).
+func New(ctx context.Context, cfg *Config) (*Client, error) {
+	if cfg == nil {
+		return nil, errors.New("graph: a configuration is required")
+	}
+	c := &Client{cfg: *cfg, paces: map[string]*pacer{}, pageSize: 500}
+	if c.cfg.Endpoint == "" {
+		c.cfg.Endpoint = DefaultEndpoint
+	}
+	if c.cfg.Authority == "" {
+		c.cfg.Authority = DefaultAuthority
+	}
+	if c.cfg.Auth == "" {
+		c.cfg.Auth = AuthClientSecret
+	}
+	c.log = c.cfg.Logger
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.scale = c.cfg.TimeScale
+	if c.scale <= 0 {
+		c.scale = 1
+	}
+	c.policy = defaultRetryPolicy(c.scale)
+
+	endpoint, err := url.Parse(strings.TrimRight(c.cfg.Endpoint, "/"))
+	if err != nil || endpoint.Host == "" || (endpoint.Scheme != "https" && endpoint.Scheme != "http") {
+		return nil, fmt.Errorf("graph: target.graph_endpoint %q is not an http(s) URL such as %s", c.cfg.Endpoint, DefaultEndpoint)
+	}
+	authority, err := url.Parse(c.cfg.Authority)
+	if err != nil || authority.Host == "" || authority.Scheme != "https" {
+		return nil, fmt.Errorf("graph: target.authority %q is not an https URL such as %s", c.cfg.Authority, DefaultAuthority)
+	}
+
+	base, err := baseTransport(c.cfg.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := newCredential(&c.cfg, authority, &http.Client{Transport: base, Timeout: 2 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	origin := endpoint.Scheme + "://" + endpoint.Host
+	authProvider, err := kauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred,
+		[]string{origin + "/.default"}, []string{endpoint.Hostname()})
+	if err != nil {
+		return nil, fmt.Errorf("graph: authentication provider: %w", err)
+	}
+
+	paced := &pacedTransport{next: base, log: c.log}
+	httpClient := &http.Client{
+		Transport: khttp.NewCustomTransportWithParentTransport(paced, middlewares()...),
+		Timeout:   5 * time.Minute,
+	}
+	adapter, err := msgraph.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(authProvider, nil, nil, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("graph: request adapter: %w", err)
+	}
+	adapter.SetBaseUrl(endpoint.String())
+	c.adapter = adapter
+	c.graph = msgraph.NewGraphServiceClient(adapter)
+	// Upload URLs are pre-authenticated and on another host (Outlook's):
+	// they go through the pacing but never get the bearer token.
+	c.uploadHTTP = &http.Client{Transport: paced, Timeout: 5 * time.Minute}
+	return c, nil
+}
+
+// middlewares is the SDK's default pipeline without its retry handler: it
+// would retry 429 and 5xx on its own, behind the pacing's back and without
+// the bounds and reconciliation of non-idempotent requests done here
+// (retry.go). The Prefer: IdType="ImmutableId" handler is added so that
+// the IDs stored by the engine survive a user moving items in Outlook
+// (https://learn.microsoft.com/graph/outlook-immutable-id).
+func middlewares() []khttp.Middleware {
+	var out []khttp.Middleware
+	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(&msgraphcore.GraphClientOptions{GraphServiceVersion: "v1.0", GraphServiceLibraryVersion: "1.89.0"}) {
+		switch m.(type) {
+		case khttp.RetryHandler, *khttp.RetryHandler:
+			continue
+		}
+		out = append(out, m)
+	}
+	return append(out, immutableIDHandler{})
+}
+
+// immutableIDHandler asks Graph for immutable item and folder IDs.
+type immutableIDHandler struct{}
+
+// Intercept implements khttp.Middleware.
+func (immutableIDHandler) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
+	req.Header.Add("Prefer", `IdType="ImmutableId"`)
+	return p.Next(req, i)
+}
+
+// baseTransport is the HTTP transport trusting the system roots and caFile.
+func baseTransport(caFile string) (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
+	tr.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	tr.ResponseHeaderTimeout = 3 * time.Minute
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("graph: target.ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("graph: target.ca_file %s holds no PEM certificate", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return tr, nil
+}
+
+// errorMapping makes the SDK parse every 4xx and 5xx body as Graph's
+// error object.
+var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
+
+// Mailbox returns the mailbox of the user with the given address (user
+// principal name or ID) after checking that it exists: GET /users/{address}
+// (https://learn.microsoft.com/graph/api/user-get). An unknown user is
+// target.ErrNotFound; refused credentials or a missing User.Read.All
+// permission are target.ErrAuth.
+func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, error) {
+	address = strings.TrimSpace(address)
+	if address == "" {
+		return nil, errors.New("graph: a mailbox address is required")
+	}
+	where := fmt.Sprintf("mailbox %s", address)
+	var id string
+	err := c.retry(ctx, nil, where, "look up the user", func(ctx context.Context) error {
+		u, err := c.graph.Users().ByUserId(address).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName"}},
+		})
+		if err != nil {
+			return err
+		}
+		if u.GetId() == nil || *u.GetId() == "" {
+			return fmt.Errorf("Graph returned the user without an id")
+		}
+		id = *u.GetId()
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, c.describe(err, where, "look up the user", permUser)
+	}
+	return &mailbox{c: c, address: address, id: id, pace: c.pacerFor(id),
+		folders: map[string]target.FolderID{}, folderNames: map[target.FolderID]string{}}, nil
+}
+
+// pacerFor returns the pacer shared by every handle of one mailbox.
+func (c *Client) pacerFor(id string) *pacer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := strings.ToLower(id)
+	p := c.paces[key]
+	if p == nil {
+		p = newPacer(outlookLimits(c.cfg.Concurrency), c.scale)
+		c.paces[key] = p
+	}
+	return p
+}
+
+var _ azcore.TokenCredential = staticToken{}

@@ -1,0 +1,372 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/migrate-tool/migrate/target"
+)
+
+// StampGUID is the property set of the source-key stamp: a GUID of this
+// project's own, so that no other application's named property can
+// collide with it.
+const StampGUID = "{6f1d3c52-8a4e-4b7d-9c2e-5b0a7e9d4f31}"
+
+// StampPropertyID is the id of the named extended property stamped on
+// every created item; its value is the item's source key. Microsoft's id
+// format for a named property: "{type} {guid} Name {name}"
+// (https://learn.microsoft.com/graph/api/resources/extended-properties-overview).
+// The name is case-sensitive; a value comparison in $filter is not.
+const StampPropertyID = "String " + StampGUID + " Name SourceKey"
+
+// pendingPrefix marks the stamp of an item whose attachments are still
+// being added: Lookup and Stamps ignore it, and PutMessage deletes it
+// before creating the item again.
+const pendingPrefix = "pending:"
+
+// mailbox is one destination mailbox; it implements target.Mailbox.
+type mailbox struct {
+	c       *Client
+	address string
+	id      string
+	pace    *pacer
+
+	// attachRefused records that this mailbox refused attachments added
+	// to a non-draft message, so later messages go to the draft fallback
+	// at once. Only a shortcut: the outcome is the same without it.
+	attachRefused atomic.Bool
+
+	mu          sync.Mutex
+	folders     map[string]target.FolderID // cache: parent + "\x00" + lower-case path
+	folderNames map[target.FolderID]string // for errors
+}
+
+var _ target.Mailbox = (*mailbox)(nil)
+
+func (mb *mailbox) where(f target.FolderID, key string) string {
+	s := "mailbox " + mb.address
+	if f != "" {
+		mb.mu.Lock()
+		name, ok := mb.folderNames[f]
+		mb.mu.Unlock()
+		if !ok {
+			name = string(f)
+		}
+		s += ", folder " + name
+	}
+	if key != "" {
+		s += fmt.Sprintf(", item %q", key)
+	}
+	return s
+}
+
+// odataString quotes s as an OData string literal.
+func odataString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// expandStamp returns the stamp property with an item: extended
+// properties are only returned through $expand with a filter on the id.
+// https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get
+var expandStamp = "singleValueExtendedProperties($filter=id eq " + odataString(StampPropertyID) + ")"
+
+// EnsureFolder implements target.Mailbox: it walks the childFolders of
+// parent (a well-known folder name such as target.Inbox, "" for the
+// root), matching display names case-insensitively as Exchange does, and
+// creates what is missing. A 409 ErrorFolderExists (another worker
+// created it first, or a hidden folder has the name) lists again.
+// https://learn.microsoft.com/graph/api/mailfolder-list-childfolders,
+// https://learn.microsoft.com/graph/api/mailfolder-post-childfolders.
+func (mb *mailbox) EnsureFolder(ctx context.Context, parent string, path []string) (target.FolderID, error) {
+	if parent == "" {
+		parent = target.Root
+	}
+	for _, name := range path {
+		if strings.TrimSpace(name) == "" {
+			return "", fmt.Errorf("graph: mailbox %s: folder path %q has an empty name", mb.address, strings.Join(path, "/"))
+		}
+	}
+	display := strings.Join(append([]string{parent}, path...), "/")
+	where := fmt.Sprintf("mailbox %s, folder %s", mb.address, display)
+	key := strings.ToLower(parent)
+	if id, ok := mb.cached(key); ok && len(path) == 0 {
+		return id, nil
+	}
+	cur, ok := mb.cached(key)
+	if !ok {
+		// The well-known folder's id, so callers always get ids.
+		var id string
+		err := mb.c.retry(ctx, mb.pace, where, "get the folder", func(ctx context.Context) error {
+			f, err := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(parent).Get(ctx,
+				&users.ItemMailFoldersMailFolderItemRequestBuilderGetRequestConfiguration{
+					QueryParameters: &users.ItemMailFoldersMailFolderItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}},
+				})
+			if err != nil {
+				return err
+			}
+			id = val(f.GetId())
+			return nil
+		}, nil)
+		if err != nil {
+			return "", mb.c.describe(err, where, "get the folder", permMail)
+		}
+		cur = target.FolderID(id)
+		mb.remember(key, cur, parent)
+	}
+	for i, name := range path {
+		key += "\x00" + strings.ToLower(strings.TrimSpace(name))
+		if id, ok := mb.cached(key); ok {
+			cur = id
+			continue
+		}
+		id, err := mb.ensureChild(ctx, cur, name, where)
+		if err != nil {
+			return "", err
+		}
+		cur = id
+		mb.remember(key, cur, strings.Join(path[:i+1], "/"))
+	}
+	return cur, nil
+}
+
+func (mb *mailbox) cached(key string) (target.FolderID, bool) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	id, ok := mb.folders[key]
+	return id, ok
+}
+
+func (mb *mailbox) remember(key string, id target.FolderID, name string) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	mb.folders[key] = id
+	mb.folderNames[id] = name
+}
+
+// ensureChild returns the child of parent named name, creating it.
+func (mb *mailbox) ensureChild(ctx context.Context, parent target.FolderID, name, where string) (target.FolderID, error) {
+	find := func(ctx context.Context, hidden bool) (target.FolderID, bool, error) {
+		id, err := mb.findChild(ctx, parent, name, hidden, where)
+		return id, id != "", err
+	}
+	if id, ok, err := find(ctx, false); err != nil || ok {
+		return id, err
+	}
+	var id target.FolderID
+	body := models.NewMailFolder()
+	body.SetDisplayName(&name)
+	err := mb.c.retry(ctx, mb.pace, where, "create the folder", func(ctx context.Context) error {
+		f, err := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(parent)).ChildFolders().Post(ctx, body, nil)
+		if err != nil {
+			return err
+		}
+		id = target.FolderID(val(f.GetId()))
+		return nil
+	}, func(ctx context.Context) (bool, error) {
+		// The folder may have been created by the failed request.
+		found, ok, err := find(ctx, false)
+		id = found
+		return ok, err
+	})
+	if err != nil {
+		if he, ok := asHTTPError(err); ok && he.status == http.StatusConflict {
+			// Created meanwhile by someone else, or a hidden folder.
+			for _, hidden := range []bool{false, true} {
+				if id, ok, err := find(ctx, hidden); err != nil || ok {
+					return id, err
+				}
+			}
+		}
+		return "", mb.c.describe(err, where, fmt.Sprintf("create the folder %q", name), permMail)
+	}
+	return id, nil
+}
+
+// findChild lists parent's children (all pages) and returns the one named
+// name, ignoring case and surrounding white space, or "".
+func (mb *mailbox) findChild(ctx context.Context, parent target.FolderID, name string, hidden bool, where string) (target.FolderID, error) {
+	want := strings.TrimSpace(name)
+	builder := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(parent)).ChildFolders()
+	top := int32(250)
+	q := &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}, Top: &top}
+	if hidden {
+		t := "true"
+		q.IncludeHiddenFolders = &t
+	}
+	next := ""
+	for {
+		var page models.MailFolderCollectionResponseable
+		err := mb.c.retry(ctx, mb.pace, where, "list folders", func(ctx context.Context) error {
+			var err error
+			if next == "" {
+				page, err = builder.Get(ctx, &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{QueryParameters: q})
+			} else {
+				page, err = builder.WithUrl(next).Get(ctx, nil)
+			}
+			return err
+		}, nil)
+		if err != nil {
+			return "", mb.c.describe(err, where, "list folders", permMail)
+		}
+		for _, f := range page.GetValue() {
+			if strings.EqualFold(strings.TrimSpace(val(f.GetDisplayName())), want) && val(f.GetId()) != "" {
+				return target.FolderID(*f.GetId()), nil
+			}
+		}
+		if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
+			return "", nil
+		}
+		next = *page.GetOdataNextLink()
+	}
+}
+
+// stampOf returns the stamp value of a message listed with expandStamp.
+func stampOf(m models.Messageable) (string, bool) {
+	for _, p := range m.GetSingleValueExtendedProperties() {
+		if strings.EqualFold(val(p.GetId()), StampPropertyID) && p.GetValue() != nil {
+			return *p.GetValue(), true
+		}
+	}
+	return "", false
+}
+
+// findStamped returns the ids of the messages in f stamped with exactly
+// value. Graph compares values without regard to case, so the candidates
+// are compared again here.
+// https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get
+// ("Get resource instances using a filter on an extended property").
+func (mb *mailbox) findStamped(ctx context.Context, f target.FolderID, value, where string) ([]string, error) {
+	filter := fmt.Sprintf("singleValueExtendedProperties/Any(ep: ep/id eq %s and ep/value eq %s)", odataString(StampPropertyID), odataString(value))
+	builder := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(f)).Messages()
+	top := int32(50)
+	cfg := &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemMailFoldersItemMessagesRequestBuilderGetQueryParameters{
+			Filter: &filter, Select: []string{"id"}, Expand: []string{expandStamp}, Top: &top,
+		},
+	}
+	var ids []string
+	next := ""
+	for {
+		var page models.MessageCollectionResponseable
+		err := mb.c.retry(ctx, mb.pace, where, "find the item by its stamp", func(ctx context.Context) error {
+			var err error
+			if next == "" {
+				page, err = builder.Get(ctx, cfg)
+			} else {
+				page, err = builder.WithUrl(next).Get(ctx, nil)
+			}
+			return err
+		}, nil)
+		if err != nil {
+			return nil, mb.c.describe(err, where, "find the item by its stamp", permMail)
+		}
+		for _, m := range page.GetValue() {
+			if v, ok := stampOf(m); ok && v == value && val(m.GetId()) != "" {
+				ids = append(ids, *m.GetId())
+			}
+		}
+		if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
+			return ids, nil
+		}
+		next = *page.GetOdataNextLink()
+	}
+}
+
+// Lookup implements target.Mailbox: the complete item in f stamped with
+// sourceKey, found by a $filter on the stamp.
+func (mb *mailbox) Lookup(ctx context.Context, f target.FolderID, sourceKey string) (target.ItemID, bool, error) {
+	if sourceKey == "" {
+		return "", false, errors.New("graph: Lookup: empty source key")
+	}
+	ids, err := mb.findStamped(ctx, f, sourceKey, mb.where(f, sourceKey))
+	if err != nil || len(ids) == 0 {
+		return "", false, err
+	}
+	return target.ItemID(ids[0]), true, nil
+}
+
+// Stamps implements target.Mailbox: every complete stamped message in f,
+// oldest created first, paging with @odata.nextLink
+// (https://learn.microsoft.com/graph/paging).
+func (mb *mailbox) Stamps(ctx context.Context, f target.FolderID) iter.Seq2[target.Stamp, error] {
+	return func(yield func(target.Stamp, error) bool) {
+		where := mb.where(f, "")
+		builder := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(f)).Messages()
+		top := mb.c.pageSize
+		cfg := &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.ItemMailFoldersItemMessagesRequestBuilderGetQueryParameters{
+				Select: []string{"id"}, Expand: []string{expandStamp}, Top: &top, Orderby: []string{"createdDateTime"},
+			},
+		}
+		next := ""
+		for {
+			var page models.MessageCollectionResponseable
+			err := mb.c.retry(ctx, mb.pace, where, "list stamped items", func(ctx context.Context) error {
+				var err error
+				if next == "" {
+					page, err = builder.Get(ctx, cfg)
+				} else {
+					page, err = builder.WithUrl(next).Get(ctx, nil)
+				}
+				return err
+			}, nil)
+			if err != nil {
+				yield(target.Stamp{}, mb.c.describe(err, where, "list stamped items", permMail))
+				return
+			}
+			for _, m := range page.GetValue() {
+				v, ok := stampOf(m)
+				if !ok || v == "" || strings.HasPrefix(v, pendingPrefix) || val(m.GetId()) == "" {
+					continue
+				}
+				if !yield(target.Stamp{SourceKey: v, ID: target.ItemID(*m.GetId())}, nil) {
+					return
+				}
+			}
+			if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
+				return
+			}
+			next = *page.GetOdataNextLink()
+		}
+	}
+}
+
+// deleteMessage deletes a message; one that is gone already is fine.
+// Graph's DELETE moves the item to the mailbox's Recoverable Items, out
+// of the user's sight. https://learn.microsoft.com/graph/api/message-delete
+func (mb *mailbox) deleteMessage(ctx context.Context, id, where string) error {
+	err := mb.c.retry(ctx, mb.pace, where, "delete the item", func(ctx context.Context) error {
+		return mb.c.graph.Users().ByUserId(mb.id).Messages().ByMessageId(id).Delete(ctx, nil)
+	}, nil)
+	if he, ok := asHTTPError(err); ok && he.status == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+// discard deletes a partial item after a failure, even when ctx is done.
+// A failure is only logged: the item keeps its pending stamp, which
+// Lookup and Stamps ignore and the next PutMessage of its key deletes.
+func (mb *mailbox) discard(ctx context.Context, id, where string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := mb.deleteMessage(dctx, id, where); err != nil {
+		mb.c.log.Warn("graph: could not delete a partial item; the next attempt will", "where", where, "err", mb.c.describe(err, where, "delete the partial item", permMail))
+	}
+}
+
+func val[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
