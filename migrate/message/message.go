@@ -20,8 +20,9 @@ const (
 // Limits that are not options: they bound the work and memory hostile input
 // can cause, and are far above what real mail needs.
 const (
-	// MaxDepth is how deep multiparts and message/rfc822 bodies may nest.
-	// A deeper entity is kept whole, unparsed, as an attachment.
+	// MaxDepth is how deep multiparts may nest. A deeper multipart is kept
+	// whole, unparsed, as an attachment. (message/rfc822 parts are attached
+	// as they are, not parsed, so they do not nest.)
 	MaxDepth = 20
 	// MaxParts is how many MIME entities one message may have. The rest of
 	// the message is kept, unparsed, as an attachment.

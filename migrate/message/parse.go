@@ -84,9 +84,10 @@ type parser struct {
 // removes.
 //
 // Parse does not fail on defective mail: it tolerates what it can, records
-// it in Message.Problems and keeps every byte of content somewhere (the
-// body, an attachment, or as a last resort the original message attached as
-// original.eml). It returns an error only when reading r fails, when ctx is
+// it in Message.Problems and keeps all content somewhere (the body, an
+// attachment, or as a last resort the original message attached as
+// original.eml); only the alternatives not chosen in a
+// multipart/alternative are dropped, being renditions of the body. It returns an error only when reading r fails, when ctx is
 // done, or when a spool file cannot be written; the error wraps the cause
 // and no spool file is left behind.
 func Parse(ctx context.Context, r io.Reader, opts *Options) (*Message, error) {

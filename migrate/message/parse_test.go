@@ -258,6 +258,18 @@ func TestParseStructure(t *testing.T) {
 			}
 		},
 	}, {
+		name: "mixed: plain text then HTML makes an HTML body",
+		in: hdr + crlf("Content-Type: multipart/mixed; boundary=mix", "",
+			"--mix", "Content-Type: text/plain", "", "a < b", "--mix",
+			"Content-Type: image/jpeg", "Content-ID: <img@x>", "", "JFIF", "--mix",
+			"Content-Type: text/html", "", "<html><head><style>p{}</style></head><body><p>end</p></body></html>", "--mix--", ""),
+		check: func(t *testing.T, m *Message) {
+			want := "<html><head><style>p{}</style></head><body><div>a &lt; b</div><p>end</p></body></html>"
+			if m.Body != (Body{"html", want}) || len(m.Attachments) != 1 || m.Attachments[0].Inline {
+				t.Errorf("Body = %+v, want %q; attachments %+v", m.Body, want, m.Attachments)
+			}
+		},
+	}, {
 		name: "mixed: text with a filename is an attachment",
 		in: hdr + crlf("Content-Type: multipart/mixed; boundary=mix", "",
 			"--mix", "Content-Type: text/plain", "", "body", "--mix",
