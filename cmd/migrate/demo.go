@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -14,13 +18,17 @@ import (
 
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/source/testserver"
+	"github.com/migrate-tool/migrate/target/graphemu"
 )
 
 // demoOptions are the flags of `migrate demo`.
 type demoOptions struct {
 	seedDir    string
 	memoryIMAP bool
+	outDir     string
 }
 
 func newDemoCmd(g *globalOptions) *cobra.Command {
@@ -32,6 +40,10 @@ func newDemoCmd(g *globalOptions) *cobra.Command {
 with the test mailboxes of testdata/mail (or go-imap's in-memory server where
 Dovecot is not installed) on 127.0.0.1, and shows what migrate discovers in
 each mailbox: folders, their roles, item counts, sizes and date ranges.
+It then starts the Graph emulator on 127.0.0.1 and migrates every mailbox
+into it through the real Graph target (client credentials over HTTPS), runs
+the migration a second time to show that nothing is created twice, and
+prints what the emulator holds.
 
 Run it from the repository (make demo), or point --seed-dir at testdata/mail.`,
 		Example: "  make demo\n  migrate demo --memory-imap",
@@ -42,6 +54,7 @@ Run it from the repository (make demo), or point --seed-dir at testdata/mail.`,
 	}
 	cmd.Flags().StringVar(&o.seedDir, "seed-dir", "", "seed corpus (default: testdata/mail of the enclosing repository)")
 	cmd.Flags().BoolVar(&o.memoryIMAP, "memory-imap", false, "use the in-memory IMAP server even where Dovecot is installed")
+	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database (replaced on each demo)")
 	return cmd
 }
 
@@ -132,6 +145,100 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 	if failed > 0 {
 		return withCode(exitConnect, fmt.Errorf("demo: %d of %d mailboxes could not be read", failed, len(src.mailboxes)))
 	}
+	return demoMigrate(ctx, g, o, src, settings, log)
+}
+
+// demoMigrate starts the emulator and migrates the demo mailboxes into it,
+// twice.
+func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *demoSource, settings migrate.SourceSettings, log *slog.Logger) error {
+	outDir, err := filepath.Abs(o.outDir)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.RemoveAll(outDir); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.MkdirAll(outDir, 0o700); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	var users []string
+	for _, m := range src.mailboxes {
+		users = append(users, m.Target())
+	}
+	emuOpts := &graphemu.Options{Tenant: "demo.test", ClientID: "migrate-demo", ClientSecret: hex.EncodeToString(secret), Users: users,
+		CAFile: filepath.Join(outDir, "emulator-ca.pem"), DataDir: filepath.Join(outDir, "emulator")}
+	emu, err := graphemu.New(emuOpts)
+	if err != nil {
+		return fmt.Errorf("demo: emulator: %w", err)
+	}
+	defer emu.Close()
+	ep, err := emu.Serve(ctx, "127.0.0.1:0", true)
+	if err != nil {
+		return fmt.Errorf("demo: emulator: %w", err)
+	}
+	defer ep.Close()
+	log = g.logger(emuOpts.ClientSecret)
+	fmt.Fprintf(g.stdout, "Target: Graph emulator at %s (tenant %s)\n", ep.GraphURL, ep.Tenant)
+
+	p := &config.Project{Path: "demo", Dir: outDir, Settings: config.Defaults(), Mailboxes: src.mailboxes}
+	t := &p.Settings.Target
+	t.GraphEndpoint, t.Authority, t.Tenant = ep.GraphURL, ep.AuthorityHost, ep.Tenant
+	t.ClientID, t.ClientSecret, t.CAFile = emuOpts.ClientID, config.NewSecret(emuOpts.ClientSecret), ep.CAFile
+	p.Settings.Client = "Demo client"
+	open, err := openTarget(ctx, p, log)
+	if err != nil {
+		return err
+	}
+	rules, err := mapping.NewRules(p.Settings.Folders, nil)
+	if err != nil {
+		return err
+	}
+	statePath := filepath.Join(o.outDir, "state.db")
+	for pass := 1; pass <= 2; pass++ {
+		st, err := state.Open(ctx, statePath, nil)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		e := &migrate.Engine{Store: st, Source: settings, Target: open, Rules: rules,
+			Items:     mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
+			Mailboxes: 4, PerMailbox: 4, Log: log}
+		res, err := e.Run(ctx, src.mailboxes)
+		st.Close()
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if pass == 1 {
+			fmt.Fprintf(g.stdout, "\nMigration:\n")
+		} else {
+			fmt.Fprintf(g.stdout, "\nSecond run (nothing may be created twice):\n")
+		}
+		printRunSummary(g, res, false)
+		if res.Failed() || res.Interrupted {
+			return withCode(exitItemsFailed, errors.New("demo: the migration did not complete"))
+		}
+	}
+	fmt.Fprintf(g.stdout, "\nIn the emulator:\n")
+	for _, m := range src.mailboxes {
+		dump := emu.DumpMailbox(nil, m.Target())
+		if dump == nil {
+			continue
+		}
+		var items, drafts int
+		for _, f := range dump.Folders {
+			for _, it := range f.Items {
+				items++
+				if it.IsDraft {
+					drafts++
+				}
+			}
+		}
+		fmt.Fprintf(g.stdout, "%s: %d messages (%d drafts) in %d folders\n", m.Target(), items, drafts, len(dump.Folders))
+	}
+	fmt.Fprintf(g.stdout, "\nState: %s (try: migrate status --state %s)\n", statePath, statePath)
 	return nil
 }
 

@@ -1,6 +1,21 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/migrate-tool/migrate/migrate"
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/state"
+)
 
 // runOptions are the flags of `migrate run`.
 type runOptions struct {
@@ -9,6 +24,7 @@ type runOptions struct {
 	progress       string
 	mailboxes      []string
 	allowPlaintext bool
+	spoolDir       string
 }
 
 func newRunCmd(g *globalOptions) *cobra.Command {
@@ -21,19 +37,167 @@ checkpointed in the state database only after the target confirmed it, and
 every created item carries its source key, so a run stopped, killed or
 repeated never duplicates an item. A second run picks up new mail.
 
+--dry-run reads and maps everything and checks every limit, but writes
+nothing to the target or the state, and says what it would create.
+
 Exit codes: 0 all items migrated or skipped with a reason, 1 some items
 failed, 2 usage or configuration error, 3 cannot connect or authenticate,
-130 interrupted.`,
+130 interrupted (in-flight items are finished and saved first).`,
 		Example: `  migrate run
   migrate run --dry-run --progress plain
-  migrate run --plan plan.json`,
+  migrate run --mailbox alice@contoso.com --progress json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return notImplemented(cmd) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), g, o)
+		},
 	}
 	cmd.Flags().StringVar(&o.plan, "plan", "", "do exactly this saved plan (from migrate plan --out)")
-	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "read and map everything, check every limit, write nothing to the target")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "read and map everything, check every limit, write nothing")
 	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress output: auto, bar, plain, json or none")
 	cmd.Flags().StringSliceVar(&o.mailboxes, "mailbox", nil, "only these mailboxes (EmailAddress; repeatable)")
-	cmd.Flags().BoolVar(&o.allowPlaintext, "allow-plaintext", false, "allow source passwords over unencrypted connections")
+	cmd.Flags().BoolVar(&o.allowPlaintext, "allow-plaintext", false, "allow source passwords over unencrypted connections (source.allow_plaintext)")
+	cmd.Flags().StringVar(&o.spoolDir, "spool-dir", "", "directory for large attachments waiting for upload (default: the system temp dir)")
 	return cmd
+}
+
+func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
+	if o.plan != "" {
+		return usageError(errors.New("run --plan: saved plans are not implemented yet; run without --plan"))
+	}
+	var sets []string
+	if o.allowPlaintext {
+		sets = append(sets, "source.allow_plaintext=true")
+	}
+	p, err := g.loadProject(config.Options{Sets: sets})
+	if err != nil {
+		return err
+	}
+	log := g.logger(p.Secrets()...)
+	mailboxes, err := selectMailboxes(p.Mailboxes, o.mailboxes)
+	if err != nil {
+		return err
+	}
+	rules, err := mapping.NewRules(p.Settings.Folders, nil)
+	if err != nil {
+		return usageError(fmt.Errorf("%s: %w", p.Path, err))
+	}
+	progress, err := newProgress(o.progress, g.stderr, g.noColor)
+	if err != nil {
+		return err
+	}
+	e := &migrate.Engine{
+		Source:     migrate.SourceSettingsFrom(p),
+		Rules:      rules,
+		Items:      mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
+		Mailboxes:  p.Settings.Concurrency.Mailboxes,
+		PerMailbox: p.Settings.Concurrency.PerMailbox,
+		DryRun:     o.dryRun,
+		SpoolDir:   o.spoolDir,
+		Progress:   progress,
+		Log:        log,
+	}
+	var st state.Store
+	var runID int64
+	if !o.dryRun {
+		if err := p.RequireTarget(); err != nil {
+			return usageError(err)
+		}
+		path := g.stateFile(p)
+		st, err = state.Open(ctx, path, nil)
+		if err != nil {
+			if errors.Is(err, state.ErrLocked) {
+				return usageError(err)
+			}
+			return fmt.Errorf("run: state %s: %w", path, err)
+		}
+		defer st.Close()
+		if err := st.SetProject(ctx, state.Project{Name: p.Settings.Client, ConfigFingerprint: p.Settings.Fingerprint()}); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		host, _ := os.Hostname()
+		if runID, err = st.StartRun(ctx, state.Run{StartedAt: time.Now(), Command: "run", Host: host, PID: os.Getpid()}); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		e.Store = st
+		open, err := openTarget(ctx, p, log)
+		if err != nil {
+			return err
+		}
+		e.Target = open
+	}
+	res, err := e.Run(ctx, mailboxes)
+	progress.finish()
+	if err != nil {
+		return err
+	}
+	printRunSummary(g, res, o.dryRun)
+	outcome, code := "ok", exitOK
+	switch {
+	case res.Interrupted:
+		outcome, code = "interrupted", exitInterrupted
+	case res.ConnectFailed():
+		outcome, code = "connect failed", exitConnect
+	case res.Failed():
+		outcome, code = "items failed", exitItemsFailed
+	}
+	if st != nil {
+		if err := st.EndRun(context.WithoutCancel(ctx), runID, outcome, time.Now()); err != nil {
+			log.Error("recording the end of the run", "err", err)
+		}
+	}
+	if code != exitOK {
+		return withCode(code, fmt.Errorf("run: %s", outcome))
+	}
+	return nil
+}
+
+// selectMailboxes keeps the mailboxes named by --mailbox (all when none).
+func selectMailboxes(all []config.Mailbox, want []string) ([]config.Mailbox, error) {
+	if len(want) == 0 {
+		return all, nil
+	}
+	var out []config.Mailbox
+	for _, w := range want {
+		found := false
+		for _, m := range all {
+			if strings.EqualFold(m.EmailAddress, w) {
+				out = append(out, m)
+				found = true
+			}
+		}
+		if !found {
+			return nil, usageError(fmt.Errorf("--mailbox %s: not in the mailbox list", w))
+		}
+	}
+	return out, nil
+}
+
+func printRunSummary(g *globalOptions, res *migrate.Result, dryRun bool) {
+	created := "migrated"
+	if dryRun {
+		created = "would create"
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "mailbox\t%s\talready done\tskipped\tfailed\tbytes\t\n", created)
+	var tm, td, ts, tf, tb int64
+	for _, m := range res.Mailboxes {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t\n", m.Mailbox, m.Migrated, m.Done, m.Skipped, m.Failed, humanBytes(m.Bytes))
+		tm, td, ts, tf, tb = tm+m.Migrated, td+m.Done, ts+m.Skipped, tf+m.Failed, tb+m.Bytes
+	}
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%s\t\n", tm, td, ts, tf, humanBytes(tb))
+	tw.Flush()
+	for _, m := range res.Mailboxes {
+		if m.Err != nil {
+			fmt.Fprintf(g.stdout, "\n%s: stopped: %v\n", m.Mailbox, m.Err)
+		}
+		for _, f := range m.Failures {
+			fmt.Fprintf(g.stdout, "failed: mailbox %s, folder %s, item %s: %s\n", m.Mailbox, f.Folder, f.Key, f.Reason)
+		}
+		if int(m.Failed) > len(m.Failures) {
+			fmt.Fprintf(g.stdout, "... and %d more failures of %s in the state (migrate status)\n", int(m.Failed)-len(m.Failures), m.Mailbox)
+		}
+	}
+	if res.Interrupted {
+		fmt.Fprintln(g.stdout, "\nInterrupted: in-flight items were finished and recorded; run again to continue.")
+	}
 }
