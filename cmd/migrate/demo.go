@@ -145,12 +145,12 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 	if failed > 0 {
 		return withCode(exitConnect, fmt.Errorf("demo: %d of %d mailboxes could not be read", failed, len(src.mailboxes)))
 	}
-	return demoMigrate(ctx, g, o, src, settings, log)
+	return demoMigrate(ctx, g, o, src, settings, secrets)
 }
 
 // demoMigrate starts the emulator and migrates the demo mailboxes into it,
 // twice.
-func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *demoSource, settings migrate.SourceSettings, log *slog.Logger) error {
+func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *demoSource, settings migrate.SourceSettings, secrets []string) error {
 	outDir, err := filepath.Abs(o.outDir)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -181,7 +181,7 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 		return fmt.Errorf("demo: emulator: %w", err)
 	}
 	defer ep.Close()
-	log = g.logger(emuOpts.ClientSecret)
+	log := g.logger(append(secrets, emuOpts.ClientSecret)...)
 	fmt.Fprintf(g.stdout, "Target: Graph emulator at %s (tenant %s)\n", ep.GraphURL, ep.Tenant)
 
 	p := &config.Project{Path: "demo", Dir: outDir, Settings: config.Defaults(), Mailboxes: src.mailboxes}
