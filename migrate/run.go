@@ -509,6 +509,11 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 		created, err = r.tgt.PutMessage(ctx, j.fw.id, tm)
 		if err == nil {
 			reason := strings.Join(created.Notes, "; ")
+			if reason != "" {
+				// What could not be kept as it was (a draft instead of
+				// received mail, a cut body): the run says so per item.
+				r.log.Info("item migrated with a change", "folder", j.fw.name, "key", j.ref.Key, "note", reason)
+			}
 			r.record(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(created.ID), j.fingerprint, j.ref.Size, true)
 			return
 		}

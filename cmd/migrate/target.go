@@ -11,6 +11,13 @@ import (
 	"github.com/migrate-tool/migrate/target/graph"
 )
 
+// graphTimeScale divides the Graph client's pacing windows and retry
+// back-off (graph.Config.TimeScale) for tests against a time-scaled
+// emulator, which would otherwise take real Exchange Online time: 150 MB of
+// uploads per 5 minutes and mailbox. Retry-After is honoured as sent (the
+// emulator scales it itself). 0 is real time; only tests set it.
+var graphTimeScale float64
+
 // openTarget returns the opener of target mailboxes for the project's
 // Graph settings. Credentials are built here; no request is made until a
 // mailbox is opened.
@@ -28,6 +35,7 @@ func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(
 		Token:               t.Token.Value(),
 		CAFile:              p.Resolve(t.CAFile),
 		Logger:              log,
+		TimeScale:           graphTimeScale,
 	})
 	if err != nil {
 		return nil, usageError(fmt.Errorf("target: %w", err))
