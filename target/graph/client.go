@@ -197,7 +197,10 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 	}
 	adapter.SetBaseUrl(endpoint.String())
 	c.adapter = adapter
-	c.graph = msgraph.NewGraphServiceClient(adapter)
+	// NewGraphServiceClient would also set the SDK's package-level backing
+	// store factory, to the value it has by default: a data race with
+	// any other client's requests. Nil leaves it alone.
+	c.graph = &msgraph.GraphServiceClient{GraphBaseServiceClient: *msgraph.NewGraphBaseServiceClient(adapter, nil)}
 	// Upload URLs are pre-authenticated and on another host (Outlook's):
 	// they go through the pacing but never get the bearer token.
 	c.uploadHTTP = &http.Client{Transport: paced, Timeout: 5 * time.Minute}

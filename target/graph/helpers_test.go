@@ -7,10 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,8 +82,25 @@ func newClient(t *testing.T, ep *graphemu.Endpoint, cfg *Config) *Client {
 	if c.TimeScale == 0 {
 		c.TimeScale = 100
 	}
-	if c.Logger == nil && testing.Verbose() {
-		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if c.Logger == nil {
+		// Every log line is checked for secrets at the end of the test.
+		logs := &syncBuffer{}
+		var w io.Writer = logs
+		if testing.Verbose() {
+			w = io.MultiWriter(logs, os.Stderr)
+		}
+		c.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		secrets := []string{"authtoken=", testSecret}
+		if c.Token != "" {
+			secrets = append(secrets, c.Token)
+		}
+		t.Cleanup(func() {
+			for _, s := range secrets {
+				if strings.Contains(logs.String(), s) {
+					t.Errorf("the logs reveal a secret (%.12s...)", s)
+				}
+			}
+		})
 	}
 	cl, err := New(context.Background(), &c)
 	if err != nil {
@@ -218,6 +237,24 @@ func randomBytes(seed uint64, n int) []byte {
 func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // parse parses raw and closes the message at the end of the test.

@@ -109,16 +109,8 @@ func newPacer(l limits, scale float64) *pacer {
 // acquire waits until a request with an upload body of n bytes may be sent
 // and takes a concurrency slot; release gives the slot back.
 func (p *pacer) acquire(ctx context.Context, n int64) (release func(), err error) {
-	for {
-		p.mu.Lock()
-		wait := time.Until(p.pausedUntil)
-		p.mu.Unlock()
-		if wait <= 0 {
-			break
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return nil, err
-		}
+	if err := p.waitPause(ctx); err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	p.mu.Lock()
@@ -134,14 +126,44 @@ func (p *pacer) acquire(ctx context.Context, n int64) (release func(), err error
 		refund()
 		return nil, err
 	}
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		refund()
-		return nil, ctx.Err()
+	for {
+		select {
+		case p.sem <- struct{}{}:
+		case <-ctx.Done():
+			refund()
+			return nil, ctx.Err()
+		}
+		// A Retry-After may have come while this request waited for a slot.
+		if p.pausedFor() <= 0 {
+			break
+		}
+		<-p.sem
+		if err := p.waitPause(ctx); err != nil {
+			refund()
+			return nil, err
+		}
 	}
 	var once sync.Once
 	return func() { once.Do(func() { <-p.sem }) }, nil
+}
+
+func (p *pacer) pausedFor() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Until(p.pausedUntil)
+}
+
+// waitPause waits until no pause is on.
+func (p *pacer) waitPause(ctx context.Context) error {
+	for {
+		wait := p.pausedFor()
+		if wait <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
 }
 
 // pause holds every request of the mailbox for d.
