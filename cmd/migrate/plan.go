@@ -1,12 +1,34 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/migrate-tool/migrate/migrate"
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/report"
+)
 
 // planOptions are the flags of `migrate plan`.
 type planOptions struct {
-	out       string
-	mailboxes []string
-	maskAddrs bool
+	out            string
+	mailboxes      []string
+	maskAddrs      bool
+	allowPlaintext bool
+	headerMax      string
+	noTarget       bool
+	timeScale      float64
 }
 
 func newPlanCmd(g *globalOptions) *cobra.Command {
@@ -17,17 +39,189 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 		Long: `plan connects read-only to every source mailbox (headers and sizes only) and
 to the target tenant, and says exactly what "migrate run" will do: item
 counts and sizes per folder, items over Exchange's limits, folder names
-that must change, an estimated duration and the risks to look at.
+that must change, duplicate Message-IDs, an estimated duration and the
+risks to look at.
 
 The plan is written to a file; "migrate run --plan FILE" does exactly that
-plan and refuses it when the configuration or the sources have changed.`,
+plan and refuses it when the configuration, the state or the sources have
+changed. "migrate report --kind assessment" prints it for the client.
+
+Sources are read as the run reads them: metadata of every item, the
+header of every item up to --header-max (for duplicate Message-IDs), and a
+sample of whole items to measure the read rate. Nothing is written to the
+sources, the target or the state.
+
+Exit codes: 0 the plan has no errors, 1 some mailboxes cannot be migrated
+as planned (listed as errors; the plan file is written anyway), 2 usage or
+configuration error.`,
 		Example: `  migrate plan --out plan.json
-  migrate plan --mailbox alice@contoso.com --out alice-plan.json`,
+  migrate plan --mailbox alice@contoso.com --out alice-plan.json
+  migrate plan --mask-addresses`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return notImplemented(cmd) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPlan(cmd.Context(), g, o)
+		},
 	}
 	cmd.Flags().StringVar(&o.out, "out", "plan.json", "plan file to write")
 	cmd.Flags().StringSliceVar(&o.mailboxes, "mailbox", nil, "only these mailboxes (EmailAddress; repeatable)")
 	cmd.Flags().BoolVar(&o.maskAddrs, "mask-addresses", false, "mask email addresses in the printed summary")
+	cmd.Flags().BoolVar(&o.allowPlaintext, "allow-plaintext", false, "allow source passwords over unencrypted connections (source.allow_plaintext)")
+	cmd.Flags().StringVar(&o.headerMax, "header-max", "1MB", "largest item whose header is read for duplicate Message-IDs (0 turns the check off)")
+	cmd.Flags().BoolVar(&o.noTarget, "no-target", false, "do not contact the target tenant")
+	cmd.Flags().Float64Var(&o.timeScale, "time-scale", 0, "estimate for an emulator started with this --time-scale (tests)")
+	_ = cmd.Flags().MarkHidden("time-scale")
 	return cmd
+}
+
+// planTool is the tool version written into plan and verification files.
+func planTool() string { return "migrate " + version }
+
+func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
+	var sets []string
+	if o.allowPlaintext {
+		sets = append(sets, "source.allow_plaintext=true")
+	}
+	p, err := g.loadProject(config.Options{Sets: sets})
+	if err != nil {
+		return err
+	}
+	headerMax, err := config.ParseSize(o.headerMax)
+	if err != nil {
+		return usageError(fmt.Errorf("--header-max: %w", err))
+	}
+	log := g.logger(p.Secrets()...)
+	mailboxes, err := selectMailboxes(p.Mailboxes, o.mailboxes)
+	if err != nil {
+		return err
+	}
+	rules, err := mapping.NewRules(p.Settings.Folders, nil)
+	if err != nil {
+		return usageError(fmt.Errorf("%s: %w", p.Path, err))
+	}
+	pl := &migrate.Planner{
+		Settings:  p.Settings,
+		Source:    migrate.SourceSettingsFrom(p),
+		Rules:     rules,
+		Items:     mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
+		Tool:      planTool(),
+		HeaderMax: int64(headerMax),
+		TimeScale: o.timeScale,
+		Secrets:   p.Secrets(),
+		Log:       log,
+	}
+	if headerMax == 0 {
+		pl.HeaderMax = -1
+	}
+	st, err := openStateIfAny(ctx, g.stateFile(p))
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		defer st.Close()
+		pl.Store = st
+	}
+	if !o.noTarget && p.RequireTarget() == nil {
+		open, err := openTarget(ctx, p, log)
+		if err != nil {
+			return err
+		}
+		pl.Target = open
+	}
+	res, err := pl.Plan(ctx, mailboxes)
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if err := plan.Write(o.out, res); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	printPlan(g.stdout, res, o.out, o.maskAddrs)
+	if n := countSeverity(res.Risks, plan.SevError); n > 0 {
+		return withCode(exitItemsFailed, fmt.Errorf("plan: %d problem(s) stop mailboxes from being migrated as planned (listed above as errors)", n))
+	}
+	return nil
+}
+
+// openStateIfAny opens the state read-only, or returns nil when there is
+// none yet.
+func openStateIfAny(ctx context.Context, path string) (state.Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	st, err := state.Open(ctx, path, &state.Options{Mode: state.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	return st, nil
+}
+
+func countSeverity(rs []plan.Risk, sev plan.Severity) int {
+	n := 0
+	for _, r := range rs {
+		if r.Severity == sev {
+			n++
+		}
+	}
+	return n
+}
+
+// printPlan prints the plan's summary: totals, one line per mailbox and
+// the risks.
+func printPlan(w io.Writer, p *plan.Plan, file string, mask bool) {
+	addr := func(s string) string {
+		if mask {
+			return report.MaskAddress(s)
+		}
+		return s
+	}
+	text := func(s string) string {
+		if mask {
+			return report.MaskText(s)
+		}
+		return s
+	}
+	t := p.Totals
+	fmt.Fprintf(w, "Plan written to %s: %d mailboxes, %d folders, %d items (%s); %d items (%s) to migrate, %d skipped.\n",
+		file, t.Mailboxes, t.Folders, t.Items, humanBytes(t.Bytes), t.ToMigrate.Items, humanBytes(t.ToMigrate.Bytes), t.Skipped.Items)
+	fmt.Fprintf(w, "Estimated duration: %s (%d mailboxes at once; bottleneck: %s).\n\n",
+		plan.FormatDuration(p.Estimate.Seconds), p.Estimate.Mailboxes, p.Estimate.Bottleneck)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "mailbox\tfolders\titems\tsize\tto migrate\tskipped\tover limit\tduplicates\ttarget\testimate\t")
+	for _, m := range p.Mailboxes {
+		if m.Error != "" {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t%s\tFAILED\t\n", addr(m.Address), targetState(m.TargetCheck))
+			continue
+		}
+		var skipped int64
+		for _, s := range m.Skips {
+			skipped += s.Items
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n", addr(m.Address), len(m.Folders), m.Items, humanBytes(m.Bytes),
+			m.ToMigrate.Items, skipped, len(m.OverLimit), m.DuplicateItems, targetState(m.TargetCheck), plan.FormatDuration(m.Estimate.Seconds))
+	}
+	tw.Flush()
+	if len(p.Risks) == 0 {
+		fmt.Fprintln(w, "\nNo risks found.")
+		return
+	}
+	fmt.Fprintf(w, "\nRisks (%d):\n", len(p.Risks))
+	for _, r := range p.Risks {
+		where := ""
+		if r.Mailbox != "" {
+			where = addr(r.Mailbox) + ": "
+		}
+		fmt.Fprintf(w, "  %-7s %s%s\n", r.Severity, where, text(r.Message))
+	}
+}
+
+// targetState is a short word for a target check.
+func targetState(tc plan.TargetCheck) string {
+	switch {
+	case !tc.Checked:
+		return "unchecked"
+	case tc.Problem != "":
+		return strings.ReplaceAll(tc.Problem, "_", " ")
+	case tc.CanRead:
+		return "ok"
+	}
+	return "reachable"
 }

@@ -1,0 +1,345 @@
+package plan
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Envelope is the target's throttling envelope for one mailbox.
+//
+// Exchange Online allows, per app and mailbox, 10,000 requests per 10
+// minutes, 150 MB of uploads (the bodies of POST, PATCH and PUT) per 5
+// minutes and 4 concurrent requests
+// (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits):
+// one mailbox moves at most about 0.5 MB/s, and speed comes from many
+// mailboxes at once.
+type Envelope struct {
+	// Requests per RequestWindow.
+	Requests      int           `json:"requests"`
+	RequestWindow time.Duration `json:"request_window"`
+	// UploadBytes per UploadWindow.
+	UploadBytes  int64         `json:"upload_bytes"`
+	UploadWindow time.Duration `json:"upload_window"`
+	// Concurrent requests at once.
+	Concurrent int `json:"concurrent"`
+	// Share is the part of the limits the client plans to use: the Graph
+	// target paces itself to 90 % and keeps the rest for retries.
+	Share float64 `json:"share"`
+	// RequestBurst and UploadBurst are what a fresh mailbox may send at
+	// once before the pacing applies (the pacer's bucket sizes).
+	RequestBurst int   `json:"request_burst"`
+	UploadBurst  int64 `json:"upload_burst"`
+}
+
+// OutlookEnvelope returns Exchange Online's documented envelope with the
+// Graph target's pacing (90 % of each limit, bursts of 100 requests and
+// 8 MB).
+func OutlookEnvelope() Envelope {
+	return Envelope{
+		Requests: 10000, RequestWindow: 10 * time.Minute,
+		UploadBytes: 150 << 20, UploadWindow: 5 * time.Minute,
+		Concurrent: 4, Share: 0.9, RequestBurst: 100, UploadBurst: 8 << 20,
+	}
+}
+
+// Scaled returns the envelope with windows divided by scale (the
+// emulator's --time-scale); scale <= 0 or 1 returns it unchanged.
+func (e Envelope) Scaled(scale float64) Envelope {
+	if scale <= 0 || scale == 1 {
+		return e
+	}
+	e.RequestWindow = time.Duration(float64(e.RequestWindow) / scale)
+	e.UploadWindow = time.Duration(float64(e.UploadWindow) / scale)
+	return e
+}
+
+// uploadRate is the sustained upload rate in bytes per second: the pacer
+// refills a bucket of UploadBurst so that no window exceeds the share.
+func (e Envelope) uploadRate() float64 {
+	return (e.Share*float64(e.UploadBytes) - float64(e.UploadBurst)) / e.UploadWindow.Seconds()
+}
+
+func (e Envelope) requestRate() float64 {
+	return (e.Share*float64(e.Requests) - float64(e.RequestBurst)) / e.RequestWindow.Seconds()
+}
+
+// Graph request shapes that the model counts (see target/graph): a message
+// whose JSON fits in Graph's 4 MB request is one POST; a larger one is
+// created without its large attachments, which follow through upload
+// sessions in chunks of 3.2 MB of raw bytes.
+const (
+	// largeItem is the size from which a message is assumed to carry large
+	// attachments sent through upload sessions.
+	largeItem = 4 << 20
+	// chunk is the upload session's byte range per PUT.
+	chunk = 10 * 320 << 10
+	// itemOverhead is the JSON around a message (properties, the original
+	// header block kept in PR_TRANSPORT_MESSAGE_HEADERS).
+	itemOverhead = 3 << 10
+	// rawShare is the share of a large MIME message that is the decoded
+	// attachment sent as raw bytes: base64 with CRLF every 76 characters
+	// takes 78 bytes for 57.
+	rawShare = 57.0 / 78.0
+	// largeRequests are the requests of a large item besides its chunks:
+	// the pending-stamp lookup, the create, the upload session, the final
+	// stamp update.
+	largeRequests = 4
+	// folderRequests are the requests per folder: finding or creating it
+	// and listing the stamps already there.
+	folderRequests = 3
+	// stampPage is the page size of the stamp listing.
+	stampPage = 500
+)
+
+// Workload is what one mailbox's run creates in the target.
+type Workload struct {
+	// Items and Bytes are the items to create and their source sizes.
+	Items int64 `json:"items"`
+	Bytes int64 `json:"bytes"`
+	// LargeItems and LargeBytes are the part of them over 4 MB.
+	LargeItems int64 `json:"large_items"`
+	LargeBytes int64 `json:"large_bytes"`
+	// Folders is the number of target folders.
+	Folders int `json:"folders"`
+}
+
+// Add counts one item of size bytes.
+func (w *Workload) Add(size int64) {
+	size = max(size, 0)
+	w.Items++
+	w.Bytes += size
+	if size > largeItem {
+		w.LargeItems++
+		w.LargeBytes += size
+	}
+}
+
+// Requests is the number of Graph requests the workload takes.
+func (w Workload) Requests() int64 {
+	small := w.Items - w.LargeItems
+	n := small + w.LargeItems*largeRequests
+	n += int64(math.Ceil(float64(w.LargeBytes) * rawShare / chunk))
+	n += int64(w.Folders) * folderRequests
+	n += int64(math.Ceil(float64(w.Items) / stampPage))
+	return n
+}
+
+// UploadBytes is the number of bytes the workload uploads: small messages
+// go as JSON of about their MIME size (base64 in both), large ones mostly
+// as raw attachment bytes.
+func (w Workload) UploadBytes() int64 {
+	small := w.Bytes - w.LargeBytes
+	return small + int64(float64(w.LargeBytes)*rawShare) + w.Items*itemOverhead
+}
+
+// Model holds what the estimate depends on besides the workload.
+type Model struct {
+	// Envelope is the target's envelope (scaled for an emulator).
+	Envelope Envelope
+	// Latency is the time one create request takes at the target; 0 means
+	// 400 ms, a typical time for Exchange Online to create a message.
+	Latency time.Duration
+	// Mailboxes is how many mailboxes run at once (concurrency.mailboxes);
+	// PerMailbox how many requests of one mailbox (concurrency.per_mailbox,
+	// at most Envelope.Concurrent).
+	Mailboxes, PerMailbox int
+}
+
+// DefaultLatency is the create latency assumed when none was measured.
+const DefaultLatency = 400 * time.Millisecond
+
+// MailboxEstimate is the expected duration of one mailbox and why.
+type MailboxEstimate struct {
+	// Workload is the input.
+	Workload Workload `json:"workload"`
+	// Seconds is the expected duration.
+	Seconds float64 `json:"seconds"`
+	// The parts: listing the source, reading every item, uploading under
+	// the byte envelope, requests under the request envelope, requests
+	// under the concurrency limit and latency. Reading and uploading
+	// overlap, so the largest of the last four counts.
+	ListSeconds    float64 `json:"list_seconds"`
+	ReadSeconds    float64 `json:"read_seconds"`
+	UploadSeconds  float64 `json:"upload_seconds"`
+	RequestSeconds float64 `json:"request_seconds"`
+	LatencySeconds float64 `json:"latency_seconds"`
+	// Bottleneck names the largest part.
+	Bottleneck string `json:"bottleneck"`
+}
+
+// Bottlenecks, as Estimate names them.
+const (
+	BottleneckRead     = "source read rate"
+	BottleneckUpload   = "Graph upload envelope (150 MB per 5 minutes per mailbox)"
+	BottleneckRequests = "Graph request envelope (10,000 requests per 10 minutes per mailbox)"
+	BottleneckLatency  = "Graph request latency (4 concurrent requests per mailbox)"
+	BottleneckNone     = "nothing to migrate"
+)
+
+// EstimateMailbox returns the duration of one mailbox: the listing time
+// measured by the plan, then the slowest of reading (rate.PerItemSeconds
+// per item plus bytes at rate.BytesPerSecond, one item at a time as the
+// engine reads), uploading under the byte envelope, requests under the
+// request envelope, and requests at the measured latency with
+// PerMailbox in flight.
+func EstimateMailbox(w Workload, listSeconds float64, rate Rate, m Model) MailboxEstimate {
+	e := MailboxEstimate{Workload: w, ListSeconds: listSeconds}
+	if w.Items == 0 {
+		e.Seconds, e.Bottleneck = listSeconds, BottleneckNone
+		return e
+	}
+	// The engine lists every folder twice: once for the inventory, before
+	// anything else, and again while it reads.
+	e.ReadSeconds = listSeconds + float64(w.Items)*rate.PerItemSeconds
+	if rate.BytesPerSecond > 0 {
+		e.ReadSeconds += float64(w.Bytes) / rate.BytesPerSecond
+	}
+	env := m.Envelope
+	if env.UploadWindow > 0 {
+		e.UploadSeconds = max(0, float64(w.UploadBytes()-env.UploadBurst)) / env.uploadRate()
+	}
+	reqs := w.Requests()
+	if env.RequestWindow > 0 {
+		e.RequestSeconds = max(0, float64(reqs-int64(env.RequestBurst))) / env.requestRate()
+	}
+	lat := m.Latency
+	if lat <= 0 {
+		lat = DefaultLatency
+	}
+	par := m.PerMailbox
+	if par <= 0 || (env.Concurrent > 0 && par > env.Concurrent) {
+		par = max(env.Concurrent, 1)
+	}
+	e.LatencySeconds = float64(reqs) * lat.Seconds() / float64(par)
+	parts := []struct {
+		s    float64
+		name string
+	}{{e.ReadSeconds, BottleneckRead}, {e.UploadSeconds, BottleneckUpload}, {e.RequestSeconds, BottleneckRequests}, {e.LatencySeconds, BottleneckLatency}}
+	best := parts[0]
+	for _, p := range parts[1:] {
+		if p.s > best.s {
+			best = p
+		}
+	}
+	// Target folders are found or created one by one before the items.
+	e.Seconds = listSeconds + float64(w.Folders*2)*lat.Seconds() + best.s
+	e.Bottleneck = best.name
+	return e
+}
+
+// Estimate is the expected duration of a whole run.
+type Estimate struct {
+	// Seconds is the expected wall-clock duration.
+	Seconds float64 `json:"seconds"`
+	// Mailboxes is how many mailboxes run at once.
+	Mailboxes int `json:"mailboxes_at_once"`
+	// Bottleneck is the most common bottleneck of the mailboxes.
+	Bottleneck string `json:"bottleneck"`
+	// Longest is the address of the mailbox that takes longest.
+	Longest string `json:"longest,omitempty"`
+	// Latency is the create latency the model used.
+	LatencySeconds float64 `json:"latency_seconds"`
+	// Envelope is the envelope the model used.
+	Envelope Envelope `json:"envelope"`
+	// Notes say what the estimate assumes, as sentences.
+	Notes []string `json:"notes"`
+}
+
+// EstimateRun schedules the mailboxes as the engine does (in order, each
+// starting when one of Model.Mailboxes slots is free) and returns the
+// time the last one ends. Mailbox throttling envelopes are independent,
+// so mailboxes running at once do not slow each other down (the source
+// server and the network are assumed not to be shared bottlenecks).
+func EstimateRun(mailboxes []Mailbox, m Model) Estimate {
+	slots := max(m.Mailboxes, 1)
+	ends := make([]float64, slots)
+	est := Estimate{Mailboxes: slots, Envelope: m.Envelope, LatencySeconds: m.Latency.Seconds()}
+	if m.Latency <= 0 {
+		est.LatencySeconds = DefaultLatency.Seconds()
+	}
+	count := map[string]int{}
+	longest := -1.0
+	for _, mb := range mailboxes {
+		if mb.Error != "" {
+			continue
+		}
+		i := slices.Index(ends, slices.Min(ends))
+		ends[i] += mb.Estimate.Seconds
+		count[mb.Estimate.Bottleneck]++
+		if mb.Estimate.Seconds > longest {
+			longest, est.Longest = mb.Estimate.Seconds, mb.Address
+		}
+	}
+	est.Seconds = slices.Max(ends)
+	n := 0
+	for name, c := range count {
+		if c > n || (c == n && name < est.Bottleneck) {
+			n, est.Bottleneck = c, name
+		}
+	}
+	est.Notes = []string{
+		fmt.Sprintf("%d mailboxes at once (concurrency.mailboxes); each mailbox has its own Graph envelope, so more at once is faster until the source server or the network saturates.", slots),
+		"Source read rate measured by the plan on a sample of items; Graph upload limited to 90 % of Exchange Online's 150 MB per 5 minutes per mailbox.",
+		"Retries after throttling or server errors, and mail that arrives after the plan, add to it.",
+	}
+	return est
+}
+
+// FitRate fits the cost of reading an item, seconds = a + size/b, to
+// samples of (size, seconds) by least squares, and returns it with the
+// totals. With one sample, or sizes too alike to separate the two terms,
+// the per-item cost is 0 and the rate is total bytes over total time.
+func FitRate(sizes []int64, seconds []float64) Rate {
+	r := Rate{Items: int64(len(sizes))}
+	if len(sizes) == 0 || len(sizes) != len(seconds) {
+		return r
+	}
+	var sx, sy, sxx, sxy float64
+	for i := range sizes {
+		x, y := float64(sizes[i]), seconds[i]
+		r.Bytes += sizes[i]
+		r.Seconds += y
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	n := float64(len(sizes))
+	den := n*sxx - sx*sx
+	if len(sizes) >= 3 && den > 0 {
+		slope := (n*sxy - sx*sy) / den
+		icept := (sy - slope*sx) / n
+		if slope > 0 && icept >= 0 {
+			r.PerItemSeconds, r.BytesPerSecond = icept, 1/slope
+			return r
+		}
+		if slope > 0 {
+			// A negative intercept is noise: all of the cost is per byte.
+			r.BytesPerSecond = sx / sy
+			return r
+		}
+	}
+	if r.Seconds > 0 {
+		if r.Bytes > 0 {
+			r.BytesPerSecond = float64(r.Bytes) / r.Seconds
+		} else {
+			r.PerItemSeconds = r.Seconds / n
+		}
+	}
+	return r
+}
+
+// FormatDuration writes seconds for a reader, rounded up: "45 s", "12 min",
+// "3 h 20 min", "2 d 4 h".
+func FormatDuration(seconds float64) string {
+	switch {
+	case seconds < 59.5:
+		return fmt.Sprintf("%.0f s", math.Max(math.Ceil(seconds), 0))
+	case seconds < 3600:
+		return fmt.Sprintf("%.0f min", math.Ceil(seconds/60))
+	case seconds < 48*3600:
+		m := int(math.Ceil(seconds / 60))
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
+	}
+	h := int(math.Ceil(seconds / 3600))
+	return fmt.Sprintf("%d d %d h", h/24, h%24)
+}

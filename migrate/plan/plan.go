@@ -1,0 +1,396 @@
+// Package plan is the model of a migration plan and of a verification, and
+// their on-disk formats: versioned JSON files that `migrate plan` and
+// `migrate verify` write, `migrate run --plan` and `migrate report` read.
+//
+// It follows Terraform's split (internal/plans and internal/plans/planfile):
+// this package holds data, fingerprints, the duration model and the
+// staleness rules, and does no network I/O; package migrate fills a Plan
+// from the sources and the target, and cmd/migrate is the command line.
+//
+// A plan file never holds a secret: it records addresses, folder names,
+// item keys, sizes and dates, never passwords, tokens or secret references'
+// values. Addresses are kept in clear (run --plan matches mailboxes by
+// them); reports mask them on request.
+package plan
+
+import (
+	"time"
+)
+
+// Format identifies a plan file; Version is the format version this
+// package writes. Read accepts exactly this version: an older or newer
+// plan is refused with a message saying which program version to use.
+const (
+	Format  = "migrate-plan"
+	Version = 1
+)
+
+// Severity ranks a risk or a verification problem.
+type Severity string
+
+// The severities, most serious first.
+const (
+	// SevError blocks a mailbox (it cannot be migrated as planned).
+	SevError Severity = "error"
+	// SevWarning needs a decision or an action before the run.
+	SevWarning Severity = "warning"
+	// SevInfo is worth knowing; nothing needs doing.
+	SevInfo Severity = "info"
+)
+
+// Exchange Online's message size limits.
+// https://learn.microsoft.com/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#message-limits
+const (
+	// DefaultMaxMessageSize is Exchange Online's default maximum message
+	// size (35 MB), which an administrator can raise.
+	DefaultMaxMessageSize = 35 << 20
+	// AbsoluteMaxMessageSize is the most an administrator can raise it to
+	// (150 MB).
+	AbsoluteMaxMessageSize = 150 << 20
+	// MaxItemsPerFolder is Exchange Online's limit of items in one folder.
+	MaxItemsPerFolder = 1_000_000
+)
+
+// Plan is a saved plan: what `migrate run --plan` will do, and the
+// assessment the client reads.
+type Plan struct {
+	// Format is always "migrate-plan"; Version the format version.
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Tool is the version of migrate that made the plan.
+	Tool string `json:"tool"`
+	// CreatedAt is when the plan was made (UTC).
+	CreatedAt time.Time `json:"created_at"`
+	// Client and Consultant are the names printed on reports.
+	Client     string `json:"client,omitempty"`
+	Consultant string `json:"consultant,omitempty"`
+	// ConfigFingerprint is config.File.Fingerprint of the project the plan
+	// was made for; a run with another configuration refuses the plan.
+	ConfigFingerprint string `json:"config_fingerprint"`
+	// InventoryFingerprint hashes every mailbox's Fingerprint: it changes
+	// when any planned source item is added, removed or changed.
+	InventoryFingerprint string `json:"inventory_fingerprint"`
+	// State is what the state database held when the plan was made.
+	State StateMark `json:"state"`
+	// Settings are the plan-relevant settings, for the reader.
+	Settings Settings `json:"settings"`
+	// Mailboxes are the planned mailboxes, in the order of the CSV.
+	Mailboxes []Mailbox `json:"mailboxes"`
+	// Totals sum the mailboxes.
+	Totals Totals `json:"totals"`
+	// Estimate is the expected duration of the run.
+	Estimate Estimate `json:"estimate"`
+	// Risks are the problems found, most serious first.
+	Risks []Risk `json:"risks"`
+}
+
+// StateMark records the state database at plan time. A run or anything
+// else that changed the state since makes the plan stale.
+type StateMark struct {
+	// Exists is false when there was no state yet.
+	Exists bool `json:"exists"`
+	// Runs is the number of runs recorded.
+	Runs int `json:"runs"`
+	// Migrated is the number of items recorded as migrated.
+	Migrated int64 `json:"migrated"`
+}
+
+// Settings are the settings that shape the plan, copied for the reader.
+type Settings struct {
+	// MaxMessageSize is target.max_message_size in bytes.
+	MaxMessageSize int64 `json:"max_message_size"`
+	// Concurrency is concurrency.mailboxes; PerMailbox concurrency.per_mailbox.
+	Concurrency int `json:"concurrency"`
+	PerMailbox  int `json:"per_mailbox"`
+	// Filters describes the item filters in words ("since 2020-01-01").
+	Filters []string `json:"filters,omitempty"`
+	// TargetEndpoint is the Graph endpoint (no credentials).
+	TargetEndpoint string `json:"target_endpoint,omitempty"`
+	// TargetAuth is the target authentication method (client_secret...).
+	TargetAuth string `json:"target_auth,omitempty"`
+}
+
+// Totals sum the mailboxes of a plan.
+type Totals struct {
+	Mailboxes int   `json:"mailboxes"`
+	Folders   int   `json:"folders"`
+	Items     int64 `json:"items"`
+	Bytes     int64 `json:"bytes"`
+	// ToMigrate counts the items the run will create.
+	ToMigrate Count `json:"to_migrate"`
+	// Skipped counts the items the run will skip, for any reason.
+	Skipped Count `json:"skipped"`
+	// OverLimit counts items over the tenant's maximum message size.
+	OverLimit int64 `json:"over_limit"`
+	// Contacts and Events count contact and calendar items.
+	Contacts int64 `json:"contacts"`
+	Events   int64 `json:"events"`
+	// Errors counts the mailboxes that could not be assessed.
+	Errors int `json:"errors"`
+}
+
+// Count is a number of items and their bytes.
+type Count struct {
+	Items int64 `json:"items"`
+	Bytes int64 `json:"bytes"`
+}
+
+// Mailbox is the plan of one mailbox.
+type Mailbox struct {
+	// Address is the source mailbox (the CSV's EmailAddress); Target the
+	// Exchange Online mailbox.
+	Address string `json:"address"`
+	Target  string `json:"target"`
+	// Protocol, Server (host:port) and Security say how the source is read.
+	Protocol string `json:"protocol"`
+	Server   string `json:"server"`
+	Security string `json:"security"`
+	// Error is set when the source could not be assessed; the other source
+	// fields are then empty.
+	Error string `json:"error,omitempty"`
+	// Fingerprint hashes the source inventory (folders, validity, item
+	// keys, sizes, \Deleted): run --plan recomputes it to detect changes.
+	Fingerprint string `json:"fingerprint"`
+	// Folders are the source folders with their mapping.
+	Folders []Folder `json:"folders"`
+	// Items and Bytes count every source item (messages, contacts, events).
+	Items int64 `json:"items"`
+	Bytes int64 `json:"bytes"`
+	// Oldest and Newest are the range of item dates.
+	Oldest time.Time `json:"oldest,omitzero"`
+	Newest time.Time `json:"newest,omitzero"`
+	// ToMigrate counts what the run will create.
+	ToMigrate Count `json:"to_migrate"`
+	// Skips groups the items the run will skip by rule.
+	Skips []Skip `json:"skips,omitempty"`
+	// Sizes is the size distribution of the items.
+	Sizes []SizeBucket `json:"sizes"`
+	// Years counts the items per year received.
+	Years []YearCount `json:"years"`
+	// Largest are the largest items, largest first (at most 10).
+	Largest []Item `json:"largest"`
+	// OverLimit are the items over the tenant's maximum message size or
+	// over Exchange's absolute limit (all of them).
+	OverLimit []Item `json:"over_limit,omitempty"`
+	// Duplicates are Message-IDs held by more than one item of the
+	// mailbox (at most 100 listed; DuplicateItems counts all items
+	// involved).
+	Duplicates     []Duplicate `json:"duplicates,omitempty"`
+	DuplicateItems int64       `json:"duplicate_items"`
+	// HeadersRead counts the items whose headers were read for
+	// Message-IDs; HeadersSkipped those that were not (too large, or the
+	// check was turned off).
+	HeadersRead    int64 `json:"headers_read"`
+	HeadersSkipped int64 `json:"headers_skipped"`
+	// Contacts and Events count contact and calendar items.
+	Contacts int64 `json:"contacts"`
+	Events   int64 `json:"events"`
+	// Renamed are the folders whose target name or place differs from the
+	// source.
+	Renamed []Rename `json:"renamed,omitempty"`
+	// TargetCheck is what the target said about the mailbox.
+	TargetCheck TargetCheck `json:"target_check"`
+	// Read is the measured source read rate.
+	Read Rate `json:"read"`
+	// ListSeconds is how long listing the folders and item metadata took.
+	ListSeconds float64 `json:"list_seconds"`
+	// Estimate is the expected duration of this mailbox alone.
+	Estimate MailboxEstimate `json:"estimate"`
+}
+
+// Folder is one source folder and where it goes.
+type Folder struct {
+	// Path is the source path, segments joined by "/".
+	Path string `json:"path"`
+	// Role is the special use (\Sent...), Guessed when from the name.
+	Role    string `json:"role,omitempty"`
+	Guessed bool   `json:"role_guessed,omitempty"`
+	// Kind is message, contact or event.
+	Kind string `json:"kind"`
+	// Validity is the source's key generation (IMAP UIDVALIDITY).
+	Validity string `json:"validity,omitempty"`
+	// NoSelect marks a folder that only holds other folders.
+	NoSelect bool `json:"noselect,omitempty"`
+	// Target is where the folder goes, as Outlook names it
+	// ("Inbox/Projects", "Sent Items"), "(not migrated)" when nowhere.
+	Target string `json:"target"`
+	// Excluded is true when its own items are not migrated; Reason says why.
+	Excluded bool   `json:"excluded,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Changes are the ways the target differs from the source name.
+	Changes []string `json:"changes,omitempty"`
+	// Items, Bytes and Largest describe the folder's items.
+	Items   int64 `json:"items"`
+	Bytes   int64 `json:"bytes"`
+	Largest int64 `json:"largest"`
+	// Oldest and Newest are the range of item dates.
+	Oldest time.Time `json:"oldest,omitzero"`
+	Newest time.Time `json:"newest,omitzero"`
+	// ToMigrate counts what the run will create from this folder.
+	ToMigrate Count `json:"to_migrate"`
+	// Fingerprint hashes the folder's item keys, sizes and \Deleted flags.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Skip counts the items skipped by one rule (see mapping.Decision.Rule).
+type Skip struct {
+	Rule string `json:"rule"`
+	// Example is the reason given for one of them.
+	Example string `json:"example"`
+	Count
+}
+
+// SizeBucket counts items with Min <= size < Max (Max 0: no upper bound).
+type SizeBucket struct {
+	Label string `json:"label"`
+	Min   int64  `json:"min"`
+	Max   int64  `json:"max"`
+	Count
+}
+
+// YearCount counts the items received in one year (0: date unknown).
+type YearCount struct {
+	Year int `json:"year"`
+	Count
+}
+
+// Item names one source item.
+type Item struct {
+	Folder string    `json:"folder"`
+	Key    string    `json:"key"`
+	Size   int64     `json:"size"`
+	Date   time.Time `json:"date,omitzero"`
+	// Reason says why the item is listed (over a limit).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Duplicate is a Message-ID held by several items.
+type Duplicate struct {
+	MessageID string    `json:"message_id"`
+	Items     []ItemRef `json:"items"`
+}
+
+// ItemRef is a folder and key.
+type ItemRef struct {
+	Folder string `json:"folder"`
+	Key    string `json:"key"`
+}
+
+// Rename is a folder whose target differs from the source.
+type Rename struct {
+	Source  string   `json:"source"`
+	Target  string   `json:"target"`
+	Changes []string `json:"changes"`
+}
+
+// TargetCheck is what the target said about one mailbox.
+type TargetCheck struct {
+	// Checked is false when the target was not asked (no credentials).
+	Checked bool `json:"checked"`
+	// Exists: the user was found; Reachable: its mailbox answered;
+	// CanRead: listing items worked. Writing is not tried by a plan.
+	Exists    bool `json:"exists"`
+	Reachable bool `json:"reachable"`
+	CanRead   bool `json:"can_read"`
+	// Error is the target's answer when a check failed; Problem classifies
+	// it (one of the Target constants).
+	Error   string `json:"error,omitempty"`
+	Problem string `json:"problem,omitempty"`
+	// Inspected is true when the target listed its folders and quota
+	// (target.Inspector); Folders and Quota are empty otherwise.
+	Inspected bool           `json:"inspected"`
+	Folders   []TargetFolder `json:"folders,omitempty"`
+	// Items and Bytes count what the mailbox already holds (-1: unknown).
+	Items int64 `json:"items"`
+	Bytes int64 `json:"bytes"`
+	// Stamped counts items already created by migrate (found by their
+	// source-key stamp in the folders the plan writes to).
+	Stamped int64 `json:"stamped"`
+	// QuotaBytes and UsedBytes are the mailbox quota and its use, -1 when
+	// the target does not report them.
+	QuotaBytes int64 `json:"quota_bytes"`
+	UsedBytes  int64 `json:"used_bytes"`
+	// LatencySeconds is the mean round-trip time of the checks.
+	LatencySeconds float64 `json:"latency_seconds"`
+}
+
+// The problems a TargetCheck can find.
+const (
+	TargetNotFound    = "not_found"   // the user or mailbox does not exist
+	TargetPermission  = "permission"  // credentials or permissions refused
+	TargetUnreachable = "unreachable" // anything else: network, server errors
+)
+
+// TargetFolder is a folder that exists in the target.
+type TargetFolder struct {
+	Path  string `json:"path"`
+	Items int64  `json:"items"`
+}
+
+// Rate is a measured read of Items items, Bytes bytes, in Seconds.
+type Rate struct {
+	Items   int64   `json:"items"`
+	Bytes   int64   `json:"bytes"`
+	Seconds float64 `json:"seconds"`
+	// PerItemSeconds and BytesPerSecond are the fitted cost of one item:
+	// PerItemSeconds + size / BytesPerSecond.
+	PerItemSeconds float64 `json:"per_item_seconds"`
+	BytesPerSecond float64 `json:"bytes_per_second"`
+}
+
+// Risk is one problem found by the plan.
+type Risk struct {
+	Severity Severity `json:"severity"`
+	// Code is a stable identifier (plaintext_source, over_limit...).
+	Code string `json:"code"`
+	// Mailbox and Folder locate the risk; empty for the whole project.
+	Mailbox string `json:"mailbox,omitempty"`
+	Folder  string `json:"folder,omitempty"`
+	// Message says what is wrong and what to do, as sentences.
+	Message string `json:"message"`
+}
+
+// SeverityRank orders severities: errors first.
+func SeverityRank(s Severity) int {
+	switch s {
+	case SevError:
+		return 0
+	case SevWarning:
+		return 1
+	}
+	return 2
+}
+
+// Mailbox returns the plan of the mailbox with the given address (case
+// ignored), or nil.
+func (p *Plan) Mailbox(address string) *Mailbox {
+	for i := range p.Mailboxes {
+		if equalFold(p.Mailboxes[i].Address, address) {
+			return &p.Mailboxes[i]
+		}
+	}
+	return nil
+}
+
+// SumTotals recomputes Totals from the mailboxes.
+func (p *Plan) SumTotals() {
+	t := Totals{Mailboxes: len(p.Mailboxes)}
+	for _, m := range p.Mailboxes {
+		if m.Error != "" {
+			t.Errors++
+		}
+		t.Folders += len(m.Folders)
+		t.Items += m.Items
+		t.Bytes += m.Bytes
+		t.ToMigrate.Items += m.ToMigrate.Items
+		t.ToMigrate.Bytes += m.ToMigrate.Bytes
+		for _, s := range m.Skips {
+			t.Skipped.Items += s.Items
+			t.Skipped.Bytes += s.Bytes
+		}
+		t.OverLimit += int64(len(m.OverLimit))
+		t.Contacts += m.Contacts
+		t.Events += m.Events
+	}
+	p.Totals = t
+}

@@ -1,0 +1,630 @@
+package migrate
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"iter"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/message"
+	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/migrate/redact"
+	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/target"
+)
+
+// HeaderReader is an optional capability of a source.Account, found by
+// type assertion: the named header fields of many items without their
+// bodies (for IMAP, UID FETCH BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]). The
+// plan uses it for duplicate Message-IDs; without it, the plan opens each
+// small item and stops reading after its header.
+type HeaderReader interface {
+	// Headers streams the fields of each of refs (all in folder f), in any
+	// order. Items that are gone are left out.
+	Headers(ctx context.Context, f source.Folder, refs []source.ItemRef, fields []string) iter.Seq2[ItemHeader, error]
+}
+
+// ItemHeader is the header fields of one item.
+type ItemHeader struct {
+	Key    string
+	Header textproto.MIMEHeader
+}
+
+// Planner makes plans: it assesses every source mailbox read-only
+// (metadata, headers and a sample of bodies) and checks the target.
+type Planner struct {
+	// Settings are the project's settings (fingerprinted into the plan,
+	// and its filters and limits described).
+	Settings config.File
+	// Source holds run-wide source settings.
+	Source SourceSettings
+	// Rules and Items are the folder and item mapping options, as the run
+	// will use them.
+	Rules *mapping.Rules
+	Items *mapping.ItemOptions
+	// Target opens a target mailbox by address; nil leaves the target
+	// unchecked (the plan says so).
+	Target func(ctx context.Context, address string) (target.Mailbox, error)
+	// Store is the state, opened read-only; nil when there is none yet.
+	Store state.Store
+	// Tool is the program version written into the plan.
+	Tool string
+	// Parallel is how many mailboxes are assessed at once (default 8).
+	Parallel int
+	// HeaderMax is the largest item opened to read its Message-ID when
+	// the source has no HeaderReader; 0 means 1 MB, negative turns the
+	// duplicate check off for such sources.
+	HeaderMax int64
+	// SampleItems and SampleBytes bound the bodies read per mailbox to
+	// measure the source read rate (defaults 24 items and 64 MB).
+	SampleItems int
+	SampleBytes int64
+	// SpoolDir is where sampled attachments are spooled ("" = temp dir).
+	SpoolDir string
+	// TimeScale divides the Graph envelope's windows, for estimates
+	// against a time-scaled emulator; 0 or 1 means Exchange Online.
+	TimeScale float64
+	// Secrets are removed from every message the plan records.
+	Secrets []string
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+	// Log receives progress and problems.
+	Log *slog.Logger
+}
+
+const (
+	defaultHeaderMax   = 1 << 20
+	defaultSampleItems = 24
+	defaultSampleBytes = 64 << 20
+	sampleTimeLimit    = 30 * time.Second
+	reservoirSize      = 64
+	maxDuplicates      = 100
+	largestKept        = 10
+)
+
+// Plan assesses the mailboxes and returns the plan. Problems with one
+// mailbox (unreachable, refused credentials, missing target user) are
+// recorded in the plan as risks and in Mailbox.Error, not returned: the
+// error is only for a cancelled context or an unreadable state.
+func (p *Planner) Plan(ctx context.Context, mailboxes []config.Mailbox) (*plan.Plan, error) {
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	red := redact.New(p.Secrets...)
+	pl := &plan.Plan{
+		Format: plan.Format, Version: plan.Version, Tool: p.Tool, CreatedAt: now().UTC(),
+		Client: p.Settings.Client, Consultant: p.Settings.Consultant,
+		ConfigFingerprint: p.Settings.Fingerprint(),
+		Settings:          planSettings(p.Settings),
+	}
+	mark, err := StateMark(ctx, p.Store)
+	if err != nil {
+		return nil, err
+	}
+	pl.State = mark
+
+	par := p.Parallel
+	if par <= 0 {
+		par = 8
+	}
+	pl.Mailboxes = make([]plan.Mailbox, len(mailboxes))
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i, m := range mailboxes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				pl.Mailboxes[i] = plan.Mailbox{Address: m.EmailAddress, Target: m.Target(), Error: "not assessed: " + ctx.Err().Error()}
+				return
+			}
+			defer func() { <-sem }()
+			pl.Mailboxes[i] = p.assess(ctx, m, red)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	model := p.model()
+	for i := range pl.Mailboxes {
+		mb := &pl.Mailboxes[i]
+		if mb.Error != "" {
+			continue
+		}
+		m := model
+		if lat := mb.TargetCheck.LatencySeconds; lat > 0 {
+			m.Latency = createLatency(lat)
+		}
+		mb.Estimate = plan.EstimateMailbox(mb.Estimate.Workload, mb.ListSeconds, mb.Read, m)
+	}
+	model.Latency = meanLatency(pl.Mailboxes)
+	pl.Estimate = plan.EstimateRun(pl.Mailboxes, model)
+	pl.InventoryFingerprint = plan.InventoryFingerprint(pl.Mailboxes)
+	pl.SumTotals()
+	pl.Risks = p.risks(pl, mailboxes)
+	return pl, nil
+}
+
+// createLatency is the latency assumed for a create request from the
+// measured round trip of the plan's read requests: creating a message
+// does more work at Exchange than reading a folder.
+func createLatency(roundTrip float64) time.Duration {
+	return time.Duration(2 * roundTrip * float64(time.Second))
+}
+
+func meanLatency(ms []plan.Mailbox) time.Duration {
+	var sum float64
+	n := 0
+	for _, m := range ms {
+		if m.TargetCheck.LatencySeconds > 0 {
+			sum += m.TargetCheck.LatencySeconds
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return createLatency(sum / float64(n))
+}
+
+func (p *Planner) model() plan.Model {
+	return plan.Model{
+		Envelope:   plan.OutlookEnvelope().Scaled(p.TimeScale),
+		Mailboxes:  max(p.Settings.Concurrency.Mailboxes, 1),
+		PerMailbox: p.Settings.Concurrency.PerMailbox,
+	}
+}
+
+// StateMark returns what the state holds, for a plan's staleness check;
+// a nil store is an empty state.
+func StateMark(ctx context.Context, st state.Store) (plan.StateMark, error) {
+	if st == nil {
+		return plan.StateMark{}, nil
+	}
+	runs, err := st.Runs(ctx)
+	if err != nil {
+		return plan.StateMark{}, fmt.Errorf("reading the state: %w", err)
+	}
+	sum, err := st.Summary(ctx, "")
+	if err != nil {
+		return plan.StateMark{}, fmt.Errorf("reading the state: %w", err)
+	}
+	return plan.StateMark{Exists: true, Runs: len(runs), Migrated: sum[state.StatusMigrated].Items}, nil
+}
+
+func planSettings(f config.File) plan.Settings {
+	s := plan.Settings{
+		MaxMessageSize: int64(f.Target.MaxMessageSize),
+		Concurrency:    f.Concurrency.Mailboxes,
+		PerMailbox:     f.Concurrency.PerMailbox,
+		TargetEndpoint: f.Target.GraphEndpoint,
+		TargetAuth:     f.Target.Auth,
+	}
+	if !f.Filters.Since.IsZero() {
+		s.Filters = append(s.Filters, "only items received on or after "+f.Filters.Since.Format("2006-01-02"))
+	}
+	if !f.Filters.Before.IsZero() {
+		s.Filters = append(s.Filters, "only items received before "+f.Filters.Before.Format("2006-01-02"))
+	}
+	if f.Filters.MaxSize > 0 {
+		s.Filters = append(s.Filters, "items larger than "+f.Filters.MaxSize.String()+" skipped")
+	}
+	if f.Filters.DeletedItems == "migrate" {
+		s.Filters = append(s.Filters, `messages flagged \Deleted migrated`)
+	} else {
+		s.Filters = append(s.Filters, `messages flagged \Deleted skipped`)
+	}
+	if len(f.Folders.Include) > 0 {
+		s.Filters = append(s.Filters, "only folders "+strings.Join(f.Folders.Include, ", "))
+	}
+	if len(f.Folders.Exclude) > 0 {
+		s.Filters = append(s.Filters, "folders left out: "+strings.Join(f.Folders.Exclude, ", "))
+	}
+	return s
+}
+
+// sampleRef is an item kept for the read-rate sample.
+type sampleRef struct {
+	folder source.Folder
+	ref    source.ItemRef
+}
+
+// assessment is the working state of one mailbox's assessment.
+type assessment struct {
+	p   *Planner
+	m   config.Mailbox
+	mb  plan.Mailbox
+	red *redact.Redactor
+	log *slog.Logger
+
+	rng       *rand.Rand
+	seen      int64
+	reservoir []sampleRef
+	large     []sampleRef
+	work      plan.Workload
+	ids       map[string][]plan.ItemRef
+}
+
+func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Redactor) plan.Mailbox {
+	a := &assessment{p: p, m: m, red: red, log: p.Log.With("mailbox", m.EmailAddress), ids: map[string][]plan.ItemRef{}}
+	seed := fnv.New64a()
+	seed.Write([]byte(strings.ToLower(m.EmailAddress)))
+	a.rng = rand.New(rand.NewPCG(seed.Sum64(), 1))
+	a.mb = plan.Mailbox{
+		Address: m.EmailAddress, Target: m.Target(), Protocol: protocolOf(m),
+		Server: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), Security: m.Security,
+		Sizes: plan.NewSizeBuckets(), TargetCheck: plan.TargetCheck{Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
+	}
+	start := time.Now()
+	acct, err := OpenSource(ctx, m, p.Source, a.log)
+	if err != nil {
+		a.mb.Error = a.red.String(err.Error())
+		a.checkTarget(ctx, nil)
+		return a.mb
+	}
+	defer acct.Close()
+	mappings, err := a.list(ctx, acct)
+	a.mb.ListSeconds = time.Since(start).Seconds()
+	if err != nil {
+		a.mb.Error = a.red.String(err.Error())
+		a.checkTarget(ctx, nil)
+		return a.mb
+	}
+	a.mb.Fingerprint = plan.MailboxFingerprint(a.mb.Folders)
+	if err := a.headers(ctx, acct, mappings); err != nil {
+		a.log.Warn("reading headers for Message-IDs", "err", a.red.Error(err))
+		if ctx.Err() != nil {
+			a.mb.Error = a.red.String(err.Error())
+			return a.mb
+		}
+	}
+	a.measure(ctx, acct)
+	a.duplicates()
+	a.checkTarget(ctx, mappings)
+	a.mb.Estimate.Workload = a.work
+	return a.mb
+}
+
+// targetDisplay is where a folder goes, as Outlook shows it (English
+// names of the well-known folders): "Inbox/Projects", "Sent Items",
+// "work (2)" at the top of the mailbox, or "(not migrated)".
+func targetDisplay(fm mapping.FolderMapping) string {
+	if fm.WellKnown == "" {
+		return "(not migrated)"
+	}
+	names := map[string]string{
+		target.Inbox: "Inbox", target.SentItems: "Sent Items", target.Drafts: "Drafts",
+		target.DeletedItems: "Deleted Items", target.JunkEmail: "Junk Email", target.Archive: "Archive",
+	}
+	var path []string
+	if n, ok := names[fm.WellKnown]; ok {
+		path = append(path, n)
+	} else if fm.WellKnown != target.Root {
+		path = append(path, fm.WellKnown)
+	}
+	path = append(path, fm.Target...)
+	if len(path) == 0 {
+		return "(mailbox root)"
+	}
+	return strings.Join(path, "/")
+}
+
+func protocolOf(m config.Mailbox) string {
+	if m.Protocol == "" {
+		return "imap"
+	}
+	return m.Protocol
+}
+
+// list reads the folders and every item's metadata, mapping them as the
+// run will.
+func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.FolderMapping, error) {
+	p := a.p
+	folders, err := acct.Folders(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %s: listing folders: %w", a.m.EmailAddress, err)
+	}
+	mappings, err := mapping.Folders(folders, p.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %s: mapping folders: %w", a.m.EmailAddress, err)
+	}
+	for _, fm := range mappings {
+		f := fm.Source
+		pf := plan.Folder{
+			Path: folderName(f), Role: string(f.SpecialUse), Guessed: f.SpecialUseGuessed,
+			Kind: string(cmp.Or(f.Kind, source.KindMessage)), Validity: f.Validity, NoSelect: f.NoSelect,
+			Target: targetDisplay(fm), Excluded: fm.Excluded, Reason: fm.Reason, Changes: fm.Changes,
+		}
+		if fm.WellKnown != "" && !fm.Excluded && !f.NoSelect {
+			a.work.Folders++
+		}
+		if len(fm.Changes) > 0 && fm.WellKnown != "" {
+			a.mb.Renamed = append(a.mb.Renamed, plan.Rename{Source: pf.Path, Target: pf.Target, Changes: fm.Changes})
+		}
+		h := plan.NewFolderHasher(pf.Path, f.Validity)
+		if !f.NoSelect {
+			for ref, err := range acct.Items(ctx, f) {
+				if err != nil {
+					return nil, fmt.Errorf("mailbox %s: folder %s: listing items: %w", a.m.EmailAddress, pf.Path, err)
+				}
+				a.item(&pf, fm, ref, h)
+			}
+		}
+		pf.Fingerprint = h.Sum()
+		a.mb.Folders = append(a.mb.Folders, pf)
+	}
+	return mappings, nil
+}
+
+// item counts one listed item.
+func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.ItemRef, h *plan.FolderHasher) {
+	mb := &a.mb
+	dec := mapping.Item(ref, fm, a.p.Items)
+	h.Add(ref.Key, ref.Size, dec.State.Deleted)
+	size := max(ref.Size, 0)
+	pf.Items++
+	pf.Bytes += size
+	pf.Largest = max(pf.Largest, size)
+	mb.Items++
+	mb.Bytes += size
+	if d := ref.Date; !d.IsZero() {
+		if pf.Oldest.IsZero() || d.Before(pf.Oldest) {
+			pf.Oldest = d.UTC()
+		}
+		if d.After(pf.Newest) {
+			pf.Newest = d.UTC()
+		}
+		if mb.Oldest.IsZero() || d.Before(mb.Oldest) {
+			mb.Oldest = d.UTC()
+		}
+		if d.After(mb.Newest) {
+			mb.Newest = d.UTC()
+		}
+	}
+	switch pf.Kind {
+	case string(source.KindContact):
+		mb.Contacts++
+	case string(source.KindEvent):
+		mb.Events++
+	}
+	plan.AddSize(mb.Sizes, size)
+	mb.Years = plan.AddYear(mb.Years, ref.Date, size)
+	it := plan.Item{Folder: pf.Path, Key: ref.Key, Size: size, Date: ref.Date.UTC()}
+	if ref.Date.IsZero() {
+		it.Date = time.Time{}
+	}
+	mb.Largest = plan.AddLargest(mb.Largest, it, largestKept)
+	switch {
+	case size > plan.AbsoluteMaxMessageSize:
+		it.Reason = "over Exchange Online's absolute limit of 150 MB: it cannot be migrated as a message"
+		mb.OverLimit = append(mb.OverLimit, it)
+	case a.p.Items != nil && a.p.Items.TargetMaxSize > 0 && size > a.p.Items.TargetMaxSize:
+		it.Reason = fmt.Sprintf("over the tenant's maximum message size (target.max_message_size %s); an administrator can raise it up to 150 MB", config.Size(a.p.Items.TargetMaxSize))
+		mb.OverLimit = append(mb.OverLimit, it)
+	}
+	if dec.Skip {
+		i := slices.IndexFunc(mb.Skips, func(s plan.Skip) bool { return s.Rule == dec.Rule })
+		if i < 0 {
+			mb.Skips = append(mb.Skips, plan.Skip{Rule: dec.Rule, Example: dec.Reason})
+			i = len(mb.Skips) - 1
+		}
+		mb.Skips[i].Items++
+		mb.Skips[i].Bytes += size
+		return
+	}
+	pf.ToMigrate.Items++
+	pf.ToMigrate.Bytes += size
+	mb.ToMigrate.Items++
+	mb.ToMigrate.Bytes += size
+	a.work.Add(size)
+	// Reservoir sampling keeps a uniform sample of the items to migrate
+	// for the read-rate measurement; the largest ones are kept apart so
+	// that the fit sees large and small items.
+	a.seen++
+	sr := sampleRef{folder: fm.Source, ref: ref}
+	if len(a.reservoir) < reservoirSize {
+		a.reservoir = append(a.reservoir, sr)
+	} else if j := a.rng.Int64N(a.seen); j < reservoirSize {
+		a.reservoir[j] = sr
+	}
+	a.large = append(a.large, sr)
+	slices.SortFunc(a.large, func(x, y sampleRef) int { return cmp.Compare(y.ref.Size, x.ref.Size) })
+	if len(a.large) > 4 {
+		a.large = a.large[:4]
+	}
+}
+
+// headers reads the Message-ID of the items to migrate, to find
+// duplicates.
+func (a *assessment) headers(ctx context.Context, acct source.Account, mappings []mapping.FolderMapping) error {
+	limit := a.p.HeaderMax
+	if limit == 0 {
+		limit = defaultHeaderMax
+	}
+	hr, bulk := acct.(HeaderReader)
+	if !bulk && limit < 0 {
+		return nil
+	}
+	for _, fm := range mappings {
+		f := fm.Source
+		if f.NoSelect || fm.Excluded || (f.Kind != "" && f.Kind != source.KindMessage) {
+			continue
+		}
+		name := folderName(f)
+		var refs []source.ItemRef
+		for ref, err := range acct.Items(ctx, f) {
+			if err != nil {
+				return fmt.Errorf("folder %s: listing items: %w", name, err)
+			}
+			if mapping.Item(ref, fm, a.p.Items).Skip {
+				continue
+			}
+			if !bulk && (ref.Size < 0 || ref.Size > limit) {
+				a.mb.HeadersSkipped++
+				continue
+			}
+			refs = append(refs, ref)
+		}
+		if bulk {
+			for ih, err := range hr.Headers(ctx, f, refs, []string{"Message-Id"}) {
+				if err != nil {
+					return fmt.Errorf("folder %s: reading headers: %w", name, err)
+				}
+				a.mb.HeadersRead++
+				a.messageID(name, ih.Key, ih.Header.Get("Message-Id"))
+			}
+			continue
+		}
+		for _, ref := range refs {
+			h, err := readHeader(ctx, acct, f, ref)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				a.mb.HeadersSkipped++
+				a.log.Debug("reading a header", "folder", name, "key", ref.Key, "err", a.red.Error(err))
+				continue
+			}
+			a.mb.HeadersRead++
+			a.messageID(name, ref.Key, h.Get("Message-Id"))
+		}
+	}
+	return nil
+}
+
+// readHeader opens an item and reads its header block only.
+func readHeader(ctx context.Context, acct source.Account, f source.Folder, ref source.ItemRef) (textproto.MIMEHeader, error) {
+	rc, err := acct.Open(ctx, f, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	h, err := textproto.NewReader(bufio.NewReaderSize(rc, 16<<10)).ReadMIMEHeader()
+	if err != nil && len(h) == 0 && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return h, nil
+}
+
+func (a *assessment) messageID(folder, key, id string) {
+	id = strings.TrimSpace(id)
+	id = strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">")
+	if id == "" {
+		return
+	}
+	a.ids[id] = append(a.ids[id], plan.ItemRef{Folder: folder, Key: key})
+}
+
+// duplicates lists the Message-IDs held by several items.
+func (a *assessment) duplicates() {
+	for id, refs := range a.ids {
+		if len(refs) < 2 {
+			continue
+		}
+		a.mb.DuplicateItems += int64(len(refs))
+		a.mb.Duplicates = append(a.mb.Duplicates, plan.Duplicate{MessageID: id, Items: refs})
+	}
+	slices.SortFunc(a.mb.Duplicates, func(x, y plan.Duplicate) int {
+		return cmp.Or(cmp.Compare(len(y.Items), len(x.Items)), cmp.Compare(x.MessageID, y.MessageID))
+	})
+	if len(a.mb.Duplicates) > maxDuplicates {
+		a.mb.Duplicates = a.mb.Duplicates[:maxDuplicates]
+	}
+	a.ids = nil
+}
+
+// measure reads a sample of items as the run will (the whole message,
+// parsed, hashed) and fits the cost of reading an item.
+func (a *assessment) measure(ctx context.Context, acct source.Account) {
+	maxItems := cmp.Or(a.p.SampleItems, defaultSampleItems)
+	maxBytes := cmp.Or(a.p.SampleBytes, defaultSampleBytes)
+	// The largest items that fit the budget, then the reservoir, smallest
+	// first, so that the sample spans the sizes.
+	var pick []sampleRef
+	var budget int64
+	seen := map[string]bool{}
+	add := func(s sampleRef) {
+		k := folderName(s.folder) + "\x00" + s.ref.Key
+		if seen[k] || len(pick) >= maxItems || s.ref.Size < 0 || budget+s.ref.Size > maxBytes {
+			return
+		}
+		seen[k] = true
+		pick = append(pick, s)
+		budget += s.ref.Size
+	}
+	for _, s := range a.large {
+		if s.ref.Size <= maxBytes/4 {
+			add(s)
+		}
+		if len(pick) >= 2 {
+			break
+		}
+	}
+	res := slices.Clone(a.reservoir)
+	slices.SortFunc(res, func(x, y sampleRef) int { return cmp.Compare(x.ref.Size, y.ref.Size) })
+	for _, s := range res {
+		add(s)
+	}
+	var sizes []int64
+	var secs []float64
+	deadline := time.Now().Add(sampleTimeLimit)
+	for _, s := range pick {
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			break
+		}
+		t0 := time.Now()
+		n, err := readLikeRun(ctx, acct, s.folder, s.ref, a.p.SpoolDir)
+		if err != nil {
+			a.log.Debug("sampling the read rate", "folder", folderName(s.folder), "key", s.ref.Key, "err", a.red.Error(err))
+			continue
+		}
+		sizes = append(sizes, n)
+		secs = append(secs, time.Since(t0).Seconds())
+	}
+	a.mb.Read = plan.FitRate(sizes, secs)
+}
+
+// readLikeRun reads one item the way the engine does: streamed, hashed
+// and parsed (attachments spooled), and returns its size.
+func readLikeRun(ctx context.Context, acct source.Account, f source.Folder, ref source.ItemRef, spool string) (int64, error) {
+	rc, err := acct.Open(ctx, f, ref)
+	if err != nil {
+		return 0, err
+	}
+	h := sha256.New()
+	msg, err := message.Parse(ctx, io.TeeReader(rc, h), &message.Options{SpoolDir: spool})
+	cerr := rc.Close()
+	if err != nil {
+		return 0, err
+	}
+	defer msg.Close()
+	if cerr != nil {
+		return 0, cerr
+	}
+	return msg.Size, nil
+}

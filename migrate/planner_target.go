@@ -1,0 +1,274 @@
+package migrate
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/target"
+)
+
+// checkTarget asks the target about the mailbox, read-only: the user
+// exists, its mailbox answers, items can be listed, and (with a
+// target.Inspector) its folders and quota. mappings are nil when the
+// source could not be read; then only the mailbox itself is checked.
+func (a *assessment) checkTarget(ctx context.Context, mappings []mapping.FolderMapping) {
+	p := a.p
+	tc := &a.mb.TargetCheck
+	if p.Target == nil {
+		return
+	}
+	tc.Checked = true
+	var lat []time.Duration
+	timed := func(fn func() error) error {
+		t0 := time.Now()
+		err := fn()
+		lat = append(lat, time.Since(t0))
+		return err
+	}
+	defer func() {
+		if len(lat) > 0 {
+			var sum time.Duration
+			for _, d := range lat {
+				sum += d
+			}
+			tc.LatencySeconds = (sum / time.Duration(len(lat))).Seconds()
+		}
+	}()
+	var mb target.Mailbox
+	err := timed(func() (err error) { mb, err = p.Target(ctx, a.m.Target()); return err })
+	if err != nil {
+		tc.Error = a.red.String(err.Error())
+		switch {
+		case errors.Is(err, target.ErrNotFound):
+			tc.Problem = plan.TargetNotFound
+		case errors.Is(err, target.ErrAuth):
+			tc.Problem = plan.TargetPermission
+		default:
+			tc.Problem = plan.TargetUnreachable
+		}
+		return
+	}
+	tc.Exists = true
+	var inbox target.FolderID
+	if err := timed(func() (err error) { inbox, err = mb.EnsureFolder(ctx, target.Inbox, nil); return err }); err != nil {
+		tc.Error, tc.Problem = a.red.String(err.Error()), problemOf(err)
+		return
+	}
+	tc.Reachable = true
+
+	insp, ok := mb.(target.Inspector)
+	if !ok {
+		// Without an Inspector only the Inbox is looked at: EnsureFolder
+		// with a path would create folders.
+		n, err := countStamps(ctx, mb, inbox)
+		if err != nil {
+			tc.Error, tc.Problem = a.red.String(err.Error()), problemOf(err)
+			return
+		}
+		tc.CanRead = true
+		tc.Stamped = n
+		return
+	}
+	tc.Inspected = true
+	var folders []target.FolderInfo
+	if err := timed(func() (err error) { folders, err = insp.Folders(ctx); return err }); err != nil {
+		tc.Error, tc.Problem = a.red.String(err.Error()), problemOf(err)
+		return
+	}
+	tc.CanRead = true
+	tc.Items, tc.Bytes = 0, 0
+	for _, f := range folders {
+		path := strings.Join(target.FolderPath(folders, f.ID), "/")
+		tc.Folders = append(tc.Folders, plan.TargetFolder{Path: path, Items: f.Items})
+		if f.Items >= 0 && tc.Items >= 0 {
+			tc.Items += f.Items
+		} else {
+			tc.Items = -1
+		}
+		if f.Bytes >= 0 && tc.Bytes >= 0 {
+			tc.Bytes += f.Bytes
+		} else {
+			tc.Bytes = -1
+		}
+	}
+	for _, fm := range mappings {
+		if fm.WellKnown == "" || fm.Excluded || fm.Source.NoSelect {
+			continue
+		}
+		id, ok := findFolder(folders, fm.WellKnown, fm.Target)
+		if !ok {
+			continue
+		}
+		n, err := countStamps(ctx, mb, id)
+		if err != nil {
+			tc.Error, tc.Problem = a.red.String(err.Error()), problemOf(err)
+			tc.CanRead = false
+			return
+		}
+		tc.Stamped += n
+	}
+	q, err := insp.Quota(ctx)
+	if err != nil {
+		a.log.Warn("reading the target quota", "err", a.red.Error(err))
+		return
+	}
+	if q.Known {
+		tc.QuotaBytes, tc.UsedBytes = q.Total, q.Used
+	}
+}
+
+// problemOf classifies a target error for the plan.
+func problemOf(err error) string {
+	switch {
+	case errors.Is(err, target.ErrAuth):
+		return plan.TargetPermission
+	case errors.Is(err, target.ErrNotFound):
+		return plan.TargetNotFound
+	}
+	return plan.TargetUnreachable
+}
+
+// countStamps counts the stamped items of a target folder.
+func countStamps(ctx context.Context, mb target.Mailbox, f target.FolderID) (int64, error) {
+	var n int64
+	for _, err := range mb.Stamps(ctx, f) {
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// findFolder finds the folder at path below the well-known folder in an
+// Inspector's folder list, comparing names without regard to case as
+// Exchange does.
+func findFolder(list []target.FolderInfo, wellKnown string, path []string) (target.FolderID, bool) {
+	var cur target.FolderID
+	found := false
+	for _, f := range list {
+		if strings.EqualFold(f.WellKnown, wellKnown) {
+			cur, found = f.ID, true
+			break
+		}
+	}
+	if !found {
+		return "", false
+	}
+	for _, name := range path {
+		found = false
+		for _, f := range list {
+			if f.ParentID == cur && strings.EqualFold(strings.TrimSpace(f.Name), strings.TrimSpace(name)) {
+				cur, found = f.ID, true
+				break
+			}
+		}
+		if !found {
+			return "", false
+		}
+	}
+	return cur, true
+}
+
+// risks lists the problems of a plan, most serious first.
+func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
+	var rs []plan.Risk
+	add := func(sev plan.Severity, code, mailbox, folder, format string, args ...any) {
+		rs = append(rs, plan.Risk{Severity: sev, Code: code, Mailbox: mailbox, Folder: folder, Message: fmt.Sprintf(format, args...)})
+	}
+	src := p.Source
+	if src.InsecureSkipVerify {
+		add(plan.SevWarning, "insecure_tls", "", "", "The source servers' TLS certificates are not verified (source.insecure_skip_verify): a machine in the path could read the passwords and the mail. Set source.ca_file to the server's CA instead.")
+	}
+	if p.Target == nil {
+		add(plan.SevWarning, "target_unchecked", "", "", "The target was not checked (no target credentials were configured): whether the mailboxes exist and the app has its permissions is unknown.")
+	}
+	t := p.Settings.Target
+	if t.Auth == "token" && pl.Estimate.Seconds > 50*60 {
+		add(plan.SevWarning, "expiring_credentials", "", "", "target.auth is token: a pre-issued bearer token lasts about an hour and cannot be renewed, and the run is estimated at %s. Use client_secret or certificate.", plan.FormatDuration(pl.Estimate.Seconds))
+	}
+	if t.Auth == "client_secret" || t.Auth == "" {
+		add(plan.SevInfo, "secret_expiry", "", "", "Check that the app registration's client secret does not expire before the run ends (Entra ID shows its expiry date under Certificates & secrets).")
+	}
+	if src.Auth == "xoauth2" && pl.Estimate.Seconds > 50*60 {
+		add(plan.SevWarning, "expiring_credentials", "", "", "The sources log in with OAuth2 access tokens (source.auth: xoauth2), which usually expire after an hour; the run is estimated at %s. Refresh the tokens in the CSV before each run, or use an admin login.", plan.FormatDuration(pl.Estimate.Seconds))
+	}
+	for i, mb := range pl.Mailboxes {
+		m := mailboxes[i]
+		addr := mb.Address
+		if m.Security == "plain" {
+			add(plan.SevWarning, "plaintext_source", addr, "", "The source is read without encryption (security: plain): the password and the mail cross the network in clear. Use tls or starttls if the server offers it.")
+		}
+		if mb.Error != "" {
+			add(plan.SevError, "source_unreadable", addr, "", "The source mailbox could not be assessed: %s", mb.Error)
+		}
+		tc := mb.TargetCheck
+		switch tc.Problem {
+		case plan.TargetNotFound:
+			add(plan.SevError, "target_missing", addr, "", "The target mailbox %s does not exist in the tenant: create or license the user first (%s).", mb.Target, tc.Error)
+		case plan.TargetPermission:
+			add(plan.SevError, "target_permission", addr, "", "The target refused access to %s: %s. The app needs the application permissions User.Read.All and Mail.ReadWrite with admin consent.", mb.Target, tc.Error)
+		case plan.TargetUnreachable:
+			add(plan.SevError, "target_unreachable", addr, "", "The target mailbox %s could not be reached: %s", mb.Target, tc.Error)
+		}
+		if tc.Stamped > 0 {
+			add(plan.SevInfo, "target_has_items", addr, "", "The target already holds %d items migrated earlier; they are recognised by their stamp and not created again.", tc.Stamped)
+		}
+		if tc.QuotaBytes > 0 && tc.UsedBytes >= 0 && tc.UsedBytes+mb.ToMigrate.Bytes > tc.QuotaBytes {
+			add(plan.SevError, "over_quota", addr, "", "The mailbox needs %s but the target has %s free of its %s quota: raise the quota, license an archive, or migrate less (filters.since).",
+				humanSize(mb.ToMigrate.Bytes), humanSize(max(tc.QuotaBytes-tc.UsedBytes, 0)), humanSize(tc.QuotaBytes))
+		}
+		if mb.Protocol == "pop3" && mb.Error == "" && mb.Items == 0 {
+			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program. Migrate the user's local store (Thunderbird mbox, Outlook .pst) instead.")
+		}
+		if mb.Error != "" {
+			continue
+		}
+		for _, it := range mb.OverLimit {
+			add(plan.SevWarning, "over_limit", addr, it.Folder, "Item %s (%s) is %s.", it.Key, humanSize(it.Size), it.Reason)
+		}
+		for _, r := range mb.Renamed {
+			add(plan.SevInfo, "folder_renamed", addr, r.Source, "Folder %s becomes %s: %s.", r.Source, r.Target, strings.Join(r.Changes, "; "))
+		}
+		if mb.DuplicateItems > 0 {
+			add(plan.SevInfo, "duplicate_message_ids", addr, "", "%d items share a Message-ID with another item (%d Message-IDs); each copy is migrated, as on the source.", mb.DuplicateItems, len(mb.Duplicates))
+		}
+		for _, f := range mb.Folders {
+			if f.Items > plan.MaxItemsPerFolder {
+				add(plan.SevWarning, "folder_too_big", addr, f.Path, "Folder %s holds %d items; Exchange Online allows %d per folder. Split it before the run (folders.rename cannot split).", f.Path, f.Items, plan.MaxItemsPerFolder)
+			}
+		}
+		if mb.Items > 0 && mb.ToMigrate.Items == 0 {
+			add(plan.SevWarning, "nothing_to_migrate", addr, "", "Every item of the mailbox is skipped by the filters.")
+		}
+		if mb.HeadersSkipped > 0 && mb.HeadersRead > 0 {
+			add(plan.SevInfo, "headers_unchecked", addr, "", "%d items over the header-read limit were not checked for duplicate Message-IDs.", mb.HeadersSkipped)
+		}
+	}
+	slices.SortStableFunc(rs, func(x, y plan.Risk) int {
+		return cmp.Compare(plan.SeverityRank(x.Severity), plan.SeverityRank(y.Severity))
+	})
+	return rs
+}
+
+// humanSize formats bytes for sentences: 512 B, 3.4 KB, 12.0 MB, 1.2 GB.
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 3; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "KMGT"[exp])
+}

@@ -1,0 +1,215 @@
+package migrate
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/source/testserver"
+	"github.com/migrate-tool/migrate/target"
+)
+
+// inspectingTarget is a fakeTarget with the optional target.Inspector.
+type inspectingTarget struct {
+	*fakeTarget
+	quota target.Quota
+}
+
+func (f *inspectingTarget) Folders(ctx context.Context) ([]target.FolderInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []target.FolderInfo
+	ids := map[string]target.FolderID{}
+	for key, id := range f.folders {
+		ids[key] = id
+	}
+	for key, id := range ids {
+		parts := strings.Split(key, "/")
+		info := target.FolderInfo{ID: id, Name: parts[len(parts)-1], Items: int64(len(f.items[id])), Bytes: -1}
+		if len(parts) == 1 {
+			info.WellKnown = parts[0]
+		} else {
+			info.ParentID = ids[strings.Join(parts[:len(parts)-1], "/")]
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func (f *inspectingTarget) Quota(ctx context.Context) (target.Quota, error) { return f.quota, nil }
+
+func dovecotMailboxes(d *testserver.Dovecot) []config.Mailbox {
+	var out []config.Mailbox
+	for _, u := range d.Manifest.Users {
+		out = append(out, config.Mailbox{EmailAddress: u.Name, UserName: u.Name, Password: config.NewSecret(u.Password), Protocol: "imap", Host: d.Host, Port: d.IMAPSPort, Security: "tls"})
+	}
+	return out
+}
+
+func TestPlanDovecot(t *testing.T) {
+	d := testserver.DovecotForTest(t, nil)
+	ctx := context.Background()
+	mailboxes := dovecotMailboxes(d)
+	settings := config.Defaults()
+	settings.Client = "Contoso"
+	rules, err := mapping.NewRules(settings.Folders, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmu sync.Mutex
+	targets := map[string]*inspectingTarget{}
+	open := func(ctx context.Context, addr string) (target.Mailbox, error) {
+		tmu.Lock()
+		defer tmu.Unlock()
+		if addr == mailboxes[len(mailboxes)-1].EmailAddress {
+			return nil, target.ErrNotFound
+		}
+		if targets[addr] == nil {
+			targets[addr] = &inspectingTarget{fakeTarget: newFakeTarget(), quota: target.Quota{Known: true, Total: 1 << 20, Used: 0}}
+		}
+		return targets[addr], nil
+	}
+	var secrets []string
+	for _, m := range mailboxes {
+		secrets = append(secrets, m.Password.Value())
+	}
+	planner := &Planner{Settings: settings, Source: SourceSettings{CAFile: d.CAFile}, Rules: rules,
+		Items: mapping.NewItemOptions(settings.Filters, settings.Target), Target: open, Tool: "migrate test", Secrets: secrets,
+		Now: func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }}
+	pl, err := planner.Plan(ctx, mailboxes)
+	if err != nil {
+		t.Fatalf("Plan() = %v", err)
+	}
+	for i, u := range d.Manifest.Users {
+		mb := pl.Mailboxes[i]
+		if mb.Error != "" {
+			t.Fatalf("mailbox %s: %s", u.Name, mb.Error)
+		}
+		if got, want := mb.Items, int64(u.MessageCount()); got != want {
+			t.Errorf("mailbox %s: %d items, want %d", u.Name, got, want)
+		}
+		if got, want := mb.ToMigrate.Items, int64(expectedMessages(u)); got != want {
+			t.Errorf("mailbox %s: %d to migrate, want %d", u.Name, got, want)
+		}
+		if mb.Fingerprint == "" || len(mb.Folders) == 0 {
+			t.Errorf("mailbox %s: no fingerprint or folders", u.Name)
+		}
+		var inBuckets, inYears int64
+		for _, b := range mb.Sizes {
+			inBuckets += b.Items
+		}
+		for _, y := range mb.Years {
+			inYears += y.Items
+		}
+		if inBuckets != mb.Items || inYears != mb.Items {
+			t.Errorf("mailbox %s: %d items in size buckets, %d in years; want %d", u.Name, inBuckets, inYears, mb.Items)
+		}
+		if mb.HeadersRead == 0 {
+			t.Errorf("mailbox %s: no header read", u.Name)
+		}
+		if mb.Read.Items == 0 || mb.Read.BytesPerSecond <= 0 {
+			t.Errorf("mailbox %s: read rate not measured: %+v", u.Name, mb.Read)
+		}
+		if mb.Estimate.Seconds <= 0 || mb.Estimate.Bottleneck == "" {
+			t.Errorf("mailbox %s: no estimate: %+v", u.Name, mb.Estimate)
+		}
+	}
+	alice := pl.Mailboxes[0]
+	if len(alice.Largest) == 0 || alice.Largest[0].Size < 5<<20 {
+		t.Errorf("alice's largest item is %+v, want the 5 MB one first", alice.Largest)
+	}
+	if !alice.TargetCheck.Inspected || !alice.TargetCheck.CanRead || alice.TargetCheck.QuotaBytes != 1<<20 {
+		t.Errorf("alice's target check = %+v", alice.TargetCheck)
+	}
+	codes := map[string][]string{}
+	for _, r := range pl.Risks {
+		codes[r.Code] = append(codes[r.Code], r.Mailbox)
+	}
+	last := mailboxes[len(mailboxes)-1].EmailAddress
+	if !slices.Contains(codes["target_missing"], last) {
+		t.Errorf("risks %v lack target_missing for %s", codes, last)
+	}
+	if !slices.Contains(codes["over_quota"], alice.Address) {
+		t.Errorf("risks %v lack over_quota for %s (1 MB quota)", codes, alice.Address)
+	}
+	if len(codes["folder_renamed"]) == 0 {
+		t.Errorf("risks %v name no renamed folder (the corpus has clashing names)", codes)
+	}
+	if pl.Risks[0].Severity != plan.SevError {
+		t.Errorf("first risk %+v is not an error", pl.Risks[0])
+	}
+
+	// The plan file holds no secret.
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := plan.Write(path, pl); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if strings.Contains(string(data), s) {
+			t.Errorf("plan file contains the secret %q", s)
+		}
+	}
+	back, err := plan.Read(path)
+	if err != nil {
+		t.Fatalf("plan.Read() = %v", err)
+	}
+	if back.InventoryFingerprint != pl.InventoryFingerprint || len(back.Mailboxes) != len(pl.Mailboxes) {
+		t.Errorf("plan did not round-trip")
+	}
+
+	// Listed again, nothing changed: the plan is current.
+	now := plan.Now{ConfigFingerprint: settings.Fingerprint()}
+	for _, m := range mailboxes {
+		now.Mailboxes = append(now.Mailboxes, PlanRow(m))
+	}
+	now.Inventory = planner.Relist(ctx, mailboxes)
+	if probs := plan.Problems(pl, now); len(probs) != 0 {
+		t.Errorf("Problems() of an unchanged source = %q", probs)
+	}
+
+	// New mail makes it stale, naming the folder.
+	u := d.Manifest.Users[1]
+	c, err := testserver.DialIMAPS(ctx, d.IMAPSAddr(), d.TLSConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(u.Name, u.Password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: x@example.test\r\nSubject: new\r\nMessage-ID: <new@example.test>\r\n\r\nnew mail\r\n"
+	cmd := c.Append("INBOX", int64(len(msg)), &imap.AppendOptions{Time: time.Now()})
+	if _, err := cmd.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Logout().Wait()
+	now.Inventory = planner.Relist(ctx, mailboxes)
+	probs := plan.Problems(pl, now)
+	if len(probs) != 1 || !strings.Contains(probs[0], u.Name) || !strings.Contains(probs[0], "folder INBOX") {
+		t.Errorf("Problems() after new mail = %q, want one naming %s and folder INBOX", probs, u.Name)
+	}
+	now.ConfigFingerprint = "other"
+	now.State.Runs = 1
+	if probs := plan.Problems(pl, now); len(probs) != 3 {
+		t.Errorf("Problems() with another config and a run since = %q, want 3", probs)
+	}
+}
