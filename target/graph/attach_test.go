@@ -118,7 +118,7 @@ func TestLargeAttachments(t *testing.T) {
 // Stamps, and the next PutMessage of the key replaces it.
 func TestAtomicity(t *testing.T) {
 	e := newEnv(t, &graphemu.Options{AttachmentsOnNonDraft: true,
-		Faults: "PUT /api/* seq:pass,500,500,500,500,500; DELETE /v1.0/* seq:503,500,502,504,500"}, nil)
+		Faults: "PUT /api/* seq:pass,500,500,500,500,500; DELETE /v1.0/* seq:500,500,502,504,500"}, nil)
 	ctx := testContext(t)
 	mb := e.mailbox(t, ctx)
 	f, err := mb.EnsureFolder(ctx, target.Inbox, []string{"Atomic"})
@@ -207,6 +207,34 @@ func TestAmbiguousFailures(t *testing.T) {
 				t.Errorf("%d folders Inbox/Ambiguous, want 1", n)
 			}
 		})
+	}
+}
+
+// TestLostAnswer loses the answer to the creation and cannot check what
+// happened: PutMessage fails, and the next PutMessage of the key finds the
+// item instead of creating a second one.
+func TestLostAnswer(t *testing.T) {
+	e := newEnv(t, &graphemu.Options{
+		Faults: "POST /v1.0/users/*/mailFolders/*/messages seq:reset; GET /v1.0/users/*/mailFolders/*/messages seq:500,500,500,500,500"}, nil)
+	ctx := testContext(t)
+	mb := e.mailbox(t, ctx)
+	f, err := mb.EnsureFolder(ctx, target.Inbox, []string{"Lost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := testMessage(t, "lost-1", mime("Lost", logo))
+	if _, err := mb.PutMessage(ctx, f, msg); err == nil {
+		t.Fatalf("first PutMessage() succeeded, want an error")
+	} else if _, ok := target.RetryAfter(err); !ok {
+		t.Fatalf("first PutMessage() = %v, want a RetryError", err)
+	}
+	created, err := mb.PutMessage(ctx, f, msg)
+	if err != nil {
+		t.Fatalf("second PutMessage() = %v", err)
+	}
+	it := checkComplete(t, e, f, "lost-1", []part{logo})
+	if it.ID != string(created.ID) || len(created.Notes) != 1 {
+		t.Errorf("PutMessage() = %+v; the item is %s", created, it.ID)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	khttp "github.com/microsoft/kiota-http-go"
+
 	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
@@ -157,5 +159,22 @@ func TestNewConfigErrors(t *testing.T) {
 	// Device code builds a credential without I/O.
 	if _, err := New(t.Context(), &Config{Auth: AuthDeviceCode, Tenant: "t", ClientID: "c"}); err != nil {
 		t.Errorf("New(device_code) = %v", err)
+	}
+}
+
+// TestMiddlewares checks that the SDK's retry handler is out of the
+// pipeline (retries are the pacer's) and immutable IDs are asked for.
+func TestMiddlewares(t *testing.T) {
+	var immutable bool
+	for _, m := range middlewares() {
+		switch m.(type) {
+		case khttp.RetryHandler, *khttp.RetryHandler:
+			t.Errorf("the SDK's retry handler is in the pipeline")
+		case immutableIDHandler:
+			immutable = true
+		}
+	}
+	if !immutable {
+		t.Errorf("no Prefer: IdType=\"ImmutableId\" handler")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -90,8 +91,9 @@ type Config struct {
 	// discards them.
 	Logger *slog.Logger
 	// TimeScale speeds up pacing for tests against a time-scaled emulator:
-	// the throttling windows, retry back-off and Retry-After waits are
-	// divided by it. 0 or 1 means real time.
+	// the throttling windows and the retry back-off are divided by it
+	// (Retry-After is honoured as the server sends it; the emulator scales
+	// it itself). 0 or 1 means real time.
 	TimeScale float64
 	// MaxMessageSize, when positive, is the tenant's maximum message size:
 	// a larger message fails with *target.ItemError before any request.
@@ -131,8 +133,23 @@ type Client struct {
 	policy     retryPolicy
 	pageSize   int32
 
-	mu    sync.Mutex
-	paces map[string]*pacer // by mailbox id: one pacer per mailbox, shared by its handles
+	mu     sync.Mutex
+	shared map[string]*mailboxState // by mailbox id, shared by its handles
+}
+
+// mailboxState is what every handle of one mailbox shares in a Client.
+// Nothing in it is needed for correctness: a new process starts without
+// it and gets the same results.
+type mailboxState struct {
+	pace *pacer
+	// attachRefused records that the mailbox refused attachments added
+	// to a non-draft message, so later messages go to the draft fallback
+	// at once.
+	attachRefused atomic.Bool
+	// uncertain holds source keys whose PutMessage failed after a request
+	// that may have created the item: the next PutMessage of such a key
+	// looks for it first.
+	uncertain sync.Map
 }
 
 // New builds the credential and the Graph client. It does no network I/O:
@@ -142,7 +159,7 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 	if cfg == nil {
 		return nil, errors.New("graph: a configuration is required")
 	}
-	c := &Client{cfg: *cfg, paces: map[string]*pacer{}, pageSize: 500}
+	c := &Client{cfg: *cfg, shared: map[string]*mailboxState{}, pageSize: 500}
 	if c.cfg.Endpoint == "" {
 		c.cfg.Endpoint = DefaultEndpoint
 	}
@@ -281,7 +298,7 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 			return err
 		}
 		if u.GetId() == nil || *u.GetId() == "" {
-			return fmt.Errorf("Graph returned the user without an id")
+			return errors.New("the user came back without an id")
 		}
 		id = *u.GetId()
 		return nil
@@ -289,21 +306,22 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 	if err != nil {
 		return nil, c.describe(err, where, "look up the user", permUser)
 	}
-	return &mailbox{c: c, address: address, id: id, pace: c.pacerFor(id),
+	st := c.stateFor(id)
+	return &mailbox{c: c, address: address, id: id, pace: st.pace, state: st,
 		folders: map[string]target.FolderID{}, folderNames: map[target.FolderID]string{}}, nil
 }
 
-// pacerFor returns the pacer shared by every handle of one mailbox.
-func (c *Client) pacerFor(id string) *pacer {
+// stateFor returns the state shared by every handle of one mailbox.
+func (c *Client) stateFor(id string) *mailboxState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := strings.ToLower(id)
-	p := c.paces[key]
-	if p == nil {
-		p = newPacer(outlookLimits(c.cfg.Concurrency), c.scale)
-		c.paces[key] = p
+	st := c.shared[key]
+	if st == nil {
+		st = &mailboxState{pace: newPacer(outlookLimits(c.cfg.Concurrency), c.scale)}
+		c.shared[key] = st
 	}
-	return p
+	return st
 }
 
 var _ azcore.TokenCredential = staticToken{}

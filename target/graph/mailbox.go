@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -40,11 +39,7 @@ type mailbox struct {
 	address string
 	id      string
 	pace    *pacer
-
-	// attachRefused records that this mailbox refused attachments added
-	// to a non-draft message, so later messages go to the draft fallback
-	// at once. Only a shortcut: the outcome is the same without it.
-	attachRefused atomic.Bool
+	state   *mailboxState
 
 	mu          sync.Mutex
 	folders     map[string]target.FolderID // cache: parent + "\x00" + lower-case path
@@ -97,9 +92,6 @@ func (mb *mailbox) EnsureFolder(ctx context.Context, parent string, path []strin
 	display := strings.Join(append([]string{parent}, path...), "/")
 	where := fmt.Sprintf("mailbox %s, folder %s", mb.address, display)
 	key := strings.ToLower(parent)
-	if id, ok := mb.cached(key); ok && len(path) == 0 {
-		return id, nil
-	}
 	cur, ok := mb.cached(key)
 	if !ok {
 		// The well-known folder's id, so callers always get ids.

@@ -141,6 +141,11 @@ type plan struct {
 // earlier failure is deleted first, so only complete items carry the key.
 // If the mailbox refuses attachments on a received message, the message
 // is created as a draft carrying all of them instead, with a note.
+//
+// When PutMessage returns an error other than *target.ItemError, the item
+// may still have been created if Graph's answer was lost and could not be
+// checked: the engine should Lookup the key before putting it again from
+// another process (this Client does so itself).
 func (mb *mailbox) PutMessage(ctx context.Context, f target.FolderID, m *target.Message) (target.Created, error) {
 	if m == nil || m.Content == nil {
 		return target.Created{}, errors.New("graph: PutMessage: no message content")
@@ -149,29 +154,46 @@ func (mb *mailbox) PutMessage(ctx context.Context, f target.FolderID, m *target.
 		return target.Created{}, errors.New("graph: PutMessage: empty source key")
 	}
 	where := mb.where(f, m.SourceKey)
+	if _, ok := mb.state.uncertain.Load(m.SourceKey); ok {
+		// An earlier attempt failed after a request that may have created
+		// the item.
+		id, found, err := mb.Lookup(ctx, f, m.SourceKey)
+		if err != nil {
+			return target.Created{}, err
+		}
+		if found {
+			mb.state.uncertain.Delete(m.SourceKey)
+			return target.Created{ID: id, Notes: []string{"created by an earlier attempt whose answer was lost"}}, nil
+		}
+	}
+	created, err := mb.putMessage(ctx, f, m, where)
+	var ie *target.ItemError
+	switch {
+	case err == nil, errors.As(err, &ie), errors.Is(err, target.ErrAuth), errors.Is(err, target.ErrNotFound):
+		mb.state.uncertain.Delete(m.SourceKey)
+	default:
+		mb.state.uncertain.Store(m.SourceKey, struct{}{})
+	}
+	return created, err
+}
+
+func (mb *mailbox) putMessage(ctx context.Context, f target.FolderID, m *target.Message, where string) (target.Created, error) {
 	p, err := mb.plan(ctx, f, m, where)
 	if err != nil {
 		return target.Created{}, err
 	}
-	if len(p.later) > 0 {
-		// A partial item from an earlier attempt of this key.
-		stale, err := mb.findStamped(ctx, f, pendingPrefix+m.SourceKey, where)
-		if err != nil {
-			return target.Created{}, err
-		}
-		for _, id := range stale {
-			if err := mb.deleteMessage(ctx, id, where); err != nil {
-				return target.Created{}, mb.c.describe(err, where, "delete a partial item of an earlier attempt", permMail)
-			}
-		}
-	}
-	draft := m.Draft || (len(p.later) > 0 && mb.attachRefused.Load())
+	draft := m.Draft || (len(p.later) > 0 && mb.state.attachRefused.Load())
 	id, err := mb.create(ctx, f, m, p, draft, where)
 	if errors.Is(err, errAttachRefused) && !draft {
-		mb.attachRefused.Store(true)
-		mb.c.log.Info("graph: the mailbox refuses attachments on received mail; creating the message as a draft", "where", where)
+		mb.c.log.Info("graph: the mailbox refused an attachment on received mail; creating the message as a draft", "where", where)
 		draft = true
 		id, err = mb.create(ctx, f, m, p, draft, where)
+		if err == nil {
+			// The draft took what the received message did not: the
+			// mailbox refuses attachments on received mail, not this
+			// attachment.
+			mb.state.attachRefused.Store(true)
+		}
 	}
 	if err != nil {
 		return target.Created{}, err
@@ -199,8 +221,8 @@ func (mb *mailbox) plan(ctx context.Context, f target.FolderID, m *target.Messag
 			return nil, &target.ItemError{Reason: fmt.Sprintf("attachment %q is %s; Graph accepts attachments up to 150 MB", a.name, byteSize(a.size))}
 		}
 	}
-	if max := mb.c.cfg.MaxMessageSize; max > 0 && total > max {
-		return nil, &target.ItemError{Reason: fmt.Sprintf("the message is %s, more than the tenant's maximum message size of %s (target.max_message_size)", byteSize(total), byteSize(max))}
+	if limit := mb.c.cfg.MaxMessageSize; limit > 0 && total > limit {
+		return nil, &target.ItemError{Reason: fmt.Sprintf("the message is %s, more than the tenant's maximum message size of %s (target.max_message_size)", byteSize(total), byteSize(limit))}
 	}
 
 	// The creation request without attachments; the longest stamp.
@@ -543,6 +565,16 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 	stamp := m.SourceKey
 	if len(later) > 0 {
 		stamp = pendingPrefix + m.SourceKey
+		// A partial item left by an earlier attempt of this key.
+		stale, err := mb.findStamped(ctx, f, pendingPrefix+m.SourceKey, where)
+		if err != nil {
+			return "", err
+		}
+		for _, id := range stale {
+			if err := mb.deleteMessage(ctx, id, where); err != nil {
+				return "", mb.c.describe(err, where, "delete a partial item of an earlier attempt", permMail)
+			}
+		}
 	}
 
 	var id string
@@ -554,7 +586,7 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 		}
 		created, ok := res.(models.Messageable)
 		if !ok || val(created.GetId()) == "" {
-			return errors.New("Graph returned the created message without an id")
+			return errors.New("the created message came back without an id")
 		}
 		id = *created.GetId()
 		return nil

@@ -18,6 +18,7 @@ import (
 // TestPacerEnvelope checks that no sliding window sees more requests or
 // upload bytes than the envelope allows, and that concurrency is bounded.
 func TestPacerEnvelope(t *testing.T) {
+	t.Parallel()
 	l := limits{concurrent: 3, requests: 40, requestWindow: 2 * time.Second, uploadBytes: 4000, uploadWindow: 2 * time.Second}
 	const scale = 4 // windows of 500 ms
 	p := newPacer(l, scale)
@@ -88,6 +89,7 @@ func TestPacerEnvelope(t *testing.T) {
 // TestPacerPause checks that Retry-After holds every request of the
 // mailbox and that a cancelled wait gives its tokens back.
 func TestPacerPause(t *testing.T) {
+	t.Parallel()
 	p := newPacer(outlookLimits(0), 1)
 	p.pause(200 * time.Millisecond)
 	start := time.Now()

@@ -197,6 +197,13 @@ func (c *Client) retry(ctx context.Context, p *pacer, where, what string, fn fun
 		case classTransient:
 			transient++
 			if transient >= c.policy.attempts {
+				if reconcile != nil {
+					// Last chance to learn that the request did take
+					// effect.
+					if done, rerr := reconcile(ctx); rerr == nil && done {
+						return nil
+					}
+				}
 				return &target.RetryError{After: after, Err: err}
 			}
 			d := c.policy.backoff(transient)

@@ -53,7 +53,7 @@ func (mb *mailbox) uploadAttachment(ctx context.Context, id string, a attachment
 			}
 			uploadURL = val(s.GetUploadUrl())
 			if uploadURL == "" {
-				return errors.New("Graph returned an upload session without an uploadUrl")
+				return errors.New("the upload session came back without an uploadUrl")
 			}
 			return nil
 		}, nil)
