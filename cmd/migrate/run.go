@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
 )
 
@@ -45,7 +47,8 @@ failed, 2 usage or configuration error, 3 cannot connect or authenticate,
 130 interrupted (in-flight items are finished and saved first).`,
 		Example: `  migrate run
   migrate run --dry-run --progress plain
-  migrate run --mailbox alice@contoso.com --progress json`,
+  migrate run --mailbox alice@contoso.com --progress json
+  migrate plan --out plan.json && migrate run --plan plan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd.Context(), g, o)
@@ -61,9 +64,6 @@ failed, 2 usage or configuration error, 3 cannot connect or authenticate,
 }
 
 func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
-	if o.plan != "" {
-		return usageError(errors.New("run --plan: saved plans are not implemented yet; run without --plan"))
-	}
 	var sets []string
 	if o.allowPlaintext {
 		sets = append(sets, "source.allow_plaintext=true")
@@ -76,6 +76,11 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
 	mailboxes, err := selectMailboxes(p.Mailboxes, o.mailboxes)
 	if err != nil {
 		return err
+	}
+	if o.plan != "" {
+		if mailboxes, err = applySavedPlan(ctx, g, o, p, log); err != nil {
+			return err
+		}
 	}
 	rules, err := mapping.NewRules(p.Settings.Folders, nil)
 	if err != nil {
@@ -200,4 +205,54 @@ func printRunSummary(g *globalOptions, res *migrate.Result, dryRun bool) {
 	if res.Interrupted {
 		fmt.Fprintln(g.stdout, "\nInterrupted: in-flight items were finished and recorded; run again to continue.")
 	}
+}
+
+// applySavedPlan reads the plan file of run --plan and checks that it is
+// current: made for this configuration, with no run since, and with every
+// planned mailbox's source unchanged (listed again, metadata only). It
+// returns the plan's mailboxes; a stale plan is refused with every reason.
+func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *config.Project, log *slog.Logger) ([]config.Mailbox, error) {
+	if len(o.mailboxes) > 0 {
+		return nil, usageError(errors.New("run --plan runs the plan's mailboxes; make a plan with --mailbox instead of passing it to run"))
+	}
+	saved, err := plan.Read(o.plan)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("run --plan: %w", err))
+	}
+	mailboxes, err := migrate.PlannedMailboxes(saved, p.Mailboxes)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("run --plan %s: saved plan is stale: %w; run migrate plan again", o.plan, err))
+	}
+	st, err := openStateIfAny(ctx, g.stateFile(p))
+	if err != nil {
+		return nil, err
+	}
+	mark, err := migrate.StateMark(ctx, st)
+	if st != nil {
+		st.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	rules, err := mapping.NewRules(p.Settings.Folders, nil)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("%s: %w", p.Path, err))
+	}
+	now := plan.Now{ConfigFingerprint: p.Settings.Fingerprint(), State: mark}
+	for _, m := range p.Mailboxes {
+		now.Mailboxes = append(now.Mailboxes, migrate.PlanRow(m))
+	}
+	planner := &migrate.Planner{Settings: p.Settings, Source: migrate.SourceSettingsFrom(p), Rules: rules,
+		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target), Secrets: p.Secrets(), Log: log}
+	now.Inventory = planner.Relist(ctx, mailboxes)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if problems := plan.Problems(saved, now); len(problems) > 0 {
+		return nil, usageError(fmt.Errorf("run --plan %s: saved plan is stale, made %s:\n  - %s\nRun migrate plan again (or migrate run without --plan)",
+			o.plan, saved.CreatedAt.Format(time.RFC3339), strings.Join(problems, "\n  - ")))
+	}
+	fmt.Fprintf(g.stdout, "Applying plan %s (made %s): %d mailboxes, %d items to migrate, estimated %s.\n",
+		o.plan, saved.CreatedAt.Format(time.RFC3339), len(mailboxes), saved.Totals.ToMigrate.Items, plan.FormatDuration(saved.Estimate.Seconds))
+	return mailboxes, nil
 }

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/source/testserver"
+	"github.com/migrate-tool/migrate/target/graph"
+	"github.com/migrate-tool/migrate/target/graphemu"
+)
+
+// emulatorDelete deletes a message through Graph (DELETE
+// /users/{upn}/messages/{id}), as a user or an admin would.
+func emulatorDelete(t *testing.T, ep *graphemu.Endpoint, upn, id string) {
+	t.Helper()
+	hc := ep.HTTPClient()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e2eClientID}, "client_secret": {e2eSecret},
+		"scope": {"https://graph.microsoft.com/.default"}}
+	resp, err := hc.PostForm(ep.TokenURL, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("token: %v (status %d)", err, resp.StatusCode)
+	}
+	req, err := http.NewRequest(http.MethodDelete, ep.GraphURL+"/users/"+url.PathEscape(upn)+"/messages/"+url.PathEscape(id), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE message: status %d", resp.StatusCode)
+	}
+}
+
+// stampedItem finds an item of the emulator's mailbox stamped with a
+// source key and returns its id, key and folder path.
+func stampedItem(t *testing.T, ep *graphemu.Endpoint, upn, folder string) (id, key string) {
+	t.Helper()
+	dump := ep.Emulator.DumpMailbox(nil, upn)
+	if dump == nil {
+		t.Fatalf("no mailbox %s in the emulator", upn)
+	}
+	for _, f := range dump.Folders {
+		if !strings.EqualFold(f.Path, folder) {
+			continue
+		}
+		for _, it := range f.Items {
+			for _, p := range it.Ext {
+				if strings.EqualFold(p.ID, graph.StampPropertyID) && p.Value != "" {
+					return it.ID, p.Value
+				}
+			}
+		}
+	}
+	t.Fatalf("no stamped item in %s folder %s", upn, folder)
+	return "", ""
+}
+
+// TestPlanRunVerify is the issue's end-to-end path against the seeded
+// Dovecot and the emulator: migrate plan, migrate run --plan, migrate
+// verify (exit 0), a stale plan refused, then an item deleted from the
+// target makes verify fail with exit 1 naming the item.
+func TestPlanRunVerify(t *testing.T) {
+	d := startDovecot(t)
+	ep := startEmulator(t, d, graphemu.Options{})
+	p := writeProject(t, d, ep)
+	planFile := filepath.Join(p.dir, "plan.json")
+	cli := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, append(args, "--config", p.config)...)
+	}
+
+	code, stdout, stderr := cli("plan", "--out", planFile)
+	if code != exitOK {
+		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	saved, err := plan.Read(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range saved.Mailboxes {
+		if m.Error != "" || !m.TargetCheck.CanRead {
+			t.Errorf("plan of %s: error %q, target check %+v", m.Address, m.Error, m.TargetCheck)
+		}
+	}
+	if !strings.Contains(stdout, "Plan written to") || !strings.Contains(stdout, "Estimated duration") {
+		t.Errorf("plan summary:\n%s", stdout)
+	}
+	data, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range d.Users {
+		if strings.Contains(string(data), u.Password) || strings.Contains(stdout+stderr, u.Password) {
+			t.Errorf("the plan file or its output contains %s's password", u.Name)
+		}
+	}
+	if strings.Contains(string(data), e2eSecret) {
+		t.Error("the plan file contains the client secret")
+	}
+
+	code, stdout, stderr = cli("run", "--plan", planFile, "--progress", "none")
+	if code != exitOK {
+		t.Fatalf("migrate run --plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "Applying plan") {
+		t.Errorf("run --plan output lacks the plan line:\n%s", stdout)
+	}
+
+	// Applied once: the plan is stale now.
+	code, _, stderr = cli("run", "--plan", planFile, "--progress", "none")
+	if code != exitUsage || !strings.Contains(stderr, "saved plan is stale") || !strings.Contains(stderr, "applied once") {
+		t.Errorf("second run --plan: exit %d, stderr %q; want exit %d and a stale-plan message", code, stderr, exitUsage)
+	}
+
+	verifyFile := filepath.Join(p.dir, "verify.json")
+	code, stdout, stderr = cli("verify", "--out", verifyFile)
+	if code != exitOK {
+		t.Fatalf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	v, err := plan.ReadVerification(verifyFile)
+	if err != nil || !v.OK || v.Totals.Expected != saved.Totals.ToMigrate.Items {
+		t.Fatalf("verification %+v, %v; want ok with %d expected", v, err, saved.Totals.ToMigrate.Items)
+	}
+
+	// An item deleted from the target: verify fails and names it.
+	user := d.Users[0].Name
+	id, key := stampedItem(t, ep, user, "Inbox")
+	emulatorDelete(t, ep, user, id)
+	code, stdout, stderr = cli("verify")
+	want := fmt.Sprintf("missing: mailbox %s, folder INBOX, item %s:", user, key)
+	if code != exitItemsFailed || !strings.Contains(stdout, want) {
+		t.Errorf("verify after a deletion: exit %d, want %d and a line %q\n%s\n%s", code, exitItemsFailed, want, stdout, stderr)
+	}
+}
+
+// TestRunPlanStaleSource refuses a plan after new mail arrived, naming the
+// mailbox and folder.
+func TestRunPlanStaleSource(t *testing.T) {
+	d := startDovecot(t)
+	ep := startEmulator(t, d, graphemu.Options{})
+	p := writeProject(t, d, ep)
+	planFile := filepath.Join(p.dir, "plan.json")
+	if code, stdout, stderr := runCLI(t, "plan", "--no-target", "--out", planFile, "--config", p.config); code != exitOK {
+		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	u := d.Users[1]
+	appendMail(t, d, u, "INBOX/Receipts")
+	code, _, stderr := runCLI(t, "run", "--plan", planFile, "--progress", "none", "--config", p.config)
+	want := fmt.Sprintf("mailbox %s: folder INBOX/Receipts holds", u.Name)
+	if code != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("run --plan after new mail: exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
+	}
+	if dump := ep.Emulator.DumpMailbox(nil, u.Name); dump != nil {
+		for _, f := range dump.Folders {
+			if len(f.Items) > 0 {
+				t.Errorf("a stale plan created items (folder %s)", f.Path)
+			}
+		}
+	}
+}
+
+// appendMail appends a small message to a folder of a Dovecot user.
+func appendMail(t *testing.T, d *testserver.Dovecot, u testserver.User, folder string) {
+	t.Helper()
+	c, err := testserver.DialIMAPS(t.Context(), d.IMAPSAddr(), d.TLSConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(u.Name, u.Password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: x@example.test\r\nSubject: new\r\nMessage-ID: <new@example.test>\r\n\r\nnew mail\r\n"
+	cmd := c.Append(folder, int64(len(msg)), nil)
+	if _, err := cmd.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatalf("APPEND to %s: %v", folder, err)
+	}
+}

@@ -1,0 +1,125 @@
+package migrate
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/source/testserver"
+	"github.com/migrate-tool/migrate/target"
+)
+
+func TestVerify(t *testing.T) {
+	d := testserver.DovecotForTest(t, nil)
+	ctx := context.Background()
+	mailboxes := dovecotMailboxes(d)
+	targets := map[string]*fakeTarget{}
+	var tmu sync.Mutex
+	open := func(ctx context.Context, addr string) (target.Mailbox, error) {
+		tmu.Lock()
+		defer tmu.Unlock()
+		if targets[addr] == nil {
+			targets[addr] = newFakeTarget()
+		}
+		return targets[addr], nil
+	}
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	items := &mapping.ItemOptions{DeletedItems: "skip"}
+	e := &Engine{Store: st, Source: SourceSettings{CAFile: d.CAFile}, Target: open, Items: items, Mailboxes: 4, PerMailbox: 4, RetryDelay: time.Millisecond}
+	if _, err := e.Run(ctx, mailboxes); err != nil {
+		t.Fatal(err)
+	}
+	v := &Verifier{Source: SourceSettings{CAFile: d.CAFile}, Items: items, Target: open, Store: st, Tool: "test"}
+
+	res, err := v.Verify(ctx, mailboxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.Totals.Matched != res.Totals.Expected || res.Totals.Skipped != 1 {
+		t.Fatalf("Verify() after a clean run: ok %v, totals %+v, problems %+v", res.OK, res.Totals, res.Mailboxes[0].Problems)
+	}
+
+	// Take one item out of alice's target, double another, and change
+	// what the state recorded for a third.
+	alice := targets[mailboxes[0].EmailAddress]
+	var victim, twin fakeItem
+	alice.mu.Lock()
+	for fid, list := range alice.items {
+		if len(list) >= 3 && victim.key == "" {
+			victim, twin = list[0], list[1]
+			alice.items[fid] = append(slices.Clone(list[1:]), fakeItem{id: "dup", key: twin.key})
+		}
+	}
+	alice.mu.Unlock()
+	if victim.key == "" {
+		t.Fatal("no folder of alice holds 3 items")
+	}
+	var changedKey string
+	for it, err := range st.Items(ctx, state.ItemQuery{Mailbox: mailboxID(mailboxes[0]), Status: state.StatusMigrated}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.SourceKey != victim.key && it.SourceKey != twin.key {
+			it.Bytes++
+			it.UpdatedAt = time.Time{}
+			if err := st.PutItem(ctx, it); err != nil {
+				t.Fatal(err)
+			}
+			changedKey = it.SourceKey
+			break
+		}
+	}
+	res, err = v.Verify(ctx, mailboxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || res.Mailboxes[0].OK || !res.Mailboxes[1].OK {
+		t.Fatalf("Verify() ok %v, alice ok %v, bob ok %v; want false, false, true", res.OK, res.Mailboxes[0].OK, res.Mailboxes[1].OK)
+	}
+	want := map[string]string{plan.ProblemMissing: victim.key, plan.ProblemDoubled: twin.key, plan.ProblemChanged: changedKey}
+	got := map[string]string{}
+	for _, p := range res.Mailboxes[0].Problems {
+		got[p.Kind] = p.Key
+		if p.Folder == "" || p.Detail == "" {
+			t.Errorf("problem %+v does not name its folder or say what is wrong", p)
+		}
+	}
+	for kind, key := range want {
+		if got[kind] != key {
+			t.Errorf("problem %s names %q, want %q (all: %+v)", kind, got[kind], key, res.Mailboxes[0].Problems)
+		}
+	}
+	c := res.Totals
+	if c.Missing != 1 || c.Doubled != 1 || c.Changed != 1 || c.Matched != c.Expected-3 {
+		t.Errorf("totals %+v, want 1 missing, 1 doubled, 1 changed", c)
+	}
+
+	// A source that cannot be reached is an error, not a pass.
+	bad := mailboxes[1]
+	bad.Password = config.NewSecret("wrong-password")
+	v.Secrets = []string{"wrong-password"}
+	res, err = v.Verify(ctx, []config.Mailbox{bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || res.Totals.Errors != 1 || !ConnectFailed(res) {
+		t.Errorf("Verify() with a wrong password: ok %v, totals %+v, connect failed %v", res.OK, res.Totals, ConnectFailed(res))
+	}
+	for _, p := range res.Mailboxes[0].Problems {
+		if strings.Contains(p.Detail, "wrong-password") {
+			t.Errorf("problem shows the password: %q", p.Detail)
+		}
+	}
+}
