@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -148,8 +149,10 @@ func setGraphTimeScale(t *testing.T, scale float64) {
 // child is `migrate` running as a child process (the test binary
 // re-executed; see TestMain).
 type child struct {
-	cmd *exec.Cmd
-	out *lockedBuffer
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{} // closed when the process has ended
+	err  error         // of cmd.Wait
 }
 
 // lockedBuffer collects a child's output while the test may read it.
@@ -185,25 +188,45 @@ func startChild(t *testing.T, timeScale float64, args []string) *child {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting the migrate child process: %v", err)
 	}
-	c := &child{cmd: cmd, out: out}
+	c := &child{cmd: cmd, out: out, done: make(chan struct{})}
+	go func() {
+		c.err = cmd.Wait()
+		close(c.done)
+	}()
 	t.Cleanup(func() {
-		if c.cmd.ProcessState == nil {
-			_ = c.cmd.Process.Kill()
-			_ = c.cmd.Wait()
-		}
+		_ = cmd.Process.Kill()
+		<-c.done
 	})
 	return c
 }
 
-// wait waits for the child to end and returns its exit code (-1 when it
-// was killed by a signal).
+// wait waits for the child to end and returns its exit code (-1 when a
+// signal ended it).
 func (c *child) wait(t *testing.T) int {
 	t.Helper()
-	err := c.cmd.Wait()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("waiting for the migrate child process: %v", err)
+	<-c.done
+	if _, ok := c.err.(*exec.ExitError); c.err != nil && !ok {
+		t.Fatalf("waiting for the migrate child process: %v", c.err)
 	}
 	return c.cmd.ProcessState.ExitCode()
+}
+
+// kill kills the child with SIGKILL (kill -9) and waits for it. It
+// reports whether the child was still running.
+func (c *child) kill(t *testing.T) bool {
+	t.Helper()
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		<-c.done
+		return false
+	}
+	<-c.done
+	ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
 // expected is one seeded source message and what the target must hold
