@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/migrate-tool/migrate/migrate/message"
 	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
@@ -187,5 +188,44 @@ func TestStampsPaging(t *testing.T) {
 	}
 	if id, ok, err := mb.Lookup(ctx, f, "pop3:uidl-07'quote"); err != nil || !ok || id != want["pop3:uidl-07'quote"] {
 		t.Errorf("Lookup(quote) = %s, %v, %v", id, ok, err)
+	}
+}
+
+// TestHugeBody creates a message whose body alone is over Graph's 4 MB
+// request limit: the body shown is cut and the whole text attached.
+func TestHugeBody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &graphemu.Options{AttachmentsOnNonDraft: true}, nil)
+	ctx := testContext(t)
+	mb := e.mailbox(t, ctx)
+	f, err := mb.EnsureFolder(ctx, target.Inbox, []string{"Huge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := "<p>\"Quoted\" line with \u00e9t\u00e9 &amp; more text to fill the body.</p>\r\n"
+	body := strings.Repeat(line, (4<<20)/len(line)+1000)
+	raw := "From: a@example.org\r\nTo: b@example.org\r\nSubject: Huge\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body
+	c, err := message.Parse(ctx, strings.NewReader(raw), &message.Options{SpoolDir: t.TempDir(), MaxBodyBytes: 6 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	full := c.Body.Content
+	created, err := mb.PutMessage(ctx, f, &target.Message{SourceKey: "huge", Content: c})
+	if err != nil {
+		t.Fatalf("PutMessage() = %v", err)
+	}
+	if len(created.Notes) == 0 || !strings.Contains(created.Notes[0], "body.html") {
+		t.Errorf("notes = %q, want one about the cut body", created.Notes)
+	}
+	items := e.folderItems(t, f)
+	if len(items) != 1 || len(items[0].Attachments) != 1 {
+		t.Fatalf("%d items; want 1 with the body attached", len(items))
+	}
+	if a := items[0].Attachments[0]; a.Name != "body.html" || a.SHA256 != sha([]byte(full)) {
+		t.Errorf("attachment %s (%d bytes), want body.html with the whole body (%d bytes)", a.Name, a.Size, len(full))
+	}
+	if items[0].IsDraft {
+		t.Errorf("created as a draft")
 	}
 }
