@@ -184,6 +184,7 @@ func TestAmbiguousFailures(t *testing.T) {
 		{"first upload range", "PUT /api/* seq:reset", uploaded, []part{clip}},
 		{"last upload range", "PUT /api/* seq:pass,reset", uploaded, []part{clip}},
 		{"stamp the complete message", "PATCH * seq:reset,502", uploaded, []part{clip}},
+		{"throttled upload range", "PUT /api/* seq:pass,429=1s", uploaded, []part{clip}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

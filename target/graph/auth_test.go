@@ -178,3 +178,20 @@ func TestMiddlewares(t *testing.T) {
 		t.Errorf("no Prefer: IdType=\"ImmutableId\" handler")
 	}
 }
+
+// TestTokenRefresh uses tokens that expire after two seconds: azidentity
+// gets new ones, and a run goes on past the first token's lifetime.
+func TestTokenRefresh(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &graphemu.Options{TokenLifetime: 2 * time.Second}, nil)
+	ctx := testContext(t)
+	mb := e.mailbox(t, ctx)
+	f, err := mb.EnsureFolder(ctx, target.Inbox, []string{"Refresh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if _, err := mb.PutMessage(ctx, f, testMessage(t, "after-expiry", mime("After expiry"))); err != nil {
+		t.Fatalf("PutMessage() after the first token expired = %v", err)
+	}
+}
