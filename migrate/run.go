@@ -258,11 +258,6 @@ func (r *mailboxRun) run(ctx context.Context) error {
 		for _, c := range fm.Changes {
 			r.log.Info("folder mapping changed", "folder", fw.name, "change", c)
 		}
-		if fm.WellKnown == "" {
-			// Excluded and not needed as a parent: its items are skipped below.
-			work = append(work, fw)
-			continue
-		}
 		if err := r.prepareFolder(ctx, fw); err != nil {
 			return err
 		}
@@ -283,19 +278,23 @@ func (r *mailboxRun) run(ctx context.Context) error {
 }
 
 // prepareFolder creates the target folder and reconciles the folder's
-// record in the state (a UIDVALIDITY change retires its items).
+// record in the state (a UIDVALIDITY change retires its items). A folder
+// that is excluded and not needed as a parent (no WellKnown) is only
+// recorded, so that its items can be recorded as skipped with a reason.
 func (r *mailboxRun) prepareFolder(ctx context.Context, fw *folderWork) error {
 	e := r.e
 	if e.DryRun {
 		return nil
 	}
-	id, err := r.tgt.EnsureFolder(ctx, fw.fm.WellKnown, fw.fm.Target)
-	if err != nil {
-		return fmt.Errorf("mailbox %s: folder %s: creating target folder %s: %w", r.m.EmailAddress, fw.name, fw.fm, err)
+	if fw.fm.WellKnown != "" {
+		id, err := r.tgt.EnsureFolder(ctx, fw.fm.WellKnown, fw.fm.Target)
+		if err != nil {
+			return fmt.Errorf("mailbox %s: folder %s: creating target folder %s: %w", r.m.EmailAddress, fw.name, fw.fm, err)
+		}
+		fw.id = id
 	}
-	fw.id = id
-	rec := state.Folder{Mailbox: r.id, SourcePath: fw.name, TargetPath: fw.fm.String(), TargetID: string(id), Validity: fw.src.Validity}
-	err = e.Store.PutFolder(ctx, rec)
+	rec := state.Folder{Mailbox: r.id, SourcePath: fw.name, TargetPath: fw.fm.String(), TargetID: string(fw.id), Validity: fw.src.Validity}
+	err := e.Store.PutFolder(ctx, rec)
 	if errors.Is(err, state.ErrValidityChanged) {
 		retired, rerr := e.Store.ReplaceFolderValidity(ctx, r.id, fw.name, fw.src.Validity)
 		if rerr != nil {

@@ -107,6 +107,7 @@ func TestE2ERunCorpus(t *testing.T) {
 		if s := parseSummary(t, stdout); s != (runSummary{migrated: toCreate, skipped: skipped}) {
 			t.Errorf("summary = %+v, want %d migrated, %d skipped", s, toCreate, skipped)
 		}
+		noErrorLogs(t, stderr)
 		got := checkExactlyOnce(t, epOn.Emulator, exp, nil)
 		checkCorpus(t, exp, got, stateItems(t, p.statePath()), true)
 		if strings.Contains(stdout+stderr, e2eSecret) {
@@ -134,6 +135,7 @@ func TestE2ERunCorpus(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("migrate run: exit %d, want 0\n%s\n%s", code, stdout, stderr)
 		}
+		noErrorLogs(t, stderr)
 		got := checkExactlyOnce(t, epOff.Emulator, exp, nil)
 		items := stateItems(t, p.statePath())
 		checkCorpus(t, exp, got, items, false)

@@ -668,3 +668,14 @@ func requestLog(t *testing.T, ep *graphemu.Endpoint) []graphemu.LoggedRequest {
 	}
 	return log.Value
 }
+
+// noErrorLogs fails t for every error logged by a run that should have
+// had none.
+func noErrorLogs(t *testing.T, stderr string) {
+	t.Helper()
+	for line := range strings.Lines(stderr) {
+		if strings.Contains(line, "level=ERROR") {
+			t.Errorf("the run logged an error: %s", strings.TrimSpace(line))
+		}
+	}
+}
