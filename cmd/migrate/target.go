@@ -22,21 +22,12 @@ var graphTimeScale float64
 // Graph settings. Credentials are built here; no request is made until a
 // mailbox is opened.
 func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(context.Context, string) (target.Mailbox, error), error) {
-	t := p.Settings.Target
-	client, err := graph.New(ctx, &graph.Config{
-		Endpoint:            t.GraphEndpoint,
-		Authority:           t.Authority,
-		Tenant:              t.Tenant,
-		Auth:                t.Auth,
-		ClientID:            t.ClientID,
-		ClientSecret:        t.ClientSecret.Value(),
-		CertificateFile:     p.Resolve(t.CertificateFile),
-		CertificatePassword: t.CertificatePass.Value(),
-		Token:               t.Token.Value(),
-		CAFile:              p.Resolve(t.CAFile),
-		Logger:              log,
-		TimeScale:           graphTimeScale,
-	})
+	cfg := graph.ConfigFrom(p.Settings.Target)
+	cfg.CertificateFile = p.Resolve(cfg.CertificateFile)
+	cfg.CAFile = p.Resolve(cfg.CAFile)
+	cfg.Concurrency = p.Settings.Concurrency.PerMailbox
+	cfg.Logger = log
+	client, err := graph.New(ctx, cfg)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("target: %w", err))
 	}
