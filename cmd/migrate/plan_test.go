@@ -108,14 +108,8 @@ func TestPlanRunVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range d.Users {
-		if strings.Contains(string(data), u.Password) || strings.Contains(stdout+stderr, u.Password) {
-			t.Errorf("the plan file or its output contains %s's password", u.Name)
-		}
-	}
-	if strings.Contains(string(data), e2eSecret) {
-		t.Error("the plan file contains the client secret")
-	}
+	checkNoSecrets(t, planFile, data, d)
+	checkNoSecrets(t, "the output of migrate plan", []byte(stdout+stderr), d)
 
 	code, stdout, stderr = cli("run", "--plan", planFile, "--progress", "none")
 	if code != exitOK {
@@ -141,6 +135,36 @@ func TestPlanRunVerify(t *testing.T) {
 		t.Fatalf("verification %+v, %v; want ok with %d expected", v, err, saved.Totals.ToMigrate.Items)
 	}
 
+	// Reports from the plan, the state and the verification, in every
+	// format; none holds a secret.
+	for _, kind := range []string{"assessment", "migration"} {
+		for _, format := range reportFormats() {
+			out := filepath.Join(p.dir, kind+"."+format)
+			code, stdout, stderr := cli("report", "--kind", kind, "--format", format, "--plan", planFile, "--verify", verifyFile, "--out", out)
+			if code != exitOK {
+				t.Fatalf("migrate report --kind %s --format %s: exit %d\n%s\n%s", kind, format, code, stdout, stderr)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkNoSecrets(t, out, data, d)
+		}
+	}
+	var doc struct {
+		Summary struct {
+			Outcome      string `json:"outcome"`
+			Verification string `json:"verification"`
+		} `json:"summary"`
+	}
+	data, err = os.ReadFile(filepath.Join(p.dir, "migration.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil || doc.Summary.Outcome != "complete" || doc.Summary.Verification != "passed" {
+		t.Errorf("migration.json summary = %+v, %v; want complete and passed", doc.Summary, err)
+	}
+
 	// An item deleted from the target: verify fails and names it.
 	user := d.Users[0].Name
 	id, key := stampedItem(t, ep, user, "Inbox")
@@ -149,6 +173,23 @@ func TestPlanRunVerify(t *testing.T) {
 	want := fmt.Sprintf("missing: mailbox %s, folder INBOX, item %s:", user, key)
 	if code != exitItemsFailed || !strings.Contains(stdout, want) {
 		t.Errorf("verify after a deletion: exit %d, want %d and a line %q\n%s\n%s", code, exitItemsFailed, want, stdout, stderr)
+	}
+}
+
+// reportFormats are the report formats the end-to-end test writes.
+func reportFormats() []string { return []string{"md", "json"} }
+
+// checkNoSecrets fails when data holds a source password or the client
+// secret.
+func checkNoSecrets(t *testing.T, name string, data []byte, d *testserver.Dovecot) {
+	t.Helper()
+	for _, u := range d.Users {
+		if strings.Contains(string(data), u.Password) {
+			t.Errorf("%s contains %s's password", name, u.Name)
+		}
+	}
+	if strings.Contains(string(data), e2eSecret) {
+		t.Errorf("%s contains the client secret", name)
 	}
 }
 

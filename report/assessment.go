@@ -1,0 +1,329 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate/plan"
+)
+
+// Options tune the building of a Document. A nil *Options means the
+// defaults.
+type Options struct {
+	// Mask masks email addresses everywhere in the report.
+	Mask bool
+	// Logo is the cover logo (HTML and PDF).
+	Logo *Image
+	// Now is the report's date; zero means time.Now.
+	Now time.Time
+	// Tool is the program version printed in the report.
+	Tool string
+	// Client and Consultant override the names recorded in the plan (they
+	// come from the configuration).
+	Client, Consultant string
+	// SourceName names the plan or state file the report is made from.
+	SourceName string
+}
+
+func (o *Options) now() time.Time {
+	if o == nil || o.Now.IsZero() {
+		return time.Now().UTC()
+	}
+	return o.Now.UTC()
+}
+
+// Assessment builds the assessment from a plan.
+func Assessment(p *plan.Plan, o *Options) *Document {
+	if o == nil {
+		o = &Options{}
+	}
+	d := &Document{
+		Schema: Schema, Kind: KindAssessment, Title: "Migration assessment", GeneratedAt: o.now(), Tool: o.Tool,
+		Client: firstOf(o.Client, p.Client), Consultant: firstOf(o.Consultant, p.Consultant), Logo: o.Logo,
+	}
+	src := "a plan"
+	if o.SourceName != "" {
+		src = "the plan " + o.SourceName
+	}
+	d.Source = []string{fmt.Sprintf("Made from %s, made on %s by %s.", src, p.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), firstOf(p.Tool, "migrate"))}
+	if len(p.Settings.Filters) > 0 {
+		d.Source = append(d.Source, "Filters: "+strings.Join(p.Settings.Filters, "; ")+".")
+	}
+
+	sev := map[string]plan.Severity{} // worst severity per mailbox
+	for _, r := range p.Risks {
+		d.Attention = append(d.Attention, Attention{Severity: string(r.Severity), Code: r.Code, Mailbox: r.Mailbox, Folder: r.Folder, Reason: r.Message, Count: 1})
+		switch r.Severity {
+		case plan.SevError:
+			d.Summary.Errors++
+		case plan.SevWarning:
+			d.Summary.Warnings++
+		}
+		key := strings.ToLower(r.Mailbox)
+		if cur, ok := sev[key]; !ok || plan.SeverityRank(r.Severity) < plan.SeverityRank(cur) {
+			sev[key] = r.Severity
+		}
+	}
+
+	var years []plan.YearCount
+	buckets := plan.NewSizeBuckets()
+	for _, m := range p.Mailboxes {
+		row := MailboxRow{Address: m.Address, Target: m.Target, Items: m.Items, Bytes: m.Bytes,
+			Migrate: Count{m.ToMigrate.Items, m.ToMigrate.Bytes}, OverLimit: int64(len(m.OverLimit)),
+			Oldest: m.Oldest, Newest: m.Newest, Seconds: m.Estimate.Seconds}
+		for _, s := range m.Skips {
+			row.Skipped += s.Items
+		}
+		row.Status = "ready"
+		switch sev[strings.ToLower(m.Address)] {
+		case plan.SevError:
+			row.Status = "blocked"
+		case plan.SevWarning:
+			row.Status = "attention"
+		}
+		d.Mailboxes = append(d.Mailboxes, row)
+		d.Charts.MailboxSizes = append(d.Charts.MailboxSizes, Bar{Label: m.Address, Value: float64(m.Bytes)})
+		years = plan.MergeYears(years, m.Years)
+		for i := range buckets {
+			if i < len(m.Sizes) {
+				buckets[i].Items += m.Sizes[i].Items
+				buckets[i].Bytes += m.Sizes[i].Bytes
+			}
+		}
+		d.Appendix = append(d.Appendix, assessmentAppendix(m))
+	}
+	for _, y := range years {
+		label := strconv.Itoa(y.Year)
+		if y.Year == 0 {
+			label = "unknown"
+		}
+		d.Charts.ItemsPerYear = append(d.Charts.ItemsPerYear, Bar{Label: label, Value: float64(y.Items)})
+	}
+	for _, b := range buckets {
+		d.Charts.SizeBuckets = append(d.Charts.SizeBuckets, Bar{Label: b.Label, Value: float64(b.Items)})
+	}
+
+	t := p.Totals
+	s := &d.Summary
+	s.Mailboxes, s.Items, s.Bytes = t.Mailboxes, t.Items, t.Bytes
+	s.Migrate = Count{t.ToMigrate.Items, t.ToMigrate.Bytes}
+	s.Skipped = Count{t.Skipped.Items, t.Skipped.Bytes}
+	s.Seconds = p.Estimate.Seconds
+	blocked := 0
+	for _, r := range d.Mailboxes {
+		if r.Status == "blocked" {
+			blocked++
+		}
+	}
+	switch {
+	case s.Errors > 0:
+		s.Outcome = "blocked"
+		s.Headline = fmt.Sprintf("%d of %d mailboxes can be migrated as planned; %s action first (see Items needing attention).", t.Mailboxes-blocked, t.Mailboxes, plural(int64(blocked), "needs", "need"))
+		if blocked == 0 {
+			s.Headline = fmt.Sprintf("The migration of %d mailboxes needs action first: %d problems are listed under Items needing attention.", t.Mailboxes, s.Errors)
+		}
+	case s.Warnings > 0:
+		s.Outcome = "attention"
+		s.Headline = fmt.Sprintf("%d mailboxes, %s items (%s), can move to Exchange Online in about %s; %d points need a decision first.",
+			t.Mailboxes, Number(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds), s.Warnings)
+	default:
+		s.Outcome = "ready"
+		s.Headline = fmt.Sprintf("%d mailboxes, %s items (%s), can move to Exchange Online in about %s.",
+			t.Mailboxes, Number(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds))
+	}
+	s.Points = append(s.Points, fmt.Sprintf("The source mailboxes hold %s items (%s) in %d folders.", Number(t.Items), Bytes(t.Bytes), t.Folders))
+	if t.Skipped.Items > 0 {
+		s.Points = append(s.Points, fmt.Sprintf("%s (%s) will not be migrated, by the filters and limits listed per mailbox.", Items(t.Skipped.Items), Bytes(t.Skipped.Bytes)))
+	}
+	if t.OverLimit > 0 {
+		s.Points = append(s.Points, fmt.Sprintf("%s larger than the tenant accepts (%s); an administrator can raise the limit up to 150 MB.", plural(t.OverLimit, "item is", "items are"), Bytes(p.Settings.MaxMessageSize)))
+	}
+	if t.Contacts+t.Events > 0 {
+		s.Points = append(s.Points, fmt.Sprintf("%s contacts and %s calendar items.", Number(t.Contacts), Number(t.Events)))
+	}
+	renamed := 0
+	for _, m := range p.Mailboxes {
+		renamed += len(m.Renamed)
+	}
+	if renamed > 0 {
+		s.Points = append(s.Points, fmt.Sprintf("%s another name or place in Exchange Online (listed below).", plural(int64(renamed), "folder gets", "folders get")))
+	}
+	s.Points = append(s.Points, fmt.Sprintf("Estimated duration %s with %d mailboxes at once; the limit is the %s.", plan.FormatDuration(p.Estimate.Seconds), p.Estimate.Mailboxes, p.Estimate.Bottleneck))
+	if t.Errors > 0 {
+		s.Points = append(s.Points, fmt.Sprintf("%s could not be read.", plural(int64(t.Errors), "mailbox", "mailboxes")))
+	}
+	d.Notes = append(d.Notes, p.Estimate.Notes...)
+	d.Notes = append(d.Notes,
+		"Exchange Online accepts messages up to 35 MB by default (an administrator can raise it to 150 MB), at most 1,000,000 items per folder, and per mailbox 150 MB of uploads per 5 minutes through Microsoft Graph.",
+		"Sizes are in binary units (1 MB = 1,048,576 bytes), as Exchange counts them.")
+	finish(d, o)
+	return d
+}
+
+func assessmentAppendix(m plan.Mailbox) Appendix {
+	a := Appendix{Mailbox: m.Address}
+	fact := func(label, value string) { a.Facts = append(a.Facts, Fact{Label: label, Value: value}) }
+	fact("Source", fmt.Sprintf("%s on %s (%s)", m.Protocol, m.Server, m.Security))
+	fact("Target", m.Target)
+	if m.Error != "" {
+		fact("Could not be read", m.Error)
+	}
+	fact("Target check", targetFact(m.TargetCheck))
+	fact("Items", fmt.Sprintf("%s (%s)", Number(m.Items), Bytes(m.Bytes)))
+	fact("To migrate", fmt.Sprintf("%s (%s)", Number(m.ToMigrate.Items), Bytes(m.ToMigrate.Bytes)))
+	for _, s := range m.Skips {
+		fact("Skipped: "+ruleName(s.Rule), fmt.Sprintf("%s (%s), e.g. %s", Items(s.Items), Bytes(s.Bytes), s.Example))
+	}
+	if !m.Oldest.IsZero() {
+		fact("Dates", m.Oldest.Format("2006-01-02")+" to "+m.Newest.Format("2006-01-02"))
+	}
+	if m.Contacts+m.Events > 0 {
+		fact("Contacts and events", fmt.Sprintf("%s contacts, %s events", Number(m.Contacts), Number(m.Events)))
+	}
+	if m.HeadersRead+m.HeadersSkipped > 0 {
+		fact("Duplicate Message-IDs", fmt.Sprintf("%s items share a Message-ID (%s headers read, %s not checked)", Number(m.DuplicateItems), Number(m.HeadersRead), Number(m.HeadersSkipped)))
+	}
+	if m.Read.Items > 0 {
+		fact("Source read rate", fmt.Sprintf("%s/s and %.0f ms per item, measured on %s items (%s)", Bytes(int64(m.Read.BytesPerSecond)), m.Read.PerItemSeconds*1000, Number(m.Read.Items), Bytes(m.Read.Bytes)))
+	}
+	if m.Error == "" && m.Estimate.Bottleneck != plan.BottleneckNone {
+		fact("Estimate", fmt.Sprintf("%s; limited by the %s", plan.FormatDuration(m.Estimate.Seconds), m.Estimate.Bottleneck))
+	}
+	for _, f := range m.Folders {
+		row := FolderRow{Source: f.Path, Target: f.Target, Items: f.Items, Bytes: f.Bytes, Migrate: f.ToMigrate.Items,
+			Skipped: f.Items - f.ToMigrate.Items, Oldest: f.Oldest, Newest: f.Newest}
+		if f.Excluded && f.Reason != "" {
+			row.Notes = append(row.Notes, f.Reason)
+		}
+		row.Notes = append(row.Notes, f.Changes...)
+		if f.NoSelect {
+			row.Notes = append(row.Notes, "holds only folders")
+		}
+		a.Folders = append(a.Folders, row)
+	}
+	for _, it := range m.Largest {
+		a.Largest = append(a.Largest, ItemRow{Folder: it.Folder, Item: it.Key, Bytes: it.Size, Date: it.Date})
+	}
+	return a
+}
+
+func targetFact(tc plan.TargetCheck) string {
+	switch {
+	case !tc.Checked:
+		return "not checked"
+	case tc.Error != "":
+		return "failed: " + tc.Error
+	}
+	parts := []string{"user found, mailbox reachable"}
+	if tc.CanRead {
+		parts = append(parts, "items readable")
+	}
+	if tc.Inspected && tc.Items >= 0 {
+		parts = append(parts, fmt.Sprintf("%s items in %d folders already", Number(tc.Items), len(tc.Folders)))
+	}
+	if tc.Stamped > 0 {
+		parts = append(parts, fmt.Sprintf("%s items migrated earlier", Number(tc.Stamped)))
+	}
+	if tc.QuotaBytes > 0 {
+		parts = append(parts, fmt.Sprintf("%s of %s quota used", Bytes(tc.UsedBytes), Bytes(tc.QuotaBytes)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// finish masks the document when asked and fills empty lists so that the
+// JSON form always has arrays.
+func finish(d *Document, o *Options) {
+	if d.Attention == nil {
+		d.Attention = []Attention{}
+	}
+	if d.Mailboxes == nil {
+		d.Mailboxes = []MailboxRow{}
+	}
+	if d.Appendix == nil {
+		d.Appendix = []Appendix{}
+	}
+	for _, l := range []*[]Bar{&d.Charts.MailboxSizes, &d.Charts.ItemsPerYear, &d.Charts.SizeBuckets} {
+		if *l == nil {
+			*l = []Bar{}
+		}
+	}
+	if d.Charts.Progress == nil {
+		d.Charts.Progress = []Point{}
+	}
+	if d.Charts.Outcomes == nil {
+		d.Charts.Outcomes = []Outcomes{}
+	}
+	if d.Summary.Points == nil {
+		d.Summary.Points = []string{}
+	}
+	for i := range d.Appendix {
+		if d.Appendix[i].Largest == nil {
+			d.Appendix[i].Largest = []ItemRow{}
+		}
+		if d.Appendix[i].Folders == nil {
+			d.Appendix[i].Folders = []FolderRow{}
+		}
+	}
+	if o != nil && o.Mask {
+		mask(d)
+	}
+}
+
+// mask masks every address in the document.
+func mask(d *Document) {
+	d.Masked = true
+	d.Summary.Headline = MaskText(d.Summary.Headline)
+	for i := range d.Summary.Points {
+		d.Summary.Points[i] = MaskText(d.Summary.Points[i])
+	}
+	for i := range d.Source {
+		d.Source[i] = MaskText(d.Source[i])
+	}
+	for i := range d.Mailboxes {
+		r := &d.Mailboxes[i]
+		r.Address, r.Target = MaskAddress(r.Address), MaskAddress(r.Target)
+	}
+	for _, l := range [][]Bar{d.Charts.MailboxSizes} {
+		for i := range l {
+			l[i].Label = MaskAddress(l[i].Label)
+		}
+	}
+	for i := range d.Charts.Outcomes {
+		d.Charts.Outcomes[i].Label = MaskAddress(d.Charts.Outcomes[i].Label)
+	}
+	for i := range d.Attention {
+		a := &d.Attention[i]
+		if a.Mailbox != "" {
+			a.Mailbox = MaskAddress(a.Mailbox)
+		}
+		a.Folder, a.Reason = MaskText(a.Folder), MaskText(a.Reason)
+	}
+	for i := range d.Appendix {
+		a := &d.Appendix[i]
+		a.Mailbox = MaskAddress(a.Mailbox)
+		for j := range a.Facts {
+			a.Facts[j].Value = MaskText(a.Facts[j].Value)
+		}
+		for j := range a.Folders {
+			f := &a.Folders[j]
+			f.Source, f.Target = MaskText(f.Source), MaskText(f.Target)
+			for k := range f.Notes {
+				f.Notes[k] = MaskText(f.Notes[k])
+			}
+		}
+		for j := range a.Largest {
+			a.Largest[j].Folder = MaskText(a.Largest[j].Folder)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package report
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/migrate/state"
+)
+
+// day0 is the fixtures' fixed clock.
+var day0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
+func date(s string) time.Time {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// fixturePlan is a plan of three mailboxes: one ready, one with an item
+// over the size limit and a renamed folder, one whose target is missing.
+func fixturePlan() *plan.Plan {
+	sizes := func(counts ...int64) []plan.SizeBucket {
+		b := plan.NewSizeBuckets()
+		for i, c := range counts {
+			b[i].Items = c
+		}
+		return b
+	}
+	env := plan.OutlookEnvelope()
+	p := &plan.Plan{
+		Format: plan.Format, Version: plan.Version, Tool: "migrate v1.0.0", CreatedAt: day0.Add(-24 * time.Hour),
+		Client: "Contoso Ltd", Consultant: "Fabrikam IT", ConfigFingerprint: "cfg", InventoryFingerprint: "inv",
+		Settings: plan.Settings{MaxMessageSize: 35 << 20, Concurrency: 4, PerMailbox: 4, Filters: []string{`messages flagged \Deleted skipped`}},
+		Mailboxes: []plan.Mailbox{
+			{
+				Address: "alice@contoso.com", Target: "alice@contoso.onmicrosoft.com", Protocol: "imap", Server: "mail.contoso.com:993", Security: "tls",
+				Items: 1200, Bytes: 900 << 20, Oldest: date("2014-02-01"), Newest: date("2026-02-28"),
+				ToMigrate: plan.Count{Items: 1198, Bytes: 899 << 20},
+				Skips:     []plan.Skip{{Rule: "deleted", Example: `flagged \Deleted on the source`, Count: plan.Count{Items: 2, Bytes: 1 << 20}}},
+				Sizes:     sizes(800, 300, 80, 19, 1), Years: []plan.YearCount{{Year: 2014, Count: plan.Count{Items: 100}}, {Year: 2020, Count: plan.Count{Items: 500}}, {Year: 2026, Count: plan.Count{Items: 600}}},
+				Largest: []plan.Item{{Folder: "INBOX", Key: "7.120", Size: 30 << 20, Date: date("2024-05-01")}},
+				Folders: []plan.Folder{
+					{Path: "INBOX", Role: `\Inbox`, Kind: "message", Target: "Inbox", Items: 1000, Bytes: 800 << 20, Largest: 30 << 20, Oldest: date("2014-02-01"), Newest: date("2026-02-28"), ToMigrate: plan.Count{Items: 999, Bytes: 799 << 20}},
+					{Path: "Sent", Role: `\Sent`, Kind: "message", Target: "Sent Items", Items: 200, Bytes: 100 << 20, Oldest: date("2015-01-01"), Newest: date("2026-02-27"), ToMigrate: plan.Count{Items: 199, Bytes: 100 << 20}},
+				},
+				HeadersRead: 1190, HeadersSkipped: 10, DuplicateItems: 4, Duplicates: []plan.Duplicate{{MessageID: "a@b", Items: []plan.ItemRef{{Folder: "INBOX", Key: "7.1"}, {Folder: "Sent", Key: "3.1"}}}},
+				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
+				Read:        plan.Rate{Items: 24, Bytes: 30 << 20, Seconds: 1.5, PerItemSeconds: 0.01, BytesPerSecond: 20 << 20},
+				ListSeconds: 2,
+				Estimate:    plan.MailboxEstimate{Seconds: 2010, Bottleneck: plan.BottleneckUpload},
+			},
+			{
+				Address: "bob@contoso.com", Target: "bob@contoso.onmicrosoft.com", Protocol: "imap", Server: "mail.contoso.com:993", Security: "tls",
+				Items: 40, Bytes: 60 << 20, Oldest: date("2020-01-01"), Newest: date("2025-12-31"), ToMigrate: plan.Count{Items: 39, Bytes: 20 << 20},
+				Skips: []plan.Skip{{Rule: "too_large", Example: "41943040 bytes, larger than the target accepts", Count: plan.Count{Items: 1, Bytes: 40 << 20}}},
+				Sizes: sizes(30, 5, 3, 1, 0, 1), Years: []plan.YearCount{{Year: 0, Count: plan.Count{Items: 1}}, {Year: 2020, Count: plan.Count{Items: 39}}},
+				Largest:   []plan.Item{{Folder: "Projects", Key: "9.4", Size: 40 << 20, Date: date("2023-03-03")}},
+				OverLimit: []plan.Item{{Folder: "Projects", Key: "9.4", Size: 40 << 20, Reason: "over the tenant's maximum message size"}},
+				Folders: []plan.Folder{
+					{Path: "INBOX", Kind: "message", Target: "Inbox", Items: 30, Bytes: 15 << 20, ToMigrate: plan.Count{Items: 30, Bytes: 15 << 20}},
+					{Path: "Projects", Kind: "message", Target: "Projects", Items: 9, Bytes: 44 << 20, ToMigrate: plan.Count{Items: 8, Bytes: 4 << 20}},
+					{Path: "calendar", Kind: "message", Target: "calendar (imported)", Changes: []string{`top-level name "calendar" is an Exchange default folder name: named "calendar (imported)"`}, Items: 1, Bytes: 1 << 20, ToMigrate: plan.Count{Items: 1, Bytes: 1 << 20}},
+				},
+				Renamed:     []plan.Rename{{Source: "calendar", Target: "calendar (imported)", Changes: []string{`top-level name "calendar" is an Exchange default folder name`}}},
+				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Inspected: true, Items: 12, Bytes: -1, Stamped: 3, QuotaBytes: 50 << 30, UsedBytes: 1 << 30, Folders: []plan.TargetFolder{{Path: "Inbox", Items: 12}}},
+				Read:        plan.Rate{Items: 12, Bytes: 10 << 20, Seconds: 0.5, BytesPerSecond: 20 << 20},
+				Estimate:    plan.MailboxEstimate{Seconds: 95, Bottleneck: plan.BottleneckUpload},
+			},
+			{
+				Address: "carol@contoso.com", Target: "carol@contoso.onmicrosoft.com", Protocol: "pop3", Server: "pop.contoso.com:110", Security: "plain",
+				Sizes:       sizes(),
+				TargetCheck: plan.TargetCheck{Checked: true, Error: "not found", Problem: plan.TargetNotFound, Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
+				Estimate:    plan.MailboxEstimate{Bottleneck: plan.BottleneckNone},
+			},
+		},
+		Estimate: plan.Estimate{Seconds: 2010, Mailboxes: 4, Bottleneck: plan.BottleneckUpload, Longest: "alice@contoso.com", LatencySeconds: 0.4, Envelope: env,
+			Notes: []string{"4 mailboxes at once (concurrency.mailboxes)."}},
+		Risks: []plan.Risk{
+			{Severity: plan.SevError, Code: "target_missing", Mailbox: "carol@contoso.com", Message: "The target mailbox carol@contoso.onmicrosoft.com does not exist in the tenant: create or license the user first (not found)."},
+			{Severity: plan.SevWarning, Code: "plaintext_source", Mailbox: "carol@contoso.com", Message: "The source is read without encryption (security: plain)."},
+			{Severity: plan.SevWarning, Code: "pop_empty", Mailbox: "carol@contoso.com", Message: "The POP account is empty on the server."},
+			{Severity: plan.SevWarning, Code: "over_limit", Mailbox: "bob@contoso.com", Folder: "Projects", Message: "Item 9.4 (40.0 MB) is over the tenant's maximum message size."},
+			{Severity: plan.SevInfo, Code: "folder_renamed", Mailbox: "bob@contoso.com", Folder: "calendar", Message: "Folder calendar becomes calendar (imported)."},
+			{Severity: plan.SevInfo, Code: "duplicate_message_ids", Mailbox: "alice@contoso.com", Message: "4 items share a Message-ID with another item (1 Message-IDs); each copy is migrated, as on the source."},
+		},
+	}
+	p.SumTotals()
+	return p
+}
+
+// fixtureState writes a state of two mailboxes after two runs: alice
+// complete, bob with a failed item, one migrated with a note and one
+// skipped; and returns what LoadMigration reads from it.
+func fixtureState(t *testing.T) *MigrationInput {
+	t.Helper()
+	ctx := context.Background()
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), &state.Options{Now: func() time.Time { return day0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(st.SetProject(ctx, state.Project{Name: "Contoso Ltd", ConfigFingerprint: "cfg", CreatedAt: day0.Add(-2 * time.Hour)}))
+	id, err := st.StartRun(ctx, state.Run{StartedAt: day0.Add(-2 * time.Hour), Command: "run", Host: "h", PID: 1})
+	must(err)
+	must(st.EndRun(ctx, id, "items failed", day0.Add(-90*time.Minute)))
+	id, err = st.StartRun(ctx, state.Run{StartedAt: day0.Add(-time.Hour), Command: "run", Host: "h", PID: 2})
+	must(err)
+	must(st.EndRun(ctx, id, "items failed", day0.Add(-50*time.Minute)))
+	must(st.PutMailbox(ctx, state.Mailbox{ID: "alice@contoso.com", SourceAddress: "alice@contoso.com", TargetAddress: "alice@contoso.onmicrosoft.com", Protocol: "imap", Status: state.StatusMigrated, UpdatedAt: day0.Add(-50 * time.Minute)}))
+	must(st.PutMailbox(ctx, state.Mailbox{ID: "bob@contoso.com", SourceAddress: "bob@contoso.com", TargetAddress: "bob@contoso.onmicrosoft.com", Protocol: "imap", Status: state.StatusFailed, Reason: "1 items failed", UpdatedAt: day0.Add(-50 * time.Minute)}))
+	for _, f := range []state.Folder{
+		{Mailbox: "alice@contoso.com", SourcePath: "INBOX", TargetPath: "inbox", TargetID: "A1", Validity: "7"},
+		{Mailbox: "alice@contoso.com", SourcePath: "Projects/2024", TargetPath: "msgfolderroot/Projects/2024", TargetID: "A2", Validity: "8"},
+		{Mailbox: "bob@contoso.com", SourcePath: "INBOX", TargetPath: "inbox", TargetID: "B1", Validity: "3"},
+	} {
+		f.UpdatedAt = day0.Add(-2 * time.Hour)
+		must(st.PutFolder(ctx, f))
+	}
+	at := day0.Add(-2 * time.Hour)
+	item := func(mb, folder, key string, status state.Status, reason string, bytes int64) {
+		at = at.Add(3 * time.Minute)
+		must(st.PutItem(ctx, state.Item{Mailbox: mb, Folder: folder, SourceKey: key, Kind: state.KindMessage, Status: status, Reason: reason,
+			Bytes: bytes, TargetID: "T-" + key, Fingerprint: "sha256:" + key, UpdatedAt: at, FirstSeen: day0.Add(-2 * time.Hour)}))
+	}
+	item("alice@contoso.com", "INBOX", "7.1", state.StatusMigrated, "", 2048)
+	item("alice@contoso.com", "INBOX", "7.2", state.StatusMigrated, "", 4096)
+	item("alice@contoso.com", "Projects/2024", "8.1", state.StatusMigrated, "", 5<<20)
+	item("alice@contoso.com", "INBOX", "7.3", state.StatusSkipped, `flagged \Deleted on the source`, 300)
+	item("bob@contoso.com", "INBOX", "3.1", state.StatusMigrated, "created as a draft: the mailbox refused attachments added to received mail", 4<<20)
+	item("bob@contoso.com", "INBOX", "3.2", state.StatusMigrated, "", 1000)
+	item("bob@contoso.com", "INBOX", "3.3", state.StatusFailed, "the target refused the item: 400 ErrorInvalidRecipients", 700)
+	in, err := LoadMigration(ctx, st)
+	if err != nil {
+		t.Fatalf("LoadMigration() = %v", err)
+	}
+	return in
+}
+
+// fixtureVerification is a verification of the fixture state: alice
+// matches, bob misses the failed item.
+func fixtureVerification() *plan.Verification {
+	v := &plan.Verification{Format: plan.VerifyFormat, Version: plan.VerifyVersion, Tool: "migrate v1.0.0", CreatedAt: day0.Add(-40 * time.Minute),
+		Mailboxes: []plan.VerifyMailbox{
+			{Address: "alice@contoso.com", Target: "alice@contoso.onmicrosoft.com", VerifyCounts: plan.VerifyCounts{Expected: 3, Matched: 3, Skipped: 1},
+				Folders: []plan.VerifyFolder{{Source: "INBOX", Target: "Inbox", VerifyCounts: plan.VerifyCounts{Expected: 2, Matched: 2, Skipped: 1}}}},
+			{Address: "bob@contoso.com", Target: "bob@contoso.onmicrosoft.com", VerifyCounts: plan.VerifyCounts{Expected: 3, Matched: 2, Missing: 1},
+				Problems: []plan.Problem{{Kind: plan.ProblemMissing, Folder: "INBOX", Key: "3.3", Detail: "not in the target folder Inbox; the state records it as failed: the target refused the item: 400 ErrorInvalidRecipients"}}},
+		}}
+	v.Sum()
+	return v
+}

@@ -1,0 +1,405 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/migrate/state"
+)
+
+// MigrationInput is what the migration report is made from: the state
+// (read with LoadMigration) and, optionally, a verification and the plan.
+type MigrationInput struct {
+	// Project is the state's project record.
+	Project state.Project
+	// Mailboxes are the mailboxes recorded in the state.
+	Mailboxes []MailboxState
+	// Runs are the recorded runs, oldest first.
+	Runs []state.Run
+	// Progress is the cumulative count of migrated items over time.
+	Progress []Point
+	// Verification is the result of migrate verify; nil when none.
+	Verification *plan.Verification
+	// Plan is the plan the migration followed; nil when none. It adds the
+	// items per year and the size distribution.
+	Plan *plan.Plan
+}
+
+// MailboxState is one mailbox as the state records it.
+type MailboxState struct {
+	Mailbox state.Mailbox
+	// Counts are the mailbox's items and bytes by status.
+	Counts map[state.Status]state.Counts
+	// Folders are the mailbox's folders with their counts.
+	Folders []FolderState
+	// Failed are the failed items (at most MaxListed; Counts has all).
+	Failed []state.Item
+	// Notes group migrated and skipped items by their reason: what was
+	// kept in another form ("created as a draft...") or why skipped.
+	Notes []ReasonCount
+}
+
+// FolderState is one folder as the state records it.
+type FolderState struct {
+	Folder state.Folder
+	Counts map[state.Status]state.Counts
+}
+
+// ReasonCount is a reason given for a number of items.
+type ReasonCount struct {
+	Status state.Status
+	Reason string
+	// Example is one item's folder and key.
+	Folder, Key string
+	Count       int64
+}
+
+// MaxListed is the most failed items listed per mailbox in a report.
+const MaxListed = 200
+
+// maxPoints is the most points of the progress line.
+const maxPoints = 60
+
+// LoadMigration reads everything the migration report needs from the state,
+// streaming the items once.
+func LoadMigration(ctx context.Context, st state.Store) (*MigrationInput, error) {
+	in := &MigrationInput{}
+	var err error
+	if in.Project, err = st.Project(ctx); err != nil && !isNotFound(err) {
+		return nil, fmt.Errorf("reading the state: %w", err)
+	}
+	if in.Runs, err = st.Runs(ctx); err != nil {
+		return nil, fmt.Errorf("reading the state: %w", err)
+	}
+	mbs, err := st.Mailboxes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the state: %w", err)
+	}
+	type done struct {
+		at    time.Time
+		bytes int64
+	}
+	var times []done
+	for _, m := range mbs {
+		ms := MailboxState{Mailbox: m}
+		if ms.Counts, err = st.Summary(ctx, m.ID); err != nil {
+			return nil, fmt.Errorf("reading the state: %w", err)
+		}
+		folders, err := st.Folders(ctx, m.ID)
+		if err != nil {
+			return nil, fmt.Errorf("reading the state: %w", err)
+		}
+		byFolder := map[string]*FolderState{}
+		for _, f := range folders {
+			ms.Folders = append(ms.Folders, FolderState{Folder: f, Counts: map[state.Status]state.Counts{}})
+		}
+		for i := range ms.Folders {
+			byFolder[ms.Folders[i].Folder.SourcePath] = &ms.Folders[i]
+		}
+		notes := map[string]*ReasonCount{}
+		for it, err := range st.Items(ctx, state.ItemQuery{Mailbox: m.ID}) {
+			if err != nil {
+				return nil, fmt.Errorf("reading the state: %w", err)
+			}
+			if f := byFolder[it.Folder]; f != nil {
+				c := f.Counts[it.Status]
+				c.Items++
+				c.Bytes += it.Bytes
+				f.Counts[it.Status] = c
+			}
+			switch {
+			case it.Status == state.StatusFailed:
+				if len(ms.Failed) < MaxListed {
+					ms.Failed = append(ms.Failed, it)
+				}
+			case it.Reason != "" && (it.Status == state.StatusMigrated || it.Status == state.StatusSkipped):
+				key := string(it.Status) + "\x00" + it.Reason
+				if n := notes[key]; n != nil {
+					n.Count++
+				} else {
+					notes[key] = &ReasonCount{Status: it.Status, Reason: it.Reason, Folder: it.Folder, Key: it.SourceKey, Count: 1}
+				}
+			}
+			if it.Status == state.StatusMigrated {
+				times = append(times, done{it.UpdatedAt, it.Bytes})
+			}
+		}
+		for _, n := range notes {
+			ms.Notes = append(ms.Notes, *n)
+		}
+		slices.SortFunc(ms.Notes, func(a, b ReasonCount) int {
+			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason))
+		})
+		in.Mailboxes = append(in.Mailboxes, ms)
+	}
+	slices.SortFunc(times, func(a, b done) int { return a.at.Compare(b.at) })
+	var items, bytes int64
+	step := max(len(times)/maxPoints, 1)
+	for i, t := range times {
+		items++
+		bytes += t.bytes
+		if (i+1)%step == 0 || i == len(times)-1 {
+			in.Progress = append(in.Progress, Point{Time: t.at.UTC(), Items: items, Bytes: bytes})
+		}
+	}
+	return in, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, state.ErrNotFound) }
+
+// displayTarget turns a state's target path ("inbox/Projects",
+// "msgfolderroot/work (2)") into the names Outlook shows.
+func displayTarget(path string) string {
+	first, rest, _ := strings.Cut(path, "/")
+	names := map[string]string{"inbox": "Inbox", "sentitems": "Sent Items", "drafts": "Drafts", "deleteditems": "Deleted Items",
+		"junkemail": "Junk Email", "archive": "Archive"}
+	switch {
+	case first == "msgfolderroot" && rest == "":
+		return "(mailbox root)"
+	case first == "msgfolderroot":
+		return rest
+	case names[first] != "" && rest == "":
+		return names[first]
+	case names[first] != "":
+		return names[first] + "/" + rest
+	}
+	return path
+}
+
+// Migration builds the migration report.
+func Migration(in *MigrationInput, o *Options) *Document {
+	if o == nil {
+		o = &Options{}
+	}
+	d := &Document{Schema: Schema, Kind: KindMigration, Title: "Migration report", GeneratedAt: o.now(), Tool: o.Tool,
+		Client: firstOf(o.Client, in.Project.Name), Consultant: o.Consultant, Logo: o.Logo}
+	if in.Plan != nil {
+		d.Consultant = firstOf(d.Consultant, in.Plan.Consultant)
+	}
+	src := "the state database"
+	if o.SourceName != "" {
+		src = "the state " + o.SourceName
+	}
+	d.Source = []string{fmt.Sprintf("Made from %s (%d runs recorded).", src, len(in.Runs))}
+	v := in.Verification
+	if v != nil {
+		d.Source = append(d.Source, fmt.Sprintf("Verified on %s by %s: every source item compared with the target by its source-key stamp.", v.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), firstOf(v.Tool, "migrate")))
+	}
+	if in.Plan != nil {
+		d.Source = append(d.Source, fmt.Sprintf("Following the plan made on %s.", in.Plan.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")))
+	}
+
+	verified := map[string]*plan.VerifyMailbox{}
+	if v != nil {
+		for i := range v.Mailboxes {
+			verified[strings.ToLower(v.Mailboxes[i].Address)] = &v.Mailboxes[i]
+		}
+	}
+	s := &d.Summary
+	for _, ms := range in.Mailboxes {
+		m := ms.Mailbox
+		c := ms.Counts
+		row := MailboxRow{Address: m.SourceAddress, Target: m.TargetAddress, Status: string(m.Status),
+			Migrate: Count{c[state.StatusMigrated].Items, c[state.StatusMigrated].Bytes},
+			Skipped: c[state.StatusSkipped].Items, Failed: c[state.StatusFailed].Items, Pending: c[state.StatusPending].Items}
+		for _, st := range state.Statuses() {
+			row.Items += c[st].Items
+			row.Bytes += c[st].Bytes
+		}
+		if vm := verified[strings.ToLower(m.SourceAddress)]; vm != nil {
+			row.Verify = "failed"
+			if vm.OK {
+				row.Verify = "ok"
+			}
+			row.Missing, row.Doubled, row.Changed = vm.Missing, vm.Doubled, vm.Changed
+		}
+		d.Mailboxes = append(d.Mailboxes, row)
+		s.Items += row.Items
+		s.Bytes += row.Bytes
+		s.Migrate.Items += row.Migrate.Items
+		s.Migrate.Bytes += row.Migrate.Bytes
+		s.Skipped.Items += row.Skipped
+		s.Skipped.Bytes += c[state.StatusSkipped].Bytes
+		s.Failed.Items += row.Failed
+		s.Failed.Bytes += c[state.StatusFailed].Bytes
+		s.Pending.Items += row.Pending
+		s.Pending.Bytes += c[state.StatusPending].Bytes
+		d.Charts.MailboxSizes = append(d.Charts.MailboxSizes, Bar{Label: m.SourceAddress, Value: float64(row.Bytes)})
+		d.Charts.Outcomes = append(d.Charts.Outcomes, Outcomes{Label: m.SourceAddress, Migrated: row.Migrate.Items, Skipped: row.Skipped, Failed: row.Failed, Pending: row.Pending})
+
+		if m.Status == state.StatusFailed && m.Reason != "" && row.Failed == 0 {
+			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "mailbox_failed", Mailbox: m.SourceAddress, Reason: "The mailbox stopped: " + m.Reason, Count: 1})
+		}
+		for _, it := range ms.Failed {
+			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Folder: it.Folder, Item: it.SourceKey,
+				Reason: it.Reason + " (a new run tries it again)", Count: 1})
+		}
+		if n := row.Failed - int64(len(ms.Failed)); n > 0 {
+			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Reason: fmt.Sprintf("%d more failed items (migrate status lists them)", n), Count: n})
+		}
+		for _, n := range ms.Notes {
+			sev, code := "info", "migrated_with_note"
+			reason := n.Reason
+			if n.Status == state.StatusSkipped {
+				code = "skipped"
+				reason = "Skipped: " + reason
+			}
+			d.Attention = append(d.Attention, Attention{Severity: sev, Code: code, Mailbox: m.SourceAddress, Folder: n.Folder, Item: n.Key,
+				Reason: reason + countSuffix(n.Count), Count: n.Count})
+		}
+		if vm := verified[strings.ToLower(m.SourceAddress)]; vm != nil {
+			listed := map[string]bool{}
+			for _, it := range ms.Failed {
+				listed[it.Folder+"\x00"+it.SourceKey] = true
+			}
+			for _, p := range vm.Problems {
+				if p.Kind == plan.ProblemMissing && listed[p.Folder+"\x00"+p.Key] {
+					continue // listed as failed already, with the cause
+				}
+				sev := "error"
+				if p.Kind == plan.ProblemExtra {
+					sev = "info"
+				}
+				d.Attention = append(d.Attention, Attention{Severity: sev, Code: p.Kind, Mailbox: m.SourceAddress, Folder: p.Folder, Item: p.Key, Reason: p.Detail, Count: 1})
+			}
+		}
+		d.Appendix = append(d.Appendix, migrationAppendix(ms, verified[strings.ToLower(m.SourceAddress)]))
+	}
+	slices.SortStableFunc(d.Attention, func(a, b Attention) int {
+		return cmp.Compare(plan.SeverityRank(plan.Severity(a.Severity)), plan.SeverityRank(plan.Severity(b.Severity)))
+	})
+	for _, a := range d.Attention {
+		switch a.Severity {
+		case "error":
+			s.Errors++
+		case "warning":
+			s.Warnings++
+		}
+	}
+	d.Charts.Progress = in.Progress
+	if in.Plan != nil {
+		years := []plan.YearCount(nil)
+		buckets := plan.NewSizeBuckets()
+		for _, m := range in.Plan.Mailboxes {
+			years = plan.MergeYears(years, m.Years)
+			for i := range buckets {
+				if i < len(m.Sizes) {
+					buckets[i].Items += m.Sizes[i].Items
+				}
+			}
+		}
+		for _, y := range years {
+			label := fmt.Sprint(y.Year)
+			if y.Year == 0 {
+				label = "unknown"
+			}
+			d.Charts.ItemsPerYear = append(d.Charts.ItemsPerYear, Bar{Label: label, Value: float64(y.Items)})
+		}
+		for _, b := range buckets {
+			d.Charts.SizeBuckets = append(d.Charts.SizeBuckets, Bar{Label: b.Label, Value: float64(b.Items)})
+		}
+	}
+
+	s.Mailboxes = len(in.Mailboxes)
+	var first, last time.Time
+	for _, r := range in.Runs {
+		if r.EndedAt.IsZero() {
+			continue
+		}
+		s.Seconds += r.EndedAt.Sub(r.StartedAt).Seconds()
+		if first.IsZero() || r.StartedAt.Before(first) {
+			first = r.StartedAt
+		}
+		if r.EndedAt.After(last) {
+			last = r.EndedAt
+		}
+	}
+	s.Verification = "not run"
+	if v != nil {
+		s.Verification = "failed"
+		if v.OK {
+			s.Verification = "passed"
+		}
+	}
+	switch {
+	case s.Failed.Items > 0 || (v != nil && !v.OK):
+		s.Outcome = "failed"
+	case s.Pending.Items > 0 || len(in.Mailboxes) == 0 || v == nil:
+		s.Outcome = "incomplete"
+	default:
+		s.Outcome = "complete"
+	}
+	switch s.Outcome {
+	case "complete":
+		s.Headline = fmt.Sprintf("All %d mailboxes were migrated: %s items (%s), each verified in Exchange Online exactly once.", s.Mailboxes, Number(s.Migrate.Items), Bytes(s.Migrate.Bytes))
+	case "failed":
+		s.Headline = fmt.Sprintf("%s (%s) of %d mailboxes were migrated; %s need attention (listed below).", Items(s.Migrate.Items), Bytes(s.Migrate.Bytes), s.Mailboxes, plural(int64(s.Errors), "problem", "problems"))
+	default:
+		s.Headline = fmt.Sprintf("%s (%s) of %d mailboxes were migrated so far.", Items(s.Migrate.Items), Bytes(s.Migrate.Bytes), s.Mailboxes)
+	}
+	s.Points = append(s.Points, fmt.Sprintf("%s items migrated, %s skipped by a rule, %s failed, %s not yet done.", Number(s.Migrate.Items), Number(s.Skipped.Items), Number(s.Failed.Items), Number(s.Pending.Items)))
+	if !first.IsZero() {
+		s.Points = append(s.Points, fmt.Sprintf("%d runs between %s and %s, %s in all.", len(in.Runs), first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04 UTC"), plan.FormatDuration(s.Seconds)))
+	}
+	switch {
+	case v == nil:
+		s.Points = append(s.Points, "Not verified yet: run migrate verify and make this report again with --verify.")
+	case v.OK:
+		s.Points = append(s.Points, fmt.Sprintf("Verification passed: %s source items found in the target exactly once, unchanged; nothing missing or doubled.", Number(v.Totals.Matched)))
+	default:
+		t := v.Totals
+		s.Points = append(s.Points, fmt.Sprintf("Verification failed: %d missing, %d doubled, %d changed, %d errors.", t.Missing, t.Doubled, t.Changed, t.Errors))
+	}
+	d.Notes = append(d.Notes,
+		"Every migrated item carries its source key in a hidden property; verification finds each source item in the target by it, so an item is counted once however often a run was repeated.",
+		"Skipped items were left out on purpose (filters, excluded folders, messages flagged as deleted, items over the tenant's size limit).",
+		"Sizes are in binary units (1 MB = 1,048,576 bytes), as Exchange counts them.")
+	finish(d, o)
+	return d
+}
+
+func countSuffix(n int64) string {
+	if n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s items, e.g. this one)", Number(n))
+}
+
+func migrationAppendix(ms MailboxState, vm *plan.VerifyMailbox) Appendix {
+	m := ms.Mailbox
+	a := Appendix{Mailbox: m.SourceAddress}
+	fact := func(label, value string) { a.Facts = append(a.Facts, Fact{Label: label, Value: value}) }
+	fact("Target", m.TargetAddress)
+	fact("Protocol", firstOf(m.Protocol, "imap"))
+	status := string(m.Status)
+	if m.Reason != "" {
+		status += ": " + m.Reason
+	}
+	fact("Status", status)
+	if !m.UpdatedAt.IsZero() {
+		fact("Last updated", m.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	for _, st := range state.Statuses() {
+		c := ms.Counts[st]
+		fact(strings.ToUpper(string(st[:1]))+string(st[1:]), fmt.Sprintf("%s (%s)", Items(c.Items), Bytes(c.Bytes)))
+	}
+	if vm != nil {
+		fact("Verification", fmt.Sprintf("%s expected, %s matched, %d missing, %d doubled, %d changed, %d extra", Number(vm.Expected), Number(vm.Matched), vm.Missing, vm.Doubled, vm.Changed, vm.Extra))
+	}
+	for _, f := range ms.Folders {
+		var items, bytes int64
+		for _, c := range f.Counts {
+			items += c.Items
+			bytes += c.Bytes
+		}
+		a.Folders = append(a.Folders, FolderRow{Source: f.Folder.SourcePath, Target: displayTarget(f.Folder.TargetPath), Items: items, Bytes: bytes,
+			Migrate: f.Counts[state.StatusMigrated].Items, Skipped: f.Counts[state.StatusSkipped].Items, Failed: f.Counts[state.StatusFailed].Items})
+	}
+	return a
+}

@@ -1,0 +1,196 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// update rewrites the golden files: go test ./report -run Golden -update
+var update = flag.Bool("update", false, "rewrite the golden files in testdata and the schema")
+
+// golden compares got with testdata/name, or writes it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -run %s -update to create it)", err, t.Name())
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got; go test ./report -update rewrites it):\n%s", path, diff)
+	}
+}
+
+// fixtureDocs are the documents the golden tests render.
+func fixtureDocs(t *testing.T) map[string]*Document {
+	t.Helper()
+	in := fixtureState(t)
+	in.Verification = fixtureVerification()
+	opts := func(mask bool) *Options {
+		return &Options{Now: day0, Tool: "migrate v1.0.0", Mask: mask, SourceName: "plan.json"}
+	}
+	return map[string]*Document{
+		"assessment":        Assessment(fixturePlan(), opts(false)),
+		"assessment-masked": Assessment(fixturePlan(), opts(true)),
+		"migration":         Migration(in, &Options{Now: day0, Tool: "migrate v1.0.0", Consultant: "Fabrikam IT"}),
+	}
+}
+
+func TestGolden(t *testing.T) {
+	docs := fixtureDocs(t)
+	for _, tt := range []struct {
+		doc    string
+		format Format
+	}{
+		{"assessment", FormatMarkdown},
+		{"assessment", FormatJSON},
+		{"assessment-masked", FormatMarkdown},
+		{"migration", FormatMarkdown},
+		{"migration", FormatJSON},
+	} {
+		t.Run(tt.doc+"."+string(tt.format), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Render(&b, docs[tt.doc], tt.format); err != nil {
+				t.Fatalf("Render() = %v", err)
+			}
+			golden(t, tt.doc+"."+string(tt.format), b.Bytes())
+		})
+	}
+}
+
+func TestMasked(t *testing.T) {
+	d := fixtureDocs(t)["assessment-masked"]
+	var b bytes.Buffer
+	for _, f := range []Format{FormatJSON, FormatMarkdown} {
+		if err := Render(&b, d, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, addr := range []string{"alice@", "bob@", "carol@"} {
+		if strings.Contains(b.String(), addr) {
+			t.Errorf("masked report contains %q", addr)
+		}
+	}
+	if !strings.Contains(b.String(), "a***e@contoso.com") {
+		t.Error("masked report lacks a***e@contoso.com")
+	}
+}
+
+// TestSchema keeps report/schema/report-v1.schema.json current and checks
+// that the JSON reports have exactly the fields the schema lists.
+func TestSchema(t *testing.T) {
+	s := JSONSchema()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("schema", "report-v1.schema.json")
+	if *update {
+		if err := os.MkdirAll("schema", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if want, err := os.ReadFile(path); err != nil || string(want) != b.String() {
+		t.Errorf("%s is out of date (go test ./report -run TestSchema -update rewrites it): %v", path, err)
+	}
+	for name, d := range fixtureDocs(t) {
+		var out bytes.Buffer
+		if err := WriteJSON(&out, d); err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		checkSchema(t, name, s, s, v)
+	}
+}
+
+// checkSchema checks v against the subset of JSON Schema that JSONSchema
+// emits: types, required properties, no additional properties, $ref.
+func checkSchema(t *testing.T, at string, root, s map[string]any, v any) {
+	t.Helper()
+	if ref, ok := s["$ref"].(string); ok {
+		name := strings.TrimPrefix(ref, "#/$defs/")
+		checkSchema(t, at, root, root["$defs"].(map[string]any)[name].(map[string]any), v)
+		return
+	}
+	switch s["type"] {
+	case "object":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			t.Errorf("%s: %T, want an object", at, v)
+			return
+		}
+		props := s["properties"].(map[string]any)
+		for _, r := range s["required"].([]string) {
+			if _, ok := obj[r]; !ok {
+				t.Errorf("%s: required property %q missing", at, r)
+			}
+		}
+		for k, x := range obj {
+			ps, ok := props[k].(map[string]any)
+			if !ok {
+				t.Errorf("%s: property %q is not in the schema", at, k)
+				continue
+			}
+			checkSchema(t, at+"."+k, root, ps, x)
+		}
+	case "array":
+		arr, ok := v.([]any)
+		if !ok {
+			t.Errorf("%s: %T, want an array", at, v)
+			return
+		}
+		for i, x := range arr {
+			checkSchema(t, at+"["+string(rune('0'+i%10))+"]", root, s["items"].(map[string]any), x)
+		}
+	case "string":
+		if _, ok := v.(string); !ok {
+			t.Errorf("%s: %T, want a string", at, v)
+		}
+	case "integer", "number":
+		if _, ok := v.(float64); !ok {
+			t.Errorf("%s: %T, want a number", at, v)
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			t.Errorf("%s: %T, want a boolean", at, v)
+		}
+	}
+}
+
+func TestFormatHelpers(t *testing.T) {
+	for _, tt := range []struct{ got, want string }{
+		{Number(0), "0"}, {Number(999), "999"}, {Number(1000), "1,000"}, {Number(-1234567), "-1,234,567"},
+		{Bytes(512), "512 B"}, {Bytes(1536), "1.5 KB"}, {Bytes(35 << 20), "35.0 MB"}, {Bytes(3 << 40), "3.0 TB"},
+		{MaskAddress("alice@contoso.com"), "a***e@contoso.com"}, {MaskAddress("al@x.org"), "a***@x.org"}, {MaskAddress("bob"), "b***b"},
+		{MaskText("mailbox bob@contoso.com failed"), "mailbox b***b@contoso.com failed"},
+		{displayTarget("msgfolderroot/work (2)"), "work (2)"}, {displayTarget("inbox"), "Inbox"}, {displayTarget("sentitems/2019"), "Sent Items/2019"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
