@@ -174,8 +174,8 @@ func (l *lockedBuffer) String() string {
 }
 
 // startChild starts `migrate <args>` as a child process whose Graph client
-// uses the given time scale.
-func startChild(t *testing.T, timeScale float64, args []string) *child {
+// uses the given time scale, with extra environment variables (NAME=value).
+func startChild(t *testing.T, timeScale float64, args []string, env ...string) *child {
 	t.Helper()
 	raw, err := json.Marshal(args)
 	if err != nil {
@@ -183,6 +183,7 @@ func startChild(t *testing.T, timeScale float64, args []string) *child {
 	}
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), childArgsEnv+"="+string(raw), childTimeScaleEnv+"="+strconv.FormatFloat(timeScale, 'g', -1, 64))
+	cmd.Env = append(cmd.Env, env...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +17,27 @@ import (
 // message it moves (the `migrate run` issue: a 100 MB message under
 // 200 MB of peak RSS).
 const maxPeakRSS = 200 << 20
+
+// maxPeakHeapMB bounds the Go heap of that migration: buffers of a few
+// megabytes (an upload range is 3.2 MB), never the message.
+const maxPeakHeapMB = 48
+
+// gcTraceRE matches the heap sizes of a GODEBUG=gctrace=1 line: heap at
+// the start of the collection, at its end, and live.
+var gcTraceRE = regexp.MustCompile(`(?m)^gc \d+ @.* (\d+)->(\d+)->(\d+) MB`)
+
+// peakHeap returns the largest heap size in a GC trace, in MB, and the
+// number of collections.
+func peakHeap(trace string) (mb, gcs int) {
+	for _, m := range gcTraceRE.FindAllStringSubmatch(trace, -1) {
+		gcs++
+		for _, v := range m[1:] {
+			n, _ := strconv.Atoi(v)
+			mb = max(mb, n)
+		}
+	}
+	return mb, gcs
+}
 
 // TestE2ELargeMessageMemory migrates a mailbox holding a message with a
 // 100 MB attachment in a child process and checks the child's peak
@@ -44,7 +67,7 @@ func TestE2ELargeMessageMemory(t *testing.T) {
 	// The Graph client's pacing 100 times faster: at Exchange Online's
 	// 150 MB per 5 minutes the upload alone takes 3.5 minutes.
 	c := startChild(t, 100, p.args("--mailbox", user, "--set", "folders.include=Big",
-		"--set", "target.max_message_size=150MB", "--spool-dir", t.TempDir()))
+		"--set", "target.max_message_size=150MB", "--spool-dir", t.TempDir()), "GODEBUG=gctrace=1")
 	code := c.wait(t)
 	if code != exitOK {
 		t.Fatalf("migrate run: exit %d, want 0:\n%s", code, c.out)
@@ -79,6 +102,16 @@ func TestE2ELargeMessageMemory(t *testing.T) {
 	}
 	if s := parseSummary(t, out); skipped != s.skipped || skipped == 0 {
 		t.Errorf("the state records %d skipped items, the summary says %d", skipped, s.skipped)
+	}
+	// The Go heap, from the runtime's GC trace, whatever the build: were
+	// the message or its attachment held in memory, it would pass 100 MB.
+	heap, gcs := peakHeap(out)
+	t.Logf("Go heap at most %d MB over %d collections", heap, gcs)
+	if gcs == 0 {
+		t.Errorf("no GC trace in the child's output")
+	}
+	if heap > maxPeakHeapMB {
+		t.Errorf("the Go heap reached %d MB, want at most %d MB: something holds the message", heap, maxPeakHeapMB)
 	}
 	// Checked with and without -race: the race runtime's shadow memory
 	// adds about 55 MiB here (65 MiB without, 121 MiB with, measured), well
