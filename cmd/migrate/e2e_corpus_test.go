@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -128,6 +129,8 @@ func TestE2ERunCorpus(t *testing.T) {
 		})
 	})
 
+	t.Run("refused-items", func(t *testing.T) { checkRefused(t, d, exp) })
+
 	t.Run("draft-fallback", func(t *testing.T) {
 		epOff := startEmulator(t, d, graphemu.Options{}) // refuses attachments on received mail
 		p := writeProject(t, d, epOff)
@@ -167,6 +170,50 @@ func TestE2ERunCorpus(t *testing.T) {
 			t.Errorf("%d messages need an upload session, want at least 2", n)
 		}
 	})
+}
+
+// checkRefused runs the corpus into an emulator where bob's mailbox takes
+// messages of at most 400 bytes, so Graph refuses some of them (413
+// ErrorMessageSizeExceeded): the run goes on with the other items and
+// mailboxes, lists each refused item with mailbox, folder, key and cause,
+// records it failed with the reason, and exits 1 as documented.
+func checkRefused(t *testing.T, d *testserver.Dovecot, exp []*expected) {
+	const bob = "bob@example.test"
+	ep := startEmulator(t, d, graphemu.Options{AttachmentsOnNonDraft: true,
+		Mailboxes: map[string]graphemu.MailboxOptions{bob: {MaxMessageSize: 400}}})
+	p := writeProject(t, d, ep)
+	code, stdout, stderr := p.run(t)
+	if code != exitItemsFailed {
+		t.Fatalf("migrate run: exit %d, want %d (some items failed)\n%s\n%s", code, exitItemsFailed, stdout, stderr)
+	}
+	items := stateItems(t, p.statePath())
+	failed := map[*expected]bool{}
+	for _, e := range exp {
+		it, ok := stateItemFor(items, e)
+		if !ok || it.Status != state.StatusFailed {
+			continue
+		}
+		failed[e] = true
+		if e.user != bob || it.Reason == "" {
+			t.Errorf("%s: failed (%q); only bob's messages may be refused, with a reason", e.name(), it.Reason)
+		}
+		line := fmt.Sprintf("failed: mailbox %s, folder %s, item %s: ", e.user, e.folder, it.SourceKey)
+		if !strings.Contains(stdout, line+it.Reason) {
+			t.Errorf("%s: the output does not list it as %q:\n%s", e.name(), line+it.Reason, stdout)
+		}
+	}
+	if len(failed) == 0 {
+		t.Fatalf("no message was refused; the test proves nothing:\n%s", stdout)
+	}
+	for line := range strings.Lines(stdout) {
+		if strings.HasPrefix(line, "failed: ") {
+			t.Log(strings.TrimSpace(line))
+		}
+	}
+	if s := parseSummary(t, stdout); s.failed != len(failed) {
+		t.Errorf("summary %+v, want %d failed", s, len(failed))
+	}
+	checkExactlyOnce(t, ep.Emulator, exp, failed)
 }
 
 // needsUploadSession reports whether a message carries an attachment too
