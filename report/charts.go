@@ -20,7 +20,6 @@ type shape struct {
 	size       float64
 	fill       string // #rrggbb or ""
 	stroke     string
-	bold       bool
 }
 
 // chart is a drawing of width 600 and the given height.

@@ -229,3 +229,32 @@ func TestHTMLChromium(t *testing.T) {
 		})
 	}
 }
+
+// TestPDF renders the reports as PDF on A4 and Letter and checks them with
+// pdftoppm: enough pages, each of the paper's shape and none blank.
+func TestPDF(t *testing.T) {
+	docs := fixtureDocs(t)
+	for _, name := range []string{"assessment", "migration", "assessment-masked"} {
+		for _, paper := range []struct {
+			name  string
+			ratio float64
+		}{{PaperA4, ratioA4}, {PaperLetter, ratioLetter}} {
+			t.Run(name+"/"+paper.name, func(t *testing.T) {
+				d := docs[name]
+				d.Logo = &Image{Type: "image/png", Data: testLogo(t)}
+				var b bytes.Buffer
+				if err := WritePDFPaper(&b, d, paper.name); err != nil {
+					t.Fatalf("WritePDFPaper() = %v", err)
+				}
+				if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
+					t.Fatalf("output does not start with %%PDF-")
+				}
+				// cover, summary with tables and charts, one appendix page per mailbox
+				checkPages(t, name, pdfPages(t, b.Bytes()), 2+len(d.Appendix), paper.ratio)
+			})
+		}
+	}
+	if err := WritePDFPaper(&bytes.Buffer{}, docs["assessment"], "A3"); err == nil {
+		t.Error("WritePDFPaper(A3) succeeded, want an error")
+	}
+}
