@@ -64,6 +64,8 @@ func fixturePlan() *plan.Plan {
 				Folders: []plan.Folder{
 					{Path: "INBOX", Kind: "message", Target: "Inbox", Items: 30, Bytes: 15 << 20, ToMigrate: plan.Count{Items: 30, Bytes: 15 << 20}},
 					{Path: "Projects", Kind: "message", Target: "Projects", Items: 9, Bytes: 44 << 20, ToMigrate: plan.Count{Items: 8, Bytes: 4 << 20}},
+					{Path: "Ärger/Köln – 2024", Kind: "message", Target: "Ärger/Köln – 2024", Items: 0, Bytes: 0},
+					{Path: "日本語", Kind: "message", Target: "日本語", Items: 0, Bytes: 0},
 					{Path: "calendar", Kind: "message", Target: "calendar (imported)", Changes: []string{`top-level name "calendar" is an Exchange default folder name: named "calendar (imported)"`}, Items: 1, Bytes: 1 << 20, ToMigrate: plan.Count{Items: 1, Bytes: 1 << 20}},
 				},
 				Renamed:     []plan.Rename{{Source: "calendar", Target: "calendar (imported)", Changes: []string{`top-level name "calendar" is an Exchange default folder name`}}},

@@ -124,6 +124,19 @@ func cp1252(tr func(string) string, s string) string {
 	return b.String()
 }
 
+// split breaks text already translated to the code page into lines of at
+// most w mm in the current font.
+func (r *pdfReport) split(txt string, w float64) []string {
+	var out []string
+	for _, l := range r.pdf.SplitLines([]byte(txt), w) {
+		out = append(out, string(l))
+	}
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
+}
+
 func (r *pdfReport) font(style string, size float64) { r.pdf.SetFont("Helvetica", style, size) }
 
 func rgb(hex string) (int, int, int) {
@@ -176,7 +189,7 @@ func (r *pdfReport) bullet(s string) {
 	p := r.pdf
 	r.font("", 10)
 	r.color(colText)
-	lines := p.SplitText(r.tr(s), r.width-6)
+	lines := r.split(r.tr(s), r.width-6)
 	r.need(float64(len(lines)) * lineH)
 	x, y := p.GetX(), p.GetY()
 	p.Text(x+1.5, y+3.4, r.tr("•"))
@@ -247,7 +260,7 @@ func (r *pdfReport) outcome() {
 		col, bg = colFailed, "#fcf1f0"
 	}
 	r.font("B", 11.5)
-	lines := p.SplitText(r.tr(s.Headline), r.width-10)
+	lines := r.split(r.tr(s.Headline), r.width-10)
 	h := float64(len(lines))*5.6 + 6
 	r.need(h)
 	x, y := r.left, p.GetY()
@@ -327,7 +340,7 @@ func (r *pdfReport) table(cols []column, rows [][]string, size float64) {
 		r.fill("#f0f3f6")
 		h := 0.0
 		for i, c := range cols {
-			h = max(h, float64(len(p.SplitText(r.tr(c.head), widths[i]-2)))*lh)
+			h = max(h, float64(len(r.split(r.tr(c.head), widths[i]-2)))*lh)
 		}
 		h += 2
 		x, y := r.left, p.GetY()
@@ -350,7 +363,7 @@ func (r *pdfReport) table(cols []column, rows [][]string, size float64) {
 			if i < len(row) {
 				txt = r.tr(row[i])
 			}
-			lines[i] = p.SplitText(txt, widths[i]-2)
+			lines[i] = r.split(txt, widths[i]-2)
 			h = max(h, float64(len(lines[i]))*lh)
 		}
 		h += 2
@@ -500,7 +513,7 @@ func (r *pdfReport) appendix() {
 		r.subheading(a.Mailbox)
 		for _, f := range a.Facts {
 			r.font("", 8.5)
-			lines := p.SplitText(r.tr(f.Value), r.width-45)
+			lines := r.split(r.tr(f.Value), r.width-45)
 			r.need(float64(len(lines)) * 4)
 			y := p.GetY()
 			r.color(colAxis)

@@ -177,7 +177,7 @@ func TestPlanRunVerify(t *testing.T) {
 }
 
 // reportFormats are the report formats the end-to-end test writes.
-func reportFormats() []string { return []string{"md", "json"} }
+func reportFormats() []string { return []string{"md", "json", "html", "pdf"} }
 
 // checkNoSecrets fails when data holds a source password or the client
 // secret.

@@ -21,6 +21,7 @@ import (
 // reportOptions are the flags of `migrate report`.
 type reportOptions struct {
 	kind, format, out, plan, verify string
+	paper                           string
 	mask                            bool
 	planSet                         bool
 }
@@ -61,6 +62,7 @@ consultant and logo from migration.yaml. No secret is ever printed;
 	cmd.Flags().StringVar(&o.plan, "plan", "plan.json", "plan file: the assessment's source; optional for --kind migration")
 	cmd.Flags().StringVar(&o.verify, "verify", "", "verification file from migrate verify --out, for --kind migration")
 	cmd.Flags().BoolVar(&o.mask, "mask-addresses", false, "mask email addresses")
+	cmd.Flags().StringVar(&o.paper, "paper", "A4", "paper size of the PDF: A4 or Letter (HTML prints on either)")
 	return cmd
 }
 
@@ -70,6 +72,9 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	case report.FormatHTML, report.FormatPDF, report.FormatMarkdown, report.FormatJSON:
 	default:
 		return usageError(fmt.Errorf("report: --format %q: want html, pdf, md or json", o.format))
+	}
+	if p := strings.ToLower(o.paper); p != "a4" && p != "letter" {
+		return usageError(fmt.Errorf("report: --paper %q: want A4 or Letter", o.paper))
 	}
 	if o.kind != string(report.KindAssessment) && o.kind != string(report.KindMigration) {
 		return usageError(fmt.Errorf("report: --kind %q: want assessment or migration", o.kind))
@@ -120,7 +125,12 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		doc = report.Migration(in, opts)
 	}
 	var b bytes.Buffer
-	if err := report.Render(&b, doc, format); err != nil {
+	if format == report.FormatPDF {
+		err = report.WritePDFPaper(&b, doc, o.paper)
+	} else {
+		err = report.Render(&b, doc, format)
+	}
+	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	out := o.out
