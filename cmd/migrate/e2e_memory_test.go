@@ -113,10 +113,15 @@ func TestE2ELargeMessageMemory(t *testing.T) {
 	if heap > maxPeakHeapMB {
 		t.Errorf("the Go heap reached %d MB, want at most %d MB: something holds the message", heap, maxPeakHeapMB)
 	}
-	// Checked with and without -race: the race runtime's shadow memory
-	// adds about 55 MiB here (65 MiB without, 121 MiB with, measured), well
-	// inside the limit, so the assertion needs no build tag.
+	// Peak RSS is asserted only without -race. Under the race detector
+	// the same run measured 121 to 215 MiB while the Go heap above stayed
+	// under 10 MB: the difference is the race runtime's shadow memory and
+	// per-goroutine history, not the product (without -race: 54-66 MiB).
+	if raceBuild {
+		t.Logf("peak RSS not checked under -race (limit %d MiB without it)", maxPeakRSS>>20)
+		return
+	}
 	if peak > maxPeakRSS {
-		t.Errorf("peak RSS %.1f MiB, want under %d MiB (race detector: %v)", float64(peak)/(1<<20), maxPeakRSS>>20, raceBuild)
+		t.Errorf("peak RSS %.1f MiB, want under %d MiB", float64(peak)/(1<<20), maxPeakRSS>>20)
 	}
 }
