@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,15 +22,6 @@ type globalOptions struct {
 	sets       []string
 
 	stdout, stderr io.Writer
-}
-
-// errNotImplemented is returned by commands a later release fills in.
-var errNotImplemented = errors.New("not implemented yet")
-
-// notImplemented returns the error for a command that exists but does not
-// work yet; it exits non-zero and prints no fake output.
-func notImplemented(cmd *cobra.Command) error {
-	return withCode(exitUsage, fmt.Errorf("%s: %w (see the open issues in the project tracker)", cmd.CommandPath(), errNotImplemented))
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
