@@ -13,9 +13,11 @@ import (
 )
 
 // fillerMessages are n small generated messages per user in a folder of
-// their own, and one message with a 3.5 MB attachment (created with the
+// their own, and optionally one with a 3.5 MB attachment (created with the
 // pending stamp, then completed through an upload session), so that runs
-// last long enough to be killed in the middle.
+// last long enough to be killed in the middle. Their sizes differ, so that
+// no two creation requests have the same length (checkRetryAfter tells a
+// retry by it).
 func fillerMessages(t *testing.T, n int, large bool) []testserver.ExtraMessage {
 	t.Helper()
 	m, err := testserver.LoadManifest("")
@@ -27,7 +29,7 @@ func fillerMessages(t *testing.T, n int, large bool) []testserver.ExtraMessage {
 	for ui, u := range m.Users {
 		for i := range n {
 			out = append(out, testserver.ExtraMessage{User: u.Name, Folder: "Filler", Message: testserver.ManifestMessage{
-				Generate: &testserver.Generator{Subject: fmt.Sprintf("Filler %d", i), Seed: fmt.Sprintf("filler-%d-%d", ui, i), AttachmentSize: 2000},
+				Generate: &testserver.Generator{Subject: fmt.Sprintf("Filler %d", i), Seed: fmt.Sprintf("filler-%d-%d", ui, i), AttachmentSize: 2000 + 61*int64(i)},
 				Flags:    []string{`\Seen`}, Date: base.Add(time.Duration(i) * time.Hour),
 			}})
 		}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,8 +77,11 @@ func checkRetryAfter(log []graphemu.LoggedRequest, alias map[string]string, grac
 		}
 		return m
 	}
+	// By arrival: the log is in the order the responses ended.
+	log = slices.Clone(log)
+	slices.SortStableFunc(log, func(a, b graphemu.LoggedRequest) int { return a.Time.Compare(b.Time) })
 	var c retryAfterCheck
-	for i, r := range log {
+	for _, r := range log {
 		if r.Status != 429 || r.RetryAfter == "" {
 			continue
 		}
@@ -93,7 +97,7 @@ func checkRetryAfter(log []graphemu.LoggedRequest, alias map[string]string, grac
 		sent := r.Time.Add(time.Duration(r.DurationMS * float64(time.Millisecond)))
 		until := sent.Add(time.Duration(secs * float64(time.Second)))
 		retried := false
-		for _, n := range log[i+1:] {
+		for _, n := range log {
 			if key(n) != mb || !n.Time.After(sent) {
 				continue
 			}
