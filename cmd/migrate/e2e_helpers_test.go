@@ -69,8 +69,8 @@ type project struct {
 }
 
 // writeProject writes a project migrating every Dovecot user over IMAPS
-// into the emulator. Alice's password comes from the environment, the
-// others' from files, the client secret from a file.
+// into the emulator. The first user's password comes from the environment
+// (env:), the others' and the client secret from files (file:).
 func writeProject(t *testing.T, d *testserver.Dovecot, ep *graphemu.Endpoint) *project {
 	t.Helper()
 	dir := t.TempDir()
@@ -239,7 +239,6 @@ type expected struct {
 	msg    *testserver.ManifestMessage
 	path   string // target folder path as the emulator dumps it
 	role   string // the folder's special use
-	extra  bool   // appended by the test, not in the manifest
 }
 
 // name identifies the message in failures.
@@ -324,7 +323,7 @@ func expectations(t *testing.T, d *testserver.Dovecot, extras []testserver.Extra
 			}
 			next[x.Folder]++
 			out = append(out, &expected{user: u.Name, folder: x.Folder, uid: next[x.Folder], msg: &x.Message,
-				path: targetPath(u.Name, f), role: f.SpecialUse, extra: true})
+				path: targetPath(u.Name, f), role: f.SpecialUse})
 		}
 	}
 	if len(out) == 0 {
