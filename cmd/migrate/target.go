@@ -14,8 +14,9 @@ import (
 // graphTimeScale divides the Graph client's pacing windows and retry
 // back-off (graph.Config.TimeScale) for tests against a time-scaled
 // emulator, which would otherwise take real Exchange Online time: 150 MB of
-// uploads per 5 minutes and mailbox. Retry-After is honoured as sent (the
-// emulator scales it itself). 0 is real time; only tests set it.
+// uploads per 5 minutes and mailbox (TestE2ELargeMessageMemory moves
+// 100 MB). Retry-After is honoured as sent (the emulator scales it
+// itself). 0 is real time; only tests set it.
 var graphTimeScale float64
 
 // openTarget returns the opener of target mailboxes for the project's
@@ -27,6 +28,7 @@ func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(
 	cfg.CAFile = p.Resolve(cfg.CAFile)
 	cfg.Concurrency = p.Settings.Concurrency.PerMailbox
 	cfg.Logger = log
+	cfg.TimeScale = graphTimeScale // tests only (e2e_*_test.go)
 	client, err := graph.New(ctx, cfg)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("target: %w", err))
