@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -28,7 +29,8 @@ func TestDemoListsSeededMailboxes(t *testing.T) {
 				}
 				t.Skip("Dovecot is not installed (make deps installs it)")
 			}
-			code, stdout, stderr := runCLI(t, tt.args...)
+			args := append(tt.args, "--out", t.TempDir())
+			code, stdout, stderr := runCLI(t, args...)
 			if code != 0 {
 				t.Fatalf("migrate %v: exit %d\n%s\n%s", tt.args, code, stdout, stderr)
 			}
@@ -41,6 +43,15 @@ func TestDemoListsSeededMailboxes(t *testing.T) {
 						t.Errorf("demo output lacks folder %s of %s", f.Name, u.Name)
 					}
 				}
+			}
+			// The demo migrates into the emulator, then shows a second run
+			// creating nothing.
+			second := strings.Index(stdout, "Second run")
+			if !strings.Contains(stdout, "Migration:") || second < 0 {
+				t.Fatalf("demo did not migrate twice:\n%s", stdout)
+			}
+			if !regexp.MustCompile(`(?m)^total\s+0\s+[1-9]\d*\s+`).MatchString(stdout[second:]) {
+				t.Errorf("second demo run created items or found none done:\n%s", stdout[second:])
 			}
 			if t.Failed() {
 				t.Logf("output:\n%s", stdout)
