@@ -19,8 +19,11 @@ import (
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/report"
 	"github.com/migrate-tool/migrate/source/testserver"
+	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
 
@@ -198,6 +201,9 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 		return err
 	}
 	statePath := filepath.Join(o.outDir, "state.db")
+	if err := demoAssessment(ctx, g, p, settings, open, rules, outDir, log); err != nil {
+		return err
+	}
 	for pass := 1; pass <= 2; pass++ {
 		st, err := state.Open(ctx, statePath, nil)
 		if err != nil {
@@ -239,7 +245,7 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 		fmt.Fprintf(g.stdout, "%s: %d messages (%d drafts) in %d folders\n", m.Target(), items, drafts, len(dump.Folders))
 	}
 	fmt.Fprintf(g.stdout, "\nState: %s (try: migrate status --state %s)\n", statePath, statePath)
-	return nil
+	return demoProof(ctx, g, p, settings, open, rules, outDir, log)
 }
 
 func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
@@ -264,4 +270,89 @@ func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+}
+
+// demoAssessment plans the demo migration before it runs, as a consultant
+// would, and writes the plan and the assessment (HTML and PDF) into the
+// demo's out directory.
+func demoAssessment(ctx context.Context, g *globalOptions, p *config.Project, settings migrate.SourceSettings,
+	open func(context.Context, string) (target.Mailbox, error), rules *mapping.Rules, outDir string, log *slog.Logger) error {
+	planner := &migrate.Planner{Settings: p.Settings, Source: settings, Rules: rules, Target: open, Tool: planTool(),
+		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target), Secrets: p.Secrets(), Log: log}
+	pl, err := planner.Plan(ctx, p.Mailboxes)
+	if err != nil {
+		return fmt.Errorf("demo: plan: %w", err)
+	}
+	planFile := filepath.Join(outDir, "plan.json")
+	if err := plan.Write(planFile, pl); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	doc := report.Assessment(pl, &report.Options{Tool: planTool(), Consultant: "migrate demo", SourceName: "plan.json"})
+	files, err := writeDemoReport(doc, outDir, "assessment")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "\nPlan: %s; %d items to migrate, estimated %s, %d risks.\nAssessment: %s\n",
+		planFile, pl.Totals.ToMigrate.Items, plan.FormatDuration(pl.Estimate.Seconds), len(pl.Risks), strings.Join(files, ", "))
+	return nil
+}
+
+// demoProof verifies the demo migration and writes the verification and
+// the migration report (HTML and PDF) into the demo's out directory.
+func demoProof(ctx context.Context, g *globalOptions, p *config.Project, settings migrate.SourceSettings,
+	open func(context.Context, string) (target.Mailbox, error), rules *mapping.Rules, outDir string, log *slog.Logger) error {
+	st, err := state.Open(ctx, filepath.Join(outDir, "state.db"), &state.Options{Mode: state.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer st.Close()
+	v := &migrate.Verifier{Source: settings, Rules: rules, Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
+		Target: open, Store: st, Tool: planTool(), Secrets: p.Secrets(), Log: log}
+	res, err := v.Verify(ctx, p.Mailboxes)
+	if err != nil {
+		return fmt.Errorf("demo: verify: %w", err)
+	}
+	if err := plan.WriteVerification(filepath.Join(outDir, "verify.json"), res); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	in, err := report.LoadMigration(ctx, st)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	in.Verification = res
+	doc := report.Migration(in, &report.Options{Tool: planTool(), Client: p.Settings.Client, Consultant: "migrate demo"})
+	files, err := writeDemoReport(doc, outDir, "migration")
+	if err != nil {
+		return err
+	}
+	verdict := "passed: every item is in the target exactly once"
+	if !res.OK {
+		verdict = fmt.Sprintf("FAILED: %d missing, %d doubled, %d changed", res.Totals.Missing, res.Totals.Doubled, res.Totals.Changed)
+	}
+	fmt.Fprintf(g.stdout, "Verification %s.\nMigration report: %s\n", verdict, strings.Join(files, ", "))
+	if !res.OK {
+		return withCode(exitItemsFailed, errors.New("demo: the verification failed"))
+	}
+	return nil
+}
+
+// writeDemoReport writes doc as name.html and name.pdf in dir.
+func writeDemoReport(doc *report.Document, dir, name string) ([]string, error) {
+	var files []string
+	for _, f := range []report.Format{report.FormatHTML, report.FormatPDF} {
+		path := filepath.Join(dir, name+"."+string(f))
+		out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		err = report.Render(out, doc, f)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo: %s: %w", path, err)
+		}
+		files = append(files, path)
+	}
+	return files, nil
 }
