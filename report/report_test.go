@@ -194,3 +194,31 @@ func TestFormatHelpers(t *testing.T) {
 		}
 	}
 }
+
+func TestCharts(t *testing.T) {
+	for _, tt := range []struct{ v, want float64 }{{0, 4}, {3, 4}, {5, 8}, {40, 40}, {41, 80}, {600, 800}, {1000, 1000}, {1001, 2000}} {
+		if got := niceMax(tt.v); got != tt.want {
+			t.Errorf("niceMax(%v) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+	docs := fixtureDocs(t)
+	for name, want := range map[string][]string{
+		"assessment": {"Mailbox sizes", "Items per year received", "Items by size"},
+		"migration":  {"Mailbox sizes", "Outcome per mailbox (items)", "Progress over time (items migrated)"},
+	} {
+		var got []string
+		for _, c := range charts(docs[name]) {
+			got = append(got, c.Title())
+			if c.height <= 0 || len(c.shapes) == 0 {
+				t.Errorf("%s: chart %q is empty", name, c.Title())
+			}
+			svg := c.svg()
+			if !strings.HasPrefix(svg, "<svg") || !strings.HasSuffix(svg, "</svg>") {
+				t.Errorf("%s: chart %q is not an SVG element", name, c.Title())
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: charts mismatch (-want +got):\n%s", name, diff)
+		}
+	}
+}

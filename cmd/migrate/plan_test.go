@@ -242,3 +242,40 @@ func appendMail(t *testing.T, d *testserver.Dovecot, u testserver.User, folder s
 		t.Fatalf("APPEND to %s: %v", folder, err)
 	}
 }
+
+// TestPlanVerifyReportUsage checks the usage errors of plan, run --plan,
+// verify and report: exit 2 and a message naming the flag or file.
+func TestPlanVerifyReportUsage(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"migration.yaml":  "client: Contoso\nsource:\n  host: 127.0.0.1\n",
+		"mailboxes.csv":   "EmailAddress,UserName,Password\nalice@contoso.com,alice,pw-alice\n",
+		"not-a-plan.json": `{"format":"migrate-verify","version":1}`,
+		"future.json":     `{"format":"migrate-plan","version":9,"tool":"migrate v9"}`,
+	})
+	cfg := filepath.Join(dir, "migration.yaml")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"report format", []string{"report", "--format", "docx"}, `--format "docx"`},
+		{"report kind", []string{"report", "--kind", "summary"}, `--kind "summary"`},
+		{"report paper", []string{"report", "--format", "pdf", "--paper", "A3"}, `--paper "A3"`},
+		{"report without plan", []string{"report", "--kind", "assessment", "--plan", filepath.Join(dir, "none.json")}, "migrate plan --out"},
+		{"report without state", []string{"report", "--kind", "migration", "--state", filepath.Join(dir, "none.db")}, "no state database"},
+		{"run with a verification as plan", []string{"run", "--plan", filepath.Join(dir, "not-a-plan.json")}, "not a migrate-plan file"},
+		{"run with a newer plan", []string{"run", "--plan", filepath.Join(dir, "future.json")}, "version 9, written by migrate v9"},
+		{"run --plan with --mailbox", []string{"run", "--plan", filepath.Join(dir, "future.json"), "--mailbox", "alice@contoso.com"}, "make a plan with --mailbox"},
+		{"verify without target", []string{"verify"}, "verify:"},
+		{"plan header-max", []string{"plan", "--header-max", "lots"}, "--header-max"},
+		{"plan unknown mailbox", []string{"plan", "--mailbox", "zed@contoso.com"}, "--mailbox zed@contoso.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append(tt.args, "--config", cfg)...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Errorf("migrate %v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, exitUsage, tt.want)
+			}
+		})
+	}
+}
