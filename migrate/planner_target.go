@@ -221,7 +221,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevError, "target_unreachable", addr, "", "The target mailbox %s could not be reached: %s", mb.Target, tc.Error)
 		}
 		if tc.Stamped > 0 {
-			add(plan.SevInfo, "target_has_items", addr, "", "The target already holds %d items migrated earlier; they are recognised by their stamp and not created again.", tc.Stamped)
+			add(plan.SevInfo, "target_has_items", addr, "", "The target already holds %s migrated earlier, recognised by the stamp and not created again.", plural(tc.Stamped, "item", "items"))
 		}
 		if tc.QuotaBytes > 0 && tc.UsedBytes >= 0 && tc.UsedBytes+mb.ToMigrate.Bytes > tc.QuotaBytes {
 			add(plan.SevError, "over_quota", addr, "", "The mailbox needs %s but the target has %s free of its %s quota: raise the quota, license an archive, or migrate less (filters.since).",
@@ -240,7 +240,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevInfo, "folder_renamed", addr, r.Source, "Folder %s becomes %s: %s.", r.Source, r.Target, strings.Join(r.Changes, "; "))
 		}
 		if mb.DuplicateItems > 0 {
-			add(plan.SevInfo, "duplicate_message_ids", addr, "", "%d items share a Message-ID with another item (%d Message-IDs); each copy is migrated, as on the source.", mb.DuplicateItems, len(mb.Duplicates))
+			add(plan.SevInfo, "duplicate_message_ids", addr, "", "%d items share a Message-ID with another item (%s); each copy is migrated, as on the source.", mb.DuplicateItems, plural(int64(len(mb.Duplicates)), "Message-ID", "Message-IDs"))
 		}
 		for _, f := range mb.Folders {
 			if f.Items > plan.MaxItemsPerFolder {
@@ -251,13 +251,21 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevWarning, "nothing_to_migrate", addr, "", "Every item of the mailbox is skipped by the filters.")
 		}
 		if mb.HeadersSkipped > 0 && mb.HeadersRead > 0 {
-			add(plan.SevInfo, "headers_unchecked", addr, "", "%d items over the header-read limit were not checked for duplicate Message-IDs.", mb.HeadersSkipped)
+			add(plan.SevInfo, "headers_unchecked", addr, "", "%s not checked for duplicate Message-IDs (over the header-read limit, --header-max).", plural(mb.HeadersSkipped, "item was", "items were"))
 		}
 	}
 	slices.SortStableFunc(rs, func(x, y plan.Risk) int {
 		return cmp.Compare(plan.SeverityRank(x.Severity), plan.SeverityRank(y.Severity))
 	})
 	return rs
+}
+
+// plural formats n with the singular or plural words.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // humanSize formats bytes for sentences: 512 B, 3.4 KB, 12.0 MB, 1.2 GB.
