@@ -72,6 +72,10 @@ type Planner struct {
 	// the source has no HeaderReader; 0 means 1 MB, negative turns the
 	// duplicate check off for such sources.
 	HeaderMax int64
+	// HeaderTime bounds the time spent reading headers per mailbox
+	// without a HeaderReader (default 3 minutes); items left when it runs
+	// out are counted as unchecked.
+	HeaderTime time.Duration
 	// SampleItems and SampleBytes bound the bodies read per mailbox to
 	// measure the source read rate (defaults 24 items and 64 MB).
 	SampleItems int
@@ -91,6 +95,7 @@ type Planner struct {
 
 const (
 	defaultHeaderMax   = 1 << 20
+	defaultHeaderTime  = 3 * time.Minute
 	defaultSampleItems = 24
 	defaultSampleBytes = 64 << 20
 	sampleTimeLimit    = 30 * time.Second
@@ -470,6 +475,7 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 	if !bulk && limit < 0 {
 		return nil
 	}
+	deadline := time.Now().Add(cmp.Or(a.p.HeaderTime, defaultHeaderTime))
 	for _, fm := range mappings {
 		f := fm.Source
 		if f.NoSelect || fm.Excluded || (f.Kind != "" && f.Kind != source.KindMessage) {
@@ -501,6 +507,10 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			continue
 		}
 		for _, ref := range refs {
+			if time.Now().After(deadline) {
+				a.mb.HeadersSkipped++
+				continue
+			}
 			h, err := readHeader(ctx, acct, f, ref)
 			if err != nil {
 				if ctx.Err() != nil {

@@ -251,7 +251,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevWarning, "nothing_to_migrate", addr, "", "Every item of the mailbox is skipped by the filters.")
 		}
 		if mb.HeadersSkipped > 0 && mb.HeadersRead > 0 {
-			add(plan.SevInfo, "headers_unchecked", addr, "", "%s not checked for duplicate Message-IDs (over the header-read limit, --header-max).", plural(mb.HeadersSkipped, "item was", "items were"))
+			add(plan.SevInfo, "headers_unchecked", addr, "", "%s not checked for duplicate Message-IDs (over --header-max, or after --header-time ran out).", plural(mb.HeadersSkipped, "item was", "items were"))
 		}
 	}
 	slices.SortStableFunc(rs, func(x, y plan.Risk) int {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,7 @@ type planOptions struct {
 	maskAddrs      bool
 	allowPlaintext bool
 	headerMax      string
+	headerTime     time.Duration
 	noTarget       bool
 	timeScale      float64
 }
@@ -47,9 +49,10 @@ plan and refuses it when the configuration, the state or the sources have
 changed. "migrate report --kind assessment" prints it for the client.
 
 Sources are read as the run reads them: metadata of every item, the
-header of every item up to --header-max (for duplicate Message-IDs), and a
-sample of whole items to measure the read rate. Nothing is written to the
-sources, the target or the state.
+header of every item up to --header-max for at most --header-time per
+mailbox (for duplicate Message-IDs), and a sample of whole items to
+measure the read rate. Nothing is written to the sources, the target or
+the state.
 
 Exit codes: 0 the plan has no errors, 1 some mailboxes cannot be migrated
 as planned (listed as errors; the plan file is written anyway), 2 usage or
@@ -67,6 +70,7 @@ configuration error.`,
 	cmd.Flags().BoolVar(&o.maskAddrs, "mask-addresses", false, "mask email addresses in the printed summary")
 	cmd.Flags().BoolVar(&o.allowPlaintext, "allow-plaintext", false, "allow source passwords over unencrypted connections (source.allow_plaintext)")
 	cmd.Flags().StringVar(&o.headerMax, "header-max", "1MB", "largest item whose header is read for duplicate Message-IDs (0 turns the check off)")
+	cmd.Flags().DurationVar(&o.headerTime, "header-time", 3*time.Minute, "most time spent reading headers per mailbox (the rest is counted as unchecked)")
 	cmd.Flags().BoolVar(&o.noTarget, "no-target", false, "do not contact the target tenant")
 	cmd.Flags().Float64Var(&o.timeScale, "time-scale", 0, "estimate for an emulator started with this --time-scale (tests)")
 	_ = cmd.Flags().MarkHidden("time-scale")
@@ -99,15 +103,16 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 		return usageError(fmt.Errorf("%s: %w", p.Path, err))
 	}
 	pl := &migrate.Planner{
-		Settings:  p.Settings,
-		Source:    migrate.SourceSettingsFrom(p),
-		Rules:     rules,
-		Items:     mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
-		Tool:      planTool(),
-		HeaderMax: int64(headerMax),
-		TimeScale: o.timeScale,
-		Secrets:   p.Secrets(),
-		Log:       log,
+		Settings:   p.Settings,
+		Source:     migrate.SourceSettingsFrom(p),
+		Rules:      rules,
+		Items:      mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
+		Tool:       planTool(),
+		HeaderMax:  int64(headerMax),
+		HeaderTime: o.headerTime,
+		TimeScale:  o.timeScale,
+		Secrets:    p.Secrets(),
+		Log:        log,
 	}
 	if headerMax == 0 {
 		pl.HeaderMax = -1
