@@ -28,11 +28,20 @@ type inspectingTarget struct {
 func (f *inspectingTarget) Folders(ctx context.Context) ([]target.FolderInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []target.FolderInfo
 	ids := map[string]target.FolderID{}
 	for key, id := range f.folders {
 		ids[key] = id
+		// The root and intermediate folders exist in a real mailbox even
+		// when the engine never asked for them by themselves.
+		parts := strings.Split(key, "/")
+		for i := 1; i < len(parts); i++ {
+			k := strings.Join(parts[:i], "/")
+			if _, ok := f.folders[k]; !ok {
+				ids[k] = target.FolderID("P-" + k)
+			}
+		}
 	}
+	var out []target.FolderInfo
 	for key, id := range ids {
 		parts := strings.Split(key, "/")
 		info := target.FolderInfo{ID: id, Name: parts[len(parts)-1], Items: int64(len(f.items[id])), Bytes: -1}

@@ -51,6 +51,23 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("Verify() after a clean run: ok %v, totals %+v, problems %+v", res.OK, res.Totals, res.Mailboxes[0].Problems)
 	}
 
+	// Without the state, folders are found through the target's Inspector.
+	inspecting := func(ctx context.Context, addr string) (target.Mailbox, error) {
+		mb, err := open(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &inspectingTarget{fakeTarget: mb.(*fakeTarget)}, nil
+	}
+	noState := &Verifier{Source: v.Source, Items: items, Target: inspecting, Tool: "test"}
+	res, err = noState.Verify(ctx, mailboxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.Totals.Matched != res.Totals.Expected {
+		t.Fatalf("Verify() without state: ok %v, totals %+v, problems %+v", res.OK, res.Totals, res.Mailboxes[0].Problems)
+	}
+
 	// Take one item out of alice's target, double another, and change
 	// what the state recorded for a third.
 	alice := targets[mailboxes[0].EmailAddress]

@@ -10,8 +10,11 @@ import "context"
 //
 // Implementations only read; they never create or change anything.
 type Inspector interface {
-	// Folders lists every mail folder of the mailbox, parents before
-	// children.
+	// Folders lists every mail folder of the mailbox, in any order,
+	// including the mailbox root (WellKnown Root, the parent of
+	// the top-level folders) and the well-known folders with their
+	// WellKnown names, so that a path below a well-known folder can be
+	// followed by ParentID.
 	Folders(ctx context.Context) ([]FolderInfo, error)
 	// Quota returns the mailbox's storage quota and use. A target that
 	// cannot tell (Graph reports it only through the usage reports, which
