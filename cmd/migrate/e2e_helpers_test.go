@@ -141,9 +141,7 @@ func (p *project) run(t *testing.T, extra ...string) (code int, stdout, stderr s
 // of this test.
 func setGraphTimeScale(t *testing.T, scale float64) {
 	t.Helper()
-	old := graphTimeScale
-	graphTimeScale = scale
-	t.Cleanup(func() { graphTimeScale = old })
+	t.Setenv(timeScaleEnv, strconv.FormatFloat(scale, 'g', -1, 64))
 }
 
 // child is `migrate` running as a child process (the test binary

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"testing"
 )
@@ -17,7 +16,8 @@ import (
 const (
 	// childArgsEnv holds the command line as a JSON array of strings.
 	childArgsEnv = "MIGRATE_E2E_CHILD_ARGS"
-	// childTimeScaleEnv sets graphTimeScale in the child.
+	// childTimeScaleEnv sets the Graph client's time scale in the child
+	// (timeScaleEnv).
 	childTimeScaleEnv = "MIGRATE_E2E_CHILD_TIME_SCALE"
 )
 
@@ -37,12 +37,10 @@ func childMain(rawArgs string) int {
 		return 125
 	}
 	if s := os.Getenv(childTimeScaleEnv); s != "" {
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err := os.Setenv(timeScaleEnv, s); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e child: %s: %v\n", childTimeScaleEnv, err)
 			return 125
 		}
-		graphTimeScale = f
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

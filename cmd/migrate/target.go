@@ -5,30 +5,48 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/graph"
 )
 
-// graphTimeScale divides the Graph client's pacing windows and retry
-// back-off (graph.Config.TimeScale) for tests against a time-scaled
-// emulator, which would otherwise take real Exchange Online time: 150 MB of
-// uploads per 5 minutes and mailbox (TestE2ELargeMessageMemory moves
-// 100 MB). Retry-After is honoured as sent (the emulator scales it
-// itself). 0 is real time; only tests set it.
-var graphTimeScale float64
+// timeScaleEnv names the environment variable that divides the Graph
+// client's pacing windows and retry back-off (graph.Config.TimeScale), for
+// runs against an emulator started with --time-scale, which would otherwise
+// take real Exchange Online time (150 MB of uploads per 5 minutes and
+// mailbox). Retry-After is honoured as sent (the emulator scales it). Unset
+// or 0 is real time; never set it against Exchange Online.
+const timeScaleEnv = "MIGRATE_TARGET_TIME_SCALE"
+
+// targetTimeScale reads timeScaleEnv.
+func targetTimeScale() (float64, error) {
+	s := os.Getenv(timeScaleEnv)
+	if s == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, usageError(fmt.Errorf("environment variable %s: %q is not a non-negative number", timeScaleEnv, s))
+	}
+	return f, nil
+}
 
 // openTarget returns the opener of target mailboxes for the project's
 // Graph settings. Credentials are built here; no request is made until a
 // mailbox is opened.
 func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(context.Context, string) (target.Mailbox, error), error) {
+	var err error
 	cfg := graph.ConfigFrom(p.Settings.Target)
 	cfg.CertificateFile = p.Resolve(cfg.CertificateFile)
 	cfg.CAFile = p.Resolve(cfg.CAFile)
 	cfg.Concurrency = p.Settings.Concurrency.PerMailbox
 	cfg.Logger = log
-	cfg.TimeScale = graphTimeScale // tests only (e2e_*_test.go)
+	if cfg.TimeScale, err = targetTimeScale(); err != nil {
+		return nil, err
+	}
 	client, err := graph.New(ctx, cfg)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("target: %w", err))
