@@ -200,12 +200,21 @@ func TestRunPlanStaleSource(t *testing.T) {
 	ep := startEmulator(t, d, graphemu.Options{})
 	p := writeProject(t, d, ep)
 	planFile := filepath.Join(p.dir, "plan.json")
-	if code, stdout, stderr := runCLI(t, "plan", "--no-target", "--out", planFile, "--config", p.config); code != exitOK {
+	code, stdout, stderr := runCLI(t, "plan", "--no-target", "--mask-addresses", "--out", planFile, "--config", p.config)
+	if code != exitOK {
 		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, u := range d.Users {
+		if strings.Contains(stdout, u.Name) {
+			t.Errorf("plan --mask-addresses prints %s:\n%s", u.Name, stdout)
+		}
+	}
+	if !strings.Contains(stdout, "target_unchecked") && !strings.Contains(stdout, "target was not checked") {
+		t.Errorf("plan --no-target does not say the target was not checked:\n%s", stdout)
 	}
 	u := d.Users[1]
 	appendMail(t, d, u, "INBOX/Receipts")
-	code, _, stderr := runCLI(t, "run", "--plan", planFile, "--progress", "none", "--config", p.config)
+	code, _, stderr = runCLI(t, "run", "--plan", planFile, "--progress", "none", "--config", p.config)
 	want := fmt.Sprintf("mailbox %s: folder INBOX/Receipts holds", u.Name)
 	if code != exitUsage || !strings.Contains(stderr, want) {
 		t.Errorf("run --plan after new mail: exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
