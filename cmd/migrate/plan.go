@@ -30,7 +30,6 @@ type planOptions struct {
 	headerMax      string
 	headerTime     time.Duration
 	noTarget       bool
-	timeScale      float64
 }
 
 func newPlanCmd(g *globalOptions) *cobra.Command {
@@ -72,8 +71,6 @@ configuration error.`,
 	cmd.Flags().StringVar(&o.headerMax, "header-max", "1MB", "largest item whose header is read for duplicate Message-IDs (0 turns the check off)")
 	cmd.Flags().DurationVar(&o.headerTime, "header-time", 3*time.Minute, "most time spent reading headers per mailbox (the rest is counted as unchecked)")
 	cmd.Flags().BoolVar(&o.noTarget, "no-target", false, "do not contact the target tenant")
-	cmd.Flags().Float64Var(&o.timeScale, "time-scale", 0, "estimate for an emulator started with this --time-scale (tests)")
-	_ = cmd.Flags().MarkHidden("time-scale")
 	return cmd
 }
 
@@ -110,12 +107,15 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 		Tool:       planTool(),
 		HeaderMax:  int64(headerMax),
 		HeaderTime: o.headerTime,
-		TimeScale:  o.timeScale,
 		Secrets:    p.Secrets(),
 		Log:        log,
 	}
 	if headerMax == 0 {
 		pl.HeaderMax = -1
+	}
+	// Against a time-scaled emulator the estimate uses its scaled envelope.
+	if pl.TimeScale, err = targetTimeScale(); err != nil {
+		return err
 	}
 	st, err := openStateIfAny(ctx, g.stateFile(p))
 	if err != nil {
