@@ -125,12 +125,17 @@ func TestEstimateMailbox(t *testing.T) {
 	}{
 		{"empty", Workload{}, Rate{}, 0, BottleneckNone, 1},
 		// 1 GB of small mail: (1 GiB + 1000*3 KB - 8 MB) / (0.9*150 MB - 8 MB) per 300 s.
+		// 1 GB of small mail: (1 GiB + 1000*3 KB - 8 MB) / (0.9*150 MB - 8 MB) per 300 s,
+		// plus a quarter of reading it (listing again, 1 GiB at 100 MB/s).
 		{"upload bound", Workload{Items: 1000, Bytes: 1 << 30, Folders: 1}, Rate{BytesPerSecond: 100e6}, 10 * time.Millisecond, BottleneckUpload,
-			1 + 2*0.01 + float64(1<<30+1000*3<<10-8<<20)/((0.9*150*(1<<20)-8<<20)/300)},
+			1 + 2*0.01 + float64(1<<30+1000*3<<10-8<<20)/((0.9*150*(1<<20)-8<<20)/300) + OverlapLoss*(1+float64(1<<30)/100e6)},
+		// 4000 small items at 400 ms, 4 at a time, plus a quarter of reading them.
 		{"latency bound", Workload{Items: 4000, Bytes: 4000 << 10, Folders: 1}, Rate{BytesPerSecond: 100e6}, 400 * time.Millisecond, BottleneckLatency,
-			1 + 2*0.4 + float64(4000+3+8)*0.4/4},
+			1 + 2*0.4 + float64(4000+3+8)*0.4/4 + OverlapLoss*(1+float64(4000<<10)/100e6)},
+		// One second per item, plus a quarter of the request envelope
+		// (101 requests, under the burst of 100 but one) as the upload side.
 		{"read bound", Workload{Items: 100, Bytes: 100 << 10}, Rate{PerItemSeconds: 1, BytesPerSecond: 1e9}, time.Millisecond, BottleneckRead,
-			1 + 1 + 100 + float64(100<<10)/1e9},
+			1 + 1 + 100 + float64(100<<10)/1e9 + OverlapLoss*1/((0.9*10000-100)/600)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
