@@ -1,0 +1,106 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/migrate-tool/migrate/target"
+)
+
+var _ target.Inspector = (*mailbox)(nil)
+
+// inspectedWellKnown are the well-known folders Folders names, in Graph's
+// well-known names (https://learn.microsoft.com/graph/api/resources/mailfolder).
+var inspectedWellKnown = [...]string{target.Inbox, target.SentItems, target.Drafts, target.DeletedItems, target.JunkEmail, target.Archive}
+
+// Folders lists every mail folder of the mailbox: the root
+// (msgfolderroot), then its descendants breadth first through childFolders
+// with their totalItemCount and sizeInBytes
+// (https://learn.microsoft.com/graph/api/mailfolder-list-childfolders). The
+// well-known folders are found by name to mark them. It only reads.
+func (mb *mailbox) Folders(ctx context.Context) ([]target.FolderInfo, error) {
+	where := "mailbox " + mb.address
+	folders := mb.c.graph.Users().ByUserId(mb.id).MailFolders()
+	get := func(name string) (models.MailFolderable, error) {
+		var f models.MailFolderable
+		err := mb.c.retry(ctx, mb.pace, where, "get the folder "+name, func(ctx context.Context) error {
+			var err error
+			f, err = folders.ByMailFolderId(name).Get(ctx, &users.ItemMailFoldersMailFolderItemRequestBuilderGetRequestConfiguration{
+				QueryParameters: &users.ItemMailFoldersMailFolderItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName", "totalItemCount"}},
+			})
+			return err
+		}, nil)
+		return f, err
+	}
+	root, err := get(target.Root)
+	if err != nil {
+		return nil, mb.c.describe(err, where, "get the mailbox root", permMail)
+	}
+	wellKnown := map[string]string{val(root.GetId()): target.Root}
+	for _, name := range inspectedWellKnown {
+		f, err := get(name)
+		if err != nil {
+			if he, ok := asHTTPError(err); ok && he.status == 404 {
+				continue // a mailbox without an archive folder, say
+			}
+			return nil, mb.c.describe(err, where, "get the folder "+name, permMail)
+		}
+		wellKnown[val(f.GetId())] = name
+	}
+	out := []target.FolderInfo{{ID: target.FolderID(val(root.GetId())), Name: val(root.GetDisplayName()), WellKnown: target.Root, Items: count(root.GetTotalItemCount()), Bytes: -1}}
+	queue := []target.FolderID{out[0].ID}
+	top := int32(250)
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		builder := folders.ByMailFolderId(string(parent)).ChildFolders()
+		next := ""
+		for {
+			var page models.MailFolderCollectionResponseable
+			err := mb.c.retry(ctx, mb.pace, where, "list folders", func(ctx context.Context) error {
+				var err error
+				if next == "" {
+					page, err = builder.Get(ctx, &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
+						QueryParameters: &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{
+							Select: []string{"id", "displayName", "parentFolderId", "totalItemCount", "childFolderCount"}, Top: &top},
+					})
+				} else {
+					page, err = builder.WithUrl(next).Get(ctx, nil)
+				}
+				return err
+			}, nil)
+			if err != nil {
+				return nil, mb.c.describe(err, where, fmt.Sprintf("list the folders under %s", parent), permMail)
+			}
+			for _, f := range page.GetValue() {
+				id := target.FolderID(val(f.GetId()))
+				out = append(out, target.FolderInfo{ID: id, ParentID: parent, Name: val(f.GetDisplayName()), WellKnown: wellKnown[string(id)], Items: count(f.GetTotalItemCount()), Bytes: -1})
+				if c := f.GetChildFolderCount(); c == nil || *c > 0 {
+					queue = append(queue, id)
+				}
+			}
+			if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
+				break
+			}
+			next = *page.GetOdataNextLink()
+		}
+	}
+	return out, nil
+}
+
+// Quota reports no quota: Graph v1.0 gives a mailbox's quota only through
+// the usage reports (reports/getMailboxUsageDetail), which need the
+// Reports.Read.All permission that a migration app should not hold.
+func (mb *mailbox) Quota(ctx context.Context) (target.Quota, error) {
+	return target.Quota{Known: false}, nil
+}
+
+func count(n *int32) int64 {
+	if n == nil {
+		return -1
+	}
+	return int64(*n)
+}
