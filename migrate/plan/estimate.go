@@ -251,7 +251,8 @@ type Estimate struct {
 	Seconds float64 `json:"seconds"`
 	// Mailboxes is how many mailboxes run at once.
 	Mailboxes int `json:"mailboxes_at_once"`
-	// Bottleneck is the most common bottleneck of the mailboxes.
+	// Bottleneck is the bottleneck that accounts for the most mailbox time
+	// (the sum of the estimates of the mailboxes it limits).
 	Bottleneck string `json:"bottleneck"`
 	// Longest is the address of the mailbox that takes longest.
 	Longest string `json:"longest,omitempty"`
@@ -275,7 +276,7 @@ func EstimateRun(mailboxes []Mailbox, m Model) Estimate {
 	if m.Latency <= 0 {
 		est.LatencySeconds = DefaultLatency.Seconds()
 	}
-	count := map[string]int{}
+	weight := map[string]float64{}
 	longest := -1.0
 	for _, mb := range mailboxes {
 		if mb.Error != "" {
@@ -283,16 +284,16 @@ func EstimateRun(mailboxes []Mailbox, m Model) Estimate {
 		}
 		i := slices.Index(ends, slices.Min(ends))
 		ends[i] += mb.Estimate.Seconds
-		count[mb.Estimate.Bottleneck]++
+		weight[mb.Estimate.Bottleneck] += mb.Estimate.Seconds
 		if mb.Estimate.Seconds > longest {
 			longest, est.Longest = mb.Estimate.Seconds, mb.Address
 		}
 	}
 	est.Seconds = slices.Max(ends)
-	n := 0
-	for name, c := range count {
-		if c > n || (c == n && name < est.Bottleneck) {
-			n, est.Bottleneck = c, name
+	n := -1.0
+	for name, w := range weight {
+		if w > n || (w == n && name < est.Bottleneck) {
+			n, est.Bottleneck = w, name
 		}
 	}
 	est.Notes = []string{
