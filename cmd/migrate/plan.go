@@ -82,22 +82,14 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 	if o.allowPlaintext {
 		sets = append(sets, "source.allow_plaintext=true")
 	}
-	p, err := g.loadProject(config.Options{Sets: sets})
+	lp, err := g.loadMailboxes(sets, o.mailboxes)
 	if err != nil {
 		return err
 	}
+	p, log, mailboxes, rules := lp.p, lp.log, lp.mailboxes, lp.rules
 	headerMax, err := config.ParseSize(o.headerMax)
 	if err != nil {
 		return usageError(fmt.Errorf("--header-max: %w", err))
-	}
-	log := g.logger(p.Secrets()...)
-	mailboxes, err := selectMailboxes(p.Mailboxes, o.mailboxes)
-	if err != nil {
-		return err
-	}
-	rules, err := mapping.NewRules(p.Settings.Folders, nil)
-	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", p.Path, err))
 	}
 	pl := &migrate.Planner{
 		Settings:   p.Settings,

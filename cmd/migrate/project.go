@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 
 	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
 )
 
 // loadProject loads the project file named by --config with the --set
@@ -32,4 +35,31 @@ func (g *globalOptions) stateFile(p *config.Project) string {
 		return ".migrate/state.db"
 	}
 	return p.Resolve(p.Settings.State)
+}
+
+// loadedProject is a project loaded for a command that works on mailboxes.
+type loadedProject struct {
+	p         *config.Project
+	log       *slog.Logger // redacts every secret of the project
+	mailboxes []config.Mailbox
+	rules     *mapping.Rules
+}
+
+// loadMailboxes loads the project with the extra --set style overrides,
+// keeps the mailboxes named by --mailbox (all when none) and compiles the
+// folder rules. Every problem is a usage error naming its place.
+func (g *globalOptions) loadMailboxes(sets, names []string) (*loadedProject, error) {
+	p, err := g.loadProject(config.Options{Sets: sets})
+	if err != nil {
+		return nil, err
+	}
+	mailboxes, err := selectMailboxes(p.Mailboxes, names)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := mapping.NewRules(p.Settings.Folders, nil)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("%s: %w", p.Path, err))
+	}
+	return &loadedProject{p: p, log: g.logger(p.Secrets()...), mailboxes: mailboxes, rules: rules}, nil
 }

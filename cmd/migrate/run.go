@@ -68,23 +68,15 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
 	if o.allowPlaintext {
 		sets = append(sets, "source.allow_plaintext=true")
 	}
-	p, err := g.loadProject(config.Options{Sets: sets})
+	lp, err := g.loadMailboxes(sets, o.mailboxes)
 	if err != nil {
 		return err
 	}
-	log := g.logger(p.Secrets()...)
-	mailboxes, err := selectMailboxes(p.Mailboxes, o.mailboxes)
-	if err != nil {
-		return err
-	}
+	p, log, mailboxes, rules := lp.p, lp.log, lp.mailboxes, lp.rules
 	if o.plan != "" {
 		if mailboxes, err = applySavedPlan(ctx, g, o, p, log); err != nil {
 			return err
 		}
-	}
-	rules, err := mapping.NewRules(p.Settings.Folders, nil)
-	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", p.Path, err))
 	}
 	progress, err := newProgress(o.progress, g.stderr, g.noColor)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/migrate-tool/migrate/migrate"
-	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/report"
@@ -64,21 +63,13 @@ func runVerify(ctx context.Context, g *globalOptions, o *verifyOptions) error {
 	if o.allowPlaintext {
 		sets = append(sets, "source.allow_plaintext=true")
 	}
-	p, err := g.loadProject(config.Options{Sets: sets})
+	lp, err := g.loadMailboxes(sets, o.mailboxes)
 	if err != nil {
 		return err
 	}
+	p, log, mailboxes, rules := lp.p, lp.log, lp.mailboxes, lp.rules
 	if err := p.RequireTarget(); err != nil {
 		return usageError(fmt.Errorf("verify: %w", err))
-	}
-	log := g.logger(p.Secrets()...)
-	mailboxes, err := selectMailboxes(p.Mailboxes, o.mailboxes)
-	if err != nil {
-		return err
-	}
-	rules, err := mapping.NewRules(p.Settings.Folders, nil)
-	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", p.Path, err))
 	}
 	open, err := openTarget(ctx, p, log)
 	if err != nil {
