@@ -85,6 +85,10 @@ type MailboxResult struct {
 	// Failures lists the failed items (at most 100 kept here; all are in
 	// the state).
 	Failures []ItemFailure
+	// Changed lists items migrated with a note on what could not be kept
+	// as it was, such as "created as a draft" (at most 100 kept here; all
+	// are in the state with their reason).
+	Changed []ItemFailure
 	// Err is set when the mailbox could not be migrated at all.
 	Err error
 }
@@ -554,6 +558,14 @@ func (r *mailboxRun) record(ctx context.Context, fw *folderWork, ref source.Item
 		r.mu.Unlock()
 	case state.StatusSkipped:
 		r.log.Debug("item skipped", "folder", fw.name, "key", ref.Key, "reason", reason)
+	case state.StatusMigrated:
+		if reason != "" && created {
+			r.mu.Lock()
+			if len(r.res.Changed) < maxFailuresKept {
+				r.res.Changed = append(r.res.Changed, ItemFailure{Folder: fw.name, Key: ref.Key, Reason: reason})
+			}
+			r.mu.Unlock()
+		}
 	}
 	r.count(status, bytes, created)
 }

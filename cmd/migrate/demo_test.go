@@ -50,6 +50,12 @@ func TestDemoListsSeededMailboxes(t *testing.T) {
 			if !strings.Contains(stdout, "Migration:") || second < 0 {
 				t.Fatalf("demo did not migrate twice:\n%s", stdout)
 			}
+			// The emulator refuses attachments added to received mail (its
+			// default), so the 5 MB message becomes a draft: the summary
+			// must say so, naming the item.
+			if !regexp.MustCompile(`(?m)^note: mailbox alice@example\.test, folder INBOX, item \d+\.\d+: created as a draft`).MatchString(stdout[:second]) {
+				t.Errorf("the first run does not note the message created as a draft:\n%s", stdout[:second])
+			}
 			if !regexp.MustCompile(`(?m)^total\s+0\s+[1-9]\d*\s+`).MatchString(stdout[second:]) {
 				t.Errorf("second demo run created items or found none done:\n%s", stdout[second:])
 			}

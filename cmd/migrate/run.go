@@ -190,6 +190,9 @@ func printRunSummary(g *globalOptions, res *migrate.Result, dryRun bool) {
 		for _, f := range m.Failures {
 			fmt.Fprintf(g.stdout, "failed: mailbox %s, folder %s, item %s: %s\n", m.Mailbox, f.Folder, f.Key, f.Reason)
 		}
+		for _, c := range m.Changed {
+			fmt.Fprintf(g.stdout, "note: mailbox %s, folder %s, item %s: %s\n", m.Mailbox, c.Folder, c.Key, c.Reason)
+		}
 		if int(m.Failed) > len(m.Failures) {
 			fmt.Fprintf(g.stdout, "... and %d more failures of %s in the state (migrate status)\n", int(m.Failed)-len(m.Failures), m.Mailbox)
 		}
