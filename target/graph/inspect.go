@@ -57,35 +57,25 @@ func (mb *mailbox) Folders(ctx context.Context) ([]target.FolderInfo, error) {
 		parent := queue[0]
 		queue = queue[1:]
 		builder := folders.ByMailFolderId(string(parent)).ChildFolders()
-		next := ""
-		for {
-			var page models.MailFolderCollectionResponseable
-			err := mb.c.retry(ctx, mb.pace, where, "list folders", func(ctx context.Context) error {
-				var err error
-				if next == "" {
-					page, err = builder.Get(ctx, &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
-						QueryParameters: &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{
-							Select: []string{"id", "displayName", "parentFolderId", "totalItemCount", "childFolderCount"}, Top: &top},
-					})
-				} else {
-					page, err = builder.WithUrl(next).Get(ctx, nil)
-				}
-				return err
-			}, nil)
+		cfg := &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{
+				Select: []string{"id", "displayName", "parentFolderId", "totalItemCount", "childFolderCount"}, Top: &top},
+		}
+		for f, err := range pages(ctx, mb, where, fmt.Sprintf("list the folders under %s", parent),
+			func(ctx context.Context) (models.MailFolderCollectionResponseable, error) {
+				return builder.Get(ctx, cfg)
+			},
+			func(ctx context.Context, link string) (models.MailFolderCollectionResponseable, error) {
+				return builder.WithUrl(link).Get(ctx, nil)
+			}) {
 			if err != nil {
-				return nil, mb.c.describe(err, where, fmt.Sprintf("list the folders under %s", parent), permMail)
+				return nil, err
 			}
-			for _, f := range page.GetValue() {
-				id := target.FolderID(val(f.GetId()))
-				out = append(out, target.FolderInfo{ID: id, ParentID: parent, Name: val(f.GetDisplayName()), WellKnown: wellKnown[string(id)], Items: count(f.GetTotalItemCount()), Bytes: -1})
-				if c := f.GetChildFolderCount(); c == nil || *c > 0 {
-					queue = append(queue, id)
-				}
+			id := target.FolderID(val(f.GetId()))
+			out = append(out, target.FolderInfo{ID: id, ParentID: parent, Name: val(f.GetDisplayName()), WellKnown: wellKnown[string(id)], Items: count(f.GetTotalItemCount()), Bytes: -1})
+			if c := f.GetChildFolderCount(); c == nil || *c > 0 {
+				queue = append(queue, id)
 			}
-			if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
-				break
-			}
-			next = *page.GetOdataNextLink()
 		}
 	}
 	return out, nil

@@ -193,31 +193,22 @@ func (mb *mailbox) findChild(ctx context.Context, parent target.FolderID, name s
 		t := "true"
 		q.IncludeHiddenFolders = &t
 	}
-	next := ""
-	for {
-		var page models.MailFolderCollectionResponseable
-		err := mb.c.retry(ctx, mb.pace, where, "list folders", func(ctx context.Context) error {
-			var err error
-			if next == "" {
-				page, err = builder.Get(ctx, &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{QueryParameters: q})
-			} else {
-				page, err = builder.WithUrl(next).Get(ctx, nil)
-			}
-			return err
-		}, nil)
+	cfg := &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{QueryParameters: q}
+	for f, err := range pages(ctx, mb, where, "list folders",
+		func(ctx context.Context) (models.MailFolderCollectionResponseable, error) {
+			return builder.Get(ctx, cfg)
+		},
+		func(ctx context.Context, link string) (models.MailFolderCollectionResponseable, error) {
+			return builder.WithUrl(link).Get(ctx, nil)
+		}) {
 		if err != nil {
-			return "", mb.c.describe(err, where, "list folders", permMail)
+			return "", err
 		}
-		for _, f := range page.GetValue() {
-			if strings.EqualFold(strings.TrimSpace(val(f.GetDisplayName())), want) && val(f.GetId()) != "" {
-				return target.FolderID(*f.GetId()), nil
-			}
+		if strings.EqualFold(strings.TrimSpace(val(f.GetDisplayName())), want) && val(f.GetId()) != "" {
+			return target.FolderID(*f.GetId()), nil
 		}
-		if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
-			return "", nil
-		}
-		next = *page.GetOdataNextLink()
 	}
+	return "", nil
 }
 
 // stampOf returns the stamp value of a message listed with expandStamp.
@@ -245,31 +236,15 @@ func (mb *mailbox) findStamped(ctx context.Context, f target.FolderID, value, wh
 		},
 	}
 	var ids []string
-	next := ""
-	for {
-		var page models.MessageCollectionResponseable
-		err := mb.c.retry(ctx, mb.pace, where, "find the item by its stamp", func(ctx context.Context) error {
-			var err error
-			if next == "" {
-				page, err = builder.Get(ctx, cfg)
-			} else {
-				page, err = builder.WithUrl(next).Get(ctx, nil)
-			}
-			return err
-		}, nil)
+	for m, err := range messagePages(ctx, mb, builder, cfg, where, "find the item by its stamp") {
 		if err != nil {
-			return nil, mb.c.describe(err, where, "find the item by its stamp", permMail)
+			return nil, err
 		}
-		for _, m := range page.GetValue() {
-			if v, ok := stampOf(m); ok && v == value && val(m.GetId()) != "" {
-				ids = append(ids, *m.GetId())
-			}
+		if v, ok := stampOf(m); ok && v == value && val(m.GetId()) != "" {
+			ids = append(ids, *m.GetId())
 		}
-		if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
-			return ids, nil
-		}
-		next = *page.GetOdataNextLink()
 	}
+	return ids, nil
 }
 
 // Lookup implements target.Mailbox: the complete item in f stamped with
@@ -298,37 +273,30 @@ func (mb *mailbox) Stamps(ctx context.Context, f target.FolderID) iter.Seq2[targ
 				Select: []string{"id"}, Expand: []string{expandStamp}, Top: &top, Orderby: []string{"createdDateTime"},
 			},
 		}
-		next := ""
-		for {
-			var page models.MessageCollectionResponseable
-			err := mb.c.retry(ctx, mb.pace, where, "list stamped items", func(ctx context.Context) error {
-				var err error
-				if next == "" {
-					page, err = builder.Get(ctx, cfg)
-				} else {
-					page, err = builder.WithUrl(next).Get(ctx, nil)
-				}
-				return err
-			}, nil)
+		for m, err := range messagePages(ctx, mb, builder, cfg, where, "list stamped items") {
 			if err != nil {
-				yield(target.Stamp{}, mb.c.describe(err, where, "list stamped items", permMail))
+				yield(target.Stamp{}, err)
 				return
 			}
-			for _, m := range page.GetValue() {
-				v, ok := stampOf(m)
-				if !ok || v == "" || strings.HasPrefix(v, pendingPrefix) || val(m.GetId()) == "" {
-					continue
-				}
-				if !yield(target.Stamp{SourceKey: v, ID: target.ItemID(*m.GetId())}, nil) {
-					return
-				}
+			v, ok := stampOf(m)
+			if !ok || v == "" || strings.HasPrefix(v, pendingPrefix) || val(m.GetId()) == "" {
+				continue
 			}
-			if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
+			if !yield(target.Stamp{SourceKey: v, ID: target.ItemID(*m.GetId())}, nil) {
 				return
 			}
-			next = *page.GetOdataNextLink()
 		}
 	}
+}
+
+// messagePages streams the messages of a folder's message list request.
+func messagePages(ctx context.Context, mb *mailbox, builder *users.ItemMailFoldersItemMessagesRequestBuilder,
+	cfg *users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration, where, what string) iter.Seq2[models.Messageable, error] {
+	return pages(ctx, mb, where, what,
+		func(ctx context.Context) (models.MessageCollectionResponseable, error) { return builder.Get(ctx, cfg) },
+		func(ctx context.Context, link string) (models.MessageCollectionResponseable, error) {
+			return builder.WithUrl(link).Get(ctx, nil)
+		})
 }
 
 // deleteMessage deletes a message; one that is gone already is fine.

@@ -694,29 +694,22 @@ func (mb *mailbox) attachedAlready(ctx context.Context, id string, have int, whe
 // https://learn.microsoft.com/graph/api/message-list-attachments
 func (mb *mailbox) countAttachments(ctx context.Context, id, where string) (int, error) {
 	builder := mb.c.graph.Users().ByUserId(mb.id).Messages().ByMessageId(id).Attachments()
+	top := int32(200)
+	cfg := &users.ItemMessagesItemAttachmentsRequestBuilderGetRequestConfiguration{QueryParameters: &users.ItemMessagesItemAttachmentsRequestBuilderGetQueryParameters{Select: []string{"id"}, Top: &top}}
 	n := 0
-	next := ""
-	for {
-		var page models.AttachmentCollectionResponseable
-		err := mb.c.retry(ctx, mb.pace, where, "list attachments", func(ctx context.Context) error {
-			var err error
-			if next == "" {
-				top := int32(200)
-				page, err = builder.Get(ctx, &users.ItemMessagesItemAttachmentsRequestBuilderGetRequestConfiguration{QueryParameters: &users.ItemMessagesItemAttachmentsRequestBuilderGetQueryParameters{Select: []string{"id"}, Top: &top}})
-			} else {
-				page, err = builder.WithUrl(next).Get(ctx, nil)
-			}
-			return err
-		}, nil)
+	for _, err := range pages(ctx, mb, where, "list attachments",
+		func(ctx context.Context) (models.AttachmentCollectionResponseable, error) {
+			return builder.Get(ctx, cfg)
+		},
+		func(ctx context.Context, link string) (models.AttachmentCollectionResponseable, error) {
+			return builder.WithUrl(link).Get(ctx, nil)
+		}) {
 		if err != nil {
-			return 0, mb.c.describe(err, where, "list attachments", permMail)
+			return 0, err
 		}
-		n += len(page.GetValue())
-		if page.GetOdataNextLink() == nil || *page.GetOdataNextLink() == "" {
-			return n, nil
-		}
-		next = *page.GetOdataNextLink()
+		n++
 	}
+	return n, nil
 }
 
 // byteSize formats n bytes for notes and reasons.
