@@ -318,13 +318,9 @@ func errFolderExists() *apiError {
 // https://learn.microsoft.com/graph/api/user-post-calendars:
 // 201 Created and the new folder.
 func (e *Emulator) createFolder(rq *req, kind, parent string) {
-	raw, err := readJSONObject(rq)
-	if err != nil {
-		rq.fail(err)
-		return
-	}
 	typeName, known, _ := folderTypeName(kind)
-	if err := checkKnownProps(raw, known, typeName); err != nil {
+	raw, err := readKnownObject(rq, known, typeName)
+	if err != nil {
 		rq.fail(err)
 		return
 	}
@@ -378,13 +374,9 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 // updateFolder serves PATCH on a folder (rename, extended properties).
 // https://learn.microsoft.com/graph/api/mailfolder-update
 func (e *Emulator) updateFolder(rq *req, f *folder) {
-	raw, err := readJSONObject(rq)
-	if err != nil {
-		rq.fail(err)
-		return
-	}
 	typeName, known, _ := folderTypeName(f.Kind)
-	if err := checkKnownProps(raw, known, typeName); err != nil {
+	raw, err := readKnownObject(rq, known, typeName)
+	if err != nil {
 		rq.fail(err)
 		return
 	}

@@ -363,13 +363,9 @@ func (e *Emulator) createMessage(rq *req, folderID string) {
 		e.createMessageMIME(rq, folderID)
 		return
 	}
-	raw, aerr := readJSONObject(rq)
+	raw, aerr := readKnownObject(rq, messageProps, "message")
 	if aerr != nil {
 		rq.fail(aerr)
-		return
-	}
-	if err := checkKnownProps(raw, messageProps, "message"); err != nil {
-		rq.fail(err)
 		return
 	}
 	single, multi, aerr := decodeExtProps(raw)
@@ -518,13 +514,9 @@ var draftOnlyProps = setOf("body", "internetMessageId", "replyTo", "subject")
 // updateMessage serves PATCH on a message.
 // https://learn.microsoft.com/graph/api/message-update
 func (e *Emulator) updateMessage(rq *req, it *item) {
-	raw, aerr := readJSONObject(rq)
+	raw, aerr := readKnownObject(rq, messageProps, "message")
 	if aerr != nil {
 		rq.fail(aerr)
-		return
-	}
-	if err := checkKnownProps(raw, messageProps, "message"); err != nil {
-		rq.fail(err)
 		return
 	}
 	single, multi, aerr := decodeExtProps(raw)

@@ -272,6 +272,19 @@ func applySelect(view map[string]any, sel []string, known map[string]bool, typeN
 // Property names match case-insensitively (the documented samples spell
 // the same parameter AttachmentItem and attachmentItem); a differently
 // cased name is renamed to the documented spelling.
+// readKnownObject reads a JSON object request body and refuses properties
+// the resource type typeName does not have, as checkKnownProps does.
+func readKnownObject(rq *req, known map[string]bool, typeName string) (map[string]json.RawMessage, *apiError) {
+	raw, err := readJSONObject(rq)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKnownProps(raw, known, typeName); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
 func checkKnownProps(raw map[string]json.RawMessage, known map[string]bool, typeName string) *apiError {
 	for k, v := range raw {
 		if strings.HasPrefix(k, "@odata.") || strings.Contains(k, "@") || known[k] {

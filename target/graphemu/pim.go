@@ -19,13 +19,9 @@ var readOnlyContactProps = setOf("id", "createdDateTime", "lastModifiedDateTime"
 // https://learn.microsoft.com/graph/api/user-post-contacts,
 // https://learn.microsoft.com/graph/api/contactfolder-post-contacts.
 func (e *Emulator) createContact(rq *req, folderID string) {
-	raw, aerr := readJSONObject(rq)
+	raw, aerr := readKnownObject(rq, contactProps, "contact")
 	if aerr != nil {
 		rq.fail(aerr)
-		return
-	}
-	if err := checkKnownProps(raw, contactProps, "contact"); err != nil {
-		rq.fail(err)
 		return
 	}
 	single, multi, aerr := decodeExtProps(raw)
@@ -119,13 +115,9 @@ func (e *Emulator) updateContact(rq *req, it *item) {
 // under the lock and return an error.
 func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool, hook func(raw map[string]json.RawMessage, old, n *item) *apiError) {
 	tn, _ := itemTypeName(it.Kind)
-	raw, aerr := readJSONObject(rq)
+	raw, aerr := readKnownObject(rq, known, tn)
 	if aerr != nil {
 		rq.fail(aerr)
-		return
-	}
-	if err := checkKnownProps(raw, known, tn); err != nil {
-		rq.fail(err)
 		return
 	}
 	single, multi, aerr := decodeExtProps(raw)
@@ -459,13 +451,9 @@ func checkEventTimes(raw map[string]json.RawMessage, creating bool) *apiError {
 // "for the server to avoid redundant POST operations in case of client
 // retries to create the same event").
 func (e *Emulator) createEvent(rq *req, folderID string) {
-	raw, aerr := readJSONObject(rq)
+	raw, aerr := readKnownObject(rq, eventProps, "event")
 	if aerr != nil {
 		rq.fail(aerr)
-		return
-	}
-	if err := checkKnownProps(raw, eventProps, "event"); err != nil {
-		rq.fail(err)
 		return
 	}
 	if err := checkEventTimes(raw, true); err != nil {
