@@ -13,6 +13,7 @@ import (
 	"context"
 	"io"
 	"iter"
+	"net/textproto"
 	"time"
 )
 
@@ -25,6 +26,21 @@ const (
 	KindContact Kind = "contact"
 	KindEvent   Kind = "event"
 )
+
+// ContentType is the media type of what Account.Open streams for an item
+// of this kind: one RFC 5322 message (message/rfc822), one vCard
+// (text/vcard, any of versions 2.1, 3.0 and 4.0) or one iCalendar object
+// (text/calendar: a VCALENDAR holding one event, with its recurrence
+// overrides and the VTIMEZONEs it uses).
+func (k Kind) ContentType() string {
+	switch k {
+	case KindContact:
+		return "text/vcard"
+	case KindEvent:
+		return "text/calendar"
+	}
+	return "message/rfc822"
+}
 
 // SpecialUse marks a folder with a well-known role (RFC 6154 and INBOX).
 // The empty value is an ordinary folder.
@@ -58,7 +74,9 @@ type Folder struct {
 	// SpecialUseGuessed is true when SpecialUse came from the folder name
 	// rather than from the server.
 	SpecialUseGuessed bool
-	// Kind is what the folder holds.
+	// Kind is what the folder holds ("" is KindMessage). A mail folder
+	// holds messages only; an address book (CardDAV collection, .vcf file)
+	// contacts; a calendar (CalDAV collection, .ics file) events.
 	Kind Kind
 	// Validity identifies the generation of item keys in this folder (IMAP
 	// UIDVALIDITY). When it changes, keys seen before mean nothing.
@@ -87,6 +105,9 @@ type ItemRef struct {
 
 // Account is one source mailbox, opened and authenticated.
 //
+// Errors match the vocabulary in errors.go (ErrConnect, ErrAuth,
+// ErrNotFound, ErrValidityChanged) where one applies.
+//
 // Methods may be called from one goroutine at a time unless an adapter
 // documents otherwise; the engine opens one Account per worker.
 type Account interface {
@@ -101,3 +122,29 @@ type Account interface {
 	// Close ends the session.
 	Close() error
 }
+
+// HeaderReader is an optional ability of an Account, found by type
+// assertion: the named header fields of many items without their bodies,
+// in few round trips (for IMAP, one UID FETCH n:m (BODY.PEEK[HEADER.FIELDS
+// (...)]) per window of UIDs). The plan reads Message-IDs with it; without
+// it, the plan opens each small item and stops after its header.
+type HeaderReader interface {
+	// Headers streams the fields of each of refs (all items of folder f,
+	// as listed by Items), in any order. Items that are gone are left out.
+	// Like Items, it holds no more than a bounded window in memory and
+	// changes nothing in the source.
+	Headers(ctx context.Context, f Folder, refs []ItemRef, fields []string) iter.Seq2[ItemHeader, error]
+}
+
+// ItemHeader is the header fields of one item, as HeaderReader reads them.
+type ItemHeader struct {
+	// Key is the item's ItemRef.Key.
+	Key string
+	// Header holds the fields asked for that the item has.
+	Header textproto.MIMEHeader
+}
+
+// Opener opens and authenticates one account. The command line builds one
+// per mailbox row from the project, choosing the adapter by protocol; the
+// engine knows no adapter.
+type Opener func(ctx context.Context) (Account, error)

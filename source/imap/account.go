@@ -286,6 +286,9 @@ func (a *Account) examine(c *imapclient.Client, f *source.Folder, want uint32, f
 	if fresh || a.sel == nil || a.sel.name != f.Name {
 		a.sel = nil // a failed EXAMINE leaves nothing selected
 		data, err := c.Select(f.Name, &imap.SelectOptions{ReadOnly: true}).Wait()
+		if err != nil && a.missing(c, f.Name, err) {
+			return nil, fmt.Errorf("imap: mailbox %q folder %q: EXAMINE: %w: %w", a.cfg.user, f.Name, ErrNotFound, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("imap: mailbox %q folder %q: EXAMINE: %w", a.cfg.user, f.Name, err)
 		}
@@ -298,6 +301,22 @@ func (a *Account) examine(c *imapclient.Client, f *source.Folder, want uint32, f
 		return nil, &ValidityChangedError{Mailbox: a.cfg.user, Folder: f.Name, Want: want, Got: a.sel.validity}
 	}
 	return a.sel, nil
+}
+
+// missing reports whether a refused EXAMINE of name means the folder does
+// not exist: the NONEXISTENT (RFC 5530) or TRYCREATE code says so, and
+// servers that send neither (Dovecot 2.3) are asked with a LIST of the
+// exact name, never judged by the refusal's text.
+func (a *Account) missing(c *imapclient.Client, name string, err error) bool {
+	var ierr *imap.Error
+	if !errors.As(err, &ierr) || ierr.Type != imap.StatusResponseTypeNo {
+		return false
+	}
+	if ierr.Code == imap.ResponseCodeNonExistent || ierr.Code == imap.ResponseCodeTryCreate {
+		return true
+	}
+	list, lerr := c.List("", name, nil).Collect()
+	return lerr == nil && len(list) == 0
 }
 
 // Close logs out and closes the connection. An open reader from Open is

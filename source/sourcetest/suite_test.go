@@ -1,0 +1,130 @@
+package sourcetest
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/migrate-tool/migrate/source"
+)
+
+func message(n int) []byte {
+	return fmt.Appendf(nil, "Message-ID: <m%d@example.com>\r\nSubject: message %d\r\nDate: Mon, 2 Jan 2023 10:00:00 +0000\r\n\r\nbody %d\r\n", n, n, n)
+}
+
+// seeded returns a Memory with a few folders and messages.
+func seeded() *Memory {
+	m := NewMemory()
+	date := time.Date(2023, 1, 2, 10, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		m.Add("INBOX", message(i), date.Add(time.Duration(i)*time.Hour), `\Answered`)
+	}
+	m.AddFolder("Sent", source.Sent, "")
+	m.Add("Sent", message(10), date)
+	m.Add("Projects/2024", message(11), date)
+	return m
+}
+
+func harness(m *Memory) Harness {
+	refused := NewMemory()
+	refused.FailLogin(fmt.Errorf("login refused: %w", source.ErrAuth))
+	down := NewMemory()
+	down.FailLogin(fmt.Errorf("dial: %w", source.ErrConnect))
+	return Harness{
+		Open:        m.Open,
+		BadAuth:     refused.Open,
+		Unreachable: down.Open,
+		Expunge: func(t testing.TB, f source.Folder, ref source.ItemRef) {
+			if !m.Expunge(f.Name, ref.Key) {
+				t.Fatalf("Expunge(%s): not there", ref.Key)
+			}
+		},
+		Renumber: func(t testing.TB, f source.Folder) { m.Renumber(f.Name) },
+	}
+}
+
+func TestMemory(t *testing.T) {
+	Run(t, harness(seeded()))
+}
+
+// recorder is a testing.TB that records failures instead of failing.
+type recorder struct {
+	testing.TB
+	failed   bool
+	msgs     []string
+	cleanups []func()
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failed = true
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Error(args ...any) { r.Errorf("%s", fmt.Sprint(args...)) }
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+func (r *recorder) Fatal(args ...any) { r.Fatalf("%s", fmt.Sprint(args...)) }
+func (r *recorder) Skip(args ...any)  { runtime.Goexit() }
+func (r *recorder) Cleanup(f func())  { r.cleanups = append(r.cleanups, f) }
+
+// runCheck runs one check of the suite and returns what it reported.
+func runCheck(t *testing.T, name string, h Harness) (bool, []string) {
+	for _, c := range checks {
+		if c.name != name {
+			continue
+		}
+		r := &recorder{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.fn(r, &h)
+		}()
+		<-done
+		for _, f := range r.cleanups {
+			f()
+		}
+		return r.failed, r.msgs
+	}
+	t.Fatalf("no check %q", name)
+	return false, nil
+}
+
+// TestSuiteCatchesBrokenSources shows that each promise the suite checks
+// fails for a source that breaks it.
+func TestSuiteCatchesBrokenSources(t *testing.T) {
+	tests := []struct {
+		check  string
+		breaks func(m *Memory, h *Harness)
+		want   string
+	}{
+		{"OpenChangesNothing", func(m *Memory, h *Harness) { m.seenOnOpen = true }, "must not change the source"},
+		{"FoldersAndStableKeys", func(m *Memory, h *Harness) { m.unstableKeys = true }, "keys must be stable"},
+		{"Credentials", func(m *Memory, h *Harness) {
+			h.BadAuth = func(context.Context) (source.Account, error) { return nil, fmt.Errorf("password refused") }
+		}, "source.ErrAuth"},
+		{"Expunged", func(m *Memory, h *Harness) {
+			h.Expunge = func(testing.TB, source.Folder, source.ItemRef) {} // the item stays
+		}, "source.ErrNotFound"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.check, func(t *testing.T) {
+			m := seeded()
+			h := harness(m)
+			if failed, msgs := runCheck(t, tt.check, h); failed {
+				t.Fatalf("the check fails on a correct source: %v", msgs)
+			}
+			m = seeded()
+			h = harness(m)
+			tt.breaks(m, &h)
+			failed, msgs := runCheck(t, tt.check, h)
+			if !failed || !strings.Contains(strings.Join(msgs, "\n"), tt.want) {
+				t.Errorf("check %s on a broken source: failed %v, messages %q; want a failure saying %q", tt.check, failed, msgs, tt.want)
+			}
+		})
+	}
+}
