@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"iter"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -17,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate/config"
@@ -30,47 +28,23 @@ import (
 	"github.com/migrate-tool/migrate/target"
 )
 
-// HeaderReader is an optional capability of a source.Account, found by
-// type assertion: the named header fields of many items without their
-// bodies (for IMAP, UID FETCH BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]). The
-// plan uses it for duplicate Message-IDs; without it, the plan opens each
-// small item and stops reading after its header.
-type HeaderReader interface {
-	// Headers streams the fields of each of refs (all in folder f), in any
-	// order. Items that are gone are left out.
-	Headers(ctx context.Context, f source.Folder, refs []source.ItemRef, fields []string) iter.Seq2[ItemHeader, error]
-}
-
-// ItemHeader is the header fields of one item.
-type ItemHeader struct {
-	Key    string
-	Header textproto.MIMEHeader
-}
-
 // Planner makes plans: it assesses every source mailbox read-only
 // (metadata, headers and a sample of bodies) and checks the target.
 type Planner struct {
+	// Env opens sources and targets (Env.Target nil leaves the target
+	// unchecked, and the plan says so) and gives the state, read-only
+	// (nil when there is none yet), and the mapping rules the run will use.
+	Env
 	// Settings are the project's settings (fingerprinted into the plan,
 	// and its filters and limits described).
 	Settings config.File
-	// Source holds run-wide source settings.
-	Source SourceSettings
-	// Rules and Items are the folder and item mapping options, as the run
-	// will use them.
-	Rules *mapping.Rules
-	Items *mapping.ItemOptions
-	// Target opens a target mailbox by address; nil leaves the target
-	// unchecked (the plan says so).
-	Target func(ctx context.Context, address string) (target.Mailbox, error)
-	// Store is the state, opened read-only; nil when there is none yet.
-	Store state.Store
 	// Tool is the program version written into the plan.
 	Tool string
 	// Parallel is how many mailboxes are assessed at once (default 8).
 	Parallel int
 	// HeaderMax is the largest item opened to read its Message-ID when
-	// the source has no HeaderReader; 0 means 1 MB, negative turns the
-	// duplicate check off for such sources.
+	// the source has no source.HeaderReader; 0 means 1 MB, negative turns
+	// the duplicate check off for such sources.
 	HeaderMax int64
 	// HeaderTime bounds the time spent reading headers per mailbox
 	// without a HeaderReader (default 3 minutes); items left when it runs
@@ -80,17 +54,30 @@ type Planner struct {
 	// measure the source read rate (defaults 24 items and 64 MB).
 	SampleItems int
 	SampleBytes int64
-	// SpoolDir is where sampled attachments are spooled ("" = temp dir).
-	SpoolDir string
 	// TimeScale divides the Graph envelope's windows, for estimates
 	// against a time-scaled emulator; 0 or 1 means Exchange Online.
 	TimeScale float64
-	// Secrets are removed from every message the plan records.
-	Secrets []string
-	// Now returns the current time (default time.Now).
-	Now func() time.Time
-	// Log receives progress and problems.
-	Log *slog.Logger
+}
+
+// withDefaults returns a copy of p with its defaults applied.
+func (p *Planner) withDefaults() (*Planner, error) {
+	c := *p
+	var err error
+	if c.Env, err = c.Env.withDefaults(); err != nil {
+		return nil, err
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 8
+	}
+	if c.HeaderMax == 0 {
+		c.HeaderMax = defaultHeaderMax
+	}
+	if c.HeaderTime <= 0 {
+		c.HeaderTime = defaultHeaderTime
+	}
+	c.SampleItems = cmp.Or(c.SampleItems, defaultSampleItems)
+	c.SampleBytes = cmp.Or(c.SampleBytes, defaultSampleBytes)
+	return &c, nil
 }
 
 const (
@@ -108,17 +95,14 @@ const (
 // mailbox (unreachable, refused credentials, missing target user) are
 // recorded in the plan as risks and in Mailbox.Error, not returned: the
 // error is only for a cancelled context or an unreadable state.
-func (p *Planner) Plan(ctx context.Context, mailboxes []config.Mailbox) (*plan.Plan, error) {
-	if p.Log == nil {
-		p.Log = slog.New(slog.DiscardHandler)
-	}
-	now := time.Now
-	if p.Now != nil {
-		now = p.Now
+func (planner *Planner) Plan(ctx context.Context, mailboxes []config.Mailbox) (*plan.Plan, error) {
+	p, err := planner.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	red := redact.New(p.Secrets...)
 	pl := &plan.Plan{
-		Format: plan.Format, Version: plan.Version, Tool: p.Tool, CreatedAt: now().UTC(),
+		Format: plan.Format, Version: plan.Version, Tool: p.Tool, CreatedAt: p.Now().UTC(),
 		Client: p.Settings.Client, Consultant: p.Settings.Consultant,
 		ConfigFingerprint: p.Settings.Fingerprint(),
 		Settings:          planSettings(p.Settings),
@@ -129,28 +113,12 @@ func (p *Planner) Plan(ctx context.Context, mailboxes []config.Mailbox) (*plan.P
 	}
 	pl.State = mark
 
-	par := p.Parallel
-	if par <= 0 {
-		par = 8
-	}
 	pl.Mailboxes = make([]plan.Mailbox, len(mailboxes))
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i, m := range mailboxes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				pl.Mailboxes[i] = plan.Mailbox{Address: m.EmailAddress, Target: m.Target(), Error: "not assessed: " + ctx.Err().Error()}
-				return
-			}
-			defer func() { <-sem }()
-			pl.Mailboxes[i] = p.assess(ctx, m, red)
-		}()
-	}
-	wg.Wait()
+	eachMailbox(ctx, mailboxes, p.Parallel, func(i int, m config.Mailbox) {
+		pl.Mailboxes[i] = p.assess(ctx, m, red)
+	}, func(i int, m config.Mailbox, err error) {
+		pl.Mailboxes[i] = plan.Mailbox{Address: m.EmailAddress, Target: m.Target(), Error: "not assessed: " + err.Error()}
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -286,7 +254,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 		Sizes: plan.NewSizeBuckets(), TargetCheck: plan.TargetCheck{Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
 	}
 	start := time.Now()
-	acct, err := OpenSource(ctx, m, p.Source, a.log)
+	acct, err := p.openSource(ctx, m, a.log)
 	if err != nil {
 		a.mb.Error = a.red.String(err.Error())
 		a.checkTarget(ctx, nil)
@@ -468,14 +436,11 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 // duplicates.
 func (a *assessment) headers(ctx context.Context, acct source.Account, mappings []mapping.FolderMapping) error {
 	limit := a.p.HeaderMax
-	if limit == 0 {
-		limit = defaultHeaderMax
-	}
-	hr, bulk := acct.(HeaderReader)
+	hr, bulk := acct.(source.HeaderReader)
 	if !bulk && limit < 0 {
 		return nil
 	}
-	deadline := time.Now().Add(cmp.Or(a.p.HeaderTime, defaultHeaderTime))
+	deadline := time.Now().Add(a.p.HeaderTime)
 	for _, fm := range mappings {
 		f := fm.Source
 		if f.NoSelect || fm.Excluded || (f.Kind != "" && f.Kind != source.KindMessage) {
@@ -571,8 +536,7 @@ func (a *assessment) duplicates() {
 // measure reads a sample of items as the run will (the whole message,
 // parsed, hashed) and fits the cost of reading an item.
 func (a *assessment) measure(ctx context.Context, acct source.Account) {
-	maxItems := cmp.Or(a.p.SampleItems, defaultSampleItems)
-	maxBytes := cmp.Or(a.p.SampleBytes, defaultSampleBytes)
+	maxItems, maxBytes := a.p.SampleItems, a.p.SampleBytes
 	// The largest items that fit the budget, then the reservoir, smallest
 	// first, so that the sample spans the sizes.
 	var pick []sampleRef

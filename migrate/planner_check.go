@@ -3,11 +3,9 @@ package migrate
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/plan"
@@ -24,43 +22,37 @@ func PlanRow(m config.Mailbox) plan.Mailbox {
 // Relist lists the mailboxes again, metadata only, and returns their
 // fingerprints (Address, Error, Fingerprint and Folders), for
 // plan.Problems before a saved plan is applied.
-func (p *Planner) Relist(ctx context.Context, mailboxes []config.Mailbox) []plan.Mailbox {
-	if p.Log == nil {
-		p.Log = slog.New(slog.DiscardHandler)
+func (planner *Planner) Relist(ctx context.Context, mailboxes []config.Mailbox) ([]plan.Mailbox, error) {
+	p, err := planner.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	red := redact.New(p.Secrets...)
 	out := make([]plan.Mailbox, len(mailboxes))
-	par := p.Parallel
-	if par <= 0 {
-		par = 8
-	}
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i, m := range mailboxes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			a := &assessment{p: p, m: m, red: red, log: p.Log.With("mailbox", m.EmailAddress), ids: map[string][]plan.ItemRef{}}
-			a.mb = PlanRow(m)
-			a.mb.Sizes = plan.NewSizeBuckets()
-			acct, err := OpenSource(ctx, m, p.Source, a.log)
-			if err != nil {
-				a.mb.Error = red.String(err.Error())
-				out[i] = a.mb
-				return
-			}
-			defer acct.Close()
-			if _, err := a.list(ctx, acct); err != nil {
-				a.mb.Error = red.String(err.Error())
-			}
-			a.mb.Fingerprint = plan.MailboxFingerprint(a.mb.Folders)
+	eachMailbox(ctx, mailboxes, p.Parallel, func(i int, m config.Mailbox) {
+		a := &assessment{p: p, m: m, red: red, log: p.Log.With("mailbox", m.EmailAddress), ids: map[string][]plan.ItemRef{}}
+		a.mb = PlanRow(m)
+		a.mb.Sizes = plan.NewSizeBuckets()
+		acct, err := p.openSource(ctx, m, a.log)
+		if err != nil {
+			a.mb.Error = red.String(err.Error())
 			out[i] = a.mb
-		}()
+			return
+		}
+		defer acct.Close()
+		if _, err := a.list(ctx, acct); err != nil {
+			a.mb.Error = red.String(err.Error())
+		}
+		a.mb.Fingerprint = plan.MailboxFingerprint(a.mb.Folders)
+		out[i] = a.mb
+	}, func(i int, m config.Mailbox, err error) {
+		out[i] = PlanRow(m)
+		out[i].Error = "not listed: " + err.Error()
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	return out
+	return out, nil
 }
 
 // PlannedMailboxes returns the CSV rows of the plan's mailboxes, in the

@@ -185,8 +185,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 	add := func(sev plan.Severity, code, mailbox, folder, format string, args ...any) {
 		rs = append(rs, plan.Risk{Severity: sev, Code: code, Mailbox: mailbox, Folder: folder, Message: fmt.Sprintf(format, args...)})
 	}
-	src := p.Source
-	if src.InsecureSkipVerify {
+	if p.Settings.Source.InsecureSkipVerify {
 		add(plan.SevWarning, "insecure_tls", "", "", "The source servers' TLS certificates are not verified (source.insecure_skip_verify): a machine in the path could read the passwords and the mail. Set source.ca_file to the server's CA instead.")
 	}
 	if p.Target == nil {
@@ -199,7 +198,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 	if t.Auth == "client_secret" || t.Auth == "" {
 		add(plan.SevInfo, "secret_expiry", "", "", "Check that the app registration's client secret does not expire before the run ends (Entra ID shows its expiry date under Certificates & secrets).")
 	}
-	if src.Auth == "xoauth2" && pl.Estimate.Seconds > 50*60 {
+	if p.Settings.Source.Auth == "xoauth2" && pl.Estimate.Seconds > 50*60 {
 		add(plan.SevWarning, "expiring_credentials", "", "", "The sources log in with OAuth2 access tokens (source.auth: xoauth2), which usually expire after an hour; the run is estimated at %s. Refresh the tokens in the CSV before each run, or use an admin login.", plan.FormatDuration(pl.Estimate.Seconds))
 	}
 	for i, mb := range pl.Mailboxes {

@@ -33,25 +33,22 @@ import (
 // stale state is reconciled); every other item is created, skipped with a
 // reason or failed with a reason.
 type Engine struct {
-	// Store is the state; the engine is its only writer. Nil in a dry run.
-	Store state.Store
-	// Source holds run-wide source settings.
-	Source SourceSettings
-	// Target opens a target mailbox by address. Nil in a dry run.
-	Target func(ctx context.Context, address string) (target.Mailbox, error)
-	// Rules and Items are the folder and item mapping options.
-	Rules *mapping.Rules
-	Items *mapping.ItemOptions
+	// Env opens sources and targets and holds the state, the mapping rules
+	// and the log. Env.Target and Env.Store are nil in a dry run.
+	Env
 	// Mailboxes is how many mailboxes run at once; PerMailbox how many
 	// items of one mailbox are uploaded at once (Graph allows 4).
 	Mailboxes, PerMailbox int
 	// DryRun reads and maps everything, writes nothing to the target or
 	// the state, and reports what it would create.
 	DryRun bool
-	// SpoolDir is where large attachments wait for upload ("" = temp dir).
-	SpoolDir string
-	// Retries is how many times a transiently failing item is tried again
-	// within one run (default 4); RetryDelay the first backoff (default 2s).
+	// Retries is the engine's high-level retry: how many more times an
+	// item whose creation failed transiently (a target.RetryError that
+	// remained after the target's own low-level retries) is tried within
+	// one run (default 4), waiting RetryDelay (default 2s), doubled each
+	// time, or the Retry-After the target asked for if longer. An item is
+	// so created at most 1+Retries times per run; a target adapter
+	// documents its own low-level retries per attempt.
 	Retries    int
 	RetryDelay time.Duration
 	// Grace is how long in-flight items may take to finish after the run
@@ -59,8 +56,6 @@ type Engine struct {
 	Grace time.Duration
 	// Progress receives progress events; may be nil.
 	Progress Progress
-	// Log receives the run's log.
-	Log *slog.Logger
 }
 
 // Progress receives progress events from a run. Implementations must be
@@ -119,7 +114,7 @@ func (r *Result) Failed() bool {
 // target could not be reached or refused the credentials.
 func (r *Result) ConnectFailed() bool {
 	for _, m := range r.Mailboxes {
-		if m.Err != nil && (errors.Is(m.Err, ErrConnect) || errors.Is(m.Err, target.ErrAuth)) {
+		if m.Err != nil && connectFailure(m.Err) {
 			return true
 		}
 	}
@@ -131,9 +126,20 @@ const maxFailuresKept = 100
 // Run migrates the mailboxes. It returns when every mailbox finished or ctx
 // was cancelled; then in-flight items are finished (within Grace) and
 // recorded, and Result.Interrupted is set.
-func (e *Engine) Run(ctx context.Context, mailboxes []config.Mailbox) (*Result, error) {
-	if e.Log == nil {
-		e.Log = slog.New(slog.DiscardHandler)
+func (eng *Engine) Run(ctx context.Context, mailboxes []config.Mailbox) (*Result, error) {
+	e := *eng
+	var err error
+	if e.Env, err = e.Env.withDefaults(); err != nil {
+		return nil, err
+	}
+	if e.Retries <= 0 {
+		e.Retries = defaultRetries
+	}
+	if e.RetryDelay <= 0 {
+		e.RetryDelay = 2 * time.Second
+	}
+	if e.Grace <= 0 {
+		e.Grace = 2 * time.Minute
 	}
 	if !e.DryRun && (e.Store == nil || e.Target == nil) {
 		return nil, errors.New("migrate: Engine needs a Store and a Target unless DryRun")
@@ -141,30 +147,18 @@ func (e *Engine) Run(ctx context.Context, mailboxes []config.Mailbox) (*Result, 
 	if err := spoolDirExists(e.SpoolDir); err != nil {
 		return nil, err
 	}
-	n := max(e.Mailboxes, 1)
 	res := &Result{Mailboxes: make([]MailboxResult, len(mailboxes))}
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for i, m := range mailboxes {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			res.Mailboxes[i] = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target(), Err: fmt.Errorf("mailbox %s: not started: %w", m.EmailAddress, ctx.Err())}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res.Mailboxes[i] = e.runMailbox(ctx, m)
-		}()
-	}
-	wg.Wait()
+	eachMailbox(ctx, mailboxes, e.Mailboxes, func(i int, m config.Mailbox) {
+		res.Mailboxes[i] = e.runMailbox(ctx, m)
+	}, func(i int, m config.Mailbox, err error) {
+		res.Mailboxes[i] = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target(), Err: fmt.Errorf("mailbox %s: not started: %w", m.EmailAddress, err)}
+	})
 	res.Interrupted = ctx.Err() != nil
 	return res, nil
 }
+
+// defaultRetries is Engine.Retries' default.
+const defaultRetries = 4
 
 // mailboxRun is the working state of one mailbox.
 type mailboxRun struct {
@@ -229,7 +223,7 @@ func (r *mailboxRun) run(ctx context.Context) error {
 			return fmt.Errorf("mailbox %s: recording: %w", r.m.EmailAddress, err)
 		}
 	}
-	acct, err := OpenSource(ctx, r.m, e.Source, r.log)
+	acct, err := e.openSource(ctx, r.m, r.log)
 	if err != nil {
 		return err
 	}
@@ -334,13 +328,7 @@ func (r *mailboxRun) migrateFolder(ctx context.Context, acct source.Account, fw 
 	// Uploads finish even after an interrupt, within Grace.
 	upCtx, cancelUp := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelUp()
-	stop := context.AfterFunc(ctx, func() {
-		grace := e.Grace
-		if grace <= 0 {
-			grace = 2 * time.Minute
-		}
-		time.AfterFunc(grace, cancelUp)
-	})
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(e.Grace, cancelUp) })
 	defer stop()
 	for range workers {
 		wg.Add(1)
@@ -498,14 +486,7 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 	if tm.Received.IsZero() {
 		tm.Received = j.msg.Date
 	}
-	retries := e.Retries
-	if retries <= 0 {
-		retries = 4
-	}
-	delay := e.RetryDelay
-	if delay <= 0 {
-		delay = 2 * time.Second
-	}
+	retries, delay := e.Retries, e.RetryDelay
 	var err error
 	for attempt := 0; ; attempt++ {
 		var created target.Created

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
-	"sync"
-	"time"
 
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
@@ -25,66 +22,43 @@ import (
 // source-key stamp, and unchanged since it was migrated (its size as the
 // state recorded it, and the target item the state recorded).
 type Verifier struct {
-	// Source holds run-wide source settings.
-	Source SourceSettings
-	// Rules and Items are the folder and item mapping options of the run.
-	Rules *mapping.Rules
-	Items *mapping.ItemOptions
-	// Target opens a target mailbox by address.
-	Target func(ctx context.Context, address string) (target.Mailbox, error)
-	// Store is the state (read-only is enough): it gives each folder's
-	// target ID and each item's recorded size and target ID. Without it,
-	// folders are found with a target.Inspector, or, for well-known
-	// folders themselves, by name.
-	Store state.Store
+	// Env opens sources and targets (Env.Target is required) and gives
+	// the state (read-only is enough): each folder's target ID and each
+	// item's recorded size and target ID. Without a state, folders are
+	// found with a target.Inspector, or, for well-known folders
+	// themselves, by name.
+	Env
 	// Tool is the program version written into the result.
 	Tool string
 	// Parallel is how many mailboxes are verified at once (default 4).
 	Parallel int
-	// Secrets are removed from every message the result records.
-	Secrets []string
-	// Now returns the current time (default time.Now).
-	Now func() time.Time
-	// Log receives progress and problems.
-	Log *slog.Logger
 }
 
 // Verify compares every mailbox. Problems of one mailbox are recorded in
 // the result (Problem kind "error" when it could not be compared), not
 // returned; the error is for a cancelled context only.
-func (v *Verifier) Verify(ctx context.Context, mailboxes []config.Mailbox) (*plan.Verification, error) {
-	if v.Log == nil {
-		v.Log = slog.New(slog.DiscardHandler)
+func (verifier *Verifier) Verify(ctx context.Context, mailboxes []config.Mailbox) (*plan.Verification, error) {
+	v := *verifier
+	var err error
+	if v.Env, err = v.Env.withDefaults(); err != nil {
+		return nil, err
 	}
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
+	if v.Parallel <= 0 {
+		v.Parallel = 4
 	}
 	red := redact.New(v.Secrets...)
-	res := &plan.Verification{Format: plan.VerifyFormat, Version: plan.VerifyVersion, Tool: v.Tool, CreatedAt: now().UTC()}
+	res := &plan.Verification{Format: plan.VerifyFormat, Version: plan.VerifyVersion, Tool: v.Tool, CreatedAt: v.Now().UTC()}
 	res.Mailboxes = make([]plan.VerifyMailbox, len(mailboxes))
-	par := v.Parallel
-	if par <= 0 {
-		par = 4
-	}
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i, m := range mailboxes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			vm := &verifyMailbox{v: v, m: m, red: red, log: v.Log.With("mailbox", m.EmailAddress)}
-			vm.res = plan.VerifyMailbox{Address: m.EmailAddress, Target: m.Target()}
-			if err := vm.run(ctx); err != nil {
-				vm.problem(plan.ProblemError, "", "", red.String(err.Error()))
-				vm.res.Errors++
-			}
-			res.Mailboxes[i] = vm.res
-		}()
-	}
-	wg.Wait()
+	eachMailbox(ctx, mailboxes, v.Parallel, func(i int, m config.Mailbox) {
+		vm := &verifyMailbox{v: &v, m: m, red: red, log: v.Log.With("mailbox", m.EmailAddress)}
+		vm.res = plan.VerifyMailbox{Address: m.EmailAddress, Target: m.Target()}
+		if err := vm.run(ctx); err != nil {
+			vm.problem(plan.ProblemError, "", "", red.String(err.Error()))
+			vm.res.Errors++
+			vm.res.Unreachable = connectFailure(err)
+		}
+		res.Mailboxes[i] = vm.res
+	}, func(int, config.Mailbox, error) {})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -93,13 +67,12 @@ func (v *Verifier) Verify(ctx context.Context, mailboxes []config.Mailbox) (*pla
 }
 
 // ConnectFailed reports whether a mailbox of v could not be compared
-// because a source or the target could not be reached.
+// because a source or the target could not be reached or refused the
+// credentials.
 func ConnectFailed(v *plan.Verification) bool {
 	for _, m := range v.Mailboxes {
-		for _, p := range m.Problems {
-			if p.Kind == plan.ProblemError && p.Folder == "" && strings.Contains(p.Detail, ErrConnect.Error()) {
-				return true
-			}
+		if m.Unreachable {
+			return true
 		}
 	}
 	return false
@@ -137,7 +110,7 @@ func (vm *verifyMailbox) problem(kind, folder, key, detail string, ids ...target
 
 func (vm *verifyMailbox) run(ctx context.Context) error {
 	v, m := vm.v, vm.m
-	acct, err := OpenSource(ctx, m, v.Source, vm.log)
+	acct, err := v.openSource(ctx, m, vm.log)
 	if err != nil {
 		return err
 	}

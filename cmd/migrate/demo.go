@@ -23,7 +23,6 @@ import (
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/report"
 	"github.com/migrate-tool/migrate/source/testserver"
-	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
 
@@ -118,7 +117,7 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 	log = g.logger(secrets...)
 	fmt.Fprintf(g.stdout, "Source: %s, %d test mailboxes\n\n", src.name, len(src.mailboxes))
 
-	settings := migrate.SourceSettings{CAFile: src.caFile, Auth: "auto"}
+	sources := sourceSettings{CAFile: src.caFile, Auth: "auto"}.opener()
 	invs := make([]*migrate.MailboxInventory, len(src.mailboxes))
 	errs := make([]error, len(src.mailboxes))
 	var wg sync.WaitGroup
@@ -126,7 +125,7 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			acct, err := migrate.OpenSource(ctx, m, settings, log)
+			acct, err := sources(ctx, m, log)
 			if err != nil {
 				errs[i] = err
 				return
@@ -148,12 +147,12 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 	if failed > 0 {
 		return withCode(exitConnect, fmt.Errorf("demo: %d of %d mailboxes could not be read", failed, len(src.mailboxes)))
 	}
-	return demoMigrate(ctx, g, o, src, settings, secrets)
+	return demoMigrate(ctx, g, o, src, sources, secrets)
 }
 
 // demoMigrate starts the emulator and migrates the demo mailboxes into it,
 // twice.
-func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *demoSource, settings migrate.SourceSettings, secrets []string) error {
+func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *demoSource, sources migrate.SourceOpener, secrets []string) error {
 	outDir, err := filepath.Abs(o.outDir)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -201,7 +200,9 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 		return err
 	}
 	statePath := filepath.Join(o.outDir, "state.db")
-	if err := demoAssessment(ctx, g, p, settings, open, rules, outDir, log); err != nil {
+	env := migrate.Env{Sources: sources, Target: open, Rules: rules,
+		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target), Secrets: p.Secrets(), Log: log}
+	if err := demoAssessment(ctx, g, p, env, outDir); err != nil {
 		return err
 	}
 	for pass := 1; pass <= 2; pass++ {
@@ -209,9 +210,8 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		e := &migrate.Engine{Store: st, Source: settings, Target: open, Rules: rules,
-			Items:     mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
-			Mailboxes: 4, PerMailbox: 4, Log: log}
+		e := &migrate.Engine{Env: env, Mailboxes: 4, PerMailbox: 4}
+		e.Store = st
 		res, err := e.Run(ctx, src.mailboxes)
 		st.Close()
 		if err != nil {
@@ -245,7 +245,7 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 		fmt.Fprintf(g.stdout, "%s: %d messages (%d drafts) in %d folders\n", m.Target(), items, drafts, len(dump.Folders))
 	}
 	fmt.Fprintf(g.stdout, "\nState: %s (try: migrate status --state %s)\n", statePath, statePath)
-	return demoProof(ctx, g, p, settings, open, rules, outDir, log)
+	return demoProof(ctx, g, p, env, outDir)
 }
 
 func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
@@ -275,10 +275,8 @@ func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
 // demoAssessment plans the demo migration before it runs, as a consultant
 // would, and writes the plan and the assessment (HTML and PDF) into the
 // demo's out directory.
-func demoAssessment(ctx context.Context, g *globalOptions, p *config.Project, settings migrate.SourceSettings,
-	open func(context.Context, string) (target.Mailbox, error), rules *mapping.Rules, outDir string, log *slog.Logger) error {
-	planner := &migrate.Planner{Settings: p.Settings, Source: settings, Rules: rules, Target: open, Tool: planTool(),
-		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target), Secrets: p.Secrets(), Log: log}
+func demoAssessment(ctx context.Context, g *globalOptions, p *config.Project, env migrate.Env, outDir string) error {
+	planner := &migrate.Planner{Env: env, Settings: p.Settings, Tool: planTool()}
 	pl, err := planner.Plan(ctx, p.Mailboxes)
 	if err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
@@ -299,15 +297,14 @@ func demoAssessment(ctx context.Context, g *globalOptions, p *config.Project, se
 
 // demoProof verifies the demo migration and writes the verification and
 // the migration report (HTML and PDF) into the demo's out directory.
-func demoProof(ctx context.Context, g *globalOptions, p *config.Project, settings migrate.SourceSettings,
-	open func(context.Context, string) (target.Mailbox, error), rules *mapping.Rules, outDir string, log *slog.Logger) error {
+func demoProof(ctx context.Context, g *globalOptions, p *config.Project, env migrate.Env, outDir string) error {
 	st, err := state.Open(ctx, filepath.Join(outDir, "state.db"), &state.Options{Mode: state.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer st.Close()
-	v := &migrate.Verifier{Source: settings, Rules: rules, Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
-		Target: open, Store: st, Tool: planTool(), Secrets: p.Secrets(), Log: log}
+	v := &migrate.Verifier{Env: env, Tool: planTool()}
+	v.Store = st
 	res, err := v.Verify(ctx, p.Mailboxes)
 	if err != nil {
 		return fmt.Errorf("demo: verify: %w", err)

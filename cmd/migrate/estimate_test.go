@@ -67,8 +67,8 @@ func TestEstimateAccuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := mapping.NewItemOptions(proj.Settings.Filters, proj.Settings.Target)
-	planner := &migrate.Planner{Settings: proj.Settings, Source: migrate.SourceSettingsFrom(proj), Rules: rules, Items: items,
-		Target: open, TimeScale: timeScale, Secrets: proj.Secrets(), Tool: "test"}
+	env := migrate.Env{Sources: openSources(proj), Target: open, Rules: rules, Items: items, Secrets: proj.Secrets()}
+	planner := &migrate.Planner{Env: env, Settings: proj.Settings, TimeScale: timeScale, Tool: "test"}
 	saved, err := planner.Plan(ctx, proj.Mailboxes)
 	if err != nil {
 		t.Fatal(err)
@@ -78,8 +78,8 @@ func TestEstimateAccuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	e := &migrate.Engine{Store: st, Source: migrate.SourceSettingsFrom(proj), Target: open, Rules: rules, Items: items,
-		Mailboxes: proj.Settings.Concurrency.Mailboxes, PerMailbox: proj.Settings.Concurrency.PerMailbox}
+	env.Store = st
+	e := &migrate.Engine{Env: env, Mailboxes: proj.Settings.Concurrency.Mailboxes, PerMailbox: proj.Settings.Concurrency.PerMailbox}
 	start := time.Now()
 	res, err := e.Run(ctx, proj.Mailboxes)
 	measured := time.Since(start).Seconds()

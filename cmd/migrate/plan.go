@@ -15,7 +15,6 @@ import (
 
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
-	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/report"
@@ -86,21 +85,17 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 	if err != nil {
 		return err
 	}
-	p, log, mailboxes, rules := lp.p, lp.log, lp.mailboxes, lp.rules
+	p, log, mailboxes := lp.p, lp.log, lp.mailboxes
 	headerMax, err := config.ParseSize(o.headerMax)
 	if err != nil {
 		return usageError(fmt.Errorf("--header-max: %w", err))
 	}
 	pl := &migrate.Planner{
+		Env:        lp.env(),
 		Settings:   p.Settings,
-		Source:     migrate.SourceSettingsFrom(p),
-		Rules:      rules,
-		Items:      mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
 		Tool:       planTool(),
 		HeaderMax:  int64(headerMax),
 		HeaderTime: o.headerTime,
-		Secrets:    p.Secrets(),
-		Log:        log,
 	}
 	if headerMax == 0 {
 		pl.HeaderMax = -1

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 )
@@ -62,4 +63,17 @@ func (g *globalOptions) loadMailboxes(sets, names []string) (*loadedProject, err
 		return nil, usageError(fmt.Errorf("%s: %w", p.Path, err))
 	}
 	return &loadedProject{p: p, log: g.logger(p.Secrets()...), mailboxes: mailboxes, rules: rules}, nil
+}
+
+// env is what plan, run and verify share: the project's source opener,
+// its mapping rules, its secrets and the redacting logger. The target and
+// the state are added by each command.
+func (lp *loadedProject) env() migrate.Env {
+	return migrate.Env{
+		Sources: openSources(lp.p),
+		Rules:   lp.rules,
+		Items:   mapping.NewItemOptions(lp.p.Settings.Filters, lp.p.Settings.Target),
+		Secrets: lp.p.Secrets(),
+		Log:     lp.log,
+	}
 }

@@ -72,7 +72,7 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	p, log, mailboxes, rules := lp.p, lp.log, lp.mailboxes, lp.rules
+	p, log, mailboxes := lp.p, lp.log, lp.mailboxes
 	if o.plan != "" {
 		if mailboxes, err = applySavedPlan(ctx, g, o, p, log); err != nil {
 			return err
@@ -83,16 +83,13 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
 		return err
 	}
 	e := &migrate.Engine{
-		Source:     migrate.SourceSettingsFrom(p),
-		Rules:      rules,
-		Items:      mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
+		Env:        lp.env(),
 		Mailboxes:  p.Settings.Concurrency.Mailboxes,
 		PerMailbox: p.Settings.Concurrency.PerMailbox,
 		DryRun:     o.dryRun,
-		SpoolDir:   o.spoolDir,
 		Progress:   progress,
-		Log:        log,
 	}
+	e.SpoolDir = o.spoolDir
 	var st state.Store
 	var runID int64
 	if !o.dryRun {
@@ -237,10 +234,10 @@ func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *con
 	for _, m := range p.Mailboxes {
 		now.Mailboxes = append(now.Mailboxes, migrate.PlanRow(m))
 	}
-	planner := &migrate.Planner{Settings: p.Settings, Source: migrate.SourceSettingsFrom(p), Rules: rules,
+	env := migrate.Env{Sources: openSources(p), Rules: rules,
 		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target), Secrets: p.Secrets(), Log: log}
-	now.Inventory = planner.Relist(ctx, mailboxes)
-	if err := ctx.Err(); err != nil {
+	planner := &migrate.Planner{Env: env, Settings: p.Settings}
+	if now.Inventory, err = planner.Relist(ctx, mailboxes); err != nil {
 		return nil, err
 	}
 	if problems := plan.Problems(saved, now); len(problems) > 0 {

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/migrate-tool/migrate/migrate"
-	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/report"
 )
@@ -67,7 +66,7 @@ func runVerify(ctx context.Context, g *globalOptions, o *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	p, log, mailboxes, rules := lp.p, lp.log, lp.mailboxes, lp.rules
+	p, log, mailboxes := lp.p, lp.log, lp.mailboxes
 	if err := p.RequireTarget(); err != nil {
 		return usageError(fmt.Errorf("verify: %w", err))
 	}
@@ -75,15 +74,8 @@ func runVerify(ctx context.Context, g *globalOptions, o *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	v := &migrate.Verifier{
-		Source:  migrate.SourceSettingsFrom(p),
-		Rules:   rules,
-		Items:   mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target),
-		Target:  open,
-		Tool:    planTool(),
-		Secrets: p.Secrets(),
-		Log:     log,
-	}
+	v := &migrate.Verifier{Env: lp.env(), Tool: planTool()}
+	v.Target = open
 	st, err := openStateIfAny(ctx, g.stateFile(p))
 	if err != nil {
 		return err

@@ -91,6 +91,10 @@ type VerifyMailbox struct {
 	Target  string `json:"target"`
 	// OK is true when the mailbox matched.
 	OK bool `json:"ok"`
+	// Unreachable is true when the mailbox could not be compared because
+	// its source or the target could not be reached or refused the
+	// credentials.
+	Unreachable bool `json:"unreachable,omitempty"`
 	VerifyCounts
 	// Folders are the compared folders.
 	Folders []VerifyFolder `json:"folders"`

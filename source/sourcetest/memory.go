@@ -6,8 +6,8 @@ package sourcetest
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
