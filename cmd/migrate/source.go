@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate"
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/imap"
+)
+
+// sourceSettings are the run-wide source settings that a CSV row does not
+// carry, with file paths already resolved.
+type sourceSettings struct {
+	CAFile             string
+	InsecureSkipVerify bool
+	AllowPlaintext     bool
+	Auth               string // auto, plain, login or xoauth2
+	AdminUser          string
+	AdminPassword      string
+	Timeout            time.Duration
+	// NoSpecialUse ignores the server's SPECIAL-USE flags (tests).
+	NoSpecialUse bool
+}
+
+// sourceSettingsFrom returns the source settings of a loaded project.
+func sourceSettingsFrom(p *config.Project) sourceSettings {
+	s := p.Settings.Source
+	return sourceSettings{
+		CAFile:             p.Resolve(s.CAFile),
+		InsecureSkipVerify: s.InsecureSkipVerify,
+		AllowPlaintext:     s.AllowPlaintext,
+		Auth:               s.Auth,
+		AdminUser:          s.AdminUser,
+		AdminPassword:      s.AdminPassword.Value(),
+		Timeout:            time.Duration(s.Timeout),
+	}
+}
+
+// openSources returns the project's source opener.
+func openSources(p *config.Project) migrate.SourceOpener {
+	return sourceSettingsFrom(p).opener()
+}
+
+// opener returns the opener of source accounts with these settings: the
+// adapter is chosen by the row's protocol. This is the one place that
+// knows the source adapters; a new adapter is a case here.
+func (s sourceSettings) opener() migrate.SourceOpener {
+	return func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+		switch m.Protocol {
+		case "imap", "":
+			return imap.Dial(ctx, s.imapOptions(m, log))
+		}
+		return nil, fmt.Errorf("source protocol %q is not supported yet", m.Protocol)
+	}
+}
+
+// imapOptions are the IMAP adapter's options for row m.
+func (s sourceSettings) imapOptions(m config.Mailbox, log *slog.Logger) *imap.Options {
+	opts := &imap.Options{
+		Host:               m.Host,
+		Port:               m.Port,
+		Security:           imap.Security(m.Security),
+		AllowPlaintext:     s.AllowPlaintext,
+		CAFile:             s.CAFile,
+		InsecureSkipVerify: s.InsecureSkipVerify,
+		Username:           m.UserName,
+		Password:           m.Password.Value(),
+		Auth:               imapAuth(s.Auth),
+		NoSpecialUse:       s.NoSpecialUse,
+		Timeout:            s.Timeout,
+		Logger:             log,
+	}
+	switch {
+	case s.Auth == "xoauth2":
+		opts.Password, opts.OAuth2Token, opts.Auth = "", m.Password.Value(), imap.AuthXOAuth2
+	case m.Password.Value() == "" && s.AdminUser != "":
+		// Admin (master user) login: authenticate as the admin, act as the user.
+		opts.Username, opts.Password, opts.AuthzID = s.AdminUser, s.AdminPassword, m.UserName
+		if opts.Auth == imap.AuthLogin {
+			opts.Auth = imap.AuthPlain // LOGIN has no authorization identity
+		}
+	}
+	return opts
+}
+
+// imapAuth maps the source.auth setting to the IMAP adapter's method.
+func imapAuth(auth string) imap.AuthMethod {
+	if auth == "auto" {
+		return imap.AuthAuto
+	}
+	return imap.AuthMethod(auth)
+}

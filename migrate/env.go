@@ -1,0 +1,118 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/target"
+)
+
+// SourceOpener opens and authenticates the source account of one mailbox
+// row. The command line builds it from the project, choosing the adapter
+// by the row's protocol; the engine knows no adapter. When the source
+// cannot be reached or refuses the credentials, its error matches
+// source.ErrConnect or source.ErrAuth.
+type SourceOpener func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error)
+
+// TargetOpener opens a target mailbox by address. When the mailbox does
+// not exist its error matches target.ErrNotFound; refused credentials
+// match target.ErrAuth.
+type TargetOpener func(ctx context.Context, address string) (target.Mailbox, error)
+
+// Env is what Engine, Planner and Verifier share: how sources and target
+// mailboxes are opened, the state, the mapping rules and the log. Each
+// applies its defaults to a copy, never to the caller's value.
+type Env struct {
+	// Sources opens a mailbox row's source account. Required.
+	Sources SourceOpener
+	// Target opens a target mailbox by address. Nil in a dry run; a plan
+	// without it leaves the target unchecked.
+	Target TargetOpener
+	// Store is the state. The engine is its only writer; the planner and
+	// the verifier read it (read-only is enough). Nil in a dry run or
+	// when there is no state yet.
+	Store state.Store
+	// Rules and Items are the folder and item mapping options, the same
+	// for plan, run and verify (nil: the defaults).
+	Rules *mapping.Rules
+	Items *mapping.ItemOptions
+	// SpoolDir is where large attachments wait for upload ("" = temp dir).
+	SpoolDir string
+	// Secrets are removed from every message a plan or verification
+	// records (logs are redacted by the command line's handler).
+	Secrets []string
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+	// Log receives progress and problems (default: discarded).
+	Log *slog.Logger
+}
+
+// withDefaults returns a copy of e with its defaults applied.
+func (e Env) withDefaults() (Env, error) {
+	if e.Sources == nil {
+		return e, errors.New("migrate: Env.Sources is nil: the command line must give a source opener")
+	}
+	if e.Log == nil {
+		e.Log = slog.New(slog.DiscardHandler)
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	if e.Rules == nil {
+		r, err := mapping.NewRules(config.Folders{}, nil)
+		if err != nil {
+			return e, err
+		}
+		e.Rules = r
+	}
+	return e, nil
+}
+
+// openSource opens m's source account, naming the mailbox in the error.
+func (e *Env) openSource(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+	acct, err := e.Sources(ctx, m, log)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %s: %w", m.EmailAddress, err)
+	}
+	return acct, nil
+}
+
+// connectFailure reports whether err means a source or the target could
+// not be reached or refused the credentials (exit code 3).
+func connectFailure(err error) bool {
+	return errors.Is(err, source.ErrConnect) || errors.Is(err, source.ErrAuth) || errors.Is(err, target.ErrAuth)
+}
+
+// eachMailbox calls fn for every mailbox, at most n at once (n < 1 is 1),
+// and returns when every call returned. A mailbox not started before ctx
+// is cancelled gets notStarted instead, with ctx's error. This is the one
+// bounded loop over mailboxes of run, plan, plan check and verify.
+func eachMailbox(ctx context.Context, mailboxes []config.Mailbox, n int, fn func(i int, m config.Mailbox), notStarted func(i int, m config.Mailbox, err error)) {
+	sem := make(chan struct{}, max(n, 1))
+	var wg sync.WaitGroup
+	for i, m := range mailboxes {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if err := ctx.Err(); err != nil {
+			notStarted(i, m, err)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i, m)
+		}()
+	}
+	wg.Wait()
+}
