@@ -10,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
-	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target"
 )
 
@@ -57,18 +54,10 @@ func (f *inspectingTarget) Folders(ctx context.Context) ([]target.FolderInfo, er
 
 func (f *inspectingTarget) Quota(ctx context.Context) (target.Quota, error) { return f.quota, nil }
 
-func dovecotMailboxes(d *testserver.Dovecot) []config.Mailbox {
-	var out []config.Mailbox
-	for _, u := range d.Manifest.Users {
-		out = append(out, config.Mailbox{EmailAddress: u.Name, UserName: u.Name, Password: config.NewSecret(u.Password), Protocol: "imap", Host: d.Host, Port: d.IMAPSPort, Security: "tls"})
-	}
-	return out
-}
-
-func TestPlanDovecot(t *testing.T) {
-	d := testserver.DovecotForTest(t, nil)
+func TestPlan(t *testing.T) {
+	d := seedMemory(t)
 	ctx := context.Background()
-	mailboxes := dovecotMailboxes(d)
+	mailboxes := d.mailboxes()
 	settings := config.Defaults()
 	settings.Client = "Contoso"
 	rules, err := mapping.NewRules(settings.Folders, nil)
@@ -92,9 +81,9 @@ func TestPlanDovecot(t *testing.T) {
 	for _, m := range mailboxes {
 		secrets = append(secrets, m.Password.Value())
 	}
-	planner := &Planner{Settings: settings, Source: SourceSettings{CAFile: d.CAFile}, Rules: rules,
-		Items: mapping.NewItemOptions(settings.Filters, settings.Target), Target: open, Tool: "migrate test", Secrets: secrets,
-		Now: func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }}
+	planner := &Planner{Env: Env{Sources: d.open, Rules: rules,
+		Items: mapping.NewItemOptions(settings.Filters, settings.Target), Target: open, Secrets: secrets,
+		Now: func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }}, Settings: settings, Tool: "migrate test"}
 	pl, err := planner.Plan(ctx, mailboxes)
 	if err != nil {
 		t.Fatalf("Plan() = %v", err)
@@ -185,33 +174,20 @@ func TestPlanDovecot(t *testing.T) {
 	for _, m := range mailboxes {
 		now.Mailboxes = append(now.Mailboxes, PlanRow(m))
 	}
-	now.Inventory = planner.Relist(ctx, mailboxes)
+	if now.Inventory, err = planner.Relist(ctx, mailboxes); err != nil {
+		t.Fatal(err)
+	}
 	if probs := plan.Problems(pl, now); len(probs) != 0 {
 		t.Errorf("Problems() of an unchanged source = %q", probs)
 	}
 
 	// New mail makes it stale, naming the folder.
 	u := d.Manifest.Users[1]
-	c, err := testserver.DialIMAPS(ctx, d.IMAPSAddr(), d.TLSConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Login(u.Name, u.Password).Wait(); err != nil {
-		t.Fatal(err)
-	}
 	msg := "From: x@example.test\r\nSubject: new\r\nMessage-ID: <new@example.test>\r\n\r\nnew mail\r\n"
-	cmd := c.Append("INBOX", int64(len(msg)), &imap.AppendOptions{Time: time.Now()})
-	if _, err := cmd.Write([]byte(msg)); err != nil {
+	d.user(u.Name).Add("INBOX", []byte(msg), time.Now())
+	if now.Inventory, err = planner.Relist(ctx, mailboxes); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.Logout().Wait()
-	now.Inventory = planner.Relist(ctx, mailboxes)
 	probs := plan.Problems(pl, now)
 	if len(probs) != 1 || !strings.Contains(probs[0], u.Name) || !strings.Contains(probs[0], "folder INBOX") {
 		t.Errorf("Problems() after new mail = %q, want one naming %s and folder INBOX", probs, u.Name)

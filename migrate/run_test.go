@@ -135,12 +135,11 @@ func expectedMessages(u testserver.ManifestUser) int {
 }
 
 func TestRunIdempotent(t *testing.T) {
-	d := testserver.DovecotForTest(t, nil)
+	d := seedMemory(t)
 	ctx := context.Background()
-	var mailboxes []config.Mailbox
+	mailboxes := d.mailboxes()
 	want := 0
 	for _, u := range d.Manifest.Users {
-		mailboxes = append(mailboxes, config.Mailbox{EmailAddress: u.Name, UserName: u.Name, Password: config.NewSecret(u.Password), Protocol: "imap", Host: d.Host, Port: d.IMAPSPort, Security: "tls"})
 		want += expectedMessages(u)
 	}
 	targets := map[string]*fakeTarget{}
@@ -173,8 +172,8 @@ func TestRunIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := &Engine{Store: st, Source: SourceSettings{CAFile: d.CAFile}, Target: open, Rules: rules,
-			Items: &mapping.ItemOptions{DeletedItems: "skip"}, Mailboxes: 2, PerMailbox: 4, RetryDelay: time.Millisecond}
+		e := &Engine{Env: Env{Store: st, Sources: d.open, Target: open, Rules: rules,
+			Items: &mapping.ItemOptions{DeletedItems: "skip"}}, Mailboxes: 2, PerMailbox: 4, RetryDelay: time.Millisecond}
 		res, err := e.Run(ctx, mailboxes)
 		if err != nil {
 			t.Fatalf("Run() = %v", err)
@@ -220,10 +219,10 @@ func TestRunIdempotent(t *testing.T) {
 }
 
 func TestRunRetriesAndFailures(t *testing.T) {
-	d := testserver.DovecotForTest(t, nil)
+	d := seedMemory(t)
 	ctx := context.Background()
 	u := d.Manifest.Users[1] // bob: a small mailbox
-	mb := config.Mailbox{EmailAddress: u.Name, UserName: u.Name, Password: config.NewSecret(u.Password), Protocol: "imap", Host: d.Host, Port: d.IMAPSPort, Security: "tls"}
+	mb := d.mailboxes()[1]
 	tests := []struct {
 		name       string
 		failNext   int
@@ -242,8 +241,8 @@ func TestRunRetriesAndFailures(t *testing.T) {
 			defer st.Close()
 			ft := newFakeTarget()
 			ft.failNext, ft.failErr = tt.failNext, tt.err
-			e := &Engine{Store: st, Source: SourceSettings{CAFile: d.CAFile}, Target: func(context.Context, string) (target.Mailbox, error) { return ft, nil },
-				Items: &mapping.ItemOptions{DeletedItems: "skip"}, PerMailbox: 1, RetryDelay: time.Millisecond}
+			e := &Engine{Env: Env{Store: st, Sources: d.open, Target: func(context.Context, string) (target.Mailbox, error) { return ft, nil },
+				Items: &mapping.ItemOptions{DeletedItems: "skip"}}, PerMailbox: 1, RetryDelay: time.Millisecond}
 			res, err := e.Run(ctx, []config.Mailbox{mb})
 			if err != nil {
 				t.Fatal(err)

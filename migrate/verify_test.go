@@ -13,14 +13,13 @@ import (
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
-	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target"
 )
 
 func TestVerify(t *testing.T) {
-	d := testserver.DovecotForTest(t, nil)
+	d := seedMemory(t)
 	ctx := context.Background()
-	mailboxes := dovecotMailboxes(d)
+	mailboxes := d.mailboxes()
 	targets := map[string]*fakeTarget{}
 	var tmu sync.Mutex
 	open := func(ctx context.Context, addr string) (target.Mailbox, error) {
@@ -37,11 +36,11 @@ func TestVerify(t *testing.T) {
 	}
 	defer st.Close()
 	items := &mapping.ItemOptions{DeletedItems: "skip"}
-	e := &Engine{Store: st, Source: SourceSettings{CAFile: d.CAFile}, Target: open, Items: items, Mailboxes: 4, PerMailbox: 4, RetryDelay: time.Millisecond}
+	e := &Engine{Env: Env{Store: st, Sources: d.open, Target: open, Items: items}, Mailboxes: 4, PerMailbox: 4, RetryDelay: time.Millisecond}
 	if _, err := e.Run(ctx, mailboxes); err != nil {
 		t.Fatal(err)
 	}
-	v := &Verifier{Source: SourceSettings{CAFile: d.CAFile}, Items: items, Target: open, Store: st, Tool: "test"}
+	v := &Verifier{Env: Env{Sources: d.open, Items: items, Target: open, Store: st}, Tool: "test"}
 
 	res, err := v.Verify(ctx, mailboxes)
 	if err != nil {
@@ -59,7 +58,7 @@ func TestVerify(t *testing.T) {
 		}
 		return &inspectingTarget{fakeTarget: mb.(*fakeTarget)}, nil
 	}
-	noState := &Verifier{Source: v.Source, Items: items, Target: inspecting, Tool: "test"}
+	noState := &Verifier{Env: Env{Sources: d.open, Items: items, Target: inspecting}, Tool: "test"}
 	res, err = noState.Verify(ctx, mailboxes)
 	if err != nil {
 		t.Fatal(err)
