@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/migrate-tool/migrate/migrate/selfsigned"
 	"github.com/migrate-tool/migrate/target/graphemu/batch"
 	"github.com/migrate-tool/migrate/target/graphemu/faults"
 	"github.com/migrate-tool/migrate/target/graphemu/throttle"
@@ -126,7 +127,7 @@ type Emulator struct {
 	log      *slog.Logger
 	store    *store
 	ident    *identity
-	certs    *certs
+	certs    *selfsigned.Certs
 	limiter  *throttle.Limiter
 	injector *faults.Injector
 	reqlog   *requestLog
@@ -179,8 +180,12 @@ func New(opts *Options) (*Emulator, error) {
 	if e.ident, err = newIdentity(&o, o.DataDir); err != nil {
 		return nil, err
 	}
-	if e.certs, err = loadOrCreateCerts(o.DataDir); err != nil {
-		return nil, err
+	// The CA is kept in DataDir so that clients which trust it keep
+	// working across restarts; the server certificate is always fresh.
+	if e.certs, err = selfsigned.New(selfsigned.Options{
+		Name: "migrate Graph emulator", CALifetime: 5 * 365 * 24 * time.Hour, Lifetime: 365 * 24 * time.Hour, CADir: o.DataDir,
+	}); err != nil {
+		return nil, fmt.Errorf("graphemu: %w", err)
 	}
 	if o.TimeScale > 0 {
 		e.limiter = throttle.New(throttle.ExchangeOnline(), o.TimeScale)
@@ -332,7 +337,7 @@ func (ep *Endpoint) HTTPClient() *http.Client {
 		return &http.Client{Timeout: 2 * time.Minute}
 	}
 	return &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: ep.Emulator.certs.pool(), MinVersion: tls.VersionTLS12},
+		TLSClientConfig:   &tls.Config{RootCAs: ep.Emulator.certs.Pool(), MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2: true,
 	}}
 }
@@ -366,11 +371,12 @@ func (e *Emulator) Serve(ctx context.Context, listen string, useTLS bool) (*Endp
 				caFile = filepath.Join(os.TempDir(), "graphemu-ca-"+randomHex(4)+".pem")
 			}
 		}
-		if err := os.WriteFile(caFile, e.certs.caPEM, 0o644); err != nil {
+		if err := os.WriteFile(caFile, e.certs.CAPEM, 0o644); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("graphemu: write CA file: %w", err)
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{e.certs.leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+		srv.TLSConfig = e.certs.ServerTLS()
+		srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	base := scheme + "://" + hostport
