@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/target/graphemu/identity"
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
@@ -255,7 +257,7 @@ func (e *Emulator) writeAttachment(rq *req, it *item, a *attachment) {
 	}
 	delete(out, "contentBytes")
 	head, _ := json.Marshal(out)
-	rq.w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	rq.w.Header().Set("Content-Type", odata.ContentType)
 	rq.w.WriteHeader(http.StatusOK)
 	_, _ = rq.w.Write(head[:len(head)-1])
 	_, _ = io.WriteString(rq.w, `,"contentBytes":"`)
@@ -410,10 +412,10 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 		return
 	}
 	app := ""
-	if p := principalFrom(rq.r.Context()); p != nil {
+	if p := identity.PrincipalFrom(rq.r.Context()); p != nil {
 		app = p.AppID
 	}
-	sess := &uploadSession{ID: newGraphID("AAMkAD"), Token: randomHex(24), App: app, Mailbox: rq.mb.ID, ItemID: it.ID,
+	sess := &uploadSession{ID: newGraphID("AAMkAD"), Token: ids.RandomHex(24), App: app, Mailbox: rq.mb.ID, ItemID: it.ID,
 		Name: ai.Name, ContentType: ai.ContentType, IsInline: ai.IsInline, ContentID: ai.ContentID, Size: ai.Size,
 		Blob: blob, Expires: time.Now().UTC().Add(uploadSessionLife)}
 	if sess.ContentType == "" {
@@ -461,7 +463,7 @@ func (e *Emulator) uploadURL(r *http.Request, s *uploadSession, it *item) string
 		coll = "Events"
 	}
 	return fmt.Sprintf("%s://%s/api/v2.0/Users('%s@%s')/%s('%s')/AttachmentSessions('%s')?authtoken=%s",
-		scheme, host, s.Mailbox, e.ident.tenantID, coll, url.PathEscape(it.ID), url.PathEscape(s.ID), s.Token)
+		scheme, host, s.Mailbox, e.ident.TenantID(), coll, url.PathEscape(it.ID), url.PathEscape(s.ID), s.Token)
 }
 
 var uploadPathRE = regexp.MustCompile(`^/api/v2\.0/Users\('([^']*)'\)/(Messages|Events)\('([^']*)'\)/AttachmentSessions\('([^']*)'\)$`)
@@ -651,7 +653,7 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		coll = "Events"
 	}
 	w.Header().Set("Location", fmt.Sprintf("%s/api/v2.0/Users('%s@%s')/%s('%s')/Attachments('%s')",
-		requestBase(r), ns.Mailbox, e.ident.tenantID, coll, ni.ID, a.ID))
+		odata.BaseURL(r), ns.Mailbox, e.ident.TenantID(), coll, ni.ID, a.ID))
 	w.Header().Set("Content-Length", "0")
 	odata.RequestID(w)
 	w.WriteHeader(http.StatusCreated)
@@ -660,7 +662,7 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 func writeSessionStatus(w http.ResponseWriter, r *http.Request, s *uploadSession, status int) {
 	odata.RequestID(w)
 	odata.WriteJSON(w, status, map[string]any{
-		"@odata.context":     requestBase(r) + "/api/v2.0/$metadata#Users('" + s.Mailbox + "')/AttachmentSessions/$entity",
+		"@odata.context":     odata.BaseURL(r) + "/api/v2.0/$metadata#Users('" + s.Mailbox + "')/AttachmentSessions/$entity",
 		"expirationDateTime": s.Expires.Format("2006-01-02T15:04:05.0000000Z"),
 		"nextExpectedRanges": []string{strconv.FormatInt(s.Next, 10)},
 	})

@@ -33,6 +33,8 @@ import (
 	"github.com/migrate-tool/migrate/migrate/selfsigned"
 	"github.com/migrate-tool/migrate/target/graphemu/batch"
 	"github.com/migrate-tool/migrate/target/graphemu/faults"
+	"github.com/migrate-tool/migrate/target/graphemu/identity"
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 	"github.com/migrate-tool/migrate/target/graphemu/throttle"
 )
 
@@ -62,14 +64,9 @@ const DefaultMaxMessageSize = 35 << 20
 // https://learn.microsoft.com/graph/api/message-post-attachments.
 const MaxRequestSize = 4 << 20
 
-// App is an application registered in the emulated tenant.
-type App struct {
-	// ClientID and ClientSecret are the client credentials.
-	ClientID, ClientSecret string
-	// Permissions are the application permissions granted (for example
-	// "Mail.ReadWrite"). A request the app lacks a permission for gets 403.
-	Permissions []string
-}
+// App is an application registered in the emulated tenant. A request
+// the app lacks a permission for gets 403.
+type App = identity.App
 
 // MailboxOptions overrides emulator behaviour for one mailbox.
 type MailboxOptions struct {
@@ -126,7 +123,7 @@ type Emulator struct {
 	opts     Options
 	log      *slog.Logger
 	store    *store
-	ident    *identity
+	ident    *identity.Service
 	certs    *selfsigned.Certs
 	limiter  *throttle.Limiter
 	injector *faults.Injector
@@ -177,8 +174,9 @@ func New(opts *Options) (*Emulator, error) {
 		}
 		e.addMailbox(upn)
 	}
-	if e.ident, err = newIdentity(&o, o.DataDir); err != nil {
-		return nil, err
+	apps := append([]App{{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Permissions: AllPermissions}}, o.Apps...)
+	if e.ident, err = identity.New(identity.Config{Tenant: o.Tenant, Apps: apps, TokenLifetime: o.TokenLifetime, KeyDir: o.DataDir}); err != nil {
+		return nil, fmt.Errorf("graphemu: %w", err)
 	}
 	// The CA is kept in DataDir so that clients which trust it keep
 	// working across restarts; the server certificate is always fresh.
@@ -206,7 +204,7 @@ func (e *Emulator) addMailbox(upn string) {
 	s := e.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := stableGUID("mailbox", strings.ToLower(e.opts.Tenant), strings.ToLower(upn))
+	id := ids.StableGUID("mailbox", strings.ToLower(e.opts.Tenant), strings.ToLower(upn))
 	name := upn[:strings.IndexByte(upn, '@')]
 	m := &mailbox{ID: id, UPN: upn, DisplayName: name}
 	s.mailboxes[id] = m
@@ -254,10 +252,10 @@ func (e *Emulator) buildHandler() http.Handler {
 	if e.limiter != nil {
 		graph = e.limiter.Middleware(e.throttleKey, router)
 	}
-	inner := e.authMiddleware(graph)
+	inner := e.ident.Authenticate(graph)
 	// Inner requests of a $batch inherit the outer connection's TLS state,
 	// so the URLs in their responses keep the https scheme.
-	batchH := e.authMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	batchH := e.ident.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		outerTLS := r.TLS
 		withTLS := http.HandlerFunc(func(w http.ResponseWriter, ir *http.Request) {
 			if ir.TLS == nil {
@@ -368,7 +366,7 @@ func (e *Emulator) Serve(ctx context.Context, listen string, useTLS bool) (*Endp
 			if e.opts.DataDir != "" {
 				caFile = filepath.Join(e.opts.DataDir, "ca.pem")
 			} else {
-				caFile = filepath.Join(os.TempDir(), "graphemu-ca-"+randomHex(4)+".pem")
+				caFile = filepath.Join(os.TempDir(), "graphemu-ca-"+ids.RandomHex(4)+".pem")
 			}
 		}
 		if err := os.WriteFile(caFile, e.certs.CAPEM, 0o644); err != nil {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/migrate-tool/migrate/target/graphemu/identity"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 	"github.com/migrate-tool/migrate/target/graphemu/throttle"
 )
@@ -85,7 +86,7 @@ func segIs(s, name string) bool { return strings.EqualFold(s, name) }
 
 // serveGraph routes /v1.0 requests.
 func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
-	rq := &req{w: w, r: r, e: e, base: requestBase(r)}
+	rq := &req{w: w, r: r, e: e, base: odata.BaseURL(r)}
 	odata.RequestID(w)
 	w.Header().Set("OData-Version", "4.0")
 	segs, err := splitGraphPath(r.URL.EscapedPath())
@@ -194,18 +195,18 @@ func (e *Emulator) authorize(rq *req, rest []string) bool {
 	var ok bool
 	switch {
 	case len(rest) == 0:
-		ok = hasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+		ok = identity.HasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 		if !ok {
 			rq.fail(&apiError{403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."})
 			return false
 		}
 		return true
 	case segIs(rest[0], "mailFolders"), segIs(rest[0], "messages"):
-		ok = hasAnyRole(rq.r, PermMailReadWrite) || (!write && hasAnyRole(rq.r, PermMailRead, "Mail.ReadBasic.All"))
+		ok = identity.HasAnyRole(rq.r, PermMailReadWrite) || (!write && identity.HasAnyRole(rq.r, PermMailRead, "Mail.ReadBasic.All"))
 	case segIs(rest[0], "contactFolders"), segIs(rest[0], "contacts"):
-		ok = hasAnyRole(rq.r, PermContactsReadWrite) || (!write && hasAnyRole(rq.r, PermContactsRead))
+		ok = identity.HasAnyRole(rq.r, PermContactsReadWrite) || (!write && identity.HasAnyRole(rq.r, PermContactsRead))
 	case segIs(rest[0], "calendars"), segIs(rest[0], "calendar"), segIs(rest[0], "events"):
-		ok = hasAnyRole(rq.r, PermCalendarsReadWrite) || (!write && hasAnyRole(rq.r, PermCalendarsRead))
+		ok = identity.HasAnyRole(rq.r, PermCalendarsReadWrite) || (!write && identity.HasAnyRole(rq.r, PermCalendarsRead))
 	default:
 		return true // unknown segment: answered by the router
 	}
@@ -256,7 +257,7 @@ func (e *Emulator) listUsers(rq *req) {
 		rq.fail(methodNotAllowed())
 		return
 	}
-	if !hasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") {
+	if !identity.HasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") {
 		rq.fail(&apiError{403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."})
 		return
 	}
@@ -469,7 +470,7 @@ func (e *Emulator) throttleKey(r *http.Request) (throttle.Key, bool) {
 	if err != nil || len(segs) < 3 || !segIs(segs[0], "users") {
 		return throttle.Key{}, false
 	}
-	p := principalFrom(r.Context())
+	p := identity.PrincipalFrom(r.Context())
 	if p == nil {
 		return throttle.Key{}, false
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 // The inspection API lives under /_emulator/, a path no Graph client uses.
@@ -72,7 +74,7 @@ type DumpFile struct {
 	InFile      bool   `json:"storedInFile"`
 }
 
-func writeInspect(w http.ResponseWriter, status int, v any) { writePlainJSON(w, status, v) }
+func writeInspect(w http.ResponseWriter, status int, v any) { odata.WritePlainJSON(w, status, v) }
 
 func (e *Emulator) serveInspect(w http.ResponseWriter, r *http.Request) {
 	p := strings.Trim(strings.TrimPrefix(r.URL.Path, "/_emulator"), "/")
@@ -95,7 +97,7 @@ func (e *Emulator) serveInspect(w http.ResponseWriter, r *http.Request) {
 		sort.Slice(users, func(i, j int) bool { return users[i]["userPrincipalName"] < users[j]["userPrincipalName"] })
 		_, total := e.reqlog.snapshot()
 		writeInspect(w, http.StatusOK, map[string]any{
-			"tenant": e.opts.Tenant, "tenantId": e.ident.tenantID, "users": users, "items": items, "folders": folders,
+			"tenant": e.opts.Tenant, "tenantId": e.ident.TenantID(), "users": users, "items": items, "folders": folders,
 			"requests": total, "maxMessageSize": e.opts.MaxMessageSize, "attachmentsOnNonDraft": e.opts.AttachmentsOnNonDraft,
 			"persistent": e.store.persistent,
 		})
@@ -239,7 +241,7 @@ func (e *Emulator) DumpMailbox(r *http.Request, key string) *DumpMailbox {
 	if r == nil {
 		r, _ = http.NewRequest(http.MethodGet, "http://emulator.invalid/", nil)
 	}
-	rq := &req{r: r, e: e, mb: m, q: &odataQuery{}, base: requestBase(r)}
+	rq := &req{r: r, e: e, mb: m, q: &odataQuery{}, base: odata.BaseURL(r)}
 	out := &DumpMailbox{ID: m.ID, UPN: m.UPN}
 	for _, f := range sortedFolders(s.folders) {
 		if f.Mailbox != m.ID {

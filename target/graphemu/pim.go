@@ -8,6 +8,7 @@ import (
 	"time"
 	_ "time/tzdata" // IANA zones for event time zones on any host
 
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
@@ -678,7 +679,7 @@ func (e *Emulator) eventView(rq *req, it *item) map[string]any {
 }
 
 func randomHexFrom(s string) string {
-	return strings.ReplaceAll(stableGUID("ical", s), "-", "")
+	return strings.ReplaceAll(ids.StableGUID("ical", s), "-", "")
 }
 
 // sameEventCore tells whether a create body describes the same event as

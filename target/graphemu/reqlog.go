@@ -1,12 +1,13 @@
 package graphemu
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/identity"
 )
 
 // LoggedRequest is one entry of the inspection API's request log. Secrets
@@ -104,7 +105,7 @@ func (l *requestLog) middleware(next http.Handler) http.Handler {
 			Query:      redactQuery(r.URL.RawQuery),
 			Status:     cw.status,
 			DurationMS: float64(time.Since(start).Microseconds()) / 1000,
-			App:        unverifiedAppID(r.Header.Get("Authorization")),
+			App:        identity.UnverifiedAppID(r.Header.Get("Authorization")),
 			BytesIn:    r.ContentLength,
 			BytesOut:   cw.n,
 			RequestID:  w.Header().Get("request-id"),
@@ -130,27 +131,4 @@ func redactQuery(q string) string {
 	}
 	s, _ := url.QueryUnescape(v.Encode())
 	return s
-}
-
-// unverifiedAppID reads the appid claim of a bearer token for the log.
-func unverifiedAppID(authz string) string {
-	_, tok, ok := strings.Cut(authz, " ")
-	if !ok {
-		return ""
-	}
-	parts := strings.Split(strings.TrimSpace(tok), ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	p, err := b64.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		AppID string `json:"appid"`
-	}
-	if json.Unmarshal(p, &c) != nil {
-		return ""
-	}
-	return c.AppID
 }

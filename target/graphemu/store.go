@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 )
 
 // Item and folder kinds.
@@ -336,7 +338,7 @@ func (s *store) close() error {
 // writeBlob stores r in a new blob file and returns its name, size and
 // SHA-256 (hex).
 func (s *store) writeBlob(r io.Reader) (name string, n int64, sum string, err error) {
-	name = randomHex(16)
+	name = ids.RandomHex(16)
 	f, err := os.OpenFile(filepath.Join(s.blobDir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return "", 0, "", fmt.Errorf("graphemu: create blob: %w", err)
@@ -448,20 +450,6 @@ func newGraphID(prefix string) string {
 func stableGraphID(prefix string, parts ...string) string {
 	h := sha1.Sum([]byte(strings.Join(parts, "\x00")))
 	return prefix + base64.URLEncoding.EncodeToString(append(h[:], 0, 0, 0, 1, 0))
-}
-
-// stableGUID derives a UUID-shaped id from parts (version 5 layout).
-func stableGUID(parts ...string) string {
-	h := sha1.Sum([]byte(strings.Join(parts, "\x00")))
-	h[6] = h[6]&0x0f | 0x50
-	h[8] = h[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func newChangeKey() string {

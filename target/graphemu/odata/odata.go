@@ -89,9 +89,32 @@ func WriteRetryAfter(w http.ResponseWriter, r *http.Request, status int, retryAf
 
 // WriteJSON writes v as a JSON response with Graph's content type.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	writeJSON(w, status, ContentType, v)
+}
+
+// ContentType is the Content-Type of Graph's JSON responses.
+const ContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+// WritePlainJSON writes v as application/json without OData's content-type
+// parameters, as the identity platform and the inspection API answer.
+func WritePlainJSON(w http.ResponseWriter, status int, v any) {
+	writeJSON(w, status, "application/json; charset=utf-8", v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// BaseURL is the scheme and host a request came to (https://host:port),
+// the root of the URLs a response names.
+func BaseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
