@@ -139,7 +139,6 @@ func lastSegment(p string) string {
 	return p[strings.LastIndexByte(p, '/')+1:]
 }
 
-
 // serveOpenIDConfig returns the OpenID Provider metadata of the tenant.
 // MSAL requires authorization_endpoint, token_endpoint and an issuer on the
 // authority's host.
@@ -329,7 +328,6 @@ func writeAADError(w http.ResponseWriter, status int, code string, aadsts int, d
 		"error_uri":         fmt.Sprintf("https://login.microsoftonline.com/error?code=%d", aadsts),
 	})
 }
-
 
 // tokenClaims are the claims of an app-only access token for Graph.
 // https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
