@@ -73,7 +73,7 @@ func (e *Emulator) attachmentViews(rq *req, it *item) []any {
 
 // newAttachment stores data as an attachment (in a blob above the
 // in-memory threshold).
-func (e *Emulator) newAttachment(name, contentType string, data []byte, inline bool, contentID string) (*attachment, *apiError) {
+func (e *Emulator) newAttachment(name, contentType string, data []byte, inline bool, contentID string) (*attachment, *odata.Problem) {
 	a := &attachment{ID: newGraphID("AAMkAD"), Name: name, ContentType: contentType, Size: int64(len(data)), IsInline: inline,
 		ContentID: contentID, Modified: time.Now().UTC()}
 	if a.ContentType == "" {
@@ -84,7 +84,7 @@ func (e *Emulator) newAttachment(name, contentType string, data []byte, inline b
 	if len(data) > blobThreshold {
 		blob, _, _, err := e.store.writeBlob(bytes.NewReader(data))
 		if err != nil {
-			return nil, &apiError{500, "generalException", "The emulator could not store the attachment."}
+			return nil, odata.NewProblem(500, "generalException", "The emulator could not store the attachment.")
 		}
 		a.Blob = blob
 	} else {
@@ -102,30 +102,30 @@ type attachmentIn struct {
 	ContentID    string  `json:"contentId"`
 }
 
-func (e *Emulator) attachmentFromJSON(in attachmentIn) (*attachment, *apiError) {
+func (e *Emulator) attachmentFromJSON(in attachmentIn) (*attachment, *odata.Problem) {
 	if !strings.EqualFold(strings.TrimPrefix(in.ODataType, "#"), strings.TrimPrefix(fileAttachmentType, "#")) {
 		if in.ODataType == "" {
-			return nil, badRequest("ErrorInvalidRequest", "The attachment must specify @odata.type.")
+			return nil, odata.BadRequest("ErrorInvalidRequest", "The attachment must specify @odata.type.")
 		}
-		return nil, &apiError{400, "notSupported", fmt.Sprintf("The emulator models only fileAttachment, not '%s'.", in.ODataType)}
+		return nil, odata.NewProblem(400, "notSupported", fmt.Sprintf("The emulator models only fileAttachment, not '%s'.", in.ODataType))
 	}
 	if in.ContentBytes == nil {
-		return nil, badRequest("ErrorInvalidRequest", "The contentBytes property of the file attachment is required.")
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The contentBytes property of the file attachment is required.")
 	}
 	data, err := base64.StdEncoding.DecodeString(*in.ContentBytes)
 	if err != nil {
-		return nil, badRequest("RequestBodyRead", "The contentBytes property is not valid base64.")
+		return nil, odata.BadRequest("RequestBodyRead", "The contentBytes property is not valid base64.")
 	}
 	if in.Name == "" {
-		return nil, badRequest("ErrorInvalidRequest", "The name property of the file attachment is required.")
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The name property of the file attachment is required.")
 	}
 	return e.newAttachment(in.Name, in.ContentType, data, in.IsInline, in.ContentID)
 }
 
-func (e *Emulator) decodeAttachments(raw json.RawMessage) ([]*attachment, *apiError) {
+func (e *Emulator) decodeAttachments(raw json.RawMessage) ([]*attachment, *odata.Problem) {
 	var ins []attachmentIn
 	if err := json.Unmarshal(raw, &ins); err != nil {
-		return nil, badRequest("RequestBodyRead", "Cannot read attachments: %v", err)
+		return nil, odata.BadRequest("RequestBodyRead", "Cannot read attachments: %v", err)
 	}
 	var out []*attachment
 	for _, in := range ins {
@@ -144,9 +144,9 @@ func (e *Emulator) decodeAttachments(raw json.RawMessage) ([]*attachment, *apiEr
 // canAttach tells whether attachments may be added to it: a non-draft
 // message only when the emulator option allows it (Microsoft does not
 // document whether Exchange accepts that).
-func (e *Emulator) canAttach(rq *req, it *item) *apiError {
+func (e *Emulator) canAttach(rq *req, it *item) *odata.Problem {
 	if it.Kind == kindMail && !it.IsDraft && !e.attachmentsOnNonDraft(rq.mb) {
-		return &apiError{400, "notAllowed", "Attachments can be added only to draft messages (emulator option AttachmentsOnNonDraft is off)."}
+		return odata.NewProblem(400, "notAllowed", "Attachments can be added only to draft messages (emulator option AttachmentsOnNonDraft is off).")
 	}
 	return nil
 }
@@ -237,7 +237,7 @@ func (e *Emulator) copyAttachment(w io.Writer, a *attachment) {
 func (e *Emulator) writeAttachment(rq *req, it *item, a *attachment) {
 	v := e.attachmentView(rq, it, a, true)
 	v["@odata.context"] = rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/" + itemCollName(it.Kind) + "('" + it.ID + "')/attachments/$entity"
-	out, err := applySelect(v, rq.q.Select, attachmentProps, "attachment")
+	out, err := odata.Select(v, rq.q.Select, attachmentProps, "attachment")
 	if err != nil {
 		rq.fail(err)
 		return
@@ -280,7 +280,7 @@ func (e *Emulator) addAttachment(rq *req, it *item) {
 	b, _ := json.Marshal(raw)
 	var in attachmentIn
 	if err := json.Unmarshal(b, &in); err != nil {
-		rq.fail(badRequest("RequestBodyRead", "Cannot read the attachment: %v", err))
+		rq.fail(odata.BadRequest("RequestBodyRead", "Cannot read the attachment: %v", err))
 		return
 	}
 	if err := e.canAttach(rq, it); err != nil {
@@ -303,7 +303,7 @@ func (e *Emulator) addAttachment(rq *req, it *item) {
 }
 
 // attach adds a to the item, enforcing the maximum message size.
-func (e *Emulator) attach(rq *req, itemID string, a *attachment) *apiError {
+func (e *Emulator) attach(rq *req, itemID string, a *attachment) *odata.Problem {
 	s := e.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -319,7 +319,7 @@ func (e *Emulator) attach(rq *req, itemID string, a *attachment) *apiError {
 	n.Modified = time.Now().UTC()
 	n.ChangeKey = newChangeKey()
 	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		return &apiError{500, "generalException", "The emulator could not save the attachment."}
+		return odata.NewProblem(500, "generalException", "The emulator could not save the attachment.")
 	}
 	return nil
 }
@@ -343,7 +343,7 @@ func (e *Emulator) deleteAttachment(rq *req, it *item, a *attachment) {
 	n.Modified = time.Now().UTC()
 	n.ChangeKey = newChangeKey()
 	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		rq.fail(&apiError{500, "generalException", "The emulator could not delete the attachment."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not delete the attachment."))
 		return
 	}
 	s.removeBlob(a.Blob)
@@ -383,23 +383,23 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 	}
 	ai := body.AttachmentItem
 	if ai == nil {
-		rq.fail(badRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required."))
+		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required."))
 		return
 	}
 	if ai.AttachmentType != "" && !strings.EqualFold(ai.AttachmentType, "file") {
-		rq.fail(&apiError{400, "notSupported", fmt.Sprintf("The emulator models only file upload sessions, not '%s'.", ai.AttachmentType)})
+		rq.fail(odata.NewProblem(400, "notSupported", fmt.Sprintf("The emulator models only file upload sessions, not '%s'.", ai.AttachmentType)))
 		return
 	}
 	if ai.Name == "" {
-		rq.fail(badRequest("ErrorInvalidRequest", "The name of the attachment item is required."))
+		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The name of the attachment item is required."))
 		return
 	}
 	if ai.Size < minUploadSize {
-		rq.fail(badRequest("ErrorAttachmentSizeShouldNotBeLessThanMinimumSize", "Attachment size must be greater than the minimum size."))
+		rq.fail(odata.BadRequest("ErrorAttachmentSizeShouldNotBeLessThanMinimumSize", "Attachment size must be greater than the minimum size."))
 		return
 	}
 	if ai.Size > maxUploadSize {
-		rq.fail(badRequest("ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize", "Attachment size must be less than the maximum size of 150 MB."))
+		rq.fail(odata.BadRequest("ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize", "Attachment size must be less than the maximum size of 150 MB."))
 		return
 	}
 	if err := e.canAttach(rq, it); err != nil {
@@ -408,7 +408,7 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 	}
 	blob, _, _, err := e.store.writeBlob(strings.NewReader(""))
 	if err != nil {
-		rq.fail(&apiError{500, "generalException", "The emulator could not create the upload session."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not create the upload session."))
 		return
 	}
 	app := ""
@@ -427,7 +427,7 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 	s.mu.Unlock()
 	if cerr != nil {
 		s.removeBlob(blob)
-		rq.fail(&apiError{500, "generalException", "The emulator could not create the upload session."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not create the upload session."))
 		return
 	}
 	rq.json(http.StatusCreated, map[string]any{
@@ -538,7 +538,7 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if aerr := decodeContentEncoding(r); aerr != nil {
-		fail(aerr.status, aerr.code, aerr.message)
+		aerr.Write(w, r)
 		return
 	}
 	m := contentRangeRE.FindStringSubmatch(r.Header.Get("Content-Range"))

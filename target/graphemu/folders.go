@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 // Well-known mail folder names and the display names Exchange gives them.
@@ -69,7 +71,7 @@ func (e *Emulator) topParent(m *mailbox, kind string) string {
 }
 
 // resolveFolder finds a folder of kind by id or (mail) well-known name.
-func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *apiError) {
+func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *odata.Problem) {
 	s := e.store
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -183,7 +185,7 @@ func (e *Emulator) writeEntity(rq *req, status int, kind, what string, v map[str
 	} else {
 		typeName, known = itemTypeName(kind)
 	}
-	out, err := finalize(v, rq.q, known, typeName)
+	out, err := rq.finalize(v, known, typeName)
 	if err != nil {
 		rq.fail(err)
 		return
@@ -307,8 +309,8 @@ func (e *Emulator) siblingNamed(mbID, kind, parent, name, except string) *folder
 // https://learn.microsoft.com/exchange/client-developer/web-service-reference/responsecode
 // (ErrorFolderExists: "a folder that has the same name as another folder
 // in the same parent folder").
-func errFolderExists() *apiError {
-	return &apiError{409, "ErrorFolderExists", "A folder with the specified name already exists."}
+func errFolderExists() *odata.Problem {
+	return odata.NewProblem(409, "ErrorFolderExists", "A folder with the specified name already exists.")
 }
 
 // createFolder serves POST on a folder collection.
@@ -326,7 +328,7 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 	}
 	name, _ := folderName(kind, raw)
 	if name == "" {
-		rq.fail(badRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
+		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
 		return
 	}
 	single, multi, err := decodeExtProps(raw)
@@ -363,7 +365,7 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 	}
 	if cerr := s.commit(&record{Op: "folder", Folder: f}); cerr != nil {
 		s.mu.Unlock()
-		rq.fail(&apiError{500, "generalException", "The emulator could not save the folder."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the folder."))
 		return
 	}
 	v := e.folderView(rq, f)
@@ -398,7 +400,7 @@ func (e *Emulator) updateFolder(rq *req, f *folder) {
 	if hasName {
 		if name == "" {
 			s.mu.Unlock()
-			rq.fail(badRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
+			rq.fail(odata.BadRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
 			return
 		}
 		if e.siblingNamed(nf.Mailbox, nf.Kind, nf.ParentID, name, nf.ID) != nil {
@@ -420,7 +422,7 @@ func (e *Emulator) updateFolder(rq *req, f *folder) {
 	nf.ChangeKey = newChangeKey()
 	if cerr := s.commit(&record{Op: "folder", Folder: &nf}); cerr != nil {
 		s.mu.Unlock()
-		rq.fail(&apiError{500, "generalException", "The emulator could not save the folder."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the folder."))
 		return
 	}
 	v := e.folderView(rq, &nf)
@@ -435,7 +437,7 @@ func (e *Emulator) updateFolder(rq *req, f *folder) {
 // https://learn.microsoft.com/graph/api/mailfolder-delete
 func (e *Emulator) deleteFolder(rq *req, f *folder) {
 	if f.WellKnown != "" {
-		rq.fail(badRequest("ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted."))
+		rq.fail(odata.BadRequest("ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted."))
 		return
 	}
 	s := e.store
@@ -454,7 +456,7 @@ func (e *Emulator) deleteFolder(rq *req, f *folder) {
 	for _, it := range sortedItems(s.items) {
 		if ids[it.FolderID] {
 			if err := s.commit(&record{Op: "del-item", ID: it.ID}); err != nil {
-				rq.fail(&apiError{500, "generalException", "The emulator could not delete the folder."})
+				rq.fail(odata.NewProblem(500, "generalException", "The emulator could not delete the folder."))
 				return
 			}
 			s.removeItemBlobs(it)
@@ -462,7 +464,7 @@ func (e *Emulator) deleteFolder(rq *req, f *folder) {
 	}
 	for id := range ids {
 		if err := s.commit(&record{Op: "del-folder", ID: id}); err != nil {
-			rq.fail(&apiError{500, "generalException", "The emulator could not delete the folder."})
+			rq.fail(odata.NewProblem(500, "generalException", "The emulator could not delete the folder."))
 			return
 		}
 	}

@@ -33,12 +33,16 @@ type req struct {
 	r    *http.Request
 	e    *Emulator
 	mb   *mailbox
-	q    *odataQuery
+	q    *odata.Query
 	base string // https://host:port
+	// bodyType is the body format a GET asks for ("html" by default,
+	// "text" with Prefer: outlook.body-content-type="text"); "" keeps the
+	// stored format (responses to POST and PATCH).
+	bodyType string
 }
 
-func (rq *req) fail(err *apiError) {
-	odata.WriteError(rq.w, rq.r, err.status, err.code, err.message)
+func (rq *req) fail(err *odata.Problem) {
+	err.Write(rq.w, rq.r)
 }
 
 func (rq *req) json(status int, v any) {
@@ -46,13 +50,13 @@ func (rq *req) json(status int, v any) {
 	odata.WriteJSON(rq.w, status, v)
 }
 
-func notFoundItem() *apiError {
-	return &apiError{404, "ErrorItemNotFound", "The specified object was not found in the store."}
+func notFoundItem() *odata.Problem {
+	return odata.NewProblem(404, "ErrorItemNotFound", "The specified object was not found in the store.")
 }
 
 // segmentNotFound is Graph's answer to a path it does not know.
-func segmentNotFound(seg string) *apiError {
-	return &apiError{400, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg)}
+func segmentNotFound(seg string) *odata.Problem {
+	return odata.NewProblem(400, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg))
 }
 
 // splitGraphPath splits the path after /v1.0 into unescaped segments and
@@ -91,17 +95,17 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("OData-Version", "4.0")
 	segs, err := splitGraphPath(r.URL.EscapedPath())
 	if err != nil {
-		rq.fail(badRequest("BadRequest", "Invalid request URL."))
+		rq.fail(odata.BadRequest("BadRequest", "Invalid request URL."))
 		return
 	}
-	q, aerr := parseODataQuery(r.URL.Query())
+	q, aerr := odata.ParseQuery(r.URL.Query())
 	if aerr != nil {
 		rq.fail(aerr)
 		return
 	}
 	rq.q = q
 	if r.Method == http.MethodGet {
-		q.BodyType = preferredBodyType(r)
+		rq.bodyType = preferredBodyType(r)
 	}
 	if aerr := decodeContentEncoding(r); aerr != nil {
 		rq.fail(aerr)
@@ -115,7 +119,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	case segIs(segs[0], "me"):
 		// https://learn.microsoft.com/graph/auth-v2-service: app-only
 		// tokens have no signed-in user.
-		rq.fail(badRequest("BadRequest", "/me request is only valid with delegated authentication flow."))
+		rq.fail(odata.BadRequest("BadRequest", "/me request is only valid with delegated authentication flow."))
 		return
 	case !segIs(segs[0], "users"):
 		rq.fail(segmentNotFound(segs[0]))
@@ -135,9 +139,9 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	e.store.mu.RUnlock()
 	if mb == nil {
 		if len(rest) == 0 {
-			rq.fail(&apiError{404, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[1])})
+			rq.fail(odata.NewProblem(404, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[1])))
 		} else {
-			rq.fail(&apiError{404, "ErrorInvalidUser", fmt.Sprintf("The requested user '%s' is invalid.", segs[1])})
+			rq.fail(odata.NewProblem(404, "ErrorInvalidUser", fmt.Sprintf("The requested user '%s' is invalid.", segs[1])))
 		}
 		return
 	}
@@ -181,8 +185,8 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func methodNotAllowed() *apiError {
-	return &apiError{405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."}
+func methodNotAllowed() *odata.Problem {
+	return odata.NewProblem(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 }
 
 // authorize checks the app's permissions for the resource and method.
@@ -197,7 +201,7 @@ func (e *Emulator) authorize(rq *req, rest []string) bool {
 	case len(rest) == 0:
 		ok = identity.HasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 		if !ok {
-			rq.fail(&apiError{403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."})
+			rq.fail(odata.NewProblem(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
 			return false
 		}
 		return true
@@ -211,7 +215,7 @@ func (e *Emulator) authorize(rq *req, rest []string) bool {
 		return true // unknown segment: answered by the router
 	}
 	if !ok {
-		rq.fail(&apiError{403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."})
+		rq.fail(odata.NewProblem(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."))
 	}
 	return ok
 }
@@ -240,7 +244,7 @@ func (e *Emulator) getUser(rq *req) {
 	v := e.userView(rq, rq.mb)
 	v["@odata.context"] = rq.base + "/v1.0/$metadata#users/$entity"
 	if len(rq.q.Select) > 0 {
-		sel, err := applySelect(v, rq.q.Select, setOf("id", "userPrincipalName", "displayName", "mail", "businessPhones", "givenName", "surname", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage", "accountEnabled", "mailboxSettings"), "user")
+		sel, err := odata.Select(v, rq.q.Select, setOf("id", "userPrincipalName", "displayName", "mail", "businessPhones", "givenName", "surname", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage", "accountEnabled", "mailboxSettings"), "user")
 		if err != nil {
 			rq.fail(err)
 			return
@@ -258,7 +262,7 @@ func (e *Emulator) listUsers(rq *req) {
 		return
 	}
 	if !identity.HasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") {
-		rq.fail(&apiError{403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."})
+		rq.fail(odata.NewProblem(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
 		return
 	}
 	e.store.mu.RLock()
@@ -267,7 +271,7 @@ func (e *Emulator) listUsers(rq *req) {
 		views = append(views, e.userView(rq, m))
 	}
 	e.store.mu.RUnlock()
-	sortViews(views, []orderBy{{Prop: "userPrincipalName"}})
+	odata.Sort(views, []odata.OrderBy{{Prop: "userPrincipalName"}})
 	e.writeList(rq, rq.base+"/v1.0/$metadata#users", views, nil, nil, "user")
 }
 
@@ -279,10 +283,11 @@ func (e *Emulator) listUsers(rq *req) {
 // https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get
 // ("This is currently the only way to get the
 // singleValueLegacyExtendedProperty object").
-func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeName string) (map[string]any, *apiError) {
+func (rq *req) finalize(view map[string]any, known map[string]bool, typeName string) (map[string]any, *odata.Problem) {
+	q := rq.q
 	resolveLazy(view)
-	if q.BodyType != "" && (typeName == "message" || typeName == "event") {
-		convertBodies(view, q.BodyType)
+	if rq.bodyType != "" && (typeName == "message" || typeName == "event") {
+		convertBodies(view, rq.bodyType)
 	}
 	special := []string{"singleValueExtendedProperties", "multiValueExtendedProperties", "attachments"}
 	expanded := map[string]any{}
@@ -297,13 +302,13 @@ func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeNam
 			if known[ex.Prop] {
 				continue // navigation property not modelled: ignored
 			}
-			return nil, badRequest("BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.%s'.", ex.Prop, typeName)
+			return nil, odata.BadRequest("BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.%s'.", ex.Prop, typeName)
 		}
 		coll, _ := view[name].([]any)
 		var kept []any
 		for _, el := range coll {
 			obj, _ := el.(map[string]any)
-			if ex.Filter == nil || truthy(ex.Filter.eval(&evalEnv{root: obj, vars: map[string]any{}, extColl: map[string]bool{}, extRoot: name != "attachments"})) {
+			if ex.Keeps(obj, name != "attachments") {
 				kept = append(kept, el)
 			}
 		}
@@ -319,7 +324,7 @@ func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeNam
 	for _, s := range special {
 		delete(view, s)
 	}
-	out, err := applySelect(view, q.Select, known, typeName)
+	out, err := odata.Select(view, q.Select, known, typeName)
 	if err != nil {
 		return nil, err
 	}
@@ -332,18 +337,18 @@ func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeNam
 // writeList filters, orders, pages and renders a collection.
 // https://learn.microsoft.com/graph/paging: "@odata.nextLink" holds the
 // URL of the next page; Outlook pages with $skip.
-func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, defOrder []orderBy, known map[string]bool, typeName string) {
+func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, defOrder []odata.OrderBy, known map[string]bool, typeName string) {
 	q := rq.q
 	var filtered []map[string]any
 	for _, v := range views {
-		if matches(q.Filter, v) {
+		if odata.Matches(q.Filter, v) {
 			filtered = append(filtered, v)
 		}
 	}
 	if len(q.OrderBy) > 0 {
-		sortViews(filtered, q.OrderBy)
+		odata.Sort(filtered, q.OrderBy)
 	} else {
-		sortViews(filtered, defOrder)
+		odata.Sort(filtered, defOrder)
 	}
 	total := len(filtered)
 	top := defaultPageSize
@@ -356,7 +361,7 @@ func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, def
 	out := make([]any, 0, len(page))
 	for _, v := range page {
 		if known != nil {
-			fv, err := finalize(v, q, known, typeName)
+			fv, err := rq.finalize(v, known, typeName)
 			if err != nil {
 				rq.fail(err)
 				return
@@ -392,14 +397,14 @@ func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, def
 // https://learn.microsoft.com/graph/errors (413 Request Entity Too Large:
 // "The request size exceeds the maximum limit") and
 // https://learn.microsoft.com/graph/api/user-post-messages (4 MB).
-func readBody(rq *req) ([]byte, *apiError) {
-	tooLarge := &apiError{413, "RequestEntityTooLarge", "The maximum request length supported is 4MB."}
+func readBody(rq *req) ([]byte, *odata.Problem) {
+	tooLarge := odata.NewProblem(413, "RequestEntityTooLarge", "The maximum request length supported is 4MB.")
 	if rq.r.ContentLength > MaxRequestSize {
 		return nil, tooLarge
 	}
 	b, over, err := readAllLimited(rq.r.Body, MaxRequestSize)
 	if err != nil {
-		return nil, badRequest("BadRequest", "Unable to read the request body.")
+		return nil, odata.BadRequest("BadRequest", "Unable to read the request body.")
 	}
 	if over {
 		return nil, tooLarge
@@ -410,14 +415,14 @@ func readBody(rq *req) ([]byte, *apiError) {
 // decodeContentEncoding undoes a gzip Content-Encoding of the request
 // body, which Microsoft's Kiota-based SDKs send by default (they resend
 // uncompressed after a 415); other encodings get 415.
-func decodeContentEncoding(r *http.Request) *apiError {
+func decodeContentEncoding(r *http.Request) *odata.Problem {
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		return nil
 	case "gzip":
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
-			return badRequest("BadRequest", "The gzip request body could not be read.")
+			return odata.BadRequest("BadRequest", "The gzip request body could not be read.")
 		}
 		r.Body = struct {
 			io.Reader
@@ -427,12 +432,12 @@ func decodeContentEncoding(r *http.Request) *apiError {
 		r.Header.Del("Content-Encoding")
 		return nil
 	default:
-		return &apiError{415, "UnsupportedMediaType", fmt.Sprintf("Content-Encoding '%s' is not supported.", enc)}
+		return odata.NewProblem(415, "UnsupportedMediaType", fmt.Sprintf("Content-Encoding '%s' is not supported.", enc))
 	}
 }
 
 // readJSONObject reads a JSON object body.
-func readJSONObject(rq *req) (map[string]json.RawMessage, *apiError) {
+func readJSONObject(rq *req) (map[string]json.RawMessage, *odata.Problem) {
 	b, err := readBody(rq)
 	if err != nil {
 		return nil, err
@@ -440,18 +445,18 @@ func readJSONObject(rq *req) (map[string]json.RawMessage, *apiError) {
 	var m map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if derr := dec.Decode(&m); derr != nil || m == nil {
-		return nil, badRequest("BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+		return nil, odata.BadRequest("BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
 	}
 	return m, nil
 }
 
 // lookupID resolves an item or folder id; an id that is not even
 // base64 gets 400 ErrorInvalidIdMalformed, an unknown one 404.
-func idError(id string) *apiError {
+func idError(id string) *odata.Problem {
 	if looksLikeGraphID(id) {
 		return notFoundItem()
 	}
-	return &apiError{400, "ErrorInvalidIdMalformed", "Id is malformed."}
+	return odata.NewProblem(400, "ErrorInvalidIdMalformed", "Id is malformed.")
 }
 
 func looksLikeGraphID(id string) bool {

@@ -241,7 +241,7 @@ func (e *Emulator) DumpMailbox(r *http.Request, key string) *DumpMailbox {
 	if r == nil {
 		r, _ = http.NewRequest(http.MethodGet, "http://emulator.invalid/", nil)
 	}
-	rq := &req{r: r, e: e, mb: m, q: &odataQuery{}, base: odata.BaseURL(r)}
+	rq := &req{r: r, e: e, mb: m, q: &odata.Query{}, base: odata.BaseURL(r)}
 	out := &DumpMailbox{ID: m.ID, UPN: m.UPN}
 	for _, f := range sortedFolders(s.folders) {
 		if f.Mailbox != m.ID {

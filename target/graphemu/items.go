@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 func itemTypeName(kind string) (string, map[string]bool) {
@@ -152,7 +154,7 @@ func (e *Emulator) listItems(rq *req, kind string, f *folder, countOnly bool) {
 	if countOnly {
 		n := 0
 		for _, v := range views {
-			if matches(rq.q.Filter, v) {
+			if odata.Matches(rq.q.Filter, v) {
 				n++
 			}
 		}
@@ -161,10 +163,10 @@ func (e *Emulator) listItems(rq *req, kind string, f *folder, countOnly bool) {
 		fmt.Fprint(rq.w, n)
 		return
 	}
-	var def []orderBy
+	var def []odata.OrderBy
 	if kind == kindMail {
 		// Messages come newest first by default.
-		def = []orderBy{{Prop: "receivedDateTime", Desc: true}}
+		def = []odata.OrderBy{{Prop: "receivedDateTime", Desc: true}}
 	}
 	ctx := rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/"
 	if f != nil {
@@ -186,7 +188,7 @@ func (e *Emulator) deleteItem(rq *req, it *item) {
 		return
 	}
 	if err := s.commit(&record{Op: "del-item", ID: it.ID}); err != nil {
-		rq.fail(&apiError{500, "generalException", "The emulator could not delete the item."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not delete the item."))
 		return
 	}
 	s.removeItemBlobs(it)
@@ -314,13 +316,13 @@ var readOnlyMessageProps = setOf("id", "createdDateTime", "lastModifiedDateTime"
 // storeBodyPreview normalizes an itemBody, stores large content in a blob
 // and returns the props value, the blob name, the content size and the
 // body preview.
-func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, string, int64, string, *apiError) {
+func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, string, int64, string, *odata.Problem) {
 	var b struct {
 		ContentType string `json:"contentType"`
 		Content     string `json:"content"`
 	}
 	if err := json.Unmarshal(raw, &b); err != nil {
-		return nil, "", 0, "", badRequest("RequestBodyRead", "Cannot read the body property: %v", err)
+		return nil, "", 0, "", odata.BadRequest("RequestBodyRead", "Cannot read the body property: %v", err)
 	}
 	ct := strings.ToLower(b.ContentType)
 	if ct != "html" {
@@ -330,7 +332,7 @@ func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, strin
 	if len(b.Content) > blobThreshold {
 		name, n, _, err := e.store.writeBlob(strings.NewReader(b.Content))
 		if err != nil {
-			return nil, "", 0, "", &apiError{500, "generalException", "The emulator could not store the body."}
+			return nil, "", 0, "", odata.NewProblem(500, "generalException", "The emulator could not store the body.")
 		}
 		return mustRaw(map[string]string{"contentType": ct}), name, n, preview, nil
 	}
@@ -341,14 +343,14 @@ func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, strin
 // only custom headers, whose names start with "x-" or "X-".
 // https://learn.microsoft.com/graph/api/resources/internetmessageheader and
 // https://learn.microsoft.com/graph/api/user-post-messages (example 2).
-func checkHeaders(raw json.RawMessage) *apiError {
+func checkHeaders(raw json.RawMessage) *odata.Problem {
 	var hs []struct{ Name, Value string }
 	if err := json.Unmarshal(raw, &hs); err != nil {
-		return badRequest("RequestBodyRead", "Cannot read internetMessageHeaders: %v", err)
+		return odata.BadRequest("RequestBodyRead", "Cannot read internetMessageHeaders: %v", err)
 	}
 	for _, h := range hs {
 		if !strings.HasPrefix(strings.ToLower(h.Name), "x-") {
-			return badRequest("InvalidInternetMessageHeader", "The internet message header name '%s' should start with 'x-' or 'X-'.", h.Name)
+			return odata.BadRequest("InvalidInternetMessageHeader", "The internet message header name '%s' should start with 'x-' or 'X-'.", h.Name)
 		}
 	}
 	return nil
@@ -427,7 +429,7 @@ func (e *Emulator) createMessage(rq *req, folderID string) {
 // read flag), https://learn.microsoft.com/graph/api/resources/message
 // (isDraft: "Indicates whether the message is a draft. A message is a
 // draft if it hasn't been sent yet.").
-func (e *Emulator) deriveMessageState(it *item, raw map[string]json.RawMessage, now time.Time) *apiError {
+func (e *Emulator) deriveMessageState(it *item, raw map[string]json.RawMessage, now time.Time) *odata.Problem {
 	it.IsDraft, it.IsRead = true, true
 	if v, ok := getExt(it.Ext, propMessageFlags); ok {
 		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -437,18 +439,18 @@ func (e *Emulator) deriveMessageState(it *item, raw map[string]json.RawMessage, 
 	if b, ok := raw["isRead"]; ok {
 		var r bool
 		if err := json.Unmarshal(b, &r); err != nil {
-			return badRequest("RequestBodyRead", "isRead must be a Boolean.")
+			return odata.BadRequest("RequestBodyRead", "isRead must be a Boolean.")
 		}
 		it.IsRead = r
 		delete(it.Props, "isRead")
 	}
 	it.Received = now
 	if v, ok := getExt(it.Ext, propDeliveryTime); ok {
-		t, _ := toTime(v)
+		t, _ := odata.ToTime(v)
 		it.Received = t.UTC()
 	}
 	if v, ok := getExt(it.Ext, propClientSubmitTime); ok {
-		t, _ := toTime(v)
+		t, _ := odata.ToTime(v)
 		it.Sent = t.UTC()
 	} else if it.IsDraft {
 		it.Sent = now
@@ -474,8 +476,8 @@ func messageSize(it *item) int64 {
 // maximum message size (35 MB by default).
 // https://learn.microsoft.com/graph/api/attachment-createuploadsession
 // ("By default, this message size limit is 35 MB").
-func errMessageTooBig() *apiError {
-	return &apiError{413, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size."}
+func errMessageTooBig() *odata.Problem {
+	return odata.NewProblem(413, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.")
 }
 
 // insertItem stores a new item and answers 201 with it.
@@ -497,7 +499,7 @@ func (e *Emulator) insertItem(rq *req, it *item) {
 	if err := s.commit(&record{Op: "item", Item: it}); err != nil {
 		s.mu.Unlock()
 		s.removeItemBlobs(it)
-		rq.fail(&apiError{500, "generalException", "The emulator could not save the item."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the item."))
 		return
 	}
 	v := e.itemView(rq, it)
@@ -534,7 +536,7 @@ func (e *Emulator) updateMessage(rq *req, it *item) {
 	}
 	n := cloneItem(cur)
 	var newBlob string
-	fail := func(err *apiError) {
+	fail := func(err *odata.Problem) {
 		s.mu.Unlock()
 		s.removeBlob(newBlob)
 		rq.fail(err)
@@ -543,12 +545,12 @@ func (e *Emulator) updateMessage(rq *req, it *item) {
 		switch {
 		case draftOnlyProps[k] && !cur.IsDraft:
 			// Exchange refuses to change these on a sent (non-draft) item.
-			fail(badRequest("ErrorInvalidPropertyUpdateSentMessage", "Update operation is invalid for property of a sent message."))
+			fail(odata.BadRequest("ErrorInvalidPropertyUpdateSentMessage", "Update operation is invalid for property of a sent message."))
 			return
 		case k == "isRead":
 			var r bool
 			if json.Unmarshal(b, &r) != nil {
-				fail(badRequest("RequestBodyRead", "isRead must be a Boolean."))
+				fail(odata.BadRequest("RequestBodyRead", "isRead must be a Boolean."))
 				return
 			}
 			n.IsRead = r
@@ -583,10 +585,10 @@ func (e *Emulator) updateMessage(rq *req, it *item) {
 			}
 			continue
 		case propDeliveryTime:
-			t, _ := toTime(p.Value)
+			t, _ := odata.ToTime(p.Value)
 			n.Received = t.UTC()
 		case propClientSubmitTime:
-			t, _ := toTime(p.Value)
+			t, _ := odata.ToTime(p.Value)
 			n.Sent = t.UTC()
 		}
 		n.Ext = setExt(n.Ext, p.ID, p.Value)
@@ -609,7 +611,7 @@ func (e *Emulator) updateMessage(rq *req, it *item) {
 	n.Modified = time.Now().UTC()
 	n.ChangeKey = newChangeKey()
 	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		fail(&apiError{500, "generalException", "The emulator could not save the item."})
+		fail(odata.NewProblem(500, "generalException", "The emulator could not save the item."))
 		return
 	}
 	if newBlob != "" && cur.BodyBlob != "" {

@@ -114,7 +114,7 @@ func (e *Emulator) updateContact(rq *req, it *item) {
 
 // patchItem merges a PATCH body into an item; hook may adjust the result
 // under the lock and return an error.
-func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool, hook func(raw map[string]json.RawMessage, old, n *item) *apiError) {
+func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool, hook func(raw map[string]json.RawMessage, old, n *item) *odata.Problem) {
 	tn, _ := itemTypeName(it.Kind)
 	raw, aerr := readKnownObject(rq, known, tn)
 	if aerr != nil {
@@ -158,7 +158,7 @@ func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool,
 	n.ChangeKey = newChangeKey()
 	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
 		s.mu.Unlock()
-		rq.fail(&apiError{500, "generalException", "The emulator could not save the item."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the item."))
 		return
 	}
 	v := e.itemView(rq, n)
@@ -183,7 +183,7 @@ func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
 		p := e.store.items[it.ID].Photo
 		e.store.mu.RUnlock()
 		if p == nil {
-			rq.fail(&apiError{404, "ErrorItemNotFound", "The photo wasn't found."})
+			rq.fail(odata.NewProblem(404, "ErrorItemNotFound", "The photo wasn't found."))
 			return
 		}
 		if value {
@@ -213,11 +213,11 @@ func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
 		}
 		ct := rq.r.Header.Get("Content-Type")
 		if !strings.HasPrefix(ct, "image/") {
-			rq.fail(&apiError{415, "ErrorInvalidImage", "The photo's Content-Type must be an image type such as image/jpeg."})
+			rq.fail(odata.NewProblem(415, "ErrorInvalidImage", "The photo's Content-Type must be an image type such as image/jpeg."))
 			return
 		}
 		if len(data) == 0 {
-			rq.fail(badRequest("ErrorInvalidImage", "The photo is empty."))
+			rq.fail(odata.BadRequest("ErrorInvalidImage", "The photo is empty."))
 			return
 		}
 		a, aerr := e.newAttachment("photo", ct, data, false, "")
@@ -242,7 +242,7 @@ func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
 		err := s.commit(&record{Op: "item", Item: n})
 		s.mu.Unlock()
 		if err != nil {
-			rq.fail(&apiError{500, "generalException", "The emulator could not save the photo."})
+			rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the photo."))
 			return
 		}
 		if old != nil {
@@ -305,15 +305,15 @@ type dateTimeTZ struct {
 }
 
 // parseDTZ parses a dateTimeTimeZone into an instant.
-func parseDTZ(raw json.RawMessage, prop string) (time.Time, string, *apiError) {
+func parseDTZ(raw json.RawMessage, prop string) (time.Time, string, *odata.Problem) {
 	var d dateTimeTZ
 	if err := json.Unmarshal(raw, &d); err != nil || d.DateTime == "" {
-		return time.Time{}, "", badRequest("ErrorInvalidRequest", "The %s property must be a dateTimeTimeZone with a dateTime.", prop)
+		return time.Time{}, "", odata.BadRequest("ErrorInvalidRequest", "The %s property must be a dateTimeTimeZone with a dateTime.", prop)
 	}
 	loc, ok := resolveTZ(d.TimeZone)
 	if !ok {
 		// Graph's answer to an unknown zone.
-		return time.Time{}, "", badRequest("TimeZoneNotSupportedException", "A valid TimeZone value must be specified. The following TimeZone value is not supported: '%s'.", d.TimeZone)
+		return time.Time{}, "", odata.BadRequest("TimeZoneNotSupportedException", "A valid TimeZone value must be specified. The following TimeZone value is not supported: '%s'.", d.TimeZone)
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05.9999999", "2006-01-02T15:04:05", "2006-01-02T15:04"} {
 		if t, err := time.ParseInLocation(layout, strings.TrimSuffix(d.DateTime, "Z"), loc); err == nil {
@@ -323,14 +323,14 @@ func parseDTZ(raw json.RawMessage, prop string) (time.Time, string, *apiError) {
 	if t, err := time.Parse(time.RFC3339Nano, d.DateTime); err == nil {
 		return t, d.TimeZone, nil
 	}
-	return time.Time{}, "", badRequest("ErrorInvalidRequest", "The dateTime '%s' of %s is not valid.", d.DateTime, prop)
+	return time.Time{}, "", odata.BadRequest("ErrorInvalidRequest", "The dateTime '%s' of %s is not valid.", d.DateTime, prop)
 }
 
 // checkRecurrence validates a patternedRecurrence.
 // https://learn.microsoft.com/graph/api/resources/patternedrecurrence,
 // https://learn.microsoft.com/graph/api/resources/recurrencepattern,
 // https://learn.microsoft.com/graph/api/resources/recurrencerange.
-func checkRecurrence(raw json.RawMessage) *apiError {
+func checkRecurrence(raw json.RawMessage) *odata.Problem {
 	if string(raw) == "null" {
 		return nil
 	}
@@ -350,46 +350,46 @@ func checkRecurrence(raw json.RawMessage) *apiError {
 		} `json:"range"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil || r.Pattern == nil || r.Range == nil {
-		return badRequest("ErrorInvalidRequest", "recurrence needs a pattern and a range.")
+		return odata.BadRequest("ErrorInvalidRequest", "recurrence needs a pattern and a range.")
 	}
 	switch r.Pattern.Type {
 	case "daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly":
 	default:
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' is not valid.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' is not valid.", r.Pattern.Type)
 	}
 	if r.Pattern.Interval < 1 {
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern interval must be at least 1.")
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern interval must be at least 1.")
 	}
 	if (r.Pattern.Type == "weekly" || strings.HasPrefix(r.Pattern.Type, "relative")) && len(r.Pattern.DaysOfWeek) == 0 {
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires daysOfWeek.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires daysOfWeek.", r.Pattern.Type)
 	}
 	if strings.HasPrefix(r.Pattern.Type, "absolute") && (r.Pattern.DayOfMonth < 1 || r.Pattern.DayOfMonth > 31) {
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires dayOfMonth.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires dayOfMonth.", r.Pattern.Type)
 	}
 	if strings.HasSuffix(r.Pattern.Type, "Yearly") && (r.Pattern.Month < 1 || r.Pattern.Month > 12) {
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires month.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires month.", r.Pattern.Type)
 	}
 	if _, err := time.Parse("2006-01-02", r.Range.StartDate); err != nil {
-		return badRequest("ErrorInvalidRequest", "Recurrence range startDate is required (yyyy-mm-dd).")
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence range startDate is required (yyyy-mm-dd).")
 	}
 	switch r.Range.Type {
 	case "noEnd":
 	case "endDate":
 		if _, err := time.Parse("2006-01-02", r.Range.EndDate); err != nil {
-			return badRequest("ErrorInvalidRequest", "Recurrence range of type endDate requires endDate.")
+			return odata.BadRequest("ErrorInvalidRequest", "Recurrence range of type endDate requires endDate.")
 		}
 	case "numbered":
 		if r.Range.NumberOfOccurrences < 1 {
-			return badRequest("ErrorInvalidRequest", "Recurrence range of type numbered requires numberOfOccurrences.")
+			return odata.BadRequest("ErrorInvalidRequest", "Recurrence range of type numbered requires numberOfOccurrences.")
 		}
 	default:
-		return badRequest("ErrorInvalidRequest", "Recurrence range type '%s' is not valid.", r.Range.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence range type '%s' is not valid.", r.Range.Type)
 	}
 	return nil
 }
 
 // attendeeAddresses lists the attendees' email addresses.
-func attendeeAddresses(raw json.RawMessage) ([]string, *apiError) {
+func attendeeAddresses(raw json.RawMessage) ([]string, *odata.Problem) {
 	var as []struct {
 		EmailAddress struct {
 			Address string `json:"address"`
@@ -400,12 +400,12 @@ func attendeeAddresses(raw json.RawMessage) ([]string, *apiError) {
 		return nil, nil
 	}
 	if err := json.Unmarshal(raw, &as); err != nil {
-		return nil, badRequest("RequestBodyRead", "Cannot read attendees: %v", err)
+		return nil, odata.BadRequest("RequestBodyRead", "Cannot read attendees: %v", err)
 	}
 	var out []string
 	for _, a := range as {
 		if a.EmailAddress.Address == "" {
-			return nil, badRequest("ErrorInvalidRequest", "Every attendee needs an emailAddress.address.")
+			return nil, odata.BadRequest("ErrorInvalidRequest", "Every attendee needs an emailAddress.address.")
 		}
 		out = append(out, a.EmailAddress.Address)
 	}
@@ -413,25 +413,25 @@ func attendeeAddresses(raw json.RawMessage) ([]string, *apiError) {
 }
 
 // checkEventTimes validates start, end and recurrence of an event body.
-func checkEventTimes(raw map[string]json.RawMessage, creating bool) *apiError {
+func checkEventTimes(raw map[string]json.RawMessage, creating bool) *odata.Problem {
 	var start, end time.Time
-	var err *apiError
+	var err *odata.Problem
 	if b, ok := raw["start"]; ok {
 		if start, _, err = parseDTZ(b, "start"); err != nil {
 			return err
 		}
 	} else if creating {
-		return badRequest("ErrorInvalidRequest", "The start property is required.")
+		return odata.BadRequest("ErrorInvalidRequest", "The start property is required.")
 	}
 	if b, ok := raw["end"]; ok {
 		if end, _, err = parseDTZ(b, "end"); err != nil {
 			return err
 		}
 	} else if creating {
-		return badRequest("ErrorInvalidRequest", "The end property is required.")
+		return odata.BadRequest("ErrorInvalidRequest", "The end property is required.")
 	}
 	if !start.IsZero() && !end.IsZero() && end.Before(start) {
-		return badRequest("ErrorInvalidRequest", "The end of the event must not be before its start.")
+		return odata.BadRequest("ErrorInvalidRequest", "The end of the event must not be before its start.")
 	}
 	if b, ok := raw["recurrence"]; ok {
 		if err := checkRecurrence(b); err != nil {
@@ -493,7 +493,7 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 			// ErrorDuplicateTransactionId, reported in
 			// https://github.com/alcionai/corso/issues/2490).
 			if existing.FolderID != folderID || !sameEventCore(existing.Props, raw) {
-				rq.fail(badRequest("ErrorDuplicateTransactionId", "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event."))
+				rq.fail(odata.BadRequest("ErrorDuplicateTransactionId", "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event."))
 				return
 			}
 			e.writeEntity(rq, http.StatusCreated, kindCalendar, "item", v)
@@ -537,7 +537,7 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 // (recorded like invitations).
 // https://learn.microsoft.com/graph/api/event-update
 func (e *Emulator) updateEvent(rq *req, it *item) {
-	e.patchItem(rq, it, eventProps, readOnlyEventProps, func(raw map[string]json.RawMessage, old, n *item) *apiError {
+	e.patchItem(rq, it, eventProps, readOnlyEventProps, func(raw map[string]json.RawMessage, old, n *item) *odata.Problem {
 		if err := checkEventTimes(raw, false); err != nil {
 			return err
 		}

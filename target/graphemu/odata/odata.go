@@ -1,5 +1,10 @@
-// Package odata writes Microsoft Graph's JSON error bodies and other small
-// OData response shapes for the Graph emulator.
+// Package odata is the OData part of the Graph emulator: the system query
+// options ($filter, $select, $expand, $orderby, $top, $skip, $count;
+// ParseQuery, Matches, Sort, Select) with Exchange's comparison rules, and
+// Graph's JSON error bodies and other small response shapes.
+//
+// Query options: https://learn.microsoft.com/graph/query-parameters and
+// https://learn.microsoft.com/graph/filter-query-parameter.
 //
 // Error shape: https://learn.microsoft.com/graph/errors ("Errors in Microsoft
 // Graph are returned using standard HTTP status codes, and a JSON error
@@ -117,4 +122,29 @@ func BaseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// Problem is an error answer to write: the HTTP status, Graph's error code
+// and its message.
+type Problem struct {
+	Status        int
+	Code, Message string
+}
+
+// Error returns status, code and message.
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Code, p.Message) }
+
+// Write writes p as Graph's error body.
+func (p *Problem) Write(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, r, p.Status, p.Code, p.Message)
+}
+
+// BadRequest is a 400 Problem with code and a formatted message.
+func BadRequest(code, format string, args ...any) *Problem {
+	return NewProblem(http.StatusBadRequest, code, fmt.Sprintf(format, args...))
+}
+
+// NewProblem returns a Problem with status, code and message.
+func NewProblem(status int, code, message string) *Problem {
+	return &Problem{Status: status, Code: code, Message: message}
 }
