@@ -160,12 +160,10 @@ func (e *Emulator) routeAttachments(rq *req, it *item, rest []string) {
 	if len(rest) == 0 {
 		switch rq.r.Method {
 		case http.MethodGet:
-			e.store.mu.RLock()
 			var views []map[string]any
 			for _, a := range it.Attachments {
 				views = append(views, e.attachmentView(rq, it, a, true))
 			}
-			e.store.mu.RUnlock()
 			e.writeList(rq, rq.base+"/v1.0/$metadata#users('"+rq.mb.ID+"')/"+itemCollName(it.Kind)+"('"+it.ID+"')/attachments", views, nil, attachmentProps, "attachment")
 		case http.MethodPost:
 			e.addAttachment(rq, it)
@@ -183,15 +181,13 @@ func (e *Emulator) routeAttachments(rq *req, it *item, rest []string) {
 		return
 	}
 	var a *attachment
-	e.store.mu.RLock()
-	if cur := e.store.items[it.ID]; cur != nil {
+	if cur := e.store.item(it.ID); cur != nil {
 		for _, x := range cur.Attachments {
 			if x.ID == rest[0] {
 				a = x
 			}
 		}
 	}
-	e.store.mu.RUnlock()
 	if a == nil {
 		rq.fail(idError(rest[0]))
 		return
@@ -304,49 +300,29 @@ func (e *Emulator) addAttachment(rq *req, it *item) {
 
 // attach adds a to the item, enforcing the maximum message size.
 func (e *Emulator) attach(rq *req, itemID string, a *attachment) *odata.Problem {
-	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.items[itemID]
-	if !ok {
-		return notFoundItem()
-	}
-	n := cloneItem(cur)
-	n.Attachments = append(n.Attachments, a)
-	if n.Kind == kindMail && messageSize(n) > e.maxMessageSize(rq.mb) {
-		return errMessageTooBig()
-	}
-	n.Modified = time.Now().UTC()
-	n.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		return odata.NewProblem(500, "generalException", "The emulator could not save the attachment.")
-	}
-	return nil
+	_, p := e.store.updateItem(itemID, "save the attachment", func(_, n *item) *odata.Problem {
+		n.Attachments = append(n.Attachments, a)
+		if n.Kind == kindMail && messageSize(n) > e.maxMessageSize(rq.mb) {
+			return errMessageTooBig()
+		}
+		return nil
+	})
+	return p
 }
 
 func (e *Emulator) deleteAttachment(rq *req, it *item, a *attachment) {
-	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.items[it.ID]
-	if !ok {
-		rq.fail(notFoundItem())
-		return
-	}
-	n := cloneItem(cur)
-	n.Attachments = n.Attachments[:0]
-	for _, x := range cur.Attachments {
-		if x.ID != a.ID {
-			n.Attachments = append(n.Attachments, x)
+	if _, p := e.store.updateItem(it.ID, "delete the attachment", func(cur, n *item) *odata.Problem {
+		n.Attachments = n.Attachments[:0]
+		for _, x := range cur.Attachments {
+			if x.ID != a.ID {
+				n.Attachments = append(n.Attachments, x)
+			}
 		}
-	}
-	n.Modified = time.Now().UTC()
-	n.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not delete the attachment."))
+		return nil
+	}); p != nil {
+		rq.fail(p)
 		return
 	}
-	s.removeBlob(a.Blob)
 	rq.w.WriteHeader(http.StatusNoContent)
 }
 
@@ -421,13 +397,9 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 	if sess.ContentType == "" {
 		sess.ContentType = "application/octet-stream"
 	}
-	s := e.store
-	s.mu.Lock()
-	cerr := s.commit(&record{Op: "session", Session: sess})
-	s.mu.Unlock()
-	if cerr != nil {
-		s.removeBlob(blob)
-		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not create the upload session."))
+	if err := e.store.putSession(sess); err != nil {
+		e.store.removeBlob(blob)
+		rq.fail(errSave("create the upload session"))
 		return
 	}
 	rq.json(http.StatusCreated, map[string]any{
@@ -496,17 +468,12 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := e.store
-	s.mu.RLock()
-	sess := s.sessions[sid]
-	var sessCopy uploadSession
-	if sess != nil {
-		sessCopy = *sess
-	}
-	s.mu.RUnlock()
+	sess := s.session(sid)
 	if sess == nil {
 		fail(http.StatusNotFound, "ErrorItemNotFound", "The upload session was not found.")
 		return
 	}
+	sessCopy := *sess
 	tok := r.URL.Query().Get("authtoken")
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(sessCopy.Token)) != 1 {
 		fail(http.StatusUnauthorized, "InvalidAuthenticationToken", "The authtoken of the upload URL is not valid.")
@@ -523,9 +490,7 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodDelete:
-		s.mu.Lock()
-		_ = s.commit(&record{Op: "del-session", ID: sid})
-		s.mu.Unlock()
+		_ = s.deleteSession(sid)
 		s.removeBlob(sessCopy.Blob)
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -570,14 +535,12 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalidRequest", "The Content-Length does not match the Content-Range.")
 		return
 	}
-	mb := s.mailboxes[sessCopy.Mailbox]
-	s.mu.RLock()
-	it := s.items[sessCopy.ItemID]
+	mb := s.mailbox(sessCopy.Mailbox)
+	it := s.item(sessCopy.ItemID)
 	var size int64
 	if it != nil {
 		size = messageSize(it)
 	}
-	s.mu.RUnlock()
 	if it == nil {
 		fail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
 		return
@@ -607,47 +570,45 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalidRequest", "The request body is shorter than its Content-Range.")
 		return
 	}
-	s.mu.Lock()
-	cur := s.sessions[sid]
-	if cur == nil || cur.Next != start {
-		s.mu.Unlock()
-		fail(http.StatusRequestedRangeNotSatisfiable, "invalidRange", "Uploaded fragment overlaps with existing data.")
+	var ns uploadSession
+	var ni *item
+	var a *attachment
+	if p := s.write(func() *odata.Problem {
+		cur := s.sessions[sid]
+		if cur == nil || cur.Next != start {
+			return odata.NewProblem(http.StatusRequestedRangeNotSatisfiable, "invalidRange", "Uploaded fragment overlaps with existing data.")
+		}
+		ns = *cur
+		ns.Next = end + 1
+		if ns.Next < ns.Size {
+			_ = s.commit(&record{Op: "session", Session: &ns})
+			return nil
+		}
+		// Last range: attach the file to the item.
+		var p *odata.Problem
+		ni, p = s.changeItem(ns.ItemID, "save the attachment", func(_, n *item) *odata.Problem {
+			sum, err := fileSHA256(s.blobPath(ns.Blob))
+			if err != nil {
+				return odata.NewProblem(http.StatusInternalServerError, "generalException", "The emulator could not read the upload.")
+			}
+			a = &attachment{ID: newGraphID("AAMkAD"), Name: ns.Name, ContentType: ns.ContentType, Size: ns.Size, IsInline: ns.IsInline,
+				ContentID: ns.ContentID, Modified: time.Now().UTC(), Blob: ns.Blob, SHA256: sum}
+			n.Attachments = append(n.Attachments, a)
+			return nil
+		})
+		if p != nil {
+			return p
+		}
+		_ = s.commit(&record{Op: "del-session", ID: sid})
+		return nil
+	}); p != nil {
+		p.Write(w, r)
 		return
 	}
-	ns := *cur
-	ns.Next = end + 1
-	if ns.Next < ns.Size {
-		_ = s.commit(&record{Op: "session", Session: &ns})
-		s.mu.Unlock()
+	if ni == nil {
 		writeSessionStatus(w, r, &ns, http.StatusOK)
 		return
 	}
-	// Last range: attach the file to the item.
-	curItem, ok := s.items[ns.ItemID]
-	if !ok {
-		s.mu.Unlock()
-		fail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
-		return
-	}
-	sum, herr := fileSHA256(s.blobPath(ns.Blob))
-	if herr != nil {
-		s.mu.Unlock()
-		fail(http.StatusInternalServerError, "generalException", "The emulator could not read the upload.")
-		return
-	}
-	a := &attachment{ID: newGraphID("AAMkAD"), Name: ns.Name, ContentType: ns.ContentType, Size: ns.Size, IsInline: ns.IsInline,
-		ContentID: ns.ContentID, Modified: time.Now().UTC(), Blob: ns.Blob, SHA256: sum}
-	ni := cloneItem(curItem)
-	ni.Attachments = append(ni.Attachments, a)
-	ni.Modified = time.Now().UTC()
-	ni.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: ni}); err != nil {
-		s.mu.Unlock()
-		fail(http.StatusInternalServerError, "generalException", "The emulator could not save the attachment.")
-		return
-	}
-	_ = s.commit(&record{Op: "del-session", ID: sid})
-	s.mu.Unlock()
 	coll := "Messages"
 	if ni.Kind == kindCalendar {
 		coll = "Events"

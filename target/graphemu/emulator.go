@@ -201,19 +201,9 @@ func New(opts *Options) (*Emulator, error) {
 
 // addMailbox registers a mailbox and creates its well-known folders.
 func (e *Emulator) addMailbox(upn string) {
-	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	id := ids.StableGUID("mailbox", strings.ToLower(e.opts.Tenant), strings.ToLower(upn))
 	name := upn[:strings.IndexByte(upn, '@')]
-	m := &mailbox{ID: id, UPN: upn, DisplayName: name}
-	s.mailboxes[id] = m
-	s.byUPN[strings.ToLower(upn)] = m
-	for _, wk := range wellKnownFolders(id) {
-		if _, ok := s.folders[wk.ID]; !ok {
-			s.folders[wk.ID] = wk
-		}
-	}
+	e.store.addMailbox(&mailbox{ID: id, UPN: upn, DisplayName: name}, strings.ToLower(upn))
 }
 
 // maxMessageSize returns the mailbox's maximum message size.

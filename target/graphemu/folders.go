@@ -72,10 +72,7 @@ func (e *Emulator) topParent(m *mailbox, kind string) string {
 
 // resolveFolder finds a folder of kind by id or (mail) well-known name.
 func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *odata.Problem) {
-	s := e.store
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if f, ok := s.folders[key]; ok && f.Mailbox == m.ID && f.Kind == kind {
+	if f := e.store.folder(key); f != nil && f.Mailbox == m.ID && f.Kind == kind {
 		return f, nil
 	}
 	if kind == kindMail {
@@ -87,7 +84,7 @@ func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *odata.
 			return n
 		}()...) {
 			if strings.EqualFold(key, w) {
-				return s.folders[e.wellKnownID(m, kindMail, w)], nil
+				return e.store.folder(e.wellKnownID(m, kindMail, w)), nil
 			}
 		}
 	}
@@ -153,9 +150,8 @@ func (e *Emulator) routeFolders(rq *req, kind string, rest []string) {
 func (e *Emulator) folderEntity(rq *req, f *folder) {
 	switch rq.r.Method {
 	case http.MethodGet:
-		e.store.mu.RLock()
-		v := e.folderView(rq, f)
-		e.store.mu.RUnlock()
+		var v map[string]any
+		e.store.read(func() { v = e.folderView(rq, f) })
 		e.writeEntity(rq, http.StatusOK, f.Kind, "folder", v)
 	case http.MethodPatch:
 		e.updateFolder(rq, f)
@@ -272,12 +268,12 @@ func multiView(list []MultiExtProp) []any {
 
 func (e *Emulator) listFolders(rq *req, kind, parent string) {
 	typeName, known, coll := folderTypeName(kind)
-	e.store.mu.RLock()
 	var views []map[string]any
-	for _, f := range e.store.childFolders(rq.mb.ID, kind, parent) {
-		views = append(views, e.folderView(rq, f))
-	}
-	e.store.mu.RUnlock()
+	e.store.read(func() {
+		for _, f := range e.store.childFolders(rq.mb.ID, kind, parent) {
+			views = append(views, e.folderView(rq, f))
+		}
+	})
 	e.writeList(rq, rq.base+"/v1.0/$metadata#users('"+rq.mb.ID+"')/"+coll, views, nil, known, typeName)
 }
 
@@ -346,30 +342,29 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 	}
 	now := time.Now().UTC()
 	s := e.store
-	s.mu.Lock()
-	if parent != "" {
-		if _, ok := s.folders[parent]; !ok {
-			s.mu.Unlock()
-			rq.fail(notFoundItem())
-			return
+	var v map[string]any
+	if p := s.write(func() *odata.Problem {
+		if parent != "" {
+			if _, ok := s.folders[parent]; !ok {
+				return notFoundItem()
+			}
 		}
-	}
-	if e.siblingNamed(rq.mb.ID, kind, parent, name, "") != nil {
-		s.mu.Unlock()
-		rq.fail(errFolderExists())
+		if e.siblingNamed(rq.mb.ID, kind, parent, name, "") != nil {
+			return errFolderExists()
+		}
+		f := &folder{
+			ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kind, ParentID: parent, DisplayName: name,
+			Props: props, Ext: single, Multi: multi, Created: now, Modified: now, ChangeKey: newChangeKey(), Seq: s.nextSeq(),
+		}
+		if err := s.commit(&record{Op: "folder", Folder: f}); err != nil {
+			return errSave("save the folder")
+		}
+		v = e.folderView(rq, f)
+		return nil
+	}); p != nil {
+		rq.fail(p)
 		return
 	}
-	f := &folder{
-		ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kind, ParentID: parent, DisplayName: name,
-		Props: props, Ext: single, Multi: multi, Created: now, Modified: now, ChangeKey: newChangeKey(), Seq: s.nextSeq(),
-	}
-	if cerr := s.commit(&record{Op: "folder", Folder: f}); cerr != nil {
-		s.mu.Unlock()
-		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the folder."))
-		return
-	}
-	v := e.folderView(rq, f)
-	s.mu.Unlock()
 	e.writeEntity(rq, http.StatusCreated, kind, "folder", v)
 }
 
@@ -389,45 +384,42 @@ func (e *Emulator) updateFolder(rq *req, f *folder) {
 		return
 	}
 	s := e.store
-	s.mu.Lock()
-	cur, ok := s.folders[f.ID]
-	if !ok {
-		s.mu.Unlock()
-		rq.fail(notFoundItem())
+	var v map[string]any
+	if p := s.write(func() *odata.Problem {
+		cur, ok := s.folders[f.ID]
+		if !ok {
+			return notFoundItem()
+		}
+		nf := *cur
+		if hasName {
+			if name == "" {
+				return odata.BadRequest("ErrorInvalidRequest", "The folder name is missing or empty.")
+			}
+			if e.siblingNamed(nf.Mailbox, nf.Kind, nf.ParentID, name, nf.ID) != nil {
+				return errFolderExists()
+			}
+			nf.DisplayName = name
+		}
+		nf.Ext = append([]ExtProp(nil), cur.Ext...)
+		for _, p := range single {
+			nf.Ext = setExt(nf.Ext, p.ID, p.Value)
+		}
+		nf.Multi = append([]MultiExtProp(nil), cur.Multi...)
+		for _, p := range multi {
+			nf.Multi = setMulti(nf.Multi, p.ID, p.Value)
+		}
+		nf.Modified = time.Now().UTC()
+		nf.ChangeKey = newChangeKey()
+		if err := s.commit(&record{Op: "folder", Folder: &nf}); err != nil {
+			return errSave("save the folder")
+		}
+		v = e.folderView(rq, &nf)
+		return nil
+	}); p != nil {
+		rq.fail(p)
 		return
 	}
-	nf := *cur
-	if hasName {
-		if name == "" {
-			s.mu.Unlock()
-			rq.fail(odata.BadRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
-			return
-		}
-		if e.siblingNamed(nf.Mailbox, nf.Kind, nf.ParentID, name, nf.ID) != nil {
-			s.mu.Unlock()
-			rq.fail(errFolderExists())
-			return
-		}
-		nf.DisplayName = name
-	}
-	nf.Ext = append([]ExtProp(nil), cur.Ext...)
-	for _, p := range single {
-		nf.Ext = setExt(nf.Ext, p.ID, p.Value)
-	}
-	nf.Multi = append([]MultiExtProp(nil), cur.Multi...)
-	for _, p := range multi {
-		nf.Multi = setMulti(nf.Multi, p.ID, p.Value)
-	}
-	nf.Modified = time.Now().UTC()
-	nf.ChangeKey = newChangeKey()
-	if cerr := s.commit(&record{Op: "folder", Folder: &nf}); cerr != nil {
-		s.mu.Unlock()
-		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the folder."))
-		return
-	}
-	v := e.folderView(rq, &nf)
-	s.mu.Unlock()
-	e.writeEntity(rq, http.StatusOK, nf.Kind, "folder", v)
+	e.writeEntity(rq, http.StatusOK, f.Kind, "folder", v)
 }
 
 // deleteFolder serves DELETE on a folder: 204 No Content. Well-known
@@ -441,32 +433,34 @@ func (e *Emulator) deleteFolder(rq *req, f *folder) {
 		return
 	}
 	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ids := map[string]bool{f.ID: true}
-	for changed := true; changed; {
-		changed = false
-		for _, c := range s.folders {
-			if ids[c.ParentID] && !ids[c.ID] {
-				ids[c.ID] = true
-				changed = true
+	if p := s.write(func() *odata.Problem {
+		ids := map[string]bool{f.ID: true}
+		for changed := true; changed; {
+			changed = false
+			for _, c := range s.folders {
+				if ids[c.ParentID] && !ids[c.ID] {
+					ids[c.ID] = true
+					changed = true
+				}
 			}
 		}
-	}
-	for _, it := range sortedItems(s.items) {
-		if ids[it.FolderID] {
-			if err := s.commit(&record{Op: "del-item", ID: it.ID}); err != nil {
-				rq.fail(odata.NewProblem(500, "generalException", "The emulator could not delete the folder."))
-				return
+		for _, it := range sortedItems(s.items) {
+			if ids[it.FolderID] {
+				if err := s.commit(&record{Op: "del-item", ID: it.ID}); err != nil {
+					return errSave("delete the folder")
+				}
+				s.removeItemBlobs(it)
 			}
-			s.removeItemBlobs(it)
 		}
-	}
-	for id := range ids {
-		if err := s.commit(&record{Op: "del-folder", ID: id}); err != nil {
-			rq.fail(odata.NewProblem(500, "generalException", "The emulator could not delete the folder."))
-			return
+		for id := range ids {
+			if err := s.commit(&record{Op: "del-folder", ID: id}); err != nil {
+				return errSave("delete the folder")
+			}
 		}
+		return nil
+	}); p != nil {
+		rq.fail(p)
+		return
 	}
 	rq.w.WriteHeader(http.StatusNoContent)
 }

@@ -134,9 +134,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	if !e.authorize(rq, rest) {
 		return
 	}
-	e.store.mu.RLock()
-	mb := e.store.mailboxByKey(segs[1])
-	e.store.mu.RUnlock()
+	mb := e.store.mailbox(segs[1])
 	if mb == nil {
 		if len(rest) == 0 {
 			rq.fail(odata.NewProblem(404, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[1])))
@@ -166,9 +164,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	case segIs(rest[0], "calendars"):
 		e.routeFolders(rq, kindCalendar, rest[1:])
 	case segIs(rest[0], "calendar"):
-		e.store.mu.RLock()
-		def := e.store.folders[e.defaultCalendarID(mb)]
-		e.store.mu.RUnlock()
+		def := e.store.folder(e.defaultCalendarID(mb))
 		if len(rest) == 1 {
 			e.folderEntity(rq, def)
 			return
@@ -265,12 +261,12 @@ func (e *Emulator) listUsers(rq *req) {
 		rq.fail(odata.NewProblem(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
 		return
 	}
-	e.store.mu.RLock()
 	var views []map[string]any
-	for _, m := range e.store.byUPN {
-		views = append(views, e.userView(rq, m))
-	}
-	e.store.mu.RUnlock()
+	e.store.read(func() {
+		for _, m := range e.store.byUPN {
+			views = append(views, e.userView(rq, m))
+		}
+	})
 	odata.Sort(views, []odata.OrderBy{{Prop: "userPrincipalName"}})
 	e.writeList(rq, rq.base+"/v1.0/$metadata#users", views, nil, nil, "user")
 }
@@ -479,9 +475,7 @@ func (e *Emulator) throttleKey(r *http.Request) (throttle.Key, bool) {
 	if p == nil {
 		return throttle.Key{}, false
 	}
-	e.store.mu.RLock()
-	mb := e.store.mailboxByKey(segs[1])
-	e.store.mu.RUnlock()
+	mb := e.store.mailbox(segs[1])
 	key := strings.ToLower(segs[1])
 	if mb != nil {
 		key = mb.ID
@@ -495,9 +489,7 @@ func (e *Emulator) uploadThrottleKey(r *http.Request) (throttle.Key, bool) {
 	if err != nil {
 		return throttle.Key{}, false
 	}
-	e.store.mu.RLock()
-	s := e.store.sessions[sid]
-	e.store.mu.RUnlock()
+	s := e.store.session(sid)
 	if s == nil {
 		return throttle.Key{}, false
 	}

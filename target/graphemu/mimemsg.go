@@ -189,9 +189,7 @@ func (e *Emulator) messageMIME(rq *req, it *item) {
 		rq.fail(methodNotAllowed())
 		return
 	}
-	e.store.mu.RLock()
 	v := e.messageView(rq, it)
-	e.store.mu.RUnlock()
 	resolveLazy(v)
 	var b bytes.Buffer
 	addr := func(x any) string {

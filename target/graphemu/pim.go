@@ -60,7 +60,7 @@ func fillDisplayName(it *item) {
 	}
 }
 
-// contactView renders a contact. Callers hold the read lock.
+// contactView renders a contact.
 // https://learn.microsoft.com/graph/api/resources/contact
 func (e *Emulator) contactView(rq *req, it *item) map[string]any {
 	v := map[string]any{
@@ -109,13 +109,30 @@ func (e *Emulator) contactView(rq *req, it *item) map[string]any {
 // updateContact serves PATCH on a contact.
 // https://learn.microsoft.com/graph/api/contact-update
 func (e *Emulator) updateContact(rq *req, it *item) {
-	e.patchItem(rq, it, contactProps, readOnlyContactProps, nil)
+	e.patchItem(rq, it, itemPatch{readOnly: readOnlyContactProps})
 }
 
-// patchItem merges a PATCH body into an item; hook may adjust the result
-// under the lock and return an error.
-func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool, hook func(raw map[string]json.RawMessage, old, n *item) *odata.Problem) {
-	tn, _ := itemTypeName(it.Kind)
+// itemPatch says how a PATCH body changes an item of one kind. Every
+// property of the body the type has is stored as given unless readOnly
+// (ignored, as Graph computes it) or taken by prop; single-value extended
+// properties are set unless ext says not to; finish adjusts the result.
+// The hooks run under the store's write lock.
+type itemPatch struct {
+	readOnly map[string]bool
+	// prop handles property k itself when it returns true (with a
+	// Problem that refuses the request, or nil).
+	prop func(k string, b json.RawMessage, raw map[string]json.RawMessage, cur, n *item) (bool, *odata.Problem)
+	// ext may act on a single-value extended property; false leaves it
+	// unset.
+	ext func(p ExtProp, raw map[string]json.RawMessage, n *item) bool
+	// finish checks and adjusts n once every property is applied.
+	finish func(raw map[string]json.RawMessage, cur, n *item) *odata.Problem
+}
+
+// patchItem serves PATCH on an item: it merges the body into a copy of
+// the item as p says and answers 200 with the new version.
+func (e *Emulator) patchItem(rq *req, it *item, p itemPatch) {
+	tn, known := itemTypeName(it.Kind)
 	raw, aerr := readKnownObject(rq, known, tn)
 	if aerr != nil {
 		rq.fail(aerr)
@@ -126,44 +143,38 @@ func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool,
 		rq.fail(aerr)
 		return
 	}
-	s := e.store
-	s.mu.Lock()
-	cur, ok := s.items[it.ID]
-	if !ok {
-		s.mu.Unlock()
-		rq.fail(notFoundItem())
+	n, aerr := e.store.updateItem(it.ID, "save the item", func(cur, n *item) *odata.Problem {
+		for k, b := range raw {
+			if p.prop != nil {
+				if handled, err := p.prop(k, b, raw, cur, n); err != nil {
+					return err
+				} else if handled {
+					continue
+				}
+			}
+			if p.readOnly[k] || k == "singleValueExtendedProperties" || k == "multiValueExtendedProperties" || k == "attachments" || strings.HasPrefix(k, "@") {
+				continue
+			}
+			n.Props[k] = b
+		}
+		for _, x := range single {
+			if p.ext == nil || p.ext(x, raw, n) {
+				n.Ext = setExt(n.Ext, x.ID, x.Value)
+			}
+		}
+		for _, x := range multi {
+			n.Multi = setMulti(n.Multi, x.ID, x.Value)
+		}
+		if p.finish != nil {
+			return p.finish(raw, cur, n)
+		}
+		return nil
+	})
+	if aerr != nil {
+		rq.fail(aerr)
 		return
 	}
-	n := cloneItem(cur)
-	for k, b := range raw {
-		if readOnly[k] || k == "singleValueExtendedProperties" || k == "multiValueExtendedProperties" || strings.HasPrefix(k, "@") {
-			continue
-		}
-		n.Props[k] = b
-	}
-	for _, p := range single {
-		n.Ext = setExt(n.Ext, p.ID, p.Value)
-	}
-	for _, p := range multi {
-		n.Multi = setMulti(n.Multi, p.ID, p.Value)
-	}
-	if hook != nil {
-		if err := hook(raw, cur, n); err != nil {
-			s.mu.Unlock()
-			rq.fail(err)
-			return
-		}
-	}
-	n.Modified = time.Now().UTC()
-	n.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		s.mu.Unlock()
-		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the item."))
-		return
-	}
-	v := e.itemView(rq, n)
-	s.mu.Unlock()
-	e.writeEntity(rq, http.StatusOK, n.Kind, "item", v)
+	e.writeEntity(rq, http.StatusOK, n.Kind, "item", e.itemView(rq, n))
 }
 
 // routePhoto serves a contact's photo: GET/PUT .../photo/$value and GET
@@ -179,9 +190,10 @@ func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
 	}
 	switch rq.r.Method {
 	case http.MethodGet:
-		e.store.mu.RLock()
-		p := e.store.items[it.ID].Photo
-		e.store.mu.RUnlock()
+		var p *attachment
+		if cur := e.store.item(it.ID); cur != nil {
+			p = cur.Photo
+		}
 		if p == nil {
 			rq.fail(odata.NewProblem(404, "ErrorItemNotFound", "The photo wasn't found."))
 			return
@@ -225,28 +237,13 @@ func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
 			rq.fail(aerr)
 			return
 		}
-		s := e.store
-		s.mu.Lock()
-		cur, ok := s.items[it.ID]
-		if !ok {
-			s.mu.Unlock()
-			s.removeBlob(a.Blob)
-			rq.fail(notFoundItem())
+		if _, p := e.store.updateItem(it.ID, "save the photo", func(_, n *item) *odata.Problem {
+			n.Photo = a
+			return nil
+		}); p != nil {
+			e.store.removeBlob(a.Blob)
+			rq.fail(p)
 			return
-		}
-		n := cloneItem(cur)
-		old := n.Photo
-		n.Photo = a
-		n.Modified = time.Now().UTC()
-		n.ChangeKey = newChangeKey()
-		err := s.commit(&record{Op: "item", Item: n})
-		s.mu.Unlock()
-		if err != nil {
-			rq.fail(odata.NewProblem(500, "generalException", "The emulator could not save the photo."))
-			return
-		}
-		if old != nil {
-			s.removeBlob(old.Blob)
 		}
 		odata.RequestID(rq.w)
 		rq.w.WriteHeader(http.StatusOK)
@@ -475,18 +472,14 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 	}
 	txn := rawString(raw, "transactionId")
 	if txn != "" {
-		e.store.mu.RLock()
 		var existing *item
-		for _, it := range e.store.items {
-			if it.Mailbox == rq.mb.ID && it.Kind == kindCalendar && it.TransactionID == txn {
-				existing = it
+		e.store.read(func() {
+			for _, it := range e.store.items {
+				if it.Mailbox == rq.mb.ID && it.Kind == kindCalendar && it.TransactionID == txn {
+					existing = it
+				}
 			}
-		}
-		var v map[string]any
-		if existing != nil {
-			v = e.itemView(rq, existing)
-		}
-		e.store.mu.RUnlock()
+		})
 		if existing != nil {
 			// The same event again is a retry; another event with the same
 			// transactionId is refused, as Exchange does (observed answer:
@@ -496,7 +489,7 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 				rq.fail(odata.BadRequest("ErrorDuplicateTransactionId", "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event."))
 				return
 			}
-			e.writeEntity(rq, http.StatusCreated, kindCalendar, "item", v)
+			e.writeEntity(rq, http.StatusCreated, kindCalendar, "item", e.itemView(rq, existing))
 			return
 		}
 	}
@@ -507,12 +500,10 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 		switch {
 		case readOnlyEventProps[k], k == "singleValueExtendedProperties", k == "multiValueExtendedProperties", strings.HasPrefix(k, "@"):
 		case k == "body":
-			pv, blob, n, preview, err := e.storeBodyPreview(b)
-			if err != nil {
+			if err := e.setBody(it, b); err != nil {
 				rq.fail(err)
 				return
 			}
-			it.Props["body"], it.BodyBlob, it.BodySize, it.BodyPreview = pv, blob, n, preview
 		default:
 			it.Props[k] = b
 		}
@@ -537,7 +528,7 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 // (recorded like invitations).
 // https://learn.microsoft.com/graph/api/event-update
 func (e *Emulator) updateEvent(rq *req, it *item) {
-	e.patchItem(rq, it, eventProps, readOnlyEventProps, func(raw map[string]json.RawMessage, old, n *item) *odata.Problem {
+	e.patchItem(rq, it, itemPatch{readOnly: readOnlyEventProps, finish: func(raw map[string]json.RawMessage, old, n *item) *odata.Problem {
 		if err := checkEventTimes(raw, false); err != nil {
 			return err
 		}
@@ -566,14 +557,10 @@ func (e *Emulator) updateEvent(rq *req, it *item) {
 			}
 		}
 		if b, ok := raw["body"]; ok {
-			pv, blob, size, preview, err := e.storeBodyPreview(b)
-			if err != nil {
-				return err
-			}
-			n.Props["body"], n.BodyBlob, n.BodySize, n.BodyPreview = pv, blob, size, preview
+			return e.setBody(n, b)
 		}
 		return nil
-	})
+	}})
 }
 
 // preferredZone returns the zone of a Prefer: outlook.timezone="..."
@@ -595,7 +582,7 @@ func preferredZone(r *http.Request) (*time.Location, string) {
 	return time.UTC, "UTC"
 }
 
-// eventView renders an event. Callers hold the read lock.
+// eventView renders an event.
 // https://learn.microsoft.com/graph/api/resources/event
 func (e *Emulator) eventView(rq *req, it *item) map[string]any {
 	v := map[string]any{
