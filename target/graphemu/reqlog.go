@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/target/graphemu/identity"
+	"github.com/migrate-tool/migrate/target/graphemu/internal/recorder"
 )
 
 // LoggedRequest is one entry of the inspection API's request log. Secrets
@@ -60,54 +61,21 @@ func (l *requestLog) reset() {
 	l.total = 0
 }
 
-type countingWriter struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-func (c *countingWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	n, err := c.ResponseWriter.Write(b)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countingWriter) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
-
 func (l *requestLog) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cw := &countingWriter{ResponseWriter: w}
+		cw := recorder.Wrap(w)
 		next.ServeHTTP(cw, r)
-		if cw.status == 0 {
-			cw.status = http.StatusOK
-		}
 		l.add(LoggedRequest{
 			Time:       start.UTC(),
 			Method:     r.Method,
 			Path:       r.URL.Path,
 			Query:      redactQuery(r.URL.RawQuery),
-			Status:     cw.status,
+			Status:     cw.Status(),
 			DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 			App:        identity.UnverifiedAppID(r.Header.Get("Authorization")),
 			BytesIn:    r.ContentLength,
-			BytesOut:   cw.n,
+			BytesOut:   cw.Len(),
 			RequestID:  w.Header().Get("request-id"),
 			RetryAfter: w.Header().Get("Retry-After"),
 		})
