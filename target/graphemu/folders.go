@@ -372,17 +372,12 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 // https://learn.microsoft.com/graph/api/mailfolder-update
 func (e *Emulator) updateFolder(rq *req, f *folder) {
 	typeName, known, _ := folderTypeName(f.Kind)
-	raw, err := readKnownObject(rq, known, typeName)
+	raw, single, multi, err := readPropsObject(rq, known, typeName)
 	if err != nil {
 		rq.fail(err)
 		return
 	}
 	name, hasName := folderName(f.Kind, raw)
-	single, multi, err := decodeExtProps(raw)
-	if err != nil {
-		rq.fail(err)
-		return
-	}
 	s := e.store
 	var v map[string]any
 	if p := s.write(func() *odata.Problem {

@@ -3,6 +3,7 @@ package graphemu
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"os"
@@ -183,19 +184,27 @@ func (e *Emulator) deleteItem(rq *req, it *item) {
 	rq.w.WriteHeader(http.StatusNoContent)
 }
 
+// itemViewHead is the start of every item's view: context, etag, id,
+// dates (formatted by stamp) and change key.
+func itemViewHead(rq *req, it *item, coll string, stamp func(time.Time) string) map[string]any {
+	return map[string]any{
+		"@odata.context":       rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/" + coll + "/$entity",
+		"@odata.etag":          `W/"` + it.ChangeKey + `"`,
+		"id":                   it.ID,
+		"createdDateTime":      stamp(it.Created),
+		"lastModifiedDateTime": stamp(it.Modified),
+		"changeKey":            it.ChangeKey,
+		"categories":           []any{},
+	}
+}
+
 // ---- messages ----
 
 // messageView renders a message.
 // https://learn.microsoft.com/graph/api/resources/message
 func (e *Emulator) messageView(rq *req, it *item) map[string]any {
-	v := map[string]any{
-		"@odata.context":             rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/messages/$entity",
-		"@odata.etag":                `W/"` + it.ChangeKey + `"`,
-		"id":                         it.ID,
-		"createdDateTime":            graphTime(it.Created),
-		"lastModifiedDateTime":       graphTime(it.Modified),
-		"changeKey":                  it.ChangeKey,
-		"categories":                 []any{},
+	v := itemViewHead(rq, it, "messages", graphTime)
+	maps.Copy(v, map[string]any{
 		"receivedDateTime":           graphTime(it.Received),
 		"sentDateTime":               nullTime(it.Sent),
 		"hasAttachments":             false,
@@ -215,7 +224,7 @@ func (e *Emulator) messageView(rq *req, it *item) map[string]any {
 		"bccRecipients":              []any{},
 		"replyTo":                    []any{},
 		"flag":                       map[string]any{"flagStatus": "notFlagged"},
-	}
+	})
 	for k, raw := range it.Props {
 		if k == "internetMessageHeaders" {
 			continue
@@ -353,12 +362,7 @@ func (e *Emulator) createMessage(rq *req, folderID string) {
 		e.createMessageMIME(rq, folderID)
 		return
 	}
-	raw, aerr := readKnownObject(rq, messageProps, "message")
-	if aerr != nil {
-		rq.fail(aerr)
-		return
-	}
-	single, multi, aerr := decodeExtProps(raw)
+	raw, single, multi, aerr := readPropsObject(rq, messageProps, "message")
 	if aerr != nil {
 		rq.fail(aerr)
 		return

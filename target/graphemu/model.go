@@ -179,6 +179,20 @@ func readKnownObject(rq *req, known map[string]bool, typeName string) (map[strin
 	return raw, nil
 }
 
+// readPropsObject is readKnownObject followed by decodeExtProps: the
+// body's properties and its extended properties.
+func readPropsObject(rq *req, known map[string]bool, typeName string) (map[string]json.RawMessage, []ExtProp, []MultiExtProp, *odata.Problem) {
+	raw, err := readKnownObject(rq, known, typeName)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	single, multi, err := decodeExtProps(raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return raw, single, multi, nil
+}
+
 func checkKnownProps(raw map[string]json.RawMessage, known map[string]bool, typeName string) *odata.Problem {
 	for k, v := range raw {
 		if strings.HasPrefix(k, "@odata.") || strings.Contains(k, "@") || known[k] {

@@ -2,6 +2,7 @@ package graphemu
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,12 +21,7 @@ var readOnlyContactProps = setOf("id", "createdDateTime", "lastModifiedDateTime"
 // https://learn.microsoft.com/graph/api/user-post-contacts,
 // https://learn.microsoft.com/graph/api/contactfolder-post-contacts.
 func (e *Emulator) createContact(rq *req, folderID string) {
-	raw, aerr := readKnownObject(rq, contactProps, "contact")
-	if aerr != nil {
-		rq.fail(aerr)
-		return
-	}
-	single, multi, aerr := decodeExtProps(raw)
+	raw, single, multi, aerr := readPropsObject(rq, contactProps, "contact")
 	if aerr != nil {
 		rq.fail(aerr)
 		return
@@ -63,41 +59,35 @@ func fillDisplayName(it *item) {
 // contactView renders a contact.
 // https://learn.microsoft.com/graph/api/resources/contact
 func (e *Emulator) contactView(rq *req, it *item) map[string]any {
-	v := map[string]any{
-		"@odata.context":       rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/contacts/$entity",
-		"@odata.etag":          `W/"` + it.ChangeKey + `"`,
-		"id":                   it.ID,
-		"createdDateTime":      graphTime(it.Created),
-		"lastModifiedDateTime": graphTime(it.Modified),
-		"changeKey":            it.ChangeKey,
-		"categories":           []any{},
-		"parentFolderId":       it.FolderID,
-		"birthday":             nil,
-		"fileAs":               "",
-		"displayName":          "",
-		"givenName":            nil,
-		"initials":             nil,
-		"middleName":           nil,
-		"nickName":             nil,
-		"surname":              nil,
-		"title":                nil,
-		"jobTitle":             nil,
-		"companyName":          nil,
-		"department":           nil,
-		"officeLocation":       nil,
-		"profession":           nil,
-		"businessHomePage":     nil,
-		"mobilePhone":          nil,
-		"personalNotes":        "",
-		"businessPhones":       []any{},
-		"homePhones":           []any{},
-		"imAddresses":          []any{},
-		"emailAddresses":       []any{},
-		"children":             []any{},
-		"homeAddress":          map[string]any{},
-		"businessAddress":      map[string]any{},
-		"otherAddress":         map[string]any{},
-	}
+	v := itemViewHead(rq, it, "contacts", graphTime)
+	maps.Copy(v, map[string]any{
+		"parentFolderId":   it.FolderID,
+		"birthday":         nil,
+		"fileAs":           "",
+		"displayName":      "",
+		"givenName":        nil,
+		"initials":         nil,
+		"middleName":       nil,
+		"nickName":         nil,
+		"surname":          nil,
+		"title":            nil,
+		"jobTitle":         nil,
+		"companyName":      nil,
+		"department":       nil,
+		"officeLocation":   nil,
+		"profession":       nil,
+		"businessHomePage": nil,
+		"mobilePhone":      nil,
+		"personalNotes":    "",
+		"businessPhones":   []any{},
+		"homePhones":       []any{},
+		"imAddresses":      []any{},
+		"emailAddresses":   []any{},
+		"children":         []any{},
+		"homeAddress":      map[string]any{},
+		"businessAddress":  map[string]any{},
+		"otherAddress":     map[string]any{},
+	})
 	for k, raw := range it.Props {
 		v[k] = rawToAny(raw)
 	}
@@ -133,12 +123,7 @@ type itemPatch struct {
 // the item as p says and answers 200 with the new version.
 func (e *Emulator) patchItem(rq *req, it *item, p itemPatch) {
 	tn, known := itemTypeName(it.Kind)
-	raw, aerr := readKnownObject(rq, known, tn)
-	if aerr != nil {
-		rq.fail(aerr)
-		return
-	}
-	single, multi, aerr := decodeExtProps(raw)
+	raw, single, multi, aerr := readPropsObject(rq, known, tn)
 	if aerr != nil {
 		rq.fail(aerr)
 		return
@@ -585,14 +570,8 @@ func preferredZone(r *http.Request) (*time.Location, string) {
 // eventView renders an event.
 // https://learn.microsoft.com/graph/api/resources/event
 func (e *Emulator) eventView(rq *req, it *item) map[string]any {
-	v := map[string]any{
-		"@odata.context":             rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/events/$entity",
-		"@odata.etag":                `W/"` + it.ChangeKey + `"`,
-		"id":                         it.ID,
-		"createdDateTime":            it.Created.Format("2006-01-02T15:04:05.0000000Z"),
-		"lastModifiedDateTime":       it.Modified.Format("2006-01-02T15:04:05.0000000Z"),
-		"changeKey":                  it.ChangeKey,
-		"categories":                 []any{},
+	v := itemViewHead(rq, it, "events", eventTime)
+	maps.Copy(v, map[string]any{
 		"originalStartTimeZone":      "UTC",
 		"originalEndTimeZone":        "UTC",
 		"iCalUId":                    "040000008200E00074C5B7101A82E008" + strings.ToUpper(randomHexFrom(it.ID)),
@@ -622,7 +601,7 @@ func (e *Emulator) eventView(rq *req, it *item) map[string]any {
 		"locations":                  []any{},
 		"attendees":                  []any{},
 		"organizer":                  map[string]any{"emailAddress": map[string]any{"name": rq.mb.DisplayName, "address": rq.mb.UPN}},
-	}
+	})
 	for k, raw := range it.Props {
 		v[k] = rawToAny(raw)
 	}
@@ -664,6 +643,10 @@ func (e *Emulator) eventView(rq *req, it *item) map[string]any {
 	v["attachments"] = e.attachmentViews(rq, it)
 	return v
 }
+
+// eventTime formats t as Graph does for event dates (seven fractional
+// digits).
+func eventTime(t time.Time) string { return t.Format("2006-01-02T15:04:05.0000000Z") }
 
 func randomHexFrom(s string) string {
 	return strings.ReplaceAll(ids.StableGUID("ical", s), "-", "")

@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -404,8 +406,7 @@ func (s *store) childFolders(mbox, kind, parent string) []*folder {
 			out = append(out, f)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
+	return bySeq(out)
 }
 
 // folderItems lists the items of a folder ("" = every folder of kind).
@@ -416,27 +417,22 @@ func (s *store) folderItems(mbox, kind, folderID string) []*item {
 			out = append(out, it)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
+	return bySeq(out)
 }
 
-func sortedFolders(m map[string]*folder) []*folder {
-	out := make([]*folder, 0, len(m))
-	for _, f := range m {
-		out = append(out, f)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
+// seqNo orders folders and items by creation.
+func (f *folder) seqNo() int64 { return f.Seq }
+func (it *item) seqNo() int64  { return it.Seq }
+
+// bySeq sorts folders or items in creation order.
+func bySeq[T interface{ seqNo() int64 }](s []T) []T {
+	sort.Slice(s, func(i, j int) bool { return s[i].seqNo() < s[j].seqNo() })
+	return s
 }
 
-func sortedItems(m map[string]*item) []*item {
-	out := make([]*item, 0, len(m))
-	for _, it := range m {
-		out = append(out, it)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
-}
+func sortedFolders(m map[string]*folder) []*folder { return bySeq(slices.Collect(maps.Values(m))) }
+
+func sortedItems(m map[string]*item) []*item { return bySeq(slices.Collect(maps.Values(m))) }
 
 // newGraphID returns an Exchange-style opaque id: URL-safe base64 with a
 // fixed prefix, like the "AAMkAD..." ids Graph returns for Outlook items.
