@@ -140,9 +140,7 @@ func StartMemIMAP(ctx context.Context, opts *MemIMAPOptions) (_ *MemIMAP, err er
 		if err != nil {
 			return nil, fmt.Errorf("start in-memory IMAP: %w", err)
 		}
-		if srvOpts.TLSConfig, err = certs.serverTLSConfig(); err != nil {
-			return nil, fmt.Errorf("start in-memory IMAP: %w", err)
-		}
+		srvOpts.TLSConfig = certs.serverTLSConfig()
 		s.CAFile = certs.CAFile
 	}
 	s.srv = imapserver.New(srvOpts)

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 func payload(n int) []byte {
@@ -182,7 +184,7 @@ func TestLargeBodyKeptInFile(t *testing.T) {
 	}
 	r = c.do("GET", "/users/a@x.test/mailFolders/inbox/messages", nil)
 	v, _ := r.JSON["value"].([]any)
-	if len(v) != 1 || lookupPath(v[0].(map[string]any), "body/content") != content {
+	if len(v) != 1 || odata.LookupPath(v[0].(map[string]any), "body/content") != content {
 		t.Errorf("listed body differs")
 	}
 }

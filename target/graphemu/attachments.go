@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/target/graphemu/identity"
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
@@ -71,7 +73,7 @@ func (e *Emulator) attachmentViews(rq *req, it *item) []any {
 
 // newAttachment stores data as an attachment (in a blob above the
 // in-memory threshold).
-func (e *Emulator) newAttachment(name, contentType string, data []byte, inline bool, contentID string) (*attachment, *apiError) {
+func (e *Emulator) newAttachment(name, contentType string, data []byte, inline bool, contentID string) (*attachment, *odata.Problem) {
 	a := &attachment{ID: newGraphID("AAMkAD"), Name: name, ContentType: contentType, Size: int64(len(data)), IsInline: inline,
 		ContentID: contentID, Modified: time.Now().UTC()}
 	if a.ContentType == "" {
@@ -82,7 +84,7 @@ func (e *Emulator) newAttachment(name, contentType string, data []byte, inline b
 	if len(data) > blobThreshold {
 		blob, _, _, err := e.store.writeBlob(bytes.NewReader(data))
 		if err != nil {
-			return nil, &apiError{500, "generalException", "The emulator could not store the attachment."}
+			return nil, odata.NewProblem(500, "generalException", "The emulator could not store the attachment.")
 		}
 		a.Blob = blob
 	} else {
@@ -100,30 +102,30 @@ type attachmentIn struct {
 	ContentID    string  `json:"contentId"`
 }
 
-func (e *Emulator) attachmentFromJSON(in attachmentIn) (*attachment, *apiError) {
+func (e *Emulator) attachmentFromJSON(in attachmentIn) (*attachment, *odata.Problem) {
 	if !strings.EqualFold(strings.TrimPrefix(in.ODataType, "#"), strings.TrimPrefix(fileAttachmentType, "#")) {
 		if in.ODataType == "" {
-			return nil, badRequest("ErrorInvalidRequest", "The attachment must specify @odata.type.")
+			return nil, odata.BadRequest("ErrorInvalidRequest", "The attachment must specify @odata.type.")
 		}
-		return nil, &apiError{400, "notSupported", fmt.Sprintf("The emulator models only fileAttachment, not '%s'.", in.ODataType)}
+		return nil, odata.NewProblem(400, "notSupported", fmt.Sprintf("The emulator models only fileAttachment, not '%s'.", in.ODataType))
 	}
 	if in.ContentBytes == nil {
-		return nil, badRequest("ErrorInvalidRequest", "The contentBytes property of the file attachment is required.")
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The contentBytes property of the file attachment is required.")
 	}
 	data, err := base64.StdEncoding.DecodeString(*in.ContentBytes)
 	if err != nil {
-		return nil, badRequest("RequestBodyRead", "The contentBytes property is not valid base64.")
+		return nil, odata.BadRequest("RequestBodyRead", "The contentBytes property is not valid base64.")
 	}
 	if in.Name == "" {
-		return nil, badRequest("ErrorInvalidRequest", "The name property of the file attachment is required.")
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The name property of the file attachment is required.")
 	}
 	return e.newAttachment(in.Name, in.ContentType, data, in.IsInline, in.ContentID)
 }
 
-func (e *Emulator) decodeAttachments(raw json.RawMessage) ([]*attachment, *apiError) {
+func (e *Emulator) decodeAttachments(raw json.RawMessage) ([]*attachment, *odata.Problem) {
 	var ins []attachmentIn
 	if err := json.Unmarshal(raw, &ins); err != nil {
-		return nil, badRequest("RequestBodyRead", "Cannot read attachments: %v", err)
+		return nil, odata.BadRequest("RequestBodyRead", "Cannot read attachments: %v", err)
 	}
 	var out []*attachment
 	for _, in := range ins {
@@ -142,9 +144,9 @@ func (e *Emulator) decodeAttachments(raw json.RawMessage) ([]*attachment, *apiEr
 // canAttach tells whether attachments may be added to it: a non-draft
 // message only when the emulator option allows it (Microsoft does not
 // document whether Exchange accepts that).
-func (e *Emulator) canAttach(rq *req, it *item) *apiError {
+func (e *Emulator) canAttach(rq *req, it *item) *odata.Problem {
 	if it.Kind == kindMail && !it.IsDraft && !e.attachmentsOnNonDraft(rq.mb) {
-		return &apiError{400, "notAllowed", "Attachments can be added only to draft messages (emulator option AttachmentsOnNonDraft is off)."}
+		return odata.NewProblem(400, "notAllowed", "Attachments can be added only to draft messages (emulator option AttachmentsOnNonDraft is off).")
 	}
 	return nil
 }
@@ -158,12 +160,10 @@ func (e *Emulator) routeAttachments(rq *req, it *item, rest []string) {
 	if len(rest) == 0 {
 		switch rq.r.Method {
 		case http.MethodGet:
-			e.store.mu.RLock()
 			var views []map[string]any
 			for _, a := range it.Attachments {
 				views = append(views, e.attachmentView(rq, it, a, true))
 			}
-			e.store.mu.RUnlock()
 			e.writeList(rq, rq.base+"/v1.0/$metadata#users('"+rq.mb.ID+"')/"+itemCollName(it.Kind)+"('"+it.ID+"')/attachments", views, nil, attachmentProps, "attachment")
 		case http.MethodPost:
 			e.addAttachment(rq, it)
@@ -181,15 +181,13 @@ func (e *Emulator) routeAttachments(rq *req, it *item, rest []string) {
 		return
 	}
 	var a *attachment
-	e.store.mu.RLock()
-	if cur := e.store.items[it.ID]; cur != nil {
+	if cur := e.store.item(it.ID); cur != nil {
 		for _, x := range cur.Attachments {
 			if x.ID == rest[0] {
 				a = x
 			}
 		}
 	}
-	e.store.mu.RUnlock()
 	if a == nil {
 		rq.fail(idError(rest[0]))
 		return
@@ -235,7 +233,7 @@ func (e *Emulator) copyAttachment(w io.Writer, a *attachment) {
 func (e *Emulator) writeAttachment(rq *req, it *item, a *attachment) {
 	v := e.attachmentView(rq, it, a, true)
 	v["@odata.context"] = rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/" + itemCollName(it.Kind) + "('" + it.ID + "')/attachments/$entity"
-	out, err := applySelect(v, rq.q.Select, attachmentProps, "attachment")
+	out, err := odata.Select(v, rq.q.Select, attachmentProps, "attachment")
 	if err != nil {
 		rq.fail(err)
 		return
@@ -255,7 +253,7 @@ func (e *Emulator) writeAttachment(rq *req, it *item, a *attachment) {
 	}
 	delete(out, "contentBytes")
 	head, _ := json.Marshal(out)
-	rq.w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	rq.w.Header().Set("Content-Type", odata.ContentType)
 	rq.w.WriteHeader(http.StatusOK)
 	_, _ = rq.w.Write(head[:len(head)-1])
 	_, _ = io.WriteString(rq.w, `,"contentBytes":"`)
@@ -278,7 +276,7 @@ func (e *Emulator) addAttachment(rq *req, it *item) {
 	b, _ := json.Marshal(raw)
 	var in attachmentIn
 	if err := json.Unmarshal(b, &in); err != nil {
-		rq.fail(badRequest("RequestBodyRead", "Cannot read the attachment: %v", err))
+		rq.fail(odata.BadRequest("RequestBodyRead", "Cannot read the attachment: %v", err))
 		return
 	}
 	if err := e.canAttach(rq, it); err != nil {
@@ -301,50 +299,30 @@ func (e *Emulator) addAttachment(rq *req, it *item) {
 }
 
 // attach adds a to the item, enforcing the maximum message size.
-func (e *Emulator) attach(rq *req, itemID string, a *attachment) *apiError {
-	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.items[itemID]
-	if !ok {
-		return notFoundItem()
-	}
-	n := cloneItem(cur)
-	n.Attachments = append(n.Attachments, a)
-	if n.Kind == kindMail && messageSize(n) > e.maxMessageSize(rq.mb) {
-		return errMessageTooBig()
-	}
-	n.Modified = time.Now().UTC()
-	n.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		return &apiError{500, "generalException", "The emulator could not save the attachment."}
-	}
-	return nil
+func (e *Emulator) attach(rq *req, itemID string, a *attachment) *odata.Problem {
+	_, p := e.store.updateItem(itemID, "save the attachment", func(_, n *item) *odata.Problem {
+		n.Attachments = append(n.Attachments, a)
+		if n.Kind == kindMail && messageSize(n) > e.maxMessageSize(rq.mb) {
+			return errMessageTooBig()
+		}
+		return nil
+	})
+	return p
 }
 
 func (e *Emulator) deleteAttachment(rq *req, it *item, a *attachment) {
-	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.items[it.ID]
-	if !ok {
-		rq.fail(notFoundItem())
-		return
-	}
-	n := cloneItem(cur)
-	n.Attachments = n.Attachments[:0]
-	for _, x := range cur.Attachments {
-		if x.ID != a.ID {
-			n.Attachments = append(n.Attachments, x)
+	if _, p := e.store.updateItem(it.ID, "delete the attachment", func(cur, n *item) *odata.Problem {
+		n.Attachments = n.Attachments[:0]
+		for _, x := range cur.Attachments {
+			if x.ID != a.ID {
+				n.Attachments = append(n.Attachments, x)
+			}
 		}
-	}
-	n.Modified = time.Now().UTC()
-	n.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		rq.fail(&apiError{500, "generalException", "The emulator could not delete the attachment."})
+		return nil
+	}); p != nil {
+		rq.fail(p)
 		return
 	}
-	s.removeBlob(a.Blob)
 	rq.w.WriteHeader(http.StatusNoContent)
 }
 
@@ -381,23 +359,23 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 	}
 	ai := body.AttachmentItem
 	if ai == nil {
-		rq.fail(badRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required."))
+		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required."))
 		return
 	}
 	if ai.AttachmentType != "" && !strings.EqualFold(ai.AttachmentType, "file") {
-		rq.fail(&apiError{400, "notSupported", fmt.Sprintf("The emulator models only file upload sessions, not '%s'.", ai.AttachmentType)})
+		rq.fail(odata.NewProblem(400, "notSupported", fmt.Sprintf("The emulator models only file upload sessions, not '%s'.", ai.AttachmentType)))
 		return
 	}
 	if ai.Name == "" {
-		rq.fail(badRequest("ErrorInvalidRequest", "The name of the attachment item is required."))
+		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The name of the attachment item is required."))
 		return
 	}
 	if ai.Size < minUploadSize {
-		rq.fail(badRequest("ErrorAttachmentSizeShouldNotBeLessThanMinimumSize", "Attachment size must be greater than the minimum size."))
+		rq.fail(odata.BadRequest("ErrorAttachmentSizeShouldNotBeLessThanMinimumSize", "Attachment size must be greater than the minimum size."))
 		return
 	}
 	if ai.Size > maxUploadSize {
-		rq.fail(badRequest("ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize", "Attachment size must be less than the maximum size of 150 MB."))
+		rq.fail(odata.BadRequest("ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize", "Attachment size must be less than the maximum size of 150 MB."))
 		return
 	}
 	if err := e.canAttach(rq, it); err != nil {
@@ -406,26 +384,22 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 	}
 	blob, _, _, err := e.store.writeBlob(strings.NewReader(""))
 	if err != nil {
-		rq.fail(&apiError{500, "generalException", "The emulator could not create the upload session."})
+		rq.fail(odata.NewProblem(500, "generalException", "The emulator could not create the upload session."))
 		return
 	}
 	app := ""
-	if p := principalFrom(rq.r.Context()); p != nil {
+	if p := identity.PrincipalFrom(rq.r.Context()); p != nil {
 		app = p.AppID
 	}
-	sess := &uploadSession{ID: newGraphID("AAMkAD"), Token: randomHex(24), App: app, Mailbox: rq.mb.ID, ItemID: it.ID,
+	sess := &uploadSession{ID: newGraphID("AAMkAD"), Token: ids.RandomHex(24), App: app, Mailbox: rq.mb.ID, ItemID: it.ID,
 		Name: ai.Name, ContentType: ai.ContentType, IsInline: ai.IsInline, ContentID: ai.ContentID, Size: ai.Size,
 		Blob: blob, Expires: time.Now().UTC().Add(uploadSessionLife)}
 	if sess.ContentType == "" {
 		sess.ContentType = "application/octet-stream"
 	}
-	s := e.store
-	s.mu.Lock()
-	cerr := s.commit(&record{Op: "session", Session: sess})
-	s.mu.Unlock()
-	if cerr != nil {
-		s.removeBlob(blob)
-		rq.fail(&apiError{500, "generalException", "The emulator could not create the upload session."})
+	if err := e.store.putSession(sess); err != nil {
+		e.store.removeBlob(blob)
+		rq.fail(errSave("create the upload session"))
 		return
 	}
 	rq.json(http.StatusCreated, map[string]any{
@@ -461,7 +435,7 @@ func (e *Emulator) uploadURL(r *http.Request, s *uploadSession, it *item) string
 		coll = "Events"
 	}
 	return fmt.Sprintf("%s://%s/api/v2.0/Users('%s@%s')/%s('%s')/AttachmentSessions('%s')?authtoken=%s",
-		scheme, host, s.Mailbox, e.ident.tenantID, coll, url.PathEscape(it.ID), url.PathEscape(s.ID), s.Token)
+		scheme, host, s.Mailbox, e.ident.TenantID(), coll, url.PathEscape(it.ID), url.PathEscape(s.ID), s.Token)
 }
 
 var uploadPathRE = regexp.MustCompile(`^/api/v2\.0/Users\('([^']*)'\)/(Messages|Events)\('([^']*)'\)/AttachmentSessions\('([^']*)'\)$`)
@@ -494,17 +468,12 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := e.store
-	s.mu.RLock()
-	sess := s.sessions[sid]
-	var sessCopy uploadSession
-	if sess != nil {
-		sessCopy = *sess
-	}
-	s.mu.RUnlock()
+	sess := s.session(sid)
 	if sess == nil {
 		fail(http.StatusNotFound, "ErrorItemNotFound", "The upload session was not found.")
 		return
 	}
+	sessCopy := *sess
 	tok := r.URL.Query().Get("authtoken")
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(sessCopy.Token)) != 1 {
 		fail(http.StatusUnauthorized, "InvalidAuthenticationToken", "The authtoken of the upload URL is not valid.")
@@ -521,9 +490,7 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodDelete:
-		s.mu.Lock()
-		_ = s.commit(&record{Op: "del-session", ID: sid})
-		s.mu.Unlock()
+		_ = s.deleteSession(sid)
 		s.removeBlob(sessCopy.Blob)
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -536,7 +503,7 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if aerr := decodeContentEncoding(r); aerr != nil {
-		fail(aerr.status, aerr.code, aerr.message)
+		aerr.Write(w, r)
 		return
 	}
 	m := contentRangeRE.FindStringSubmatch(r.Header.Get("Content-Range"))
@@ -568,14 +535,12 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalidRequest", "The Content-Length does not match the Content-Range.")
 		return
 	}
-	mb := s.mailboxes[sessCopy.Mailbox]
-	s.mu.RLock()
-	it := s.items[sessCopy.ItemID]
+	mb := s.mailbox(sessCopy.Mailbox)
+	it := s.item(sessCopy.ItemID)
 	var size int64
 	if it != nil {
 		size = messageSize(it)
 	}
-	s.mu.RUnlock()
 	if it == nil {
 		fail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
 		return
@@ -605,53 +570,51 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalidRequest", "The request body is shorter than its Content-Range.")
 		return
 	}
-	s.mu.Lock()
-	cur := s.sessions[sid]
-	if cur == nil || cur.Next != start {
-		s.mu.Unlock()
-		fail(http.StatusRequestedRangeNotSatisfiable, "invalidRange", "Uploaded fragment overlaps with existing data.")
+	var ns uploadSession
+	var ni *item
+	var a *attachment
+	if p := s.write(func() *odata.Problem {
+		cur := s.sessions[sid]
+		if cur == nil || cur.Next != start {
+			return odata.NewProblem(http.StatusRequestedRangeNotSatisfiable, "invalidRange", "Uploaded fragment overlaps with existing data.")
+		}
+		ns = *cur
+		ns.Next = end + 1
+		if ns.Next < ns.Size {
+			_ = s.commit(&record{Op: "session", Session: &ns})
+			return nil
+		}
+		// Last range: attach the file to the item.
+		var p *odata.Problem
+		ni, p = s.changeItem(ns.ItemID, "save the attachment", func(_, n *item) *odata.Problem {
+			sum, err := fileSHA256(s.blobPath(ns.Blob))
+			if err != nil {
+				return odata.NewProblem(http.StatusInternalServerError, "generalException", "The emulator could not read the upload.")
+			}
+			a = &attachment{ID: newGraphID("AAMkAD"), Name: ns.Name, ContentType: ns.ContentType, Size: ns.Size, IsInline: ns.IsInline,
+				ContentID: ns.ContentID, Modified: time.Now().UTC(), Blob: ns.Blob, SHA256: sum}
+			n.Attachments = append(n.Attachments, a)
+			return nil
+		})
+		if p != nil {
+			return p
+		}
+		_ = s.commit(&record{Op: "del-session", ID: sid})
+		return nil
+	}); p != nil {
+		p.Write(w, r)
 		return
 	}
-	ns := *cur
-	ns.Next = end + 1
-	if ns.Next < ns.Size {
-		_ = s.commit(&record{Op: "session", Session: &ns})
-		s.mu.Unlock()
+	if ni == nil {
 		writeSessionStatus(w, r, &ns, http.StatusOK)
 		return
 	}
-	// Last range: attach the file to the item.
-	curItem, ok := s.items[ns.ItemID]
-	if !ok {
-		s.mu.Unlock()
-		fail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
-		return
-	}
-	sum, herr := fileSHA256(s.blobPath(ns.Blob))
-	if herr != nil {
-		s.mu.Unlock()
-		fail(http.StatusInternalServerError, "generalException", "The emulator could not read the upload.")
-		return
-	}
-	a := &attachment{ID: newGraphID("AAMkAD"), Name: ns.Name, ContentType: ns.ContentType, Size: ns.Size, IsInline: ns.IsInline,
-		ContentID: ns.ContentID, Modified: time.Now().UTC(), Blob: ns.Blob, SHA256: sum}
-	ni := cloneItem(curItem)
-	ni.Attachments = append(ni.Attachments, a)
-	ni.Modified = time.Now().UTC()
-	ni.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: ni}); err != nil {
-		s.mu.Unlock()
-		fail(http.StatusInternalServerError, "generalException", "The emulator could not save the attachment.")
-		return
-	}
-	_ = s.commit(&record{Op: "del-session", ID: sid})
-	s.mu.Unlock()
 	coll := "Messages"
 	if ni.Kind == kindCalendar {
 		coll = "Events"
 	}
 	w.Header().Set("Location", fmt.Sprintf("%s/api/v2.0/Users('%s@%s')/%s('%s')/Attachments('%s')",
-		requestBase(r), ns.Mailbox, e.ident.tenantID, coll, ni.ID, a.ID))
+		odata.BaseURL(r), ns.Mailbox, e.ident.TenantID(), coll, ni.ID, a.ID))
 	w.Header().Set("Content-Length", "0")
 	odata.RequestID(w)
 	w.WriteHeader(http.StatusCreated)
@@ -660,7 +623,7 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 func writeSessionStatus(w http.ResponseWriter, r *http.Request, s *uploadSession, status int) {
 	odata.RequestID(w)
 	odata.WriteJSON(w, status, map[string]any{
-		"@odata.context":     requestBase(r) + "/api/v2.0/$metadata#Users('" + s.Mailbox + "')/AttachmentSessions/$entity",
+		"@odata.context":     odata.BaseURL(r) + "/api/v2.0/$metadata#Users('" + s.Mailbox + "')/AttachmentSessions/$entity",
 		"expirationDateTime": s.Expires.Format("2006-01-02T15:04:05.0000000Z"),
 		"nextExpectedRanges": []string{strconv.FormatInt(s.Next, 10)},
 	})

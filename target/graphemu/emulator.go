@@ -30,8 +30,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/migrate-tool/migrate/migrate/selfsigned"
 	"github.com/migrate-tool/migrate/target/graphemu/batch"
 	"github.com/migrate-tool/migrate/target/graphemu/faults"
+	"github.com/migrate-tool/migrate/target/graphemu/identity"
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 	"github.com/migrate-tool/migrate/target/graphemu/throttle"
 )
 
@@ -61,14 +64,9 @@ const DefaultMaxMessageSize = 35 << 20
 // https://learn.microsoft.com/graph/api/message-post-attachments.
 const MaxRequestSize = 4 << 20
 
-// App is an application registered in the emulated tenant.
-type App struct {
-	// ClientID and ClientSecret are the client credentials.
-	ClientID, ClientSecret string
-	// Permissions are the application permissions granted (for example
-	// "Mail.ReadWrite"). A request the app lacks a permission for gets 403.
-	Permissions []string
-}
+// App is an application registered in the emulated tenant. A request
+// the app lacks a permission for gets 403.
+type App = identity.App
 
 // MailboxOptions overrides emulator behaviour for one mailbox.
 type MailboxOptions struct {
@@ -125,8 +123,8 @@ type Emulator struct {
 	opts     Options
 	log      *slog.Logger
 	store    *store
-	ident    *identity
-	certs    *certs
+	ident    *identity.Service
+	certs    *selfsigned.Certs
 	limiter  *throttle.Limiter
 	injector *faults.Injector
 	reqlog   *requestLog
@@ -176,11 +174,16 @@ func New(opts *Options) (*Emulator, error) {
 		}
 		e.addMailbox(upn)
 	}
-	if e.ident, err = newIdentity(&o, o.DataDir); err != nil {
-		return nil, err
+	apps := append([]App{{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Permissions: AllPermissions}}, o.Apps...)
+	if e.ident, err = identity.New(identity.Config{Tenant: o.Tenant, Apps: apps, TokenLifetime: o.TokenLifetime, KeyDir: o.DataDir}); err != nil {
+		return nil, fmt.Errorf("graphemu: %w", err)
 	}
-	if e.certs, err = loadOrCreateCerts(o.DataDir); err != nil {
-		return nil, err
+	// The CA is kept in DataDir so that clients which trust it keep
+	// working across restarts; the server certificate is always fresh.
+	if e.certs, err = selfsigned.New(selfsigned.Options{
+		Name: "migrate Graph emulator", CALifetime: 5 * 365 * 24 * time.Hour, Lifetime: 365 * 24 * time.Hour, CADir: o.DataDir,
+	}); err != nil {
+		return nil, fmt.Errorf("graphemu: %w", err)
 	}
 	if o.TimeScale > 0 {
 		e.limiter = throttle.New(throttle.ExchangeOnline(), o.TimeScale)
@@ -198,19 +201,9 @@ func New(opts *Options) (*Emulator, error) {
 
 // addMailbox registers a mailbox and creates its well-known folders.
 func (e *Emulator) addMailbox(upn string) {
-	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := stableGUID("mailbox", strings.ToLower(e.opts.Tenant), strings.ToLower(upn))
+	id := ids.StableGUID("mailbox", strings.ToLower(e.opts.Tenant), strings.ToLower(upn))
 	name := upn[:strings.IndexByte(upn, '@')]
-	m := &mailbox{ID: id, UPN: upn, DisplayName: name}
-	s.mailboxes[id] = m
-	s.byUPN[strings.ToLower(upn)] = m
-	for _, wk := range wellKnownFolders(id) {
-		if _, ok := s.folders[wk.ID]; !ok {
-			s.folders[wk.ID] = wk
-		}
-	}
+	e.store.addMailbox(&mailbox{ID: id, UPN: upn, DisplayName: name}, strings.ToLower(upn))
 }
 
 // maxMessageSize returns the mailbox's maximum message size.
@@ -249,10 +242,10 @@ func (e *Emulator) buildHandler() http.Handler {
 	if e.limiter != nil {
 		graph = e.limiter.Middleware(e.throttleKey, router)
 	}
-	inner := e.authMiddleware(graph)
+	inner := e.ident.Authenticate(graph)
 	// Inner requests of a $batch inherit the outer connection's TLS state,
 	// so the URLs in their responses keep the https scheme.
-	batchH := e.authMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	batchH := e.ident.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		outerTLS := r.TLS
 		withTLS := http.HandlerFunc(func(w http.ResponseWriter, ir *http.Request) {
 			if ir.TLS == nil {
@@ -332,7 +325,7 @@ func (ep *Endpoint) HTTPClient() *http.Client {
 		return &http.Client{Timeout: 2 * time.Minute}
 	}
 	return &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: ep.Emulator.certs.pool(), MinVersion: tls.VersionTLS12},
+		TLSClientConfig:   &tls.Config{RootCAs: ep.Emulator.certs.Pool(), MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2: true,
 	}}
 }
@@ -363,14 +356,15 @@ func (e *Emulator) Serve(ctx context.Context, listen string, useTLS bool) (*Endp
 			if e.opts.DataDir != "" {
 				caFile = filepath.Join(e.opts.DataDir, "ca.pem")
 			} else {
-				caFile = filepath.Join(os.TempDir(), "graphemu-ca-"+randomHex(4)+".pem")
+				caFile = filepath.Join(os.TempDir(), "graphemu-ca-"+ids.RandomHex(4)+".pem")
 			}
 		}
-		if err := os.WriteFile(caFile, e.certs.caPEM, 0o644); err != nil {
+		if err := os.WriteFile(caFile, e.certs.CAPEM, 0o644); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("graphemu: write CA file: %w", err)
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{e.certs.leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+		srv.TLSConfig = e.certs.ServerTLS()
+		srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	base := scheme + "://" + hostport

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 // Well-known mail folder names and the display names Exchange gives them.
@@ -69,11 +71,8 @@ func (e *Emulator) topParent(m *mailbox, kind string) string {
 }
 
 // resolveFolder finds a folder of kind by id or (mail) well-known name.
-func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *apiError) {
-	s := e.store
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if f, ok := s.folders[key]; ok && f.Mailbox == m.ID && f.Kind == kind {
+func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *odata.Problem) {
+	if f := e.store.folder(key); f != nil && f.Mailbox == m.ID && f.Kind == kind {
 		return f, nil
 	}
 	if kind == kindMail {
@@ -85,7 +84,7 @@ func (e *Emulator) resolveFolder(m *mailbox, kind, key string) (*folder, *apiErr
 			return n
 		}()...) {
 			if strings.EqualFold(key, w) {
-				return s.folders[e.wellKnownID(m, kindMail, w)], nil
+				return e.store.folder(e.wellKnownID(m, kindMail, w)), nil
 			}
 		}
 	}
@@ -151,9 +150,8 @@ func (e *Emulator) routeFolders(rq *req, kind string, rest []string) {
 func (e *Emulator) folderEntity(rq *req, f *folder) {
 	switch rq.r.Method {
 	case http.MethodGet:
-		e.store.mu.RLock()
-		v := e.folderView(rq, f)
-		e.store.mu.RUnlock()
+		var v map[string]any
+		e.store.read(func() { v = e.folderView(rq, f) })
 		e.writeEntity(rq, http.StatusOK, f.Kind, "folder", v)
 	case http.MethodPatch:
 		e.updateFolder(rq, f)
@@ -183,7 +181,7 @@ func (e *Emulator) writeEntity(rq *req, status int, kind, what string, v map[str
 	} else {
 		typeName, known = itemTypeName(kind)
 	}
-	out, err := finalize(v, rq.q, known, typeName)
+	out, err := rq.finalize(v, known, typeName)
 	if err != nil {
 		rq.fail(err)
 		return
@@ -270,12 +268,12 @@ func multiView(list []MultiExtProp) []any {
 
 func (e *Emulator) listFolders(rq *req, kind, parent string) {
 	typeName, known, coll := folderTypeName(kind)
-	e.store.mu.RLock()
 	var views []map[string]any
-	for _, f := range e.store.childFolders(rq.mb.ID, kind, parent) {
-		views = append(views, e.folderView(rq, f))
-	}
-	e.store.mu.RUnlock()
+	e.store.read(func() {
+		for _, f := range e.store.childFolders(rq.mb.ID, kind, parent) {
+			views = append(views, e.folderView(rq, f))
+		}
+	})
 	e.writeList(rq, rq.base+"/v1.0/$metadata#users('"+rq.mb.ID+"')/"+coll, views, nil, known, typeName)
 }
 
@@ -307,8 +305,8 @@ func (e *Emulator) siblingNamed(mbID, kind, parent, name, except string) *folder
 // https://learn.microsoft.com/exchange/client-developer/web-service-reference/responsecode
 // (ErrorFolderExists: "a folder that has the same name as another folder
 // in the same parent folder").
-func errFolderExists() *apiError {
-	return &apiError{409, "ErrorFolderExists", "A folder with the specified name already exists."}
+func errFolderExists() *odata.Problem {
+	return odata.NewProblem(409, "ErrorFolderExists", "A folder with the specified name already exists.")
 }
 
 // createFolder serves POST on a folder collection.
@@ -326,7 +324,7 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 	}
 	name, _ := folderName(kind, raw)
 	if name == "" {
-		rq.fail(badRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
+		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
 		return
 	}
 	single, multi, err := decodeExtProps(raw)
@@ -344,30 +342,29 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 	}
 	now := time.Now().UTC()
 	s := e.store
-	s.mu.Lock()
-	if parent != "" {
-		if _, ok := s.folders[parent]; !ok {
-			s.mu.Unlock()
-			rq.fail(notFoundItem())
-			return
+	var v map[string]any
+	if p := s.write(func() *odata.Problem {
+		if parent != "" {
+			if _, ok := s.folders[parent]; !ok {
+				return notFoundItem()
+			}
 		}
-	}
-	if e.siblingNamed(rq.mb.ID, kind, parent, name, "") != nil {
-		s.mu.Unlock()
-		rq.fail(errFolderExists())
+		if e.siblingNamed(rq.mb.ID, kind, parent, name, "") != nil {
+			return errFolderExists()
+		}
+		f := &folder{
+			ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kind, ParentID: parent, DisplayName: name,
+			Props: props, Ext: single, Multi: multi, Created: now, Modified: now, ChangeKey: newChangeKey(), Seq: s.nextSeq(),
+		}
+		if err := s.commit(&record{Op: "folder", Folder: f}); err != nil {
+			return errSave("save the folder")
+		}
+		v = e.folderView(rq, f)
+		return nil
+	}); p != nil {
+		rq.fail(p)
 		return
 	}
-	f := &folder{
-		ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kind, ParentID: parent, DisplayName: name,
-		Props: props, Ext: single, Multi: multi, Created: now, Modified: now, ChangeKey: newChangeKey(), Seq: s.nextSeq(),
-	}
-	if cerr := s.commit(&record{Op: "folder", Folder: f}); cerr != nil {
-		s.mu.Unlock()
-		rq.fail(&apiError{500, "generalException", "The emulator could not save the folder."})
-		return
-	}
-	v := e.folderView(rq, f)
-	s.mu.Unlock()
 	e.writeEntity(rq, http.StatusCreated, kind, "folder", v)
 }
 
@@ -375,57 +372,49 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 // https://learn.microsoft.com/graph/api/mailfolder-update
 func (e *Emulator) updateFolder(rq *req, f *folder) {
 	typeName, known, _ := folderTypeName(f.Kind)
-	raw, err := readKnownObject(rq, known, typeName)
+	raw, single, multi, err := readPropsObject(rq, known, typeName)
 	if err != nil {
 		rq.fail(err)
 		return
 	}
 	name, hasName := folderName(f.Kind, raw)
-	single, multi, err := decodeExtProps(raw)
-	if err != nil {
-		rq.fail(err)
-		return
-	}
 	s := e.store
-	s.mu.Lock()
-	cur, ok := s.folders[f.ID]
-	if !ok {
-		s.mu.Unlock()
-		rq.fail(notFoundItem())
+	var v map[string]any
+	if p := s.write(func() *odata.Problem {
+		cur, ok := s.folders[f.ID]
+		if !ok {
+			return notFoundItem()
+		}
+		nf := *cur
+		if hasName {
+			if name == "" {
+				return odata.BadRequest("ErrorInvalidRequest", "The folder name is missing or empty.")
+			}
+			if e.siblingNamed(nf.Mailbox, nf.Kind, nf.ParentID, name, nf.ID) != nil {
+				return errFolderExists()
+			}
+			nf.DisplayName = name
+		}
+		nf.Ext = append([]ExtProp(nil), cur.Ext...)
+		for _, p := range single {
+			nf.Ext = setExt(nf.Ext, p.ID, p.Value)
+		}
+		nf.Multi = append([]MultiExtProp(nil), cur.Multi...)
+		for _, p := range multi {
+			nf.Multi = setMulti(nf.Multi, p.ID, p.Value)
+		}
+		nf.Modified = time.Now().UTC()
+		nf.ChangeKey = newChangeKey()
+		if err := s.commit(&record{Op: "folder", Folder: &nf}); err != nil {
+			return errSave("save the folder")
+		}
+		v = e.folderView(rq, &nf)
+		return nil
+	}); p != nil {
+		rq.fail(p)
 		return
 	}
-	nf := *cur
-	if hasName {
-		if name == "" {
-			s.mu.Unlock()
-			rq.fail(badRequest("ErrorInvalidRequest", "The folder name is missing or empty."))
-			return
-		}
-		if e.siblingNamed(nf.Mailbox, nf.Kind, nf.ParentID, name, nf.ID) != nil {
-			s.mu.Unlock()
-			rq.fail(errFolderExists())
-			return
-		}
-		nf.DisplayName = name
-	}
-	nf.Ext = append([]ExtProp(nil), cur.Ext...)
-	for _, p := range single {
-		nf.Ext = setExt(nf.Ext, p.ID, p.Value)
-	}
-	nf.Multi = append([]MultiExtProp(nil), cur.Multi...)
-	for _, p := range multi {
-		nf.Multi = setMulti(nf.Multi, p.ID, p.Value)
-	}
-	nf.Modified = time.Now().UTC()
-	nf.ChangeKey = newChangeKey()
-	if cerr := s.commit(&record{Op: "folder", Folder: &nf}); cerr != nil {
-		s.mu.Unlock()
-		rq.fail(&apiError{500, "generalException", "The emulator could not save the folder."})
-		return
-	}
-	v := e.folderView(rq, &nf)
-	s.mu.Unlock()
-	e.writeEntity(rq, http.StatusOK, nf.Kind, "folder", v)
+	e.writeEntity(rq, http.StatusOK, f.Kind, "folder", v)
 }
 
 // deleteFolder serves DELETE on a folder: 204 No Content. Well-known
@@ -435,36 +424,38 @@ func (e *Emulator) updateFolder(rq *req, f *folder) {
 // https://learn.microsoft.com/graph/api/mailfolder-delete
 func (e *Emulator) deleteFolder(rq *req, f *folder) {
 	if f.WellKnown != "" {
-		rq.fail(badRequest("ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted."))
+		rq.fail(odata.BadRequest("ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted."))
 		return
 	}
 	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ids := map[string]bool{f.ID: true}
-	for changed := true; changed; {
-		changed = false
-		for _, c := range s.folders {
-			if ids[c.ParentID] && !ids[c.ID] {
-				ids[c.ID] = true
-				changed = true
+	if p := s.write(func() *odata.Problem {
+		ids := map[string]bool{f.ID: true}
+		for changed := true; changed; {
+			changed = false
+			for _, c := range s.folders {
+				if ids[c.ParentID] && !ids[c.ID] {
+					ids[c.ID] = true
+					changed = true
+				}
 			}
 		}
-	}
-	for _, it := range sortedItems(s.items) {
-		if ids[it.FolderID] {
-			if err := s.commit(&record{Op: "del-item", ID: it.ID}); err != nil {
-				rq.fail(&apiError{500, "generalException", "The emulator could not delete the folder."})
-				return
+		for _, it := range sortedItems(s.items) {
+			if ids[it.FolderID] {
+				if err := s.commit(&record{Op: "del-item", ID: it.ID}); err != nil {
+					return errSave("delete the folder")
+				}
+				s.removeItemBlobs(it)
 			}
-			s.removeItemBlobs(it)
 		}
-	}
-	for id := range ids {
-		if err := s.commit(&record{Op: "del-folder", ID: id}); err != nil {
-			rq.fail(&apiError{500, "generalException", "The emulator could not delete the folder."})
-			return
+		for id := range ids {
+			if err := s.commit(&record{Op: "del-folder", ID: id}); err != nil {
+				return errSave("delete the folder")
+			}
 		}
+		return nil
+	}); p != nil {
+		rq.fail(p)
+		return
 	}
 	rq.w.WriteHeader(http.StatusNoContent)
 }

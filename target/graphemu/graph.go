@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/migrate-tool/migrate/target/graphemu/identity"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 	"github.com/migrate-tool/migrate/target/graphemu/throttle"
 )
@@ -32,12 +33,16 @@ type req struct {
 	r    *http.Request
 	e    *Emulator
 	mb   *mailbox
-	q    *odataQuery
+	q    *odata.Query
 	base string // https://host:port
+	// bodyType is the body format a GET asks for ("html" by default,
+	// "text" with Prefer: outlook.body-content-type="text"); "" keeps the
+	// stored format (responses to POST and PATCH).
+	bodyType string
 }
 
-func (rq *req) fail(err *apiError) {
-	odata.WriteError(rq.w, rq.r, err.status, err.code, err.message)
+func (rq *req) fail(err *odata.Problem) {
+	err.Write(rq.w, rq.r)
 }
 
 func (rq *req) json(status int, v any) {
@@ -45,13 +50,13 @@ func (rq *req) json(status int, v any) {
 	odata.WriteJSON(rq.w, status, v)
 }
 
-func notFoundItem() *apiError {
-	return &apiError{404, "ErrorItemNotFound", "The specified object was not found in the store."}
+func notFoundItem() *odata.Problem {
+	return odata.NewProblem(404, "ErrorItemNotFound", "The specified object was not found in the store.")
 }
 
 // segmentNotFound is Graph's answer to a path it does not know.
-func segmentNotFound(seg string) *apiError {
-	return &apiError{400, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg)}
+func segmentNotFound(seg string) *odata.Problem {
+	return odata.NewProblem(400, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg))
 }
 
 // splitGraphPath splits the path after /v1.0 into unescaped segments and
@@ -85,22 +90,22 @@ func segIs(s, name string) bool { return strings.EqualFold(s, name) }
 
 // serveGraph routes /v1.0 requests.
 func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
-	rq := &req{w: w, r: r, e: e, base: requestBase(r)}
+	rq := &req{w: w, r: r, e: e, base: odata.BaseURL(r)}
 	odata.RequestID(w)
 	w.Header().Set("OData-Version", "4.0")
 	segs, err := splitGraphPath(r.URL.EscapedPath())
 	if err != nil {
-		rq.fail(badRequest("BadRequest", "Invalid request URL."))
+		rq.fail(odata.BadRequest("BadRequest", "Invalid request URL."))
 		return
 	}
-	q, aerr := parseODataQuery(r.URL.Query())
+	q, aerr := odata.ParseQuery(r.URL.Query())
 	if aerr != nil {
 		rq.fail(aerr)
 		return
 	}
 	rq.q = q
 	if r.Method == http.MethodGet {
-		q.BodyType = preferredBodyType(r)
+		rq.bodyType = preferredBodyType(r)
 	}
 	if aerr := decodeContentEncoding(r); aerr != nil {
 		rq.fail(aerr)
@@ -114,7 +119,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	case segIs(segs[0], "me"):
 		// https://learn.microsoft.com/graph/auth-v2-service: app-only
 		// tokens have no signed-in user.
-		rq.fail(badRequest("BadRequest", "/me request is only valid with delegated authentication flow."))
+		rq.fail(odata.BadRequest("BadRequest", "/me request is only valid with delegated authentication flow."))
 		return
 	case !segIs(segs[0], "users"):
 		rq.fail(segmentNotFound(segs[0]))
@@ -129,14 +134,12 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	if !e.authorize(rq, rest) {
 		return
 	}
-	e.store.mu.RLock()
-	mb := e.store.mailboxByKey(segs[1])
-	e.store.mu.RUnlock()
+	mb := e.store.mailbox(segs[1])
 	if mb == nil {
 		if len(rest) == 0 {
-			rq.fail(&apiError{404, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[1])})
+			rq.fail(odata.NewProblem(404, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[1])))
 		} else {
-			rq.fail(&apiError{404, "ErrorInvalidUser", fmt.Sprintf("The requested user '%s' is invalid.", segs[1])})
+			rq.fail(odata.NewProblem(404, "ErrorInvalidUser", fmt.Sprintf("The requested user '%s' is invalid.", segs[1])))
 		}
 		return
 	}
@@ -161,9 +164,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	case segIs(rest[0], "calendars"):
 		e.routeFolders(rq, kindCalendar, rest[1:])
 	case segIs(rest[0], "calendar"):
-		e.store.mu.RLock()
-		def := e.store.folders[e.defaultCalendarID(mb)]
-		e.store.mu.RUnlock()
+		def := e.store.folder(e.defaultCalendarID(mb))
 		if len(rest) == 1 {
 			e.folderEntity(rq, def)
 			return
@@ -180,8 +181,8 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func methodNotAllowed() *apiError {
-	return &apiError{405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."}
+func methodNotAllowed() *odata.Problem {
+	return odata.NewProblem(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 }
 
 // authorize checks the app's permissions for the resource and method.
@@ -194,23 +195,23 @@ func (e *Emulator) authorize(rq *req, rest []string) bool {
 	var ok bool
 	switch {
 	case len(rest) == 0:
-		ok = hasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+		ok = identity.HasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 		if !ok {
-			rq.fail(&apiError{403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."})
+			rq.fail(odata.NewProblem(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
 			return false
 		}
 		return true
 	case segIs(rest[0], "mailFolders"), segIs(rest[0], "messages"):
-		ok = hasAnyRole(rq.r, PermMailReadWrite) || (!write && hasAnyRole(rq.r, PermMailRead, "Mail.ReadBasic.All"))
+		ok = identity.HasAnyRole(rq.r, PermMailReadWrite) || (!write && identity.HasAnyRole(rq.r, PermMailRead, "Mail.ReadBasic.All"))
 	case segIs(rest[0], "contactFolders"), segIs(rest[0], "contacts"):
-		ok = hasAnyRole(rq.r, PermContactsReadWrite) || (!write && hasAnyRole(rq.r, PermContactsRead))
+		ok = identity.HasAnyRole(rq.r, PermContactsReadWrite) || (!write && identity.HasAnyRole(rq.r, PermContactsRead))
 	case segIs(rest[0], "calendars"), segIs(rest[0], "calendar"), segIs(rest[0], "events"):
-		ok = hasAnyRole(rq.r, PermCalendarsReadWrite) || (!write && hasAnyRole(rq.r, PermCalendarsRead))
+		ok = identity.HasAnyRole(rq.r, PermCalendarsReadWrite) || (!write && identity.HasAnyRole(rq.r, PermCalendarsRead))
 	default:
 		return true // unknown segment: answered by the router
 	}
 	if !ok {
-		rq.fail(&apiError{403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."})
+		rq.fail(odata.NewProblem(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."))
 	}
 	return ok
 }
@@ -239,7 +240,7 @@ func (e *Emulator) getUser(rq *req) {
 	v := e.userView(rq, rq.mb)
 	v["@odata.context"] = rq.base + "/v1.0/$metadata#users/$entity"
 	if len(rq.q.Select) > 0 {
-		sel, err := applySelect(v, rq.q.Select, setOf("id", "userPrincipalName", "displayName", "mail", "businessPhones", "givenName", "surname", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage", "accountEnabled", "mailboxSettings"), "user")
+		sel, err := odata.Select(v, rq.q.Select, setOf("id", "userPrincipalName", "displayName", "mail", "businessPhones", "givenName", "surname", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage", "accountEnabled", "mailboxSettings"), "user")
 		if err != nil {
 			rq.fail(err)
 			return
@@ -256,17 +257,17 @@ func (e *Emulator) listUsers(rq *req) {
 		rq.fail(methodNotAllowed())
 		return
 	}
-	if !hasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") {
-		rq.fail(&apiError{403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."})
+	if !identity.HasAnyRole(rq.r, PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") {
+		rq.fail(odata.NewProblem(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
 		return
 	}
-	e.store.mu.RLock()
 	var views []map[string]any
-	for _, m := range e.store.byUPN {
-		views = append(views, e.userView(rq, m))
-	}
-	e.store.mu.RUnlock()
-	sortViews(views, []orderBy{{Prop: "userPrincipalName"}})
+	e.store.read(func() {
+		for _, m := range e.store.byUPN {
+			views = append(views, e.userView(rq, m))
+		}
+	})
+	odata.Sort(views, []odata.OrderBy{{Prop: "userPrincipalName"}})
 	e.writeList(rq, rq.base+"/v1.0/$metadata#users", views, nil, nil, "user")
 }
 
@@ -278,10 +279,11 @@ func (e *Emulator) listUsers(rq *req) {
 // https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get
 // ("This is currently the only way to get the
 // singleValueLegacyExtendedProperty object").
-func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeName string) (map[string]any, *apiError) {
+func (rq *req) finalize(view map[string]any, known map[string]bool, typeName string) (map[string]any, *odata.Problem) {
+	q := rq.q
 	resolveLazy(view)
-	if q.BodyType != "" && (typeName == "message" || typeName == "event") {
-		convertBodies(view, q.BodyType)
+	if rq.bodyType != "" && (typeName == "message" || typeName == "event") {
+		convertBodies(view, rq.bodyType)
 	}
 	special := []string{"singleValueExtendedProperties", "multiValueExtendedProperties", "attachments"}
 	expanded := map[string]any{}
@@ -296,13 +298,13 @@ func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeNam
 			if known[ex.Prop] {
 				continue // navigation property not modelled: ignored
 			}
-			return nil, badRequest("BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.%s'.", ex.Prop, typeName)
+			return nil, odata.BadRequest("BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.%s'.", ex.Prop, typeName)
 		}
 		coll, _ := view[name].([]any)
 		var kept []any
 		for _, el := range coll {
 			obj, _ := el.(map[string]any)
-			if ex.Filter == nil || truthy(ex.Filter.eval(&evalEnv{root: obj, vars: map[string]any{}, extColl: map[string]bool{}, extRoot: name != "attachments"})) {
+			if ex.Keeps(obj, name != "attachments") {
 				kept = append(kept, el)
 			}
 		}
@@ -318,7 +320,7 @@ func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeNam
 	for _, s := range special {
 		delete(view, s)
 	}
-	out, err := applySelect(view, q.Select, known, typeName)
+	out, err := odata.Select(view, q.Select, known, typeName)
 	if err != nil {
 		return nil, err
 	}
@@ -331,18 +333,18 @@ func finalize(view map[string]any, q *odataQuery, known map[string]bool, typeNam
 // writeList filters, orders, pages and renders a collection.
 // https://learn.microsoft.com/graph/paging: "@odata.nextLink" holds the
 // URL of the next page; Outlook pages with $skip.
-func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, defOrder []orderBy, known map[string]bool, typeName string) {
+func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, defOrder []odata.OrderBy, known map[string]bool, typeName string) {
 	q := rq.q
 	var filtered []map[string]any
 	for _, v := range views {
-		if matches(q.Filter, v) {
+		if odata.Matches(q.Filter, v) {
 			filtered = append(filtered, v)
 		}
 	}
 	if len(q.OrderBy) > 0 {
-		sortViews(filtered, q.OrderBy)
+		odata.Sort(filtered, q.OrderBy)
 	} else {
-		sortViews(filtered, defOrder)
+		odata.Sort(filtered, defOrder)
 	}
 	total := len(filtered)
 	top := defaultPageSize
@@ -355,7 +357,7 @@ func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, def
 	out := make([]any, 0, len(page))
 	for _, v := range page {
 		if known != nil {
-			fv, err := finalize(v, q, known, typeName)
+			fv, err := rq.finalize(v, known, typeName)
 			if err != nil {
 				rq.fail(err)
 				return
@@ -391,14 +393,14 @@ func (e *Emulator) writeList(rq *req, ctxURL string, views []map[string]any, def
 // https://learn.microsoft.com/graph/errors (413 Request Entity Too Large:
 // "The request size exceeds the maximum limit") and
 // https://learn.microsoft.com/graph/api/user-post-messages (4 MB).
-func readBody(rq *req) ([]byte, *apiError) {
-	tooLarge := &apiError{413, "RequestEntityTooLarge", "The maximum request length supported is 4MB."}
+func readBody(rq *req) ([]byte, *odata.Problem) {
+	tooLarge := odata.NewProblem(413, "RequestEntityTooLarge", "The maximum request length supported is 4MB.")
 	if rq.r.ContentLength > MaxRequestSize {
 		return nil, tooLarge
 	}
 	b, over, err := readAllLimited(rq.r.Body, MaxRequestSize)
 	if err != nil {
-		return nil, badRequest("BadRequest", "Unable to read the request body.")
+		return nil, odata.BadRequest("BadRequest", "Unable to read the request body.")
 	}
 	if over {
 		return nil, tooLarge
@@ -409,14 +411,14 @@ func readBody(rq *req) ([]byte, *apiError) {
 // decodeContentEncoding undoes a gzip Content-Encoding of the request
 // body, which Microsoft's Kiota-based SDKs send by default (they resend
 // uncompressed after a 415); other encodings get 415.
-func decodeContentEncoding(r *http.Request) *apiError {
+func decodeContentEncoding(r *http.Request) *odata.Problem {
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		return nil
 	case "gzip":
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
-			return badRequest("BadRequest", "The gzip request body could not be read.")
+			return odata.BadRequest("BadRequest", "The gzip request body could not be read.")
 		}
 		r.Body = struct {
 			io.Reader
@@ -426,12 +428,12 @@ func decodeContentEncoding(r *http.Request) *apiError {
 		r.Header.Del("Content-Encoding")
 		return nil
 	default:
-		return &apiError{415, "UnsupportedMediaType", fmt.Sprintf("Content-Encoding '%s' is not supported.", enc)}
+		return odata.NewProblem(415, "UnsupportedMediaType", fmt.Sprintf("Content-Encoding '%s' is not supported.", enc))
 	}
 }
 
 // readJSONObject reads a JSON object body.
-func readJSONObject(rq *req) (map[string]json.RawMessage, *apiError) {
+func readJSONObject(rq *req) (map[string]json.RawMessage, *odata.Problem) {
 	b, err := readBody(rq)
 	if err != nil {
 		return nil, err
@@ -439,18 +441,18 @@ func readJSONObject(rq *req) (map[string]json.RawMessage, *apiError) {
 	var m map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if derr := dec.Decode(&m); derr != nil || m == nil {
-		return nil, badRequest("BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+		return nil, odata.BadRequest("BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
 	}
 	return m, nil
 }
 
 // lookupID resolves an item or folder id; an id that is not even
 // base64 gets 400 ErrorInvalidIdMalformed, an unknown one 404.
-func idError(id string) *apiError {
+func idError(id string) *odata.Problem {
 	if looksLikeGraphID(id) {
 		return notFoundItem()
 	}
-	return &apiError{400, "ErrorInvalidIdMalformed", "Id is malformed."}
+	return odata.NewProblem(400, "ErrorInvalidIdMalformed", "Id is malformed.")
 }
 
 func looksLikeGraphID(id string) bool {
@@ -469,13 +471,11 @@ func (e *Emulator) throttleKey(r *http.Request) (throttle.Key, bool) {
 	if err != nil || len(segs) < 3 || !segIs(segs[0], "users") {
 		return throttle.Key{}, false
 	}
-	p := principalFrom(r.Context())
+	p := identity.PrincipalFrom(r.Context())
 	if p == nil {
 		return throttle.Key{}, false
 	}
-	e.store.mu.RLock()
-	mb := e.store.mailboxByKey(segs[1])
-	e.store.mu.RUnlock()
+	mb := e.store.mailbox(segs[1])
 	key := strings.ToLower(segs[1])
 	if mb != nil {
 		key = mb.ID
@@ -489,9 +489,7 @@ func (e *Emulator) uploadThrottleKey(r *http.Request) (throttle.Key, bool) {
 	if err != nil {
 		return throttle.Key{}, false
 	}
-	e.store.mu.RLock()
-	s := e.store.sessions[sid]
-	e.store.mu.RUnlock()
+	s := e.store.session(sid)
 	if s == nil {
 		return throttle.Key{}, false
 	}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 // client is a minimal Graph client for the tests.
@@ -54,7 +56,7 @@ type response struct {
 }
 
 func (r *response) str(path string) string {
-	v := lookupPath(r.JSON, path)
+	v := odata.LookupPath(r.JSON, path)
 	s, _ := v.(string)
 	return s
 }

@@ -2,9 +2,10 @@ package graphemu
 
 import (
 	"net/http"
-	"os"
 	"sort"
 	"strings"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 // The inspection API lives under /_emulator/, a path no Graph client uses.
@@ -72,7 +73,7 @@ type DumpFile struct {
 	InFile      bool   `json:"storedInFile"`
 }
 
-func writeInspect(w http.ResponseWriter, status int, v any) { writePlainJSON(w, status, v) }
+func writeInspect(w http.ResponseWriter, status int, v any) { odata.WritePlainJSON(w, status, v) }
 
 func (e *Emulator) serveInspect(w http.ResponseWriter, r *http.Request) {
 	p := strings.Trim(strings.TrimPrefix(r.URL.Path, "/_emulator"), "/")
@@ -85,35 +86,34 @@ func (e *Emulator) serveInspect(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case len(parts) == 0 && r.Method == http.MethodGet:
-		e.store.mu.RLock()
 		var users []map[string]string
-		for _, m := range e.store.byUPN {
-			users = append(users, map[string]string{"id": m.ID, "userPrincipalName": m.UPN})
-		}
-		items, folders := len(e.store.items), len(e.store.folders)
-		e.store.mu.RUnlock()
+		var items, folders int
+		e.store.read(func() {
+			for _, m := range e.store.byUPN {
+				users = append(users, map[string]string{"id": m.ID, "userPrincipalName": m.UPN})
+			}
+			items, folders = len(e.store.items), len(e.store.folders)
+		})
 		sort.Slice(users, func(i, j int) bool { return users[i]["userPrincipalName"] < users[j]["userPrincipalName"] })
 		_, total := e.reqlog.snapshot()
 		writeInspect(w, http.StatusOK, map[string]any{
-			"tenant": e.opts.Tenant, "tenantId": e.ident.tenantID, "users": users, "items": items, "folders": folders,
+			"tenant": e.opts.Tenant, "tenantId": e.ident.TenantID(), "users": users, "items": items, "folders": folders,
 			"requests": total, "maxMessageSize": e.opts.MaxMessageSize, "attachmentsOnNonDraft": e.opts.AttachmentsOnNonDraft,
 			"persistent": e.store.persistent,
 		})
 	case len(parts) == 1 && parts[0] == "mailboxes" && r.Method == http.MethodGet:
-		e.store.mu.RLock()
 		var out []map[string]any
-		for _, m := range e.store.byUPN {
-			out = append(out, map[string]any{"id": m.ID, "userPrincipalName": m.UPN, "counts": e.countsLocked(m)})
-		}
-		e.store.mu.RUnlock()
+		e.store.read(func() {
+			for _, m := range e.store.byUPN {
+				out = append(out, map[string]any{"id": m.ID, "userPrincipalName": m.UPN, "counts": e.countsLocked(m)})
+			}
+		})
 		sort.Slice(out, func(i, j int) bool {
 			return out[i]["userPrincipalName"].(string) < out[j]["userPrincipalName"].(string)
 		})
 		writeInspect(w, http.StatusOK, map[string]any{"value": out})
 	case len(parts) >= 2 && parts[0] == "mailboxes" && r.Method == http.MethodGet:
-		e.store.mu.RLock()
-		m := e.store.mailboxByKey(parts[1])
-		e.store.mu.RUnlock()
+		m := e.store.mailbox(parts[1])
 		if m == nil {
 			writeInspect(w, http.StatusNotFound, map[string]any{"error": "no such mailbox: " + parts[1]})
 			return
@@ -122,9 +122,8 @@ func (e *Emulator) serveInspect(w http.ResponseWriter, r *http.Request) {
 		case len(parts) == 2:
 			writeInspect(w, http.StatusOK, e.DumpMailbox(r, m.UPN))
 		case len(parts) == 3 && parts[2] == "counts":
-			e.store.mu.RLock()
-			c := e.countsLocked(m)
-			e.store.mu.RUnlock()
+			var c map[string]any
+			e.store.read(func() { c = e.countsLocked(m) })
 			writeInspect(w, http.StatusOK, c)
 		default:
 			notFound()
@@ -149,13 +148,13 @@ func (e *Emulator) serveInspect(w http.ResponseWriter, r *http.Request) {
 		}
 		writeInspect(w, http.StatusOK, map[string]any{"enabled": e.limiter != nil, "value": out})
 	case len(parts) == 1 && parts[0] == "uploads" && r.Method == http.MethodGet:
-		e.store.mu.RLock()
 		var out []map[string]any
-		for _, s := range e.store.sessions {
-			out = append(out, map[string]any{"id": s.ID, "mailbox": s.Mailbox, "itemId": s.ItemID, "name": s.Name,
-				"size": s.Size, "nextExpected": s.Next, "expires": s.Expires})
-		}
-		e.store.mu.RUnlock()
+		e.store.read(func() {
+			for _, s := range e.store.sessions {
+				out = append(out, map[string]any{"id": s.ID, "mailbox": s.Mailbox, "itemId": s.ItemID, "name": s.Name,
+					"size": s.Size, "nextExpected": s.Next, "expires": s.Expires})
+			}
+		})
 		writeInspect(w, http.StatusOK, map[string]any{"value": out})
 	case len(parts) == 1 && parts[0] == "reset" && r.Method == http.MethodPost:
 		if err := e.Reset(); err != nil {
@@ -171,22 +170,9 @@ func (e *Emulator) serveInspect(w http.ResponseWriter, r *http.Request) {
 // Reset deletes every folder, item and upload session (the well-known
 // folders come back empty) and clears the request log.
 func (e *Emulator) Reset() error {
-	s := e.store
-	s.mu.Lock()
-	if err := s.commit(&record{Op: "reset"}); err != nil {
-		s.mu.Unlock()
+	if err := e.store.reset(); err != nil {
 		return err
 	}
-	for _, m := range s.mailboxes {
-		for _, wk := range wellKnownFolders(m.ID) {
-			s.folders[wk.ID] = wk
-		}
-	}
-	entries, _ := os.ReadDir(s.blobDir)
-	for _, en := range entries {
-		s.removeBlob(en.Name())
-	}
-	s.mu.Unlock()
 	e.reqlog.reset()
 	return nil
 }
@@ -230,17 +216,23 @@ func (e *Emulator) folderPathLocked(f *folder) string {
 // Prefer header used to render Graph views; it may be nil.
 func (e *Emulator) DumpMailbox(r *http.Request, key string) *DumpMailbox {
 	s := e.store
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	m := s.mailboxByKey(key)
+	m := s.mailbox(key)
 	if m == nil {
 		return nil
 	}
 	if r == nil {
 		r, _ = http.NewRequest(http.MethodGet, "http://emulator.invalid/", nil)
 	}
-	rq := &req{r: r, e: e, mb: m, q: &odataQuery{}, base: requestBase(r)}
+	rq := &req{r: r, e: e, mb: m, q: &odata.Query{}, base: odata.BaseURL(r)}
 	out := &DumpMailbox{ID: m.ID, UPN: m.UPN}
+	s.read(func() { e.dumpFoldersLocked(rq, out) })
+	return out
+}
+
+// dumpFoldersLocked adds the mailbox's folders and items to out. Callers
+// hold the read lock.
+func (e *Emulator) dumpFoldersLocked(rq *req, out *DumpMailbox) {
+	s, m := e.store, rq.mb
 	for _, f := range sortedFolders(s.folders) {
 		if f.Mailbox != m.ID {
 			continue
@@ -277,7 +269,6 @@ func (e *Emulator) DumpMailbox(r *http.Request, key string) *DumpMailbox {
 		}
 		out.Folders = append(out.Folders, df)
 	}
-	return out
 }
 
 func dumpFile(a *attachment) DumpFile {

@@ -3,12 +3,15 @@ package graphemu
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 func itemTypeName(kind string) (string, map[string]bool) {
@@ -76,10 +79,8 @@ func (e *Emulator) routeItems(rq *req, kind string, f *folder, rest []string) {
 		e.listItems(rq, kind, f, true)
 		return
 	}
-	e.store.mu.RLock()
-	it, ok := e.store.items[rest[0]]
-	e.store.mu.RUnlock()
-	if !ok || it.Mailbox != rq.mb.ID || it.Kind != kind {
+	it := e.store.item(rest[0])
+	if it == nil || it.Mailbox != rq.mb.ID || it.Kind != kind {
 		rq.fail(idError(rest[0]))
 		return
 	}
@@ -87,10 +88,7 @@ func (e *Emulator) routeItems(rq *req, kind string, f *folder, rest []string) {
 	if len(rest) == 0 {
 		switch rq.r.Method {
 		case http.MethodGet:
-			e.store.mu.RLock()
-			v := e.itemView(rq, it)
-			e.store.mu.RUnlock()
-			e.writeEntity(rq, http.StatusOK, kind, "item", v)
+			e.writeEntity(rq, http.StatusOK, kind, "item", e.itemView(rq, it))
 		case http.MethodPatch:
 			switch kind {
 			case kindMail:
@@ -119,7 +117,8 @@ func (e *Emulator) routeItems(rq *req, kind string, f *folder, rest []string) {
 	}
 }
 
-// itemView renders an item. Callers hold the read lock.
+// itemView renders an item. It reads only the item, which is never
+// changed once committed, so it needs no lock.
 func (e *Emulator) itemView(rq *req, it *item) map[string]any {
 	switch it.Kind {
 	case kindContact:
@@ -143,16 +142,16 @@ func (e *Emulator) listItems(rq *req, kind string, f *folder, countOnly bool) {
 		folderID = e.defaultItemFolder(rq.mb, kind)
 	}
 	typeName, known := itemTypeName(kind)
-	e.store.mu.RLock()
 	var views []map[string]any
-	for _, it := range e.store.folderItems(rq.mb.ID, kind, folderID) {
-		views = append(views, e.itemView(rq, it))
-	}
-	e.store.mu.RUnlock()
+	e.store.read(func() {
+		for _, it := range e.store.folderItems(rq.mb.ID, kind, folderID) {
+			views = append(views, e.itemView(rq, it))
+		}
+	})
 	if countOnly {
 		n := 0
 		for _, v := range views {
-			if matches(rq.q.Filter, v) {
+			if odata.Matches(rq.q.Filter, v) {
 				n++
 			}
 		}
@@ -161,10 +160,10 @@ func (e *Emulator) listItems(rq *req, kind string, f *folder, countOnly bool) {
 		fmt.Fprint(rq.w, n)
 		return
 	}
-	var def []orderBy
+	var def []odata.OrderBy
 	if kind == kindMail {
 		// Messages come newest first by default.
-		def = []orderBy{{Prop: "receivedDateTime", Desc: true}}
+		def = []odata.OrderBy{{Prop: "receivedDateTime", Desc: true}}
 	}
 	ctx := rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/"
 	if f != nil {
@@ -178,34 +177,34 @@ func (e *Emulator) listItems(rq *req, kind string, f *folder, countOnly bool) {
 // deletes outright rather than moving the item to Deleted Items.
 // https://learn.microsoft.com/graph/api/message-delete
 func (e *Emulator) deleteItem(rq *req, it *item) {
-	s := e.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.items[it.ID]; !ok {
-		rq.fail(notFoundItem())
+	if p := e.store.deleteItem(it.ID); p != nil {
+		rq.fail(p)
 		return
 	}
-	if err := s.commit(&record{Op: "del-item", ID: it.ID}); err != nil {
-		rq.fail(&apiError{500, "generalException", "The emulator could not delete the item."})
-		return
-	}
-	s.removeItemBlobs(it)
 	rq.w.WriteHeader(http.StatusNoContent)
+}
+
+// itemViewHead is the start of every item's view: context, etag, id,
+// dates (formatted by stamp) and change key.
+func itemViewHead(rq *req, it *item, coll string, stamp func(time.Time) string) map[string]any {
+	return map[string]any{
+		"@odata.context":       rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/" + coll + "/$entity",
+		"@odata.etag":          `W/"` + it.ChangeKey + `"`,
+		"id":                   it.ID,
+		"createdDateTime":      stamp(it.Created),
+		"lastModifiedDateTime": stamp(it.Modified),
+		"changeKey":            it.ChangeKey,
+		"categories":           []any{},
+	}
 }
 
 // ---- messages ----
 
-// messageView renders a message. Callers hold the read lock.
+// messageView renders a message.
 // https://learn.microsoft.com/graph/api/resources/message
 func (e *Emulator) messageView(rq *req, it *item) map[string]any {
-	v := map[string]any{
-		"@odata.context":             rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/messages/$entity",
-		"@odata.etag":                `W/"` + it.ChangeKey + `"`,
-		"id":                         it.ID,
-		"createdDateTime":            graphTime(it.Created),
-		"lastModifiedDateTime":       graphTime(it.Modified),
-		"changeKey":                  it.ChangeKey,
-		"categories":                 []any{},
+	v := itemViewHead(rq, it, "messages", graphTime)
+	maps.Copy(v, map[string]any{
 		"receivedDateTime":           graphTime(it.Received),
 		"sentDateTime":               nullTime(it.Sent),
 		"hasAttachments":             false,
@@ -225,7 +224,7 @@ func (e *Emulator) messageView(rq *req, it *item) map[string]any {
 		"bccRecipients":              []any{},
 		"replyTo":                    []any{},
 		"flag":                       map[string]any{"flagStatus": "notFlagged"},
-	}
+	})
 	for k, raw := range it.Props {
 		if k == "internetMessageHeaders" {
 			continue
@@ -314,13 +313,13 @@ var readOnlyMessageProps = setOf("id", "createdDateTime", "lastModifiedDateTime"
 // storeBodyPreview normalizes an itemBody, stores large content in a blob
 // and returns the props value, the blob name, the content size and the
 // body preview.
-func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, string, int64, string, *apiError) {
+func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, string, int64, string, *odata.Problem) {
 	var b struct {
 		ContentType string `json:"contentType"`
 		Content     string `json:"content"`
 	}
 	if err := json.Unmarshal(raw, &b); err != nil {
-		return nil, "", 0, "", badRequest("RequestBodyRead", "Cannot read the body property: %v", err)
+		return nil, "", 0, "", odata.BadRequest("RequestBodyRead", "Cannot read the body property: %v", err)
 	}
 	ct := strings.ToLower(b.ContentType)
 	if ct != "html" {
@@ -330,7 +329,7 @@ func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, strin
 	if len(b.Content) > blobThreshold {
 		name, n, _, err := e.store.writeBlob(strings.NewReader(b.Content))
 		if err != nil {
-			return nil, "", 0, "", &apiError{500, "generalException", "The emulator could not store the body."}
+			return nil, "", 0, "", odata.NewProblem(500, "generalException", "The emulator could not store the body.")
 		}
 		return mustRaw(map[string]string{"contentType": ct}), name, n, preview, nil
 	}
@@ -341,14 +340,14 @@ func (e *Emulator) storeBodyPreview(raw json.RawMessage) (json.RawMessage, strin
 // only custom headers, whose names start with "x-" or "X-".
 // https://learn.microsoft.com/graph/api/resources/internetmessageheader and
 // https://learn.microsoft.com/graph/api/user-post-messages (example 2).
-func checkHeaders(raw json.RawMessage) *apiError {
+func checkHeaders(raw json.RawMessage) *odata.Problem {
 	var hs []struct{ Name, Value string }
 	if err := json.Unmarshal(raw, &hs); err != nil {
-		return badRequest("RequestBodyRead", "Cannot read internetMessageHeaders: %v", err)
+		return odata.BadRequest("RequestBodyRead", "Cannot read internetMessageHeaders: %v", err)
 	}
 	for _, h := range hs {
 		if !strings.HasPrefix(strings.ToLower(h.Name), "x-") {
-			return badRequest("InvalidInternetMessageHeader", "The internet message header name '%s' should start with 'x-' or 'X-'.", h.Name)
+			return odata.BadRequest("InvalidInternetMessageHeader", "The internet message header name '%s' should start with 'x-' or 'X-'.", h.Name)
 		}
 	}
 	return nil
@@ -363,12 +362,7 @@ func (e *Emulator) createMessage(rq *req, folderID string) {
 		e.createMessageMIME(rq, folderID)
 		return
 	}
-	raw, aerr := readKnownObject(rq, messageProps, "message")
-	if aerr != nil {
-		rq.fail(aerr)
-		return
-	}
-	single, multi, aerr := decodeExtProps(raw)
+	raw, single, multi, aerr := readPropsObject(rq, messageProps, "message")
 	if aerr != nil {
 		rq.fail(aerr)
 		return
@@ -386,12 +380,10 @@ func (e *Emulator) createMessage(rq *req, folderID string) {
 		switch {
 		case readOnlyMessageProps[k], k == "singleValueExtendedProperties", k == "multiValueExtendedProperties", k == "attachments", strings.HasPrefix(k, "@"):
 		case k == "body":
-			pv, blob, n, preview, err := e.storeBodyPreview(b)
-			if err != nil {
+			if err := e.setBody(it, b); err != nil {
 				rq.fail(err)
 				return
 			}
-			it.Props["body"], it.BodyBlob, it.BodySize, it.BodyPreview = pv, blob, n, preview
 		case k == "importance":
 			it.Props[k] = mustRaw(strings.ToLower(rawString(raw, k)))
 		default:
@@ -427,7 +419,7 @@ func (e *Emulator) createMessage(rq *req, folderID string) {
 // read flag), https://learn.microsoft.com/graph/api/resources/message
 // (isDraft: "Indicates whether the message is a draft. A message is a
 // draft if it hasn't been sent yet.").
-func (e *Emulator) deriveMessageState(it *item, raw map[string]json.RawMessage, now time.Time) *apiError {
+func (e *Emulator) deriveMessageState(it *item, raw map[string]json.RawMessage, now time.Time) *odata.Problem {
 	it.IsDraft, it.IsRead = true, true
 	if v, ok := getExt(it.Ext, propMessageFlags); ok {
 		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -437,18 +429,18 @@ func (e *Emulator) deriveMessageState(it *item, raw map[string]json.RawMessage, 
 	if b, ok := raw["isRead"]; ok {
 		var r bool
 		if err := json.Unmarshal(b, &r); err != nil {
-			return badRequest("RequestBodyRead", "isRead must be a Boolean.")
+			return odata.BadRequest("RequestBodyRead", "isRead must be a Boolean.")
 		}
 		it.IsRead = r
 		delete(it.Props, "isRead")
 	}
 	it.Received = now
 	if v, ok := getExt(it.Ext, propDeliveryTime); ok {
-		t, _ := toTime(v)
+		t, _ := odata.ToTime(v)
 		it.Received = t.UTC()
 	}
 	if v, ok := getExt(it.Ext, propClientSubmitTime); ok {
-		t, _ := toTime(v)
+		t, _ := odata.ToTime(v)
 		it.Sent = t.UTC()
 	} else if it.IsDraft {
 		it.Sent = now
@@ -474,8 +466,8 @@ func messageSize(it *item) int64 {
 // maximum message size (35 MB by default).
 // https://learn.microsoft.com/graph/api/attachment-createuploadsession
 // ("By default, this message size limit is 35 MB").
-func errMessageTooBig() *apiError {
-	return &apiError{413, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size."}
+func errMessageTooBig() *odata.Problem {
+	return odata.NewProblem(413, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.")
 }
 
 // insertItem stores a new item and answers 201 with it.
@@ -485,23 +477,12 @@ func (e *Emulator) insertItem(rq *req, it *item) {
 		rq.fail(errMessageTooBig())
 		return
 	}
-	s := e.store
-	s.mu.Lock()
-	if f, ok := s.folders[it.FolderID]; !ok || f.Mailbox != rq.mb.ID {
-		s.mu.Unlock()
-		s.removeItemBlobs(it)
-		rq.fail(notFoundItem())
-		return
-	}
-	it.Seq = s.nextSeq()
-	if err := s.commit(&record{Op: "item", Item: it}); err != nil {
-		s.mu.Unlock()
-		s.removeItemBlobs(it)
-		rq.fail(&apiError{500, "generalException", "The emulator could not save the item."})
+	if p := e.store.insertItem(it, rq.mb.ID); p != nil {
+		e.store.removeItemBlobs(it)
+		rq.fail(p)
 		return
 	}
 	v := e.itemView(rq, it)
-	s.mu.Unlock()
 	e.log.Debug("item created", "kind", it.Kind, "mailbox", rq.mb.UPN, "id", it.ID)
 	e.writeEntity(rq, http.StatusCreated, it.Kind, "item", v)
 }
@@ -511,113 +492,81 @@ func (e *Emulator) insertItem(rq *req, it *item) {
 // isDraft = true").
 var draftOnlyProps = setOf("body", "internetMessageId", "replyTo", "subject")
 
-// updateMessage serves PATCH on a message.
+// updateMessage serves PATCH on a message. isRead, body, importance and
+// internetMessageHeaders are checked and converted; the MAPI properties
+// Exchange derives message state from update it (PidTagMessageFlags only
+// its read flag, as it is read-only after the first save).
 // https://learn.microsoft.com/graph/api/message-update
 func (e *Emulator) updateMessage(rq *req, it *item) {
-	raw, aerr := readKnownObject(rq, messageProps, "message")
-	if aerr != nil {
-		rq.fail(aerr)
-		return
-	}
-	single, multi, aerr := decodeExtProps(raw)
-	if aerr != nil {
-		rq.fail(aerr)
-		return
-	}
-	s := e.store
-	s.mu.Lock()
-	cur, ok := s.items[it.ID]
-	if !ok {
-		s.mu.Unlock()
-		rq.fail(notFoundItem())
-		return
-	}
-	n := cloneItem(cur)
-	var newBlob string
-	fail := func(err *apiError) {
-		s.mu.Unlock()
-		s.removeBlob(newBlob)
-		rq.fail(err)
-	}
-	for k, b := range raw {
-		switch {
-		case draftOnlyProps[k] && !cur.IsDraft:
-			// Exchange refuses to change these on a sent (non-draft) item.
-			fail(badRequest("ErrorInvalidPropertyUpdateSentMessage", "Update operation is invalid for property of a sent message."))
-			return
-		case k == "isRead":
-			var r bool
-			if json.Unmarshal(b, &r) != nil {
-				fail(badRequest("RequestBodyRead", "isRead must be a Boolean."))
-				return
+	e.patchItem(rq, it, itemPatch{
+		readOnly: readOnlyMessageProps,
+		prop: func(k string, b json.RawMessage, raw map[string]json.RawMessage, cur, n *item) (bool, *odata.Problem) {
+			switch {
+			case draftOnlyProps[k] && !cur.IsDraft:
+				// Exchange refuses to change these on a sent (non-draft) item.
+				return true, odata.BadRequest("ErrorInvalidPropertyUpdateSentMessage", "Update operation is invalid for property of a sent message.")
+			case k == "isRead":
+				var r bool
+				if json.Unmarshal(b, &r) != nil {
+					return true, odata.BadRequest("RequestBodyRead", "isRead must be a Boolean.")
+				}
+				n.IsRead = r
+				return true, nil
+			case k == "body":
+				return true, e.setBody(n, b)
+			case k == "internetMessageHeaders":
+				if err := checkHeaders(b); err != nil {
+					return true, err
+				}
+			case k == "importance":
+				n.Props[k] = mustRaw(strings.ToLower(rawString(raw, k)))
+				return true, nil
 			}
-			n.IsRead = r
-		case k == "body":
-			pv, blob, size, preview, err := e.storeBodyPreview(b)
-			if err != nil {
-				fail(err)
-				return
+			return false, nil
+		},
+		ext: func(p ExtProp, raw map[string]json.RawMessage, n *item) bool {
+			switch p.ID {
+			case propMessageFlags:
+				// Read-only after the first save except the read flag.
+				v, _ := strconv.ParseInt(p.Value, 10, 64)
+				if _, explicit := raw["isRead"]; !explicit {
+					n.IsRead = v&msgFlagRead != 0
+				}
+				return false
+			case propDeliveryTime:
+				t, _ := odata.ToTime(p.Value)
+				n.Received = t.UTC()
+			case propClientSubmitTime:
+				t, _ := odata.ToTime(p.Value)
+				n.Sent = t.UTC()
 			}
-			n.Props["body"], newBlob, n.BodySize, n.BodyPreview = pv, blob, size, preview
-			n.BodyBlob = blob
-		case k == "internetMessageHeaders":
-			if err := checkHeaders(b); err != nil {
-				fail(err)
-				return
+			return true
+		},
+		finish: func(_ map[string]json.RawMessage, _, n *item) *odata.Problem {
+			if v, ok := getExt(n.Ext, propMessageFlags); ok {
+				f, _ := strconv.ParseInt(v, 10, 64)
+				f &^= msgFlagRead
+				if n.IsRead {
+					f |= msgFlagRead
+				}
+				n.Ext = setExt(n.Ext, propMessageFlags, strconv.FormatInt(f, 10))
 			}
-			n.Props[k] = b
-		case readOnlyMessageProps[k], k == "singleValueExtendedProperties", k == "multiValueExtendedProperties", k == "attachments", strings.HasPrefix(k, "@"):
-		case k == "importance":
-			n.Props[k] = mustRaw(strings.ToLower(rawString(raw, k)))
-		default:
-			n.Props[k] = b
-		}
-	}
-	for _, p := range single {
-		switch p.ID {
-		case propMessageFlags:
-			// Read-only after the first save except the read flag.
-			v, _ := strconv.ParseInt(p.Value, 10, 64)
-			if _, explicit := raw["isRead"]; !explicit {
-				n.IsRead = v&msgFlagRead != 0
+			if messageSize(n) > e.maxMessageSize(rq.mb) {
+				return errMessageTooBig()
 			}
-			continue
-		case propDeliveryTime:
-			t, _ := toTime(p.Value)
-			n.Received = t.UTC()
-		case propClientSubmitTime:
-			t, _ := toTime(p.Value)
-			n.Sent = t.UTC()
-		}
-		n.Ext = setExt(n.Ext, p.ID, p.Value)
+			return nil
+		},
+	})
+}
+
+// setBody stores a body property on n (in a blob when large).
+func (e *Emulator) setBody(n *item, b json.RawMessage) *odata.Problem {
+	pv, blob, size, preview, err := e.storeBodyPreview(b)
+	if err != nil {
+		return err
 	}
-	if v, ok := getExt(n.Ext, propMessageFlags); ok {
-		f, _ := strconv.ParseInt(v, 10, 64)
-		f &^= msgFlagRead
-		if n.IsRead {
-			f |= msgFlagRead
-		}
-		n.Ext = setExt(n.Ext, propMessageFlags, strconv.FormatInt(f, 10))
-	}
-	for _, p := range multi {
-		n.Multi = setMulti(n.Multi, p.ID, p.Value)
-	}
-	if messageSize(n) > e.maxMessageSize(rq.mb) {
-		fail(errMessageTooBig())
-		return
-	}
-	n.Modified = time.Now().UTC()
-	n.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		fail(&apiError{500, "generalException", "The emulator could not save the item."})
-		return
-	}
-	if newBlob != "" && cur.BodyBlob != "" {
-		s.removeBlob(cur.BodyBlob)
-	}
-	v := e.itemView(rq, n)
-	s.mu.Unlock()
-	e.writeEntity(rq, http.StatusOK, n.Kind, "item", v)
+	n.Props["body"], n.BodyBlob, n.BodySize, n.BodyPreview = pv, blob, size, preview
+	return nil
 }
 
 // cloneItem copies an item deeply enough to change it without affecting

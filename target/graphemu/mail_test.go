@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 const sourceKeyProp = "String {00020329-0000-0000-C000-000000000046} Name SourceKey"
@@ -126,7 +128,7 @@ func TestCreateNonDraftMessage(t *testing.T) {
 		"body/contentType": "html",
 		"hasAttachments":   false,
 	} {
-		if got := lookupPath(r.JSON, k); got != want {
+		if got := odata.LookupPath(r.JSON, k); got != want {
 			t.Errorf("%s = %#v, want %#v", k, got, want)
 		}
 	}
@@ -178,7 +180,7 @@ func TestCreateNonDraftMessage(t *testing.T) {
 	r = c.do("GET", "/users/a@x.test/messages/"+id+q, nil)
 	mustStatus(t, r, 200)
 	props, _ := r.JSON["singleValueExtendedProperties"].([]any)
-	if len(props) != 1 || lookupPath(props[0].(map[string]any), "value") != "imap:INBOX:1:42" {
+	if len(props) != 1 || odata.LookupPath(props[0].(map[string]any), "value") != "imap:INBOX:1:42" {
 		t.Errorf("expanded properties = %s", r.Body)
 	}
 	if _, ok := r.JSON["body"]; ok {
@@ -347,7 +349,7 @@ func TestFolderExtendedPropertiesAndCase(t *testing.T) {
 	r = c.do("GET", "/users/a@x.test/mailFolders/inbox/childFolders?$filter="+url.QueryEscape(f)+"&$expand="+url.QueryEscape(ex), nil)
 	mustStatus(t, r, 200)
 	v, _ := r.JSON["value"].([]any)
-	if len(v) != 1 || lookupPath(v[0].(map[string]any), "displayName") != "Stamped" {
+	if len(v) != 1 || odata.LookupPath(v[0].(map[string]any), "displayName") != "Stamped" {
 		t.Fatalf("folder lookup by source key = %s", r.Body)
 	}
 	props, _ := v[0].(map[string]any)["singleValueExtendedProperties"].([]any)

@@ -14,6 +14,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 // createMessageMIME creates a message from base64-encoded MIME content
@@ -37,12 +39,12 @@ func (e *Emulator) createMessageMIME(rq *req, folderID string) {
 	}, string(body))
 	raw, err := base64.StdEncoding.DecodeString(clean)
 	if err != nil || len(raw) == 0 {
-		rq.fail(badRequest("ErrorMimeContentInvalidBase64String", "Invalid base64 string for MIME content."))
+		rq.fail(odata.BadRequest("ErrorMimeContentInvalidBase64String", "Invalid base64 string for MIME content."))
 		return
 	}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
-		rq.fail(badRequest("ErrorMimeContentConversionFailed", "The MIME content could not be converted: %v", err))
+		rq.fail(odata.BadRequest("ErrorMimeContentConversionFailed", "The MIME content could not be converted: %v", err))
 		return
 	}
 	now := time.Now().UTC()
@@ -187,9 +189,7 @@ func (e *Emulator) messageMIME(rq *req, it *item) {
 		rq.fail(methodNotAllowed())
 		return
 	}
-	e.store.mu.RLock()
 	v := e.messageView(rq, it)
-	e.store.mu.RUnlock()
 	resolveLazy(v)
 	var b bytes.Buffer
 	addr := func(x any) string {

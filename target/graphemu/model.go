@@ -2,13 +2,14 @@ package graphemu
 
 import (
 	"encoding/json"
-	"fmt"
 	"html"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 // Well-known MAPI properties the emulator derives message state from.
@@ -21,80 +22,8 @@ const (
 	msgFlagUnsent        = 0x8                // MSGFLAG_UNSENT: a draft
 )
 
-// extTypes are the property types of extended property ids, by lower-case
-// name. https://learn.microsoft.com/graph/api/resources/extended-properties-overview
-// ("id formats": "{type} {proptag}", "{type} {guid} Name {name}",
-// "{type} {guid} Id {id}").
-var extTypes = func() map[string]string {
-	m := map[string]string{}
-	for _, t := range []string{"Binary", "Boolean", "CLSID", "Currency", "Double", "Float", "Integer", "Long", "Object", "Short", "String", "SystemTime"} {
-		m[strings.ToLower(t)] = t
-		m[strings.ToLower(t)+"array"] = t + "Array"
-	}
-	return m
-}()
-
-var guidBraceRE = regexp.MustCompile(`^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$`)
-
-// parseExtID validates an extended property id and returns its canonical
-// form: the type's documented spelling, the tag in lower-case hex without
-// leading zeros, the GUID in lower case within braces, the name as given
-// (names are case-sensitive).
-func parseExtID(id string, multi bool) (string, error) {
-	f := strings.Fields(id)
-	if len(f) != 2 && len(f) != 4 {
-		return "", fmt.Errorf("extended property id %q is not of the form '{type} {proptag}' or '{type} {guid} Name|Id {name}'", id)
-	}
-	typ, ok := extTypes[strings.ToLower(f[0])]
-	if !ok {
-		return "", fmt.Errorf("extended property id %q has an unknown type %q", id, f[0])
-	}
-	if strings.HasSuffix(typ, "Array") != multi {
-		if multi {
-			return "", fmt.Errorf("multi-value extended property id %q needs an array type", id)
-		}
-		return "", fmt.Errorf("single-value extended property id %q has an array type", id)
-	}
-	if len(f) == 2 {
-		tag := strings.ToLower(f[1])
-		if !strings.HasPrefix(tag, "0x") {
-			return "", fmt.Errorf("extended property id %q: the tag must be hexadecimal (0x...)", id)
-		}
-		n, err := strconv.ParseUint(tag[2:], 16, 16)
-		if err != nil {
-			return "", fmt.Errorf("extended property id %q: bad tag", id)
-		}
-		return fmt.Sprintf("%s 0x%x", typ, n), nil
-	}
-	g := guidBraceRE.FindStringSubmatch(f[1])
-	if g == nil {
-		return "", fmt.Errorf("extended property id %q: bad GUID", id)
-	}
-	switch strings.ToLower(f[2]) {
-	case "name":
-		return fmt.Sprintf("%s {%s} Name %s", typ, strings.ToLower(g[1]), f[3]), nil
-	case "id":
-		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(f[3]), "0x"), 16, 32)
-		if err != nil {
-			return "", fmt.Errorf("extended property id %q: bad numeric id", id)
-		}
-		return fmt.Sprintf("%s {%s} Id 0x%x", typ, strings.ToLower(g[1]), n), nil
-	}
-	return "", fmt.Errorf("extended property id %q: want Name or Id after the GUID", id)
-}
-
-// canonicalExtID is parseExtID for comparisons; an invalid id stays as is.
-func canonicalExtID(id string) string {
-	for _, multi := range []bool{false, true} {
-		if c, err := parseExtID(id, multi); err == nil {
-			return c
-		}
-	}
-	return id
-}
-
 // decodeExtProps reads singleValueExtendedProperties / multiValueExtendedProperties.
-func decodeExtProps(raw map[string]json.RawMessage) ([]ExtProp, []MultiExtProp, *apiError) {
+func decodeExtProps(raw map[string]json.RawMessage) ([]ExtProp, []MultiExtProp, *odata.Problem) {
 	var single []ExtProp
 	var multi []MultiExtProp
 	if b, ok := raw["singleValueExtendedProperties"]; ok && string(b) != "null" {
@@ -103,16 +32,16 @@ func decodeExtProps(raw map[string]json.RawMessage) ([]ExtProp, []MultiExtProp, 
 			Value json.RawMessage `json:"value"`
 		}
 		if err := json.Unmarshal(b, &in); err != nil {
-			return nil, nil, badRequest("RequestBodyRead", "Cannot read singleValueExtendedProperties: %v", err)
+			return nil, nil, odata.BadRequest("RequestBodyRead", "Cannot read singleValueExtendedProperties: %v", err)
 		}
 		for _, p := range in {
-			id, err := parseExtID(p.ID, false)
+			id, err := odata.ParseExtendedPropertyID(p.ID, false)
 			if err != nil {
-				return nil, nil, badRequest("ErrorInvalidProperty", "%v", err)
+				return nil, nil, odata.BadRequest("ErrorInvalidProperty", "%v", err)
 			}
 			var v string
 			if err := json.Unmarshal(p.Value, &v); err != nil {
-				return nil, nil, badRequest("RequestBodyRead", "The value of extended property '%s' must be a string.", p.ID)
+				return nil, nil, odata.BadRequest("RequestBodyRead", "The value of extended property '%s' must be a string.", p.ID)
 			}
 			if err := checkExtValue(id, v); err != nil {
 				return nil, nil, err
@@ -123,12 +52,12 @@ func decodeExtProps(raw map[string]json.RawMessage) ([]ExtProp, []MultiExtProp, 
 	if b, ok := raw["multiValueExtendedProperties"]; ok && string(b) != "null" {
 		var in []MultiExtProp
 		if err := json.Unmarshal(b, &in); err != nil {
-			return nil, nil, badRequest("RequestBodyRead", "Cannot read multiValueExtendedProperties: %v", err)
+			return nil, nil, odata.BadRequest("RequestBodyRead", "Cannot read multiValueExtendedProperties: %v", err)
 		}
 		for _, p := range in {
-			id, err := parseExtID(p.ID, true)
+			id, err := odata.ParseExtendedPropertyID(p.ID, true)
 			if err != nil {
-				return nil, nil, badRequest("ErrorInvalidProperty", "%v", err)
+				return nil, nil, odata.BadRequest("ErrorInvalidProperty", "%v", err)
 			}
 			multi = setMulti(multi, id, p.Value)
 		}
@@ -137,19 +66,19 @@ func decodeExtProps(raw map[string]json.RawMessage) ([]ExtProp, []MultiExtProp, 
 }
 
 // checkExtValue validates values of typed properties the emulator reads.
-func checkExtValue(id, v string) *apiError {
+func checkExtValue(id, v string) *odata.Problem {
 	switch {
 	case strings.HasPrefix(id, "Integer "), strings.HasPrefix(id, "Short "), strings.HasPrefix(id, "Long "):
 		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
-			return badRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not an integer.", v, id)
+			return odata.BadRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not an integer.", v, id)
 		}
 	case strings.HasPrefix(id, "SystemTime "):
-		if _, ok := toTime(v); !ok {
-			return badRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not a date and time.", v, id)
+		if _, ok := odata.ToTime(v); !ok {
+			return odata.BadRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not a date and time.", v, id)
 		}
 	case strings.HasPrefix(id, "Boolean "):
 		if _, err := strconv.ParseBool(v); err != nil {
-			return badRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not a Boolean.", v, id)
+			return odata.BadRequest("ErrorInvalidExtendedPropertyValue", "The value '%s' of extended property '%s' is not a Boolean.", v, id)
 		}
 	}
 	return nil
@@ -231,41 +160,6 @@ func rawToAny(b json.RawMessage) any {
 	return v
 }
 
-// applySelect keeps only the selected properties (plus id and annotations).
-// https://learn.microsoft.com/graph/query-parameters#select-parameter
-func applySelect(view map[string]any, sel []string, known map[string]bool, typeName string) (map[string]any, *apiError) {
-	if len(sel) == 0 {
-		return view, nil
-	}
-	out := map[string]any{}
-	for k, v := range view {
-		if strings.HasPrefix(k, "@odata.") || k == "id" {
-			out[k] = v
-		}
-	}
-	for _, s := range sel {
-		found := false
-		for k, v := range view {
-			if strings.EqualFold(k, s) {
-				out[k] = v
-				found = true
-			}
-		}
-		if !found {
-			ok := false
-			for k := range known {
-				if strings.EqualFold(k, s) {
-					ok = true
-				}
-			}
-			if !ok {
-				return nil, badRequest("RequestBroker--ParseUri", "Could not find a property named '%s' on type 'microsoft.graph.%s'.", s, typeName)
-			}
-		}
-	}
-	return out, nil
-}
-
 // checkKnownProps rejects properties the resource type does not define,
 // as Graph's OData deserializer does.
 //
@@ -274,7 +168,7 @@ func applySelect(view map[string]any, sel []string, known map[string]bool, typeN
 // cased name is renamed to the documented spelling.
 // readKnownObject reads a JSON object request body and refuses properties
 // the resource type typeName does not have, as checkKnownProps does.
-func readKnownObject(rq *req, known map[string]bool, typeName string) (map[string]json.RawMessage, *apiError) {
+func readKnownObject(rq *req, known map[string]bool, typeName string) (map[string]json.RawMessage, *odata.Problem) {
 	raw, err := readJSONObject(rq)
 	if err != nil {
 		return nil, err
@@ -285,7 +179,21 @@ func readKnownObject(rq *req, known map[string]bool, typeName string) (map[strin
 	return raw, nil
 }
 
-func checkKnownProps(raw map[string]json.RawMessage, known map[string]bool, typeName string) *apiError {
+// readPropsObject is readKnownObject followed by decodeExtProps: the
+// body's properties and its extended properties.
+func readPropsObject(rq *req, known map[string]bool, typeName string) (map[string]json.RawMessage, []ExtProp, []MultiExtProp, *odata.Problem) {
+	raw, err := readKnownObject(rq, known, typeName)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	single, multi, err := decodeExtProps(raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return raw, single, multi, nil
+}
+
+func checkKnownProps(raw map[string]json.RawMessage, known map[string]bool, typeName string) *odata.Problem {
 	for k, v := range raw {
 		if strings.HasPrefix(k, "@odata.") || strings.Contains(k, "@") || known[k] {
 			continue
@@ -299,7 +207,7 @@ func checkKnownProps(raw map[string]json.RawMessage, known map[string]bool, type
 			}
 		}
 		if !known[k] {
-			return badRequest("RequestBodyRead", "The property '%s' does not exist on type 'microsoft.graph.%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, typeName)
+			return odata.BadRequest("RequestBodyRead", "The property '%s' does not exist on type 'microsoft.graph.%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, typeName)
 		}
 	}
 	return nil

@@ -40,6 +40,10 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	up := newClient(t, ep1, "", "")
 	mustStatus(t, up.do("PUT", s.str("uploadUrl"), data[:2<<20], "Content-Range", fmt.Sprintf("bytes 0-%d/%d", 2<<20-1, len(data))), 200)
 	token := c.token
+	ca1, err := os.ReadFile(opts.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cancel1()
 	ep1.Close()
 	// No e1.Close(): the process "dies" here. Tear the journal's tail.
@@ -62,6 +66,9 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	}
 	defer ep2.Close()
 	defer e2.Close()
+	if ca2, err := os.ReadFile(opts.CAFile); err != nil || !bytes.Equal(ca1, ca2) {
+		t.Errorf("CA after restart differs from the one clients trust (read error %v)", err)
+	}
 	c2 := newClient(t, ep2, "", "")
 	c2.token = token // issued by the first process
 	r := c2.do("GET", "/users/a@x.test/mailFolders/"+f.str("id")+"/messages/"+m.str("id"), nil)

@@ -2,12 +2,14 @@ package graphemu
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA zones for event time zones on any host
 
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
@@ -19,12 +21,7 @@ var readOnlyContactProps = setOf("id", "createdDateTime", "lastModifiedDateTime"
 // https://learn.microsoft.com/graph/api/user-post-contacts,
 // https://learn.microsoft.com/graph/api/contactfolder-post-contacts.
 func (e *Emulator) createContact(rq *req, folderID string) {
-	raw, aerr := readKnownObject(rq, contactProps, "contact")
-	if aerr != nil {
-		rq.fail(aerr)
-		return
-	}
-	single, multi, aerr := decodeExtProps(raw)
+	raw, single, multi, aerr := readPropsObject(rq, contactProps, "contact")
 	if aerr != nil {
 		rq.fail(aerr)
 		return
@@ -59,44 +56,38 @@ func fillDisplayName(it *item) {
 	}
 }
 
-// contactView renders a contact. Callers hold the read lock.
+// contactView renders a contact.
 // https://learn.microsoft.com/graph/api/resources/contact
 func (e *Emulator) contactView(rq *req, it *item) map[string]any {
-	v := map[string]any{
-		"@odata.context":       rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/contacts/$entity",
-		"@odata.etag":          `W/"` + it.ChangeKey + `"`,
-		"id":                   it.ID,
-		"createdDateTime":      graphTime(it.Created),
-		"lastModifiedDateTime": graphTime(it.Modified),
-		"changeKey":            it.ChangeKey,
-		"categories":           []any{},
-		"parentFolderId":       it.FolderID,
-		"birthday":             nil,
-		"fileAs":               "",
-		"displayName":          "",
-		"givenName":            nil,
-		"initials":             nil,
-		"middleName":           nil,
-		"nickName":             nil,
-		"surname":              nil,
-		"title":                nil,
-		"jobTitle":             nil,
-		"companyName":          nil,
-		"department":           nil,
-		"officeLocation":       nil,
-		"profession":           nil,
-		"businessHomePage":     nil,
-		"mobilePhone":          nil,
-		"personalNotes":        "",
-		"businessPhones":       []any{},
-		"homePhones":           []any{},
-		"imAddresses":          []any{},
-		"emailAddresses":       []any{},
-		"children":             []any{},
-		"homeAddress":          map[string]any{},
-		"businessAddress":      map[string]any{},
-		"otherAddress":         map[string]any{},
-	}
+	v := itemViewHead(rq, it, "contacts", graphTime)
+	maps.Copy(v, map[string]any{
+		"parentFolderId":   it.FolderID,
+		"birthday":         nil,
+		"fileAs":           "",
+		"displayName":      "",
+		"givenName":        nil,
+		"initials":         nil,
+		"middleName":       nil,
+		"nickName":         nil,
+		"surname":          nil,
+		"title":            nil,
+		"jobTitle":         nil,
+		"companyName":      nil,
+		"department":       nil,
+		"officeLocation":   nil,
+		"profession":       nil,
+		"businessHomePage": nil,
+		"mobilePhone":      nil,
+		"personalNotes":    "",
+		"businessPhones":   []any{},
+		"homePhones":       []any{},
+		"imAddresses":      []any{},
+		"emailAddresses":   []any{},
+		"children":         []any{},
+		"homeAddress":      map[string]any{},
+		"businessAddress":  map[string]any{},
+		"otherAddress":     map[string]any{},
+	})
 	for k, raw := range it.Props {
 		v[k] = rawToAny(raw)
 	}
@@ -108,61 +99,67 @@ func (e *Emulator) contactView(rq *req, it *item) map[string]any {
 // updateContact serves PATCH on a contact.
 // https://learn.microsoft.com/graph/api/contact-update
 func (e *Emulator) updateContact(rq *req, it *item) {
-	e.patchItem(rq, it, contactProps, readOnlyContactProps, nil)
+	e.patchItem(rq, it, itemPatch{readOnly: readOnlyContactProps})
 }
 
-// patchItem merges a PATCH body into an item; hook may adjust the result
-// under the lock and return an error.
-func (e *Emulator) patchItem(rq *req, it *item, known, readOnly map[string]bool, hook func(raw map[string]json.RawMessage, old, n *item) *apiError) {
-	tn, _ := itemTypeName(it.Kind)
-	raw, aerr := readKnownObject(rq, known, tn)
+// itemPatch says how a PATCH body changes an item of one kind. Every
+// property of the body the type has is stored as given unless readOnly
+// (ignored, as Graph computes it) or taken by prop; single-value extended
+// properties are set unless ext says not to; finish adjusts the result.
+// The hooks run under the store's write lock.
+type itemPatch struct {
+	readOnly map[string]bool
+	// prop handles property k itself when it returns true (with a
+	// Problem that refuses the request, or nil).
+	prop func(k string, b json.RawMessage, raw map[string]json.RawMessage, cur, n *item) (bool, *odata.Problem)
+	// ext may act on a single-value extended property; false leaves it
+	// unset.
+	ext func(p ExtProp, raw map[string]json.RawMessage, n *item) bool
+	// finish checks and adjusts n once every property is applied.
+	finish func(raw map[string]json.RawMessage, cur, n *item) *odata.Problem
+}
+
+// patchItem serves PATCH on an item: it merges the body into a copy of
+// the item as p says and answers 200 with the new version.
+func (e *Emulator) patchItem(rq *req, it *item, p itemPatch) {
+	tn, known := itemTypeName(it.Kind)
+	raw, single, multi, aerr := readPropsObject(rq, known, tn)
 	if aerr != nil {
 		rq.fail(aerr)
 		return
 	}
-	single, multi, aerr := decodeExtProps(raw)
+	n, aerr := e.store.updateItem(it.ID, "save the item", func(cur, n *item) *odata.Problem {
+		for k, b := range raw {
+			if p.prop != nil {
+				if handled, err := p.prop(k, b, raw, cur, n); err != nil {
+					return err
+				} else if handled {
+					continue
+				}
+			}
+			if p.readOnly[k] || k == "singleValueExtendedProperties" || k == "multiValueExtendedProperties" || k == "attachments" || strings.HasPrefix(k, "@") {
+				continue
+			}
+			n.Props[k] = b
+		}
+		for _, x := range single {
+			if p.ext == nil || p.ext(x, raw, n) {
+				n.Ext = setExt(n.Ext, x.ID, x.Value)
+			}
+		}
+		for _, x := range multi {
+			n.Multi = setMulti(n.Multi, x.ID, x.Value)
+		}
+		if p.finish != nil {
+			return p.finish(raw, cur, n)
+		}
+		return nil
+	})
 	if aerr != nil {
 		rq.fail(aerr)
 		return
 	}
-	s := e.store
-	s.mu.Lock()
-	cur, ok := s.items[it.ID]
-	if !ok {
-		s.mu.Unlock()
-		rq.fail(notFoundItem())
-		return
-	}
-	n := cloneItem(cur)
-	for k, b := range raw {
-		if readOnly[k] || k == "singleValueExtendedProperties" || k == "multiValueExtendedProperties" || strings.HasPrefix(k, "@") {
-			continue
-		}
-		n.Props[k] = b
-	}
-	for _, p := range single {
-		n.Ext = setExt(n.Ext, p.ID, p.Value)
-	}
-	for _, p := range multi {
-		n.Multi = setMulti(n.Multi, p.ID, p.Value)
-	}
-	if hook != nil {
-		if err := hook(raw, cur, n); err != nil {
-			s.mu.Unlock()
-			rq.fail(err)
-			return
-		}
-	}
-	n.Modified = time.Now().UTC()
-	n.ChangeKey = newChangeKey()
-	if err := s.commit(&record{Op: "item", Item: n}); err != nil {
-		s.mu.Unlock()
-		rq.fail(&apiError{500, "generalException", "The emulator could not save the item."})
-		return
-	}
-	v := e.itemView(rq, n)
-	s.mu.Unlock()
-	e.writeEntity(rq, http.StatusOK, n.Kind, "item", v)
+	e.writeEntity(rq, http.StatusOK, n.Kind, "item", e.itemView(rq, n))
 }
 
 // routePhoto serves a contact's photo: GET/PUT .../photo/$value and GET
@@ -178,11 +175,12 @@ func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
 	}
 	switch rq.r.Method {
 	case http.MethodGet:
-		e.store.mu.RLock()
-		p := e.store.items[it.ID].Photo
-		e.store.mu.RUnlock()
+		var p *attachment
+		if cur := e.store.item(it.ID); cur != nil {
+			p = cur.Photo
+		}
 		if p == nil {
-			rq.fail(&apiError{404, "ErrorItemNotFound", "The photo wasn't found."})
+			rq.fail(odata.NewProblem(404, "ErrorItemNotFound", "The photo wasn't found."))
 			return
 		}
 		if value {
@@ -212,11 +210,11 @@ func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
 		}
 		ct := rq.r.Header.Get("Content-Type")
 		if !strings.HasPrefix(ct, "image/") {
-			rq.fail(&apiError{415, "ErrorInvalidImage", "The photo's Content-Type must be an image type such as image/jpeg."})
+			rq.fail(odata.NewProblem(415, "ErrorInvalidImage", "The photo's Content-Type must be an image type such as image/jpeg."))
 			return
 		}
 		if len(data) == 0 {
-			rq.fail(badRequest("ErrorInvalidImage", "The photo is empty."))
+			rq.fail(odata.BadRequest("ErrorInvalidImage", "The photo is empty."))
 			return
 		}
 		a, aerr := e.newAttachment("photo", ct, data, false, "")
@@ -224,28 +222,13 @@ func (e *Emulator) routePhoto(rq *req, it *item, rest []string) {
 			rq.fail(aerr)
 			return
 		}
-		s := e.store
-		s.mu.Lock()
-		cur, ok := s.items[it.ID]
-		if !ok {
-			s.mu.Unlock()
-			s.removeBlob(a.Blob)
-			rq.fail(notFoundItem())
+		if _, p := e.store.updateItem(it.ID, "save the photo", func(_, n *item) *odata.Problem {
+			n.Photo = a
+			return nil
+		}); p != nil {
+			e.store.removeBlob(a.Blob)
+			rq.fail(p)
 			return
-		}
-		n := cloneItem(cur)
-		old := n.Photo
-		n.Photo = a
-		n.Modified = time.Now().UTC()
-		n.ChangeKey = newChangeKey()
-		err := s.commit(&record{Op: "item", Item: n})
-		s.mu.Unlock()
-		if err != nil {
-			rq.fail(&apiError{500, "generalException", "The emulator could not save the photo."})
-			return
-		}
-		if old != nil {
-			s.removeBlob(old.Blob)
 		}
 		odata.RequestID(rq.w)
 		rq.w.WriteHeader(http.StatusOK)
@@ -304,15 +287,15 @@ type dateTimeTZ struct {
 }
 
 // parseDTZ parses a dateTimeTimeZone into an instant.
-func parseDTZ(raw json.RawMessage, prop string) (time.Time, string, *apiError) {
+func parseDTZ(raw json.RawMessage, prop string) (time.Time, string, *odata.Problem) {
 	var d dateTimeTZ
 	if err := json.Unmarshal(raw, &d); err != nil || d.DateTime == "" {
-		return time.Time{}, "", badRequest("ErrorInvalidRequest", "The %s property must be a dateTimeTimeZone with a dateTime.", prop)
+		return time.Time{}, "", odata.BadRequest("ErrorInvalidRequest", "The %s property must be a dateTimeTimeZone with a dateTime.", prop)
 	}
 	loc, ok := resolveTZ(d.TimeZone)
 	if !ok {
 		// Graph's answer to an unknown zone.
-		return time.Time{}, "", badRequest("TimeZoneNotSupportedException", "A valid TimeZone value must be specified. The following TimeZone value is not supported: '%s'.", d.TimeZone)
+		return time.Time{}, "", odata.BadRequest("TimeZoneNotSupportedException", "A valid TimeZone value must be specified. The following TimeZone value is not supported: '%s'.", d.TimeZone)
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05.9999999", "2006-01-02T15:04:05", "2006-01-02T15:04"} {
 		if t, err := time.ParseInLocation(layout, strings.TrimSuffix(d.DateTime, "Z"), loc); err == nil {
@@ -322,14 +305,14 @@ func parseDTZ(raw json.RawMessage, prop string) (time.Time, string, *apiError) {
 	if t, err := time.Parse(time.RFC3339Nano, d.DateTime); err == nil {
 		return t, d.TimeZone, nil
 	}
-	return time.Time{}, "", badRequest("ErrorInvalidRequest", "The dateTime '%s' of %s is not valid.", d.DateTime, prop)
+	return time.Time{}, "", odata.BadRequest("ErrorInvalidRequest", "The dateTime '%s' of %s is not valid.", d.DateTime, prop)
 }
 
 // checkRecurrence validates a patternedRecurrence.
 // https://learn.microsoft.com/graph/api/resources/patternedrecurrence,
 // https://learn.microsoft.com/graph/api/resources/recurrencepattern,
 // https://learn.microsoft.com/graph/api/resources/recurrencerange.
-func checkRecurrence(raw json.RawMessage) *apiError {
+func checkRecurrence(raw json.RawMessage) *odata.Problem {
 	if string(raw) == "null" {
 		return nil
 	}
@@ -349,46 +332,46 @@ func checkRecurrence(raw json.RawMessage) *apiError {
 		} `json:"range"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil || r.Pattern == nil || r.Range == nil {
-		return badRequest("ErrorInvalidRequest", "recurrence needs a pattern and a range.")
+		return odata.BadRequest("ErrorInvalidRequest", "recurrence needs a pattern and a range.")
 	}
 	switch r.Pattern.Type {
 	case "daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly":
 	default:
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' is not valid.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' is not valid.", r.Pattern.Type)
 	}
 	if r.Pattern.Interval < 1 {
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern interval must be at least 1.")
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern interval must be at least 1.")
 	}
 	if (r.Pattern.Type == "weekly" || strings.HasPrefix(r.Pattern.Type, "relative")) && len(r.Pattern.DaysOfWeek) == 0 {
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires daysOfWeek.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires daysOfWeek.", r.Pattern.Type)
 	}
 	if strings.HasPrefix(r.Pattern.Type, "absolute") && (r.Pattern.DayOfMonth < 1 || r.Pattern.DayOfMonth > 31) {
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires dayOfMonth.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires dayOfMonth.", r.Pattern.Type)
 	}
 	if strings.HasSuffix(r.Pattern.Type, "Yearly") && (r.Pattern.Month < 1 || r.Pattern.Month > 12) {
-		return badRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires month.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires month.", r.Pattern.Type)
 	}
 	if _, err := time.Parse("2006-01-02", r.Range.StartDate); err != nil {
-		return badRequest("ErrorInvalidRequest", "Recurrence range startDate is required (yyyy-mm-dd).")
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence range startDate is required (yyyy-mm-dd).")
 	}
 	switch r.Range.Type {
 	case "noEnd":
 	case "endDate":
 		if _, err := time.Parse("2006-01-02", r.Range.EndDate); err != nil {
-			return badRequest("ErrorInvalidRequest", "Recurrence range of type endDate requires endDate.")
+			return odata.BadRequest("ErrorInvalidRequest", "Recurrence range of type endDate requires endDate.")
 		}
 	case "numbered":
 		if r.Range.NumberOfOccurrences < 1 {
-			return badRequest("ErrorInvalidRequest", "Recurrence range of type numbered requires numberOfOccurrences.")
+			return odata.BadRequest("ErrorInvalidRequest", "Recurrence range of type numbered requires numberOfOccurrences.")
 		}
 	default:
-		return badRequest("ErrorInvalidRequest", "Recurrence range type '%s' is not valid.", r.Range.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence range type '%s' is not valid.", r.Range.Type)
 	}
 	return nil
 }
 
 // attendeeAddresses lists the attendees' email addresses.
-func attendeeAddresses(raw json.RawMessage) ([]string, *apiError) {
+func attendeeAddresses(raw json.RawMessage) ([]string, *odata.Problem) {
 	var as []struct {
 		EmailAddress struct {
 			Address string `json:"address"`
@@ -399,12 +382,12 @@ func attendeeAddresses(raw json.RawMessage) ([]string, *apiError) {
 		return nil, nil
 	}
 	if err := json.Unmarshal(raw, &as); err != nil {
-		return nil, badRequest("RequestBodyRead", "Cannot read attendees: %v", err)
+		return nil, odata.BadRequest("RequestBodyRead", "Cannot read attendees: %v", err)
 	}
 	var out []string
 	for _, a := range as {
 		if a.EmailAddress.Address == "" {
-			return nil, badRequest("ErrorInvalidRequest", "Every attendee needs an emailAddress.address.")
+			return nil, odata.BadRequest("ErrorInvalidRequest", "Every attendee needs an emailAddress.address.")
 		}
 		out = append(out, a.EmailAddress.Address)
 	}
@@ -412,25 +395,25 @@ func attendeeAddresses(raw json.RawMessage) ([]string, *apiError) {
 }
 
 // checkEventTimes validates start, end and recurrence of an event body.
-func checkEventTimes(raw map[string]json.RawMessage, creating bool) *apiError {
+func checkEventTimes(raw map[string]json.RawMessage, creating bool) *odata.Problem {
 	var start, end time.Time
-	var err *apiError
+	var err *odata.Problem
 	if b, ok := raw["start"]; ok {
 		if start, _, err = parseDTZ(b, "start"); err != nil {
 			return err
 		}
 	} else if creating {
-		return badRequest("ErrorInvalidRequest", "The start property is required.")
+		return odata.BadRequest("ErrorInvalidRequest", "The start property is required.")
 	}
 	if b, ok := raw["end"]; ok {
 		if end, _, err = parseDTZ(b, "end"); err != nil {
 			return err
 		}
 	} else if creating {
-		return badRequest("ErrorInvalidRequest", "The end property is required.")
+		return odata.BadRequest("ErrorInvalidRequest", "The end property is required.")
 	}
 	if !start.IsZero() && !end.IsZero() && end.Before(start) {
-		return badRequest("ErrorInvalidRequest", "The end of the event must not be before its start.")
+		return odata.BadRequest("ErrorInvalidRequest", "The end of the event must not be before its start.")
 	}
 	if b, ok := raw["recurrence"]; ok {
 		if err := checkRecurrence(b); err != nil {
@@ -474,28 +457,24 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 	}
 	txn := rawString(raw, "transactionId")
 	if txn != "" {
-		e.store.mu.RLock()
 		var existing *item
-		for _, it := range e.store.items {
-			if it.Mailbox == rq.mb.ID && it.Kind == kindCalendar && it.TransactionID == txn {
-				existing = it
+		e.store.read(func() {
+			for _, it := range e.store.items {
+				if it.Mailbox == rq.mb.ID && it.Kind == kindCalendar && it.TransactionID == txn {
+					existing = it
+				}
 			}
-		}
-		var v map[string]any
-		if existing != nil {
-			v = e.itemView(rq, existing)
-		}
-		e.store.mu.RUnlock()
+		})
 		if existing != nil {
 			// The same event again is a retry; another event with the same
 			// transactionId is refused, as Exchange does (observed answer:
 			// ErrorDuplicateTransactionId, reported in
 			// https://github.com/alcionai/corso/issues/2490).
 			if existing.FolderID != folderID || !sameEventCore(existing.Props, raw) {
-				rq.fail(badRequest("ErrorDuplicateTransactionId", "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event."))
+				rq.fail(odata.BadRequest("ErrorDuplicateTransactionId", "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event."))
 				return
 			}
-			e.writeEntity(rq, http.StatusCreated, kindCalendar, "item", v)
+			e.writeEntity(rq, http.StatusCreated, kindCalendar, "item", e.itemView(rq, existing))
 			return
 		}
 	}
@@ -506,12 +485,10 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 		switch {
 		case readOnlyEventProps[k], k == "singleValueExtendedProperties", k == "multiValueExtendedProperties", strings.HasPrefix(k, "@"):
 		case k == "body":
-			pv, blob, n, preview, err := e.storeBodyPreview(b)
-			if err != nil {
+			if err := e.setBody(it, b); err != nil {
 				rq.fail(err)
 				return
 			}
-			it.Props["body"], it.BodyBlob, it.BodySize, it.BodyPreview = pv, blob, n, preview
 		default:
 			it.Props[k] = b
 		}
@@ -536,7 +513,7 @@ func (e *Emulator) createEvent(rq *req, folderID string) {
 // (recorded like invitations).
 // https://learn.microsoft.com/graph/api/event-update
 func (e *Emulator) updateEvent(rq *req, it *item) {
-	e.patchItem(rq, it, eventProps, readOnlyEventProps, func(raw map[string]json.RawMessage, old, n *item) *apiError {
+	e.patchItem(rq, it, itemPatch{readOnly: readOnlyEventProps, finish: func(raw map[string]json.RawMessage, old, n *item) *odata.Problem {
 		if err := checkEventTimes(raw, false); err != nil {
 			return err
 		}
@@ -565,14 +542,10 @@ func (e *Emulator) updateEvent(rq *req, it *item) {
 			}
 		}
 		if b, ok := raw["body"]; ok {
-			pv, blob, size, preview, err := e.storeBodyPreview(b)
-			if err != nil {
-				return err
-			}
-			n.Props["body"], n.BodyBlob, n.BodySize, n.BodyPreview = pv, blob, size, preview
+			return e.setBody(n, b)
 		}
 		return nil
-	})
+	}})
 }
 
 // preferredZone returns the zone of a Prefer: outlook.timezone="..."
@@ -594,17 +567,11 @@ func preferredZone(r *http.Request) (*time.Location, string) {
 	return time.UTC, "UTC"
 }
 
-// eventView renders an event. Callers hold the read lock.
+// eventView renders an event.
 // https://learn.microsoft.com/graph/api/resources/event
 func (e *Emulator) eventView(rq *req, it *item) map[string]any {
-	v := map[string]any{
-		"@odata.context":             rq.base + "/v1.0/$metadata#users('" + rq.mb.ID + "')/events/$entity",
-		"@odata.etag":                `W/"` + it.ChangeKey + `"`,
-		"id":                         it.ID,
-		"createdDateTime":            it.Created.Format("2006-01-02T15:04:05.0000000Z"),
-		"lastModifiedDateTime":       it.Modified.Format("2006-01-02T15:04:05.0000000Z"),
-		"changeKey":                  it.ChangeKey,
-		"categories":                 []any{},
+	v := itemViewHead(rq, it, "events", eventTime)
+	maps.Copy(v, map[string]any{
 		"originalStartTimeZone":      "UTC",
 		"originalEndTimeZone":        "UTC",
 		"iCalUId":                    "040000008200E00074C5B7101A82E008" + strings.ToUpper(randomHexFrom(it.ID)),
@@ -634,7 +601,7 @@ func (e *Emulator) eventView(rq *req, it *item) map[string]any {
 		"locations":                  []any{},
 		"attendees":                  []any{},
 		"organizer":                  map[string]any{"emailAddress": map[string]any{"name": rq.mb.DisplayName, "address": rq.mb.UPN}},
-	}
+	})
 	for k, raw := range it.Props {
 		v[k] = rawToAny(raw)
 	}
@@ -677,8 +644,12 @@ func (e *Emulator) eventView(rq *req, it *item) map[string]any {
 	return v
 }
 
+// eventTime formats t as Graph does for event dates (seven fractional
+// digits).
+func eventTime(t time.Time) string { return t.Format("2006-01-02T15:04:05.0000000Z") }
+
 func randomHexFrom(s string) string {
-	return strings.ReplaceAll(stableGUID("ical", s), "-", "")
+	return strings.ReplaceAll(ids.StableGUID("ical", s), "-", "")
 }
 
 // sameEventCore tells whether a create body describes the same event as

@@ -3,6 +3,8 @@ package graphemu
 import (
 	"strings"
 	"testing"
+
+	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
 func TestBatchRunsInnerRequestsWithAuth(t *testing.T) {
@@ -19,7 +21,7 @@ func TestBatchRunsInnerRequestsWithAuth(t *testing.T) {
 		m := x.(map[string]any)
 		statuses[m["id"].(string)] = m["status"].(float64)
 		if m["id"] == "2" {
-			ctx, _ := lookupPath(m, "body/@odata.context").(string)
+			ctx, _ := odata.LookupPath(m, "body/@odata.context").(string)
 			if !strings.HasPrefix(ctx, "https://") {
 				t.Errorf("inner @odata.context = %q, want https", ctx)
 			}
@@ -52,7 +54,7 @@ func TestThrottleAndFaultsAreWired(t *testing.T) {
 	for _, v := range st["value"].([]any) {
 		m := v.(map[string]any)
 		if m["app"] == "test-client" && m["mailbox"] == aID {
-			counted = lookupPath(m, "stat/requests").(float64)
+			counted = odata.LookupPath(m, "stat/requests").(float64)
 		}
 	}
 	if counted != 2 {

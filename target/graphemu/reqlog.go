@@ -1,12 +1,14 @@
 package graphemu
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/identity"
+	"github.com/migrate-tool/migrate/target/graphemu/internal/recorder"
 )
 
 // LoggedRequest is one entry of the inspection API's request log. Secrets
@@ -59,54 +61,21 @@ func (l *requestLog) reset() {
 	l.total = 0
 }
 
-type countingWriter struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-func (c *countingWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	n, err := c.ResponseWriter.Write(b)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countingWriter) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
-
 func (l *requestLog) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cw := &countingWriter{ResponseWriter: w}
+		cw := recorder.Wrap(w)
 		next.ServeHTTP(cw, r)
-		if cw.status == 0 {
-			cw.status = http.StatusOK
-		}
 		l.add(LoggedRequest{
 			Time:       start.UTC(),
 			Method:     r.Method,
 			Path:       r.URL.Path,
 			Query:      redactQuery(r.URL.RawQuery),
-			Status:     cw.status,
+			Status:     cw.Status(),
 			DurationMS: float64(time.Since(start).Microseconds()) / 1000,
-			App:        unverifiedAppID(r.Header.Get("Authorization")),
+			App:        identity.UnverifiedAppID(r.Header.Get("Authorization")),
 			BytesIn:    r.ContentLength,
-			BytesOut:   cw.n,
+			BytesOut:   cw.Len(),
 			RequestID:  w.Header().Get("request-id"),
 			RetryAfter: w.Header().Get("Retry-After"),
 		})
@@ -130,27 +99,4 @@ func redactQuery(q string) string {
 	}
 	s, _ := url.QueryUnescape(v.Encode())
 	return s
-}
-
-// unverifiedAppID reads the appid claim of a bearer token for the log.
-func unverifiedAppID(authz string) string {
-	_, tok, ok := strings.Cut(authz, " ")
-	if !ok {
-		return ""
-	}
-	parts := strings.Split(strings.TrimSpace(tok), ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	p, err := b64.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		AppID string `json:"appid"`
-	}
-	if json.Unmarshal(p, &c) != nil {
-		return ""
-	}
-	return c.AppID
 }

@@ -13,12 +13,16 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 )
 
 // Item and folder kinds.
@@ -336,7 +340,7 @@ func (s *store) close() error {
 // writeBlob stores r in a new blob file and returns its name, size and
 // SHA-256 (hex).
 func (s *store) writeBlob(r io.Reader) (name string, n int64, sum string, err error) {
-	name = randomHex(16)
+	name = ids.RandomHex(16)
 	f, err := os.OpenFile(filepath.Join(s.blobDir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return "", 0, "", fmt.Errorf("graphemu: create blob: %w", err)
@@ -402,8 +406,7 @@ func (s *store) childFolders(mbox, kind, parent string) []*folder {
 			out = append(out, f)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
+	return bySeq(out)
 }
 
 // folderItems lists the items of a folder ("" = every folder of kind).
@@ -414,27 +417,22 @@ func (s *store) folderItems(mbox, kind, folderID string) []*item {
 			out = append(out, it)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
+	return bySeq(out)
 }
 
-func sortedFolders(m map[string]*folder) []*folder {
-	out := make([]*folder, 0, len(m))
-	for _, f := range m {
-		out = append(out, f)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
+// seqNo orders folders and items by creation.
+func (f *folder) seqNo() int64 { return f.Seq }
+func (it *item) seqNo() int64  { return it.Seq }
+
+// bySeq sorts folders or items in creation order.
+func bySeq[T interface{ seqNo() int64 }](s []T) []T {
+	sort.Slice(s, func(i, j int) bool { return s[i].seqNo() < s[j].seqNo() })
+	return s
 }
 
-func sortedItems(m map[string]*item) []*item {
-	out := make([]*item, 0, len(m))
-	for _, it := range m {
-		out = append(out, it)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
-}
+func sortedFolders(m map[string]*folder) []*folder { return bySeq(slices.Collect(maps.Values(m))) }
+
+func sortedItems(m map[string]*item) []*item { return bySeq(slices.Collect(maps.Values(m))) }
 
 // newGraphID returns an Exchange-style opaque id: URL-safe base64 with a
 // fixed prefix, like the "AAMkAD..." ids Graph returns for Outlook items.
@@ -448,20 +446,6 @@ func newGraphID(prefix string) string {
 func stableGraphID(prefix string, parts ...string) string {
 	h := sha1.Sum([]byte(strings.Join(parts, "\x00")))
 	return prefix + base64.URLEncoding.EncodeToString(append(h[:], 0, 0, 0, 1, 0))
-}
-
-// stableGUID derives a UUID-shaped id from parts (version 5 layout).
-func stableGUID(parts ...string) string {
-	h := sha1.Sum([]byte(strings.Join(parts, "\x00")))
-	h[6] = h[6]&0x0f | 0x50
-	h[8] = h[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func newChangeKey() string {

@@ -54,6 +54,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/migrate-tool/migrate/target/graphemu/internal/recorder"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
@@ -398,9 +399,9 @@ func failedDependency(id, dep string) Response {
 }
 
 func errorResponse(id string, status int, code, message string) Response {
-	rec := newRecorder()
+	rec := recorder.New()
 	odata.WriteError(rec, nil, status, code, message)
-	return rec.response(id)
+	return response(rec, id)
 }
 
 // runOne runs one request through the inner handler.
@@ -428,7 +429,7 @@ func (h *handler) runOne(ctx context.Context, outer *http.Request, base string, 
 	}
 	req.Header.Set("Content-Length", strconv.Itoa(len(j.body)))
 
-	rec := newRecorder()
+	rec := recorder.New()
 	defer func() {
 		// A panicking inner handler (http.ErrAbortHandler included, which
 		// the fault injector raises for a reset it cannot do inside a
@@ -438,46 +439,16 @@ func (h *handler) runOne(ctx context.Context, outer *http.Request, base string, 
 		}
 	}()
 	h.inner.ServeHTTP(rec, req)
-	return rec.response(j.req.ID)
+	return response(rec, j.req.ID)
 }
-
-// recorder is the http.ResponseWriter of an inner request.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func newRecorder() *recorder { return &recorder{header: http.Header{}} }
-
-// Header implements http.ResponseWriter.
-func (r *recorder) Header() http.Header { return r.header }
-
-// WriteHeader implements http.ResponseWriter; the first final status wins.
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 && status >= 200 {
-		r.status = status
-	}
-}
-
-// Write implements http.ResponseWriter.
-func (r *recorder) Write(p []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(p)
-}
-
-// Flush implements http.Flusher; the recorder keeps everything.
-func (r *recorder) Flush() {}
 
 var skipHeaders = map[string]bool{"Content-Length": true, "Transfer-Encoding": true, "Connection": true}
 
-func (r *recorder) response(id string) Response {
-	status := r.status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	resp := Response{ID: id, Status: status}
-	for k, v := range r.header {
+// response turns the recorded answer to an inner request into its
+// $batch response.
+func response(r *recorder.Recorder, id string) Response {
+	resp := Response{ID: id, Status: r.Status()}
+	for k, v := range r.Header() {
 		if skipHeaders[http.CanonicalHeaderKey(k)] || len(v) == 0 {
 			continue
 		}
@@ -486,10 +457,10 @@ func (r *recorder) response(id string) Response {
 		}
 		resp.Headers[k] = strings.Join(v, ", ")
 	}
-	b := r.body.Bytes()
+	b := r.Body()
 	switch {
 	case len(bytes.TrimSpace(b)) == 0:
-	case isJSON(r.header.Get("Content-Type")) && json.Valid(b):
+	case isJSON(r.Header().Get("Content-Type")) && json.Valid(b):
 		resp.Body = json.RawMessage(bytes.TrimSpace(b))
 	default:
 		enc, _ := json.Marshal(base64.StdEncoding.EncodeToString(b))

@@ -63,6 +63,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/migrate-tool/migrate/target/graphemu/internal/recorder"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
@@ -408,19 +409,16 @@ func hijack(w http.ResponseWriter) net.Conn {
 // full Content-Length and half of the body, and resets the connection. A
 // response without a body is cut inside its headers.
 func reset(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	rec := &recorder{header: http.Header{}}
+	rec := recorder.New()
 	next.ServeHTTP(rec, r)
 	conn := hijack(w)
 	defer conn.Close()
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
 	var head bytes.Buffer
-	fmt.Fprintf(&head, "HTTP/1.1 %d %s\r\n", rec.status, http.StatusText(rec.status))
-	rec.header.Del("Content-Length")
-	rec.header.Del("Transfer-Encoding")
-	_ = rec.header.Write(&head)
-	body := rec.body.Bytes()
+	fmt.Fprintf(&head, "HTTP/1.1 %d %s\r\n", rec.Status(), http.StatusText(rec.Status()))
+	rec.Header().Del("Content-Length")
+	rec.Header().Del("Transfer-Encoding")
+	_ = rec.Header().Write(&head)
+	body := rec.Body()
 	bw := bufio.NewWriter(conn)
 	if len(body) < 2 {
 		_, _ = bw.Write(head.Bytes()[:head.Len()/2])
@@ -430,24 +428,4 @@ func reset(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		_, _ = bw.Write(body[:len(body)/2])
 	}
 	_ = bw.Flush()
-}
-
-// recorder keeps a response in memory.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 && status >= 200 {
-		r.status = status
-	}
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(p)
 }

@@ -1,5 +1,10 @@
-// Package odata writes Microsoft Graph's JSON error bodies and other small
-// OData response shapes for the Graph emulator.
+// Package odata is the OData part of the Graph emulator: the system query
+// options ($filter, $select, $expand, $orderby, $top, $skip, $count;
+// ParseQuery, Matches, Sort, Select) with Exchange's comparison rules, and
+// Graph's JSON error bodies and other small response shapes.
+//
+// Query options: https://learn.microsoft.com/graph/query-parameters and
+// https://learn.microsoft.com/graph/filter-query-parameter.
 //
 // Error shape: https://learn.microsoft.com/graph/errors ("Errors in Microsoft
 // Graph are returned using standard HTTP status codes, and a JSON error
@@ -89,9 +94,57 @@ func WriteRetryAfter(w http.ResponseWriter, r *http.Request, status int, retryAf
 
 // WriteJSON writes v as a JSON response with Graph's content type.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	writeJSON(w, status, ContentType, v)
+}
+
+// ContentType is the Content-Type of Graph's JSON responses.
+const ContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+// WritePlainJSON writes v as application/json without OData's content-type
+// parameters, as the identity platform and the inspection API answer.
+func WritePlainJSON(w http.ResponseWriter, status int, v any) {
+	writeJSON(w, status, "application/json; charset=utf-8", v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// BaseURL is the scheme and host a request came to (https://host:port),
+// the root of the URLs a response names.
+func BaseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// Problem is an error answer to write: the HTTP status, Graph's error code
+// and its message.
+type Problem struct {
+	Status        int
+	Code, Message string
+}
+
+// Error returns status, code and message.
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Code, p.Message) }
+
+// Write writes p as Graph's error body.
+func (p *Problem) Write(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, r, p.Status, p.Code, p.Message)
+}
+
+// BadRequest is a 400 Problem with code and a formatted message.
+func BadRequest(code, format string, args ...any) *Problem {
+	return NewProblem(http.StatusBadRequest, code, fmt.Sprintf(format, args...))
+}
+
+// NewProblem returns a Problem with status, code and message.
+func NewProblem(status int, code, message string) *Problem {
+	return &Problem{Status: status, Code: code, Message: message}
 }

@@ -1,4 +1,4 @@
-package graphemu
+package odata
 
 import (
 	"fmt"
@@ -10,41 +10,35 @@ import (
 	"unicode"
 )
 
-// apiError is a Graph error response to write.
-type apiError struct {
-	status        int
-	code, message string
-}
-
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.code, e.message) }
-
-func badRequest(code, format string, args ...any) *apiError {
-	return &apiError{400, code, fmt.Sprintf(format, args...)}
-}
-
-// odataQuery holds the OData system query options of a request.
+// Query holds the OData system query options of a request.
 // https://learn.microsoft.com/graph/query-parameters
-type odataQuery struct {
-	Select  []string
-	Top     int
-	HasTop  bool
-	Skip    int
-	Count   bool
-	Filter  expr
-	Expand  []expandOpt
-	OrderBy []orderBy
-	// BodyType is the body format a GET asks for ("html" by default,
-	// "text" with Prefer: outlook.body-content-type="text"); "" keeps the
-	// stored format (responses to POST and PATCH).
-	BodyType string
+type Query struct {
+	// Select lists the $select properties as given.
+	Select []string
+	// Top is $top; HasTop tells whether it was given.
+	Top    int
+	HasTop bool
+	// Skip is $skip.
+	Skip int
+	// Count is $count=true.
+	Count bool
+	// Filter is the parsed $filter; nil keeps everything.
+	Filter Expr
+	// Expand lists the $expand items.
+	Expand []ExpandItem
+	// OrderBy lists the $orderby keys, most significant first.
+	OrderBy []OrderBy
 }
 
-type expandOpt struct {
+// ExpandItem is one $expand item: a navigation property with an
+// optional nested $filter.
+type ExpandItem struct {
 	Prop   string
-	Filter expr
+	Filter Expr
 }
 
-type orderBy struct {
+// OrderBy is one $orderby key.
+type OrderBy struct {
 	Prop string
 	Desc bool
 }
@@ -60,8 +54,10 @@ func queryParam(v url.Values, name string) (string, bool) {
 	return "", false
 }
 
-func parseODataQuery(v url.Values) (*odataQuery, *apiError) {
-	q := &odataQuery{}
+// ParseQuery parses the system query options of v; names are accepted
+// with or without "$" and in any case. $search is refused.
+func ParseQuery(v url.Values) (*Query, *Problem) {
+	q := &Query{}
 	if s, ok := queryParam(v, "select"); ok && s != "" {
 		for _, p := range strings.Split(s, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -72,14 +68,14 @@ func parseODataQuery(v url.Values) (*odataQuery, *apiError) {
 	if s, ok := queryParam(v, "top"); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 0 {
-			return nil, badRequest("BadRequest", "Invalid $top value '%s'.", s)
+			return nil, BadRequest("BadRequest", "Invalid $top value '%s'.", s)
 		}
 		q.Top, q.HasTop = n, true
 	}
 	if s, ok := queryParam(v, "skip"); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 0 {
-			return nil, badRequest("BadRequest", "Invalid $skip value '%s'.", s)
+			return nil, BadRequest("BadRequest", "Invalid $skip value '%s'.", s)
 		}
 		q.Skip = n
 	}
@@ -89,13 +85,13 @@ func parseODataQuery(v url.Values) (*odataQuery, *apiError) {
 			q.Count = true
 		case "false":
 		default:
-			return nil, badRequest("BadRequest", "Invalid $count value '%s'.", s)
+			return nil, BadRequest("BadRequest", "Invalid $count value '%s'.", s)
 		}
 	}
 	if s, ok := queryParam(v, "filter"); ok && strings.TrimSpace(s) != "" {
 		e, err := parseFilter(s)
 		if err != nil {
-			return nil, badRequest("BadRequest", "Invalid filter clause: %v", err)
+			return nil, BadRequest("BadRequest", "Invalid filter clause: %v", err)
 		}
 		q.Filter = e
 	}
@@ -103,7 +99,7 @@ func parseODataQuery(v url.Values) (*odataQuery, *apiError) {
 		for _, part := range splitTop(s, ',') {
 			part = strings.TrimSpace(part)
 			name, opts, hasOpts := strings.Cut(part, "(")
-			eo := expandOpt{Prop: strings.TrimSpace(name)}
+			eo := ExpandItem{Prop: strings.TrimSpace(name)}
 			if hasOpts {
 				opts = strings.TrimSuffix(strings.TrimSpace(opts), ")")
 				for _, o := range splitTop(opts, ';') {
@@ -112,12 +108,12 @@ func parseODataQuery(v url.Values) (*odataQuery, *apiError) {
 					case "filter":
 						e, err := parseFilter(val)
 						if err != nil {
-							return nil, badRequest("BadRequest", "Invalid filter clause: %v", err)
+							return nil, BadRequest("BadRequest", "Invalid filter clause: %v", err)
 						}
 						eo.Filter = e
 					case "select", "top":
 					default:
-						return nil, badRequest("BadRequest", "Query option '%s' is not allowed in $expand.", strings.TrimSpace(k))
+						return nil, BadRequest("BadRequest", "Query option '%s' is not allowed in $expand.", strings.TrimSpace(k))
 					}
 				}
 			}
@@ -128,23 +124,23 @@ func parseODataQuery(v url.Values) (*odataQuery, *apiError) {
 		for _, part := range strings.Split(s, ",") {
 			f := strings.Fields(part)
 			if len(f) == 0 || len(f) > 2 {
-				return nil, badRequest("BadRequest", "Invalid $orderby clause '%s'.", s)
+				return nil, BadRequest("BadRequest", "Invalid $orderby clause '%s'.", s)
 			}
-			ob := orderBy{Prop: f[0]}
+			ob := OrderBy{Prop: f[0]}
 			if len(f) == 2 {
 				switch strings.ToLower(f[1]) {
 				case "desc":
 					ob.Desc = true
 				case "asc":
 				default:
-					return nil, badRequest("BadRequest", "Invalid $orderby clause '%s'.", s)
+					return nil, BadRequest("BadRequest", "Invalid $orderby clause '%s'.", s)
 				}
 			}
 			q.OrderBy = append(q.OrderBy, ob)
 		}
 	}
 	if _, ok := queryParam(v, "search"); ok {
-		return nil, badRequest("BadRequest", "$search is not supported by the emulator.")
+		return nil, BadRequest("BadRequest", "$search is not supported by the emulator.")
 	}
 	return q, nil
 }
@@ -172,8 +168,9 @@ func splitTop(s string, sep byte) []string {
 
 // --- $filter ---
 
-// expr is a parsed $filter expression evaluated against a JSON object.
-type expr interface {
+// Expr is a parsed $filter expression, evaluated against the JSON view
+// of a resource (Matches).
+type Expr interface {
 	eval(env *evalEnv) any
 }
 
@@ -191,20 +188,20 @@ type evalEnv struct {
 type (
 	binExpr struct {
 		op   string
-		l, r expr
+		l, r Expr
 	}
-	notExpr  struct{ e expr }
+	notExpr  struct{ e Expr }
 	litExpr  struct{ v any }
 	pathExpr struct{ segs []string }
 	callExpr struct {
 		fn   string
-		args []expr
+		args []Expr
 	}
 	anyExpr struct {
 		coll    pathExpr
 		all     bool
 		varName string
-		body    expr
+		body    Expr
 	}
 )
 
@@ -276,7 +273,7 @@ type filterParser struct {
 	vars map[string]bool
 }
 
-func parseFilter(s string) (expr, error) {
+func parseFilter(s string) (Expr, error) {
 	toks, err := lexFilter(s)
 	if err != nil {
 		return nil, err
@@ -307,7 +304,7 @@ func (p *filterParser) expectPunct(s string) error {
 	return nil
 }
 
-func (p *filterParser) parseOr() (expr, error) {
+func (p *filterParser) parseOr() (Expr, error) {
 	l, err := p.parseAnd()
 	if err != nil {
 		return nil, err
@@ -323,7 +320,7 @@ func (p *filterParser) parseOr() (expr, error) {
 	return l, nil
 }
 
-func (p *filterParser) parseAnd() (expr, error) {
+func (p *filterParser) parseAnd() (Expr, error) {
 	l, err := p.parseUnary()
 	if err != nil {
 		return nil, err
@@ -339,7 +336,7 @@ func (p *filterParser) parseAnd() (expr, error) {
 	return l, nil
 }
 
-func (p *filterParser) parseUnary() (expr, error) {
+func (p *filterParser) parseUnary() (Expr, error) {
 	if p.isKeyword("not") {
 		p.next()
 		e, err := p.parseUnary()
@@ -367,7 +364,7 @@ func (p *filterParser) parseUnary() (expr, error) {
 	return l, nil
 }
 
-func (p *filterParser) parseOperand() (expr, error) {
+func (p *filterParser) parseOperand() (Expr, error) {
 	t := p.next()
 	switch t.kind {
 	case "punct":
@@ -407,7 +404,7 @@ func (p *filterParser) parseOperand() (expr, error) {
 		if p.peek().kind == "punct" && p.peek().s == "(" {
 			p.next()
 			fn := strings.ToLower(t.s)
-			var args []expr
+			var args []Expr
 			for !(p.peek().kind == "punct" && p.peek().s == ")") {
 				a, err := p.parseOr()
 				if err != nil {
@@ -599,7 +596,7 @@ func (e *binExpr) eval(env *evalEnv) any {
 	return false
 }
 
-func isExtIDPath(e expr, env *evalEnv) bool {
+func isExtIDPath(e Expr, env *evalEnv) bool {
 	p, ok := e.(*pathExpr)
 	if ok && env.extRoot && len(p.segs) == 1 && strings.EqualFold(p.segs[0], "id") {
 		return true
@@ -618,7 +615,7 @@ func compareValues(a, b any) (int, bool) {
 	}
 	switch bv := b.(type) {
 	case time.Time:
-		at, ok := toTime(a)
+		at, ok := ToTime(a)
 		if !ok {
 			return 0, false
 		}
@@ -646,7 +643,7 @@ func compareValues(a, b any) (int, bool) {
 	case string:
 		switch av := a.(type) {
 		case time.Time:
-			bt, ok := toTime(bv)
+			bt, ok := ToTime(bv)
 			if !ok {
 				return 0, false
 			}
@@ -684,7 +681,9 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-func toTime(v any) (time.Time, bool) {
+// ToTime reads a time.Time or a date-time string in the layouts Graph
+// uses (RFC 3339, with 7 fractional digits and no zone, or a date).
+func ToTime(v any) (time.Time, bool) {
 	switch x := v.(type) {
 	case time.Time:
 		return x, true
@@ -709,22 +708,31 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-// matches evaluates f against the JSON view of a resource.
-func matches(f expr, view map[string]any) bool {
+// Matches evaluates f against the JSON view of a resource; a nil f
+// matches everything.
+func Matches(f Expr, view map[string]any) bool {
 	if f == nil {
 		return true
 	}
 	return truthy(f.eval(&evalEnv{root: view, vars: map[string]any{}, extColl: map[string]bool{}}))
 }
 
-// sortViews orders views by ob (stable).
-func sortViews(views []map[string]any, ob []orderBy) {
+// Keeps tells whether an element of the expanded collection passes the
+// item's nested $filter. extProps says the collection holds extended
+// properties, whose ids compare by extended-property id rules.
+func (x ExpandItem) Keeps(el map[string]any, extProps bool) bool {
+	return x.Filter == nil || truthy(x.Filter.eval(&evalEnv{root: el, vars: map[string]any{}, extColl: map[string]bool{}, extRoot: extProps}))
+}
+
+// Sort orders views by ob (stable); values that do not compare sort
+// null first.
+func Sort(views []map[string]any, ob []OrderBy) {
 	if len(ob) == 0 {
 		return
 	}
 	sort.SliceStable(views, func(i, j int) bool {
 		for _, o := range ob {
-			a, b := lookupPath(views[i], o.Prop), lookupPath(views[j], o.Prop)
+			a, b := LookupPath(views[i], o.Prop), LookupPath(views[j], o.Prop)
 			c, ok := compareValues(a, b)
 			if !ok {
 				switch {
@@ -746,7 +754,9 @@ func sortViews(views []map[string]any, ob []orderBy) {
 	})
 }
 
-func lookupPath(m map[string]any, path string) any {
+// LookupPath returns the value at a "/"-separated property path of m,
+// matching names case-insensitively; nil when absent.
+func LookupPath(m map[string]any, path string) any {
 	var cur any = m
 	for _, s := range strings.Split(path, "/") {
 		mm, ok := cur.(map[string]any)

@@ -1,4 +1,8 @@
-package graphemu
+// Package identity emulates the Microsoft identity platform for one tenant
+// of the Graph emulator: the OAuth 2.0 client credentials grant with a
+// shared secret, the discovery documents MSAL (and so azidentity) fetches,
+// and the validation of the access tokens it issues (Authenticate).
+package identity
 
 import (
 	"context"
@@ -19,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/target/graphemu/internal/ids"
 	"github.com/migrate-tool/migrate/target/graphemu/odata"
 )
 
@@ -27,10 +32,32 @@ const graphResource = "https://graph.microsoft.com"
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// identity emulates the Microsoft identity platform for one tenant: the
-// OAuth 2.0 client credentials grant and the discovery documents MSAL
-// (and so azidentity) fetches.
-type identity struct {
+// App is an application registered in the tenant.
+type App struct {
+	// ClientID and ClientSecret are the client credentials.
+	ClientID, ClientSecret string
+	// Permissions are the application permissions (roles) its tokens
+	// carry, for example "Mail.ReadWrite".
+	Permissions []string
+}
+
+// Config configures a Service.
+type Config struct {
+	// Tenant is the tenant name or id used in the token URL
+	// (/{tenant}/oauth2/v2.0/token); a name gets a stable GUID as its id.
+	Tenant string
+	// Apps are the registered applications; each needs a client id and a
+	// client secret.
+	Apps []App
+	// TokenLifetime is the access token lifetime.
+	TokenLifetime time.Duration
+	// KeyDir, when set, keeps the token signing key (file token-key) so
+	// that tokens issued before a restart stay valid.
+	KeyDir string
+}
+
+// Service is the identity platform of one tenant.
+type Service struct {
 	tenant   string // as configured
 	tenantID string // GUID
 	apps     map[string]App
@@ -38,23 +65,23 @@ type identity struct {
 	lifetime time.Duration
 }
 
-func newIdentity(o *Options, dataDir string) (*identity, error) {
-	id := &identity{tenant: o.Tenant, apps: map[string]App{}, lifetime: o.TokenLifetime}
-	id.tenantID = strings.ToLower(o.Tenant)
-	if !guidRE.MatchString(o.Tenant) {
-		id.tenantID = stableGUID("tenant", strings.ToLower(o.Tenant))
+// New returns the identity service of cfg.Tenant.
+func New(cfg Config) (*Service, error) {
+	id := &Service{tenant: cfg.Tenant, apps: map[string]App{}, lifetime: cfg.TokenLifetime}
+	id.tenantID = strings.ToLower(cfg.Tenant)
+	if !guidRE.MatchString(cfg.Tenant) {
+		id.tenantID = ids.StableGUID("tenant", strings.ToLower(cfg.Tenant))
 	}
-	id.apps[o.ClientID] = App{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Permissions: AllPermissions}
-	for _, a := range o.Apps {
+	for _, a := range cfg.Apps {
 		if a.ClientID == "" || a.ClientSecret == "" {
-			return nil, errors.New("graphemu: every app needs a client id and a client secret")
+			return nil, errors.New("identity: every app needs a client id and a client secret")
 		}
-		id.apps[a.ClientID] = a
+		id.apps[a.ClientID] = a // a later entry replaces an earlier one
 	}
 	// Persist the signing key with the data so tokens issued before a
 	// restart stay valid, as they would against the real service.
-	if dataDir != "" {
-		p := filepath.Join(dataDir, "token-key")
+	if cfg.KeyDir != "" {
+		p := filepath.Join(cfg.KeyDir, "token-key")
 		if b, err := os.ReadFile(p); err == nil {
 			if k, err := hex.DecodeString(strings.TrimSpace(string(b))); err == nil && len(k) == 32 {
 				id.key = k
@@ -64,7 +91,7 @@ func newIdentity(o *Options, dataDir string) (*identity, error) {
 			id.key = make([]byte, 32)
 			_, _ = rand.Read(id.key)
 			if err := os.WriteFile(p, []byte(hex.EncodeToString(id.key)), 0o600); err != nil {
-				return nil, fmt.Errorf("graphemu: save token key: %w", err)
+				return nil, fmt.Errorf("identity: save token key: %w", err)
 			}
 		}
 	} else {
@@ -74,7 +101,10 @@ func newIdentity(o *Options, dataDir string) (*identity, error) {
 	return id, nil
 }
 
-func (id *identity) isTenant(t string) bool {
+// TenantID is the tenant's GUID.
+func (id *Service) TenantID() string { return id.tenantID }
+
+func (id *Service) isTenant(t string) bool {
 	return strings.EqualFold(t, id.tenant) || strings.EqualFold(t, id.tenantID)
 }
 
@@ -85,7 +115,7 @@ func (id *identity) isTenant(t string) bool {
 //	GET  /{tenant}/.well-known/openid-configuration
 //	GET  /{tenant}/discovery/v2.0/keys
 //	GET  /common/discovery/instance
-func (id *identity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (id *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
 	case len(parts) == 3 && parts[0] == "common" && parts[1] == "discovery" && parts[2] == "instance":
@@ -98,7 +128,7 @@ func (id *identity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id.serveOpenIDConfig(w, r, parts[0])
 	case len(parts) == 4 && parts[1] == "discovery" && parts[2] == "v2.0" && parts[3] == "keys",
 		len(parts) == 3 && parts[1] == "discovery" && parts[2] == "keys":
-		writePlainJSON(w, http.StatusOK, map[string]any{"keys": []any{}})
+		odata.WritePlainJSON(w, http.StatusOK, map[string]any{"keys": []any{}})
 	default:
 		odata.WriteError(w, r, http.StatusNotFound, "itemNotFound", fmt.Sprintf("Resource not found for the segment '%s'.", lastSegment(r.URL.Path)))
 	}
@@ -109,27 +139,19 @@ func lastSegment(p string) string {
 	return p[strings.LastIndexByte(p, '/')+1:]
 }
 
-func requestBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 // serveOpenIDConfig returns the OpenID Provider metadata of the tenant.
 // MSAL requires authorization_endpoint, token_endpoint and an issuer on the
 // authority's host.
 // https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc
 // ("Find your app's OpenID configuration document URI").
-func (id *identity) serveOpenIDConfig(w http.ResponseWriter, r *http.Request, tenant string) {
+func (id *Service) serveOpenIDConfig(w http.ResponseWriter, r *http.Request, tenant string) {
 	if !id.isTenant(tenant) && tenant != "common" && tenant != "organizations" {
 		writeAADError(w, http.StatusBadRequest, "invalid_tenant", 90002, fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", tenant))
 		return
 	}
-	base := requestBase(r)
+	base := odata.BaseURL(r)
 	t := id.tenantID
-	writePlainJSON(w, http.StatusOK, map[string]any{
+	odata.WritePlainJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/" + t + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
 		"jwks_uri":                              base + "/" + t + "/discovery/v2.0/keys",
@@ -158,7 +180,7 @@ func (id *identity) serveOpenIDConfig(w http.ResponseWriter, r *http.Request, te
 
 // serveInstanceDiscovery answers MSAL's instance discovery, which it calls
 // unless DisableInstanceDiscovery is set.
-func (id *identity) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
+func (id *Service) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
 	host := r.Host
 	authz := r.URL.Query().Get("authorization_endpoint")
 	tenant := id.tenantID
@@ -170,8 +192,8 @@ func (id *identity) serveInstanceDiscovery(w http.ResponseWriter, r *http.Reques
 			}
 		}
 	}
-	writePlainJSON(w, http.StatusOK, map[string]any{
-		"tenant_discovery_endpoint": requestBase(r) + "/" + tenant + "/v2.0/.well-known/openid-configuration",
+	odata.WritePlainJSON(w, http.StatusOK, map[string]any{
+		"tenant_discovery_endpoint": odata.BaseURL(r) + "/" + tenant + "/v2.0/.well-known/openid-configuration",
 		"api-version":               "1.1",
 		"metadata":                  []any{map[string]any{"preferred_network": host, "preferred_cache": host, "aliases": []string{host}}},
 	})
@@ -182,7 +204,7 @@ func (id *identity) serveInstanceDiscovery(w http.ResponseWriter, r *http.Reques
 // (first case: access token request with a shared secret; successful
 // response: token_type, expires_in, access_token; error response: error,
 // error_description, error_codes, timestamp, trace_id, correlation_id).
-func (id *identity) serveToken(w http.ResponseWriter, r *http.Request, tenant string) {
+func (id *Service) serveToken(w http.ResponseWriter, r *http.Request, tenant string) {
 	if r.Method != http.MethodPost {
 		writeAADError(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST requests. Received a "+r.Method+" request.")
 		return
@@ -249,15 +271,15 @@ func (id *identity) serveToken(w http.ResponseWriter, r *http.Request, tenant st
 		Tid:   id.tenantID,
 		Roles: app.Permissions,
 		Ver:   "1.0",
-		Oid:   stableGUID("sp", id.tenantID, clientID),
-		Sub:   stableGUID("sp", id.tenantID, clientID),
+		Oid:   ids.StableGUID("sp", id.tenantID, clientID),
+		Sub:   ids.StableGUID("sp", id.tenantID, clientID),
 		Idtyp: "app",
-		Uti:   randomHex(8),
+		Uti:   ids.RandomHex(8),
 	})
 	secs := int(id.lifetime / time.Second)
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	w.Header().Set("Pragma", "no-cache")
-	writePlainJSON(w, http.StatusOK, map[string]any{
+	odata.WritePlainJSON(w, http.StatusOK, map[string]any{
 		"token_type":     "Bearer",
 		"expires_in":     secs,
 		"ext_expires_in": secs,
@@ -269,7 +291,7 @@ func (id *identity) serveToken(w http.ResponseWriter, r *http.Request, tenant st
 // address, which clients derive from the base URL). MSAL adds the OpenID
 // Connect scopes openid, profile and offline_access to every request; the
 // identity platform ignores them in this flow.
-func (id *identity) validScope(scope, host string) bool {
+func (id *Service) validScope(scope, host string) bool {
 	resources := 0
 	for _, s := range strings.Fields(scope) {
 		switch s {
@@ -296,7 +318,7 @@ func (id *identity) validScope(scope, host string) bool {
 func writeAADError(w http.ResponseWriter, status int, code string, aadsts int, desc string) {
 	trace, corr := odata.NewRequestID(), odata.NewRequestID()
 	now := time.Now().UTC()
-	writePlainJSON(w, status, map[string]any{
+	odata.WritePlainJSON(w, status, map[string]any{
 		"error":             code,
 		"error_description": fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s", aadsts, desc, trace, corr, now.Format("2006-01-02 15:04:05Z")),
 		"error_codes":       []int{aadsts},
@@ -305,14 +327,6 @@ func writeAADError(w http.ResponseWriter, status int, code string, aadsts int, d
 		"correlation_id":    corr,
 		"error_uri":         fmt.Sprintf("https://login.microsoftonline.com/error?code=%d", aadsts),
 	})
-}
-
-func writePlainJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
 }
 
 // tokenClaims are the claims of an app-only access token for Graph.
@@ -335,7 +349,7 @@ type tokenClaims struct {
 
 var b64 = base64.RawURLEncoding
 
-func (id *identity) sign(c tokenClaims) string {
+func (id *Service) sign(c tokenClaims) string {
 	h, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "HS256", "kid": "graphemu"})
 	p, _ := json.Marshal(c)
 	msg := b64.EncodeToString(h) + "." + b64.EncodeToString(p)
@@ -357,7 +371,7 @@ const (
 	errTokenAudience  = tokenError("Access token validation failure. Invalid audience.")
 )
 
-func (id *identity) verify(tok string, now time.Time) (*tokenClaims, error) {
+func (id *Service) verify(tok string, now time.Time) (*tokenClaims, error) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
 		return nil, errTokenMalformed
@@ -385,25 +399,30 @@ func (id *identity) verify(tok string, now time.Time) (*tokenClaims, error) {
 	return &c, nil
 }
 
-// principal is the authenticated app of a request.
-type principal struct {
+// Principal is the authenticated app of a request.
+type Principal struct {
+	// AppID is the client id the token was issued to.
 	AppID string
+	// Roles are the application permissions the token carries.
 	Roles []string
 }
 
 type principalKey struct{}
 
-func principalFrom(ctx context.Context) *principal {
-	p, _ := ctx.Value(principalKey{}).(*principal)
+// PrincipalFrom returns the app Authenticate found on the request's
+// context, or nil.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
 	return p
 }
 
-// authMiddleware rejects requests without a valid bearer token with 401
+// Authenticate rejects requests without a valid bearer token with 401
 // and Graph's error body (code InvalidAuthenticationToken) and a
-// WWW-Authenticate challenge.
+// WWW-Authenticate challenge; it passes the others on with their
+// Principal on the context.
 // https://learn.microsoft.com/graph/errors (401 Unauthorized: "Required
 // authentication information is either missing or not valid").
-func (e *Emulator) authMiddleware(next http.Handler) http.Handler {
+func (id *Service) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
 		scheme, tok, _ := strings.Cut(h, " ")
@@ -415,21 +434,22 @@ func (e *Emulator) authMiddleware(next http.Handler) http.Handler {
 		case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
 			err = errTokenMalformed
 		default:
-			c, err = e.ident.verify(strings.TrimSpace(tok), time.Now())
+			c, err = id.verify(strings.TrimSpace(tok), time.Now())
 		}
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="%s/%s/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`, requestBase(r), e.ident.tenantID))
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="%s/%s/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`, odata.BaseURL(r), id.tenantID))
 			odata.WriteError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", err.Error())
 			return
 		}
-		ctx := context.WithValue(r.Context(), principalKey{}, &principal{AppID: c.AppID, Roles: c.Roles})
+		ctx := context.WithValue(r.Context(), principalKey{}, &Principal{AppID: c.AppID, Roles: c.Roles})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// hasAnyRole reports whether the request's app holds one of roles.
-func hasAnyRole(r *http.Request, roles ...string) bool {
-	p := principalFrom(r.Context())
+// HasAnyRole reports whether the request's app holds one of roles
+// (case-insensitively).
+func HasAnyRole(r *http.Request, roles ...string) bool {
+	p := PrincipalFrom(r.Context())
 	if p == nil {
 		return false
 	}
@@ -439,4 +459,28 @@ func hasAnyRole(r *http.Request, roles ...string) bool {
 		}
 	}
 	return false
+}
+
+// UnverifiedAppID reads the appid claim of a bearer token in an
+// Authorization header value without checking the token, for logs.
+func UnverifiedAppID(authz string) string {
+	_, tok, ok := strings.Cut(authz, " ")
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(strings.TrimSpace(tok), ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	p, err := b64.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		AppID string `json:"appid"`
+	}
+	if json.Unmarshal(p, &c) != nil {
+		return ""
+	}
+	return c.AppID
 }
