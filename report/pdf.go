@@ -501,6 +501,9 @@ func (r *pdfReport) badge(x, y, h float64, word string) {
 	case "info", "skipped":
 		col = colBar
 	}
+	// The badge's style is its own: the row's other cells keep theirs
+	// (they were wrapped in it).
+	bold, size := r.bold, r.size
 	r.font("B", 6.5)
 	up := strings.ToUpper(word)
 	w := r.strWidth(up) + 3
@@ -510,7 +513,7 @@ func (r *pdfReport) badge(x, y, h float64, word string) {
 	p.SetXY(x, y)
 	r.cell(w, h, up, "C", 0)
 	r.color(colText)
-	r.font("", 8)
+	r.bold, r.size = bold, size
 }
 
 func (r *pdfReport) mailboxes() {
@@ -605,15 +608,17 @@ func (r *pdfReport) appendix() {
 		}
 		r.subheading(a.Mailbox)
 		for _, f := range a.Facts {
+			// The label wraps in its column too, not over the value.
 			r.font("", 8.5)
-			lines := r.split(f.Value, r.width-45)
-			r.need(float64(len(lines)) * 4)
+			h := float64(max(len(r.split(f.Label, 44)), len(r.split(f.Value, r.width-45)))) * 4
+			r.need(h)
 			y := p.GetY()
 			r.color(colAxis)
-			r.cell(45, 4, f.Label, "L", 0)
+			r.multi(44, 4, f.Label, "L")
 			r.color(colText)
 			p.SetXY(r.left+45, y)
 			r.multi(r.width-45, 4, f.Value, "L")
+			p.SetY(y + h)
 		}
 		p.Ln(3)
 		if len(a.Folders) > 0 {

@@ -62,8 +62,8 @@ func pdfText(t *testing.T, pdf []byte) string {
 
 // TestPDFUnicodeText renders a report with folder, client and consultant
 // names in several scripts and checks that pdftotext reads each back
-// exactly: the text is neither replaced (the core fonts printed "?") nor
-// split.
+// exactly: the text is neither replaced (the core fonts printed "?" for
+// what Windows-1252 lacks) nor split.
 func TestPDFUnicodeText(t *testing.T) {
 	for _, paper := range []string{PaperA4, PaperLetter} {
 		t.Run(paper, func(t *testing.T) {
@@ -76,9 +76,6 @@ func TestPDFUnicodeText(t *testing.T) {
 				if !strings.Contains(text, want) {
 					t.Errorf("pdftotext output lacks %q", want)
 				}
-			}
-			if strings.Contains(text, "?") {
-				t.Errorf("pdftotext output has a ?, a character the fonts did not print:\n%s", text)
 			}
 			if t.Failed() {
 				t.Logf("pdftotext output:\n%s", text)
