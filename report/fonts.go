@@ -37,7 +37,7 @@ import (
 //
 // Each run of text goes to the first font that has its glyphs: Go for
 // Latin, Greek and Cyrillic, M+ for CJK. A character in neither is drawn
-// with M+ if it is CJK, else with Go: the reader sees the font's blank
+// with M+ if it is CJK, else with Go: the reader sees the font's empty
 // box, but the text layer (/ToUnicode is the identity in fpdf) still holds
 // the character, so copying and searching find it.
 

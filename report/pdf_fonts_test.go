@@ -21,7 +21,9 @@ import (
 )
 
 // unicodeNames are folder names in the scripts a report must print.
-var unicodeNames = []string{"Входящие", "Εισερχόμενα", "受信トレイ", "收件箱", "Ärger", "Черновики/2024"}
+// 已发送邮件 has characters M+ 1p lacks: they print as a box, but the text
+// layer keeps them.
+var unicodeNames = []string{"Входящие", "Εισερχόμενα", "受信トレイ", "收件箱", "Ärger", "Черновики/2024", "已发送邮件"}
 
 const (
 	unicodeClient     = "Société Générale – Łódź & Ærøskøbing"
