@@ -23,9 +23,10 @@ func WritePDF(w io.Writer, d *Document) error { return WritePDFPaper(w, d, Paper
 
 // WritePDFPaper writes d as a PDF on A4 or Letter paper, with the pure-Go
 // go-pdf/fpdf: no browser needed. Charts are vector graphics drawn with
-// the same geometry as the HTML's SVG. Text uses the PDF core fonts
-// (Helvetica), which cover Windows-1252 (Western European languages);
-// other characters print as "?".
+// the same geometry as the HTML's SVG. Text is in TrueType fonts embedded
+// in the binary, subset to the glyphs used: Latin, Greek and Cyrillic in
+// Go Sans, Japanese and the common Chinese characters in M+ 1p (see
+// fonts.go).
 func WritePDFPaper(w io.Writer, d *Document, paper string) error {
 	switch strings.ToLower(paper) {
 	case "", "a4":
@@ -35,7 +36,10 @@ func WritePDFPaper(w io.Writer, d *Document, paper string) error {
 	default:
 		return fmt.Errorf("report: paper %q: want A4 or Letter", paper)
 	}
-	r := newPDF(d, paper)
+	r, err := newPDF(d, paper)
+	if err != nil {
+		return err
+	}
 	r.cover()
 	r.summary()
 	r.mailboxes()
@@ -43,6 +47,7 @@ func WritePDFPaper(w io.Writer, d *Document, paper string) error {
 	r.attention()
 	r.appendix()
 	r.notes()
+	r.footers()
 	if err := r.pdf.Error(); err != nil {
 		return fmt.Errorf("report: pdf: %w", err)
 	}
@@ -50,7 +55,7 @@ func WritePDFPaper(w io.Writer, d *Document, paper string) error {
 	if err := r.pdf.Output(&b); err != nil {
 		return fmt.Errorf("report: pdf: %w", err)
 	}
-	_, err := w.Write(b.Bytes())
+	_, err = w.Write(b.Bytes())
 	return err
 }
 
@@ -58,10 +63,23 @@ func WritePDFPaper(w io.Writer, d *Document, paper string) error {
 type pdfReport struct {
 	d      *Document
 	pdf    *fpdf.Fpdf
-	tr     func(string) string
+	fonts  *fontSet
 	left   float64
 	width  float64 // content width
 	bottom float64 // y where content ends on a page
+	k      float64 // points per mm
+
+	// The text style: bold or not, size in points, colour. Text is drawn
+	// in runs, each in the face that has its glyphs (fonts.go).
+	bold bool
+	size float64
+	ink  string
+	// set is the face and size last selected in fpdf, to select a face
+	// only when it changes.
+	set struct {
+		face *pdfFace
+		size float64
+	}
 }
 
 const (
@@ -69,7 +87,7 @@ const (
 	lineH  = 4.6
 )
 
-func newPDF(d *Document, paper string) *pdfReport {
+func newPDF(d *Document, paper string) (*pdfReport, error) {
 	pdf := fpdf.New("P", "mm", paper, "")
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin+6)
@@ -77,74 +95,150 @@ func newPDF(d *Document, paper string) *pdfReport {
 	pdf.SetCreationDate(d.GeneratedAt)
 	pdf.SetModificationDate(d.GeneratedAt)
 	pdf.SetCatalogSort(true)
-	pdf.AliasNbPages("{nb}")
-	r := &pdfReport{d: d, pdf: pdf, left: margin}
-	cp := pdf.UnicodeTranslatorFromDescriptor("")
-	r.tr = func(s string) string { return cp1252(cp, s) }
+	fs, err := newFontSet()
+	if err != nil {
+		return nil, err
+	}
+	r := &pdfReport{d: d, pdf: pdf, fonts: fs, left: margin, k: pdf.GetConversionRatio(), size: 10, ink: colText}
+	r.use(fs.regular) // CellFormat wants a font even for a cell without text
 	w, h := pdf.GetPageSize()
 	r.width, r.bottom = w-2*margin, h-margin-6
 	pdf.SetTitle(d.Title, true)
 	pdf.SetAuthor(d.Consultant, true)
 	pdf.SetCreator(d.Tool, true)
-	pdf.SetFooterFunc(func() {
-		if pdf.PageNo() == 1 {
-			return
-		}
-		pdf.SetY(-margin)
+	return r, nil
+}
+
+// footers writes the footer of every page but the cover once all pages
+// are written, so that it can print the page count. (fpdf's alias for
+// the page count would be replaced in the content after the fonts are
+// subset, leaving the digits of the count out of the subset.)
+func (r *pdfReport) footers() {
+	p, d := r.pdf, r.d
+	left := d.Title
+	if d.Client != "" {
+		left += " – " + d.Client
+	}
+	n := p.PageCount()
+	_, h := p.GetPageSize()
+	p.SetAutoPageBreak(false, 0)
+	for i := 2; i <= n; i++ {
+		p.SetPage(i)
+		// The page's content ends in whatever state its last text left:
+		// select the font and colours again.
+		r.set.face = nil
+		r.fill("#ffffff")
 		r.font("", 7.5)
 		r.color(colAxis)
-		left := d.Title
-		if d.Client != "" {
-			left += " – " + d.Client
+		p.SetXY(r.left, h-margin)
+		r.cell(r.width/2, 4, left, "L", 0)
+		r.cell(r.width/2, 4, fmt.Sprintf("Page %d of %d", i, n), "R", 0)
+	}
+	p.SetPage(n)
+}
+
+// split breaks s into lines that fit a cell w mm wide (less the cell
+// margins) in the current style, as fpdf's MultiCell would.
+func (r *pdfReport) split(s string, w float64) []string {
+	max := int((w - 2*r.pdf.GetCellMargin()) * 1000 / r.em())
+	return r.fonts.wrap(s, r.bold, max)
+}
+
+// font sets the text style: style "B" for bold or "" and the size in
+// points. The face is chosen per run of text as it is drawn.
+func (r *pdfReport) font(style string, size float64) {
+	r.bold = strings.Contains(style, "B")
+	r.size = size
+}
+
+// em is the current font size in mm.
+func (r *pdfReport) em() float64 { return r.size / r.k }
+
+// strWidth is the width of s in mm in the current style.
+func (r *pdfReport) strWidth(s string) float64 {
+	return float64(r.fonts.width(s, r.bold)) * r.em() / 1000
+}
+
+// use selects face at the current size in fpdf, unless it already is.
+func (r *pdfReport) use(face *pdfFace) {
+	if r.set.face == face && r.set.size == r.size {
+		return
+	}
+	face.register(r.pdf)
+	r.pdf.SetFont(face.family, face.style, r.size)
+	r.set.face, r.set.size = face, r.size
+}
+
+// text writes s with its baseline starting at (x, y), as fpdf's Text,
+// each run in the face that has its glyphs. Bold text in a face without
+// a bold cut (the CJK one) is drawn filled and stroked to look bold.
+func (r *pdfReport) text(x, y float64, s string) {
+	p := r.pdf
+	for _, run := range r.fonts.runs(s, r.bold) {
+		r.use(run.face)
+		if r.bold && run.face.style != "B" {
+			lw := p.GetLineWidth()
+			dr, dg, db := p.GetDrawColor()
+			p.SetDrawColor(rgb(r.ink))
+			p.SetLineWidth(r.em() * 0.03)
+			p.SetTextRenderingMode(2)
+			p.Text(x, y, run.text)
+			p.SetTextRenderingMode(0)
+			p.SetLineWidth(lw)
+			p.SetDrawColor(dr, dg, db)
+		} else {
+			p.Text(x, y, run.text)
 		}
-		pdf.CellFormat(r.width/2, 4, r.tr(left), "", 0, "L", false, 0, "")
-		pdf.CellFormat(r.width/2, 4, r.tr(fmt.Sprintf("Page %d of {nb}", pdf.PageNo())), "", 0, "R", false, 0, "")
-	})
-	return r
+		x += float64(run.width) * r.em() / 1000
+	}
 }
 
-// cp1252 translates s to Windows-1252 with tr, printing "?" for a
-// character the code page lacks (tr would print ".").
-func cp1252(tr func(string) string, s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r < 0x80:
-			b.WriteRune(r)
-		case r == '\u00a0':
-			b.WriteByte(' ')
-		default:
-			t := tr(string(r))
-			if t == "." {
-				t = "?"
-			}
-			b.WriteString(t)
-		}
+// cell writes s on one line in a cell w by h mm at the current position,
+// aligned L, R or C inside the cell margins, and moves on as fpdf's
+// CellFormat does for ln 0 (right), 1 (next line) or 2 (below),
+// breaking the page first if the cell does not fit.
+func (r *pdfReport) cell(w, h float64, s, align string, ln int) {
+	p := r.pdf
+	x := p.GetX()
+	p.CellFormat(w, h, "", "", ln, "", false, 0, "")
+	y := p.GetY()
+	if ln > 0 {
+		y -= h
 	}
-	return b.String()
+	if s == "" {
+		return
+	}
+	cm := p.GetCellMargin()
+	dx := cm
+	switch align {
+	case "R":
+		dx = w - cm - r.strWidth(s)
+	case "C":
+		dx = (w - r.strWidth(s)) / 2
+	}
+	// The baseline fpdf's CellFormat uses.
+	r.text(x+dx, y+0.5*h+0.3*r.em(), s)
 }
 
-// split breaks text already translated to the code page into lines of at
-// most w mm in the current font.
-func (r *pdfReport) split(txt string, w float64) []string {
-	var out []string
-	for _, l := range r.pdf.SplitLines([]byte(txt), w) {
-		out = append(out, string(l))
+// multi writes s wrapped into lines of a cell w mm wide, each h mm high,
+// from the current position, as fpdf's MultiCell: the position ends at
+// the left margin below the text.
+func (r *pdfReport) multi(w, h float64, s, align string) {
+	p := r.pdf
+	x := p.GetX()
+	for _, l := range r.split(s, w) {
+		p.SetX(x)
+		r.cell(w, h, l, align, 2)
 	}
-	if len(out) == 0 {
-		out = []string{""}
-	}
-	return out
+	p.SetX(r.left)
 }
-
-func (r *pdfReport) font(style string, size float64) { r.pdf.SetFont("Helvetica", style, size) }
 
 func rgb(hex string) (int, int, int) {
 	v, _ := strconv.ParseUint(strings.TrimPrefix(hex, "#"), 16, 32)
 	return int(v >> 16 & 0xff), int(v >> 8 & 0xff), int(v & 0xff)
 }
 
-func (r *pdfReport) color(hex string) { r.pdf.SetTextColor(rgb(hex)) }
+func (r *pdfReport) color(hex string) { r.ink = hex; r.pdf.SetTextColor(rgb(hex)) }
 func (r *pdfReport) fill(hex string)  { r.pdf.SetFillColor(rgb(hex)) }
 func (r *pdfReport) draw(hex string)  { r.pdf.SetDrawColor(rgb(hex)) }
 
@@ -162,7 +256,7 @@ func (r *pdfReport) heading(s string) {
 	p.Ln(4)
 	r.font("B", 14)
 	r.color(colText)
-	p.CellFormat(r.width, 8, r.tr(s), "", 1, "L", false, 0, "")
+	r.cell(r.width, 8, s, "L", 1)
 	r.draw(colBar)
 	p.SetLineWidth(0.6)
 	y := p.GetY()
@@ -175,26 +269,26 @@ func (r *pdfReport) subheading(s string) {
 	r.need(16)
 	r.font("B", 11)
 	r.color(colText)
-	r.pdf.CellFormat(r.width, 7, r.tr(s), "", 1, "L", false, 0, "")
+	r.cell(r.width, 7, s, "L", 1)
 }
 
 // para writes wrapped text.
 func (r *pdfReport) para(s string, size float64, col string) {
 	r.font("", size)
 	r.color(col)
-	r.pdf.MultiCell(r.width, size*0.45, r.tr(s), "", "L", false)
+	r.multi(r.width, size*0.45, s, "L")
 }
 
 func (r *pdfReport) bullet(s string) {
 	p := r.pdf
 	r.font("", 10)
 	r.color(colText)
-	lines := r.split(r.tr(s), r.width-6)
+	lines := r.split(s, r.width-6)
 	r.need(float64(len(lines)) * lineH)
 	x, y := p.GetX(), p.GetY()
-	p.Text(x+1.5, y+3.4, r.tr("•"))
+	r.text(x+1.5, y+3.4, "•")
 	p.SetXY(x+6, y)
-	p.MultiCell(r.width-6, lineH, r.tr(s), "", "L", false)
+	r.multi(r.width-6, lineH, s, "L")
 	p.SetX(x)
 }
 
@@ -221,14 +315,14 @@ func (r *pdfReport) cover() {
 	if d.Kind == KindAssessment {
 		kind = "ASSESSMENT"
 	}
-	p.CellFormat(r.width, 6, kind, "", 1, "L", false, 0, "")
+	r.cell(r.width, 6, kind, "L", 1)
 	r.font("B", 26)
 	r.color(colText)
-	p.MultiCell(r.width, 11, r.tr(d.Title), "", "L", false)
+	r.multi(r.width, 11, d.Title, "L")
 	if d.Client != "" {
 		r.font("", 17)
 		r.color(colAxis)
-		p.MultiCell(r.width, 8, r.tr(d.Client), "", "L", false)
+		r.multi(r.width, 8, d.Client, "L")
 	}
 	p.Ln(14)
 	meta := [][2]string{}
@@ -239,9 +333,9 @@ func (r *pdfReport) cover() {
 	for _, m := range meta {
 		r.font("", 10)
 		r.color(colAxis)
-		p.CellFormat(32, 6, r.tr(m[0]), "", 0, "L", false, 0, "")
+		r.cell(32, 6, m[0], "L", 0)
 		r.color(colText)
-		p.CellFormat(r.width-32, 6, r.tr(m[1]), "", 1, "L", false, 0, "")
+		r.cell(r.width-32, 6, m[1], "L", 1)
 	}
 	p.Ln(10)
 	r.outcome()
@@ -260,7 +354,7 @@ func (r *pdfReport) outcome() {
 		col, bg = colFailed, "#fcf1f0"
 	}
 	r.font("B", 11.5)
-	lines := r.split(r.tr(s.Headline), r.width-10)
+	lines := r.split(s.Headline, r.width-10)
 	h := float64(len(lines))*5.6 + 6
 	r.need(h)
 	x, y := r.left, p.GetY()
@@ -270,7 +364,7 @@ func (r *pdfReport) outcome() {
 	p.Rect(x, y, 1.8, h, "F")
 	r.color(colText)
 	p.SetXY(x+6, y+3)
-	p.MultiCell(r.width-10, 5.6, r.tr(s.Headline), "", "L", false)
+	r.multi(r.width-10, 5.6, s.Headline, "L")
 	p.SetXY(x, y+h)
 }
 
@@ -296,11 +390,11 @@ func (r *pdfReport) summary() {
 		r.font("B", 14)
 		r.color(colText)
 		p.SetXY(x+2.5, y+2)
-		p.CellFormat(tw-5, 7, r.tr(t.big), "", 0, "L", false, 0, "")
+		r.cell(tw-5, 7, t.big, "L", 0)
 		r.font("", 8)
 		r.color(colAxis)
 		p.SetXY(x+2.5, y+10)
-		p.CellFormat(tw-5, 5, r.tr(truncate(t.small, 34)), "", 0, "L", false, 0, "")
+		r.cell(tw-5, 5, truncate(t.small, 34), "L", 0)
 	}
 	p.SetXY(r.left, y+21)
 	r.outcome()
@@ -340,14 +434,14 @@ func (r *pdfReport) table(cols []column, rows [][]string, size float64) {
 		r.fill("#f0f3f6")
 		h := 0.0
 		for i, c := range cols {
-			h = max(h, float64(len(r.split(r.tr(c.head), widths[i]-2)))*lh)
+			h = max(h, float64(len(r.split(c.head, widths[i]-2)))*lh)
 		}
 		h += 2
 		x, y := r.left, p.GetY()
 		p.Rect(x, y, r.width, h, "F")
 		for i, c := range cols {
 			p.SetXY(x, y+1)
-			p.MultiCell(widths[i], lh, r.tr(c.head), "", strings.TrimSuffix(c.align, "B"), false)
+			r.multi(widths[i], lh, c.head, strings.TrimSuffix(c.align, "B"))
 			x += widths[i]
 		}
 		p.SetXY(r.left, y+h)
@@ -361,7 +455,7 @@ func (r *pdfReport) table(cols []column, rows [][]string, size float64) {
 		for i := range cols {
 			txt := ""
 			if i < len(row) {
-				txt = r.tr(row[i])
+				txt = row[i]
 			}
 			lines[i] = r.split(txt, widths[i]-2)
 			h = max(h, float64(len(lines[i]))*lh)
@@ -382,7 +476,7 @@ func (r *pdfReport) table(cols []column, rows [][]string, size float64) {
 			}
 			for j, l := range lines[i] {
 				p.SetXY(x, y+1+float64(j)*lh)
-				p.CellFormat(widths[i], lh, l, "", 0, c.align, false, 0, "")
+				r.cell(widths[i], lh, l, c.align, 0)
 			}
 			x += widths[i]
 		}
@@ -407,16 +501,19 @@ func (r *pdfReport) badge(x, y, h float64, word string) {
 	case "info", "skipped":
 		col = colBar
 	}
+	// The badge's style is its own: the row's other cells keep theirs
+	// (they were wrapped in it).
+	bold, size := r.bold, r.size
 	r.font("B", 6.5)
 	up := strings.ToUpper(word)
-	w := p.GetStringWidth(up) + 3
+	w := r.strWidth(up) + 3
 	r.fill(col)
 	p.Rect(x, y+0.2, w, h-0.4, "F")
 	r.color("#ffffff")
 	p.SetXY(x, y)
-	p.CellFormat(w, h, up, "", 0, "C", false, 0, "")
+	r.cell(w, h, up, "C", 0)
 	r.color(colText)
-	r.font("", 8)
+	r.bold, r.size = bold, size
 }
 
 func (r *pdfReport) mailboxes() {
@@ -453,7 +550,7 @@ func (r *pdfReport) chart(c *chart) {
 	r.need(c.height*scale + 10)
 	r.font("B", 9.5)
 	r.color(colText)
-	p.CellFormat(r.width, 6, r.tr(c.title), "", 1, "L", false, 0, "")
+	r.cell(r.width, 6, c.title, "L", 1)
 	x0, y0 := r.left, p.GetY()+1
 	for _, s := range c.shapes {
 		switch s.kind {
@@ -479,15 +576,14 @@ func (r *pdfReport) chart(c *chart) {
 			// Font sizes are in chart units: points = units * mm/unit * pt/mm.
 			r.font("", s.size*scale*72/25.4)
 			r.color(s.fill)
-			t := r.tr(s.text)
 			x := x0 + s.x*scale
 			switch s.anchor {
 			case "end":
-				x -= p.GetStringWidth(t)
+				x -= r.strWidth(s.text)
 			case "middle":
-				x -= p.GetStringWidth(t) / 2
+				x -= r.strWidth(s.text) / 2
 			}
-			p.Text(x, y0+s.y*scale, t)
+			r.text(x, y0+s.y*scale, s.text)
 		}
 	}
 	p.SetXY(r.left, y0+c.height*scale+5)
@@ -512,15 +608,17 @@ func (r *pdfReport) appendix() {
 		}
 		r.subheading(a.Mailbox)
 		for _, f := range a.Facts {
+			// The label wraps in its column too, not over the value.
 			r.font("", 8.5)
-			lines := r.split(r.tr(f.Value), r.width-45)
-			r.need(float64(len(lines)) * 4)
+			h := float64(max(len(r.split(f.Label, 44)), len(r.split(f.Value, r.width-45)))) * 4
+			r.need(h)
 			y := p.GetY()
 			r.color(colAxis)
-			p.CellFormat(45, 4, r.tr(f.Label), "", 0, "L", false, 0, "")
+			r.multi(44, 4, f.Label, "L")
 			r.color(colText)
 			p.SetXY(r.left+45, y)
-			p.MultiCell(r.width-45, 4, r.tr(f.Value), "", "L", false)
+			r.multi(r.width-45, 4, f.Value, "L")
+			p.SetY(y + h)
 		}
 		p.Ln(3)
 		if len(a.Folders) > 0 {

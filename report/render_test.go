@@ -258,16 +258,3 @@ func TestPDF(t *testing.T) {
 		t.Error("WritePDFPaper(A3) succeeded, want an error")
 	}
 }
-
-func TestCP1252(t *testing.T) {
-	r := newPDF(&Document{Title: "t"}, PaperA4)
-	for _, tt := range []struct{ in, want string }{
-		{"plain", "plain"},
-		{"Köln – Ärger…", "K\xf6ln \x96 \xc4rger\x85"},
-		{"日本語", "???"},
-	} {
-		if got := r.tr(tt.in); got != tt.want {
-			t.Errorf("tr(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
