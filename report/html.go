@@ -19,14 +19,14 @@ import (
 // and each mailbox's appendix starts a page.
 func WriteHTML(w io.Writer, d *Document) error {
 	t, err := template.New("report").Funcs(template.FuncMap{
-		"num":   Number,
-		"bytes": Bytes,
-		"dur":   plan.FormatDuration,
-		"span":  dateRange,
-		"date":  func(t time.Time) string { return t.UTC().Format("2 January 2006") },
-		"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"est":   estimateCell,
-		"vcell": verifyCell,
+		"num":    Number,
+		"bytes":  Bytes,
+		"dur":    plan.FormatDuration,
+		"span":   dateRange,
+		"date":   func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+		"stamp":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"est":    estimateCell,
+		"vcell":  verifyCell,
 		"status": shownStatus,
 		"badge":  badgeClass,
 		"subj":   subjectCell,
@@ -40,7 +40,7 @@ func WriteHTML(w io.Writer, d *Document) error {
 			}
 			return many
 		},
-		"svg":   func(c *chart) template.HTML { return template.HTML(c.svg()) }, // built from escaped text only
+		"svg": func(c *chart) template.HTML { return template.HTML(c.svg()) }, // built from escaped text only
 		"logo": func() template.URL {
 			if d.Logo == nil {
 				return ""

@@ -539,7 +539,9 @@ func (r *pdfReport) appendix() {
 		if len(a.Largest) > 0 {
 			r.subheading("Largest items")
 			r.table([]column{{"Received", 16, "L"}, {"Subject", 44, "L"}, {"Folder", 25, "L"}, {"Size", 15, "R"}},
-				rows(a.Largest, func(it ItemRow) []string { return []string{receivedCell(it), subjectCell(it), it.Folder, Bytes(it.Bytes)} }), 7.5)
+				rows(a.Largest, func(it ItemRow) []string {
+					return []string{receivedCell(it), subjectCell(it), it.Folder, Bytes(it.Bytes)}
+				}), 7.5)
 		}
 	}
 }
