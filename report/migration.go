@@ -184,7 +184,7 @@ func Migration(in *MigrationInput, o *Options) *Document {
 	}
 	// The state is not named by its file: a report goes to the client and
 	// carries no path of the consultant's machine.
-	d.Source = []string{fmt.Sprintf("Made from the migration's state (%s recorded).", plural(int64(len(in.Runs)), "run", "runs"))}
+	d.Source = []string{fmt.Sprintf("Made from the state of the migration (%s recorded).", plural(int64(len(in.Runs)), "run", "runs"))}
 	v := in.Verification
 	if v != nil {
 		d.Source = append(d.Source, fmt.Sprintf("Verified on %s by %s: every source item compared with the target by its source-key stamp.", v.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), firstOf(v.Tool, "migrate")))
