@@ -23,8 +23,6 @@ type Options struct {
 	// Client and Consultant override the names recorded in the plan (they
 	// come from the configuration).
 	Client, Consultant string
-	// SourceName names the plan or state file the report is made from.
-	SourceName string
 }
 
 func (o *Options) now() time.Time {
@@ -43,11 +41,9 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 		Schema: Schema, Kind: KindAssessment, Title: "Migration assessment", GeneratedAt: o.now(), Tool: o.Tool,
 		Client: firstOf(o.Client, p.Client), Consultant: firstOf(o.Consultant, p.Consultant), Logo: o.Logo,
 	}
-	src := "a plan"
-	if o.SourceName != "" {
-		src = "the plan " + o.SourceName
-	}
-	d.Source = []string{fmt.Sprintf("Made from %s, made on %s by %s.", src, p.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), firstOf(p.Tool, "migrate"))}
+	// The plan is named by its date and tool, never by its file: a report
+	// goes to the client and carries no path of the consultant's machine.
+	d.Source = []string{fmt.Sprintf("Made from the plan made on %s by %s.", p.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), firstOf(p.Tool, "migrate"))}
 	if len(p.Settings.Filters) > 0 {
 		d.Source = append(d.Source, "Filters: "+strings.Join(p.Settings.Filters, "; ")+".")
 	}
@@ -120,20 +116,20 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 	switch {
 	case s.Errors > 0:
 		s.Outcome = "blocked"
-		s.Headline = fmt.Sprintf("%d of %d mailboxes can be migrated as planned; %s action first (see Items needing attention).", t.Mailboxes-blocked, t.Mailboxes, plural(int64(blocked), "needs", "need"))
+		s.Headline = fmt.Sprintf("%d of %s can be migrated as planned; %s action first (see Items needing attention).", t.Mailboxes-blocked, mailboxes(t.Mailboxes), plural(int64(blocked), "needs", "need"))
 		if blocked == 0 {
-			s.Headline = fmt.Sprintf("The migration of %d mailboxes needs action first: %d problems are listed under Items needing attention.", t.Mailboxes, s.Errors)
+			s.Headline = fmt.Sprintf("The migration of %s needs action first: %s listed under Items needing attention.", mailboxes(t.Mailboxes), plural(int64(s.Errors), "problem is", "problems are"))
 		}
 	case s.Warnings > 0:
 		s.Outcome = "attention"
-		s.Headline = fmt.Sprintf("%d mailboxes, %s items (%s), can move to Exchange Online in about %s; %d points need a decision first.",
-			t.Mailboxes, Number(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds), s.Warnings)
+		s.Headline = fmt.Sprintf("%s, %s (%s), can move to Exchange Online in about %s; %s a decision first.",
+			mailboxes(t.Mailboxes), Items(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds), plural(int64(s.Warnings), "point needs", "points need"))
 	default:
 		s.Outcome = "ready"
-		s.Headline = fmt.Sprintf("%d mailboxes, %s items (%s), can move to Exchange Online in about %s.",
-			t.Mailboxes, Number(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds))
+		s.Headline = fmt.Sprintf("%s, %s (%s), can move to Exchange Online in about %s.",
+			mailboxes(t.Mailboxes), Items(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds))
 	}
-	s.Points = append(s.Points, fmt.Sprintf("The source mailboxes hold %s items (%s) in %d folders.", Number(t.Items), Bytes(t.Bytes), t.Folders))
+	s.Points = append(s.Points, fmt.Sprintf("The source %s %s (%s) in %s.", noun(int64(t.Mailboxes), "mailbox holds", "mailboxes hold"), Items(t.Items), Bytes(t.Bytes), plural(int64(t.Folders), "folder", "folders")))
 	if t.Skipped.Items > 0 {
 		s.Points = append(s.Points, fmt.Sprintf("%s (%s) will not be migrated, by the filters and limits listed per mailbox.", Items(t.Skipped.Items), Bytes(t.Skipped.Bytes)))
 	}
@@ -141,7 +137,7 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 		s.Points = append(s.Points, fmt.Sprintf("%s larger than the tenant accepts (%s); an administrator can raise the limit up to 150 MB.", plural(t.OverLimit, "item is", "items are"), Bytes(p.Settings.MaxMessageSize)))
 	}
 	if t.Contacts+t.Events > 0 {
-		s.Points = append(s.Points, fmt.Sprintf("%s contacts and %s calendar items.", Number(t.Contacts), Number(t.Events)))
+		s.Points = append(s.Points, fmt.Sprintf("%s and %s.", plural(t.Contacts, "contact", "contacts"), plural(t.Events, "calendar item", "calendar items")))
 	}
 	renamed := 0
 	for _, m := range p.Mailboxes {
@@ -150,9 +146,9 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 	if renamed > 0 {
 		s.Points = append(s.Points, fmt.Sprintf("%s another name or place in Exchange Online (listed below).", plural(int64(renamed), "folder gets", "folders get")))
 	}
-	s.Points = append(s.Points, fmt.Sprintf("Estimated duration %s with %d mailboxes at once; the limit is the %s.", plan.FormatDuration(p.Estimate.Seconds), p.Estimate.Mailboxes, p.Estimate.Bottleneck))
+	s.Points = append(s.Points, fmt.Sprintf("Estimated duration %s with %s at once; the limit is the %s.", plan.FormatDuration(p.Estimate.Seconds), mailboxes(p.Estimate.Mailboxes), p.Estimate.Bottleneck))
 	if t.Errors > 0 {
-		s.Points = append(s.Points, fmt.Sprintf("%s could not be read.", plural(int64(t.Errors), "mailbox", "mailboxes")))
+		s.Points = append(s.Points, fmt.Sprintf("%s could not be read.", mailboxes(t.Errors)))
 	}
 	d.Notes = append(d.Notes, p.Estimate.Notes...)
 	d.Notes = append(d.Notes,
@@ -180,13 +176,13 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 		fact("Dates", m.Oldest.Format("2006-01-02")+" to "+m.Newest.Format("2006-01-02"))
 	}
 	if m.Contacts+m.Events > 0 {
-		fact("Contacts and events", fmt.Sprintf("%s contacts, %s events", Number(m.Contacts), Number(m.Events)))
+		fact("Contacts and events", plural(m.Contacts, "contact", "contacts")+", "+plural(m.Events, "event", "events"))
 	}
 	if m.HeadersRead+m.HeadersSkipped > 0 {
-		fact("Duplicate Message-IDs", fmt.Sprintf("%s items share a Message-ID (%s headers read, %s not checked)", Number(m.DuplicateItems), Number(m.HeadersRead), Number(m.HeadersSkipped)))
+		fact("Duplicate Message-IDs", fmt.Sprintf("%s a Message-ID (%s read, %s not checked)", plural(m.DuplicateItems, "item shares", "items share"), plural(m.HeadersRead, "header", "headers"), Number(m.HeadersSkipped)))
 	}
 	if m.Read.Items > 0 {
-		fact("Source read rate", fmt.Sprintf("%s/s and %.0f ms per item, measured on %s items (%s)", Bytes(int64(m.Read.BytesPerSecond)), m.Read.PerItemSeconds*1000, Number(m.Read.Items), Bytes(m.Read.Bytes)))
+		fact("Source read rate", fmt.Sprintf("%s/s and %.0f ms per item, measured on %s (%s)", Bytes(int64(m.Read.BytesPerSecond)), m.Read.PerItemSeconds*1000, Items(m.Read.Items), Bytes(m.Read.Bytes)))
 	}
 	if m.Error == "" && m.Estimate.Bottleneck != plan.BottleneckNone {
 		fact("Estimate", fmt.Sprintf("%s; limited by the %s", plan.FormatDuration(m.Estimate.Seconds), m.Estimate.Bottleneck))
@@ -204,7 +200,7 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 		a.Folders = append(a.Folders, row)
 	}
 	for _, it := range m.Largest {
-		a.Largest = append(a.Largest, ItemRow{Folder: it.Folder, Item: it.Key, Bytes: it.Size, Date: it.Date})
+		a.Largest = append(a.Largest, ItemRow{Folder: it.Folder, Item: it.Key, Bytes: it.Size, Date: it.Date, Subject: strings.TrimSpace(it.Subject)})
 	}
 	return a
 }
@@ -221,16 +217,19 @@ func targetFact(tc plan.TargetCheck) string {
 		parts = append(parts, "items readable")
 	}
 	if tc.Inspected && tc.Items >= 0 {
-		parts = append(parts, fmt.Sprintf("%s items in %d folders already", Number(tc.Items), len(tc.Folders)))
+		parts = append(parts, fmt.Sprintf("%s in %s already", Items(tc.Items), plural(int64(len(tc.Folders)), "folder", "folders")))
 	}
 	if tc.Stamped > 0 {
-		parts = append(parts, fmt.Sprintf("%s items migrated earlier", Number(tc.Stamped)))
+		parts = append(parts, Items(tc.Stamped)+" migrated earlier")
 	}
 	if tc.QuotaBytes > 0 {
 		parts = append(parts, fmt.Sprintf("%s of %s quota used", Bytes(tc.UsedBytes), Bytes(tc.QuotaBytes)))
 	}
 	return strings.Join(parts, "; ")
 }
+
+// mailboxes formats a number of mailboxes: "1 mailbox", "3 mailboxes".
+func mailboxes(n int) string { return plural(int64(n), "mailbox", "mailboxes") }
 
 func firstOf(s ...string) string {
 	for _, v := range s {
@@ -323,7 +322,8 @@ func mask(d *Document) {
 			}
 		}
 		for j := range a.Largest {
-			a.Largest[j].Folder = MaskText(a.Largest[j].Folder)
+			it := &a.Largest[j]
+			it.Folder, it.Subject = MaskText(it.Folder), MaskSubject(it.Subject)
 		}
 	}
 }

@@ -43,7 +43,8 @@ func fixturePlan() *plan.Plan {
 				ToMigrate: plan.Count{Items: 1198, Bytes: 899 << 20},
 				Skips:     []plan.Skip{{Rule: "deleted", Example: `flagged \Deleted on the source`, Count: plan.Count{Items: 2, Bytes: 1 << 20}}},
 				Sizes:     sizes(800, 300, 80, 19, 1), Years: []plan.YearCount{{Year: 2014, Count: plan.Count{Items: 100}}, {Year: 2020, Count: plan.Count{Items: 500}}, {Year: 2026, Count: plan.Count{Items: 600}}},
-				Largest: []plan.Item{{Folder: "INBOX", Key: "7.120", Size: 30 << 20, Date: date("2024-05-01")}},
+				Largest: []plan.Item{{Folder: "INBOX", Key: "7.120", Size: 30 << 20, Date: date("2024-05-01"), Subject: "Holiday photos 2024"},
+					{Folder: "Sent", Key: "3.77", Size: 12 << 20, Subject: "  Re: contract for bob@contoso.com  "}},
 				Folders: []plan.Folder{
 					{Path: "INBOX", Role: `\Inbox`, Kind: "message", Target: "Inbox", Items: 1000, Bytes: 800 << 20, Largest: 30 << 20, Oldest: date("2014-02-01"), Newest: date("2026-02-28"), ToMigrate: plan.Count{Items: 999, Bytes: 799 << 20}},
 					{Path: "Sent", Role: `\Sent`, Kind: "message", Target: "Sent Items", Items: 200, Bytes: 100 << 20, Oldest: date("2015-01-01"), Newest: date("2026-02-27"), ToMigrate: plan.Count{Items: 199, Bytes: 100 << 20}},
@@ -59,7 +60,7 @@ func fixturePlan() *plan.Plan {
 				Items: 40, Bytes: 60 << 20, Oldest: date("2020-01-01"), Newest: date("2025-12-31"), ToMigrate: plan.Count{Items: 39, Bytes: 20 << 20},
 				Skips: []plan.Skip{{Rule: "too_large", Example: "41943040 bytes, larger than the target accepts", Count: plan.Count{Items: 1, Bytes: 40 << 20}}},
 				Sizes: sizes(30, 5, 3, 1, 0, 1), Years: []plan.YearCount{{Year: 0, Count: plan.Count{Items: 1}}, {Year: 2020, Count: plan.Count{Items: 39}}},
-				Largest:   []plan.Item{{Folder: "Projects", Key: "9.4", Size: 40 << 20, Date: date("2023-03-03")}},
+				Largest:   []plan.Item{{Folder: "Projects", Key: "9.4", Size: 40 << 20, Date: date("2023-03-03")}}, // subject not read
 				OverLimit: []plan.Item{{Folder: "Projects", Key: "9.4", Size: 40 << 20, Reason: "over the tenant's maximum message size"}},
 				Folders: []plan.Folder{
 					{Path: "INBOX", Kind: "message", Target: "Inbox", Items: 30, Bytes: 15 << 20, ToMigrate: plan.Count{Items: 30, Bytes: 15 << 20}},
@@ -95,9 +96,10 @@ func fixturePlan() *plan.Plan {
 	return p
 }
 
-// fixtureState writes a state of two mailboxes after two runs: alice
+// fixtureState writes a state of three mailboxes after two runs: alice
 // complete, bob with a failed item, one migrated with a note and one
-// skipped; and returns what LoadMigration reads from it.
+// skipped, dave migrated (and doubled in the target, see
+// fixtureVerification); and returns what LoadMigration reads from it.
 func fixtureState(t *testing.T) *MigrationInput {
 	t.Helper()
 	ctx := context.Background()
@@ -121,10 +123,12 @@ func fixtureState(t *testing.T) *MigrationInput {
 	must(st.EndRun(ctx, id, "items failed", day0.Add(-50*time.Minute)))
 	must(st.PutMailbox(ctx, state.Mailbox{ID: "alice@contoso.com", SourceAddress: "alice@contoso.com", TargetAddress: "alice@contoso.onmicrosoft.com", Protocol: "imap", Status: state.StatusMigrated, UpdatedAt: day0.Add(-50 * time.Minute)}))
 	must(st.PutMailbox(ctx, state.Mailbox{ID: "bob@contoso.com", SourceAddress: "bob@contoso.com", TargetAddress: "bob@contoso.onmicrosoft.com", Protocol: "imap", Status: state.StatusFailed, Reason: "1 items failed", UpdatedAt: day0.Add(-50 * time.Minute)}))
+	must(st.PutMailbox(ctx, state.Mailbox{ID: "dave@contoso.com", SourceAddress: "dave@contoso.com", TargetAddress: "dave@contoso.onmicrosoft.com", Protocol: "imap", Status: state.StatusMigrated, UpdatedAt: day0.Add(-50 * time.Minute)}))
 	for _, f := range []state.Folder{
 		{Mailbox: "alice@contoso.com", SourcePath: "INBOX", TargetPath: "inbox", TargetID: "A1", Validity: "7"},
 		{Mailbox: "alice@contoso.com", SourcePath: "Projects/2024", TargetPath: "msgfolderroot/Projects/2024", TargetID: "A2", Validity: "8"},
 		{Mailbox: "bob@contoso.com", SourcePath: "INBOX", TargetPath: "inbox", TargetID: "B1", Validity: "3"},
+		{Mailbox: "dave@contoso.com", SourcePath: "INBOX", TargetPath: "inbox", TargetID: "D1", Validity: "5"},
 	} {
 		f.UpdatedAt = day0.Add(-2 * time.Hour)
 		must(st.PutFolder(ctx, f))
@@ -142,6 +146,7 @@ func fixtureState(t *testing.T) *MigrationInput {
 	item("bob@contoso.com", "INBOX", "3.1", state.StatusMigrated, "created as a draft: the mailbox refused attachments added to received mail", 4<<20)
 	item("bob@contoso.com", "INBOX", "3.2", state.StatusMigrated, "", 1000)
 	item("bob@contoso.com", "INBOX", "3.3", state.StatusFailed, "the target refused the item: 400 ErrorInvalidRecipients", 700)
+	item("dave@contoso.com", "INBOX", "5.1", state.StatusMigrated, "", 3000)
 	in, err := LoadMigration(ctx, st)
 	if err != nil {
 		t.Fatalf("LoadMigration() = %v", err)
@@ -150,7 +155,7 @@ func fixtureState(t *testing.T) *MigrationInput {
 }
 
 // fixtureVerification is a verification of the fixture state: alice
-// matches, bob misses the failed item.
+// matches, bob misses the failed item, dave's item is in the target twice.
 func fixtureVerification() *plan.Verification {
 	v := &plan.Verification{Format: plan.VerifyFormat, Version: plan.VerifyVersion, Tool: "migrate v1.0.0", CreatedAt: day0.Add(-40 * time.Minute),
 		Mailboxes: []plan.VerifyMailbox{
@@ -158,6 +163,8 @@ func fixtureVerification() *plan.Verification {
 				Folders: []plan.VerifyFolder{{Source: "INBOX", Target: "Inbox", VerifyCounts: plan.VerifyCounts{Expected: 2, Matched: 2, Skipped: 1}}}},
 			{Address: "bob@contoso.com", Target: "bob@contoso.onmicrosoft.com", VerifyCounts: plan.VerifyCounts{Expected: 3, Matched: 2, Missing: 1},
 				Problems: []plan.Problem{{Kind: plan.ProblemMissing, Folder: "INBOX", Key: "3.3", Detail: "not in the target folder Inbox; the state records it as failed: the target refused the item: 400 ErrorInvalidRecipients"}}},
+			{Address: "dave@contoso.com", Target: "dave@contoso.onmicrosoft.com", VerifyCounts: plan.VerifyCounts{Expected: 1, Matched: 1, Doubled: 1},
+				Problems: []plan.Problem{{Kind: plan.ProblemDoubled, Folder: "INBOX", Key: "5.1", Detail: "2 items in the target folder Inbox carry its source key"}}},
 		}}
 	v.Sum()
 	return v

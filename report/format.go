@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/migrate-tool/migrate/migrate/state"
 )
 
 // Number formats n with thousands separators: 1,234,567.
@@ -36,12 +38,22 @@ func Bytes(n int64) string {
 // Items formats an item count with its noun: "1 item", "1,234 items".
 func Items(n int64) string { return plural(n, "item", "items") }
 
-// plural formats n with the singular or plural noun.
+// plural formats n with the singular or the plural words that follow it:
+// plural(1, "item is", "items are") is "1 item is", plural(3, ...) is
+// "3 items are". Every count a report prints with a noun goes through it
+// (or through noun, for a label next to a number printed apart), so that
+// no report says "1 mailboxes".
 func plural(n int64, one, many string) string {
+	return Number(n) + " " + noun(n, one, many)
+}
+
+// noun returns one when n is 1 and many otherwise: the words for a count
+// printed elsewhere (a tile's label under its number).
+func noun(n int64, one, many string) string {
 	if n == 1 {
-		return "1 " + one
+		return one
 	}
-	return Number(n) + " " + many
+	return many
 }
 
 // ruleName returns the words for a skip rule of package mapping.
@@ -61,4 +73,44 @@ func ruleName(rule string) string {
 		return "larger than the tenant accepts"
 	}
 	return rule
+}
+
+// statusVerifyFailed is the status HTML, PDF and Markdown show for a
+// mailbox the state records as migrated but whose verification failed:
+// never "migrated" in green next to a failed proof.
+const statusVerifyFailed = "verify failed"
+
+// shownStatus is the status the formats show for a mailbox row: its
+// Status, but statusVerifyFailed for a migrated mailbox whose Verify is
+// failed (the JSON keeps the state's status next to verify).
+func shownStatus(r MailboxRow) string {
+	if r.Status == string(state.StatusMigrated) && r.Verify == "failed" {
+		return statusVerifyFailed
+	}
+	return r.Status
+}
+
+// badgeClass is the HTML badge class of a shown status or severity.
+func badgeClass(word string) string {
+	if word == statusVerifyFailed {
+		return "failed"
+	}
+	return word
+}
+
+// subjectCell is an item's subject as a table shows it: "(no subject)",
+// as Outlook says, when there is none or the plan did not read it.
+func subjectCell(it ItemRow) string {
+	if it.Subject == "" {
+		return "(no subject)"
+	}
+	return it.Subject
+}
+
+// receivedCell is an item's date as a table shows it.
+func receivedCell(it ItemRow) string {
+	if it.Date.IsZero() {
+		return "date unknown"
+	}
+	return day(it.Date)
 }

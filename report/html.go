@@ -19,16 +19,28 @@ import (
 // and each mailbox's appendix starts a page.
 func WriteHTML(w io.Writer, d *Document) error {
 	t, err := template.New("report").Funcs(template.FuncMap{
-		"num":   Number,
-		"bytes": Bytes,
-		"dur":   plan.FormatDuration,
-		"day":   day,
-		"span":  dateRange,
-		"date":  func(t time.Time) string { return t.UTC().Format("2 January 2006") },
-		"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"est":   estimateCell,
-		"vcell": verifyCell,
-		"svg":   func(c *chart) template.HTML { return template.HTML(c.svg()) }, // built from escaped text only
+		"num":    Number,
+		"bytes":  Bytes,
+		"dur":    plan.FormatDuration,
+		"span":   dateRange,
+		"date":   func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+		"stamp":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"est":    estimateCell,
+		"vcell":  verifyCell,
+		"status": shownStatus,
+		"badge":  badgeClass,
+		"subj":   subjectCell,
+		"recv":   receivedCell,
+		"noun": func(n any, one, many string) string {
+			switch n := n.(type) {
+			case int:
+				return noun(int64(n), one, many)
+			case int64:
+				return noun(n, one, many)
+			}
+			return many
+		},
+		"svg": func(c *chart) template.HTML { return template.HTML(c.svg()) }, // built from escaped text only
 		"logo": func() template.URL {
 			if d.Logo == nil {
 				return ""
@@ -138,10 +150,10 @@ footer { margin-top: 24px; border-top: 1px solid var(--line); padding-top: 6px; 
 <section class="summary">
 <h2>Executive summary</h2>
 <div class="tiles">
-<div class="tile"><b>{{.Summary.Mailboxes}}</b><span>mailboxes</span></div>
-{{if assessment}}<div class="tile"><b>{{num .Summary.Migrate.Items}}</b><span>items to migrate ({{bytes .Summary.Migrate.Bytes}})</span></div>
+<div class="tile"><b>{{.Summary.Mailboxes}}</b><span>{{noun .Summary.Mailboxes "mailbox" "mailboxes"}}</span></div>
+{{if assessment}}<div class="tile"><b>{{num .Summary.Migrate.Items}}</b><span>{{noun .Summary.Migrate.Items "item" "items"}} to migrate ({{bytes .Summary.Migrate.Bytes}})</span></div>
 <div class="tile"><b>{{dur .Summary.Seconds}}</b><span>estimated duration</span></div>
-{{else}}<div class="tile"><b>{{num .Summary.Migrate.Items}}</b><span>items migrated ({{bytes .Summary.Migrate.Bytes}})</span></div>
+{{else}}<div class="tile"><b>{{num .Summary.Migrate.Items}}</b><span>{{noun .Summary.Migrate.Items "item" "items"}} migrated ({{bytes .Summary.Migrate.Bytes}})</span></div>
 <div class="tile"><b>{{.Summary.Verification}}</b><span>verification</span></div>
 {{end}}<div class="tile"><b>{{.Summary.Errors}} / {{.Summary.Warnings}}</b><span>errors / warnings</span></div>
 </div>
@@ -156,7 +168,7 @@ footer { margin-top: 24px; border-top: 1px solid var(--line); padding-top: 6px; 
 <tbody>{{range .Mailboxes}}<tr><td class="k">{{.Address}}</td><td><span class="badge {{.Status}}">{{.Status}}</span></td><td class="n">{{num .Items}}</td><td class="n">{{bytes .Bytes}}</td><td class="n">{{num .Migrate.Items}}</td><td class="n">{{num .Skipped}}</td><td class="n">{{num .OverLimit}}</td><td>{{span .Oldest .Newest}}</td><td class="n">{{est .}}</td></tr>
 {{end}}</tbody>
 {{else}}<thead><tr><th>Mailbox</th><th>Status</th><th class="n">Migrated</th><th class="n">Size</th><th class="n">Skipped</th><th class="n">Failed</th><th class="n">Pending</th><th>Verified</th></tr></thead>
-<tbody>{{range .Mailboxes}}<tr><td class="k">{{.Address}}</td><td><span class="badge {{.Status}}">{{.Status}}</span></td><td class="n">{{num .Migrate.Items}}</td><td class="n">{{bytes .Migrate.Bytes}}</td><td class="n">{{num .Skipped}}</td><td class="n">{{num .Failed}}</td><td class="n">{{num .Pending}}</td><td>{{vcell .}}</td></tr>
+<tbody>{{range .Mailboxes}}<tr><td class="k">{{.Address}}</td><td>{{with status .}}<span class="badge {{badge .}}">{{.}}</span>{{end}}</td><td class="n">{{num .Migrate.Items}}</td><td class="n">{{bytes .Migrate.Bytes}}</td><td class="n">{{num .Skipped}}</td><td class="n">{{num .Failed}}</td><td class="n">{{num .Pending}}</td><td>{{vcell .}}</td></tr>
 {{end}}</tbody>
 {{end}}</table>
 </section>
@@ -188,8 +200,8 @@ footer { margin-top: 24px; border-top: 1px solid var(--line); padding-top: 6px; 
 {{end}}</tbody>
 {{end}}</table>{{end}}
 {{if .Largest}}<p><b>Largest items</b></p>
-<table><thead><tr><th>Folder</th><th>Item</th><th class="n">Size</th><th>Received</th></tr></thead>
-<tbody>{{range .Largest}}<tr><td class="k">{{.Folder}}</td><td class="k">{{.Item}}</td><td class="n">{{bytes .Bytes}}</td><td>{{day .Date}}</td></tr>
+<table><thead><tr><th>Received</th><th>Subject</th><th>Folder</th><th class="n">Size</th></tr></thead>
+<tbody>{{range .Largest}}<tr><td>{{recv .}}</td><td class="k">{{subj .}}</td><td class="k">{{.Folder}}</td><td class="n">{{bytes .Bytes}}</td></tr>
 {{end}}</tbody></table>{{end}}
 </article>
 {{end}}</section>

@@ -80,7 +80,7 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 	} else {
 		table(&b, []string{"Mailbox", "Status", "Migrated", "Size", "Skipped", "Failed", "Pending", "Verified"}, "l l r r r r r l",
 			rows(d.Mailboxes, func(r MailboxRow) []string {
-				return []string{r.Address, r.Status, Number(r.Migrate.Items), Bytes(r.Migrate.Bytes), Number(r.Skipped), Number(r.Failed), Number(r.Pending), verifyCell(r)}
+				return []string{r.Address, shownStatus(r), Number(r.Migrate.Items), Bytes(r.Migrate.Bytes), Number(r.Skipped), Number(r.Failed), Number(r.Pending), verifyCell(r)}
 			}))
 	}
 
@@ -130,8 +130,8 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		}
 		if len(a.Largest) > 0 {
 			p("\nLargest items:\n\n")
-			table(&b, []string{"Folder", "Item", "Size", "Received"}, "l l r l", rows(a.Largest, func(it ItemRow) []string {
-				return []string{it.Folder, it.Item, Bytes(it.Bytes), day(it.Date)}
+			table(&b, []string{"Received", "Subject", "Folder", "Size"}, "l l l r", rows(a.Largest, func(it ItemRow) []string {
+				return []string{receivedCell(it), subjectCell(it), it.Folder, Bytes(it.Bytes)}
 			}))
 		}
 	}

@@ -182,11 +182,9 @@ func Migration(in *MigrationInput, o *Options) *Document {
 	if in.Plan != nil {
 		d.Consultant = firstOf(d.Consultant, in.Plan.Consultant)
 	}
-	src := "the state database"
-	if o.SourceName != "" {
-		src = "the state " + o.SourceName
-	}
-	d.Source = []string{fmt.Sprintf("Made from %s (%d runs recorded).", src, len(in.Runs))}
+	// The state is not named by its file: a report goes to the client and
+	// carries no path of the consultant's machine.
+	d.Source = []string{fmt.Sprintf("Made from the state of the migration (%s recorded).", plural(int64(len(in.Runs)), "run", "runs"))}
 	v := in.Verification
 	if v != nil {
 		d.Source = append(d.Source, fmt.Sprintf("Verified on %s by %s: every source item compared with the target by its source-key stamp.", v.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), firstOf(v.Tool, "migrate")))
@@ -241,7 +239,7 @@ func Migration(in *MigrationInput, o *Options) *Document {
 				Reason: it.Reason + " (a new run tries it again)", Count: 1})
 		}
 		if n := row.Failed - int64(len(ms.Failed)); n > 0 {
-			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Reason: fmt.Sprintf("%d more failed items (migrate status lists them)", n), Count: n})
+			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Reason: plural(n, "more failed item", "more failed items") + " (listed by migrate status)", Count: n})
 		}
 		for _, n := range ms.Notes {
 			sev, code := "info", "migrated_with_note"
@@ -337,24 +335,26 @@ func Migration(in *MigrationInput, o *Options) *Document {
 	}
 	switch s.Outcome {
 	case "complete":
-		s.Headline = fmt.Sprintf("All %d mailboxes were migrated: %s items (%s), each verified in Exchange Online exactly once.", s.Mailboxes, Number(s.Migrate.Items), Bytes(s.Migrate.Bytes))
+		s.Headline = fmt.Sprintf("%s migrated: %s (%s), each verified in Exchange Online exactly once.",
+			noun(int64(s.Mailboxes), "The mailbox was", "All "+mailboxes(s.Mailboxes)+" were"), Items(s.Migrate.Items), Bytes(s.Migrate.Bytes))
 	case "failed":
-		s.Headline = fmt.Sprintf("%s (%s) of %d mailboxes were migrated; %s need attention (listed below).", Items(s.Migrate.Items), Bytes(s.Migrate.Bytes), s.Mailboxes, plural(int64(s.Errors), "problem", "problems"))
+		s.Headline = fmt.Sprintf("%s (%s) from %s %s migrated; %s attention (listed below).", Items(s.Migrate.Items), Bytes(s.Migrate.Bytes), mailboxes(s.Mailboxes),
+			noun(s.Migrate.Items, "was", "were"), plural(int64(s.Errors), "problem needs", "problems need"))
 	default:
-		s.Headline = fmt.Sprintf("%s (%s) of %d mailboxes were migrated so far.", Items(s.Migrate.Items), Bytes(s.Migrate.Bytes), s.Mailboxes)
+		s.Headline = fmt.Sprintf("%s (%s) from %s %s migrated so far.", Items(s.Migrate.Items), Bytes(s.Migrate.Bytes), mailboxes(s.Mailboxes), noun(s.Migrate.Items, "was", "were"))
 	}
-	s.Points = append(s.Points, fmt.Sprintf("%s items migrated, %s skipped by a rule, %s failed, %s not yet done.", Number(s.Migrate.Items), Number(s.Skipped.Items), Number(s.Failed.Items), Number(s.Pending.Items)))
+	s.Points = append(s.Points, fmt.Sprintf("%s migrated, %s skipped by a rule, %s failed, %s not yet done.", Items(s.Migrate.Items), Number(s.Skipped.Items), Number(s.Failed.Items), Number(s.Pending.Items)))
 	if !first.IsZero() {
-		s.Points = append(s.Points, fmt.Sprintf("%d runs between %s and %s, %s in all.", len(in.Runs), first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04 UTC"), plan.FormatDuration(s.Seconds)))
+		s.Points = append(s.Points, fmt.Sprintf("%s between %s and %s, %s in all.", plural(int64(len(in.Runs)), "run", "runs"), first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04 UTC"), plan.FormatDuration(s.Seconds)))
 	}
 	switch {
 	case v == nil:
 		s.Points = append(s.Points, "Not verified yet: run migrate verify and make this report again with --verify.")
 	case v.OK:
-		s.Points = append(s.Points, fmt.Sprintf("Verification passed: %s source items found in the target exactly once, unchanged; nothing missing or doubled.", Number(v.Totals.Matched)))
+		s.Points = append(s.Points, fmt.Sprintf("Verification passed: %s in the target exactly once, unchanged; nothing missing or doubled.", plural(v.Totals.Matched, "source item found", "source items found")))
 	default:
 		t := v.Totals
-		s.Points = append(s.Points, fmt.Sprintf("Verification failed: %d missing, %d doubled, %d changed, %d errors.", t.Missing, t.Doubled, t.Changed, t.Errors))
+		s.Points = append(s.Points, fmt.Sprintf("Verification failed: %s missing, %s doubled, %s changed, %s.", Number(t.Missing), Number(t.Doubled), Number(t.Changed), plural(int64(t.Errors), "error", "errors")))
 	}
 	d.Notes = append(d.Notes,
 		"Every migrated item carries its source key in a hidden property; verification finds each source item in the target by it, so an item is counted once however often a run was repeated.",
@@ -368,7 +368,7 @@ func countSuffix(n int64) string {
 	if n <= 1 {
 		return ""
 	}
-	return fmt.Sprintf(" (%s items, e.g. this one)", Number(n))
+	return " (" + Items(n) + ", e.g. this one)"
 }
 
 func migrationAppendix(ms MailboxState, vm *plan.VerifyMailbox) Appendix {
@@ -380,6 +380,9 @@ func migrationAppendix(ms MailboxState, vm *plan.VerifyMailbox) Appendix {
 	status := string(m.Status)
 	if m.Reason != "" {
 		status += ": " + m.Reason
+	}
+	if vm != nil && !vm.OK && m.Status == state.StatusMigrated {
+		status += ", but the verification failed (see Verification)"
 	}
 	fact("Status", status)
 	if !m.UpdatedAt.IsZero() {

@@ -32,8 +32,10 @@ type Document struct {
 	Client      string    `json:"client,omitempty" desc:"client name (config key client)"`
 	Consultant  string    `json:"consultant,omitempty" desc:"consultant or company (config key consultant)"`
 	Masked      bool      `json:"masked" desc:"true when email addresses are masked (a***e@contoso.com)"`
-	// Source says what the report was made from, as sentences.
-	Source    []string     `json:"source" desc:"what the report was made from (plan file, state, verification), as sentences"`
+	// Source says what the report was made from, as sentences. Like every
+	// field, in JSON too, it names no local file: a report is for the
+	// client, and the consultant knows which files they passed.
+	Source    []string     `json:"source" desc:"what the report was made from (plan, state, verification, by date and tool; never a local file path), as sentences"`
 	Summary   Summary      `json:"summary" desc:"the executive summary"`
 	Mailboxes []MailboxRow `json:"mailboxes" desc:"one row per mailbox, in the order of the mailbox list"`
 	Charts    Charts       `json:"charts" desc:"the data the charts show"`
@@ -82,7 +84,7 @@ type Count struct {
 type MailboxRow struct {
 	Address string `json:"address" desc:"source mailbox (masked when masked is true)"`
 	Target  string `json:"target" desc:"Exchange Online mailbox"`
-	Status  string `json:"status" desc:"assessment: ready, attention or blocked; migration: the state's mailbox status (migrated, failed, pending)"`
+	Status  string `json:"status" desc:"assessment: ready, attention or blocked; migration: the state's mailbox status (migrated, failed, pending); HTML, PDF and Markdown show 'verify failed' for a migrated mailbox whose verify is failed"`
 	Items   int64  `json:"items" desc:"source items"`
 	Bytes   int64  `json:"bytes" desc:"their size in bytes"`
 	Migrate Count  `json:"migrate" desc:"to migrate (assessment) or migrated (migration)"`
@@ -172,10 +174,12 @@ type FolderRow struct {
 	Notes   []string  `json:"notes,omitempty" desc:"name changes and exclusions"`
 }
 
-// ItemRow is one item in an appendix.
+// ItemRow is one item in an appendix. HTML, PDF and Markdown show it by
+// date and subject; the source key is for programs.
 type ItemRow struct {
-	Folder string    `json:"folder" desc:"source folder"`
-	Item   string    `json:"item" desc:"source key"`
-	Bytes  int64     `json:"bytes" desc:"size in bytes"`
-	Date   time.Time `json:"date,omitzero" desc:"received"`
+	Folder  string    `json:"folder" desc:"source folder"`
+	Item    string    `json:"item" desc:"source key (IMAP UIDVALIDITY.UID, POP3 UIDL), for programs; the other formats show date and subject"`
+	Bytes   int64     `json:"bytes" desc:"size in bytes"`
+	Date    time.Time `json:"date,omitzero" desc:"received; absent when unknown"`
+	Subject string    `json:"subject,omitempty" desc:"subject (masked when masked is true); absent when none or not read"`
 }

@@ -373,11 +373,11 @@ func (r *pdfReport) summary() {
 	p.AddPage()
 	r.heading("Executive summary")
 	type tile struct{ big, small string }
-	tiles := []tile{{strconv.Itoa(s.Mailboxes), "mailboxes"}}
+	tiles := []tile{{strconv.Itoa(s.Mailboxes), noun(int64(s.Mailboxes), "mailbox", "mailboxes")}}
 	if d.Kind == KindAssessment {
-		tiles = append(tiles, tile{Number(s.Migrate.Items), "items to migrate (" + Bytes(s.Migrate.Bytes) + ")"}, tile{plan.FormatDuration(s.Seconds), "estimated duration"})
+		tiles = append(tiles, tile{Number(s.Migrate.Items), noun(s.Migrate.Items, "item", "items") + " to migrate (" + Bytes(s.Migrate.Bytes) + ")"}, tile{plan.FormatDuration(s.Seconds), "estimated duration"})
 	} else {
-		tiles = append(tiles, tile{Number(s.Migrate.Items), "items migrated (" + Bytes(s.Migrate.Bytes) + ")"}, tile{s.Verification, "verification"})
+		tiles = append(tiles, tile{Number(s.Migrate.Items), noun(s.Migrate.Items, "item", "items") + " migrated (" + Bytes(s.Migrate.Bytes) + ")"}, tile{s.Verification, "verification"})
 	}
 	tiles = append(tiles, tile{fmt.Sprintf("%d / %d", s.Errors, s.Warnings), "errors / warnings"})
 	gap := 3.0
@@ -492,7 +492,7 @@ func (r *pdfReport) badge(x, y, h float64, word string) {
 	p := r.pdf
 	col := colSkipped
 	switch word {
-	case "error", "blocked", "failed":
+	case "error", "blocked", "failed", statusVerifyFailed:
 		col = colFailed
 	case "warning", "attention", "pending":
 		col = "#b7791f"
@@ -528,7 +528,7 @@ func (r *pdfReport) mailboxes() {
 	}
 	r.table([]column{{"Mailbox", 30, "L"}, {"Status", 13, "B"}, {"Migrated", 10, "R"}, {"Size", 11, "R"}, {"Skipped", 9, "R"}, {"Failed", 8, "R"}, {"Pending", 9, "R"}, {"Verified", 20, "L"}},
 		rows(d.Mailboxes, func(m MailboxRow) []string {
-			return []string{m.Address, m.Status, Number(m.Migrate.Items), Bytes(m.Migrate.Bytes), Number(m.Skipped), Number(m.Failed), Number(m.Pending), verifyCell(m)}
+			return []string{m.Address, shownStatus(m), Number(m.Migrate.Items), Bytes(m.Migrate.Bytes), Number(m.Skipped), Number(m.Failed), Number(m.Pending), verifyCell(m)}
 		}), 8)
 }
 
@@ -636,8 +636,10 @@ func (r *pdfReport) appendix() {
 		}
 		if len(a.Largest) > 0 {
 			r.subheading("Largest items")
-			r.table([]column{{"Folder", 35, "L"}, {"Item", 25, "L"}, {"Size", 15, "R"}, {"Received", 20, "L"}},
-				rows(a.Largest, func(it ItemRow) []string { return []string{it.Folder, it.Item, Bytes(it.Bytes), day(it.Date)} }), 7.5)
+			r.table([]column{{"Received", 16, "L"}, {"Subject", 44, "L"}, {"Folder", 25, "L"}, {"Size", 15, "R"}},
+				rows(a.Largest, func(it ItemRow) []string {
+					return []string{receivedCell(it), subjectCell(it), it.Folder, Bytes(it.Bytes)}
+				}), 7.5)
 		}
 	}
 }

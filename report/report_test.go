@@ -43,7 +43,7 @@ func fixtureDocs(t *testing.T) map[string]*Document {
 	in := fixtureState(t)
 	in.Verification = fixtureVerification()
 	opts := func(mask bool) *Options {
-		return &Options{Now: day0, Tool: "migrate v1.0.0", Mask: mask, SourceName: "plan.json"}
+		return &Options{Now: day0, Tool: "migrate v1.0.0", Mask: mask}
 	}
 	return map[string]*Document{
 		"assessment":        Assessment(fixturePlan(), opts(false)),

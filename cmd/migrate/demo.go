@@ -285,7 +285,7 @@ func demoAssessment(ctx context.Context, g *globalOptions, p *config.Project, en
 	if err := plan.Write(planFile, pl); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	doc := report.Assessment(pl, &report.Options{Tool: planTool(), Consultant: "migrate demo", SourceName: "plan.json"})
+	doc := report.Assessment(pl, &report.Options{Tool: planTool(), Consultant: "migrate demo"})
 	files, err := writeDemoReport(doc, outDir, "assessment")
 	if err != nil {
 		return err

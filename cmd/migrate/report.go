@@ -95,7 +95,6 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		if err != nil {
 			return usageError(fmt.Errorf("report: %w (make one with migrate plan --out %s)", err, o.plan))
 		}
-		opts.SourceName = o.plan
 		doc = report.Assessment(saved, opts)
 	} else {
 		path := g.stateFile(p)
@@ -121,7 +120,6 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 				return usageError(fmt.Errorf("report: %w", err))
 			}
 		}
-		opts.SourceName = path
 		doc = report.Migration(in, opts)
 	}
 	var b bytes.Buffer

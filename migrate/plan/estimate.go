@@ -297,7 +297,7 @@ func EstimateRun(mailboxes []Mailbox, m Model) Estimate {
 		}
 	}
 	est.Notes = []string{
-		fmt.Sprintf("%d mailboxes at once (concurrency.mailboxes); each mailbox has its own Graph envelope, so more at once is faster until the source server or the network saturates.", slots),
+		plural(int64(slots), "mailbox", "mailboxes") + " at once (concurrency.mailboxes); each mailbox has its own Graph envelope, so more at once is faster until the source server or the network saturates.",
 		"Source read rate measured by the plan on a sample of items; Graph upload limited to 90 % of Exchange Online's 150 MB per 5 minutes per mailbox.",
 		"Retries after throttling or server errors, and mail that arrives after the plan, add to it.",
 	}

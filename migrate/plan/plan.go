@@ -254,12 +254,19 @@ type YearCount struct {
 	Count
 }
 
-// Item names one source item.
+// Item names one source item: its folder and key for the program, its
+// date and subject for a reader (the reports list the largest items by
+// date and subject, as the client knows them).
 type Item struct {
-	Folder string    `json:"folder"`
-	Key    string    `json:"key"`
-	Size   int64     `json:"size"`
-	Date   time.Time `json:"date,omitzero"`
+	Folder string `json:"folder"`
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
+	// Date is when the source received the item; zero when unknown.
+	Date time.Time `json:"date,omitzero"`
+	// Subject is the item's subject, decoded (RFC 2047) to text; empty
+	// when the item has none or the plan did not read its header. Plans
+	// written before the field existed read with it empty.
+	Subject string `json:"subject,omitempty"`
 	// Reason says why the item is listed (over a limit).
 	Reason string `json:"reason,omitempty"`
 }

@@ -175,6 +175,11 @@ func TestEstimateRun(t *testing.T) {
 			t.Errorf("EstimateRun(%v, %d slots) = %v, want %v", tt.secs, tt.slots, e.Seconds, tt.want)
 		}
 	}
+	for slots, want := range map[int]string{1: "1 mailbox at once (", 4: "4 mailboxes at once ("} {
+		if e := EstimateRun(mbs(10), Model{Mailboxes: slots}); len(e.Notes) == 0 || !strings.HasPrefix(e.Notes[0], want) {
+			t.Errorf("EstimateRun(%d slots) notes = %q, want the first to start with %q", slots, e.Notes, want)
+		}
+	}
 }
 
 func TestFormatDuration(t *testing.T) {
@@ -192,7 +197,8 @@ func TestFormatDuration(t *testing.T) {
 
 func TestReadWrite(t *testing.T) {
 	dir := t.TempDir()
-	p := &Plan{Tool: "migrate test", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Mailboxes: []Mailbox{{Address: "a@b.c", Items: 3}}}
+	p := &Plan{Tool: "migrate test", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Mailboxes: []Mailbox{{Address: "a@b.c", Items: 3,
+		Largest: []Item{{Folder: "INBOX", Key: "7.1", Size: 9, Date: time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC), Subject: "Grüße – Q2"}}}}}
 	path := filepath.Join(dir, "plan.json")
 	if err := Write(path, p); err != nil {
 		t.Fatal(err)
@@ -261,14 +267,19 @@ func TestProblems(t *testing.T) {
 	}{
 		{"current", func(n *Now) {}, nil},
 		{"config", func(n *Now) { n.ConfigFingerprint = "d" }, []string{"configuration"}},
-		{"a run since", func(n *Now) { n.State.Runs = 2 }, []string{"applied once"}},
-		{"migrated since", func(n *Now) { n.State.Migrated = 6 }, []string{"6 items are recorded"}},
+		{"a run since", func(n *Now) { n.State.Runs = 2 }, []string{"it records 2 runs, the plan was made when it recorded 1; a saved plan is applied once"}},
+		{"runs reset", func(n *Now) { n.State.Runs = 0 }, []string{"it records 0 runs,"}},
+		{"migrated since", func(n *Now) { n.State.Migrated = 6 }, []string{"6 items are recorded as migrated, 5 were when"}},
+		{"one migrated", func(n *Now) { n.State.Migrated = 1 }, []string{": 1 item is recorded as migrated, 5 were when"}},
 		{"mailbox gone", func(n *Now) { n.Mailboxes = nil }, []string{"no longer in the mailbox list"}},
 		{"server changed", func(n *Now) { n.Mailboxes[0].Server = "other:993" }, []string{"source server changed"}},
 		{"unreadable", func(n *Now) { n.Inventory[0].Error = "refused" }, []string{"cannot be read now: refused"}},
 		{"folders changed", func(n *Now) {
 			n.Inventory[0] = Mailbox{Address: "a@x", Fingerprint: "G", Folders: []Folder{folder("INBOX", 3, "j"), folder("New", 0, "n")}}
 		}, []string{"INBOX holds 3 items now, 2", "Old is gone", "New is new"}},
+		{"one item left", func(n *Now) {
+			n.Inventory[0] = Mailbox{Address: "a@x", Fingerprint: "G", Folders: []Folder{folder("INBOX", 1, "j"), folder("Old", 1, "o")}}
+		}, []string{"INBOX holds 1 item now, 2 when"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,9 +34,9 @@ func Problems(p *Plan, now Now) []string {
 	}
 	switch {
 	case now.State.Runs != p.State.Runs:
-		add("the state changed since the plan was made: it records %d run(s), the plan was made when it recorded %d; a saved plan is applied once", now.State.Runs, p.State.Runs)
+		add("the state changed since the plan was made: it records %s, the plan was made when it recorded %d; a saved plan is applied once", plural(int64(now.State.Runs), "run", "runs"), p.State.Runs)
 	case now.State.Migrated != p.State.Migrated:
-		add("the state changed since the plan was made: %d items are recorded as migrated, %d were when the plan was made", now.State.Migrated, p.State.Migrated)
+		add("the state changed since the plan was made: %s recorded as migrated, %s when the plan was made", plural(now.State.Migrated, "item is", "items are"), plural(p.State.Migrated, "was", "were"))
 	}
 	for _, pm := range p.Mailboxes {
 		if pm.Error != "" {
@@ -98,7 +98,7 @@ func folderChanges(was, is *Mailbox) []string {
 			out = append(out, fmt.Sprintf("mailbox %s: folder %s is gone from the source", was.Address, f.Path))
 		case g.Fingerprint == f.Fingerprint:
 		case g.Items != f.Items:
-			out = append(out, fmt.Sprintf("mailbox %s: folder %s holds %d items now, %d when the plan was made", was.Address, f.Path, g.Items, f.Items))
+			out = append(out, fmt.Sprintf("mailbox %s: folder %s holds %s now, %d when the plan was made", was.Address, f.Path, plural(g.Items, "item", "items"), f.Items))
 		case g.Validity != f.Validity:
 			out = append(out, fmt.Sprintf("mailbox %s: folder %s was renumbered by the server (UIDVALIDITY %s, was %s)", was.Address, f.Path, g.Validity, f.Validity))
 		default:
