@@ -43,7 +43,7 @@ func unicodeDoc() *Document {
 		mb.Folders = append(mb.Folders, plan.Folder{Path: name, Kind: "message", Target: name, Items: int64(10 + i), Bytes: 1 << 20,
 			Oldest: date("2020-01-01"), Newest: date("2025-01-01"), ToMigrate: plan.Count{Items: int64(10 + i), Bytes: 1 << 20}})
 	}
-	return Assessment(p, &Options{Now: day0, Tool: "migrate v1.0.0", SourceName: "plan.json"})
+	return Assessment(p, &Options{Now: day0, Tool: "migrate v1.0.0"})
 }
 
 // pdfText is the text pdftotext extracts from pdf.
