@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"mime"
 	"net"
 	"net/textproto"
 	"slices"
@@ -462,12 +463,13 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			refs = append(refs, ref)
 		}
 		if bulk {
-			for ih, err := range hr.Headers(ctx, f, refs, []string{"Message-Id"}) {
+			for ih, err := range hr.Headers(ctx, f, refs, []string{"Message-Id", "Subject"}) {
 				if err != nil {
 					return fmt.Errorf("folder %s: reading headers: %w", name, err)
 				}
 				a.mb.HeadersRead++
 				a.messageID(name, ih.Key, ih.Header.Get("Message-Id"))
+				a.subject(name, ih.Key, ih.Header.Get("Subject"))
 			}
 			continue
 		}
@@ -487,6 +489,7 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			}
 			a.mb.HeadersRead++
 			a.messageID(name, ref.Key, h.Get("Message-Id"))
+			a.subject(name, ref.Key, h.Get("Subject"))
 		}
 	}
 	return nil
@@ -513,6 +516,21 @@ func (a *assessment) messageID(folder, key, id string) {
 		return
 	}
 	a.ids[id] = append(a.ids[id], plan.ItemRef{Folder: folder, Key: key})
+}
+
+// subject records the decoded Subject of an item among the largest, for
+// the report's largest-items table (masked there when asked).
+func (a *assessment) subject(folder, key, raw string) {
+	for i := range a.mb.Largest {
+		it := &a.mb.Largest[i]
+		if it.Folder == folder && it.Key == key {
+			dec, err := new(mime.WordDecoder).DecodeHeader(raw)
+			if err != nil {
+				dec = raw
+			}
+			it.Subject = a.red.String(strings.TrimSpace(dec))
+		}
+	}
 }
 
 // duplicates lists the Message-IDs held by several items.

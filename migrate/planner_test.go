@@ -125,6 +125,8 @@ func TestPlan(t *testing.T) {
 	alice := pl.Mailboxes[0]
 	if len(alice.Largest) == 0 || alice.Largest[0].Size < 5<<20 {
 		t.Errorf("alice's largest item is %+v, want the 5 MB one first", alice.Largest)
+	} else if alice.Largest[0].Subject == "" {
+		t.Errorf("alice's largest item %+v has no subject, want the one its header gives", alice.Largest[0])
 	}
 	if !alice.TargetCheck.Inspected || !alice.TargetCheck.CanRead || alice.TargetCheck.QuotaBytes != 1<<20 {
 		t.Errorf("alice's target check = %+v", alice.TargetCheck)
