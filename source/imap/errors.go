@@ -31,8 +31,8 @@ var (
 	// is a *ValidityChangedError.
 	ErrValidityChanged = source.NewError("IMAP folder UIDVALIDITY changed", source.ErrValidityChanged)
 	// ErrNotFound means the message is no longer in the folder (expunged
-	// since it was listed).
-	ErrNotFound = source.NewError("IMAP message not found", source.ErrNotFound)
+	// since it was listed), or the folder does not exist.
+	ErrNotFound = source.NewError("IMAP folder or message not found", source.ErrNotFound)
 	// ErrBusy means a reader returned by Open is still open: close it
 	// before the next call on the Account.
 	ErrBusy = errors.New("IMAP connection busy: the reader returned by Open must be closed first")

@@ -235,8 +235,8 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := a.Open(context.Background(), work, source.ItemRef{Key: Key(validity+1, 1)}); !errors.Is(err, ErrValidityChanged) {
 		t.Errorf("Open(key of another generation) = %v, want ErrValidityChanged", err)
 	}
-	if _, err := a.Open(context.Background(), source.Folder{Name: "Nope"}, refs[0]); err == nil || errors.Is(err, ErrNotFound) {
-		t.Errorf("Open(missing folder) = %v, want an EXAMINE error", err)
+	if _, err := a.Open(context.Background(), source.Folder{Name: "Nope"}, refs[0]); !errors.Is(err, ErrNotFound) || !errors.Is(err, source.ErrNotFound) {
+		t.Errorf("Open(missing folder) = %v, want an EXAMINE error matching ErrNotFound", err)
 	}
 
 	fx.recreate("Work")
