@@ -314,16 +314,21 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 	where := fmt.Sprintf("mailbox %s", address)
 	var id string
 	err := c.retry(ctx, nil, where, "look up the user", func(ctx context.Context) error {
-		u, err := c.users().ByUserId(address).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+		ri, err := c.users().ByUserId(address).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName"}},
 		})
 		if err != nil {
 			return err
 		}
-		if u.GetId() == nil || *u.GetId() == "" {
+		res, err := c.adapter.Send(ctx, ri, newUserRef, errorMapping)
+		if err != nil {
+			return err
+		}
+		u, ok := res.(*userRef)
+		if !ok || u.id == "" {
 			return errors.New("the user came back without an id")
 		}
-		id = *u.GetId()
+		id = u.id
 		return nil
 	}, nil)
 	if err != nil {
@@ -332,6 +337,32 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 	st := c.stateFor(id)
 	return &mailbox{c: c, address: address, id: id, pace: st.pace, state: st,
 		folders: map[string]target.FolderID{}, folderNames: map[target.FolderID]string{}}, nil
+}
+
+// userRef is what Mailbox reads of a user, parsed into a Parsable of the
+// package's own rather than models.User: the user's navigation properties
+// (insights, drive, ...) reach nearly every model type of the SDK, and
+// keep them all in the binary (see Client.users).
+type userRef struct{ id string }
+
+// newUserRef is the absser.ParsableFactory of userRef.
+func newUserRef(absser.ParseNode) (absser.Parsable, error) { return &userRef{}, nil }
+
+// Serialize implements absser.Parsable; a userRef is only ever read.
+func (u *userRef) Serialize(absser.SerializationWriter) error {
+	return errors.New("graph: a user reference is not sent")
+}
+
+// GetFieldDeserializers implements absser.Parsable: only "id" is read,
+// other properties are ignored.
+func (u *userRef) GetFieldDeserializers() map[string]func(absser.ParseNode) error {
+	return map[string]func(absser.ParseNode) error{
+		"id": func(n absser.ParseNode) error {
+			v, err := n.GetStringValue()
+			u.id = val(v)
+			return err
+		},
+	}
 }
 
 // stateFor returns the state shared by every handle of one mailbox.
