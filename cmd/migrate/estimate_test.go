@@ -52,7 +52,7 @@ func TestEstimateAccuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The Graph target paced for the emulator's time scale.
-	cfg := graph.ConfigFrom(proj.Settings.Target)
+	cfg := graphConfig(proj.Settings.Target)
 	cfg.CAFile = proj.Resolve(cfg.CAFile)
 	cfg.Concurrency = proj.Settings.Concurrency.PerMailbox
 	cfg.TimeScale = timeScale

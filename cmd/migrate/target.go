@@ -34,12 +34,31 @@ func targetTimeScale() (float64, error) {
 	return f, nil
 }
 
+// graphConfig converts the project file's target settings into the Graph
+// adapter's own options: target/graph knows nothing of the project file.
+// Paths are as written in the file (see config.Project.Resolve).
+func graphConfig(t config.Target) *graph.Config {
+	return &graph.Config{
+		Endpoint:            t.GraphEndpoint,
+		Authority:           t.Authority,
+		Tenant:              t.Tenant,
+		Auth:                t.Auth,
+		ClientID:            t.ClientID,
+		ClientSecret:        t.ClientSecret.Value(),
+		CertificateFile:     t.CertificateFile,
+		CertificatePassword: t.CertificatePass.Value(),
+		Token:               t.Token.Value(),
+		CAFile:              t.CAFile,
+		MaxMessageSize:      int64(t.MaxMessageSize),
+	}
+}
+
 // openTarget returns the opener of target mailboxes for the project's
 // Graph settings. Credentials are built here; no request is made until a
 // mailbox is opened.
 func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(context.Context, string) (target.Mailbox, error), error) {
 	var err error
-	cfg := graph.ConfigFrom(p.Settings.Target)
+	cfg := graphConfig(p.Settings.Target)
 	cfg.CertificateFile = p.Resolve(cfg.CertificateFile)
 	cfg.CAFile = p.Resolve(cfg.CAFile)
 	cfg.Concurrency = p.Settings.Concurrency.PerMailbox

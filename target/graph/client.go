@@ -19,14 +19,17 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	abs "github.com/microsoft/kiota-abstractions-go"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
-	msgraph "github.com/microsoftgraph/msgraph-sdk-go"
+	kform "github.com/microsoft/kiota-serialization-form-go"
+	kjson "github.com/microsoft/kiota-serialization-json-go"
+	kmultipart "github.com/microsoft/kiota-serialization-multipart-go"
+	ktext "github.com/microsoft/kiota-serialization-text-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
-	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/target"
 )
 
@@ -104,31 +107,13 @@ type Config struct {
 	Concurrency int
 }
 
-// ConfigFrom returns the Config for the project file's target settings.
-func ConfigFrom(t config.Target) *Config {
-	return &Config{
-		Endpoint:            t.GraphEndpoint,
-		Authority:           t.Authority,
-		Tenant:              t.Tenant,
-		Auth:                t.Auth,
-		ClientID:            t.ClientID,
-		ClientSecret:        t.ClientSecret.Value(),
-		CertificateFile:     t.CertificateFile,
-		CertificatePassword: t.CertificatePass.Value(),
-		Token:               t.Token.Value(),
-		CAFile:              t.CAFile,
-		MaxMessageSize:      int64(t.MaxMessageSize),
-	}
-}
-
 // Client is a connection to Microsoft Graph for one tenant. It is safe for
 // concurrent use; Mailbox returns the mailboxes to migrate into.
 type Client struct {
 	cfg        Config
 	log        *slog.Logger
 	scale      float64
-	graph      *msgraph.GraphServiceClient
-	adapter    abs.RequestAdapter
+	adapter    abs.RequestAdapter // request builders are made from it, see users
 	uploadHTTP *http.Client
 	policy     retryPolicy
 	pageSize   int32
@@ -208,20 +193,58 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 		Transport: khttp.NewCustomTransportWithParentTransport(paced, middlewares()...),
 		Timeout:   5 * time.Minute,
 	}
-	adapter, err := msgraph.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(authProvider, nil, nil, httpClient)
+	parse, write := serializers()
+	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
+		authProvider, msgraphcore.GraphClientOptions{}, parse, write, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
 	}
 	adapter.SetBaseUrl(endpoint.String())
+	// As NewGraphBaseServiceClient does, with a nil factory: it wraps the
+	// client's own registries for the models' backing store (a PATCH sends
+	// only the properties set) and leaves the SDK's package-level backing
+	// store factory alone, which setting it would race with any other
+	// client's requests.
+	adapter.EnableBackingStore(nil)
 	c.adapter = adapter
-	// NewGraphServiceClient would also set the SDK's package-level backing
-	// store factory, to the value it has by default: a data race with
-	// any other client's requests. Nil leaves it alone.
-	c.graph = &msgraph.GraphServiceClient{GraphBaseServiceClient: *msgraph.NewGraphBaseServiceClient(adapter, nil)}
 	// Upload URLs are pre-authenticated and on another host (Outlook's):
 	// they go through the pacing but never get the bearer token.
 	c.uploadHTTP = &http.Client{Transport: paced, Timeout: 5 * time.Minute}
 	return c, nil
+}
+
+// serializers returns the parse node and serialization writer factories
+// that NewGraphBaseServiceClient registers in kiota's package-level
+// registries, in registries of the client's own: nothing global is
+// changed, and no *msgraph.GraphServiceClient is needed (see users).
+func serializers() (absser.ParseNodeFactory, absser.SerializationWriterFactory) {
+	parse := absser.NewParseNodeFactoryRegistry()
+	for _, f := range []absser.ParseNodeFactory{kjson.NewJsonParseNodeFactory(), ktext.NewTextParseNodeFactory(), kform.NewFormParseNodeFactory()} {
+		if ct, err := f.GetValidContentType(); err == nil && ct != "" {
+			parse.ContentTypeAssociatedFactories[ct] = f
+		}
+	}
+	write := absser.NewSerializationWriterFactoryRegistry()
+	for _, f := range []absser.SerializationWriterFactory{kjson.NewJsonSerializationWriterFactory(), ktext.NewTextSerializationWriterFactory(),
+		kform.NewFormSerializationWriterFactory(), kmultipart.NewMultipartSerializationWriterFactory()} {
+		if ct, err := f.GetValidContentType(); err == nil && ct != "" {
+			write.ContentTypeAssociatedFactories[ct] = f
+		}
+	}
+	return parse, write
+}
+
+// users returns the request builder of /users, made from the request
+// adapter. The client never builds a *msgraph.GraphServiceClient: its
+// methods lead to every request builder of the SDK, and once such a value
+// reaches an interface in a program that also links text/template (cobra
+// does), the linker must keep all of them, because text/template looks
+// methods up by name through reflect (see the reflect.Value.MethodByName
+// note in cmd/link's deadcode). Building only the trees in use, and
+// keeping the builders out of anything that reaches an interface (any,
+// fmt, slog), keeps the binary small; TestBinarySize guards it.
+func (c *Client) users() *users.UsersRequestBuilder {
+	return users.NewUsersRequestBuilderInternal(map[string]string{"baseurl": c.adapter.GetBaseUrl()}, c.adapter)
 }
 
 // middlewares is the SDK's default pipeline without its retry handler: it
@@ -291,16 +314,21 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 	where := fmt.Sprintf("mailbox %s", address)
 	var id string
 	err := c.retry(ctx, nil, where, "look up the user", func(ctx context.Context) error {
-		u, err := c.graph.Users().ByUserId(address).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+		ri, err := c.users().ByUserId(address).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName"}},
 		})
 		if err != nil {
 			return err
 		}
-		if u.GetId() == nil || *u.GetId() == "" {
+		res, err := c.adapter.Send(ctx, ri, newUserRef, errorMapping)
+		if err != nil {
+			return err
+		}
+		u, ok := res.(*userRef)
+		if !ok || u.id == "" {
 			return errors.New("the user came back without an id")
 		}
-		id = *u.GetId()
+		id = u.id
 		return nil
 	}, nil)
 	if err != nil {
@@ -309,6 +337,32 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 	st := c.stateFor(id)
 	return &mailbox{c: c, address: address, id: id, pace: st.pace, state: st,
 		folders: map[string]target.FolderID{}, folderNames: map[target.FolderID]string{}}, nil
+}
+
+// userRef is what Mailbox reads of a user, parsed into a Parsable of the
+// package's own rather than models.User: the user's navigation properties
+// (insights, drive, ...) reach nearly every model type of the SDK, and
+// keep them all in the binary (see Client.users).
+type userRef struct{ id string }
+
+// newUserRef is the absser.ParsableFactory of userRef.
+func newUserRef(absser.ParseNode) (absser.Parsable, error) { return &userRef{}, nil }
+
+// Serialize implements absser.Parsable; a userRef is only ever read.
+func (u *userRef) Serialize(absser.SerializationWriter) error {
+	return errors.New("graph: a user reference is not sent")
+}
+
+// GetFieldDeserializers implements absser.Parsable: only "id" is read,
+// other properties are ignored.
+func (u *userRef) GetFieldDeserializers() map[string]func(absser.ParseNode) error {
+	return map[string]func(absser.ParseNode) error{
+		"id": func(n absser.ParseNode) error {
+			v, err := n.GetStringValue()
+			u.id = val(v)
+			return err
+		},
+	}
 }
 
 // stateFor returns the state shared by every handle of one mailbox.

@@ -23,7 +23,7 @@ var inspectedWellKnown = [...]string{target.Inbox, target.SentItems, target.Draf
 // well-known folders are found by name to mark them. It only reads.
 func (mb *mailbox) Folders(ctx context.Context) ([]target.FolderInfo, error) {
 	where := "mailbox " + mb.address
-	folders := mb.c.graph.Users().ByUserId(mb.id).MailFolders()
+	folders := mb.user().MailFolders()
 	get := func(name string) (models.MailFolderable, error) {
 		var f models.MailFolderable
 		err := mb.c.retry(ctx, mb.pace, where, "get the folder "+name, func(ctx context.Context) error {

@@ -97,7 +97,7 @@ func (mb *mailbox) EnsureFolder(ctx context.Context, parent string, path []strin
 		// The well-known folder's id, so callers always get ids.
 		var id string
 		err := mb.c.retry(ctx, mb.pace, where, "get the folder", func(ctx context.Context) error {
-			f, err := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(parent).Get(ctx,
+			f, err := mb.user().MailFolders().ByMailFolderId(parent).Get(ctx,
 				&users.ItemMailFoldersMailFolderItemRequestBuilderGetRequestConfiguration{
 					QueryParameters: &users.ItemMailFoldersMailFolderItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}},
 				})
@@ -156,7 +156,7 @@ func (mb *mailbox) ensureChild(ctx context.Context, parent target.FolderID, name
 	body := models.NewMailFolder()
 	body.SetDisplayName(&name)
 	err := mb.c.retry(ctx, mb.pace, where, "create the folder", func(ctx context.Context) error {
-		f, err := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(parent)).ChildFolders().Post(ctx, body, nil)
+		f, err := mb.user().MailFolders().ByMailFolderId(string(parent)).ChildFolders().Post(ctx, body, nil)
 		if err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func (mb *mailbox) ensureChild(ctx context.Context, parent target.FolderID, name
 // name, ignoring case and surrounding white space, or "".
 func (mb *mailbox) findChild(ctx context.Context, parent target.FolderID, name string, hidden bool, where string) (target.FolderID, error) {
 	want := strings.TrimSpace(name)
-	builder := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(parent)).ChildFolders()
+	builder := mb.user().MailFolders().ByMailFolderId(string(parent)).ChildFolders()
 	top := int32(250)
 	q := &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}, Top: &top}
 	if hidden {
@@ -228,7 +228,7 @@ func stampOf(m models.Messageable) (string, bool) {
 // ("Get resource instances using a filter on an extended property").
 func (mb *mailbox) findStamped(ctx context.Context, f target.FolderID, value, where string) ([]string, error) {
 	filter := fmt.Sprintf("singleValueExtendedProperties/Any(ep: ep/id eq %s and ep/value eq %s)", odataString(StampPropertyID), odataString(value))
-	builder := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(f)).Messages()
+	builder := mb.user().MailFolders().ByMailFolderId(string(f)).Messages()
 	top := int32(50)
 	cfg := &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemMailFoldersItemMessagesRequestBuilderGetQueryParameters{
@@ -266,7 +266,7 @@ func (mb *mailbox) Lookup(ctx context.Context, f target.FolderID, sourceKey stri
 func (mb *mailbox) Stamps(ctx context.Context, f target.FolderID) iter.Seq2[target.Stamp, error] {
 	return func(yield func(target.Stamp, error) bool) {
 		where := mb.where(f, "")
-		builder := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(f)).Messages()
+		builder := mb.user().MailFolders().ByMailFolderId(string(f)).Messages()
 		top := mb.c.pageSize
 		cfg := &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemMailFoldersItemMessagesRequestBuilderGetQueryParameters{
@@ -304,7 +304,7 @@ func messagePages(ctx context.Context, mb *mailbox, builder *users.ItemMailFolde
 // of the user's sight. https://learn.microsoft.com/graph/api/message-delete
 func (mb *mailbox) deleteMessage(ctx context.Context, id, where string) error {
 	err := mb.c.retry(ctx, mb.pace, where, "delete the item", func(ctx context.Context) error {
-		return mb.c.graph.Users().ByUserId(mb.id).Messages().ByMessageId(id).Delete(ctx, nil)
+		return mb.user().Messages().ByMessageId(id).Delete(ctx, nil)
 	}, nil)
 	if he, ok := asHTTPError(err); ok && he.status == http.StatusNotFound {
 		return nil
@@ -330,3 +330,7 @@ func val[T any](p *T) T {
 	}
 	return *p
 }
+
+// user returns the request builder of the mailbox's user, made from the
+// client's request adapter (see Client.users).
+func (mb *mailbox) user() *users.UserItemRequestBuilder { return mb.c.users().ByUserId(mb.id) }

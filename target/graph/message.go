@@ -472,7 +472,7 @@ func fileAttachment(a attachment, content []byte) models.Attachmentable {
 
 // createRequest serializes the creation request, as the SDK sends it.
 func (mb *mailbox) createRequest(ctx context.Context, f target.FolderID, msg models.Messageable) (*abs.RequestInformation, error) {
-	ri, err := mb.c.graph.Users().ByUserId(mb.id).MailFolders().ByMailFolderId(string(f)).Messages().ToPostRequestInformation(ctx, msg, nil)
+	ri, err := mb.user().MailFolders().ByMailFolderId(string(f)).Messages().ToPostRequestInformation(ctx, msg, nil)
 	if err != nil {
 		return nil, fmt.Errorf("graph: serialize the message: %w", err)
 	}
@@ -496,7 +496,7 @@ func (mb *mailbox) createSize(ctx context.Context, f target.FolderID, m *target.
 // attachmentPostSize is the size of the POST .../attachments request for
 // a, computed without its content.
 func (mb *mailbox) attachmentPostSize(ctx context.Context, a attachment) (int64, error) {
-	ri, err := mb.c.graph.Users().ByUserId(mb.id).Messages().ByMessageId("x").Attachments().ToPostRequestInformation(ctx, fileAttachment(a, nil), nil)
+	ri, err := mb.user().Messages().ByMessageId("x").Attachments().ToPostRequestInformation(ctx, fileAttachment(a, nil), nil)
 	if err != nil {
 		return 0, fmt.Errorf("graph: serialize an attachment: %w", err)
 	}
@@ -630,7 +630,7 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 	sp.SetValue(new(m.SourceKey))
 	patch.SetSingleValueExtendedProperties([]models.SingleValueLegacyExtendedPropertyable{sp})
 	err = mb.c.retry(ctx, mb.pace, where, "stamp the complete message", func(ctx context.Context) error {
-		_, err := mb.c.graph.Users().ByUserId(mb.id).Messages().ByMessageId(id).Patch(ctx, patch, nil)
+		_, err := mb.user().Messages().ByMessageId(id).Patch(ctx, patch, nil)
 		return err
 	}, nil)
 	if err != nil {
@@ -656,7 +656,7 @@ func (mb *mailbox) postAttachment(ctx context.Context, id string, a attachment, 
 	if err != nil {
 		return fmt.Errorf("graph: %s: %w", where, err)
 	}
-	ri, err := mb.c.graph.Users().ByUserId(mb.id).Messages().ByMessageId(id).Attachments().ToPostRequestInformation(ctx, fileAttachment(a, b), nil)
+	ri, err := mb.user().Messages().ByMessageId(id).Attachments().ToPostRequestInformation(ctx, fileAttachment(a, b), nil)
 	b = nil
 	if err != nil {
 		return fmt.Errorf("graph: %s: serialize attachment %q: %w", where, a.name, err)
@@ -693,7 +693,7 @@ func (mb *mailbox) attachedAlready(ctx context.Context, id string, have int, whe
 // countAttachments counts the attachments of a message.
 // https://learn.microsoft.com/graph/api/message-list-attachments
 func (mb *mailbox) countAttachments(ctx context.Context, id, where string) (int, error) {
-	builder := mb.c.graph.Users().ByUserId(mb.id).Messages().ByMessageId(id).Attachments()
+	builder := mb.user().Messages().ByMessageId(id).Attachments()
 	top := int32(200)
 	cfg := &users.ItemMessagesItemAttachmentsRequestBuilderGetRequestConfiguration{QueryParameters: &users.ItemMessagesItemAttachmentsRequestBuilderGetQueryParameters{Select: []string{"id"}, Top: &top}}
 	n := 0

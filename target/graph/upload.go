@@ -47,7 +47,7 @@ func (mb *mailbox) uploadAttachment(ctx context.Context, id string, a attachment
 		// A session created by a request that seemed to fail is harmless:
 		// an unused session expires.
 		err := mb.c.retry(ctx, mb.pace, where, "create an upload session", func(ctx context.Context) error {
-			s, err := mb.c.graph.Users().ByUserId(mb.id).Messages().ByMessageId(id).Attachments().CreateUploadSession().Post(ctx, body, nil)
+			s, err := mb.user().Messages().ByMessageId(id).Attachments().CreateUploadSession().Post(ctx, body, nil)
 			if err != nil {
 				return err
 			}
