@@ -40,7 +40,7 @@ func installed(bin string) bool {
 }
 
 // DovecotOptions configure [StartDovecot]. A nil *DovecotOptions means
-// the zero value: a fresh temporary directory, the testdata/mail corpus and
+// the zero value: a fresh temporary directory, the embedded mail corpus and
 // SPECIAL-USE announced.
 type DovecotOptions struct {
 	// Dir is the directory for configuration, mailboxes and logs. Empty
@@ -50,7 +50,7 @@ type DovecotOptions struct {
 	// is not: leave Dir empty in tests.
 	Dir string
 	// SeedDir is the mail corpus directory holding accounts.yaml. Empty
-	// means testdata/mail found by [FindSeedDir].
+	// means the corpus embedded in package seed.
 	SeedDir string
 	// NoSpecialUse starts Dovecot without SPECIAL-USE attributes on any
 	// folder, so clients must recognise Sent, Drafts and the like by name.
