@@ -176,7 +176,7 @@ func (msg *ManifestMessage) validate() error {
 		return errors.New("neither file nor generate is set")
 	case msg.File != "":
 		if !fs.ValidPath(msg.File) {
-			return fmt.Errorf("file %q must be a slash-separated path relative to the manifest, without . or ..", msg.File)
+			return fmt.Errorf("file %q must be a slash-separated path relative to the manifest, without \".\" or \"..\" elements", msg.File)
 		}
 		if _, err := fs.Stat(msg.fsys, msg.File); err != nil {
 			return fmt.Errorf("file: %w", err)
