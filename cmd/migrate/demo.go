@@ -38,23 +38,26 @@ func newDemoCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole job on built-in test mailboxes and a local Graph emulator",
-		Long: `demo needs no internet and no credentials. It starts a real Dovecot seeded
-with the test mailboxes of testdata/mail (or go-imap's in-memory server where
-Dovecot is not installed) on 127.0.0.1, and shows what migrate discovers in
-each mailbox: folders, their roles, item counts, sizes and date ranges.
+		Long: `demo needs no internet, no credentials and no checkout. It starts a real
+Dovecot (2.3 or 2.4) seeded with the test mailboxes built into the binary (or
+go-imap's in-memory server where no usable Dovecot is installed, saying why)
+on 127.0.0.1, and shows what migrate discovers in each mailbox: folders,
+their roles, item counts, sizes and date ranges.
 It then starts the Graph emulator on 127.0.0.1 and migrates every mailbox
 into it through the real Graph target (client credentials over HTTPS), runs
 the migration a second time to show that nothing is created twice, and
 prints what the emulator holds.
 
-Run it from the repository (make demo), or point --seed-dir at testdata/mail.`,
+--seed-dir replaces the built-in mailboxes with a directory holding an
+accounts.yaml in the same format (source/testserver/seed/mail in the
+repository).`,
 		Example: "  make demo\n  migrate demo --memory-imap",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDemo(cmd.Context(), g, o)
 		},
 	}
-	cmd.Flags().StringVar(&o.seedDir, "seed-dir", "", "seed corpus (default: testdata/mail of the enclosing repository)")
+	cmd.Flags().StringVar(&o.seedDir, "seed-dir", "", "directory of a mail corpus with accounts.yaml (default: the built-in test mailboxes)")
 	cmd.Flags().BoolVar(&o.memoryIMAP, "memory-imap", false, "use the in-memory IMAP server even where Dovecot is installed")
 	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database (replaced on each demo)")
 	return cmd

@@ -15,7 +15,7 @@ import (
 // reach the spooling, truncation and capping paths with small inputs. The
 // seed corpus is testdata/fuzz/FuzzParse plus the shared seed mailboxes.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("../../testdata/mail/*/*.eml")
+	files, _ := filepath.Glob("../../source/testserver/seed/mail/*/*.eml")
 	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)

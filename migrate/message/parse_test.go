@@ -637,10 +637,10 @@ func TestParseStructure(t *testing.T) {
 	}
 }
 
-// TestParseCorpus parses the shared seed corpus (testdata/mail) and checks
+// TestParseCorpus parses the shared seed corpus (source/testserver/seed/mail) and checks
 // what each message was written to show.
 func TestParseCorpus(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/mail/*/*.eml")
+	files, _ := filepath.Glob("../../source/testserver/seed/mail/*/*.eml")
 	if len(files) == 0 {
 		t.Skip("seed corpus not present")
 	}
@@ -693,7 +693,7 @@ func TestParseCorpus(t *testing.T) {
 	}
 	for name, check := range checks {
 		t.Run("check/"+name, func(t *testing.T) {
-			check(t, parse(t, readFile(t, filepath.Join("../../testdata/mail", name)), nil))
+			check(t, parse(t, readFile(t, filepath.Join("../../source/testserver/seed/mail", name)), nil))
 		})
 	}
 }
@@ -701,7 +701,7 @@ func TestParseCorpus(t *testing.T) {
 // TestParseOneByteReads checks that the result does not depend on how the
 // input is cut into reads.
 func TestParseOneByteReads(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/mail/*/*.eml")
+	files, _ := filepath.Glob("../../source/testserver/seed/mail/*/*.eml")
 	inputs := []string{
 		hdr + crlf("Content-Type: multipart/mixed; boundary=mix", "", "--mix", "Content-Type: text/plain; charset=utf-8",
 			"Content-Transfer-Encoding: quoted-printable", "", "K=C3=B6ln =E6=9D=B1=E4=BA=AC", "--mix",

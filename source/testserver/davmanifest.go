@@ -5,16 +5,20 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/migrate-tool/migrate/source/testserver/seed"
 )
 
-// DAVManifestFile is the name of the DAV corpus manifest inside a seed
-// directory such as testdata/dav.
+// DAVManifestFile is the name of the DAV corpus manifest at the root of a
+// seed directory, such as the embedded corpus of package seed.
 const DAVManifestFile = "accounts.yaml"
 
 // Collection kinds of a [DAVCollection].
@@ -29,7 +33,8 @@ const (
 // their collections. The objects of a collection are the .vcf or .ics files
 // in <Dir>/<user>/<collection>/, each one object with a UID.
 type DAVManifest struct {
-	// Dir is the absolute directory holding the manifest.
+	// Dir is the absolute directory holding the manifest; "" for the
+	// embedded corpus (package seed).
 	Dir string `yaml:"-"`
 	// Users are the DAV accounts.
 	Users []DAVUser `yaml:"users"`
@@ -62,7 +67,8 @@ type DAVCollection struct {
 
 // DAVObject is one vCard or iCalendar file of a collection.
 type DAVObject struct {
-	// File is the path relative to DAVManifest.Dir.
+	// File is the slash-separated path relative to the manifest's
+	// directory: <user>/<collection>/<name>.
 	File string
 	// UID is the object's UID property (for a calendar, of its first
 	// component; a recurrence override shares it).
@@ -73,7 +79,7 @@ type DAVObject struct {
 
 // Href returns the object's path on the server: /<user>/<collection>/<file>.
 func (c *DAVCollection) Href(user string, o DAVObject) string {
-	return "/" + user + "/" + c.Name + "/" + filepath.Base(o.File)
+	return "/" + user + "/" + c.Name + "/" + path.Base(o.File)
 }
 
 // User returns the account with the given login name.
@@ -97,24 +103,24 @@ func (u *DAVUser) Collection(name string) (*DAVCollection, bool) {
 }
 
 // LoadDAVManifest reads dir/accounts.yaml and the objects of every
-// collection. An empty dir means the testdata/dav folder found by
-// [FindSeedDir].
+// collection. An empty dir means the corpus embedded in package seed.
 func LoadDAVManifest(dir string) (*DAVManifest, error) {
 	if dir == "" {
-		d, err := FindSeedDir("dav")
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+		return loadDAVManifest(seed.DAV(), "", "embedded corpus")
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load DAV manifest: %w", err)
 	}
-	name := filepath.Join(dir, DAVManifestFile)
-	b, err := os.ReadFile(name)
+	return loadDAVManifest(os.DirFS(dir), dir, filepath.Join(dir, DAVManifestFile))
+}
+
+// loadDAVManifest reads accounts.yaml at the root of fsys; dir is what
+// DAVManifest.Dir reports and name names the manifest in errors.
+func loadDAVManifest(fsys fs.FS, dir, name string) (*DAVManifest, error) {
+	b, err := fs.ReadFile(fsys, DAVManifestFile)
 	if err != nil {
-		return nil, fmt.Errorf("load DAV manifest: %w", err)
+		return nil, fmt.Errorf("load DAV manifest %s: %w", name, err)
 	}
 	var m DAVManifest
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -136,7 +142,7 @@ func LoadDAVManifest(dir string) (*DAVManifest, error) {
 		users[u.Name] = true
 		for ci := range u.Collections {
 			c := &u.Collections[ci]
-			if err := c.load(dir, u.Name); err != nil {
+			if err := c.load(fsys, u.Name); err != nil {
 				errs = append(errs, fmt.Errorf("user %q collection %q: %w", u.Name, c.Name, err))
 			}
 		}
@@ -147,7 +153,7 @@ func LoadDAVManifest(dir string) (*DAVManifest, error) {
 	return &m, nil
 }
 
-func (c *DAVCollection) load(dir, user string) error {
+func (c *DAVCollection) load(fsys fs.FS, user string) error {
 	ext := map[string]string{KindAddressBook: ".vcf", KindCalendar: ".ics"}[c.Kind]
 	if ext == "" {
 		return fmt.Errorf("kind %q is neither %q nor %q", c.Kind, KindAddressBook, KindCalendar)
@@ -155,17 +161,17 @@ func (c *DAVCollection) load(dir, user string) error {
 	if c.Name == "" || strings.ContainsAny(c.Name, "/\\ ") {
 		return errors.New("bad collection name")
 	}
-	entries, err := os.ReadDir(filepath.Join(dir, user, c.Name))
+	entries, err := fs.ReadDir(fsys, path.Join(user, c.Name))
 	if err != nil {
 		return err
 	}
 	uids := map[string]bool{}
 	for _, e := range entries {
-		if e.IsDir() || filepath.Ext(e.Name()) != ext {
+		if e.IsDir() || path.Ext(e.Name()) != ext {
 			continue
 		}
-		rel := filepath.Join(user, c.Name, e.Name())
-		b, err := os.ReadFile(filepath.Join(dir, rel))
+		rel := path.Join(user, c.Name, e.Name())
+		b, err := fs.ReadFile(fsys, rel)
 		if err != nil {
 			return err
 		}

@@ -1,10 +1,11 @@
 // Package testserver starts real mail and DAV servers on 127.0.0.1 and
-// seeds them from the corpus under testdata/, for tests and demos.
+// seeds them from the corpus of package seed (source/testserver/seed,
+// embedded in the binary), for tests and demos.
 //
 // [StartDovecot] runs Dovecot (IMAP, IMAPS, POP3, POP3S) from a generated
 // configuration under a temporary directory and seeds it over IMAP from
-// testdata/mail/accounts.yaml; [StartRadicale] runs Radicale (CardDAV,
-// CalDAV) and seeds it over HTTP from testdata/dav/; [StartMemIMAP] is an
+// seed/mail/accounts.yaml; [StartRadicale] runs Radicale (CardDAV,
+// CalDAV) and seeds it over HTTP from seed/dav/; [StartMemIMAP] is an
 // in-process IMAP server (go-imap's imapmemserver) seeded from the same
 // mail corpus, for demos on machines without Dovecot.
 //

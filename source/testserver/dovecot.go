@@ -27,6 +27,15 @@ const DovecotBinary = "/usr/sbin/dovecot"
 // fall back to [StartMemIMAP].
 var ErrNotInstalled = errors.New("server not installed")
 
+// ErrUnsupportedVersion is wrapped by the error of [StartDovecot] when the
+// installed Dovecot is neither 2.3 nor 2.4, the two configuration syntaxes
+// this package writes, so a demo can fall back to [StartMemIMAP].
+var ErrUnsupportedVersion = errors.New("unsupported Dovecot version")
+
+// DovecotVersions names the Dovecot releases [StartDovecot] supports, for
+// messages.
+const DovecotVersions = "Dovecot 2.3 or 2.4"
+
 // DovecotInstalled reports whether [DovecotBinary] exists and is executable.
 func DovecotInstalled() bool { return installed(DovecotBinary) }
 
@@ -40,7 +49,7 @@ func installed(bin string) bool {
 }
 
 // DovecotOptions configure [StartDovecot]. A nil *DovecotOptions means
-// the zero value: a fresh temporary directory, the testdata/mail corpus and
+// the zero value: a fresh temporary directory, the embedded mail corpus and
 // SPECIAL-USE announced.
 type DovecotOptions struct {
 	// Dir is the directory for configuration, mailboxes and logs. Empty
@@ -50,7 +59,7 @@ type DovecotOptions struct {
 	// is not: leave Dir empty in tests.
 	Dir string
 	// SeedDir is the mail corpus directory holding accounts.yaml. Empty
-	// means testdata/mail found by [FindSeedDir].
+	// means the corpus embedded in package seed.
 	SeedDir string
 	// NoSpecialUse starts Dovecot without SPECIAL-USE attributes on any
 	// folder, so clients must recognise Sent, Drafts and the like by name.
@@ -99,6 +108,8 @@ func (u User) LogValue() slog.Value { return slog.StringValue(u.Name) }
 type Dovecot struct {
 	// Host is the address every listener is bound to: "127.0.0.1".
 	Host string
+	// Version is what `dovecot --version` printed first, e.g. "2.3.19.1".
+	Version string
 	// IMAPPort is plain IMAP with STARTTLS offered (not required).
 	IMAPPort int
 	// IMAPSPort is IMAP over implicit TLS.
@@ -148,10 +159,15 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 		bin = DovecotBinary
 	}
 	if !installed(bin) {
-		return nil, fmt.Errorf("start dovecot: %w: %s is missing; install the Debian packages dovecot-imapd and dovecot-pop3d (make deps)", ErrNotInstalled, bin)
+		return nil, fmt.Errorf("start dovecot: %w: %s is missing; install %s: the Debian packages dovecot-imapd and dovecot-pop3d (make deps)", ErrNotInstalled, bin, DovecotVersions)
 	}
-	if err := checkDovecotVersion(ctx, bin); err != nil {
+	version, err := DovecotVersion(ctx, bin)
+	if err != nil {
 		return nil, fmt.Errorf("start dovecot: %w", err)
+	}
+	tmpl, err := dovecotConfTemplate(version)
+	if err != nil {
+		return nil, fmt.Errorf("start dovecot: %s: %w", bin, err)
 	}
 	m, err := LoadManifest(opts.SeedDir)
 	if err != nil {
@@ -162,7 +178,7 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 		return nil, fmt.Errorf("start dovecot: %w", err)
 	}
 
-	d := &Dovecot{Host: "127.0.0.1", Manifest: m, log: log.With("server", "dovecot")}
+	d := &Dovecot{Host: "127.0.0.1", Version: version, Manifest: m, log: log.With("server", "dovecot")}
 	if opts.Dir == "" {
 		d.Dir, err = os.MkdirTemp(shortTempRoot(), "dovecot-")
 		if err != nil {
@@ -225,7 +241,7 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 			return nil, fmt.Errorf("start dovecot: %w", err)
 		}
 	}
-	if err := d.start(ctx, bin, &cfg); err != nil {
+	if err := d.start(ctx, bin, tmpl, &cfg); err != nil {
 		return nil, err
 	}
 	if err := seedIMAP(ctx, d.IMAPSAddr(), d.TLSConfig(), m, opts.NoSeed, opts.ExtraMessages, d.log); err != nil {
@@ -292,7 +308,7 @@ func (d *Dovecot) prepare(id *serverIdentity, opts *DovecotOptions) error {
 
 // start writes the configuration with fresh ports and runs Dovecot until
 // all four listeners greet, retrying when a port was taken meanwhile.
-func (d *Dovecot) start(ctx context.Context, bin string, cfg *dovecotConfig) error {
+func (d *Dovecot) start(ctx context.Context, bin string, tmpl *template.Template, cfg *dovecotConfig) error {
 	confFile := filepath.Join(d.confDir, "dovecot.conf")
 	outFile := filepath.Join(d.Dir, "dovecot.out")
 	const attempts = 3
@@ -304,7 +320,7 @@ func (d *Dovecot) start(ctx context.Context, bin string, cfg *dovecotConfig) err
 		d.IMAPPort, d.IMAPSPort, d.POP3Port, d.POP3SPort = ports[0], ports[1], ports[2], ports[3]
 		cfg.IMAPPort, cfg.IMAPSPort, cfg.POP3Port, cfg.POP3SPort = ports[0], ports[1], ports[2], ports[3]
 		var conf strings.Builder
-		if err := dovecotConfTmpl.Execute(&conf, cfg); err != nil {
+		if err := tmpl.Execute(&conf, cfg); err != nil {
 			return fmt.Errorf("start dovecot: render configuration: %w", err)
 		}
 		if err := os.WriteFile(confFile, []byte(conf.String()), 0o644); err != nil {
@@ -427,18 +443,51 @@ func (d *Dovecot) User(name string) (User, bool) {
 // master user's password: "<user>*<master>".
 func (d *Dovecot) MasterLogin(user string) string { return user + "*" + d.Master.Name }
 
-// checkDovecotVersion fails unless bin is Dovecot 2.3, whose configuration
-// syntax this package writes (2.4 changed most setting names).
-func checkDovecotVersion(ctx context.Context, bin string) error {
-	out, err := exec.CommandContext(ctx, bin, "--version").Output()
-	if err != nil {
-		return fmt.Errorf("run %s --version: %w", bin, err)
+// CheckDovecot returns nil when bin (empty means [DovecotBinary]) is a
+// Dovecot that [StartDovecot] can configure, and otherwise an error that
+// wraps [ErrNotInstalled] or [ErrUnsupportedVersion] and names what is
+// needed.
+func CheckDovecot(ctx context.Context, bin string) error {
+	if bin == "" {
+		bin = DovecotBinary
 	}
-	v := strings.TrimSpace(string(out))
-	if !strings.HasPrefix(v, "2.3.") {
-		return fmt.Errorf("%s is Dovecot %q; the harness writes Dovecot 2.3 configuration", bin, v)
+	if !installed(bin) {
+		return fmt.Errorf("%w: %s is missing; install %s: the Debian packages dovecot-imapd and dovecot-pop3d (make deps)", ErrNotInstalled, bin, DovecotVersions)
+	}
+	version, err := DovecotVersion(ctx, bin)
+	if err != nil {
+		return err
+	}
+	if _, err := dovecotConfTemplate(version); err != nil {
+		return fmt.Errorf("%s: %w", bin, err)
 	}
 	return nil
+}
+
+// DovecotVersion returns the version bin reports, e.g. "2.3.19.1" from
+// "2.3.19.1 (9b53102964)".
+func DovecotVersion(ctx context.Context, bin string) (string, error) {
+	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("run %s --version: %w", bin, err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) == 0 {
+		return "", fmt.Errorf("%s --version printed nothing", bin)
+	}
+	return fields[0], nil
+}
+
+// dovecotConfTemplate returns the configuration template for a Dovecot
+// version: 2.3 and 2.4 differ in most setting names.
+func dovecotConfTemplate(version string) (*template.Template, error) {
+	switch {
+	case strings.HasPrefix(version, "2.3."):
+		return dovecotConf23, nil
+	case strings.HasPrefix(version, "2.4."):
+		return dovecotConf24, nil
+	}
+	return nil, fmt.Errorf("%w: Dovecot %q; the harness writes configuration for %s", ErrUnsupportedVersion, version, DovecotVersions)
 }
 
 func randomPassword() (string, error) {
@@ -492,7 +541,8 @@ type dovecotConfig struct {
 	SpecialUse                               []specialUseEntry
 }
 
-var dovecotConfTmpl = template.Must(template.New("dovecot.conf").Parse(`# Generated by migrate's source/testserver; test use only.
+// dovecotConf23 is the configuration for Dovecot 2.3 (Debian 12).
+var dovecotConf23 = template.Must(template.New("dovecot.conf").Parse(`# Generated by migrate's source/testserver for Dovecot 2.3; test use only.
 protocols = imap pop3
 listen = 127.0.0.1
 base_dir = {{.BaseDir}}

@@ -350,7 +350,8 @@ func checkPOP3(t *testing.T, opt pop3.Opt, user, password string, inbox *Manifes
 	}
 	seen := map[string]bool{}
 	for _, u := range uidl {
-		// pop3_uidl_format = %08Xu%08Xv: 16 upper-case hex digits.
+		// pop3_uidl_format %08Xu%08Xv (2.3), %{uid | hex(8)}%{uidvalidity |
+		// hex(8)} (2.4): 16 hex digits.
 		if len(u.UID) != 16 || strings.Trim(u.UID, "0123456789abcdefABCDEF") != "" || seen[u.UID] {
 			t.Errorf("%s: UIDL %q is not a unique %%08Xu%%08Xv value", user, u.UID)
 		}
@@ -433,7 +434,7 @@ func TestDovecotNoSeed(t *testing.T) {
 // process and no directory behind.
 func TestDovecotLifecycle(t *testing.T) {
 	t.Parallel()
-	requireBinary(t, "Dovecot", DovecotBinary, "dovecot-imapd and dovecot-pop3d")
+	requireDovecot(t, DovecotBinary)
 	tests := []struct {
 		name string
 		stop func(d *Dovecot, cancel context.CancelFunc) error
@@ -493,7 +494,7 @@ func TestDovecotStartErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.opts.Binary == "" {
-				requireBinary(t, "Dovecot", DovecotBinary, "dovecot-imapd and dovecot-pop3d")
+				requireDovecot(t, DovecotBinary)
 			}
 			d, err := StartDovecot(t.Context(), tt.opts)
 			if err == nil {

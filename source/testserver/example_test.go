@@ -32,8 +32,8 @@ func ExampleDovecotForTest() {
 }
 
 // `migrate demo` starts Dovecot when it is installed and falls back to the
-// in-memory IMAP server otherwise. Both serve testdata/mail; run it from
-// the repository (make demo) or set SeedDir.
+// in-memory IMAP server otherwise. Both serve the embedded mail corpus
+// unless SeedDir names another.
 func ExampleStartMemIMAP() {
 	ctx := context.Background()
 	addr, users := "", []testserver.User(nil)
@@ -65,7 +65,7 @@ func ExampleStartMemIMAP() {
 // End-to-end tests load the manifests without starting anything, to
 // compare what a migration produced with what was seeded.
 func ExampleLoadManifest() {
-	m, err := testserver.LoadManifest("") // testdata/mail
+	m, err := testserver.LoadManifest("") // the embedded corpus
 	if err != nil {
 		log.Fatal(err)
 	}

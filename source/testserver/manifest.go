@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,10 +14,12 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/migrate-tool/migrate/source/testserver/seed"
 )
 
-// ManifestFile is the name of the mail corpus manifest inside a seed
-// directory such as testdata/mail.
+// ManifestFile is the name of the mail corpus manifest at the root of a
+// seed directory, such as the embedded corpus of package seed.
 const ManifestFile = "accounts.yaml"
 
 // Manifest describes the seed mail corpus: the accounts, their folders and
@@ -24,8 +27,8 @@ const ManifestFile = "accounts.yaml"
 // [StartDovecot] and [StartMemIMAP] seed, and what tests of other packages
 // compare migrated data against.
 type Manifest struct {
-	// Dir is the absolute directory holding the manifest; message files
-	// are relative to it.
+	// Dir is the absolute directory holding the manifest, whose message
+	// files are relative to it; "" for the embedded corpus (package seed).
 	Dir string `yaml:"-"`
 	// Users are the mail accounts, in seeding order.
 	Users []ManifestUser `yaml:"users"`
@@ -63,7 +66,8 @@ type ManifestFolder struct {
 // ManifestMessage is one message of a folder: either a file of the corpus
 // or a message generated at seed time.
 type ManifestMessage struct {
-	// File is the message's path relative to Manifest.Dir.
+	// File is the message's slash-separated path relative to the
+	// manifest's directory.
 	File string `yaml:"file,omitempty"`
 	// Generate, when File is empty, describes a generated message.
 	Generate *Generator `yaml:"generate,omitempty"`
@@ -75,66 +79,45 @@ type ManifestMessage struct {
 	// Note says what the message is there to exercise.
 	Note string `yaml:"note,omitempty"`
 
-	dir string // Manifest.Dir, set by LoadManifest
-}
-
-// FindSeedDir returns the absolute path of testdata/<sub> in the nearest
-// directory at or above the working directory that holds a go.mod file and
-// that folder. It is how options with an empty SeedDir find the corpus.
-func FindSeedDir(sub string) (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find testdata/%s: %w", sub, err)
-	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			cand := filepath.Join(dir, "testdata", sub)
-			if st, err := os.Stat(cand); err == nil && st.IsDir() {
-				return cand, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("find testdata/%s: no go.mod directory with it at or above %s; set SeedDir", sub, wd)
-		}
-		dir = parent
-	}
+	fsys fs.FS // the manifest's directory, set by LoadManifest
 }
 
 // LoadManifest reads and checks dir/accounts.yaml. An empty dir means the
-// testdata/mail folder found by [FindSeedDir].
+// corpus embedded in package seed, which needs no checkout.
 func LoadManifest(dir string) (*Manifest, error) {
 	if dir == "" {
-		d, err := FindSeedDir("mail")
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+		return loadManifest(seed.Mail(), "", "embedded corpus")
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load mail manifest: %w", err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	return loadManifest(os.DirFS(dir), dir, filepath.Join(dir, ManifestFile))
+}
+
+// loadManifest reads accounts.yaml at the root of fsys; dir is what
+// Manifest.Dir reports and where names the manifest in errors.
+func loadManifest(fsys fs.FS, dir, where string) (*Manifest, error) {
+	b, err := fs.ReadFile(fsys, ManifestFile)
 	if err != nil {
-		return nil, fmt.Errorf("load mail manifest: %w", err)
+		return nil, fmt.Errorf("load mail manifest %s: %w", where, err)
 	}
 	var m Manifest
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("load mail manifest %s: %w", filepath.Join(dir, ManifestFile), err)
+		return nil, fmt.Errorf("load mail manifest %s: %w", where, err)
 	}
 	m.Dir = dir
 	for ui := range m.Users {
 		for fi := range m.Users[ui].Folders {
 			for mi := range m.Users[ui].Folders[fi].Messages {
-				m.Users[ui].Folders[fi].Messages[mi].dir = dir
+				m.Users[ui].Folders[fi].Messages[mi].fsys = fsys
 			}
 		}
 	}
 	if err := m.validate(); err != nil {
-		return nil, fmt.Errorf("load mail manifest %s: %w", filepath.Join(dir, ManifestFile), err)
+		return nil, fmt.Errorf("load mail manifest %s: %w", where, err)
 	}
 	return &m, nil
 }
@@ -192,10 +175,10 @@ func (msg *ManifestMessage) validate() error {
 	case msg.File == "" && msg.Generate == nil:
 		return errors.New("neither file nor generate is set")
 	case msg.File != "":
-		if filepath.IsAbs(msg.File) || strings.HasPrefix(filepath.Clean(msg.File), "..") {
-			return fmt.Errorf("file %q must be relative to the manifest", msg.File)
+		if !fs.ValidPath(msg.File) {
+			return fmt.Errorf("file %q must be a slash-separated path relative to the manifest, without \".\" or \"..\" elements", msg.File)
 		}
-		if _, err := os.Stat(filepath.Join(msg.dir, msg.File)); err != nil {
+		if _, err := fs.Stat(msg.fsys, msg.File); err != nil {
 			return fmt.Errorf("file: %w", err)
 		}
 	default:
@@ -272,10 +255,10 @@ func (msg *ManifestMessage) Bytes() ([]byte, error) {
 	if msg.Generate != nil {
 		return io.ReadAll(msg.Generate.reader(msg.Date))
 	}
-	if msg.dir == "" {
+	if msg.fsys == nil {
 		return nil, fmt.Errorf("message %q: not loaded through LoadManifest", msg.File)
 	}
-	b, err := os.ReadFile(filepath.Join(msg.dir, msg.File))
+	b, err := fs.ReadFile(msg.fsys, msg.File)
 	if err != nil {
 		return nil, fmt.Errorf("read seed message: %w", err)
 	}

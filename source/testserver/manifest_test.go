@@ -186,19 +186,61 @@ func parseAttachment(t *testing.T, raw []byte) []byte {
 	}
 }
 
-func TestFindSeedDir(t *testing.T) {
-	t.Parallel()
-	for _, sub := range []string{"mail", "dav"} {
-		dir, err := FindSeedDir(sub)
-		if err != nil {
-			t.Fatalf("FindSeedDir(%q) = %v", sub, err)
-		}
-		if filepath.Base(dir) != sub || filepath.Base(filepath.Dir(dir)) != "testdata" {
-			t.Errorf("FindSeedDir(%q) = %s", sub, dir)
+// TestEmbeddedCorpus loads both corpora from a working directory outside
+// the repository, as an installed binary does, and checks that the
+// embedded files are the ones in seed/ and that a loaded directory
+// (SeedDir) still works.
+func TestEmbeddedCorpus(t *testing.T) {
+	seedDir, err := filepath.Abs("seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	m, err := LoadManifest("")
+	if err != nil {
+		t.Fatalf("LoadManifest(\"\") outside the repository = %v", err)
+	}
+	if m.Dir != "" {
+		t.Errorf("embedded Manifest.Dir = %q, want \"\"", m.Dir)
+	}
+	onDisk, err := LoadManifest(filepath.Join(seedDir, "mail"))
+	if err != nil {
+		t.Fatalf("LoadManifest(seed/mail) = %v", err)
+	}
+	if onDisk.Dir != filepath.Join(seedDir, "mail") {
+		t.Errorf("Manifest.Dir = %q, want %q", onDisk.Dir, filepath.Join(seedDir, "mail"))
+	}
+	compared := 0
+	for _, u := range m.Users {
+		for _, f := range u.Folders {
+			for _, msg := range f.Messages {
+				if msg.File == "" {
+					continue
+				}
+				got, err := msg.Bytes()
+				if err != nil {
+					t.Fatalf("%s: Bytes() = %v", msg.File, err)
+				}
+				want, err := os.ReadFile(filepath.Join(seedDir, "mail", filepath.FromSlash(msg.File)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, toCRLF(want)) {
+					t.Errorf("%s: embedded message differs from seed/mail", msg.File)
+				}
+				compared++
+			}
 		}
 	}
-	if _, err := FindSeedDir("no-such-corpus"); err == nil {
-		t.Error("FindSeedDir(no-such-corpus) succeeded")
+	if compared < 20 {
+		t.Errorf("compared %d embedded messages, want >= 20", compared)
+	}
+	dav, err := LoadDAVManifest("")
+	if err != nil {
+		t.Fatalf("LoadDAVManifest(\"\") outside the repository = %v", err)
+	}
+	if dav.Dir != "" || len(dav.Users) == 0 {
+		t.Errorf("embedded DAV manifest: Dir %q, %d users", dav.Dir, len(dav.Users))
 	}
 }
 

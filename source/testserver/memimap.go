@@ -21,7 +21,7 @@ import (
 // zero value.
 type MemIMAPOptions struct {
 	// SeedDir is the mail corpus directory holding accounts.yaml. Empty
-	// means testdata/mail found by [FindSeedDir].
+	// means the corpus embedded in package seed.
 	SeedDir string
 	// NoTLS serves plain IMAP only; by default STARTTLS is offered with a
 	// certificate from a generated CA written to MemIMAP.CAFile.

@@ -32,7 +32,7 @@ type RadicaleOptions struct {
 	// means a new temporary directory that Close removes.
 	Dir string
 	// SeedDir is the DAV corpus directory holding accounts.yaml. Empty
-	// means testdata/dav found by [FindSeedDir].
+	// means the corpus embedded in package seed.
 	SeedDir string
 	// NoSeed creates the accounts but no collections.
 	NoSeed bool

@@ -11,21 +11,40 @@ import (
 // project's CI, where a missing server binary is a failure, not a skip.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
-// requireBinary skips t when bin is not installed, or fails it under CI.
-func requireBinary(t testing.TB, what, bin, pkg string) {
+// requireBinary skips t when bin is not installed, or fails it under CI,
+// and reports whether bin is installed.
+func requireBinary(t testing.TB, what, bin, pkg string) bool {
 	t.Helper()
 	if !installed(bin) {
 		if InCI() {
 			t.Fatalf("%s is required under CI=true but %s is missing; install the Debian package %s (make deps)", what, bin, pkg)
-			return
+			return false
 		}
 		t.Skipf("skipping: %s not installed (%s missing); install the Debian package %s (make deps) to run this test", what, bin, pkg)
+		return false
+	}
+	return true
+}
+
+// requireDovecot skips t, or fails it under CI, unless bin is a Dovecot
+// that StartDovecot supports; the message names the versions it needs.
+func requireDovecot(t testing.TB, bin string) {
+	t.Helper()
+	if !requireBinary(t, DovecotVersions, bin, "dovecot-imapd and dovecot-pop3d") {
+		return
+	}
+	if err := CheckDovecot(context.Background(), bin); err != nil {
+		if InCI() {
+			t.Fatalf("%s is required under CI=true: %v", DovecotVersions, err)
+			return
+		}
+		t.Skipf("skipping: this test needs %s: %v", DovecotVersions, err)
 	}
 }
 
 // DovecotForTest starts a seeded Dovecot for t and stops it in t.Cleanup,
 // logging the tail of Dovecot's log first when t failed. It skips t when
-// Dovecot is not installed, except under CI=true, where it fails. opts may
+// Dovecot 2.3 or 2.4 is not installed, except under CI=true, where it fails. opts may
 // be nil; a nil opts.Logger logs nothing.
 func DovecotForTest(t testing.TB, opts *DovecotOptions) *Dovecot {
 	t.Helper()
@@ -33,7 +52,7 @@ func DovecotForTest(t testing.TB, opts *DovecotOptions) *Dovecot {
 	if opts != nil && opts.Binary != "" {
 		bin = opts.Binary
 	}
-	requireBinary(t, "Dovecot", bin, "dovecot-imapd and dovecot-pop3d")
+	requireDovecot(t, bin)
 	d, err := StartDovecot(contextFor(t), opts)
 	if err != nil {
 		t.Fatalf("StartDovecot() = %v", err)
