@@ -13,7 +13,7 @@ import (
 	"github.com/migrate-tool/migrate/source/testserver"
 )
 
-// memSources are the seed mailboxes of testdata/mail in in-memory
+// memSources are the seed mailboxes (source/testserver/seed) in in-memory
 // sources: the engine's tests need no server.
 type memSources struct {
 	Manifest *testserver.Manifest
@@ -24,11 +24,7 @@ type memSources struct {
 // seedMemory loads the seed corpus into one sourcetest.Memory per user.
 func seedMemory(t testing.TB) *memSources {
 	t.Helper()
-	dir, err := testserver.FindSeedDir("mail")
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := testserver.LoadManifest(dir)
+	man, err := testserver.LoadManifest("") // the embedded seed corpus
 	if err != nil {
 		t.Fatal(err)
 	}
