@@ -242,7 +242,7 @@ func serializers() (absser.ParseNodeFactory, absser.SerializationWriterFactory) 
 // methods up by name through reflect (see the reflect.Value.MethodByName
 // note in cmd/link's deadcode). Building only the trees in use, and
 // keeping the builders out of anything that reaches an interface (any,
-// fmt, slog), keeps the binary small; TestBinarySize guards it.
+// fmt, slog), keeps the binary small; make check-size guards it.
 func (c *Client) users() *users.UsersRequestBuilder {
 	return users.NewUsersRequestBuilderInternal(map[string]string{"baseurl": c.adapter.GetBaseUrl()}, c.adapter)
 }
