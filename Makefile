@@ -38,10 +38,12 @@ lint:
 
 ## test: everything CI runs: vet, staticcheck, the release binary's size check, all tests with
 ## the race detector, and the 100 MB memory test once more without it (the race runtime
-## inflates RSS, so the peak RSS bound of 200 MB is asserted only in a normal build)
+## inflates RSS, so the peak RSS bound of 200 MB is asserted only in a normal build); the
+## estimate-accuracy test compares wall-clock times, so it runs there too, alone, not beside
+## every other package's race tests on two cores (measured there: -40 %, alone: within 25 %)
 test: deps vet lint check-size
-	$(GO) test -race -timeout 20m ./...
-	$(GO) test -count=1 -run 'TestE2ELargeMessageMemory' ./cmd/migrate/
+	$(GO) test -race -timeout 20m -skip 'TestEstimateAccuracy' ./...
+	$(GO) test -count=1 -run 'TestE2ELargeMessageMemory|TestEstimateAccuracy' ./cmd/migrate/
 
 ## test-short: quick tests without the race detector
 test-short:
