@@ -593,7 +593,29 @@ userdb {
   args = username_format=%u {{.Dir}}/etc/users
 }
 
-namespace inbox {
+` + dovecotListeners + `
+# Nobody may connect to anvil's auth-penalty socket, which turns off the
+# auth penalty: otherwise one failed login (a test of wrong passwords) delays
+# the next logins from 127.0.0.1 by seconds.
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+{{- if not .Root}}
+  chroot =
+{{- end}}
+}
+{{- if not .Root}}
+service auth-worker {
+  user = $default_internal_user
+}
+{{- end}}
+`))
+
+// dovecotListeners is the part of the configuration that Dovecot 2.3 and
+// 2.4 read alike: the inbox namespace with the special-use folders, the
+// connection limits and the listeners on 127.0.0.1.
+const dovecotListeners = `namespace inbox {
   inbox = yes
   separator = /
   prefix =
@@ -639,20 +661,4 @@ service pop3-login {
   chroot =
 {{- end}}
 }
-# Nobody may connect to anvil's auth-penalty socket, which turns off the
-# auth penalty: otherwise one failed login (a test of wrong passwords) delays
-# the next logins from 127.0.0.1 by seconds.
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-{{- if not .Root}}
-  chroot =
-{{- end}}
-}
-{{- if not .Root}}
-service auth-worker {
-  user = $default_internal_user
-}
-{{- end}}
-`))
+`

@@ -81,52 +81,7 @@ userdb users {
   passwd_file_path = {{.Dir}}/etc/users
 }
 
-namespace inbox {
-  inbox = yes
-  separator = /
-  prefix =
-{{- range .SpecialUse}}
-  mailbox "{{.Name}}" {
-    special_use = {{.Use}}
-  }
-{{- end}}
-}
-
-protocol imap {
-  mail_max_userip_connections = 200
-}
-protocol pop3 {
-  mail_max_userip_connections = 200
-}
-
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = {{.IMAPPort}}
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = {{.IMAPSPort}}
-    ssl = yes
-  }
-{{- if not .Root}}
-  chroot =
-{{- end}}
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = {{.POP3Port}}
-  }
-  inet_listener pop3s {
-    address = 127.0.0.1
-    port = {{.POP3SPort}}
-    ssl = yes
-  }
-{{- if not .Root}}
-  chroot =
-{{- end}}
-}
+` + dovecotListeners + `
 # Nobody may connect to anvil's auth-penalty socket, which turns off the
 # auth penalty: otherwise one failed login (a test of wrong passwords) delays
 # the next logins from 127.0.0.1 by seconds.
