@@ -66,13 +66,6 @@ func (e Env) withDefaults() (Env, error) {
 	if e.Now == nil {
 		e.Now = time.Now
 	}
-	if e.Rules == nil {
-		r, err := mapping.NewRules(config.Folders{}, nil)
-		if err != nil {
-			return e, err
-		}
-		e.Rules = r
-	}
 	return e, nil
 }
 
