@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -50,11 +48,7 @@ func unicodeDoc() *Document {
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
 	bin := requireTool(t, "poppler-utils", "pdftotext")
-	dir := t.TempDir()
-	in := filepath.Join(dir, "in.pdf")
-	if err := os.WriteFile(in, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, in := pdfFile(t, pdf)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, "-enc", "UTF-8", in, "-").Output()

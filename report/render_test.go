@@ -53,15 +53,23 @@ func inked(img image.Image) float64 {
 	return float64(n) / float64(all)
 }
 
+// pdfFile writes pdf into a new temporary directory for poppler's tools
+// and returns the directory and the file.
+func pdfFile(t *testing.T, pdf []byte) (dir, file string) {
+	t.Helper()
+	dir = t.TempDir()
+	file = filepath.Join(dir, "in.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, file
+}
+
 // pdfPages renders a PDF to PNG with pdftoppm and returns the pages.
 func pdfPages(t *testing.T, pdf []byte) []image.Image {
 	t.Helper()
 	bin := requireTool(t, "poppler-utils", "pdftoppm")
-	dir := t.TempDir()
-	in := filepath.Join(dir, "in.pdf")
-	if err := os.WriteFile(in, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, in := pdfFile(t, pdf)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, "-r", "40", "-png", in, filepath.Join(dir, "page")).CombinedOutput()
