@@ -41,6 +41,13 @@ type Message struct {
 	// SourceKey identifies the source item; the created item is stamped
 	// with it and Lookup finds it by it.
 	SourceKey string
+	// ContentID is the item's content identity, stamped beside SourceKey:
+	// "sha256:" and the hex SHA-256 of the item's bytes exactly as the
+	// source streamed them. Unlike a key it survives a renumbered folder
+	// (new UIDVALIDITY and UIDs) and a move to another server that keeps
+	// the bytes, so that a run with a lost state finds by it what an
+	// earlier run created under other keys. May be "" (not stamped).
+	ContentID string
 	// Content is the parsed message: headers, body and attachments.
 	Content *message.Message
 	// Received and Sent are the original dates (Received from the source's
@@ -61,9 +68,12 @@ type Created struct {
 	Notes []string
 }
 
-// Stamp is one stamped item found in a target folder.
+// Stamp is one stamped item found in a target folder: the source key and
+// content identity it was created with (ContentID "" for items stamped
+// without one) and its id.
 type Stamp struct {
 	SourceKey string
+	ContentID string
 	ID        ItemID
 }
 
@@ -79,15 +89,16 @@ type Mailbox interface {
 	// target compares names) is returned, not created again.
 	EnsureFolder(ctx context.Context, parent string, path []string) (FolderID, error)
 	// PutMessage creates m in folder f as received (non-draft) mail unless
-	// m.Draft, stamped with m.SourceKey. It is atomic as seen by Lookup
+	// m.Draft, stamped with m.SourceKey and m.ContentID. It is atomic as seen by Lookup
 	// and Stamps: either a complete item stamped with m.SourceKey exists
 	// afterwards, or none does (a partial item left by a failure is removed
 	// or replaced by the next PutMessage of the same key).
 	PutMessage(ctx context.Context, f FolderID, m *Message) (Created, error)
 	// Lookup finds the complete item stamped with sourceKey in folder f.
 	Lookup(ctx context.Context, f FolderID, sourceKey string) (ItemID, bool, error)
-	// Stamps streams the source keys of every stamped item in folder f,
-	// paging through the target; it is how a lost state is reconciled.
+	// Stamps streams the source keys and content identities of every
+	// complete stamped item in folder f, paging through the target; it is
+	// how a lost state is reconciled.
 	Stamps(ctx context.Context, f FolderID) iter.Seq2[Stamp, error]
 }
 

@@ -1,0 +1,120 @@
+package targettest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/migrate-tool/migrate/target"
+)
+
+func harness(m *Memory) Harness {
+	return Harness{
+		Open: func(ctx context.Context) (target.Mailbox, error) { return m.Open(ctx, "user@example.com") },
+		Breaking: func(t testing.TB, key string) *target.Message {
+			m.FailPuts(1, &target.RetryError{Err: errors.New("connection reset during the attachment upload")})
+			return Message(t, key)
+		},
+		Many: 25,
+	}
+}
+
+// TestMemory runs the suite on the in-memory target, with pages of 10 so
+// that 25 items span three pages, and once with Graph's page size.
+func TestMemory(t *testing.T) {
+	m := NewMemory()
+	m.PageSize = 10
+	Run(t, harness(m))
+	if _, pages := m.Stats(); pages < 3 {
+		t.Errorf("the suite read %d Stamps pages; the paging check must span pages", pages)
+	}
+	t.Run("GraphPageSize", func(t *testing.T) {
+		h := harness(NewMemory())
+		h.Many = 0 // 1001
+		Run(t, h)
+	})
+}
+
+// recorder is a testing.TB that records failures instead of failing.
+type recorder struct {
+	testing.TB
+	failed   bool
+	msgs     []string
+	cleanups []func()
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failed = true
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Error(args ...any) { r.Errorf("%s", fmt.Sprint(args...)) }
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+func (r *recorder) Fatal(args ...any) { r.Fatalf("%s", fmt.Sprint(args...)) }
+func (r *recorder) Skip(args ...any)  { runtime.Goexit() }
+func (r *recorder) Cleanup(f func())  { r.cleanups = append(r.cleanups, f) }
+
+// runCheck runs one check of the suite and returns what it reported.
+func runCheck(t *testing.T, name string, h Harness) (bool, []string) {
+	for _, c := range checks {
+		if c.name != name {
+			continue
+		}
+		r := &recorder{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.fn(r, &h)
+		}()
+		<-done
+		for _, f := range r.cleanups {
+			f()
+		}
+		return r.failed, r.msgs
+	}
+	t.Fatalf("no check %q", name)
+	return false, nil
+}
+
+// TestSuiteCatchesBrokenTargets shows that each promise the suite checks
+// fails for a target that breaks it.
+func TestSuiteCatchesBrokenTargets(t *testing.T) {
+	tests := []struct {
+		check  string
+		breaks func(m *Memory, h *Harness)
+		want   string
+	}{
+		{"Atomic", func(m *Memory, h *Harness) { m.partialOnFail = true }, "PutMessage must be atomic"},
+		{"EnsureFolderIdempotent", func(m *Memory, h *Harness) { m.caseSensitive = true }, "not idempotent under letter case"},
+		{"Contacts", func(m *Memory, h *Harness) { m.caseSensitive = true }, "other letter case"},
+		{"PutLookupStamps", func(m *Memory, h *Harness) { m.unstampedList = true }, "without source key"},
+		{"PutLookupStamps", func(m *Memory, h *Harness) { m.noContentID = true }, "content identity must be stamped"},
+		{"StampsPaging", func(m *Memory, h *Harness) { m.firstPageOnly = true }, "must page through"},
+		{"Errors", func(m *Memory, h *Harness) {
+			h.BadAuth = func(context.Context) (target.Mailbox, error) { return nil, errors.New("401 from the token endpoint") }
+		}, "target.ErrAuth"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.check, func(t *testing.T) {
+			m := NewMemory()
+			m.PageSize = 10
+			if failed, msgs := runCheck(t, tt.check, harness(m)); failed {
+				t.Fatalf("the check fails on a correct target: %v", msgs)
+			}
+			m = NewMemory()
+			m.PageSize = 10
+			h := harness(m)
+			tt.breaks(m, &h)
+			failed, msgs := runCheck(t, tt.check, h)
+			if !failed || !strings.Contains(strings.Join(msgs, "\n"), tt.want) {
+				t.Errorf("check %s on a broken target: failed %v, messages %q; want a failure saying %q", tt.check, failed, msgs, tt.want)
+			}
+		})
+	}
+}
