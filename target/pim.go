@@ -63,18 +63,18 @@ type Contact struct {
 	// SourceKey and ContentID stamp the created item (see Message).
 	SourceKey, ContentID string
 	// DisplayName is the name shown; the name parts as vCard N has them.
-	DisplayName                                           string
-	GivenName, MiddleName, Surname, Title, Generation     string
-	Nickname                                              string
-	Emails                                                []Address // at most 3 in Graph
-	IMAddresses                                           []string
-	BusinessPhones, HomePhones                            []string // at most 2 each in Graph
-	MobilePhone                                           string
-	Home, Business, Other                                 PostalAddress
-	CompanyName, Department, JobTitle, OfficeLocation     string
-	Manager, AssistantName, Profession, SpouseName        string
-	Children                                              []string
-	BusinessHomePage                                      string
+	DisplayName                                       string
+	GivenName, MiddleName, Surname, Title, Generation string
+	Nickname                                          string
+	Emails                                            []Address // at most 3 in Graph
+	IMAddresses                                       []string
+	BusinessPhones, HomePhones                        []string // at most 2 each in Graph
+	MobilePhone                                       string
+	Home, Business, Other                             PostalAddress
+	CompanyName, Department, JobTitle, OfficeLocation string
+	Manager, AssistantName, Profession, SpouseName    string
+	Children                                          []string
+	BusinessHomePage                                  string
 	// Birthday is the date of birth at midnight UTC (zero when unknown).
 	Birthday time.Time
 	// Notes is the contact's notes, with what did not fit elsewhere.
