@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,45 +13,8 @@ import (
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/target"
+	"github.com/migrate-tool/migrate/target/targettest"
 )
-
-// inspectingTarget is a fakeTarget with the optional target.Inspector.
-type inspectingTarget struct {
-	*fakeTarget
-	quota target.Quota
-}
-
-func (f *inspectingTarget) Folders(ctx context.Context) ([]target.FolderInfo, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ids := map[string]target.FolderID{}
-	for key, id := range f.folders {
-		ids[key] = id
-		// The root and intermediate folders exist in a real mailbox even
-		// when the engine never asked for them by themselves.
-		parts := strings.Split(key, "/")
-		for i := 1; i < len(parts); i++ {
-			k := strings.Join(parts[:i], "/")
-			if _, ok := f.folders[k]; !ok {
-				ids[k] = target.FolderID("P-" + k)
-			}
-		}
-	}
-	var out []target.FolderInfo
-	for key, id := range ids {
-		parts := strings.Split(key, "/")
-		info := target.FolderInfo{ID: id, Name: parts[len(parts)-1], Items: int64(len(f.items[id])), Bytes: -1}
-		if len(parts) == 1 {
-			info.WellKnown = parts[0]
-		} else {
-			info.ParentID = ids[strings.Join(parts[:len(parts)-1], "/")]
-		}
-		out = append(out, info)
-	}
-	return out, nil
-}
-
-func (f *inspectingTarget) Quota(ctx context.Context) (target.Quota, error) { return f.quota, nil }
 
 func TestPlan(t *testing.T) {
 	d := seedMemory(t)
@@ -64,18 +26,13 @@ func TestPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tmu sync.Mutex
-	targets := map[string]*inspectingTarget{}
+	mem := targettest.NewMemory()
+	mem.Quota = target.Quota{Known: true, Total: 1 << 20, Used: 0}
 	open := func(ctx context.Context, addr string) (target.Mailbox, error) {
-		tmu.Lock()
-		defer tmu.Unlock()
 		if addr == mailboxes[len(mailboxes)-1].EmailAddress {
 			return nil, target.ErrNotFound
 		}
-		if targets[addr] == nil {
-			targets[addr] = &inspectingTarget{fakeTarget: newFakeTarget(), quota: target.Quota{Known: true, Total: 1 << 20, Used: 0}}
-		}
-		return targets[addr], nil
+		return mem.Open(ctx, addr)
 	}
 	var secrets []string
 	for _, m := range mailboxes {

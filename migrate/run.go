@@ -212,8 +212,43 @@ type folderWork struct {
 	validity bool // the folder's UIDVALIDITY changed since the last run
 
 	stampsOnce sync.Once
-	stamps     map[string]target.ItemID
+	stamps     *stampIndex
 	stampsErr  error
+}
+
+// stampIndex is a target folder's stamps, by source key and by content
+// identity, with the items this run has accounted for. Only readFolder's
+// goroutine uses it once loaded.
+type stampIndex struct {
+	byKey     map[string]target.ItemID
+	byContent map[string][]target.ItemID
+	claimed   map[target.ItemID]bool
+	// reserved are items that belong to a source item by key: the state
+	// records them, or the source lists their key. No other item may
+	// claim them by content.
+	reserved map[target.ItemID]bool
+}
+
+// byKeyClaim returns the item stamped with key and claims it.
+func (x *stampIndex) byKeyClaim(key string) (target.ItemID, bool) {
+	id, ok := x.byKey[key]
+	if ok {
+		x.claimed[id] = true
+	}
+	return id, ok
+}
+
+// byContentClaim returns an item stamped with the content identity that
+// no other source item accounted for, and claims it: two source items
+// with the same bytes match two target items, never one.
+func (x *stampIndex) byContentClaim(contentID string) (target.ItemID, bool) {
+	for _, id := range x.byContent[contentID] {
+		if !x.claimed[id] && !x.reserved[id] {
+			x.claimed[id] = true
+			return id, true
+		}
+	}
+	return "", false
 }
 
 func (r *mailboxRun) run(ctx context.Context) error {
@@ -347,6 +382,16 @@ func (r *mailboxRun) migrateFolder(ctx context.Context, acct source.Account, fw 
 
 func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *folderWork, jobs chan<- *job) error {
 	e := r.e
+	var stamps *stampIndex
+	if !e.DryRun && fw.id != "" { // an excluded folder has no target folder
+		var err error
+		if stamps, err = r.stamps(ctx, fw); err != nil {
+			return err
+		}
+		if err := r.reserve(ctx, acct, fw, stamps); err != nil {
+			return err
+		}
+	}
 	for ref, err := range acct.Items(ctx, fw.src) {
 		if ctx.Err() != nil {
 			return nil
@@ -369,15 +414,11 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 			r.record(ctx, fw, ref, state.StatusSkipped, dec.Reason, "", "", 0, false)
 			continue
 		}
-		if !e.DryRun && !fw.validity {
+		if stamps != nil {
 			// Reconcile with the target before creating anything: an item
 			// stamped with this key exists when a previous run was killed
 			// after the target confirmed it, or the state was lost.
-			stamps, err := r.stamps(ctx, fw)
-			if err != nil {
-				return err
-			}
-			if id, ok := stamps[ref.Key]; ok {
+			if id, ok := stamps.byKeyClaim(ref.Key); ok {
 				r.record(ctx, fw, ref, state.StatusMigrated, "", string(id), "", ref.Size, false)
 				r.log.Info("item found in target by its stamp", "folder", fw.name, "key", ref.Key)
 				continue
@@ -394,6 +435,16 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 		if fw.validity && r.reuseRetired(ctx, j) {
 			continue
 		}
+		if stamps != nil {
+			// Under another key (a renumbered folder, a lost state): an
+			// item created from the same bytes.
+			if id, ok := stamps.byContentClaim(j.fingerprint); ok {
+				r.record(ctx, fw, ref, state.StatusMigrated, "", string(id), j.fingerprint, ref.Size, false)
+				r.log.Info("item found in target by its content identity", "folder", fw.name, "key", ref.Key)
+				j.msg.Close()
+				continue
+			}
+		}
 		select {
 		case jobs <- j:
 		case <-ctx.Done():
@@ -404,20 +455,56 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 	return nil
 }
 
-// stamps loads, once per folder, the source keys stamped on the target
-// folder's items.
-func (r *mailboxRun) stamps(ctx context.Context, fw *folderWork) (map[string]target.ItemID, error) {
+// stamps loads, once per folder, the source keys and content identities
+// stamped on the target folder's items.
+func (r *mailboxRun) stamps(ctx context.Context, fw *folderWork) (*stampIndex, error) {
 	fw.stampsOnce.Do(func() {
-		fw.stamps = map[string]target.ItemID{}
+		x := &stampIndex{byKey: map[string]target.ItemID{}, byContent: map[string][]target.ItemID{}, claimed: map[target.ItemID]bool{}, reserved: map[target.ItemID]bool{}}
 		for s, err := range r.tgt.Stamps(ctx, fw.id) {
 			if err != nil {
 				fw.stampsErr = fmt.Errorf("mailbox %s: folder %s: listing the target's items: %w", r.m.EmailAddress, fw.name, err)
 				return
 			}
-			fw.stamps[s.SourceKey] = s.ID
+			x.byKey[s.SourceKey] = s.ID
+			if s.ContentID != "" {
+				x.byContent[s.ContentID] = append(x.byContent[s.ContentID], s.ID)
+			}
 		}
+		fw.stamps = x
 	})
 	return fw.stamps, fw.stampsErr
+}
+
+// reserve marks the target items that belong to a source item by key, so
+// that no other item claims them by content: those the state records as
+// migrated in this folder or, when the state knows none (it was lost),
+// those stamped with a key the source lists now, found by listing the
+// folder once more. Nothing is read when no item carries a content
+// identity.
+func (r *mailboxRun) reserve(ctx context.Context, acct source.Account, fw *folderWork, x *stampIndex) error {
+	if len(x.byContent) == 0 {
+		return nil
+	}
+	for it, err := range r.e.Store.Items(ctx, state.ItemQuery{Mailbox: r.id, Folder: fw.name, Status: state.StatusMigrated}) {
+		if err != nil {
+			return fmt.Errorf("mailbox %s: folder %s: reading state: %w", r.m.EmailAddress, fw.name, err)
+		}
+		if it.TargetID != "" {
+			x.reserved[target.ItemID(it.TargetID)] = true
+		}
+	}
+	if len(x.reserved) > 0 {
+		return nil
+	}
+	for ref, err := range acct.Items(ctx, fw.src) {
+		if err != nil {
+			return fmt.Errorf("mailbox %s: folder %s: listing items: %w", r.m.EmailAddress, fw.name, err)
+		}
+		if id, ok := x.byKey[ref.Key]; ok {
+			x.reserved[id] = true
+		}
+	}
+	return nil
 }
 
 // reuseRetired records j as migrated when an item of the folder's previous
@@ -473,6 +560,7 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 	}
 	tm := &target.Message{
 		SourceKey:  j.ref.Key,
+		ContentID:  j.fingerprint,
 		Content:    j.msg,
 		Received:   j.dec.Received,
 		Sent:       j.msg.Date,

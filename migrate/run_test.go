@@ -3,13 +3,9 @@ package migrate
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"iter"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,104 +14,20 @@ import (
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target"
+	"github.com/migrate-tool/migrate/target/targettest"
 )
 
-// fakeTarget is an in-memory target.Mailbox for engine tests; the Graph
-// target itself is tested against the emulator in target/graph.
-type fakeTarget struct {
-	mu      sync.Mutex
-	folders map[string]target.FolderID     // "wellknown/a/b" -> id
-	items   map[target.FolderID][]fakeItem // created items per folder
-	// failNext makes the next n PutMessage calls fail with err.
-	failNext int
-	failErr  error
-	puts     int
-}
-
-type fakeItem struct {
-	id        target.ItemID
-	key       string
-	subject   string
-	received  time.Time
-	read      bool
-	attSHA256 []string
-}
-
-func newFakeTarget() *fakeTarget {
-	return &fakeTarget{folders: map[string]target.FolderID{}, items: map[target.FolderID][]fakeItem{}}
-}
-
-func (f *fakeTarget) EnsureFolder(ctx context.Context, parent string, path []string) (target.FolderID, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := strings.ToLower(strings.Join(append([]string{parent}, path...), "/"))
-	if id, ok := f.folders[key]; ok {
-		return id, nil
-	}
-	id := target.FolderID(fmt.Sprintf("F%d", len(f.folders)+1))
-	f.folders[key] = id
-	return id, nil
-}
-
-func (f *fakeTarget) PutMessage(ctx context.Context, fid target.FolderID, m *target.Message) (target.Created, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.puts++
-	if f.failNext > 0 {
-		f.failNext--
-		return target.Created{}, f.failErr
-	}
-	it := fakeItem{id: target.ItemID(fmt.Sprintf("M%d", f.puts)), key: m.SourceKey, subject: m.Content.Subject, received: m.Received, read: m.Read}
-	for _, a := range m.Content.Attachments {
-		rc, err := a.Open()
-		if err != nil {
-			return target.Created{}, err
+// countItems returns the number of items in address's mailbox of the
+// in-memory target and how many source keys occur twice in a folder.
+func countItems(mem *targettest.Memory, address string) (items, dups int) {
+	seen := map[string]bool{}
+	for _, it := range mem.Items(address) {
+		items++
+		k := string(it.Folder) + "\x00" + it.SourceKey
+		if seen[k] {
+			dups++
 		}
-		_, _ = io.Copy(io.Discard, rc)
-		rc.Close()
-		it.attSHA256 = append(it.attSHA256, a.SHA256)
-	}
-	f.items[fid] = append(f.items[fid], it)
-	return target.Created{ID: it.id}, nil
-}
-
-func (f *fakeTarget) Lookup(ctx context.Context, fid target.FolderID, key string) (target.ItemID, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, it := range f.items[fid] {
-		if it.key == key {
-			return it.id, true, nil
-		}
-	}
-	return "", false, nil
-}
-
-func (f *fakeTarget) Stamps(ctx context.Context, fid target.FolderID) iter.Seq2[target.Stamp, error] {
-	return func(yield func(target.Stamp, error) bool) {
-		f.mu.Lock()
-		items := slices.Clone(f.items[fid])
-		f.mu.Unlock()
-		for _, it := range items {
-			if !yield(target.Stamp{SourceKey: it.key, ID: it.id}, nil) {
-				return
-			}
-		}
-	}
-}
-
-// count returns the number of items and how many source keys occur twice.
-func (f *fakeTarget) count() (items, dups int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, list := range f.items {
-		seen := map[string]bool{}
-		for _, it := range list {
-			items++
-			if seen[it.key] {
-				dups++
-			}
-			seen[it.key] = true
-		}
+		seen[k] = true
 	}
 	return items, dups
 }
@@ -142,19 +54,10 @@ func TestRunIdempotent(t *testing.T) {
 	for _, u := range d.Manifest.Users {
 		want += expectedMessages(u)
 	}
-	targets := map[string]*fakeTarget{}
-	var tmu sync.Mutex
-	open := func(ctx context.Context, addr string) (target.Mailbox, error) {
-		tmu.Lock()
-		defer tmu.Unlock()
-		if targets[addr] == nil {
-			targets[addr] = newFakeTarget()
-		}
-		return targets[addr], nil
-	}
+	mem := targettest.NewMemory()
 	total := func() (items, dups int) {
-		for _, ft := range targets {
-			i, d := ft.count()
+		for _, m := range mailboxes {
+			i, d := countItems(mem, m.Target())
 			items += i
 			dups += d
 		}
@@ -172,7 +75,7 @@ func TestRunIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := &Engine{Env: Env{Store: st, Sources: d.open, Target: open, Rules: rules,
+		e := &Engine{Env: Env{Store: st, Sources: d.open, Target: mem.Open, Rules: rules,
 			Items: &mapping.ItemOptions{DeletedItems: "skip"}}, Mailboxes: 2, PerMailbox: 4, RetryDelay: time.Millisecond}
 		res, err := e.Run(ctx, mailboxes)
 		if err != nil {
@@ -239,16 +142,16 @@ func TestRunRetriesAndFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			ft := newFakeTarget()
-			ft.failNext, ft.failErr = tt.failNext, tt.err
-			e := &Engine{Env: Env{Store: st, Sources: d.open, Target: func(context.Context, string) (target.Mailbox, error) { return ft, nil },
+			mem := targettest.NewMemory()
+			mem.FailPuts(tt.failNext, tt.err)
+			e := &Engine{Env: Env{Store: st, Sources: d.open, Target: mem.Open,
 				Items: &mapping.ItemOptions{DeletedItems: "skip"}}, PerMailbox: 1, RetryDelay: time.Millisecond}
 			res, err := e.Run(ctx, []config.Mailbox{mb})
 			if err != nil {
 				t.Fatal(err)
 			}
 			m := res.Mailboxes[0]
-			items, _ := ft.count()
+			items, _ := countItems(mem, mb.Target())
 			if m.Failed != tt.wantFailed || int64(items) != m.Migrated || items != expectedMessages(u)-int(tt.wantFailed) {
 				t.Errorf("failed %d (want %d), created %d, target holds %d; failures %+v", m.Failed, tt.wantFailed, m.Migrated, items, m.Failures)
 			}
@@ -265,5 +168,93 @@ func TestRunRetriesAndFailures(t *testing.T) {
 				t.Errorf("state records %d failed, want %d", sum[state.StatusFailed].Items, tt.wantFailed)
 			}
 		})
+	}
+}
+
+// TestRunRenumberedLostState renumbers every folder (new UIDVALIDITY, new
+// UIDs, as a hoster rebuilding its indexes does) and runs again, with the
+// state lost and with it kept: each item is found by its content
+// identity, nothing is created twice, two source items with the same
+// bytes still account for two target items, and verify passes.
+func TestRunRenumberedLostState(t *testing.T) {
+	d := seedMemory(t)
+	ctx := context.Background()
+	mailboxes := d.mailboxes()
+	alice := d.Manifest.Users[0]
+	twin := []byte("From: a@example.test\r\nSubject: twin\r\nMessage-ID: <twin@example.test>\r\n\r\nsame bytes twice\r\n")
+	d.user(alice.Name).Add("INBOX", twin, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	d.user(alice.Name).Add("INBOX", twin, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	want := 2
+	for _, u := range d.Manifest.Users {
+		want += expectedMessages(u)
+	}
+	mem := targettest.NewMemory()
+	total := func() (items, dups int) {
+		for _, m := range mailboxes {
+			i, d := countItems(mem, m.Target())
+			items += i
+			dups += d
+		}
+		return
+	}
+	items := &mapping.ItemOptions{DeletedItems: "skip"}
+	dir := t.TempDir()
+	run := func(stateFile string) (created, done int64) {
+		t.Helper()
+		st, err := state.Open(ctx, filepath.Join(dir, stateFile), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		e := &Engine{Env: Env{Store: st, Sources: d.open, Target: mem.Open, Items: items}, Mailboxes: 2, PerMailbox: 4, RetryDelay: time.Millisecond}
+		res, err := e.Run(ctx, mailboxes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range res.Mailboxes {
+			if m.Err != nil || m.Failed > 0 {
+				t.Fatalf("mailbox %s: err %v, failures %+v", m.Mailbox, m.Err, m.Failures)
+			}
+			created += m.Migrated
+			done += m.Done
+		}
+		return created, done
+	}
+	renumber := func() {
+		for _, u := range d.Manifest.Users {
+			for _, f := range u.Folders {
+				d.user(u.Name).Renumber(f.Name)
+			}
+			d.user(u.Name).Renumber("INBOX")
+		}
+	}
+	if created, _ := run("first.db"); created != int64(want) {
+		t.Fatalf("first run created %d, want %d", created, want)
+	}
+	renumber()
+	created, done := run("lost.db")
+	st, err := state.Open(ctx, filepath.Join(dir, "lost.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n, dups := total(); created != 0 || n != want || dups != 0 || done != int64(want) {
+		t.Errorf("renumbered, state lost: created %d, found %d; target holds %d (%d doubled); want 0 created, %d found", created, done, n, dups, want)
+	}
+	v := &Verifier{Env: Env{Sources: d.open, Items: items, Target: mem.Open, Store: st}, Tool: "test"}
+	res, err := v.Verify(ctx, mailboxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if !res.OK || res.Totals.Matched != res.Totals.Expected || res.Totals.Extra != 0 {
+		t.Errorf("Verify() after the renumbered run: ok %v, totals %+v, problems %+v", res.OK, res.Totals, res.Mailboxes[0].Problems)
+	}
+	renumber()
+	if created, _ := run("first.db"); created != 0 {
+		t.Errorf("renumbered again, state kept: created %d, want 0", created)
+	}
+	if n, dups := total(); n != want || dups != 0 {
+		t.Errorf("target holds %d (%d doubled), want %d", n, dups, want)
 	}
 }

@@ -93,6 +93,8 @@ type verifyMailbox struct {
 	// the keys some source item accounted for.
 	stamps  map[target.FolderID]map[string][]target.ItemID
 	claimed map[target.FolderID]map[string]bool
+	// keyOf is the source key each listed target item is stamped with.
+	keyOf map[target.FolderID]map[target.ItemID]string
 	names   map[target.FolderID]string
 	owners  map[target.FolderID]string // first source folder mapped there
 }
@@ -147,6 +149,7 @@ func (vm *verifyMailbox) run(ctx context.Context) error {
 		}
 	}
 	vm.stamps = map[target.FolderID]map[string][]target.ItemID{}
+	vm.keyOf = map[target.FolderID]map[target.ItemID]string{}
 	vm.claimed = map[target.FolderID]map[string]bool{}
 	vm.names = map[target.FolderID]string{}
 	vm.owners = map[target.FolderID]string{}
@@ -210,6 +213,15 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 		vf.Expected++
 		ids := stamps[ref.Key]
 		rec, recorded := items[ref.Key]
+		if len(ids) == 0 && found && recorded && rec.Status == state.StatusMigrated && rec.TargetID != "" {
+			// Found by its content identity under another key (the folder
+			// was renumbered): the item the state recorded, stamped with
+			// the key it was created under.
+			if old, ok := vm.keyOf[fid][target.ItemID(rec.TargetID)]; ok {
+				vm.claimed[fid][old] = true
+				ids = stamps[old]
+			}
+		}
 		switch {
 		case !found || len(ids) == 0:
 			vf.Missing++
@@ -272,12 +284,15 @@ func (vm *verifyMailbox) stampsOf(ctx context.Context, fid target.FolderID, disp
 		return s, nil
 	}
 	s := map[string][]target.ItemID{}
+	keyOf := map[target.ItemID]string{}
 	for st, err := range vm.tgt.Stamps(ctx, fid) {
 		if err != nil {
 			return nil, fmt.Errorf("listing the target folder %s: %w", display, err)
 		}
 		s[st.SourceKey] = append(s[st.SourceKey], st.ID)
+		keyOf[st.ID] = st.SourceKey
 	}
+	vm.keyOf[fid] = keyOf
 	vm.stamps[fid] = s
 	vm.claimed[fid] = map[string]bool{}
 	vm.names[fid] = display

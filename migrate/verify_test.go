@@ -3,9 +3,7 @@ package migrate
 import (
 	"context"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,21 +12,18 @@ import (
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/target"
+	"github.com/migrate-tool/migrate/target/targettest"
 )
 
 func TestVerify(t *testing.T) {
 	d := seedMemory(t)
 	ctx := context.Background()
 	mailboxes := d.mailboxes()
-	targets := map[string]*fakeTarget{}
-	var tmu sync.Mutex
+	mem := targettest.NewMemory()
+	// Without the Inspector, verify finds the folders through the state.
 	open := func(ctx context.Context, addr string) (target.Mailbox, error) {
-		tmu.Lock()
-		defer tmu.Unlock()
-		if targets[addr] == nil {
-			targets[addr] = newFakeTarget()
-		}
-		return targets[addr], nil
+		mb, err := mem.Open(ctx, addr)
+		return plainMailbox{mb}, err
 	}
 	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), nil)
 	if err != nil {
@@ -51,14 +46,7 @@ func TestVerify(t *testing.T) {
 	}
 
 	// Without the state, folders are found through the target's Inspector.
-	inspecting := func(ctx context.Context, addr string) (target.Mailbox, error) {
-		mb, err := open(ctx, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &inspectingTarget{fakeTarget: mb.(*fakeTarget)}, nil
-	}
-	noState := &Verifier{Env: Env{Sources: d.open, Items: items, Target: inspecting}, Tool: "test"}
+	noState := &Verifier{Env: Env{Sources: d.open, Items: items, Target: mem.Open}, Tool: "test"}
 	res, err = noState.Verify(ctx, mailboxes)
 	if err != nil {
 		t.Fatal(err)
@@ -69,25 +57,30 @@ func TestVerify(t *testing.T) {
 
 	// Take one item out of alice's target, double another, and change
 	// what the state recorded for a third.
-	alice := targets[mailboxes[0].EmailAddress]
-	var victim, twin fakeItem
-	alice.mu.Lock()
-	for fid, list := range alice.items {
-		if len(list) >= 3 && victim.key == "" {
+	addr := mailboxes[0].Target()
+	byFolder := map[target.FolderID][]targettest.Item{}
+	for _, it := range mem.Items(addr) {
+		byFolder[it.Folder] = append(byFolder[it.Folder], it)
+	}
+	var victim, twin targettest.Item
+	for _, list := range byFolder {
+		if len(list) >= 3 && victim.SourceKey == "" {
 			victim, twin = list[0], list[1]
-			alice.items[fid] = append(slices.Clone(list[1:]), fakeItem{id: "dup", key: twin.key})
 		}
 	}
-	alice.mu.Unlock()
-	if victim.key == "" {
+	if victim.SourceKey == "" {
 		t.Fatal("no folder of alice holds 3 items")
+	}
+	mem.Delete(addr, victim.ID)
+	if _, ok := mem.Duplicate(addr, twin.ID); !ok {
+		t.Fatal("Duplicate() failed")
 	}
 	var changedKey string
 	for it, err := range st.Items(ctx, state.ItemQuery{Mailbox: mailboxID(mailboxes[0]), Status: state.StatusMigrated}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if it.SourceKey != victim.key && it.SourceKey != twin.key {
+		if it.SourceKey != victim.SourceKey && it.SourceKey != twin.SourceKey {
 			it.Bytes++
 			it.UpdatedAt = time.Time{}
 			if err := st.PutItem(ctx, it); err != nil {
@@ -104,7 +97,7 @@ func TestVerify(t *testing.T) {
 	if res.OK || res.Mailboxes[0].OK || !res.Mailboxes[1].OK {
 		t.Fatalf("Verify() ok %v, alice ok %v, bob ok %v; want false, false, true", res.OK, res.Mailboxes[0].OK, res.Mailboxes[1].OK)
 	}
-	want := map[string]string{plan.ProblemMissing: victim.key, plan.ProblemDoubled: twin.key, plan.ProblemChanged: changedKey}
+	want := map[string]string{plan.ProblemMissing: victim.SourceKey, plan.ProblemDoubled: twin.SourceKey, plan.ProblemChanged: changedKey}
 	got := map[string]string{}
 	for _, p := range res.Mailboxes[0].Problems {
 		got[p.Kind] = p.Key
@@ -139,3 +132,6 @@ func TestVerify(t *testing.T) {
 		}
 	}
 }
+
+// plainMailbox hides a target's optional abilities (the Inspector).
+type plainMailbox struct{ target.Mailbox }

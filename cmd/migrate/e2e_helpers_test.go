@@ -364,7 +364,8 @@ func locKey(path string, uid uint32) string {
 func stampOf(it graphemu.DumpItem) (string, bool) {
 	for _, p := range it.Ext {
 		if strings.EqualFold(p.ID, graph.StampPropertyID) {
-			return p.Value, true
+			key, _ := graph.ParseStamp(p.Value)
+			return key, true
 		}
 	}
 	return "", false

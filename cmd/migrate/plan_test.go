@@ -65,7 +65,8 @@ func stampedItem(t *testing.T, ep *graphemu.Endpoint, upn, folder string) (id, k
 		for _, it := range f.Items {
 			for _, p := range it.Ext {
 				if strings.EqualFold(p.ID, graph.StampPropertyID) && p.Value != "" {
-					return it.ID, p.Value
+					key, _ := graph.ParseStamp(p.Value)
+					return it.ID, key
 				}
 			}
 		}

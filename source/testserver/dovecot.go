@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -662,3 +663,16 @@ service pop3-login {
 {{- end}}
 }
 `
+
+// Renumber gives a user's folder a new UIDVALIDITY with doveadm, as a
+// hoster that rebuilds its indexes does: every key the folder had means
+// nothing afterwards.
+func (d *Dovecot) Renumber(ctx context.Context, user, folder string) error {
+	validity := time.Now().UnixMicro()%4_000_000_000 + 1
+	cmd := exec.CommandContext(ctx, "doveadm", "-c", filepath.Join(d.Dir, "etc", "dovecot.conf"),
+		"mailbox", "update", "-u", user, "--uid-validity", strconv.FormatInt(validity, 10), folder)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("doveadm mailbox update %s %s: %w: %s", user, folder, err, bytes.TrimSpace(out))
+	}
+	return nil
+}

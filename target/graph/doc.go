@@ -58,13 +58,17 @@
 //
 // Every created item carries the named extended property StampPropertyID
 // ("String {6f1d3c52-8a4e-4b7d-9c2e-5b0a7e9d4f31} Name SourceKey") holding
-// its source key, so the target itself says what was migrated: Lookup
-// finds an item with $filter=singleValueExtendedProperties/Any(ep: ep/id eq
-// '...' and ep/value eq '...'), and Stamps pages through a folder with
-// $expand=singleValueExtendedProperties($filter=id eq '...')
+// its source key and, after a space, its content identity
+// (target.Message.ContentID: "sha256:" and the hex SHA-256 of the source
+// bytes), so the target itself says what was migrated, and from what:
+// Lookup finds an item with $filter=singleValueExtendedProperties/Any(ep:
+// ep/id eq '...' and startswith(ep/value, 'KEY')), and Stamps pages
+// through a folder with $expand=singleValueExtendedProperties($filter=id
+// eq '...'), both forms Microsoft documents
 // (https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get).
+// One property holds both so that one documented $expand lists both.
 // Graph compares the value without regard to case, so matches are compared
-// again exactly.
+// again exactly (ParseStamp splits a value).
 //
 // Attachments go into the creation request, smallest first, while the JSON
 // stays under Graph's 4 MB request limit (base64 makes them 4/3 larger).

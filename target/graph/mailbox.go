@@ -221,13 +221,42 @@ func stampOf(m models.Messageable) (string, bool) {
 	return "", false
 }
 
-// findStamped returns the ids of the messages in f stamped with exactly
-// value. Graph compares values without regard to case, so the candidates
-// are compared again here.
+// stampValue is the value of the stamp property of an item created from
+// key with content identity contentID: the key, then a space and the
+// content identity when there is one. One property holds both so that
+// Stamps lists both with the one $expand Microsoft documents
+// (singleValueExtendedProperties($filter=id eq '...')).
+func stampValue(key, contentID string) string {
+	if contentID == "" {
+		return key
+	}
+	return key + " " + contentID
+}
+
+// ParseStamp splits a stamp value into the source key and the content
+// identity ("" for a stamp made without one): the identity is the last
+// space-separated word when it has the shape scheme:hex.
+func ParseStamp(v string) (key, contentID string) {
+	i := strings.LastIndexByte(v, ' ')
+	if i <= 0 {
+		return v, ""
+	}
+	scheme, sum, ok := strings.Cut(v[i+1:], ":")
+	if !ok || scheme == "" || sum == "" || strings.Trim(scheme, "abcdefghijklmnopqrstuvwxyz0123456789") != "" || strings.Trim(sum, "0123456789abcdef") != "" {
+		return v, ""
+	}
+	return v[:i], v[i+1:]
+}
+
+// findStamped returns the ids of the messages in f whose stamp matches
+// test, among those the OData condition on the stamp's value (ep/value)
+// selects. Graph compares values without regard to case, so the
+// candidates are tested again here.
 // https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get
-// ("Get resource instances using a filter on an extended property").
-func (mb *mailbox) findStamped(ctx context.Context, f target.FolderID, value, where string) ([]string, error) {
-	filter := fmt.Sprintf("singleValueExtendedProperties/Any(ep: ep/id eq %s and ep/value eq %s)", odataString(StampPropertyID), odataString(value))
+// ("Get resource instances using a filter on an extended property": eq
+// and startswith on string values).
+func (mb *mailbox) findStamped(ctx context.Context, f target.FolderID, cond string, test func(string) bool, where string) ([]string, error) {
+	filter := fmt.Sprintf("singleValueExtendedProperties/Any(ep: ep/id eq %s and %s)", odataString(StampPropertyID), cond)
 	builder := mb.user().MailFolders().ByMailFolderId(string(f)).Messages()
 	top := int32(50)
 	cfg := &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
@@ -240,20 +269,37 @@ func (mb *mailbox) findStamped(ctx context.Context, f target.FolderID, value, wh
 		if err != nil {
 			return nil, err
 		}
-		if v, ok := stampOf(m); ok && v == value && val(m.GetId()) != "" {
+		if v, ok := stampOf(m); ok && test(v) && val(m.GetId()) != "" {
 			ids = append(ids, *m.GetId())
 		}
 	}
 	return ids, nil
 }
 
+// findStampValue returns the ids of the messages in f stamped with
+// exactly value.
+func (mb *mailbox) findStampValue(ctx context.Context, f target.FolderID, value, where string) ([]string, error) {
+	return mb.findStamped(ctx, f, "ep/value eq "+odataString(value), func(v string) bool { return v == value }, where)
+}
+
+// findKey returns the ids of the messages in f whose stamp is prefix and
+// key, with any content identity or none.
+func (mb *mailbox) findKey(ctx context.Context, f target.FolderID, prefix, key, where string) ([]string, error) {
+	return mb.findStamped(ctx, f, "startswith(ep/value, "+odataString(prefix+key)+")", func(v string) bool {
+		rest, ok := strings.CutPrefix(v, prefix)
+		k, _ := ParseStamp(rest)
+		return ok && k == key
+	}, where)
+}
+
 // Lookup implements target.Mailbox: the complete item in f stamped with
-// sourceKey, found by a $filter on the stamp.
+// sourceKey (with any content identity), found by a $filter on the
+// stamp's start.
 func (mb *mailbox) Lookup(ctx context.Context, f target.FolderID, sourceKey string) (target.ItemID, bool, error) {
 	if sourceKey == "" {
 		return "", false, errors.New("graph: Lookup: empty source key")
 	}
-	ids, err := mb.findStamped(ctx, f, sourceKey, mb.where(f, sourceKey))
+	ids, err := mb.findKey(ctx, f, "", sourceKey, mb.where(f, sourceKey))
 	if err != nil || len(ids) == 0 {
 		return "", false, err
 	}
@@ -282,7 +328,8 @@ func (mb *mailbox) Stamps(ctx context.Context, f target.FolderID) iter.Seq2[targ
 			if !ok || v == "" || strings.HasPrefix(v, pendingPrefix) || val(m.GetId()) == "" {
 				continue
 			}
-			if !yield(target.Stamp{SourceKey: v, ID: target.ItemID(*m.GetId())}, nil) {
+			key, content := ParseStamp(v)
+			if !yield(target.Stamp{SourceKey: key, ContentID: content, ID: target.ItemID(*m.GetId())}, nil) {
 				return
 			}
 		}

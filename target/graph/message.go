@@ -226,7 +226,7 @@ func (mb *mailbox) plan(ctx context.Context, f target.FolderID, m *target.Messag
 	}
 
 	// The creation request without attachments; the longest stamp.
-	base, err := mb.createSize(ctx, f, m, p.body, pendingPrefix+m.SourceKey, false, nil)
+	base, err := mb.createSize(ctx, f, m, p.body, pendingPrefix+stampValue(m.SourceKey, m.ContentID), false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -245,11 +245,11 @@ func (mb *mailbox) plan(ctx context.Context, f target.FolderID, m *target.Messag
 			keep = min(keep, len(p.body.Content)/2)
 		}
 		p.body.Content = cutUTF8(p.body.Content, keep)
-		if base, err = mb.createSize(ctx, f, m, p.body, pendingPrefix+m.SourceKey, false, nil); err != nil {
+		if base, err = mb.createSize(ctx, f, m, p.body, pendingPrefix+stampValue(m.SourceKey, m.ContentID), false, nil); err != nil {
 			return nil, err
 		}
 	}
-	if _, notes := buildMessage(m, p.body, m.SourceKey, false); len(notes) > 0 {
+	if _, notes := buildMessage(m, p.body, stampValue(m.SourceKey, m.ContentID), false); len(notes) > 0 {
 		p.notes = append(p.notes, notes...)
 	}
 
@@ -529,9 +529,9 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 	later := slices.Clone(p.later)
 	var ri *abs.RequestInformation
 	for {
-		stamp := m.SourceKey
+		stamp := stampValue(m.SourceKey, m.ContentID)
 		if len(later) > 0 {
-			stamp = pendingPrefix + m.SourceKey
+			stamp = pendingPrefix + stampValue(m.SourceKey, m.ContentID)
 		}
 		msg, _ := buildMessage(m, p.body, stamp, draft)
 		atts := make([]models.Attachmentable, 0, len(inline))
@@ -562,11 +562,11 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 		later = append(later, inline[i])
 		inline = slices.Delete(inline, i, i+1)
 	}
-	stamp := m.SourceKey
+	stamp := stampValue(m.SourceKey, m.ContentID)
 	if len(later) > 0 {
-		stamp = pendingPrefix + m.SourceKey
+		stamp = pendingPrefix + stampValue(m.SourceKey, m.ContentID)
 		// A partial item left by an earlier attempt of this key.
-		stale, err := mb.findStamped(ctx, f, pendingPrefix+m.SourceKey, where)
+		stale, err := mb.findKey(ctx, f, pendingPrefix, m.SourceKey, where)
 		if err != nil {
 			return "", err
 		}
@@ -592,7 +592,7 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 		return nil
 	}, func(ctx context.Context) (bool, error) {
 		// Did the failed request create the item?
-		ids, err := mb.findStamped(ctx, f, stamp, where)
+		ids, err := mb.findStampValue(ctx, f, stamp, where)
 		if err != nil || len(ids) == 0 {
 			return false, err
 		}
@@ -627,7 +627,7 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 	patch := models.NewMessage()
 	sp := models.NewSingleValueLegacyExtendedProperty()
 	sp.SetId(new(StampPropertyID))
-	sp.SetValue(new(m.SourceKey))
+	sp.SetValue(new(stampValue(m.SourceKey, m.ContentID)))
 	patch.SetSingleValueExtendedProperties([]models.SingleValueLegacyExtendedPropertyable{sp})
 	err = mb.c.retry(ctx, mb.pace, where, "stamp the complete message", func(ctx context.Context) error {
 		_, err := mb.user().Messages().ByMessageId(id).Patch(ctx, patch, nil)

@@ -33,6 +33,9 @@ type Memory struct {
 	// MaxBytes refuses messages whose raw size is larger with a
 	// *target.ItemError (0: no limit).
 	MaxBytes int64
+	// Quota is what Inspector.Quota answers for every mailbox (the zero
+	// value: unknown).
+	Quota target.Quota
 
 	mu        sync.Mutex
 	mailboxes map[string]*memMailbox
@@ -139,6 +142,27 @@ func (m *Memory) Delete(address string, id target.ItemID) bool {
 		}
 	}
 	return false
+}
+
+// Duplicate creates a second item like id, with the same stamp, as a
+// second tool or a broken run would; it returns the copy's id.
+func (m *Memory) Duplicate(address string, id target.ItemID) (target.ItemID, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mb, ok := m.mailboxes[strings.ToLower(address)]
+	if !ok {
+		return "", false
+	}
+	for _, it := range mb.items {
+		if it.ID == id && !it.partial {
+			mb.next++
+			c := *it
+			c.ID = target.ItemID(fmt.Sprintf("%s-I%d", it.Kind, mb.next))
+			mb.items = append(mb.items, &c)
+			return c.ID, true
+		}
+	}
+	return "", false
 }
 
 // FolderPath returns the names from the root of the item's folder.
@@ -487,7 +511,9 @@ func (mb *memMailbox) Folders(ctx context.Context) ([]target.FolderInfo, error) 
 	return out, nil
 }
 
-// Quota implements target.Inspector: an in-memory target has none.
+// Quota implements target.Inspector: Memory.Quota.
 func (mb *memMailbox) Quota(ctx context.Context) (target.Quota, error) {
-	return target.Quota{}, nil
+	mb.m.mu.Lock()
+	defer mb.m.mu.Unlock()
+	return mb.m.Quota, nil
 }

@@ -33,6 +33,10 @@ type Harness struct {
 	// past Graph's largest page of 1000). A harness whose target pages
 	// in smaller pages may ask for fewer, as long as they span pages.
 	Many int
+	// MissingFolder is an id in the target's own form that names no
+	// folder, as one deleted since would (default
+	// "targettest-no-such-folder").
+	MissingFolder target.FolderID
 }
 
 // Run checks a target adapter against the contract of target.Mailbox and
@@ -299,8 +303,10 @@ func checkAtomic(t testing.TB, h *Harness) {
 func checkErrors(t testing.TB, h *Harness) {
 	ctx := testContext(t)
 	mb := open(t, h)
-	// An id the target never gave: its folder does not exist.
-	missing := target.FolderID("targettest-no-such-folder")
+	missing := h.MissingFolder
+	if missing == "" {
+		missing = "targettest-no-such-folder"
+	}
 	if _, _, err := mb.Lookup(ctx, missing, "k"); !errors.Is(err, target.ErrNotFound) {
 		t.Errorf("Lookup() in a folder that does not exist = %v; want an error matching target.ErrNotFound", err)
 	}
