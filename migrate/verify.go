@@ -94,9 +94,9 @@ type verifyMailbox struct {
 	stamps  map[target.FolderID]map[string][]target.ItemID
 	claimed map[target.FolderID]map[string]bool
 	// keyOf is the source key each listed target item is stamped with.
-	keyOf map[target.FolderID]map[target.ItemID]string
-	names   map[target.FolderID]string
-	owners  map[target.FolderID]string // first source folder mapped there
+	keyOf  map[target.FolderID]map[target.ItemID]string
+	names  map[target.FolderID]string
+	owners map[target.FolderID]string // first source folder mapped there
 }
 
 func (vm *verifyMailbox) problem(kind, folder, key, detail string, ids ...target.ItemID) {
