@@ -17,17 +17,19 @@ import (
 	"github.com/migrate-tool/migrate/target/targettest"
 )
 
-// countItems returns the number of items in address's mailbox of the
+// countItems returns the number of items in the mailboxes' targets in the
 // in-memory target and how many source keys occur twice in a folder.
-func countItems(mem *targettest.Memory, address string) (items, dups int) {
-	seen := map[string]bool{}
-	for _, it := range mem.Items(address) {
-		items++
-		k := string(it.Folder) + "\x00" + it.SourceKey
-		if seen[k] {
-			dups++
+func countItems(mem *targettest.Memory, mailboxes ...config.Mailbox) (items, dups int) {
+	for _, m := range mailboxes {
+		seen := map[string]bool{}
+		for _, it := range mem.Items(m.Target()) {
+			items++
+			k := string(it.Folder) + "\x00" + it.SourceKey
+			if seen[k] {
+				dups++
+			}
+			seen[k] = true
 		}
-		seen[k] = true
 	}
 	return items, dups
 }
@@ -55,14 +57,7 @@ func TestRunIdempotent(t *testing.T) {
 		want += expectedMessages(u)
 	}
 	mem := targettest.NewMemory()
-	total := func() (items, dups int) {
-		for _, m := range mailboxes {
-			i, d := countItems(mem, m.Target())
-			items += i
-			dups += d
-		}
-		return
-	}
+	total := func() (items, dups int) { return countItems(mem, mailboxes...) }
 	dir := t.TempDir()
 	runOnce := func(stateFile string) *Result {
 		t.Helper()
@@ -151,7 +146,7 @@ func TestRunRetriesAndFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := res.Mailboxes[0]
-			items, _ := countItems(mem, mb.Target())
+			items, _ := countItems(mem, mb)
 			if m.Failed != tt.wantFailed || int64(items) != m.Migrated || items != expectedMessages(u)-int(tt.wantFailed) {
 				t.Errorf("failed %d (want %d), created %d, target holds %d; failures %+v", m.Failed, tt.wantFailed, m.Migrated, items, m.Failures)
 			}
@@ -189,14 +184,7 @@ func TestRunRenumberedLostState(t *testing.T) {
 		want += expectedMessages(u)
 	}
 	mem := targettest.NewMemory()
-	total := func() (items, dups int) {
-		for _, m := range mailboxes {
-			i, d := countItems(mem, m.Target())
-			items += i
-			dups += d
-		}
-		return
-	}
+	total := func() (items, dups int) { return countItems(mem, mailboxes...) }
 	items := &mapping.ItemOptions{DeletedItems: "skip"}
 	dir := t.TempDir()
 	run := func(stateFile string) (created, done int64) {

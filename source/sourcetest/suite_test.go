@@ -3,7 +3,6 @@ package sourcetest
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -50,45 +49,12 @@ func TestMemory(t *testing.T) {
 	Run(t, harness(seeded()))
 }
 
-// recorder is a testing.TB that records failures instead of failing.
-type recorder struct {
-	testing.TB
-	failed   bool
-	msgs     []string
-	cleanups []func()
-}
-
-func (r *recorder) Helper() {}
-func (r *recorder) Errorf(format string, args ...any) {
-	r.failed = true
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-func (r *recorder) Error(args ...any) { r.Errorf("%s", fmt.Sprint(args...)) }
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	runtime.Goexit()
-}
-func (r *recorder) Fatal(args ...any) { r.Fatalf("%s", fmt.Sprint(args...)) }
-func (r *recorder) Skip(args ...any)  { runtime.Goexit() }
-func (r *recorder) Cleanup(f func())  { r.cleanups = append(r.cleanups, f) }
-
 // runCheck runs one check of the suite and returns what it reported.
 func runCheck(t *testing.T, name string, h Harness) (bool, []string) {
 	for _, c := range checks {
-		if c.name != name {
-			continue
+		if c.name == name {
+			return Capture(t, func(tb testing.TB) { c.fn(tb, &h) })
 		}
-		r := &recorder{TB: t}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			c.fn(r, &h)
-		}()
-		<-done
-		for _, f := range r.cleanups {
-			f()
-		}
-		return r.failed, r.msgs
 	}
 	t.Fatalf("no check %q", name)
 	return false, nil
