@@ -273,6 +273,10 @@ func (e *Emulator) addAttachment(rq *req, it *item) {
 		rq.fail(aerr)
 		return
 	}
+	if raw, aerr = checkObject(raw, attachmentSchema); aerr != nil {
+		rq.fail(aerr)
+		return
+	}
 	b, _ := json.Marshal(raw)
 	var in attachmentIn
 	if err := json.Unmarshal(b, &in); err != nil {
@@ -330,39 +334,21 @@ func (e *Emulator) deleteAttachment(rq *req, it *item, a *attachment) {
 // https://learn.microsoft.com/graph/api/attachment-createuploadsession and
 // https://learn.microsoft.com/graph/outlook-large-attachments: 201 Created
 // with uploadUrl, expirationDateTime and nextExpectedRanges ["0-"]; files
-// under 3 MB get ErrorAttachmentSizeShouldNotBeLessThanMinimumSize.
+// under 3 MB (minUploadSize) get
+// ErrorAttachmentSizeShouldNotBeLessThanMinimumSize. The body is the
+// AttachmentItem parameter (readAttachmentItem).
 func (e *Emulator) createUploadSession(rq *req, it *item) {
 	raw, aerr := readJSONObject(rq)
 	if aerr != nil {
 		rq.fail(aerr)
 		return
 	}
-	var body struct {
-		AttachmentItem *struct {
-			AttachmentType string `json:"attachmentType"`
-			Name           string `json:"name"`
-			Size           int64  `json:"size"`
-			ContentType    string `json:"contentType"`
-			IsInline       bool   `json:"isInline"`
-			ContentID      string `json:"contentId"`
-		} `json:"AttachmentItem"`
-	}
-	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, &body); err != nil || body.AttachmentItem == nil {
-		// Property names are case-insensitive in the documented samples
-		// (AttachmentItem / attachmentItem).
-		for k, v := range raw {
-			if strings.EqualFold(k, "attachmentItem") {
-				_ = json.Unmarshal([]byte(`{"AttachmentItem":`+string(v)+`}`), &body)
-			}
-		}
-	}
-	ai := body.AttachmentItem
-	if ai == nil {
-		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required."))
+	ai, aerr := readAttachmentItem(raw)
+	if aerr != nil {
+		rq.fail(aerr)
 		return
 	}
-	if ai.AttachmentType != "" && !strings.EqualFold(ai.AttachmentType, "file") {
+	if !strings.EqualFold(ai.AttachmentType, "file") {
 		rq.fail(odata.NewProblem(400, "notSupported", fmt.Sprintf("The emulator models only file upload sessions, not '%s'.", ai.AttachmentType)))
 		return
 	}
@@ -370,11 +356,11 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The name of the attachment item is required."))
 		return
 	}
-	if ai.Size < minUploadSize {
+	if *ai.Size < minUploadSize {
 		rq.fail(odata.BadRequest("ErrorAttachmentSizeShouldNotBeLessThanMinimumSize", "Attachment size must be greater than the minimum size."))
 		return
 	}
-	if ai.Size > maxUploadSize {
+	if *ai.Size > maxUploadSize {
 		rq.fail(odata.BadRequest("ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize", "Attachment size must be less than the maximum size of 150 MB."))
 		return
 	}
@@ -392,7 +378,7 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 		app = p.AppID
 	}
 	sess := &uploadSession{ID: newGraphID("AAMkAD"), Token: ids.RandomHex(24), App: app, Mailbox: rq.mb.ID, ItemID: it.ID,
-		Name: ai.Name, ContentType: ai.ContentType, IsInline: ai.IsInline, ContentID: ai.ContentID, Size: ai.Size,
+		Name: ai.Name, ContentType: ai.ContentType, IsInline: ai.IsInline, ContentID: ai.ContentID, Size: *ai.Size,
 		Blob: blob, Expires: time.Now().UTC().Add(uploadSessionLife)}
 	if sess.ContentType == "" {
 		sess.ContentType = "application/octet-stream"
@@ -408,6 +394,53 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 		"expirationDateTime": sess.Expires.Format("2006-01-02T15:04:05.0000000Z"),
 		"nextExpectedRanges": []string{"0-"},
 	})
+}
+
+// attachmentItemIn is the AttachmentItem parameter of createUploadSession.
+type attachmentItemIn struct {
+	AttachmentType string `json:"attachmentType"`
+	Name           string `json:"name"`
+	Size           *int64 `json:"size"`
+	ContentType    string `json:"contentType"`
+	IsInline       bool   `json:"isInline"`
+	ContentID      string `json:"contentId"`
+}
+
+// readAttachmentItem reads the body of createUploadSession: one
+// parameter, AttachmentItem (the documented samples spell it
+// AttachmentItem and attachmentItem), an attachmentItem whose
+// attachmentType, name and size are required.
+// https://learn.microsoft.com/graph/api/attachment-createuploadsession,
+// https://learn.microsoft.com/graph/api/resources/attachmentitem.
+func readAttachmentItem(raw map[string]json.RawMessage) (*attachmentItemIn, *odata.Problem) {
+	var item json.RawMessage
+	for k, v := range raw {
+		if strings.HasPrefix(k, "@") {
+			continue
+		}
+		if !strings.EqualFold(k, "attachmentItem") {
+			return nil, odata.BadRequest("RequestBodyRead", "The parameter '%s' in the request payload is not a valid parameter for the operation 'createUploadSession'.", k)
+		}
+		item = v
+	}
+	if item == nil || isNull(item) {
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required.")
+	}
+	nv, aerr := checkValue(item, pObj(attachmentItemSchema), "AttachmentItem")
+	if aerr != nil {
+		return nil, aerr
+	}
+	var ai attachmentItemIn
+	if err := json.Unmarshal(nv, &ai); err != nil {
+		return nil, odata.BadRequest("RequestBodyRead", "Cannot read the AttachmentItem parameter: %v", err)
+	}
+	switch {
+	case ai.AttachmentType == "":
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The attachmentType of the attachment item is required.")
+	case ai.Size == nil:
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The size of the attachment item is required.")
+	}
+	return &ai, nil
 }
 
 // uploadURL is the pre-authenticated URL of a session, shaped like

@@ -1,0 +1,160 @@
+package graphemu
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// with returns a copy of m with k set to v.
+func with(m map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(m)+1)
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	out[k] = v
+	return out
+}
+
+func fileAtt(name string, data []byte, extra ...any) map[string]any {
+	a := map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "name": name, "contentType": "application/octet-stream",
+		"contentBytes": base64.StdEncoding.EncodeToString(data)}
+	for i := 0; i+1 < len(extra); i += 2 {
+		a[extra[i].(string)] = extra[i+1]
+	}
+	return a
+}
+
+// TestNestedProperties refuses what a nested object of a message does not
+// have or cannot hold, as Graph refuses it at the top level.
+func TestNestedProperties(t *testing.T) {
+	_, c := startMail(t, nil)
+	base := nonDraft("nested", "k")
+	dtz := map[string]any{"dateTime": "2021-01-01T10:00:00", "timeZone": "UTC"}
+	tests := []struct {
+		name   string
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"recipient: unknown emailAddress property", with(base, "toRecipients", []any{map[string]any{"emailAddress": map[string]any{"adress": "a@x.test"}}}), 400, "RequestBodyRead"},
+		{"recipient: unknown property", with(base, "ccRecipients", []any{map[string]any{"email": "a@x.test"}}), 400, "RequestBodyRead"},
+		{"recipient: not an object", with(base, "from", "a@x.test"), 400, "RequestBodyRead"},
+		{"recipient: address not a string", with(base, "sender", map[string]any{"emailAddress": map[string]any{"address": 7}}), 400, "RequestBodyRead"},
+		{"recipients: not a collection", with(base, "bccRecipients", map[string]any{"emailAddress": map[string]any{"address": "a@x.test"}}), 400, "RequestBodyRead"},
+		{"flag: invalid flagStatus", with(base, "flag", map[string]any{"flagStatus": "urgent"}), 400, "RequestBodyRead"},
+		{"flag: unknown property", with(base, "flag", map[string]any{"flagStatus": "flagged", "flagged": true}), 400, "RequestBodyRead"},
+		{"flag: unknown dateTimeTimeZone property", with(base, "flag", map[string]any{"flagStatus": "flagged", "startDateTime": with(dtz, "zone", "UTC")}), 400, "RequestBodyRead"},
+		{"flag: due date without start date", with(base, "flag", map[string]any{"flagStatus": "flagged", "dueDateTime": dtz}), 400, "ErrorInvalidArgument"},
+		{"body: invalid contentType", with(base, "body", map[string]any{"contentType": "markdown", "content": "x"}), 400, "RequestBodyRead"},
+		{"body: unknown property", with(base, "body", map[string]any{"contentType": "text", "content": "x", "charset": "utf-8"}), 400, "RequestBodyRead"},
+		{"importance: invalid", with(base, "importance", "urgent"), 400, "RequestBodyRead"},
+		{"headers: unknown property", with(base, "internetMessageHeaders", []any{map[string]any{"name": "x-a", "value": "b", "raw": "x-a: b"}}), 400, "RequestBodyRead"},
+		{"extended property: unknown property", with(base, "singleValueExtendedProperties", []any{map[string]any{"id": "String 0x007D", "value": "v", "type": "String"}}), 400, "RequestBodyRead"},
+		{"attachment: unknown property", with(base, "attachments", []any{fileAtt("a.txt", []byte("hi"), "data", "aGk=")}), 400, "RequestBodyRead"},
+		{"attachment: without @odata.type", with(base, "attachments", []any{map[string]any{"name": "a.txt", "contentBytes": "aGk="}}), 400, "RequestBodyRead"},
+		{"attachment: unknown @odata.type", with(base, "attachments", []any{fileAtt("a.txt", []byte("hi"), "@odata.type", "#microsoft.graph.blobAttachment")}), 400, "RequestBodyRead"},
+		{"attachment: isInline not a Boolean", with(base, "attachments", []any{fileAtt("a.txt", []byte("hi"), "isInline", "yes")}), 400, "RequestBodyRead"},
+		{"reference attachment: a fileAttachment property", with(base, "attachments", []any{fileAtt("a.txt", nil, "@odata.type", "#microsoft.graph.referenceAttachment")}), 400, "RequestBodyRead"},
+		{"valid nested objects", with(with(base, "flag", map[string]any{"flagStatus": "flagged", "startDateTime": dtz, "dueDateTime": dtz}),
+			"attachments", []any{fileAtt("a.txt", []byte("hi"), "isInline", false)}), 201, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", "/users/a@x.test/mailFolders/inbox/messages", tc.body)
+			if tc.code == "" {
+				mustStatus(t, r, tc.status)
+				return
+			}
+			checkGraphError(t, r, tc.status, tc.code)
+		})
+	}
+
+	// PATCH is checked the same way.
+	draft := c.do("POST", "/users/a@x.test/messages", map[string]any{"subject": "d"})
+	mustStatus(t, draft, 201)
+	checkGraphError(t, c.do("PATCH", "/users/a@x.test/messages/"+draft.str("id"), map[string]any{"flag": map[string]any{"flagStatus": "later"}}), 400, "RequestBodyRead")
+	checkGraphError(t, c.do("PATCH", "/users/a@x.test/messages/"+draft.str("id"), map[string]any{"replyTo": []any{map[string]any{"emailAddress": map[string]any{"smtp": "x@y.test"}}}}), 400, "RequestBodyRead")
+}
+
+// TestNestedNormalized stores differently cased names and enumeration
+// members as documented.
+func TestNestedNormalized(t *testing.T) {
+	_, c := startMail(t, nil)
+	m := nonDraft("cased", "k")
+	m["toRecipients"] = []any{map[string]any{"EmailAddress": map[string]any{"Name": "A", "Address": "a@x.test"}}}
+	m["flag"] = map[string]any{"FlagStatus": "Flagged"}
+	m["importance"] = "High"
+	r := c.do("POST", "/users/a@x.test/mailFolders/inbox/messages", m)
+	mustStatus(t, r, 201)
+	want := map[string]string{"toRecipients/0/emailAddress/address": "a@x.test", "flag/flagStatus": "flagged", "importance": "high", "body/contentType": "html"}
+	for path, v := range want {
+		var got any = r.JSON
+		for _, seg := range strings.Split(path, "/") {
+			switch x := got.(type) {
+			case map[string]any:
+				got = x[seg]
+			case []any:
+				var i int
+				fmt.Sscan(seg, &i)
+				got = x[i]
+			}
+		}
+		if got != v {
+			t.Errorf("%s = %v, want %q (body %s)", path, got, v, r.Body)
+		}
+	}
+}
+
+// TestAttachmentBodies checks the bodies of POST .../attachments and
+// createUploadSession against attachment and attachmentItem.
+func TestAttachmentBodies(t *testing.T) {
+	_, c := startMail(t, nil)
+	draft := c.do("POST", "/users/a@x.test/messages", map[string]any{"subject": "d"})
+	mustStatus(t, draft, 201)
+	atts := "/users/a@x.test/messages/" + draft.str("id") + "/attachments"
+	item := func(kv ...any) map[string]any {
+		m := map[string]any{"attachmentType": "file", "name": "big.bin", "size": 5 << 20}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] == nil {
+				delete(m, kv[i].(string))
+			} else {
+				m[kv[i].(string)] = kv[i+1]
+			}
+		}
+		return map[string]any{"AttachmentItem": m}
+	}
+	tests := []struct {
+		name   string
+		path   string
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"attachment: unknown property", atts, fileAtt("a.txt", []byte("hi"), "sha256", "x"), 400, "RequestBodyRead"},
+		{"attachment: size not a number", atts, fileAtt("a.txt", []byte("hi"), "size", "2"), 400, "RequestBodyRead"},
+		{"attachment: without @odata.type", atts, map[string]any{"name": "a.txt", "contentBytes": "aGk="}, 400, "RequestBodyRead"},
+		{"attachment: item attachment", atts, map[string]any{"@odata.type": "#microsoft.graph.itemAttachment", "name": "m", "item": map[string]any{}}, 400, "notSupported"},
+		{"attachment: valid", atts, fileAtt("a.txt", []byte("hi"), "isInline", true, "contentId", "a@x"), 201, ""},
+		{"session: unknown property", atts + "/createUploadSession", item("color", "red"), 400, "RequestBodyRead"},
+		{"session: invalid attachmentType", atts + "/createUploadSession", item("attachmentType", "folder"), 400, "RequestBodyRead"},
+		{"session: attachmentType missing", atts + "/createUploadSession", item("attachmentType", nil), 400, "ErrorInvalidRequest"},
+		{"session: size missing", atts + "/createUploadSession", item("size", nil), 400, "ErrorInvalidRequest"},
+		{"session: size not a number", atts + "/createUploadSession", item("size", "5242880"), 400, "RequestBodyRead"},
+		{"session: isInline not a Boolean", atts + "/createUploadSession", item("isInline", "no"), 400, "RequestBodyRead"},
+		{"session: unknown parameter", atts + "/createUploadSession", with(item(), "replace", true), 400, "RequestBodyRead"},
+		{"session: reference attachment", atts + "/createUploadSession", item("attachmentType", "reference"), 400, "notSupported"},
+		{"session: valid, other case", atts + "/createUploadSession", map[string]any{"attachmentItem": map[string]any{"AttachmentType": "File", "Name": "big.bin", "Size": 5 << 20}}, 201, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", tc.path, tc.body)
+			if tc.code == "" {
+				mustStatus(t, r, tc.status)
+				return
+			}
+			checkGraphError(t, r, tc.status, tc.code)
+		})
+	}
+}
