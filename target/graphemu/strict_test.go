@@ -158,3 +158,21 @@ func TestAttachmentBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestRootFolderNamespace refuses a mail folder at the root named like a
+// default non-mail folder: one namespace below the root, as in Exchange.
+func TestRootFolderNamespace(t *testing.T) {
+	_, c := startMail(t, nil)
+	root := "/users/a@x.test/mailFolders"
+	for _, name := range []string{"Calendar", "calendar", "Contacts", "Tasks", "Notes", "Journal", "Conversation History"} {
+		checkGraphError(t, c.do("POST", root, map[string]any{"displayName": name}), 409, "ErrorFolderExists")
+		checkGraphError(t, c.do("POST", root+"/msgfolderroot/childFolders", map[string]any{"displayName": name}), 409, "ErrorFolderExists")
+	}
+	imported := c.do("POST", root, map[string]any{"displayName": "Calendar (imported)"})
+	mustStatus(t, imported, 201)
+	// Below the root the names are free.
+	mustStatus(t, c.do("POST", root+"/inbox/childFolders", map[string]any{"displayName": "Calendar"}), 201)
+	mustStatus(t, c.do("POST", root+"/"+imported.str("id")+"/childFolders", map[string]any{"displayName": "Tasks"}), 201)
+	// A rename at the root is checked too.
+	checkGraphError(t, c.do("PATCH", root+"/"+imported.str("id"), map[string]any{"displayName": "Notes"}), 409, "ErrorFolderExists")
+}
