@@ -69,8 +69,9 @@
 // Attachments go into the creation request, smallest first, while the JSON
 // stays under Graph's 4 MB request limit (base64 makes them 4/3 larger).
 // The others are added afterwards: under 3 MB by POST .../attachments
-// (https://learn.microsoft.com/graph/api/message-post-attachments), from
-// 3 to 150 MB through an upload session
+// (https://learn.microsoft.com/graph/api/message-post-attachments) when
+// that request, base64 included, fits in 4 MB; from 3 to 150 MB, and the
+// files just under 3 MB whose POST would not fit, through an upload session
 // (https://learn.microsoft.com/graph/outlook-large-attachments): PUTs of
 // byte ranges in order, 3,276,800 bytes each (under 4 MB, and a multiple
 // of 320 KiB), with Content-Range and without the Authorization header,
@@ -92,8 +93,7 @@
 // every attachment; Created.Notes says so, nothing is lost, and the
 // mailbox's later messages take that way at once. A message too large for
 // the mailbox (413 or ErrorMessageSizeExceeded; 35 MB by default, up to 150
-// MB) is a *target.ItemError, as are attachments over 150 MB, and the rare
-// attachment just under 3 MB whose base64 does not fit in one request.
+// MB) is a *target.ItemError, as are attachments over 150 MB.
 //
 // # Folders
 //

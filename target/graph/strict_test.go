@@ -1,13 +1,74 @@
 package graph
 
 import (
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/target"
+	"github.com/migrate-tool/migrate/target/graphemu"
 )
+
+// requestLog is the emulator's request log.
+func requestLog(t *testing.T, e *env) []graphemu.LoggedRequest {
+	t.Helper()
+	var log struct {
+		Value []graphemu.LoggedRequest `json:"value"`
+	}
+	getJSON(t, e.ep, "/_emulator/requests", &log)
+	return log.Value
+}
+
+// TestAttachmentRoutes sends an attachment that does not fit in the
+// creation request by POST when that request fits in 4 MB, and through an
+// upload session when it does not, also under 3 MiB: a file just under
+// 3 MB is over 4 MB in base64.
+func TestAttachmentRoutes(t *testing.T) {
+	tests := []struct {
+		name    string
+		size    int
+		session bool
+	}{
+		{name: "3,000,000 bytes: POST", size: 3_000_000},
+		{name: "just under 3 MiB: base64 over 4 MB, upload session", size: 3<<20 - 16, session: true},
+		{name: "3 MiB: upload session", size: 3 << 20, session: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			big := part{name: "big.bin", contentType: "application/octet-stream", data: randomBytes(30, tc.size)}
+			parts := []part{scan, big} // scan fills the creation request
+			e := newEnv(t, &graphemu.Options{AttachmentsOnNonDraft: true}, nil)
+			ctx := testContext(t)
+			mb := e.mailbox(t, ctx)
+			f, err := mb.EnsureFolder(ctx, target.Inbox, []string{"Routes"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := mb.PutMessage(ctx, f, testMessage(t, "route", mime("Routes", parts...))); err != nil {
+				t.Fatalf("PutMessage() = %v", err)
+			}
+			checkComplete(t, e, f, "route", parts)
+			sessions, posts := 0, 0
+			for _, r := range requestLog(t, e) {
+				switch {
+				case r.Status == http.StatusRequestEntityTooLarge:
+					t.Errorf("%s %s: 413", r.Method, r.Path)
+				case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/attachments/createUploadSession"):
+					sessions++
+				case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/attachments"):
+					posts++
+				}
+			}
+			if want := map[bool][2]int{false: {0, 1}, true: {1, 0}}[tc.session]; sessions != want[0] || posts != want[1] {
+				t.Errorf("%d upload sessions and %d POST attachments, want %d and %d", sessions, posts, want[0], want[1])
+			}
+		})
+	}
+}
 
 // TestSourceFolderCalendar migrates a source folder named "Calendar": a
 // mail folder of that name at the root collides with the mailbox's

@@ -25,9 +25,21 @@ import (
 // Upload session limits: 3 MB to 150 MB per file.
 // https://learn.microsoft.com/graph/api/attachment-createuploadsession
 // ("Use this approach to attach a file if the file size is between 3 MB
-// and 150 MB").
+// and 150 MB") and https://learn.microsoft.com/graph/outlook-large-attachments
+// (ErrorAttachmentSizeShouldNotBeLessThanMinimumSize "when attempting to
+// create an upload session to attach a file smaller than 3 MB").
+//
+// Microsoft does not say which unit "3 MB" is in, and the two readings
+// differ where it matters: a file of 3 MiB less a few hundred bytes is
+// more than 4 MiB (MaxRequestSize) once base64-encoded in a POST, so if
+// sessions began at 3 MiB such a file could be attached neither way. The
+// emulator reads 3 MB as 3,000,000 bytes, the strictest minimum that
+// leaves no such gap (the base64 of 3,000,000 bytes is 4,000,000 bytes);
+// Exchange itself was measured to accept sessions from 2 MiB
+// (https://github.com/microsoftgraph/msgraph-sdk-java/pull/52, comment of
+// 2020-08-20: "Minimum UploadSession byte size is exactly 2097152 bytes").
 const (
-	minUploadSize     = 3 << 20
+	minUploadSize     = 3_000_000
 	maxUploadSize     = 150 << 20
 	uploadSessionLife = 2 * time.Hour
 )

@@ -2,6 +2,7 @@ package graphemu
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -175,4 +176,26 @@ func TestRootFolderNamespace(t *testing.T) {
 	mustStatus(t, c.do("POST", root+"/"+imported.str("id")+"/childFolders", map[string]any{"displayName": "Tasks"}), 201)
 	// A rename at the root is checked too.
 	checkGraphError(t, c.do("PATCH", root+"/"+imported.str("id"), map[string]any{"displayName": "Notes"}), 409, "ErrorFolderExists")
+}
+
+// TestAttachmentJustUnder3MB is the attachment that fits neither a POST
+// (its base64 is over 4 MB) nor, if sessions began at 3 MiB, an upload
+// session.
+func TestAttachmentJustUnder3MB(t *testing.T) {
+	_, c := startMail(t, nil)
+	draft := c.do("POST", "/users/a@x.test/messages", map[string]any{"subject": "d"})
+	mustStatus(t, draft, 201)
+	atts := "/users/a@x.test/messages/" + draft.str("id") + "/attachments"
+	const n = 3<<20 - 16
+	body, _ := json.Marshal(fileAtt("scan.tif", payload(n)))
+	if len(body) <= MaxRequestSize {
+		t.Fatalf("the POST body is %d bytes, not over %d", len(body), MaxRequestSize)
+	}
+	checkGraphError(t, c.do("POST", atts, body, "Content-Type", "application/json"), 413, "RequestEntityTooLarge")
+	session := func(size int) *response {
+		return c.do("POST", atts+"/createUploadSession", map[string]any{"AttachmentItem": map[string]any{"attachmentType": "file", "name": "scan.tif", "size": size}})
+	}
+	mustStatus(t, session(n), 201)
+	mustStatus(t, session(minUploadSize), 201)
+	checkGraphError(t, session(minUploadSize-1), 400, "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize")
 }
