@@ -85,7 +85,11 @@
 // answer was lost (a network failure or a 5xx on a request that is not
 // idempotent) is checked before it is repeated: the created item is found
 // by its stamp, an added attachment by the attachment count, a completed
-// upload by the attachment count once the session is gone.
+// upload by the attachment count once the session is gone. A range
+// refused with 416 (taken by an attempt whose answer was lost) is followed
+// by a GET on the upload URL for the next expected byte; Outlook documents
+// no such GET, so when it is refused the session is cancelled (DELETE) and
+// the attachment uploaded again through a new one.
 //
 // Whether Exchange accepts attachments added to a message that is not a
 // draft is not documented. If the mailbox refuses them (400), the partial

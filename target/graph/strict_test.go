@@ -22,6 +22,16 @@ func requestLog(t *testing.T, e *env) []graphemu.LoggedRequest {
 	return log.Value
 }
 
+// openUploads counts the emulator's open upload sessions.
+func openUploads(t *testing.T, e *env) int {
+	t.Helper()
+	var up struct {
+		Value []map[string]any `json:"value"`
+	}
+	getJSON(t, e.ep, "/_emulator/uploads", &up)
+	return len(up.Value)
+}
+
 // TestAttachmentRoutes sends an attachment that does not fit in the
 // creation request by POST when that request fits in 4 MB, and through an
 // upload session when it does not, also under 3 MiB: a file just under

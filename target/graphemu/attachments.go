@@ -502,7 +502,9 @@ var contentRangeRE = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+)$`)
 // serveUpload serves the upload URL: PUT byte ranges in order, each with
 // Content-Range, without an Authorization header; 200 with
 // nextExpectedRanges until the last range, then 201 Created with a
-// Location header and no body. DELETE cancels the session (204).
+// Location header and no body. DELETE cancels the session (204). GET is
+// not documented for Outlook's upload URLs: 405 unless
+// Options.UploadStatusGET.
 // https://learn.microsoft.com/graph/outlook-large-attachments (steps 2 and
 // 3, "Cancel the upload session").
 func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
@@ -540,7 +542,15 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case http.MethodGet:
-		writeSessionStatus(w, r, &sessCopy, http.StatusOK)
+		if !e.opts.UploadStatusGET {
+			fail(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target (an upload URL takes PUT and DELETE; emulator option UploadStatusGET).")
+			return
+		}
+		odata.RequestID(w)
+		odata.WriteJSON(w, http.StatusOK, map[string]any{
+			"expirationDateTime": sessCopy.Expires.Format("2006-01-02T15:04:05.0000000Z"),
+			"nextExpectedRanges": []string{strconv.FormatInt(sessCopy.Next, 10)},
+		})
 		return
 	case http.MethodPut:
 	default:
@@ -665,11 +675,16 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
+// writeSessionStatus answers a PUT that did not complete the file: 200
+// with the session's expiration and the next byte expected, shaped as
+// Outlook's example response (ExpirationDateTime capitalized, one
+// "{start}" value in nextExpectedRanges).
+// https://learn.microsoft.com/graph/outlook-large-attachments (step 2).
 func writeSessionStatus(w http.ResponseWriter, r *http.Request, s *uploadSession, status int) {
 	odata.RequestID(w)
 	odata.WriteJSON(w, status, map[string]any{
 		"@odata.context":     odata.BaseURL(r) + "/api/v2.0/$metadata#Users('" + s.Mailbox + "')/AttachmentSessions/$entity",
-		"expirationDateTime": s.Expires.Format("2006-01-02T15:04:05.0000000Z"),
+		"ExpirationDateTime": s.Expires.Format("2006-01-02T15:04:05.0000000Z"),
 		"nextExpectedRanges": []string{strconv.FormatInt(s.Next, 10)},
 	})
 }

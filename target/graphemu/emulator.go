@@ -110,6 +110,19 @@ type Options struct {
 	// that, so the default (false) refuses it with 400 "notAllowed": a
 	// client that works against the default works either way.
 	AttachmentsOnNonDraft bool
+	// UploadStatusGET answers GET on an upload session's URL with the
+	// session's status: 200 with expirationDateTime and nextExpectedRanges
+	// (one "{start}" value, as the uploadSession resource says of Outlook
+	// attachments), as OneDrive documents for its own upload sessions.
+	// Outlook's documentation of attachment upload sessions describes only
+	// PUT and DELETE on the upload URL, so the default (false) answers GET
+	// with 405: a client that works against the default does not depend
+	// on it.
+	// https://learn.microsoft.com/graph/outlook-large-attachments,
+	// https://learn.microsoft.com/graph/api/resources/uploadsession,
+	// https://learn.microsoft.com/graph/api/driveitem-createuploadsession
+	// ("Resuming an in-progress upload").
+	UploadStatusGET bool
 	// Mailboxes holds per-mailbox overrides, keyed by UPN.
 	Mailboxes map[string]MailboxOptions
 	// TokenLifetime is the access token lifetime; default one hour.

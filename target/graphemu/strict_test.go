@@ -199,3 +199,34 @@ func TestAttachmentJustUnder3MB(t *testing.T) {
 	mustStatus(t, session(minUploadSize), 201)
 	checkGraphError(t, session(minUploadSize-1), 400, "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize")
 }
+
+// TestUploadStatusGET answers GET on an upload URL only with the option;
+// the answer has the uploadSession resource's two properties.
+func TestUploadStatusGET(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprintf("UploadStatusGET=%v", on), func(t *testing.T) {
+			ep, c := startMail(t, &Options{UploadStatusGET: on})
+			draft := c.do("POST", "/users/a@x.test/messages", map[string]any{"subject": "d"})
+			data := payload(4 << 20)
+			r := c.do("POST", "/users/a@x.test/messages/"+draft.str("id")+"/attachments/createUploadSession",
+				map[string]any{"AttachmentItem": map[string]any{"attachmentType": "file", "name": "f.bin", "size": len(data)}})
+			mustStatus(t, r, 201)
+			u := r.str("uploadUrl")
+			up := newClient(t, ep, "", "")
+			r = up.do("PUT", u, data[:1<<20], "Content-Range", fmt.Sprintf("bytes 0-%d/%d", 1<<20-1, len(data)))
+			mustStatus(t, r, 200)
+			if r.str("ExpirationDateTime") == "" || fmt.Sprint(r.JSON["nextExpectedRanges"]) != fmt.Sprintf("[%d]", 1<<20) {
+				t.Errorf("PUT answer = %s", r.Body)
+			}
+			r = up.do("GET", u, nil)
+			if !on {
+				checkGraphError(t, r, 405, "Request_BadRequest")
+				return
+			}
+			mustStatus(t, r, 200)
+			if len(r.JSON) != 2 || r.str("expirationDateTime") == "" || fmt.Sprint(r.JSON["nextExpectedRanges"]) != fmt.Sprintf("[%d]", 1<<20) {
+				t.Errorf("GET answer = %s, want expirationDateTime and nextExpectedRanges [%d] only", r.Body, 1<<20)
+			}
+		})
+	}
+}
