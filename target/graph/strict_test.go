@@ -80,6 +80,52 @@ func TestAttachmentRoutes(t *testing.T) {
 	}
 }
 
+// TestGzipRefused runs a message through every path of the client against
+// a server that refuses compressed request bodies with 415.
+func TestGzipRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &graphemu.Options{AttachmentsOnNonDraft: true, RefuseGzip: true}, nil)
+	ctx := testContext(t)
+	mb := e.mailbox(t, ctx)
+	f, err := mb.EnsureFolder(ctx, target.Inbox, []string{"Gzip", "Refused"})
+	if err != nil {
+		t.Fatalf("EnsureFolder() = %v", err)
+	}
+	parts := []part{logo, slides, scan, clip} // creation, POST attachments, upload session
+	msg := testMessage(t, "gz", mime("Gzip", parts...))
+	msg.Flagged = true
+	created, err := mb.PutMessage(ctx, f, msg)
+	if err != nil {
+		t.Fatalf("PutMessage() = %v", err)
+	}
+	checkComplete(t, e, f, "gz", parts)
+	if id, ok, err := mb.Lookup(ctx, f, "gz"); err != nil || !ok || id != created.ID {
+		t.Errorf("Lookup() = %s, %v, %v", id, ok, err)
+	}
+	log := requestLog(t, e)
+	refused, bodies := 0, 0
+	for i, r := range log {
+		if r.Method != http.MethodPost && r.Method != http.MethodPatch {
+			continue
+		}
+		bodies++
+		if r.Status != http.StatusUnsupportedMediaType {
+			continue
+		}
+		refused++
+		// The same request again, uncompressed, and taken.
+		if i+1 >= len(log) || !slices.ContainsFunc(log[i+1:], func(o graphemu.LoggedRequest) bool {
+			return o.Method == r.Method && o.Path == r.Path && o.Status < 300
+		}) {
+			t.Errorf("%s %s: 415 and not sent again", r.Method, r.Path)
+		}
+	}
+	if refused == 0 {
+		t.Errorf("no request was refused: the client sent no gzip body")
+	}
+	t.Logf("%d of %d POST/PATCH requests were refused with 415 and sent again uncompressed", refused, bodies)
+}
+
 // TestSourceFolderCalendar migrates a source folder named "Calendar": a
 // mail folder of that name at the root collides with the mailbox's
 // Calendar (409 ErrorFolderExists), and the folder mapping's rename is

@@ -557,7 +557,7 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 		return
 	}
-	if aerr := decodeContentEncoding(r); aerr != nil {
+	if aerr := e.decodeContentEncoding(r); aerr != nil {
 		aerr.Write(w, r)
 		return
 	}

@@ -1,6 +1,8 @@
 package graphemu
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -226,6 +228,57 @@ func TestUploadStatusGET(t *testing.T) {
 			mustStatus(t, r, 200)
 			if len(r.JSON) != 2 || r.str("expirationDateTime") == "" || fmt.Sprint(r.JSON["nextExpectedRanges"]) != fmt.Sprintf("[%d]", 1<<20) {
 				t.Errorf("GET answer = %s, want expirationDateTime and nextExpectedRanges [%d] only", r.Body, 1<<20)
+			}
+		})
+	}
+}
+
+func gzipped(t *testing.T, v any) []byte {
+	t.Helper()
+	j, _ := json.Marshal(v)
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write(j); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestGzipBodies accepts gzip request bodies, also in $batch, unless
+// RefuseGzip.
+func TestGzipBodies(t *testing.T) {
+	batch := map[string]any{"requests": []any{map[string]any{"id": "1", "method": "GET", "url": "/users/a@x.test/mailFolders/inbox"}}}
+	tests := []struct {
+		refuse bool
+		want   int
+	}{
+		{false, 201},
+		{true, 415},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("RefuseGzip=%v", tc.refuse), func(t *testing.T) {
+			_, c := startMail(t, &Options{RefuseGzip: tc.refuse})
+			gz := []string{"Content-Type", "application/json", "Content-Encoding", "gzip"}
+			r := c.do("POST", "/users/a@x.test/mailFolders/inbox/messages", gzipped(t, nonDraft("gz", "k")), gz...)
+			b := c.do("POST", "/$batch", gzipped(t, batch), gz...)
+			if tc.refuse {
+				checkGraphError(t, r, 415, "UnsupportedMediaType")
+				checkGraphError(t, b, 415, "UnsupportedMediaType")
+				// The same requests uncompressed are taken.
+				mustStatus(t, c.do("POST", "/users/a@x.test/mailFolders/inbox/messages", nonDraft("plain", "k2")), 201)
+				mustStatus(t, c.do("POST", "/$batch", batch), 200)
+				return
+			}
+			mustStatus(t, r, 201)
+			if r.str("subject") != "gz" {
+				t.Errorf("gzip message = %s", r.Body)
+			}
+			mustStatus(t, b, 200)
+			if !strings.Contains(string(b.Body), `"status":200`) {
+				t.Errorf("gzip batch = %s", b.Body)
 			}
 		})
 	}
