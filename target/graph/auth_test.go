@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,19 +165,28 @@ func TestNewConfigErrors(t *testing.T) {
 }
 
 // TestMiddlewares checks that the SDK's retry handler is out of the
-// pipeline (retries are the pacer's) and immutable IDs are asked for.
+// pipeline (retries are the pacer's), its compression handler replaced by
+// the package's own and immutable IDs are asked for.
 func TestMiddlewares(t *testing.T) {
-	var immutable bool
-	for _, m := range middlewares() {
+	var immutable, compression bool
+	comp := &compressionHandler{refused: new(atomic.Bool), log: slog.New(slog.DiscardHandler)}
+	for _, m := range middlewares(comp) {
 		switch m.(type) {
 		case khttp.RetryHandler, *khttp.RetryHandler:
 			t.Errorf("the SDK's retry handler is in the pipeline")
+		case *khttp.CompressionHandler:
+			t.Errorf("the SDK's compression handler is in the pipeline")
+		case *compressionHandler:
+			compression = true
 		case immutableIDHandler:
 			immutable = true
 		}
 	}
 	if !immutable {
 		t.Errorf("no Prefer: IdType=\"ImmutableId\" handler")
+	}
+	if !compression {
+		t.Errorf("no compression handler")
 	}
 }
 

@@ -117,6 +117,9 @@ type Client struct {
 	uploadHTTP *http.Client
 	policy     retryPolicy
 	pageSize   int32
+	// gzipRefused records that the server refused a compressed request
+	// body (415): later bodies go uncompressed (see compressionHandler).
+	gzipRefused atomic.Bool
 
 	mu     sync.Mutex
 	shared map[string]*mailboxState // by mailbox id, shared by its handles
@@ -190,7 +193,7 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 
 	paced := &pacedTransport{next: base, log: c.log}
 	httpClient := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(paced, middlewares()...),
+		Transport: khttp.NewCustomTransportWithParentTransport(paced, middlewares(&compressionHandler{refused: &c.gzipRefused, log: c.log})...),
 		Timeout:   5 * time.Minute,
 	}
 	parse, write := serializers()
@@ -250,15 +253,18 @@ func (c *Client) users() *users.UsersRequestBuilder {
 // middlewares is the SDK's default pipeline without its retry handler: it
 // would retry 429 and 5xx on its own, behind the pacing's back and without
 // the bounds and reconciliation of non-idempotent requests done here
-// (retry.go). The Prefer: IdType="ImmutableId" handler is added so that
-// the IDs stored by the engine survive a user moving items in Outlook
-// (https://learn.microsoft.com/graph/outlook-immutable-id).
-func middlewares() []khttp.Middleware {
+// (retry.go). Its compression handler is replaced by comp, in the same
+// place (see compressionHandler). The Prefer: IdType="ImmutableId" handler
+// is added so that the IDs stored by the engine survive a user moving
+// items in Outlook (https://learn.microsoft.com/graph/outlook-immutable-id).
+func middlewares(comp *compressionHandler) []khttp.Middleware {
 	var out []khttp.Middleware
 	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(&msgraphcore.GraphClientOptions{GraphServiceVersion: "v1.0", GraphServiceLibraryVersion: "1.89.0"}) {
 		switch m.(type) {
 		case khttp.RetryHandler, *khttp.RetryHandler:
 			continue
+		case *khttp.CompressionHandler:
+			m = comp
 		}
 		out = append(out, m)
 	}

@@ -73,8 +73,9 @@
 // Attachments go into the creation request, smallest first, while the JSON
 // stays under Graph's 4 MB request limit (base64 makes them 4/3 larger).
 // The others are added afterwards: under 3 MB by POST .../attachments
-// (https://learn.microsoft.com/graph/api/message-post-attachments), from
-// 3 to 150 MB through an upload session
+// (https://learn.microsoft.com/graph/api/message-post-attachments) when
+// that request, base64 included, fits in 4 MB; from 3 to 150 MB, and the
+// files just under 3 MB whose POST would not fit, through an upload session
 // (https://learn.microsoft.com/graph/outlook-large-attachments): PUTs of
 // byte ranges in order, 3,276,800 bytes each (under 4 MB, and a multiple
 // of 320 KiB), with Content-Range and without the Authorization header,
@@ -88,7 +89,11 @@
 // answer was lost (a network failure or a 5xx on a request that is not
 // idempotent) is checked before it is repeated: the created item is found
 // by its stamp, an added attachment by the attachment count, a completed
-// upload by the attachment count once the session is gone.
+// upload by the attachment count once the session is gone. A range
+// refused with 416 (taken by an attempt whose answer was lost) is followed
+// by a GET on the upload URL for the next expected byte; Outlook documents
+// no such GET, so when it is refused the session is cancelled (DELETE) and
+// the attachment uploaded again through a new one.
 //
 // Whether Exchange accepts attachments added to a message that is not a
 // draft is not documented. If the mailbox refuses them (400), the partial
@@ -96,8 +101,7 @@
 // every attachment; Created.Notes says so, nothing is lost, and the
 // mailbox's later messages take that way at once. A message too large for
 // the mailbox (413 or ErrorMessageSizeExceeded; 35 MB by default, up to 150
-// MB) is a *target.ItemError, as are attachments over 150 MB, and the rare
-// attachment just under 3 MB whose base64 does not fit in one request.
+// MB) is a *target.ItemError, as are attachments over 150 MB.
 //
 // # Folders
 //

@@ -31,10 +31,22 @@ const (
 	// would take it above go afterwards.
 	createBudget = maxRequestBytes - 64<<10
 	// uploadSessionMin and uploadSessionMax bound the attachments added
-	// through an upload session ("between 3 MB and 150 MB").
-	// https://learn.microsoft.com/graph/api/attachment-createuploadsession
+	// through an upload session ("between 3 MB and 150 MB"); below
+	// uploadSessionMin an attachment goes by POST .../attachments when
+	// that request fits in maxRequestBytes.
+	// https://learn.microsoft.com/graph/api/attachment-createuploadsession,
+	// https://learn.microsoft.com/graph/outlook-large-attachments.
 	uploadSessionMin = 3 << 20
 	uploadSessionMax = 150 << 20
+	// uploadSessionFloor is the smallest attachment sent through an upload
+	// session when its POST would not fit: "3 MB" read as 3,000,000 bytes.
+	// Microsoft refuses sessions for files "smaller than 3 MB"
+	// (ErrorAttachmentSizeShouldNotBeLessThanMinimumSize) without saying
+	// which unit; a file of 3 MiB less a few bytes is over 4 MiB in base64,
+	// so it cannot go by POST, and Exchange was measured to take sessions
+	// from 2 MiB (https://github.com/microsoftgraph/msgraph-sdk-java/pull/52,
+	// comment of 2020-08-20).
+	uploadSessionFloor = 3_000_000
 	// chunkSize is the byte range of one upload PUT: under the 4 MB a
 	// request may carry (https://learn.microsoft.com/graph/outlook-large-attachments)
 	// and a multiple of 320 KiB, the granularity Microsoft asks for in
@@ -134,8 +146,9 @@ type plan struct {
 // PutMessage implements target.Mailbox. The message is created as
 // received mail (not a draft, unless m.Draft) in one POST to the folder's
 // messages with its MAPI properties and as many attachments as fit in
-// 4 MB; the rest are added afterwards (POST attachments under 3 MB,
-// upload sessions from 3 to 150 MB) while the item's stamp says
+// 4 MB; the rest are added afterwards (POST attachments under 3 MB when
+// the request fits in 4 MB, upload sessions from 3 to 150 MB and for the
+// files whose POST would not fit; see viaSession) while the item's stamp says
 // "pending:" + key, which becomes the key only once the last attachment
 // is in. A failure deletes the partial item, and a pending item left by an
 // earlier failure is deleted first, so only complete items carry the key.
@@ -272,14 +285,8 @@ func (mb *mailbox) plan(ctx context.Context, f target.FolderID, m *target.Messag
 			p.inline = append(p.inline, a)
 			continue
 		}
-		if a.size < uploadSessionMin {
-			n, err := mb.attachmentPostSize(ctx, a)
-			if err != nil {
-				return nil, err
-			}
-			if n > maxRequestBytes {
-				return nil, &target.ItemError{Reason: fmt.Sprintf("attachment %q (%d bytes) is too large for one Graph request (4 MB) and too small for an upload session (3 MB)", a.name, a.size)}
-			}
+		if _, err := mb.viaSession(ctx, a); err != nil {
+			return nil, err
 		}
 		p.later = append(p.later, a)
 	}
@@ -503,6 +510,28 @@ func (mb *mailbox) attachmentPostSize(ctx context.Context, a attachment) (int64,
 	return int64(len(ri.Content)) + b64Len(a.size), nil
 }
 
+// viaSession tells whether attachment a, added after the message is
+// created, goes through an upload session rather than POST
+// .../attachments: from uploadSessionMin, as Microsoft advises, and below
+// it when the POST, with the base64 of the content, would exceed Graph's
+// 4 MB request limit (a file just under 3 MB is just over 4 MB in base64).
+// An attachment that fits neither way is an *target.ItemError.
+func (mb *mailbox) viaSession(ctx context.Context, a attachment) (bool, error) {
+	if a.size >= uploadSessionMin {
+		return true, nil
+	}
+	n, err := mb.attachmentPostSize(ctx, a)
+	switch {
+	case err != nil:
+		return false, err
+	case n <= maxRequestBytes:
+		return false, nil
+	case a.size < uploadSessionFloor:
+		return false, &target.ItemError{Reason: fmt.Sprintf("attachment %q (%d bytes) makes a Graph request of %d bytes, over the 4 MB limit, and is too small for an upload session (3 MB)", a.name, a.size, n)}
+	}
+	return true, nil
+}
+
 // readAttachment reads a's content (only attachments that go into one
 // request, so at most 4 MB).
 func readAttachment(a attachment) ([]byte, error) {
@@ -611,10 +640,12 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 
 	have := len(inline)
 	for _, a := range later {
-		var err error
-		if a.size >= uploadSessionMin {
+		session, err := mb.viaSession(ctx, a)
+		switch {
+		case err != nil:
+		case session:
 			err = mb.uploadAttachment(ctx, id, a, have, draft, where)
-		} else {
+		default:
 			err = mb.postAttachment(ctx, id, a, have, draft, where)
 		}
 		if err != nil {
@@ -648,7 +679,8 @@ func refused(err error, draft bool) bool {
 	return ok && !draft && he.status == 400
 }
 
-// postAttachment adds an attachment under 3 MB with one POST.
+// postAttachment adds an attachment whose POST fits in 4 MB (see
+// viaSession) with one POST.
 // https://learn.microsoft.com/graph/api/message-post-attachments
 func (mb *mailbox) postAttachment(ctx context.Context, id string, a attachment, have int, draft bool, where string) error {
 	what := fmt.Sprintf("add attachment %q", a.name)

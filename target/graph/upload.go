@@ -21,9 +21,9 @@ import (
 // removed by the server) before the file was complete.
 var errSessionLost = errors.New("the upload session was lost")
 
-// uploadAttachment adds an attachment of 3 to 150 MB through an upload
-// session: PUTs of byte ranges in order, each under 4 MB, with
-// Content-Range and without the Authorization header (the upload URL is
+// uploadAttachment adds an attachment of up to 150 MB (see viaSession)
+// through an upload session: PUTs of byte ranges in order, each under
+// 4 MB, with Content-Range and without the Authorization header (the upload URL is
 // pre-authenticated and on Outlook's host), streamed from the
 // attachment's reader one chunk at a time.
 // https://learn.microsoft.com/graph/outlook-large-attachments,
@@ -65,7 +65,10 @@ func (mb *mailbox) uploadAttachment(ctx context.Context, id string, a attachment
 		}
 		err = mb.putRanges(ctx, id, uploadURL, a, have, where, what)
 		if errors.Is(err, errSessionLost) && restart < 2 {
-			mb.c.log.Warn("graph: upload session lost, starting over", "where", where, "attachment", a.name)
+			mb.c.log.Warn("graph: upload session lost, starting over", "where", where, "attachment", a.name, "err", err)
+			// A session that still exists holds bytes that will never be
+			// used: cancel it rather than let it expire.
+			mb.c.cancelSession(ctx, uploadURL)
 			continue
 		}
 		return err
@@ -96,8 +99,13 @@ func (mb *mailbox) putRanges(ctx context.Context, id, uploadURL string, a attach
 					switch {
 					case he.status == http.StatusRequestedRangeNotSatisfiable:
 						// Taken by an attempt that seemed to fail: ask
-						// where to go on.
+						// where to go on. Outlook documents no GET on
+						// the upload URL (only PUT and DELETE), so a
+						// session that cannot say is started over.
 						next, complete, err = mb.c.sessionStatus(ctx, uploadURL)
+						if she, ok := asHTTPError(err); ok && she.status >= 400 && she.status < 500 && she.status != http.StatusTooManyRequests {
+							err = fmt.Errorf("%w: after a range it may already have taken, the session does not say which byte it expects (%v)", errSessionLost, err)
+						}
 					case he.status == http.StatusNotFound && end == a.size:
 						// The last range may have completed the file
 						// before the session went away.
@@ -164,7 +172,28 @@ func (c *Client) putRange(ctx context.Context, uploadURL string, data []byte, st
 	return 0, false, readHTTPError(resp)
 }
 
-// sessionStatus asks an upload session which byte it expects next.
+// cancelSession deletes an upload session (204), best effort: an unused
+// session also expires.
+// https://learn.microsoft.com/graph/outlook-large-attachments ("Cancel the
+// upload session").
+func (c *Client) cancelSession(ctx context.Context, uploadURL string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, uploadURL, nil)
+	if err != nil {
+		return
+	}
+	resp, err := c.uploadHTTP.Do(req)
+	if err != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// sessionStatus asks an upload session which byte it expects next with a
+// GET on the upload URL, which OneDrive documents for its sessions
+// ("Resuming an in-progress upload",
+// https://learn.microsoft.com/graph/api/driveitem-createuploadsession)
+// and Outlook does not: callers start over when it is refused.
 func (c *Client) sessionStatus(ctx context.Context, uploadURL string) (next int64, complete bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uploadURL, nil)
 	if err != nil {

@@ -25,9 +25,21 @@ import (
 // Upload session limits: 3 MB to 150 MB per file.
 // https://learn.microsoft.com/graph/api/attachment-createuploadsession
 // ("Use this approach to attach a file if the file size is between 3 MB
-// and 150 MB").
+// and 150 MB") and https://learn.microsoft.com/graph/outlook-large-attachments
+// (ErrorAttachmentSizeShouldNotBeLessThanMinimumSize "when attempting to
+// create an upload session to attach a file smaller than 3 MB").
+//
+// Microsoft does not say which unit "3 MB" is in, and the two readings
+// differ where it matters: a file of 3 MiB less a few hundred bytes is
+// more than 4 MiB (MaxRequestSize) once base64-encoded in a POST, so if
+// sessions began at 3 MiB such a file could be attached neither way. The
+// emulator reads 3 MB as 3,000,000 bytes, the strictest minimum that
+// leaves no such gap (the base64 of 3,000,000 bytes is 4,000,000 bytes);
+// Exchange itself was measured to accept sessions from 2 MiB
+// (https://github.com/microsoftgraph/msgraph-sdk-java/pull/52, comment of
+// 2020-08-20: "Minimum UploadSession byte size is exactly 2097152 bytes").
 const (
-	minUploadSize     = 3 << 20
+	minUploadSize     = 3_000_000
 	maxUploadSize     = 150 << 20
 	uploadSessionLife = 2 * time.Hour
 )
@@ -273,6 +285,10 @@ func (e *Emulator) addAttachment(rq *req, it *item) {
 		rq.fail(aerr)
 		return
 	}
+	if raw, aerr = checkObject(raw, attachmentSchema); aerr != nil {
+		rq.fail(aerr)
+		return
+	}
 	b, _ := json.Marshal(raw)
 	var in attachmentIn
 	if err := json.Unmarshal(b, &in); err != nil {
@@ -330,39 +346,21 @@ func (e *Emulator) deleteAttachment(rq *req, it *item, a *attachment) {
 // https://learn.microsoft.com/graph/api/attachment-createuploadsession and
 // https://learn.microsoft.com/graph/outlook-large-attachments: 201 Created
 // with uploadUrl, expirationDateTime and nextExpectedRanges ["0-"]; files
-// under 3 MB get ErrorAttachmentSizeShouldNotBeLessThanMinimumSize.
+// under 3 MB (minUploadSize) get
+// ErrorAttachmentSizeShouldNotBeLessThanMinimumSize. The body is the
+// AttachmentItem parameter (readAttachmentItem).
 func (e *Emulator) createUploadSession(rq *req, it *item) {
 	raw, aerr := readJSONObject(rq)
 	if aerr != nil {
 		rq.fail(aerr)
 		return
 	}
-	var body struct {
-		AttachmentItem *struct {
-			AttachmentType string `json:"attachmentType"`
-			Name           string `json:"name"`
-			Size           int64  `json:"size"`
-			ContentType    string `json:"contentType"`
-			IsInline       bool   `json:"isInline"`
-			ContentID      string `json:"contentId"`
-		} `json:"AttachmentItem"`
-	}
-	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, &body); err != nil || body.AttachmentItem == nil {
-		// Property names are case-insensitive in the documented samples
-		// (AttachmentItem / attachmentItem).
-		for k, v := range raw {
-			if strings.EqualFold(k, "attachmentItem") {
-				_ = json.Unmarshal([]byte(`{"AttachmentItem":`+string(v)+`}`), &body)
-			}
-		}
-	}
-	ai := body.AttachmentItem
-	if ai == nil {
-		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required."))
+	ai, aerr := readAttachmentItem(raw)
+	if aerr != nil {
+		rq.fail(aerr)
 		return
 	}
-	if ai.AttachmentType != "" && !strings.EqualFold(ai.AttachmentType, "file") {
+	if !strings.EqualFold(ai.AttachmentType, "file") {
 		rq.fail(odata.NewProblem(400, "notSupported", fmt.Sprintf("The emulator models only file upload sessions, not '%s'.", ai.AttachmentType)))
 		return
 	}
@@ -370,11 +368,11 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 		rq.fail(odata.BadRequest("ErrorInvalidRequest", "The name of the attachment item is required."))
 		return
 	}
-	if ai.Size < minUploadSize {
+	if *ai.Size < minUploadSize {
 		rq.fail(odata.BadRequest("ErrorAttachmentSizeShouldNotBeLessThanMinimumSize", "Attachment size must be greater than the minimum size."))
 		return
 	}
-	if ai.Size > maxUploadSize {
+	if *ai.Size > maxUploadSize {
 		rq.fail(odata.BadRequest("ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize", "Attachment size must be less than the maximum size of 150 MB."))
 		return
 	}
@@ -392,7 +390,7 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 		app = p.AppID
 	}
 	sess := &uploadSession{ID: newGraphID("AAMkAD"), Token: ids.RandomHex(24), App: app, Mailbox: rq.mb.ID, ItemID: it.ID,
-		Name: ai.Name, ContentType: ai.ContentType, IsInline: ai.IsInline, ContentID: ai.ContentID, Size: ai.Size,
+		Name: ai.Name, ContentType: ai.ContentType, IsInline: ai.IsInline, ContentID: ai.ContentID, Size: *ai.Size,
 		Blob: blob, Expires: time.Now().UTC().Add(uploadSessionLife)}
 	if sess.ContentType == "" {
 		sess.ContentType = "application/octet-stream"
@@ -408,6 +406,53 @@ func (e *Emulator) createUploadSession(rq *req, it *item) {
 		"expirationDateTime": sess.Expires.Format("2006-01-02T15:04:05.0000000Z"),
 		"nextExpectedRanges": []string{"0-"},
 	})
+}
+
+// attachmentItemIn is the AttachmentItem parameter of createUploadSession.
+type attachmentItemIn struct {
+	AttachmentType string `json:"attachmentType"`
+	Name           string `json:"name"`
+	Size           *int64 `json:"size"`
+	ContentType    string `json:"contentType"`
+	IsInline       bool   `json:"isInline"`
+	ContentID      string `json:"contentId"`
+}
+
+// readAttachmentItem reads the body of createUploadSession: one
+// parameter, AttachmentItem (the documented samples spell it
+// AttachmentItem and attachmentItem), an attachmentItem whose
+// attachmentType, name and size are required.
+// https://learn.microsoft.com/graph/api/attachment-createuploadsession,
+// https://learn.microsoft.com/graph/api/resources/attachmentitem.
+func readAttachmentItem(raw map[string]json.RawMessage) (*attachmentItemIn, *odata.Problem) {
+	var item json.RawMessage
+	for k, v := range raw {
+		if strings.HasPrefix(k, "@") {
+			continue
+		}
+		if !strings.EqualFold(k, "attachmentItem") {
+			return nil, odata.BadRequest("RequestBodyRead", "The parameter '%s' in the request payload is not a valid parameter for the operation 'createUploadSession'.", k)
+		}
+		item = v
+	}
+	if item == nil || isNull(item) {
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The AttachmentItem parameter is required.")
+	}
+	nv, aerr := checkValue(item, pObj(attachmentItemSchema), "AttachmentItem")
+	if aerr != nil {
+		return nil, aerr
+	}
+	var ai attachmentItemIn
+	if err := json.Unmarshal(nv, &ai); err != nil {
+		return nil, odata.BadRequest("RequestBodyRead", "Cannot read the AttachmentItem parameter: %v", err)
+	}
+	switch {
+	case ai.AttachmentType == "":
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The attachmentType of the attachment item is required.")
+	case ai.Size == nil:
+		return nil, odata.BadRequest("ErrorInvalidRequest", "The size of the attachment item is required.")
+	}
+	return &ai, nil
 }
 
 // uploadURL is the pre-authenticated URL of a session, shaped like
@@ -457,7 +502,9 @@ var contentRangeRE = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+)$`)
 // serveUpload serves the upload URL: PUT byte ranges in order, each with
 // Content-Range, without an Authorization header; 200 with
 // nextExpectedRanges until the last range, then 201 Created with a
-// Location header and no body. DELETE cancels the session (204).
+// Location header and no body. DELETE cancels the session (204). GET is
+// not documented for Outlook's upload URLs: 405 unless
+// Options.UploadStatusGET.
 // https://learn.microsoft.com/graph/outlook-large-attachments (steps 2 and
 // 3, "Cancel the upload session").
 func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
@@ -495,14 +542,22 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case http.MethodGet:
-		writeSessionStatus(w, r, &sessCopy, http.StatusOK)
+		if !e.opts.UploadStatusGET {
+			fail(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target (an upload URL takes PUT and DELETE; emulator option UploadStatusGET).")
+			return
+		}
+		odata.RequestID(w)
+		odata.WriteJSON(w, http.StatusOK, map[string]any{
+			"expirationDateTime": sessCopy.Expires.Format("2006-01-02T15:04:05.0000000Z"),
+			"nextExpectedRanges": []string{strconv.FormatInt(sessCopy.Next, 10)},
+		})
 		return
 	case http.MethodPut:
 	default:
 		fail(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 		return
 	}
-	if aerr := decodeContentEncoding(r); aerr != nil {
+	if aerr := e.decodeContentEncoding(r); aerr != nil {
 		aerr.Write(w, r)
 		return
 	}
@@ -620,11 +675,16 @@ func (e *Emulator) serveUpload(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
+// writeSessionStatus answers a PUT that did not complete the file: 200
+// with the session's expiration and the next byte expected, shaped as
+// Outlook's example response (ExpirationDateTime capitalized, one
+// "{start}" value in nextExpectedRanges).
+// https://learn.microsoft.com/graph/outlook-large-attachments (step 2).
 func writeSessionStatus(w http.ResponseWriter, r *http.Request, s *uploadSession, status int) {
 	odata.RequestID(w)
 	odata.WriteJSON(w, status, map[string]any{
 		"@odata.context":     odata.BaseURL(r) + "/api/v2.0/$metadata#Users('" + s.Mailbox + "')/AttachmentSessions/$entity",
-		"expirationDateTime": s.Expires.Format("2006-01-02T15:04:05.0000000Z"),
+		"ExpirationDateTime": s.Expires.Format("2006-01-02T15:04:05.0000000Z"),
 		"nextExpectedRanges": []string{strconv.FormatInt(s.Next, 10)},
 	})
 }

@@ -110,6 +110,25 @@ type Options struct {
 	// that, so the default (false) refuses it with 400 "notAllowed": a
 	// client that works against the default works either way.
 	AttachmentsOnNonDraft bool
+	// UploadStatusGET answers GET on an upload session's URL with the
+	// session's status: 200 with expirationDateTime and nextExpectedRanges
+	// (one "{start}" value, as the uploadSession resource says of Outlook
+	// attachments), as OneDrive documents for its own upload sessions.
+	// Outlook's documentation of attachment upload sessions describes only
+	// PUT and DELETE on the upload URL, so the default (false) answers GET
+	// with 405: a client that works against the default does not depend
+	// on it.
+	// https://learn.microsoft.com/graph/outlook-large-attachments,
+	// https://learn.microsoft.com/graph/api/resources/uploadsession,
+	// https://learn.microsoft.com/graph/api/driveitem-createuploadsession
+	// ("Resuming an in-progress upload").
+	UploadStatusGET bool
+	// RefuseGzip answers request bodies sent with Content-Encoding: gzip
+	// with 415 Unsupported Media Type. By default they are accepted:
+	// Microsoft's Kiota-based SDKs compress request bodies and resend them
+	// uncompressed after a 415, and this option shows a client coping with
+	// a server that does not take them.
+	RefuseGzip bool
 	// Mailboxes holds per-mailbox overrides, keyed by UPN.
 	Mailboxes map[string]MailboxOptions
 	// TokenLifetime is the access token lifetime; default one hour.
@@ -246,6 +265,10 @@ func (e *Emulator) buildHandler() http.Handler {
 	// Inner requests of a $batch inherit the outer connection's TLS state,
 	// so the URLs in their responses keep the https scheme.
 	batchH := e.ident.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := e.decodeContentEncoding(r); p != nil {
+			p.Write(w, r)
+			return
+		}
 		outerTLS := r.TLS
 		withTLS := http.HandlerFunc(func(w http.ResponseWriter, ir *http.Request) {
 			if ir.TLS == nil {

@@ -298,6 +298,38 @@ func (e *Emulator) siblingNamed(mbID, kind, parent, name, except string) *folder
 	return nil
 }
 
+// rootNonMailFolders are the display names of the default folders that
+// are not mail folders but live in the same namespace below the root
+// (msgfolderroot, the "Top of Information Store") as Inbox and the other
+// mail folders: the Calendar, Contacts, Tasks, Notes and Journal folders
+// Exchange creates in every mailbox. /mailFolders does not list them, yet
+// a mail folder of the same name at the root is a duplicate name under
+// one parent: 409 ErrorFolderExists. (The emulator keeps its calendar and
+// contacts in their own trees; this list is what makes them collide.)
+// https://learn.microsoft.com/dotnet/api/microsoft.exchange.webservices.data.wellknownfoldername
+// (Calendar, Contacts, Journal, Notes, Tasks: default folders of the
+// mailbox), https://learn.microsoft.com/exchange/client-developer/web-service-reference/responsecode
+// (ErrorFolderExists).
+var rootNonMailFolders = []string{"Calendar", "Contacts", "Tasks", "Notes", "Journal"}
+
+// nameTaken tells whether a folder of kind named name under parent would
+// duplicate another folder's name (except the folder with id except):
+// a sibling's, or, for a mail folder at the root, a default non-mail
+// folder's. Callers hold the lock.
+func (e *Emulator) nameTaken(mbID, kind, parent, name, except string) bool {
+	if e.siblingNamed(mbID, kind, parent, name, except) != nil {
+		return true
+	}
+	if kind == kindMail && parent == e.wellKnownID(&mailbox{ID: mbID}, kindMail, "msgfolderroot") {
+		for _, n := range rootNonMailFolders {
+			if strings.EqualFold(n, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // errFolderExists is Exchange's answer to a duplicate folder name: 409
 // Conflict with code ErrorFolderExists ("A folder with the specified name
 // already exists.").
@@ -349,7 +381,7 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 				return notFoundItem()
 			}
 		}
-		if e.siblingNamed(rq.mb.ID, kind, parent, name, "") != nil {
+		if e.nameTaken(rq.mb.ID, kind, parent, name, "") {
 			return errFolderExists()
 		}
 		f := &folder{
@@ -390,7 +422,7 @@ func (e *Emulator) updateFolder(rq *req, f *folder) {
 			if name == "" {
 				return odata.BadRequest("ErrorInvalidRequest", "The folder name is missing or empty.")
 			}
-			if e.siblingNamed(nf.Mailbox, nf.Kind, nf.ParentID, name, nf.ID) != nil {
+			if e.nameTaken(nf.Mailbox, nf.Kind, nf.ParentID, name, nf.ID) {
 				return errFolderExists()
 			}
 			nf.DisplayName = name

@@ -107,7 +107,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		rq.bodyType = preferredBodyType(r)
 	}
-	if aerr := decodeContentEncoding(r); aerr != nil {
+	if aerr := e.decodeContentEncoding(r); aerr != nil {
 		rq.fail(aerr)
 		return
 	}
@@ -409,13 +409,20 @@ func readBody(rq *req) ([]byte, *odata.Problem) {
 }
 
 // decodeContentEncoding undoes a gzip Content-Encoding of the request
-// body, which Microsoft's Kiota-based SDKs send by default (they resend
-// uncompressed after a 415); other encodings get 415.
-func decodeContentEncoding(r *http.Request) *odata.Problem {
+// body, which Microsoft's Kiota-based SDKs send by default (their
+// compression handler resends the request uncompressed after a 415); with
+// Options.RefuseGzip a gzip body gets 415 instead, and other encodings
+// always do.
+// https://learn.microsoft.com/graph/sdks/customize-client (the SDKs'
+// default middleware includes compression).
+func (e *Emulator) decodeContentEncoding(r *http.Request) *odata.Problem {
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		return nil
 	case "gzip":
+		if e.opts.RefuseGzip {
+			return odata.NewProblem(415, "UnsupportedMediaType", "Content-Encoding 'gzip' is not supported (emulator option RefuseGzip).")
+		}
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
 			return odata.BadRequest("BadRequest", "The gzip request body could not be read.")

@@ -160,20 +160,18 @@ func rawToAny(b json.RawMessage) any {
 	return v
 }
 
-// checkKnownProps rejects properties the resource type does not define,
-// as Graph's OData deserializer does.
-//
-// Property names match case-insensitively (the documented samples spell
-// the same parameter AttachmentItem and attachmentItem); a differently
-// cased name is renamed to the documented spelling.
 // readKnownObject reads a JSON object request body and refuses properties
-// the resource type typeName does not have, as checkKnownProps does.
+// the resource type typeName does not have, as checkKnownProps does, and
+// what its nested objects do not have or cannot hold (checkNestedProps).
 func readKnownObject(rq *req, known map[string]bool, typeName string) (map[string]json.RawMessage, *odata.Problem) {
 	raw, err := readJSONObject(rq)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkKnownProps(raw, known, typeName); err != nil {
+		return nil, err
+	}
+	if err := checkNestedProps(raw, typeName); err != nil {
 		return nil, err
 	}
 	return raw, nil
@@ -193,6 +191,12 @@ func readPropsObject(rq *req, known map[string]bool, typeName string) (map[strin
 	return raw, single, multi, nil
 }
 
+// checkKnownProps rejects properties the resource type does not define,
+// as Graph's OData deserializer does.
+//
+// Property names match case-insensitively (the documented samples spell
+// the same parameter AttachmentItem and attachmentItem); a differently
+// cased name is renamed to the documented spelling.
 func checkKnownProps(raw map[string]json.RawMessage, known map[string]bool, typeName string) *odata.Problem {
 	for k, v := range raw {
 		if strings.HasPrefix(k, "@odata.") || strings.Contains(k, "@") || known[k] {
