@@ -245,7 +245,7 @@ type assessment struct {
 }
 
 func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Redactor) plan.Mailbox {
-	a := &assessment{p: p, m: m, red: red, log: p.Log.With("mailbox", m.EmailAddress), ids: map[string][]plan.ItemRef{}}
+	a := &assessment{p: p, m: m, red: red, log: p.mailboxLog(componentPlan, m), ids: map[string][]plan.ItemRef{}}
 	seed := fnv.New64a()
 	seed.Write([]byte(strings.ToLower(m.EmailAddress)))
 	a.rng = rand.New(rand.NewPCG(seed.Sum64(), 1))
@@ -255,7 +255,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 		Sizes: plan.NewSizeBuckets(), TargetCheck: plan.TargetCheck{Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
 	}
 	start := time.Now()
-	acct, err := p.openSource(ctx, m, a.log)
+	acct, err := p.openSource(ctx, m)
 	if err != nil {
 		a.mb.Error = a.red.String(err.Error())
 		a.checkTarget(ctx, nil)

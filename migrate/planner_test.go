@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/migrate-tool/migrate/internal/logcheck"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
@@ -38,7 +39,8 @@ func TestPlan(t *testing.T) {
 	for _, m := range mailboxes {
 		secrets = append(secrets, m.Password.Value())
 	}
-	planner := &Planner{Env: Env{Sources: d.open, Rules: rules,
+	log, _ := logcheck.New(t)
+	planner := &Planner{Env: Env{Sources: d.open, Rules: rules, Log: log,
 		Items: mapping.NewItemOptions(settings.Filters, settings.Target), Target: open, Secrets: secrets,
 		Now: func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }}, Settings: settings, Tool: "migrate test"}
 	pl, err := planner.Plan(ctx, mailboxes)

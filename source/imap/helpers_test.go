@@ -24,6 +24,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-sasl"
 
+	"github.com/migrate-tool/migrate/internal/logcheck"
 	"github.com/migrate-tool/migrate/migrate/selfsigned"
 	"github.com/migrate-tool/migrate/source"
 )
@@ -531,17 +532,11 @@ func testCerts(t testing.TB) (*tls.Config, string) {
 	return c.ServerTLS(), caFile
 }
 
-// testLogger logs to the test's output.
+// testLogger logs to the test's output and fails the test on a record
+// that breaks the log conventions (internal/logcheck).
 func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
+	log, _ := logcheck.New(t)
+	return log
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent use, for traces.

@@ -71,7 +71,7 @@ func StartMemIMAP(ctx context.Context, opts *MemIMAPOptions) (_ *MemIMAP, err er
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	lg = lg.With("server", "memimap")
+	lg = lg.With("component", "memimap")
 	m, err := LoadManifest(opts.SeedDir)
 	if err != nil {
 		return nil, fmt.Errorf("start in-memory IMAP: %w", err)
