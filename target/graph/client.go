@@ -90,8 +90,8 @@ type Config struct {
 	// DeviceCodePrompt receives the device code sign-in instructions, for
 	// AuthDeviceCode; nil means os.Stderr.
 	DeviceCodePrompt io.Writer
-	// Logger receives retries, throttling waits and fallbacks; nil
-	// discards them.
+	// Logger receives retries, throttling waits and fallbacks, each with
+	// the attribute component=graph; nil discards them.
 	Logger *slog.Logger
 	// TimeScale speeds up pacing for tests against a time-scaled emulator:
 	// the throttling windows and the retry back-off are divided by it
@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.log = c.log.With("component", "graph")
 	c.scale = c.cfg.TimeScale
 	if c.scale <= 0 {
 		c.scale = 1

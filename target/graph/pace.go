@@ -237,7 +237,7 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			t.log.Info("graph: throttled, pausing the mailbox", "status", resp.StatusCode, "retry_after", d, "method", req.Method, "path", redactPath(req.URL))
+			t.log.Info("throttled, pausing the mailbox", "status", resp.StatusCode, "retry_after", d, "method", req.Method, "path", redactPath(req.URL))
 			p.pause(d)
 		}
 	}
