@@ -285,27 +285,13 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 }
 
 // targetDisplay is where a folder goes, as Outlook shows it (English
-// names of the well-known folders): "Inbox/Projects", "Sent Items",
-// "work (2)" at the top of the mailbox, or "(not migrated)".
+// names of the well-known folders, target.DisplayPath): "Inbox/Projects",
+// "Sent Items", "work (2)" at the top of the mailbox, or "(not migrated)".
 func targetDisplay(fm mapping.FolderMapping) string {
 	if fm.WellKnown == "" {
 		return "(not migrated)"
 	}
-	names := map[string]string{
-		target.Inbox: "Inbox", target.SentItems: "Sent Items", target.Drafts: "Drafts",
-		target.DeletedItems: "Deleted Items", target.JunkEmail: "Junk Email", target.Archive: "Archive",
-	}
-	var path []string
-	if n, ok := names[fm.WellKnown]; ok {
-		path = append(path, n)
-	} else if fm.WellKnown != target.Root {
-		path = append(path, fm.WellKnown)
-	}
-	path = append(path, fm.Target...)
-	if len(path) == 0 {
-		return "(mailbox root)"
-	}
-	return strings.Join(path, "/")
+	return target.DisplayPath(fm.WellKnown, fm.Target...)
 }
 
 func protocolOf(m config.Mailbox) string {
