@@ -55,9 +55,12 @@ type Planner struct {
 	// measure the source read rate (defaults 24 items and 64 MB).
 	SampleItems int
 	SampleBytes int64
-	// TimeScale divides the Graph envelope's windows, for estimates
-	// against a time-scaled emulator; 0 or 1 means Exchange Online.
-	TimeScale float64
+	// Envelope is the target's throttling envelope for one mailbox, as the
+	// target reports it (the Graph target: graph.Config.Envelope, which is
+	// time-scaled against a time-scaled emulator); the estimate models the
+	// run's upload side with it. The zero value leaves the upload side
+	// limited by request latency only.
+	Envelope target.Envelope
 }
 
 // withDefaults returns a copy of p with its defaults applied.
@@ -168,7 +171,7 @@ func meanLatency(ms []plan.Mailbox) time.Duration {
 
 func (p *Planner) model() plan.Model {
 	return plan.Model{
-		Envelope:   plan.OutlookEnvelope().Scaled(p.TimeScale),
+		Envelope:   plan.Envelope(p.Envelope),
 		Mailboxes:  max(p.Settings.Concurrency.Mailboxes, 1),
 		PerMailbox: p.Settings.Concurrency.PerMailbox,
 	}

@@ -101,8 +101,9 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 	if headerMax == 0 {
 		pl.HeaderMax = -1
 	}
-	// Against a time-scaled emulator the estimate uses its scaled envelope.
-	if pl.TimeScale, err = targetTimeScale(); err != nil {
+	// The estimate models the run with the target's envelope (time-scaled
+	// against a time-scaled emulator).
+	if pl.Envelope, err = targetEnvelope(p); err != nil {
 		return err
 	}
 	st, err := openStateIfAny(ctx, g.stateFile(p))

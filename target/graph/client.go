@@ -373,7 +373,7 @@ func (c *Client) stateFor(id string) *mailboxState {
 	key := strings.ToLower(id)
 	st := c.shared[key]
 	if st == nil {
-		st = &mailboxState{pace: newPacer(outlookLimits(c.cfg.Concurrency), c.scale)}
+		st = &mailboxState{pace: newPacer(c.cfg.Envelope())}
 		c.shared[key] = st
 	}
 	return st
