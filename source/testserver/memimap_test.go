@@ -136,7 +136,7 @@ func TestMemIMAPAccounts(t *testing.T) {
 		body = b.Bytes
 	}
 	want1 := make([]byte, 1<<20)
-	if _, err := LargeMessage(1 << 20).ReadAt(want1, 0); err != nil {
+	if _, err := LargeMessage(1<<20).ReadAt(want1, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(body, want1) {
