@@ -396,26 +396,24 @@ func (s *MemIMAP) Status(user, folder string) (*imap.StatusData, error) {
 // AddNoSelect lists folder among user's as \Noselect: a hierarchy parent
 // that holds no messages and cannot be selected.
 func (s *MemIMAP) AddNoSelect(user, folder string) error {
-	a, err := s.account(user)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a.noselect[folder] = true
-	return nil
+	return s.update(user, func(a *memAccount) { a.noselect[folder] = true })
 }
 
 // AddPhantom lists folder among user's although it does not exist, as a
 // folder deleted between LIST and STATUS: selecting it fails.
 func (s *MemIMAP) AddPhantom(user, folder string) error {
-	a, err := s.account(user)
-	if err != nil {
-		return err
-	}
+	return s.update(user, func(a *memAccount) { a.phantoms = append(a.phantoms, folder) })
+}
+
+// update runs fn on user's account with s.mu held.
+func (s *MemIMAP) update(user string, fn func(a *memAccount)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a.phantoms = append(a.phantoms, folder)
+	a := s.accounts[user]
+	if a == nil {
+		return fmt.Errorf("in-memory IMAP: no account %q", user)
+	}
+	fn(a)
 	return nil
 }
 
@@ -429,14 +427,7 @@ func (s *MemIMAP) AddLarge(user, folder string, size int64) error {
 	if _, err := s.Append(user, folder, []byte("Subject: placeholder\r\n\r\nx\r\n"), time.Now()); err != nil {
 		return err
 	}
-	a, err := s.account(user)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a.large[folder] = size
-	return nil
+	return s.update(user, func(a *memAccount) { a.large[folder] = size })
 }
 
 // SetFetchHook makes hook run before every FETCH; when it returns an
@@ -508,22 +499,15 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
+// memAppend stores msg with its flags and internal date, streaming it.
 func memAppend(u *imapmemserver.User, folder string, msg *ManifestMessage) error {
-	size, err := msg.Size()
-	if err != nil {
-		return err
-	}
-	r, err := msg.Open()
+	r, size, opts, err := openForAppend(msg)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	flags := make([]imap.Flag, len(msg.Flags))
-	for i, f := range msg.Flags {
-		flags[i] = imap.Flag(f)
-	}
 	lit := literalReader{Reader: io.LimitReader(r, size), size: size}
-	if _, err := u.Append(folder, lit, &imap.AppendOptions{Flags: flags, Time: msg.Date}); err != nil {
+	if _, err := u.Append(folder, lit, opts); err != nil {
 		return fmt.Errorf("append %s to %q: %w", msg.Name(), folder, err)
 	}
 	return nil

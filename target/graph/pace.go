@@ -30,9 +30,6 @@ const (
 	// and the difference between when a request is counted here and when
 	// it reaches Exchange.
 	budgetShare = 0.9
-	// requestBurst and uploadBurst are the pacer's bucket sizes.
-	requestBurst = 100
-	uploadBurst  = 8 << 20
 )
 
 // Envelope returns the throttling envelope a client with this
@@ -53,8 +50,9 @@ func (c Config) Envelope() target.Envelope {
 		Requests: outlookRequests, RequestWindow: time.Duration(float64(outlookRequestWindow) / scale),
 		UploadBytes: outlookUploadBytes, UploadWindow: time.Duration(float64(outlookUploadWindow) / scale),
 		Concurrent: concurrency, Share: budgetShare,
-		RequestBurst: int(bucketBurst(budgetShare*outlookRequests, requestBurst)),
-		UploadBurst:  int64(bucketBurst(budgetShare*outlookUploadBytes, uploadBurst)),
+		// The pacer's bucket sizes: 100 requests and 8 MB at once.
+		RequestBurst: int(bucketBurst(budgetShare*outlookRequests, 100)),
+		UploadBurst:  int64(bucketBurst(budgetShare*outlookUploadBytes, 8<<20)),
 	}
 }
 

@@ -21,7 +21,7 @@ func TestPacerEnvelope(t *testing.T) {
 	t.Parallel()
 	const window = 500 * time.Millisecond
 	l := target.Envelope{Concurrent: 3, Requests: 40, RequestWindow: window, UploadBytes: 4000, UploadWindow: window,
-		Share: budgetShare, RequestBurst: requestBurst, UploadBurst: uploadBurst}
+		Share: budgetShare, RequestBurst: 100, UploadBurst: 8 << 20}
 	p := newPacer(l)
 
 	var (
