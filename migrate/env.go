@@ -19,7 +19,8 @@ import (
 // row. The command line builds it from the project, choosing the adapter
 // by the row's protocol; the engine knows no adapter. When the source
 // cannot be reached or refuses the credentials, its error matches
-// source.ErrConnect or source.ErrAuth.
+// source.ErrConnect or source.ErrAuth. log names the mailbox; the adapter
+// adds its own component attribute.
 type SourceOpener func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error)
 
 // TargetOpener opens a target mailbox by address. When the mailbox does
@@ -69,9 +70,25 @@ func (e Env) withDefaults() (Env, error) {
 	return e, nil
 }
 
+// Components of the engine: the value of the "component" attribute on
+// the records of each.
+const (
+	componentRun    = "run"
+	componentPlan   = "plan"
+	componentVerify = "verify"
+)
+
+// mailboxLog returns the logger a component of the engine logs one
+// mailbox's events on: it names the component and the mailbox.
+func (e *Env) mailboxLog(component string, m config.Mailbox) *slog.Logger {
+	return e.Log.With("component", component, "mailbox", m.EmailAddress)
+}
+
 // openSource opens m's source account, naming the mailbox in the error.
-func (e *Env) openSource(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
-	acct, err := e.Sources(ctx, m, log)
+// The adapter logs on a logger that names the mailbox but no component:
+// it adds its own.
+func (e *Env) openSource(ctx context.Context, m config.Mailbox) (source.Account, error) {
+	acct, err := e.Sources(ctx, m, e.Log.With("mailbox", m.EmailAddress))
 	if err != nil {
 		return nil, fmt.Errorf("mailbox %s: %w", m.EmailAddress, err)
 	}

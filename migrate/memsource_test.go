@@ -50,13 +50,20 @@ func seedMemory(t testing.TB) *memSources {
 // user returns the in-memory source of a user.
 func (s *memSources) user(name string) *sourcetest.Memory { return s.byUser[strings.ToLower(name)] }
 
-// open is a SourceOpener: it checks the row's password like a server.
+// open is a SourceOpener: it checks the row's password like a server, and
+// logs as an adapter does, with a component of its own on the logger it is
+// given (which, under internal/logcheck, fails a test when the engine's
+// logger already names a component).
 func (s *memSources) open(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+	log = log.With("component", "memory", "user", m.UserName)
 	name := strings.ToLower(m.UserName)
 	mem, ok := s.byUser[name]
 	if !ok || s.password[name] != m.Password.Value() {
-		return nil, fmt.Errorf("memory source: login as %s: %w", m.UserName, source.ErrAuth)
+		err := fmt.Errorf("memory source: login as %s: %w", m.UserName, source.ErrAuth)
+		log.Warn("login refused", "err", err)
+		return nil, err
 	}
+	log.Debug("connected")
 	return mem.Open(ctx)
 }
 

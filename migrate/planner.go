@@ -55,9 +55,12 @@ type Planner struct {
 	// measure the source read rate (defaults 24 items and 64 MB).
 	SampleItems int
 	SampleBytes int64
-	// TimeScale divides the Graph envelope's windows, for estimates
-	// against a time-scaled emulator; 0 or 1 means Exchange Online.
-	TimeScale float64
+	// Envelope is the target's throttling envelope for one mailbox, as the
+	// target reports it (the Graph target: graph.Config.Envelope, which is
+	// time-scaled against a time-scaled emulator); the estimate models the
+	// run's upload side with it. The zero value leaves the upload side
+	// limited by request latency only.
+	Envelope target.Envelope
 }
 
 // withDefaults returns a copy of p with its defaults applied.
@@ -168,7 +171,7 @@ func meanLatency(ms []plan.Mailbox) time.Duration {
 
 func (p *Planner) model() plan.Model {
 	return plan.Model{
-		Envelope:   plan.OutlookEnvelope().Scaled(p.TimeScale),
+		Envelope:   plan.Envelope(p.Envelope),
 		Mailboxes:  max(p.Settings.Concurrency.Mailboxes, 1),
 		PerMailbox: p.Settings.Concurrency.PerMailbox,
 	}
@@ -245,7 +248,7 @@ type assessment struct {
 }
 
 func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Redactor) plan.Mailbox {
-	a := &assessment{p: p, m: m, red: red, log: p.Log.With("mailbox", m.EmailAddress), ids: map[string][]plan.ItemRef{}}
+	a := &assessment{p: p, m: m, red: red, log: p.mailboxLog(componentPlan, m), ids: map[string][]plan.ItemRef{}}
 	seed := fnv.New64a()
 	seed.Write([]byte(strings.ToLower(m.EmailAddress)))
 	a.rng = rand.New(rand.NewPCG(seed.Sum64(), 1))
@@ -255,7 +258,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 		Sizes: plan.NewSizeBuckets(), TargetCheck: plan.TargetCheck{Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
 	}
 	start := time.Now()
-	acct, err := p.openSource(ctx, m, a.log)
+	acct, err := p.openSource(ctx, m)
 	if err != nil {
 		a.mb.Error = a.red.String(err.Error())
 		a.checkTarget(ctx, nil)
@@ -285,27 +288,13 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 }
 
 // targetDisplay is where a folder goes, as Outlook shows it (English
-// names of the well-known folders): "Inbox/Projects", "Sent Items",
-// "work (2)" at the top of the mailbox, or "(not migrated)".
+// names of the well-known folders, target.DisplayPath): "Inbox/Projects",
+// "Sent Items", "work (2)" at the top of the mailbox, or "(not migrated)".
 func targetDisplay(fm mapping.FolderMapping) string {
 	if fm.WellKnown == "" {
 		return "(not migrated)"
 	}
-	names := map[string]string{
-		target.Inbox: "Inbox", target.SentItems: "Sent Items", target.Drafts: "Drafts",
-		target.DeletedItems: "Deleted Items", target.JunkEmail: "Junk Email", target.Archive: "Archive",
-	}
-	var path []string
-	if n, ok := names[fm.WellKnown]; ok {
-		path = append(path, n)
-	} else if fm.WellKnown != target.Root {
-		path = append(path, fm.WellKnown)
-	}
-	path = append(path, fm.Target...)
-	if len(path) == 0 {
-		return "(mailbox root)"
-	}
-	return strings.Join(path, "/")
+	return target.DisplayPath(fm.WellKnown, fm.Target...)
 }
 
 func protocolOf(m config.Mailbox) string {

@@ -30,10 +30,10 @@ func (planner *Planner) Relist(ctx context.Context, mailboxes []config.Mailbox) 
 	red := redact.New(p.Secrets...)
 	out := make([]plan.Mailbox, len(mailboxes))
 	eachMailbox(ctx, mailboxes, p.Parallel, func(i int, m config.Mailbox) {
-		a := &assessment{p: p, m: m, red: red, log: p.Log.With("mailbox", m.EmailAddress), ids: map[string][]plan.ItemRef{}}
+		a := &assessment{p: p, m: m, red: red, log: p.mailboxLog(componentPlan, m), ids: map[string][]plan.ItemRef{}}
 		a.mb = PlanRow(m)
 		a.mb.Sizes = plan.NewSizeBuckets()
-		acct, err := p.openSource(ctx, m, a.log)
+		acct, err := p.openSource(ctx, m)
 		if err != nil {
 			a.mb.Error = red.String(err.Error())
 			out[i] = a.mb

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/internal/humanize"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
@@ -224,7 +225,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 		}
 		if tc.QuotaBytes > 0 && tc.UsedBytes >= 0 && tc.UsedBytes+mb.ToMigrate.Bytes > tc.QuotaBytes {
 			add(plan.SevError, "over_quota", addr, "", "The mailbox needs %s but the target has %s free of its %s quota: raise the quota, license an archive, or migrate less (filters.since).",
-				humanSize(mb.ToMigrate.Bytes), humanSize(max(tc.QuotaBytes-tc.UsedBytes, 0)), humanSize(tc.QuotaBytes))
+				humanize.Bytes(mb.ToMigrate.Bytes), humanize.Bytes(max(tc.QuotaBytes-tc.UsedBytes, 0)), humanize.Bytes(tc.QuotaBytes))
 		}
 		if mb.Protocol == "pop3" && mb.Error == "" && mb.Items == 0 {
 			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program. Migrate the user's local store (Thunderbird mbox, Outlook .pst) instead.")
@@ -233,7 +234,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			continue
 		}
 		for _, it := range mb.OverLimit {
-			add(plan.SevWarning, "over_limit", addr, it.Folder, "Item %s (%s) is %s.", it.Key, humanSize(it.Size), it.Reason)
+			add(plan.SevWarning, "over_limit", addr, it.Folder, "Item %s (%s) is %s.", it.Key, humanize.Bytes(it.Size), it.Reason)
 		}
 		for _, r := range mb.Renamed {
 			add(plan.SevInfo, "folder_renamed", addr, r.Source, "Folder %s becomes %s: %s.", r.Source, r.Target, strings.Join(r.Changes, "; "))
@@ -265,18 +266,4 @@ func plural(n int64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// humanSize formats bytes for sentences: 512 B, 3.4 KB, 12.0 MB, 1.2 GB.
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 3; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "KMGT"[exp])
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/migrate-tool/migrate/internal/logcheck"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
@@ -38,12 +39,22 @@ func TestPlan(t *testing.T) {
 	for _, m := range mailboxes {
 		secrets = append(secrets, m.Password.Value())
 	}
-	planner := &Planner{Env: Env{Sources: d.open, Rules: rules,
+	log, _ := logcheck.New(t)
+	planner := &Planner{Env: Env{Sources: d.open, Rules: rules, Log: log,
 		Items: mapping.NewItemOptions(settings.Filters, settings.Target), Target: open, Secrets: secrets,
-		Now: func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }}, Settings: settings, Tool: "migrate test"}
+		Now: func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }}, Settings: settings, Tool: "migrate test",
+		// A target that allows 1 MB per minute: the upload side is the
+		// bottleneck of every mailbox with mail to migrate.
+		Envelope: target.Envelope{Requests: 1000, RequestWindow: time.Minute, UploadBytes: 1 << 20, UploadWindow: time.Minute, Concurrent: 2, Share: 0.9, RequestBurst: 10, UploadBurst: 1 << 10}}
 	pl, err := planner.Plan(ctx, mailboxes)
 	if err != nil {
 		t.Fatalf("Plan() = %v", err)
+	}
+	if want := plan.Envelope(planner.Envelope); pl.Estimate.Envelope != want {
+		t.Errorf("the plan's envelope is %+v, want the target's %+v", pl.Estimate.Envelope, want)
+	}
+	if want := "Graph upload envelope (1.0 MB per 1 minute per mailbox)"; pl.Estimate.Bottleneck != want {
+		t.Errorf("the plan's bottleneck is %q, want %q", pl.Estimate.Bottleneck, want)
 	}
 	for i, u := range d.Manifest.Users {
 		mb := pl.Mailboxes[i]

@@ -175,7 +175,7 @@ type mailboxRun struct {
 func mailboxID(m config.Mailbox) string { return strings.ToLower(m.EmailAddress) }
 
 func (e *Engine) runMailbox(ctx context.Context, m config.Mailbox) MailboxResult {
-	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.Log.With("mailbox", m.EmailAddress)}
+	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m)}
 	r.res = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target()}
 	err := r.run(ctx)
 	if err != nil {
@@ -258,7 +258,7 @@ func (r *mailboxRun) run(ctx context.Context) error {
 			return fmt.Errorf("mailbox %s: recording: %w", r.m.EmailAddress, err)
 		}
 	}
-	acct, err := e.openSource(ctx, r.m, r.log)
+	acct, err := e.openSource(ctx, r.m)
 	if err != nil {
 		return err
 	}

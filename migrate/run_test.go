@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/migrate-tool/migrate/internal/logcheck"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/state"
@@ -126,9 +127,10 @@ func TestRunRetriesAndFailures(t *testing.T) {
 		failNext   int
 		err        error
 		wantFailed int64
+		wantLog    string // a record's message (the records are checked by internal/logcheck)
 	}{
-		{"transient errors are retried", 3, &target.RetryError{After: time.Millisecond, Err: errors.New("503 Service Unavailable")}, 0},
-		{"a permanent error fails one item and the run goes on", 1, &target.ItemError{Reason: "refused by the target", Err: errors.New("400 ErrorInvalidRequest")}, 1},
+		{"transient errors are retried", 3, &target.RetryError{After: time.Millisecond, Err: errors.New("503 Service Unavailable")}, 0, "item will be retried"},
+		{"a permanent error fails one item and the run goes on", 1, &target.ItemError{Reason: "refused by the target", Err: errors.New("400 ErrorInvalidRequest")}, 1, "item failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,8 +141,9 @@ func TestRunRetriesAndFailures(t *testing.T) {
 			defer st.Close()
 			mem := targettest.NewMemory()
 			mem.FailPuts(tt.failNext, tt.err)
+			log, rec := logcheck.New(t)
 			e := &Engine{Env: Env{Store: st, Sources: d.open, Target: mem.Open,
-				Items: &mapping.ItemOptions{DeletedItems: "skip"}}, PerMailbox: 1, RetryDelay: time.Millisecond}
+				Items: &mapping.ItemOptions{DeletedItems: "skip"}, Log: log}, PerMailbox: 1, RetryDelay: time.Millisecond}
 			res, err := e.Run(ctx, []config.Mailbox{mb})
 			if err != nil {
 				t.Fatal(err)
@@ -154,6 +157,9 @@ func TestRunRetriesAndFailures(t *testing.T) {
 				if f.Folder == "" || f.Key == "" || !strings.Contains(f.Reason, "refused by the target") {
 					t.Errorf("failure %+v does not name folder, key and cause", f)
 				}
+			}
+			if !slices.ContainsFunc(rec.Records(), func(r logcheck.Record) bool { return r.Message == tt.wantLog }) {
+				t.Errorf("no record %q", tt.wantLog)
 			}
 			sum, err := st.Summary(ctx, strings.ToLower(u.Name))
 			if err != nil {

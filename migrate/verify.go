@@ -50,7 +50,7 @@ func (verifier *Verifier) Verify(ctx context.Context, mailboxes []config.Mailbox
 	res := &plan.Verification{Format: plan.VerifyFormat, Version: plan.VerifyVersion, Tool: v.Tool, CreatedAt: v.Now().UTC()}
 	res.Mailboxes = make([]plan.VerifyMailbox, len(mailboxes))
 	eachMailbox(ctx, mailboxes, v.Parallel, func(i int, m config.Mailbox) {
-		vm := &verifyMailbox{v: &v, m: m, red: red, log: v.Log.With("mailbox", m.EmailAddress)}
+		vm := &verifyMailbox{v: &v, m: m, red: red, log: v.mailboxLog(componentVerify, m)}
 		vm.res = plan.VerifyMailbox{Address: m.EmailAddress, Target: m.Target()}
 		if err := vm.run(ctx); err != nil {
 			vm.problem(plan.ProblemError, "", "", red.String(err.Error()))
@@ -112,7 +112,7 @@ func (vm *verifyMailbox) problem(kind, folder, key, detail string, ids ...target
 
 func (vm *verifyMailbox) run(ctx context.Context) error {
 	v, m := vm.v, vm.m
-	acct, err := v.openSource(ctx, m, vm.log)
+	acct, err := v.openSource(ctx, m)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/migrate-tool/migrate/internal/logcheck"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
@@ -35,7 +36,8 @@ func TestVerify(t *testing.T) {
 	if _, err := e.Run(ctx, mailboxes); err != nil {
 		t.Fatal(err)
 	}
-	v := &Verifier{Env: Env{Sources: d.open, Items: items, Target: open, Store: st}, Tool: "test"}
+	log, _ := logcheck.New(t)
+	v := &Verifier{Env: Env{Sources: d.open, Items: items, Target: open, Store: st, Log: log}, Tool: "test"}
 
 	res, err := v.Verify(ctx, mailboxes)
 	if err != nil {

@@ -31,7 +31,7 @@ func fixturePlan() *plan.Plan {
 		}
 		return b
 	}
-	env := plan.OutlookEnvelope()
+	env := outlookEnvelope()
 	p := &plan.Plan{
 		Format: plan.Format, Version: plan.Version, Tool: "migrate v1.0.0", CreatedAt: day0.Add(-24 * time.Hour),
 		Client: "Contoso Ltd", Consultant: "Fabrikam IT", ConfigFingerprint: "cfg", InventoryFingerprint: "inv",
@@ -53,7 +53,7 @@ func fixturePlan() *plan.Plan {
 				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
 				Read:        plan.Rate{Items: 24, Bytes: 30 << 20, Seconds: 1.5, PerItemSeconds: 0.01, BytesPerSecond: 20 << 20},
 				ListSeconds: 2,
-				Estimate:    plan.MailboxEstimate{Seconds: 2010, Bottleneck: plan.BottleneckUpload},
+				Estimate:    plan.MailboxEstimate{Seconds: 2010, Bottleneck: env.UploadBottleneck()},
 			},
 			{
 				Address: "bob@contoso.com", Target: "bob@contoso.onmicrosoft.com", Protocol: "imap", Server: "mail.contoso.com:993", Security: "tls",
@@ -72,7 +72,7 @@ func fixturePlan() *plan.Plan {
 				Renamed:     []plan.Rename{{Source: "calendar", Target: "calendar (imported)", Changes: []string{`top-level name "calendar" is an Exchange default folder name`}}},
 				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Inspected: true, Items: 12, Bytes: -1, Stamped: 3, QuotaBytes: 50 << 30, UsedBytes: 1 << 30, Folders: []plan.TargetFolder{{Path: "Inbox", Items: 12}}},
 				Read:        plan.Rate{Items: 12, Bytes: 10 << 20, Seconds: 0.5, BytesPerSecond: 20 << 20},
-				Estimate:    plan.MailboxEstimate{Seconds: 95, Bottleneck: plan.BottleneckUpload},
+				Estimate:    plan.MailboxEstimate{Seconds: 95, Bottleneck: env.UploadBottleneck()},
 			},
 			{
 				Address: "carol@contoso.com", Target: "carol@contoso.onmicrosoft.com", Protocol: "pop3", Server: "pop.contoso.com:110", Security: "plain",
@@ -81,7 +81,7 @@ func fixturePlan() *plan.Plan {
 				Estimate:    plan.MailboxEstimate{Bottleneck: plan.BottleneckNone},
 			},
 		},
-		Estimate: plan.Estimate{Seconds: 2010, Mailboxes: 4, Bottleneck: plan.BottleneckUpload, Longest: "alice@contoso.com", LatencySeconds: 0.4, Envelope: env,
+		Estimate: plan.Estimate{Seconds: 2010, Mailboxes: 4, Bottleneck: env.UploadBottleneck(), Longest: "alice@contoso.com", LatencySeconds: 0.4, Envelope: env,
 			Notes: []string{"4 mailboxes at once (concurrency.mailboxes)."}},
 		Risks: []plan.Risk{
 			{Severity: plan.SevError, Code: "target_missing", Mailbox: "carol@contoso.com", Message: "The target mailbox carol@contoso.onmicrosoft.com does not exist in the tenant: create or license the user first (not found)."},
@@ -168,4 +168,14 @@ func fixtureVerification() *plan.Verification {
 		}}
 	v.Sum()
 	return v
+}
+
+// outlookEnvelope is the envelope the Graph target reports
+// (graph.Config.Envelope with the default configuration), as a plan
+// records it.
+func outlookEnvelope() plan.Envelope {
+	return plan.Envelope{
+		Requests: 10000, RequestWindow: 10 * time.Minute, UploadBytes: 150 << 20, UploadWindow: 5 * time.Minute,
+		Concurrent: 4, Share: 0.9, RequestBurst: 100, UploadBurst: 8 << 20,
+	}
 }

@@ -1,39 +1,18 @@
 package report
 
 import (
-	"fmt"
-	"strconv"
-
+	"github.com/migrate-tool/migrate/internal/humanize"
 	"github.com/migrate-tool/migrate/migrate/state"
 )
 
-// Number formats n with thousands separators: 1,234,567.
-func Number(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := ""
-	if n < 0 {
-		neg, s = "-", s[1:]
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return neg + s
-}
+// Number formats n with thousands separators: 1,234,567
+// (humanize.Number).
+func Number(n int64) string { return humanize.Number(n) }
 
 // Bytes formats a size in binary units, as Exchange counts them: 512 B,
-// 3.4 KB, 12.0 MB, 1.2 GB, 2.0 TB.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 3; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "KMGT"[exp])
-}
+// 3.4 KB, 12.0 MB, 1.2 GB, 2.0 TB (humanize.Bytes, the program's one byte
+// formatter).
+func Bytes(n int64) string { return humanize.Bytes(n) }
 
 // Items formats an item count with its noun: "1 item", "1,234 items".
 func Items(n int64) string { return plural(n, "item", "items") }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/target"
 )
 
 // MigrationInput is what the migration report is made from: the state
@@ -154,22 +155,17 @@ func LoadMigration(ctx context.Context, st state.Store) (*MigrationInput, error)
 func isNotFound(err error) bool { return errors.Is(err, state.ErrNotFound) }
 
 // displayTarget turns a state's target path ("inbox/Projects",
-// "msgfolderroot/work (2)") into the names Outlook shows.
+// "msgfolderroot/work (2)") into the names Outlook shows
+// (target.DisplayPath).
 func displayTarget(path string) string {
 	first, rest, _ := strings.Cut(path, "/")
-	names := map[string]string{"inbox": "Inbox", "sentitems": "Sent Items", "drafts": "Drafts", "deleteditems": "Deleted Items",
-		"junkemail": "Junk Email", "archive": "Archive"}
 	switch {
-	case first == "msgfolderroot" && rest == "":
-		return "(mailbox root)"
-	case first == "msgfolderroot":
-		return rest
-	case names[first] != "" && rest == "":
-		return names[first]
-	case names[first] != "":
-		return names[first] + "/" + rest
+	case first != target.Root && target.DisplayName(first) == "":
+		return path
+	case rest == "":
+		return target.DisplayPath(first)
 	}
-	return path
+	return target.DisplayPath(first, rest)
 }
 
 // Migration builds the migration report.

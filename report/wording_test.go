@@ -33,9 +33,9 @@ func singlePlan() *plan.Plan {
 			TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, Inspected: true, Items: 1, Stamped: 1,
 				Folders: []plan.TargetFolder{{Path: "Inbox", Items: 1}}},
 			Read:     plan.Rate{Items: 1, Bytes: 4 << 20, Seconds: 1, BytesPerSecond: 4 << 20},
-			Estimate: plan.MailboxEstimate{Seconds: 60, Bottleneck: plan.BottleneckUpload},
+			Estimate: plan.MailboxEstimate{Seconds: 60, Bottleneck: outlookEnvelope().UploadBottleneck()},
 		}},
-		Estimate: plan.Estimate{Seconds: 60, Mailboxes: 1, Bottleneck: plan.BottleneckUpload, Envelope: plan.OutlookEnvelope()},
+		Estimate: plan.Estimate{Seconds: 60, Mailboxes: 1, Bottleneck: outlookEnvelope().UploadBottleneck(), Envelope: outlookEnvelope()},
 		Risks:    []plan.Risk{{Severity: plan.SevWarning, Code: "plaintext_source", Mailbox: "erin@contoso.com", Message: "A warning."}},
 	}
 	p.SumTotals()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migrate-tool/migrate/internal/humanize"
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
@@ -253,7 +254,7 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 
 func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
 	items, bytes := inv.Items()
-	fmt.Fprintf(w, "%s: %d folders, %d messages, %s\n", inv.Mailbox, len(inv.Folders), items, humanBytes(bytes))
+	fmt.Fprintf(w, "%s: %d folders, %d messages, %s\n", inv.Mailbox, len(inv.Folders), items, humanize.Bytes(bytes))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  folder\trole\tmessages\tsize\tdates\t")
 	for _, f := range inv.Folders {
@@ -269,7 +270,7 @@ func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
 		if f.Folder.NoSelect {
 			count = "-"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", strings.Join(f.Folder.Path, "/"), role, count, humanBytes(f.Bytes), dates)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", strings.Join(f.Folder.Path, "/"), role, count, humanize.Bytes(f.Bytes), dates)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -68,7 +68,7 @@ func TestEstimateAccuracy(t *testing.T) {
 	}
 	items := mapping.NewItemOptions(proj.Settings.Filters, proj.Settings.Target)
 	env := migrate.Env{Sources: openSources(proj), Target: open, Rules: rules, Items: items, Secrets: proj.Secrets()}
-	planner := &migrate.Planner{Env: env, Settings: proj.Settings, TimeScale: timeScale, Tool: "test"}
+	planner := &migrate.Planner{Env: env, Settings: proj.Settings, Envelope: cfg.Envelope(), Tool: "test"}
 	saved, err := planner.Plan(ctx, proj.Mailboxes)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestEstimateAccuracy(t *testing.T) {
 	// The test is built so that the upload envelope and the source read
 	// are close: which of them limits depends on the machine (the race
 	// detector slows reading); either way it is not latency or requests.
-	if b := saved.Estimate.Bottleneck; b != plan.BottleneckUpload && b != plan.BottleneckRead {
+	if b := saved.Estimate.Bottleneck; b != saved.Estimate.Envelope.UploadBottleneck() && b != plan.BottleneckRead {
 		t.Errorf("bottleneck %q, want the upload envelope or the source read rate (the test is built so)", b)
 	}
 }

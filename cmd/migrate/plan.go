@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migrate-tool/migrate/internal/humanize"
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/plan"
@@ -100,8 +101,9 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 	if headerMax == 0 {
 		pl.HeaderMax = -1
 	}
-	// Against a time-scaled emulator the estimate uses its scaled envelope.
-	if pl.TimeScale, err = targetTimeScale(); err != nil {
+	// The estimate models the run with the target's envelope (time-scaled
+	// against a time-scaled emulator).
+	if pl.Envelope, err = targetEnvelope(p); err != nil {
 		return err
 	}
 	st, err := openStateIfAny(ctx, g.stateFile(p))
@@ -173,7 +175,7 @@ func printPlan(w io.Writer, p *plan.Plan, file string, mask bool) {
 	}
 	t := p.Totals
 	fmt.Fprintf(w, "Plan written to %s: %d mailboxes, %d folders, %d items (%s); %d items (%s) to migrate, %d skipped.\n",
-		file, t.Mailboxes, t.Folders, t.Items, humanBytes(t.Bytes), t.ToMigrate.Items, humanBytes(t.ToMigrate.Bytes), t.Skipped.Items)
+		file, t.Mailboxes, t.Folders, t.Items, humanize.Bytes(t.Bytes), t.ToMigrate.Items, humanize.Bytes(t.ToMigrate.Bytes), t.Skipped.Items)
 	fmt.Fprintf(w, "Estimated duration: %s (%d mailboxes at once; bottleneck: %s).\n\n",
 		plan.FormatDuration(p.Estimate.Seconds), p.Estimate.Mailboxes, p.Estimate.Bottleneck)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -187,7 +189,7 @@ func printPlan(w io.Writer, p *plan.Plan, file string, mask bool) {
 		for _, s := range m.Skips {
 			skipped += s.Items
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n", addr(m.Address), len(m.Folders), m.Items, humanBytes(m.Bytes),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n", addr(m.Address), len(m.Folders), m.Items, humanize.Bytes(m.Bytes),
 			m.ToMigrate.Items, skipped, len(m.OverLimit), m.DuplicateItems, targetState(m.TargetCheck), plan.FormatDuration(m.Estimate.Seconds))
 	}
 	tw.Flush()

@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/migrate-tool/migrate/internal/humanize"
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/state"
 )
@@ -87,7 +88,7 @@ func (p *progressTracker) MailboxStart(mailbox string, items, bytes int64) {
 		p.bar.ChangeMax64(total)
 		p.describe()
 	case "plain":
-		fmt.Fprintf(p.w, "%s: %d items, %s to read\n", mailbox, items, humanBytes(bytes))
+		fmt.Fprintf(p.w, "%s: %d items, %s to read\n", mailbox, items, humanize.Bytes(bytes))
 	case "json":
 		p.event(map[string]any{"event": "mailbox_start", "mailbox": mailbox, "items": items, "bytes": bytes})
 	}
@@ -172,7 +173,7 @@ func (p *progressTracker) line(mailbox string, b *mailboxProgress) string {
 		eta = (time.Duration(float64(b.bytes-b.doneBytes)/rate) * time.Second / time.Second).Round(time.Second).String()
 	}
 	return fmt.Sprintf("%s: %d/%d items (%d migrated, %d skipped, %d failed), %s/%s, %s/s, ETA %s",
-		mailbox, b.doneItems, b.items, b.migrated, b.skipped, b.failed, humanBytes(b.doneBytes), humanBytes(b.bytes), humanBytes(int64(rate)), eta)
+		mailbox, b.doneItems, b.items, b.migrated, b.skipped, b.failed, humanize.Bytes(b.doneBytes), humanize.Bytes(b.bytes), humanize.Bytes(int64(rate)), eta)
 }
 
 // describe sets the bar's description: overall items and active mailboxes.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migrate-tool/migrate/internal/humanize"
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
@@ -175,10 +176,10 @@ func printRunSummary(g *globalOptions, res *migrate.Result, dryRun bool) {
 	fmt.Fprintf(tw, "mailbox\t%s\talready done\tskipped\tfailed\tbytes\t\n", created)
 	var tm, td, ts, tf, tb int64
 	for _, m := range res.Mailboxes {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t\n", m.Mailbox, m.Migrated, m.Done, m.Skipped, m.Failed, humanBytes(m.Bytes))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t\n", m.Mailbox, m.Migrated, m.Done, m.Skipped, m.Failed, humanize.Bytes(m.Bytes))
 		tm, td, ts, tf, tb = tm+m.Migrated, td+m.Done, ts+m.Skipped, tf+m.Failed, tb+m.Bytes
 	}
-	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%s\t\n", tm, td, ts, tf, humanBytes(tb))
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%s\t\n", tm, td, ts, tf, humanize.Bytes(tb))
 	tw.Flush()
 	for _, m := range res.Mailboxes {
 		if m.Err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migrate-tool/migrate/internal/humanize"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/state"
 )
@@ -105,21 +106,7 @@ func printStatus(g *globalOptions, path string, rows []mailboxStatus) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%.0f%%\t\n", r.Mailbox, r.Status,
 			r.Counts[state.StatusMigrated].Items, r.Counts[state.StatusSkipped].Items,
 			r.Counts[state.StatusFailed].Items, r.Counts[state.StatusPending].Items,
-			humanBytes(r.Counts[state.StatusMigrated].Bytes), 100*r.Progress)
+			humanize.Bytes(r.Counts[state.StatusMigrated].Bytes), 100*r.Progress)
 	}
 	return tw.Flush()
-}
-
-// humanBytes formats n in binary units.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

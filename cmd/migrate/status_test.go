@@ -41,7 +41,7 @@ func TestStatus(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"alice@contoso.com", "3.0 KiB", "75%"} {
+	for _, want := range []string{"alice@contoso.com", "3.0 KB", "75%"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("status output lacks %q:\n%s", want, stdout)
 		}

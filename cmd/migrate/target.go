@@ -53,10 +53,10 @@ func graphConfig(t config.Target) *graph.Config {
 	}
 }
 
-// openTarget returns the opener of target mailboxes for the project's
-// Graph settings. Credentials are built here; no request is made until a
-// mailbox is opened.
-func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(context.Context, string) (target.Mailbox, error), error) {
+// projectGraphConfig is the Graph adapter's configuration for the
+// project: its target settings with paths resolved, the per-mailbox
+// concurrency and the time scale of timeScaleEnv.
+func projectGraphConfig(p *config.Project, log *slog.Logger) (*graph.Config, error) {
 	var err error
 	cfg := graphConfig(p.Settings.Target)
 	cfg.CertificateFile = p.Resolve(cfg.CertificateFile)
@@ -64,6 +64,27 @@ func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(
 	cfg.Concurrency = p.Settings.Concurrency.PerMailbox
 	cfg.Logger = log
 	if cfg.TimeScale, err = targetTimeScale(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// targetEnvelope is the throttling envelope the project's target paces
+// each mailbox in, for the plan's estimate; it needs no credentials.
+func targetEnvelope(p *config.Project) (target.Envelope, error) {
+	cfg, err := projectGraphConfig(p, nil)
+	if err != nil {
+		return target.Envelope{}, err
+	}
+	return cfg.Envelope(), nil
+}
+
+// openTarget returns the opener of target mailboxes for the project's
+// Graph settings. Credentials are built here; no request is made until a
+// mailbox is opened.
+func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(context.Context, string) (target.Mailbox, error), error) {
+	cfg, err := projectGraphConfig(p, log)
+	if err != nil {
 		return nil, err
 	}
 	client, err := graph.New(ctx, cfg)

@@ -8,19 +8,21 @@ import (
 
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/target"
 )
 
-// Graph well-known folder names a FolderMapping's Target is relative to.
+// Graph well-known folder names a FolderMapping's Target is relative to:
+// the target's (package target), named here for the mapping's callers.
 // They work whatever the mailbox language (Graph mailFolder resource,
 // "Well-known folder names").
 const (
-	WellKnownInbox        = "inbox"
-	WellKnownSentItems    = "sentitems"
-	WellKnownDrafts       = "drafts"
-	WellKnownDeletedItems = "deleteditems"
-	WellKnownJunkEmail    = "junkemail"
-	WellKnownArchive      = "archive"
-	WellKnownRoot         = "msgfolderroot"
+	WellKnownInbox        = target.Inbox
+	WellKnownSentItems    = target.SentItems
+	WellKnownDrafts       = target.Drafts
+	WellKnownDeletedItems = target.DeletedItems
+	WellKnownJunkEmail    = target.JunkEmail
+	WellKnownArchive      = target.Archive
+	WellKnownRoot         = target.Root
 )
 
 // SpecialUseImportant is the special-use attribute of Gmail's "Important"
@@ -171,24 +173,18 @@ func NewRules(f config.Folders, opts *RulesOptions) (*Rules, error) {
 }
 
 // wellKnownByName recognises the first segment of a rename target that
-// names a mail folder Exchange creates: its English display name or its
-// Graph well-known name, in any case.
+// names a mail folder Exchange creates: its English display name
+// (target.DisplayName; also "Junk E-mail", the older name of Junk Email)
+// or its Graph well-known name, in any case.
 func wellKnownByName(seg string) (string, bool) {
-	switch foldKey(strings.TrimSpace(seg)) {
-	case "inbox":
-		return WellKnownInbox, true
-	case "sent items", "sentitems":
-		return WellKnownSentItems, true
-	case "drafts":
-		return WellKnownDrafts, true
-	case "deleted items", "deleteditems":
-		return WellKnownDeletedItems, true
-	case "junk email", "junk e-mail", "junkemail":
+	k := foldKey(strings.TrimSpace(seg))
+	if k == "junk e-mail" {
 		return WellKnownJunkEmail, true
-	case "archive":
-		return WellKnownArchive, true
-	case "msgfolderroot":
-		return WellKnownRoot, true
+	}
+	for _, wk := range append(target.WellKnownMail(), target.Root) {
+		if k == wk || (k != "" && k == foldKey(target.DisplayName(wk))) {
+			return wk, true
+		}
 	}
 	return "", false
 }

@@ -5,16 +5,15 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/migrate-tool/migrate/internal/humanize"
 )
 
-// Envelope is the target's throttling envelope for one mailbox.
-//
-// Exchange Online allows, per app and mailbox, 10,000 requests per 10
-// minutes, 150 MB of uploads (the bodies of POST, PATCH and PUT) per 5
-// minutes and 4 concurrent requests
-// (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits):
-// one mailbox moves at most about 0.5 MB/s, and speed comes from many
-// mailboxes at once.
+// Envelope is the target's throttling envelope for one mailbox, as the
+// plan records it: the target reports it (target.Envelope, which has the
+// same fields; the Graph target's is Exchange Online's, from
+// graph.Config.Envelope) and the estimate models the run with it. The
+// zero value means no known limit.
 type Envelope struct {
 	// Requests per RequestWindow.
 	Requests      int           `json:"requests"`
@@ -24,8 +23,8 @@ type Envelope struct {
 	UploadWindow time.Duration `json:"upload_window"`
 	// Concurrent requests at once.
 	Concurrent int `json:"concurrent"`
-	// Share is the part of the limits the client plans to use: the Graph
-	// target paces itself to 90 % and keeps the rest for retries.
+	// Share is the part of the limits the client plans to use (the Graph
+	// target paces itself to 90 % and keeps the rest for retries).
 	Share float64 `json:"share"`
 	// RequestBurst and UploadBurst are what a fresh mailbox may send at
 	// once before the pacing applies (the pacer's bucket sizes).
@@ -33,26 +32,37 @@ type Envelope struct {
 	UploadBurst  int64 `json:"upload_burst"`
 }
 
-// OutlookEnvelope returns Exchange Online's documented envelope with the
-// Graph target's pacing (90 % of each limit, bursts of 100 requests and
-// 8 MB).
-func OutlookEnvelope() Envelope {
-	return Envelope{
-		Requests: 10000, RequestWindow: 10 * time.Minute,
-		UploadBytes: 150 << 20, UploadWindow: 5 * time.Minute,
-		Concurrent: 4, Share: 0.9, RequestBurst: 100, UploadBurst: 8 << 20,
-	}
+// UploadBottleneck names the upload limit as a bottleneck: "Graph upload
+// envelope (150.0 MB per 5 minutes per mailbox)".
+func (e Envelope) UploadBottleneck() string {
+	return fmt.Sprintf("Graph upload envelope (%s per %s per mailbox)", humanize.Bytes(e.UploadBytes), window(e.UploadWindow))
 }
 
-// Scaled returns the envelope with windows divided by scale (the
-// emulator's --time-scale); scale <= 0 or 1 returns it unchanged.
-func (e Envelope) Scaled(scale float64) Envelope {
-	if scale <= 0 || scale == 1 {
-		return e
+// RequestBottleneck names the request limit as a bottleneck: "Graph
+// request envelope (10,000 requests per 10 minutes per mailbox)".
+func (e Envelope) RequestBottleneck() string {
+	return fmt.Sprintf("Graph request envelope (%s requests per %s per mailbox)", humanize.Number(int64(e.Requests)), window(e.RequestWindow))
+}
+
+// LatencyBottleneck names the request latency as a bottleneck: "Graph
+// request latency (4 concurrent requests per mailbox)".
+func (e Envelope) LatencyBottleneck() string {
+	if e.Concurrent <= 0 {
+		return "Graph request latency"
 	}
-	e.RequestWindow = time.Duration(float64(e.RequestWindow) / scale)
-	e.UploadWindow = time.Duration(float64(e.UploadWindow) / scale)
-	return e
+	return fmt.Sprintf("Graph request latency (%s per mailbox)", plural(int64(e.Concurrent), "concurrent request", "concurrent requests"))
+}
+
+// window writes a throttling window for a reader: "5 minutes", "30
+// seconds", "250ms".
+func window(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute", "minutes")
+	case d >= time.Second && d%time.Second == 0:
+		return plural(int64(d/time.Second), "second", "seconds")
+	}
+	return d.String()
 }
 
 // uploadRate is the sustained upload rate in bytes per second: the pacer
@@ -170,13 +180,11 @@ type MailboxEstimate struct {
 	Bottleneck string `json:"bottleneck"`
 }
 
-// Bottlenecks, as Estimate names them.
+// Bottlenecks, as Estimate names them besides the envelope's limits
+// (Envelope.UploadBottleneck, RequestBottleneck, LatencyBottleneck).
 const (
-	BottleneckRead     = "source read rate"
-	BottleneckUpload   = "Graph upload envelope (150 MB per 5 minutes per mailbox)"
-	BottleneckRequests = "Graph request envelope (10,000 requests per 10 minutes per mailbox)"
-	BottleneckLatency  = "Graph request latency (4 concurrent requests per mailbox)"
-	BottleneckNone     = "nothing to migrate"
+	BottleneckRead = "source read rate"
+	BottleneckNone = "nothing to migrate"
 )
 
 // EstimateMailbox returns the duration of one mailbox: the listing time
@@ -221,12 +229,12 @@ func EstimateMailbox(w Workload, listSeconds float64, rate Rate, m Model) Mailbo
 	// a time into a queue of four and drains it at the end of each folder,
 	// so part of the faster side adds to the slower (OverlapLoss,
 	// measured). Target folders are found or created one by one first.
-	up, upName := e.UploadSeconds, BottleneckUpload
+	up, upName := e.UploadSeconds, env.UploadBottleneck()
 	if e.RequestSeconds > up {
-		up, upName = e.RequestSeconds, BottleneckRequests
+		up, upName = e.RequestSeconds, env.RequestBottleneck()
 	}
 	if e.LatencySeconds > up {
-		up, upName = e.LatencySeconds, BottleneckLatency
+		up, upName = e.LatencySeconds, env.LatencyBottleneck()
 	}
 	slow, fast := up, e.ReadSeconds
 	e.Bottleneck = upName
@@ -296,9 +304,14 @@ func EstimateRun(mailboxes []Mailbox, m Model) Estimate {
 			n, est.Bottleneck = w, name
 		}
 	}
+	read := "Source read rate measured by the plan on a sample of items."
+	if env := m.Envelope; env.UploadWindow > 0 {
+		read = fmt.Sprintf("Source read rate measured by the plan on a sample of items; Graph upload limited to %.0f %% of %s per %s per mailbox.",
+			100*env.Share, humanize.Bytes(env.UploadBytes), window(env.UploadWindow))
+	}
 	est.Notes = []string{
 		plural(int64(slots), "mailbox", "mailboxes") + " at once (concurrency.mailboxes); each mailbox has its own Graph envelope, so more at once is faster until the source server or the network saturates.",
-		"Source read rate measured by the plan on a sample of items; Graph upload limited to 90 % of Exchange Online's 150 MB per 5 minutes per mailbox.",
+		read,
 		"Retries after throttling or server errors, and mail that arrives after the plan, add to it.",
 	}
 	return est

@@ -113,8 +113,38 @@ func TestFitRate(t *testing.T) {
 	}
 }
 
+// outlook is the envelope the Graph target reports (graph.Config.Envelope
+// with the default configuration), as a plan records it.
+func outlook() Envelope {
+	return Envelope{
+		Requests: 10000, RequestWindow: 10 * time.Minute, UploadBytes: 150 << 20, UploadWindow: 5 * time.Minute,
+		Concurrent: 4, Share: 0.9, RequestBurst: 100, UploadBurst: 8 << 20,
+	}
+}
+
+func TestEnvelopeWords(t *testing.T) {
+	scaled := outlook()
+	scaled.RequestWindow, scaled.UploadWindow, scaled.Concurrent = time.Minute, 30*time.Second, 1
+	tests := []struct{ got, want string }{
+		{outlook().UploadBottleneck(), "Graph upload envelope (150.0 MB per 5 minutes per mailbox)"},
+		{outlook().RequestBottleneck(), "Graph request envelope (10,000 requests per 10 minutes per mailbox)"},
+		{outlook().LatencyBottleneck(), "Graph request latency (4 concurrent requests per mailbox)"},
+		{scaled.UploadBottleneck(), "Graph upload envelope (150.0 MB per 30 seconds per mailbox)"},
+		{scaled.RequestBottleneck(), "Graph request envelope (10,000 requests per 1 minute per mailbox)"},
+		{scaled.LatencyBottleneck(), "Graph request latency (1 concurrent request per mailbox)"},
+		{Envelope{}.LatencyBottleneck(), "Graph request latency"},
+		{EstimateRun(nil, Model{Envelope: outlook()}).Notes[1], "Source read rate measured by the plan on a sample of items; Graph upload limited to 90 % of 150.0 MB per 5 minutes per mailbox."},
+		{EstimateRun(nil, Model{}).Notes[1], "Source read rate measured by the plan on a sample of items."},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
 func TestEstimateMailbox(t *testing.T) {
-	env := OutlookEnvelope()
+	env := outlook()
 	tests := []struct {
 		name       string
 		w          Workload
@@ -127,10 +157,10 @@ func TestEstimateMailbox(t *testing.T) {
 		// 1 GB of small mail: (1 GiB + 1000*3 KB - 8 MB) / (0.9*150 MB - 8 MB) per 300 s.
 		// 1 GB of small mail: (1 GiB + 1000*3 KB - 8 MB) / (0.9*150 MB - 8 MB) per 300 s,
 		// plus a quarter of reading it (listing again, 1 GiB at 100 MB/s).
-		{"upload bound", Workload{Items: 1000, Bytes: 1 << 30, Folders: 1}, Rate{BytesPerSecond: 100e6}, 10 * time.Millisecond, BottleneckUpload,
+		{"upload bound", Workload{Items: 1000, Bytes: 1 << 30, Folders: 1}, Rate{BytesPerSecond: 100e6}, 10 * time.Millisecond, env.UploadBottleneck(),
 			1 + 2*0.01 + float64(1<<30+1000*3<<10-8<<20)/((0.9*150*(1<<20)-8<<20)/300) + OverlapLoss*(1+float64(1<<30)/100e6)},
 		// 4000 small items at 400 ms, 4 at a time, plus a quarter of reading them.
-		{"latency bound", Workload{Items: 4000, Bytes: 4000 << 10, Folders: 1}, Rate{BytesPerSecond: 100e6}, 400 * time.Millisecond, BottleneckLatency,
+		{"latency bound", Workload{Items: 4000, Bytes: 4000 << 10, Folders: 1}, Rate{BytesPerSecond: 100e6}, 400 * time.Millisecond, env.LatencyBottleneck(),
 			1 + 2*0.4 + float64(4000+3+8)*0.4/4 + OverlapLoss*(1+float64(4000<<10)/100e6)},
 		// One second per item, plus a quarter of the request envelope
 		// (101 requests, under the burst of 100 but one) as the upload side.
@@ -145,16 +175,13 @@ func TestEstimateMailbox(t *testing.T) {
 			}
 		})
 	}
-	if s := env.Scaled(10); s.UploadWindow != 30*time.Second || s.RequestWindow != time.Minute {
-		t.Errorf("Scaled(10) = %+v", s)
-	}
 }
 
 func TestEstimateRun(t *testing.T) {
 	mbs := func(secs ...float64) []Mailbox {
 		var out []Mailbox
 		for i, s := range secs {
-			out = append(out, Mailbox{Address: string(rune('a' + i)), Estimate: MailboxEstimate{Seconds: s, Bottleneck: BottleneckUpload}})
+			out = append(out, Mailbox{Address: string(rune('a' + i)), Estimate: MailboxEstimate{Seconds: s, Bottleneck: outlook().UploadBottleneck()}})
 		}
 		return out
 	}

@@ -92,7 +92,7 @@ func Dial(ctx context.Context, opts *Options) (*Account, error) {
 		AdminLogin:         cfg.AuthzID != "",
 	}
 	if a.info.InsecureSkipVerify {
-		cfg.log.Warn("imap: TLS certificate verification is disabled", "mailbox", cfg.user, "addr", cfg.addr)
+		cfg.log.Warn("TLS certificate verification is disabled", "addr", cfg.addr)
 	}
 	if err := a.connect(ctx); err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func (a *Account) connect(ctx context.Context) error {
 		a.info.Capabilities = append(a.info.Capabilities, string(cp))
 	}
 	slices.Sort(a.info.Capabilities)
-	cfg.log.Info("imap: connected", "mailbox", cfg.user, "addr", cfg.addr,
+	cfg.log.Info("connected", "addr", cfg.addr,
 		"security", string(cfg.Security), "tls", version, "auth", mech)
 	return nil
 }
@@ -224,8 +224,8 @@ func (a *Account) retry(ctx context.Context, what string, op func(c *imapclient.
 			return err
 		}
 		delay := min(a.cfg.RetryDelay<<attempt, 30*time.Second)
-		a.cfg.log.Warn("imap: connection lost, reconnecting", "mailbox", a.cfg.user, "op", what,
-			"attempt", attempt+1, "max", a.cfg.retries, "delay", delay, "error", err)
+		a.cfg.log.Warn("connection lost, reconnecting", "op", what,
+			"attempt", attempt+1, "max", a.cfg.retries, "delay", delay, "err", err)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -338,11 +338,11 @@ func (a *Account) Close() error {
 	defer cancel()
 	stop := a.guard(ctx)
 	if err := a.c.Logout().Wait(); err != nil {
-		a.cfg.log.Debug("imap: logout", "mailbox", a.cfg.user, "error", err)
+		a.cfg.log.Debug("LOGOUT failed", "err", err)
 	}
 	stop()
 	a.drop()
-	a.cfg.log.Info("imap: closed", "mailbox", a.cfg.user)
+	a.cfg.log.Info("closed")
 	return nil
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 // TestConformanceMemServer runs the source conformance suite against the
-// in-memory IMAP server (go-imap's imapmemserver with the fixture's hooks).
+// in-memory IMAP server (testserver.MemIMAP, through the fixture).
 func TestConformanceMemServer(t *testing.T) {
 	fx := newFixture(t, fixtureOptions{security: SecurityTLS})
 	date := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)

@@ -61,7 +61,7 @@ func (a *Account) list(c *imapclient.Client) ([]source.Folder, error) {
 		var ierr *imap.Error
 		switch {
 		case errors.As(err, &ierr):
-			a.cfg.log.Debug("imap: NAMESPACE refused", "mailbox", a.cfg.user, "error", err)
+			a.cfg.log.Debug("NAMESPACE refused", "err", err)
 		case err != nil:
 			return nil, fmt.Errorf("imap: mailbox %q: NAMESPACE: %w", a.cfg.user, err)
 		default:
@@ -128,7 +128,7 @@ func (a *Account) list(c *imapclient.Client) ([]source.Folder, error) {
 				var ierr *imap.Error
 				if errors.As(err, &ierr) {
 					// Gone since LIST, or not readable: keep it, unknown.
-					a.cfg.log.Warn("imap: STATUS refused", "mailbox", a.cfg.user, "folder", d.Mailbox, "error", err)
+					a.cfg.log.Warn("STATUS refused", "folder", d.Mailbox, "err", err)
 					st = nil
 				} else if err != nil {
 					return nil, fmt.Errorf("imap: mailbox %q folder %q: STATUS: %w", a.cfg.user, d.Mailbox, err)

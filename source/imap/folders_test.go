@@ -45,14 +45,15 @@ func TestFolders(t *testing.T) {
 		fx.mustCreate("R&D")
 		fx.mustCreate("Archive/2019")
 		fx.mustCreate("Projects/Sent")
-		fx.noselect["Archive"] = true
+		fx.addNoSelect("Archive")
 		fx.appendMsg("INBOX", msg, time.Now())
 		fx.appendMsg("INBOX", msg, time.Now())
 		fx.appendMsg("Sent", msg, time.Now())
 	}
 	tests := []struct {
 		name   string
-		caps   []imap.Cap // nil: modern
+		caps   []imap.Cap     // nil: modern
+		layout fixtureOptions // delimiter, namespaces, roles sent unasked
 		setup  setup
 		mutate func(o *Options)
 		want   map[string]folderView
@@ -106,10 +107,10 @@ func TestFolders(t *testing.T) {
 			},
 		},
 		{
-			name: "SPECIAL-USE without LIST-EXTENDED: roles sent unasked",
-			caps: []imap.Cap{imap.CapSpecialUse},
+			name:   "SPECIAL-USE without LIST-EXTENDED: roles sent unasked",
+			caps:   []imap.Cap{imap.CapSpecialUse},
+			layout: fixtureOptions{rolesUnasked: true},
 			setup: func(fx *fixture) {
-				fx.rolesUnasked = true
 				fx.mustCreate("Gesendet", imap.MailboxAttrSent)
 				fx.mustCreate("Junk", imap.MailboxAttrJunk)
 				fx.mustCreate("All Mail", imap.MailboxAttrAll)
@@ -122,14 +123,13 @@ func TestFolders(t *testing.T) {
 			},
 		},
 		{
-			name: "dot delimiter, Courier namespace INBOX.",
+			name:   "dot delimiter, Courier namespace INBOX.",
+			layout: fixtureOptions{delim: '.', personal: "INBOX."},
 			setup: func(fx *fixture) {
-				fx.delim = '.'
-				fx.personal = "INBOX."
 				fx.mustCreate("INBOX.Sent Items")
 				fx.mustCreate("INBOX.Trash")
 				fx.mustCreate("INBOX.Clients.ACME")
-				fx.noselect["INBOX.Clients"] = true
+				fx.addNoSelect("INBOX.Clients")
 			},
 			want: map[string]folderView{
 				"INBOX":              {[]string{"INBOX"}, ".", source.Inbox, false, false, 0, 0, true},
@@ -140,10 +140,10 @@ func TestFolders(t *testing.T) {
 			},
 		},
 		{
-			name: "dot delimiter without a namespace prefix",
-			caps: []imap.Cap{},
+			name:   "dot delimiter without a namespace prefix",
+			caps:   []imap.Cap{},
+			layout: fixtureOptions{delim: '.'},
 			setup: func(fx *fixture) {
-				fx.delim = '.'
 				fx.mustCreate("INBOX.Sent")
 				fx.mustCreate("INBOX.Junk E-mail")
 			},
@@ -154,11 +154,11 @@ func TestFolders(t *testing.T) {
 			},
 		},
 		{
-			name: "shared namespace left out",
+			name:   "shared namespace left out",
+			layout: fixtureOptions{shared: true},
 			setup: func(fx *fixture) {
-				fx.shared = true
 				fx.mustCreate("Shared/bob/INBOX")
-				fx.noselect["Shared"] = true
+				fx.addNoSelect("Shared")
 				fx.mustCreate("Sharedness") // not under "Shared/"
 			},
 			want: map[string]folderView{
@@ -170,7 +170,7 @@ func TestFolders(t *testing.T) {
 			name: "a folder that vanished before STATUS is kept, unknown",
 			caps: []imap.Cap{},
 			setup: func(fx *fixture) {
-				fx.phantoms = []string{"Gone"}
+				fx.addPhantom("Gone")
 			},
 			want: map[string]folderView{
 				"INBOX": {[]string{"INBOX"}, "/", source.Inbox, false, false, 0, -1, true},
@@ -180,7 +180,9 @@ func TestFolders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fx := newFixture(t, fixtureOptions{security: SecurityTLS, caps: tt.caps})
+			server := tt.layout
+			server.security, server.caps = SecurityTLS, tt.caps
+			fx := newFixture(t, server)
 			tt.setup(fx)
 			opts := fx.options(SecurityTLS)
 			if tt.mutate != nil {
@@ -276,18 +278,14 @@ func TestFoldersReconnect(t *testing.T) {
 func TestReconnectAuthFailureIsNotRetried(t *testing.T) {
 	fx := newFixture(t, fixtureOptions{security: SecurityTLS})
 	a := fx.dial(fx.options(SecurityTLS))
-	fx.mu.Lock()
-	fx.rejectLogins = true
-	fx.logins = 0
-	fx.mu.Unlock()
+	fx.srv.RejectLogins(true)
+	before := fx.srv.Logins()
 	fx.kill()
 	_, err := a.Folders(context.Background())
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("Folders() with the password changed = %v, want ErrAuth", err)
 	}
-	fx.mu.Lock()
-	defer fx.mu.Unlock()
-	if fx.logins != 1 {
-		t.Errorf("%d login attempts, want 1 (an auth failure is not retried)", fx.logins)
+	if n := fx.srv.Logins() - before; n != 1 {
+		t.Errorf("%d login attempts, want 1 (an auth failure is not retried)", n)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/migrate-tool/migrate/source"
@@ -182,13 +181,13 @@ func TestItemsReconnect(t *testing.T) {
 			inbox := source.Folder{Name: "INBOX", Validity: fmt.Sprint(fx.status("INBOX").UIDValidity)}
 			if tt.killOnFetch > 0 {
 				n := 0
-				fx.onFetch = func(*session, *imapserver.FetchWriter, imap.NumSet, *imap.FetchOptions) (bool, error) {
+				fx.onFetch(func() error {
 					if n++; n == tt.killOnFetch {
 						fx.kill()
-						return true, errors.New("killed")
+						return errors.New("killed")
 					}
-					return false, nil
-				}
+					return nil
+				})
 			}
 			var got []source.ItemRef
 			for ref, err := range a.Items(context.Background(), inbox) {
@@ -253,10 +252,10 @@ func TestItemsRetriesAreBounded(t *testing.T) {
 	opts := fx.options(SecurityTLS)
 	opts.MaxRetries = 2
 	a := fx.dial(opts)
-	fx.onFetch = func(*session, *imapserver.FetchWriter, imap.NumSet, *imap.FetchOptions) (bool, error) {
+	fx.onFetch(func() error {
 		fx.kill()
-		return true, errors.New("killed")
-	}
+		return errors.New("killed")
+	})
 	_, err := collect(t, a, source.Folder{Name: "INBOX"})
 	if err == nil {
 		t.Fatalf("Items() = nil error with every FETCH killed")

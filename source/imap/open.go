@@ -189,8 +189,8 @@ func (r *bodyReader) complete() {
 	if err != nil {
 		// Every byte arrived (the literal's length was met): keep the
 		// message, but do not trust the connection.
-		a.cfg.log.Debug("imap: FETCH ended badly after a complete body", "mailbox", a.cfg.user,
-			"folder", r.folder.Name, "uid", r.uid, "error", err)
+		a.cfg.log.Debug("FETCH ended badly after a complete body",
+			"folder", r.folder.Name, "uid", r.uid, "err", err)
 		if isConnFailure(err) {
 			a.drop()
 		}
@@ -218,8 +218,8 @@ func (r *bodyReader) resume(cause error) error {
 	if r.resumes > a.cfg.retries {
 		return r.errorf("reading body at byte %d of %d: %w", r.off, r.total, cause)
 	}
-	a.cfg.log.Warn("imap: message stream interrupted, resuming", "mailbox", a.cfg.user,
-		"folder", r.folder.Name, "uid", r.uid, "offset", r.off, "size", r.total, "error", cause)
+	a.cfg.log.Warn("message stream interrupted, resuming",
+		"folder", r.folder.Name, "uid", r.uid, "offset", r.off, "size", r.total, "err", cause)
 	if err := a.retry(r.ctx, "resume message", r.start); err != nil {
 		return err
 	}

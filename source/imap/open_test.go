@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/testserver"
 )
 
 // readAll opens ref and returns its content.
@@ -281,7 +279,7 @@ func TestOpenResumesAfterDrop(t *testing.T) {
 		t.Errorf("read %d bytes in all, want %d", n+1<<20, size)
 	}
 	want := sha256.New()
-	io.Copy(want, io.NewSectionReader(bigBody{size}, 0, size))
+	io.Copy(want, io.NewSectionReader(testserver.LargeMessage(size), 0, size))
 	if !bytes.Equal(h.Sum(nil), want.Sum(nil)) {
 		t.Errorf("resumed body differs from the original")
 	}
@@ -319,10 +317,10 @@ func TestOpenResumeGivesUp(t *testing.T) {
 		t.Fatalf("Read() = %v", err)
 	}
 	// From now on every FETCH dies.
-	fx.onFetch = func(*session, *imapserver.FetchWriter, imap.NumSet, *imap.FetchOptions) (bool, error) {
+	fx.onFetch(func() error {
 		fx.kill()
-		return true, errors.New("killed")
-	}
+		return errors.New("killed")
+	})
 	fx.kill()
 	_, err = io.Copy(io.Discard, rc)
 	if err == nil || errors.Is(err, io.ErrUnexpectedEOF) && false {
@@ -370,10 +368,10 @@ func TestOpenServerStalls(t *testing.T) {
 	a := fx.dial(opts)
 	stall := make(chan struct{})
 	defer close(stall)
-	fx.onFetch = func(*session, *imapserver.FetchWriter, imap.NumSet, *imap.FetchOptions) (bool, error) {
+	fx.onFetch(func() error {
 		<-stall
-		return true, errors.New("stalled")
-	}
+		return errors.New("stalled")
+	})
 	start := time.Now()
 	_, err := a.Open(context.Background(), source.Folder{Name: "INBOX"}, refs[0])
 	if err == nil {

@@ -111,7 +111,10 @@ type Options struct {
 	WindowSize int
 
 	// Logger receives connection events (connect, reconnect, retries); nil
-	// discards them. It never receives secrets.
+	// discards them. It never receives secrets. The adapter adds
+	// component=imap and user (the login's user, or its authorization
+	// identity) to every record, so the caller's logger may carry other
+	// attributes (the engine's names the mailbox) but not these.
 	Logger *slog.Logger
 	// Trace, when set, receives the IMAP conversation, one line per
 	// protocol line prefixed "C: " (client) or "S: " (server), with
@@ -240,6 +243,7 @@ func (o *Options) check() (*config, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.log = c.log.With("component", "imap", "user", c.user)
 	if c.Security != SecurityPlain {
 		c.tls = &tls.Config{
 			ServerName:         c.Host,

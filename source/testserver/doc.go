@@ -7,7 +7,9 @@
 // seed/mail/accounts.yaml; [StartRadicale] runs Radicale (CardDAV,
 // CalDAV) and seeds it over HTTP from seed/dav/; [StartMemIMAP] is an
 // in-process IMAP server (go-imap's imapmemserver) seeded from the same
-// mail corpus, for demos on machines without Dovecot.
+// mail corpus, for demos on machines without Dovecot, or with empty
+// accounts and the hooks the IMAP adapter's tests need (roles, \Noselect
+// parents, namespaces, a master user, XOAUTH2, large messages, failures).
 //
 // The corpus is described by [LoadManifest] and [LoadDAVManifest], so tests
 // of other packages can compare what they migrated against what was seeded.

@@ -179,7 +179,7 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 		return nil, fmt.Errorf("start dovecot: %w", err)
 	}
 
-	d := &Dovecot{Host: "127.0.0.1", Version: version, Manifest: m, log: log.With("server", "dovecot")}
+	d := &Dovecot{Host: "127.0.0.1", Version: version, Manifest: m, log: log.With("component", "dovecot")}
 	if opts.Dir == "" {
 		d.Dir, err = os.MkdirTemp(shortTempRoot(), "dovecot-")
 		if err != nil {

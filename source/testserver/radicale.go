@@ -89,7 +89,7 @@ func StartRadicale(ctx context.Context, opts *RadicaleOptions) (_ *Radicale, err
 	if err != nil {
 		return nil, fmt.Errorf("start radicale: %w", err)
 	}
-	r := &Radicale{Host: "127.0.0.1", Manifest: m, log: log.With("server", "radicale")}
+	r := &Radicale{Host: "127.0.0.1", Manifest: m, log: log.With("component", "radicale")}
 	if opts.Dir == "" {
 		if r.Dir, err = os.MkdirTemp(shortTempRoot(), "radicale-"); err != nil {
 			return nil, fmt.Errorf("start radicale: %w", err)

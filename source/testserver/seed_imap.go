@@ -126,22 +126,32 @@ func ensureFolder(c *imapclient.Client, name string, subscribe bool) error {
 	return nil
 }
 
-// appendMessage APPENDs msg with its flags and internal date, streaming it.
-func appendMessage(c *imapclient.Client, folder string, msg *ManifestMessage) error {
+// openForAppend opens msg for an APPEND: its content and size, and its
+// flags and internal date as the APPEND's options.
+func openForAppend(msg *ManifestMessage) (io.ReadCloser, int64, *imap.AppendOptions, error) {
 	size, err := msg.Size()
 	if err != nil {
-		return err
+		return nil, 0, nil, err
 	}
 	r, err := msg.Open()
 	if err != nil {
-		return err
+		return nil, 0, nil, err
 	}
-	defer r.Close()
 	flags := make([]imap.Flag, len(msg.Flags))
 	for i, f := range msg.Flags {
 		flags[i] = imap.Flag(f)
 	}
-	cmd := c.Append(folder, size, &imap.AppendOptions{Flags: flags, Time: msg.Date})
+	return r, size, &imap.AppendOptions{Flags: flags, Time: msg.Date}, nil
+}
+
+// appendMessage APPENDs msg with its flags and internal date, streaming it.
+func appendMessage(c *imapclient.Client, folder string, msg *ManifestMessage) error {
+	r, size, opts, err := openForAppend(msg)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cmd := c.Append(folder, size, opts)
 	if _, err := io.Copy(cmd, r); err != nil {
 		_ = cmd.Close()
 		return fmt.Errorf("append %s to %q: %w", msg.Name(), folder, err)

@@ -90,8 +90,8 @@ type Config struct {
 	// DeviceCodePrompt receives the device code sign-in instructions, for
 	// AuthDeviceCode; nil means os.Stderr.
 	DeviceCodePrompt io.Writer
-	// Logger receives retries, throttling waits and fallbacks; nil
-	// discards them.
+	// Logger receives retries, throttling waits and fallbacks, each with
+	// the attribute component=graph; nil discards them.
 	Logger *slog.Logger
 	// TimeScale speeds up pacing for tests against a time-scaled emulator:
 	// the throttling windows and the retry back-off are divided by it
@@ -161,6 +161,7 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.log = c.log.With("component", "graph")
 	c.scale = c.cfg.TimeScale
 	if c.scale <= 0 {
 		c.scale = 1
@@ -378,7 +379,7 @@ func (c *Client) stateFor(id string) *mailboxState {
 	key := strings.ToLower(id)
 	st := c.shared[key]
 	if st == nil {
-		st = &mailboxState{pace: newPacer(outlookLimits(c.cfg.Concurrency), c.scale)}
+		st = &mailboxState{pace: newPacer(c.cfg.Envelope())}
 		c.shared[key] = st
 	}
 	return st

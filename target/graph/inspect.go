@@ -12,10 +12,6 @@ import (
 
 var _ target.Inspector = (*mailbox)(nil)
 
-// inspectedWellKnown are the well-known folders Folders names, in Graph's
-// well-known names (https://learn.microsoft.com/graph/api/resources/mailfolder).
-var inspectedWellKnown = [...]string{target.Inbox, target.SentItems, target.Drafts, target.DeletedItems, target.JunkEmail, target.Archive}
-
 // Folders lists every mail folder of the mailbox: the root
 // (msgfolderroot), then its descendants breadth first through childFolders
 // with their totalItemCount and sizeInBytes
@@ -40,7 +36,7 @@ func (mb *mailbox) Folders(ctx context.Context) ([]target.FolderInfo, error) {
 		return nil, mb.c.describe(err, where, "get the mailbox root", permMail)
 	}
 	wellKnown := map[string]string{val(root.GetId()): target.Root}
-	for _, name := range inspectedWellKnown {
+	for _, name := range target.WellKnownMail() {
 		f, err := get(name)
 		if err != nil {
 			if he, ok := asHTTPError(err); ok && he.status == 404 {

@@ -366,7 +366,7 @@ func (mb *mailbox) discard(ctx context.Context, id, where string) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	if err := mb.deleteMessage(dctx, id, where); err != nil {
-		mb.c.log.Warn("graph: could not delete a partial item; the next attempt will", "where", where, "err", mb.c.describe(err, where, "delete the partial item", permMail))
+		mb.c.log.Warn("could not delete a partial item; the next attempt will", "where", where, "err", mb.c.describe(err, where, "delete the partial item", permMail))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/migrate-tool/migrate/internal/humanize"
 	"github.com/migrate-tool/migrate/migrate/message"
 	"github.com/migrate-tool/migrate/target"
 )
@@ -198,7 +199,7 @@ func (mb *mailbox) putMessage(ctx context.Context, f target.FolderID, m *target.
 	draft := m.Draft || (len(p.later) > 0 && mb.state.attachRefused.Load())
 	id, err := mb.create(ctx, f, m, p, draft, where)
 	if errors.Is(err, errAttachRefused) && !draft {
-		mb.c.log.Info("graph: the mailbox refused an attachment on received mail; creating the message as a draft", "where", where)
+		mb.c.log.Info("the mailbox refused an attachment on received mail; creating the message as a draft", "where", where)
 		draft = true
 		id, err = mb.create(ctx, f, m, p, draft, where)
 		if err == nil {
@@ -217,7 +218,7 @@ func (mb *mailbox) putMessage(ctx context.Context, f target.FolderID, m *target.
 		for _, a := range p.later {
 			n += a.size
 		}
-		notes = append(notes, fmt.Sprintf("created as a draft: the mailbox refused attachments added to received mail, and %d attachment(s) (%s) did not fit in Graph's 4 MB creation request; nothing was lost", len(p.later), byteSize(n)))
+		notes = append(notes, fmt.Sprintf("created as a draft: the mailbox refused attachments added to received mail, and %d attachment(s) (%s) did not fit in Graph's 4 MB creation request; nothing was lost", len(p.later), humanize.Bytes(n)))
 	}
 	return target.Created{ID: target.ItemID(id), Notes: notes}, nil
 }
@@ -231,11 +232,11 @@ func (mb *mailbox) plan(ctx context.Context, f target.FolderID, m *target.Messag
 	for _, a := range atts {
 		total += a.size
 		if a.size > uploadSessionMax {
-			return nil, &target.ItemError{Reason: fmt.Sprintf("attachment %q is %s; Graph accepts attachments up to 150 MB", a.name, byteSize(a.size))}
+			return nil, &target.ItemError{Reason: fmt.Sprintf("attachment %q is %s; Graph accepts attachments up to 150 MB", a.name, humanize.Bytes(a.size))}
 		}
 	}
 	if limit := mb.c.cfg.MaxMessageSize; limit > 0 && total > limit {
-		return nil, &target.ItemError{Reason: fmt.Sprintf("the message is %s, more than the tenant's maximum message size of %s (target.max_message_size)", byteSize(total), byteSize(limit))}
+		return nil, &target.ItemError{Reason: fmt.Sprintf("the message is %s, more than the tenant's maximum message size of %s (target.max_message_size)", humanize.Bytes(total), humanize.Bytes(limit))}
 	}
 
 	// The creation request without attachments; the longest stamp.
@@ -742,15 +743,4 @@ func (mb *mailbox) countAttachments(ctx context.Context, id, where string) (int,
 		n++
 	}
 	return n, nil
-}
-
-// byteSize formats n bytes for notes and reasons.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -9,12 +9,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/migrate-tool/migrate/target"
 )
 
 // Exchange Online's limits for Graph requests on Outlook resources, per
 // app and mailbox: 10,000 requests per 10 minutes, 4 concurrent requests,
 // 150 MB of uploads (the bodies of POST, PATCH and PUT) per 5 minutes.
 // https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits
+// These are the only copy of the numbers: the plan's estimate reads them
+// through Config.Envelope.
 const (
 	outlookRequests      = 10000
 	outlookRequestWindow = 10 * time.Minute
@@ -28,23 +32,28 @@ const (
 	budgetShare = 0.9
 )
 
-// limits is a throttling envelope.
-type limits struct {
-	concurrent    int
-	requests      int
-	requestWindow time.Duration
-	uploadBytes   int64
-	uploadWindow  time.Duration
-}
-
-// outlookLimits returns the Outlook envelope with at most concurrency
-// requests in flight (0 or more than 4: 4).
-func outlookLimits(concurrency int) limits {
+// Envelope returns the throttling envelope a client with this
+// configuration paces each mailbox in: Exchange Online's limits with at
+// most Concurrency requests in flight (0 or more than 4: 4), 90 % of each
+// limit planned, and the windows divided by TimeScale. The plan's estimate
+// models the run with it.
+func (c Config) Envelope() target.Envelope {
+	concurrency := c.Concurrency
 	if concurrency <= 0 || concurrency > outlookConcurrent {
 		concurrency = outlookConcurrent
 	}
-	return limits{concurrent: concurrency, requests: outlookRequests, requestWindow: outlookRequestWindow,
-		uploadBytes: outlookUploadBytes, uploadWindow: outlookUploadWindow}
+	scale := c.TimeScale
+	if scale <= 0 {
+		scale = 1
+	}
+	return target.Envelope{
+		Requests: outlookRequests, RequestWindow: time.Duration(float64(outlookRequestWindow) / scale),
+		UploadBytes: outlookUploadBytes, UploadWindow: time.Duration(float64(outlookUploadWindow) / scale),
+		Concurrent: concurrency, Share: budgetShare,
+		// The pacer's bucket sizes: 100 requests and 8 MB at once.
+		RequestBurst: int(bucketBurst(budgetShare*outlookRequests, 100)),
+		UploadBurst:  int64(bucketBurst(budgetShare*outlookUploadBytes, 8<<20)),
+	}
 }
 
 // bucket is a token bucket that may go into debt: a reservation larger
@@ -60,9 +69,13 @@ func newBucket(amount float64, window time.Duration, burst float64) bucket {
 	// A bucket of capacity burst refilled at rate r lets through at most
 	// burst + r*window in any window, so r = (amount - burst) / window
 	// keeps every sliding window of Exchange's under amount.
-	burst = min(burst, amount/2)
+	burst = bucketBurst(amount, burst)
 	return bucket{rate: (amount - burst) / window.Seconds(), burst: burst, tokens: burst}
 }
+
+// bucketBurst is the capacity of a bucket for amount per window: burst,
+// at most half the amount.
+func bucketBurst(amount, burst float64) float64 { return min(burst, amount/2) }
 
 func (b *bucket) reserve(now time.Time, n float64) time.Duration {
 	if !b.last.IsZero() {
@@ -93,16 +106,11 @@ type pacer struct {
 	pausedUntil time.Time
 }
 
-func newPacer(l limits, scale float64) *pacer {
-	if scale <= 0 {
-		scale = 1
-	}
-	reqWindow := time.Duration(float64(l.requestWindow) / scale)
-	upWindow := time.Duration(float64(l.uploadWindow) / scale)
+func newPacer(env target.Envelope) *pacer {
 	return &pacer{
-		sem:   make(chan struct{}, l.concurrent),
-		reqs:  newBucket(budgetShare*float64(l.requests), reqWindow, 100),
-		bytes: newBucket(budgetShare*float64(l.uploadBytes), upWindow, 8<<20),
+		sem:   make(chan struct{}, max(env.Concurrent, 1)),
+		reqs:  newBucket(env.Share*float64(env.Requests), env.RequestWindow, float64(env.RequestBurst)),
+		bytes: newBucket(env.Share*float64(env.UploadBytes), env.UploadWindow, float64(env.UploadBurst)),
 	}
 }
 
@@ -237,7 +245,7 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			t.log.Info("graph: throttled, pausing the mailbox", "status", resp.StatusCode, "retry_after", d, "method", req.Method, "path", redactPath(req.URL))
+			t.log.Info("throttled, pausing the mailbox", "status", resp.StatusCode, "retry_after", d, "method", req.Method, "path", redactPath(req.URL))
 			p.pause(d)
 		}
 	}

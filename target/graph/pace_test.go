@@ -19,10 +19,10 @@ import (
 // upload bytes than the envelope allows, and that concurrency is bounded.
 func TestPacerEnvelope(t *testing.T) {
 	t.Parallel()
-	l := limits{concurrent: 3, requests: 40, requestWindow: 2 * time.Second, uploadBytes: 4000, uploadWindow: 2 * time.Second}
-	const scale = 4 // windows of 500 ms
-	p := newPacer(l, scale)
-	window := time.Duration(float64(l.requestWindow) / scale)
+	const window = 500 * time.Millisecond
+	l := target.Envelope{Concurrent: 3, Requests: 40, RequestWindow: window, UploadBytes: 4000, UploadWindow: window,
+		Share: budgetShare, RequestBurst: 100, UploadBurst: 8 << 20}
+	p := newPacer(l)
 
 	var (
 		mu       sync.Mutex
@@ -63,8 +63,8 @@ func TestPacerEnvelope(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if maxIn > l.concurrent {
-		t.Errorf("%d requests in flight, limit %d", maxIn, l.concurrent)
+	if maxIn > l.Concurrent {
+		t.Errorf("%d requests in flight, limit %d", maxIn, l.Concurrent)
 	}
 	check := func(what string, ts []time.Time, per int, limit int) {
 		sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
@@ -79,8 +79,8 @@ func TestPacerEnvelope(t *testing.T) {
 			}
 		}
 	}
-	check("requests", starts, 1, l.requests)
-	check("upload bytes", bytesAt, 100, int(l.uploadBytes))
+	check("requests", starts, 1, l.Requests)
+	check("upload bytes", bytesAt, 100, int(l.UploadBytes))
 	if elapsed := starts[len(starts)-1].Sub(starts[0]); elapsed < window {
 		t.Errorf("120 requests in %v: not paced (window %v, 40 per window)", elapsed, window)
 	}
@@ -90,7 +90,7 @@ func TestPacerEnvelope(t *testing.T) {
 // mailbox and that a cancelled wait gives its tokens back.
 func TestPacerPause(t *testing.T) {
 	t.Parallel()
-	p := newPacer(outlookLimits(0), 1)
+	p := newPacer(Config{}.Envelope())
 	p.pause(200 * time.Millisecond)
 	start := time.Now()
 	release, err := p.acquire(context.Background(), 0)
@@ -225,5 +225,30 @@ func getJSON(t *testing.T, ep *graphemu.Endpoint, path string, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// TestConfigEnvelope checks the envelope the client reports for the plan:
+// Exchange Online's limits, the concurrency capped at 4 and the windows
+// divided by the time scale, with the pacer's share and bursts.
+func TestConfigEnvelope(t *testing.T) {
+	t.Parallel()
+	outlook := target.Envelope{Requests: 10000, RequestWindow: 10 * time.Minute, UploadBytes: 150 << 20, UploadWindow: 5 * time.Minute,
+		Concurrent: 4, Share: 0.9, RequestBurst: 100, UploadBurst: 8 << 20}
+	scaled := outlook
+	scaled.RequestWindow, scaled.UploadWindow, scaled.Concurrent = time.Minute, 30*time.Second, 2
+	tests := []struct {
+		name string
+		cfg  Config
+		want target.Envelope
+	}{
+		{"defaults", Config{}, outlook},
+		{"more than 4 at once", Config{Concurrency: 16}, outlook},
+		{"time-scaled, 2 at once", Config{Concurrency: 2, TimeScale: 10}, scaled},
+	}
+	for _, tt := range tests {
+		if got := tt.cfg.Envelope(); got != tt.want {
+			t.Errorf("%s: Envelope() = %+v, want %+v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -187,7 +187,7 @@ func (c *Client) retry(ctx context.Context, p *pacer, where, what string, fn fun
 			if after <= 0 {
 				after = c.policy.backoff(min(throttled, 6))
 			}
-			c.log.Info("graph: throttled, waiting", "where", where, "op", what, "retry_after", after)
+			c.log.Info("throttled, waiting", "where", where, "op", what, "retry_after", after)
 			if p != nil {
 				p.pause(after)
 			} else if err := sleep(ctx, after); err != nil {
@@ -210,7 +210,7 @@ func (c *Client) retry(ctx context.Context, p *pacer, where, what string, fn fun
 			if after > d {
 				d = after
 			}
-			c.log.Warn("graph: request failed, retrying", "where", where, "op", what, "attempt", transient, "wait", d, "err", err)
+			c.log.Warn("request failed, retrying", "where", where, "op", what, "attempt", transient, "wait", d, "err", err)
 			if err := sleep(ctx, d); err != nil {
 				return err
 			}

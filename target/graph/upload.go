@@ -65,7 +65,7 @@ func (mb *mailbox) uploadAttachment(ctx context.Context, id string, a attachment
 		}
 		err = mb.putRanges(ctx, id, uploadURL, a, have, where, what)
 		if errors.Is(err, errSessionLost) && restart < 2 {
-			mb.c.log.Warn("graph: upload session lost, starting over", "where", where, "attachment", a.name, "err", err)
+			mb.c.log.Warn("upload session lost, starting over", "where", where, "attachment", a.name, "err", err)
 			// A session that still exists holds bytes that will never be
 			// used: cancel it rather than let it expire.
 			mb.c.cancelSession(ctx, uploadURL)

@@ -133,7 +133,8 @@ type Options struct {
 	Mailboxes map[string]MailboxOptions
 	// TokenLifetime is the access token lifetime; default one hour.
 	TokenLifetime time.Duration
-	// Logger receives the emulator's logs; default discards them.
+	// Logger receives the emulator's logs, each with the attribute
+	// component=graphemu; default discards them.
 	Logger *slog.Logger
 }
 
@@ -178,7 +179,7 @@ func New(opts *Options) (*Emulator, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Emulator{opts: o, log: log, reqlog: newRequestLog(10000)}
+	e := &Emulator{opts: o, log: log.With("component", "graphemu"), reqlog: newRequestLog(10000)}
 	var err error
 	if e.store, err = newStore(o.DataDir); err != nil {
 		return nil, err
