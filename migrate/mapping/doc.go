@@ -15,9 +15,9 @@
 //	|---|---|---|
 //	| **Folders** | | |
 //	| INBOX (any case) | Inbox (Graph well-known folder `inbox`) | kept |
-//	| `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive` folder | Sent Items, Drafts, Deleted Items, Junk Email, Archive (`sentitems`, `drafts`, `deleteditems`, `junkemail`, `archive`) | kept; the role comes from the server at any depth, or is guessed from the name at the top, under INBOX or under a listed `\Noselect` container such as `[Gmail]` ("Projects/Sent" stays an ordinary folder, reported) |
+//	| `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive` folder | Sent Items, Drafts, Deleted Items, Junk Email, Archive (`sentitems`, `drafts`, `deleteditems`, `junkemail`, `archive`) | kept; the role comes from the server at any depth; a role no folder announces is guessed from the name (the source adapter guesses it, e.g. "Archive" on a server that announces only `\Sent` and `\Trash`), and counts at the top, under INBOX or under a listed `\Noselect` container such as `[Gmail]` ("Projects/Sent" stays an ordinary folder, reported); a guessed role is reported |
 //	| subfolders of those (Sent/2019) | subfolders of the well-known folder (Sent Items/2019) | kept |
-//	| a second folder with the same role ("Sent" and "Sent Messages") | subfolder of the well-known folder under its own name (Sent Items/Sent Messages) | changed, reported; the first is chosen by: holds items, announced before guessed, shallower, path bytes |
+//	| a second folder with the same role ("Sent" and "Sent Messages") | subfolder of the well-known folder under its own name (Sent Items/Sent Messages) | changed, reported; the first is chosen by: holds items, announced before guessed, shallower, named as the role (Sent, Drafts, Trash, Junk, Archive) before other names, path bytes |
 //	| other folders | same hierarchy below the mailbox root (`msgfolderroot`) | kept |
 //	| `\All`, `\Flagged`, `\Important` folders (Gmail's All Mail, Starred, Important) | none | dropped, reported: their messages are in other folders, with their flags |
 //	| `\Noselect` folder | created only if a migrated folder goes inside it; never holds items | kept as a parent, else dropped, reported |
