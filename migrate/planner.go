@@ -245,6 +245,7 @@ type assessment struct {
 	large     []sampleRef
 	work      plan.Workload
 	ids       map[string][]plan.ItemRef
+	keywords  map[string]int64 // dropped keywords of the items to migrate
 }
 
 func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Redactor) plan.Mailbox {
@@ -273,6 +274,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 		return a.mb
 	}
 	a.mb.Fingerprint = plan.MailboxFingerprint(a.mb.Folders)
+	a.mb.DroppedKeywords = plan.KeywordCounts(a.keywords)
 	if err := a.headers(ctx, acct, mappings); err != nil {
 		a.log.Warn("reading headers for Message-IDs", "err", a.red.Error(err))
 		if ctx.Err() != nil {
@@ -404,6 +406,15 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 	pf.ToMigrate.Bytes += size
 	mb.ToMigrate.Items++
 	mb.ToMigrate.Bytes += size
+	if len(dec.State.Dropped) > 0 {
+		mb.KeywordsDropped++
+		if a.keywords == nil {
+			a.keywords = map[string]int64{}
+		}
+		for _, k := range dec.State.Dropped {
+			a.keywords[k]++
+		}
+	}
 	a.work.Add(size)
 	// Reservoir sampling keeps a uniform sample of the items to migrate
 	// for the read-rate measurement; the largest ones are kept apart so

@@ -239,6 +239,9 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 		for _, r := range mb.Renamed {
 			add(plan.SevInfo, "folder_renamed", addr, r.Source, "Folder %s becomes %s: %s.", r.Source, r.Target, strings.Join(r.Changes, "; "))
 		}
+		if mb.KeywordsDropped > 0 {
+			add(plan.SevInfo, "keywords_dropped", addr, "", "%s", keywordsDroppedMessage(mb, p.Settings.Keywords.KeepDollar))
+		}
 		if mb.DuplicateItems > 0 {
 			add(plan.SevInfo, "duplicate_message_ids", addr, "", "%d items share a Message-ID with another item (%s); each copy is migrated, as on the source.", mb.DuplicateItems, plural(int64(len(mb.Duplicates)), "Message-ID", "Message-IDs"))
 		}
@@ -258,6 +261,36 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 		return cmp.Compare(plan.SeverityRank(x.Severity), plan.SeverityRank(y.Severity))
 	})
 	return rs
+}
+
+// maxKeywordsNamed is how many dropped keywords a risk names.
+const maxKeywordsNamed = 10
+
+// keywordsDroppedMessage says which keywords the mailbox's items lose and,
+// unless keepDollar is set already, which of them keywords.keep_dollar
+// would keep as categories.
+func keywordsDroppedMessage(mb plan.Mailbox, keepDollar bool) string {
+	var named, keepable []string
+	for i, k := range mb.DroppedKeywords {
+		if i < maxKeywordsNamed {
+			named = append(named, fmt.Sprintf("%s (%s)", k.Keyword, plural(k.Items, "item", "items")))
+		}
+		if mapping.KeptByKeepDollar(k.Keyword) {
+			keepable = append(keepable, k.Keyword)
+		}
+	}
+	if n := len(mb.DroppedKeywords) - len(named); n > 0 {
+		named = append(named, fmt.Sprintf("%d more", n))
+	}
+	msg := fmt.Sprintf("%s keywords that Exchange Online has no place for; they are migrated without them: %s.",
+		plural(mb.KeywordsDropped, "item carries", "items carry"), strings.Join(named, ", "))
+	if len(keepable) > 0 && !keepDollar {
+		if len(keepable) > maxKeywordsNamed {
+			keepable = append(keepable[:maxKeywordsNamed], "...")
+		}
+		msg += fmt.Sprintf(" Set keywords.keep_dollar: true to keep %s as categories.", strings.Join(keepable, ", "))
+	}
+	return msg
 }
 
 // plural formats n with the singular or plural words.

@@ -2,6 +2,8 @@ package migrate
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,10 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/migrate-tool/migrate/internal/logcheck"
+
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/sourcetest"
+	"github.com/migrate-tool/migrate/source/specialuse"
 	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/targettest"
 )
@@ -41,7 +48,7 @@ func TestPlan(t *testing.T) {
 	}
 	log, _ := logcheck.New(t)
 	planner := &Planner{Env: Env{Sources: d.open, Rules: rules, Log: log,
-		Items: mapping.NewItemOptions(settings.Filters, settings.Target), Target: open, Secrets: secrets,
+		Items: mapping.NewItemOptions(settings.Filters, settings.Target, settings.Keywords), Target: open, Secrets: secrets,
 		Now: func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }}, Settings: settings, Tool: "migrate test",
 		// A target that allows 1 MB per minute: the upload side is the
 		// bottleneck of every mailbox with mail to migrate.
@@ -166,5 +173,87 @@ func TestPlan(t *testing.T) {
 	now.State.Runs = 1
 	if probs := plan.Problems(pl, now); len(probs) != 3 {
 		t.Errorf("Problems() with another config and a run since = %q, want 3", probs)
+	}
+}
+
+// guessingAccount is a source whose Folders guesses the roles no folder
+// announces, as the IMAP adapter does.
+type guessingAccount struct{ source.Account }
+
+func (a guessingAccount) Folders(ctx context.Context) ([]source.Folder, error) {
+	fs, err := a.Account.Folders(ctx)
+	specialuse.GuessMissing(fs)
+	return fs, err
+}
+
+// TestPlanKeywordsAndGuessedRoles: the plan counts the items that lose
+// keywords and names the keywords (and what keywords.keep_dollar would
+// keep), and shows a role guessed from a folder's name.
+func TestPlanKeywordsAndGuessedRoles(t *testing.T) {
+	ctx := context.Background()
+	date := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	src := sourcetest.NewMemory()
+	src.AddFolder("Sent", source.Sent, "")
+	src.AddFolder("Archive", "", "")
+	src.Add("INBOX", []byte("Subject: a\r\n\r\na\r\n"), date, `\Seen`, "$MDNSent", "Work")
+	src.Add("INBOX", []byte("Subject: b\r\n\r\nb\r\n"), date, "$Custom", "$MDNSent")
+	src.Add("INBOX", []byte("Subject: c\r\n\r\nc\r\n"), date, "$Custom", `\Deleted`) // skipped: not counted
+	src.Add("Archive", []byte("Subject: d\r\n\r\nd\r\n"), date, `\Seen`)
+	open := func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+		a, err := src.Open(ctx)
+		return guessingAccount{a}, err
+	}
+	mb := config.Mailbox{EmailAddress: "kw@example.test", UserName: "kw", Protocol: "imap", Host: "memory", Port: 993, Security: "tls"}
+	tests := []struct {
+		keepDollar bool
+		wantItems  int64
+		wantCounts []plan.KeywordCount
+		wantHint   bool
+	}{
+		{keepDollar: false, wantItems: 2, wantCounts: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 2}, {Keyword: "$Custom", Items: 1}}, wantHint: true},
+		{keepDollar: true, wantItems: 2, wantCounts: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("keep_dollar=%v", tt.keepDollar), func(t *testing.T) {
+			settings := config.Defaults()
+			settings.Keywords.KeepDollar = tt.keepDollar
+			planner := &Planner{Env: Env{Sources: open, Items: mapping.NewItemOptions(settings.Filters, settings.Target, settings.Keywords),
+				Now: func() time.Time { return date }}, Settings: settings, Tool: "migrate test"}
+			pl, err := planner.Plan(ctx, []config.Mailbox{mb})
+			if err != nil {
+				t.Fatalf("Plan() = %v", err)
+			}
+			m := pl.Mailboxes[0]
+			if m.Error != "" {
+				t.Fatalf("mailbox error: %s", m.Error)
+			}
+			if m.KeywordsDropped != tt.wantItems || pl.Totals.KeywordsDropped != tt.wantItems {
+				t.Errorf("KeywordsDropped = %d, totals %d; want %d", m.KeywordsDropped, pl.Totals.KeywordsDropped, tt.wantItems)
+			}
+			if diff := cmp.Diff(tt.wantCounts, m.DroppedKeywords); diff != "" {
+				t.Errorf("DroppedKeywords mismatch (-want +got):\n%s", diff)
+			}
+			var kw, renamed string
+			for _, r := range pl.Risks {
+				switch {
+				case r.Code == "keywords_dropped":
+					kw = r.Message
+				case r.Code == "folder_renamed" && r.Folder == "Archive":
+					renamed = r.Message
+				}
+			}
+			if !strings.Contains(kw, "$MDNSent (2 items)") || strings.Contains(kw, "keep_dollar") != tt.wantHint ||
+				(tt.wantHint && !strings.Contains(kw, "keep $Custom as categories")) {
+				t.Errorf("keywords_dropped risk = %q", kw)
+			}
+			if !strings.Contains(renamed, `role \Archive guessed from the name`) {
+				t.Errorf("folder_renamed risk of Archive = %q, want the guessed role", renamed)
+			}
+			for _, f := range m.Folders {
+				if f.Path == "Archive" && (f.Target != "Archive" || !f.Guessed || f.Role != string(source.Archive)) {
+					t.Errorf("plan folder Archive = %+v, want the guessed \\Archive in Archive", f)
+				}
+			}
+		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/message"
+	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/target"
@@ -84,6 +85,12 @@ type MailboxResult struct {
 	// as it was, such as "created as a draft" (at most 100 kept here; all
 	// are in the state with their reason).
 	Changed []ItemFailure
+	// KeywordsDropped counts the items created in this run (in a dry run,
+	// that would be) without some of their flags or keywords, which the
+	// target does not carry (mapping.State.Dropped); DroppedKeywords says
+	// which, on how many items each. The state records them per item.
+	KeywordsDropped int64
+	DroppedKeywords []plan.KeywordCount
 	// Err is set when the mailbox could not be migrated at all.
 	Err error
 }
@@ -168,16 +175,20 @@ type mailboxRun struct {
 	log *slog.Logger
 	tgt target.Mailbox
 
-	mu  sync.Mutex
-	res MailboxResult
+	mu       sync.Mutex
+	res      MailboxResult
+	keywords map[string]int64 // dropped keywords of the items created
 }
 
 func mailboxID(m config.Mailbox) string { return strings.ToLower(m.EmailAddress) }
 
 func (e *Engine) runMailbox(ctx context.Context, m config.Mailbox) MailboxResult {
-	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m)}
+	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}}
 	r.res = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target()}
 	err := r.run(ctx)
+	r.mu.Lock()
+	r.res.DroppedKeywords = plan.KeywordCounts(r.keywords)
+	r.mu.Unlock()
 	if err != nil {
 		r.res.Err = err
 		r.log.Error("mailbox stopped", "err", err)
@@ -554,6 +565,7 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 	defer j.msg.Close()
 	e := r.e
 	if e.DryRun {
+		r.dropped(j.dec.State.Dropped)
 		r.count(state.StatusMigrated, j.ref.Size, true)
 		r.log.Debug("would create", "folder", j.fw.name, "key", j.ref.Key, "target", j.fw.fm.String())
 		return
@@ -610,8 +622,16 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 // run, rather than found already in the target.
 func (r *mailboxRun) record(ctx context.Context, fw *folderWork, ref source.ItemRef, status state.Status, reason, targetID, fp string, bytes int64, created bool) {
 	e := r.e
+	var dropped []string
+	if status == state.StatusMigrated {
+		// What the item lost: the same decision readFolder made.
+		dropped = mapping.Item(ref, fw.fm, e.Items).State.Dropped
+		if created {
+			r.dropped(dropped)
+		}
+	}
 	if !e.DryRun {
-		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: state.KindMessage, Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0)}
+		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: state.KindMessage, Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0), DroppedKeywords: dropped}
 		if err := e.Store.PutItem(context.WithoutCancel(ctx), it); err != nil {
 			// Not recorded: the next run finds the item by its stamp.
 			r.log.Error("recording item", "folder", fw.name, "key", ref.Key, "err", err)
@@ -637,6 +657,19 @@ func (r *mailboxRun) record(ctx context.Context, fw *folderWork, ref source.Item
 		}
 	}
 	r.count(status, bytes, created)
+}
+
+// dropped counts the flags and keywords a created item lost.
+func (r *mailboxRun) dropped(kws []string) {
+	if len(kws) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.res.KeywordsDropped++
+	for _, k := range kws {
+		r.keywords[k]++
+	}
+	r.mu.Unlock()
 }
 
 // done counts an item already migrated by an earlier run.

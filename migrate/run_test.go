@@ -3,16 +3,23 @@ package migrate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/migrate-tool/migrate/internal/logcheck"
+
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
+	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/sourcetest"
 	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/targettest"
@@ -250,5 +257,113 @@ func TestRunRenumberedLostState(t *testing.T) {
 	}
 	if n, dups := total(); n != want || dups != 0 {
 		t.Errorf("target holds %d (%d doubled), want %d", n, dups, want)
+	}
+}
+
+// TestRunKeywordsDropped: the flags and keywords the target does not
+// carry are recorded per item in the state and counted in the result;
+// keywords.keep_dollar keeps unknown "$" keywords as categories.
+func TestRunKeywordsDropped(t *testing.T) {
+	ctx := context.Background()
+	msg := func(n int) []byte {
+		return fmt.Appendf(nil, "From: a@example.test\r\nSubject: kw %d\r\nMessage-ID: <kw%d@example.test>\r\n\r\nbody %d\r\n", n, n, n)
+	}
+	date := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	type item struct {
+		categories []string
+		dropped    []string
+	}
+	tests := []struct {
+		name       string
+		keepDollar bool
+		dryRun     bool
+		wantItems  int64
+		wantCounts []plan.KeywordCount
+		wantBySubj map[string]item
+	}{{
+		name:       "dropped and reported",
+		wantItems:  2,
+		wantCounts: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 2}, {Keyword: "$Custom", Items: 1}},
+		wantBySubj: map[string]item{
+			"kw 1": {categories: []string{"Work"}, dropped: []string{"$MDNSent"}},
+			"kw 2": {dropped: []string{"$Custom", "$MDNSent"}},
+			"kw 3": {},
+		},
+	}, {
+		name:       "keywords.keep_dollar keeps $ keywords, not system ones",
+		keepDollar: true,
+		wantItems:  2,
+		wantCounts: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 2}},
+		wantBySubj: map[string]item{
+			"kw 1": {categories: []string{"Work"}, dropped: []string{"$MDNSent"}},
+			"kw 2": {categories: []string{"Custom"}, dropped: []string{"$MDNSent"}},
+			"kw 3": {},
+		},
+	}, {
+		name:       "a dry run counts what it would drop",
+		dryRun:     true,
+		wantItems:  2,
+		wantCounts: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 2}, {Keyword: "$Custom", Items: 1}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := sourcetest.NewMemory()
+			src.Add("INBOX", msg(1), date, `\Seen`, "$MDNSent", "Work")
+			src.Add("INBOX", msg(2), date, "$Custom", "$MDNSent")
+			src.Add("INBOX", msg(3), date, `\Seen`)
+			open := func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+				return src.Open(ctx)
+			}
+			mb := config.Mailbox{EmailAddress: "kw@example.test", UserName: "kw", Protocol: "imap"}
+			settings := config.Defaults()
+			settings.Keywords.KeepDollar = tt.keepDollar
+			mem := targettest.NewMemory()
+			env := Env{Sources: open, Items: mapping.NewItemOptions(settings.Filters, settings.Target, settings.Keywords)}
+			var st state.Store
+			if !tt.dryRun {
+				var err error
+				if st, err = state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), nil); err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				env.Store, env.Target = st, mem.Open
+			}
+			e := &Engine{Env: env, DryRun: tt.dryRun, RetryDelay: time.Millisecond}
+			res, err := e.Run(ctx, []config.Mailbox{mb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Mailboxes[0]
+			if got.Err != nil || got.Migrated != 3 {
+				t.Fatalf("Run(): err %v, %d migrated; want 3", got.Err, got.Migrated)
+			}
+			if got.KeywordsDropped != tt.wantItems {
+				t.Errorf("KeywordsDropped = %d, want %d", got.KeywordsDropped, tt.wantItems)
+			}
+			if diff := cmp.Diff(tt.wantCounts, got.DroppedKeywords); diff != "" {
+				t.Errorf("DroppedKeywords mismatch (-want +got):\n%s", diff)
+			}
+			if tt.dryRun {
+				return
+			}
+			bySubj := map[string]item{}
+			keyOf := map[string]string{}
+			for _, it := range mem.Items(mb.EmailAddress) {
+				keyOf[it.SourceKey] = it.Subject
+				bySubj[it.Subject] = item{categories: it.Message.Categories}
+			}
+			for rec, err := range st.Items(ctx, state.ItemQuery{Mailbox: mailboxID(mb)}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := keyOf[rec.SourceKey]
+				it := bySubj[s]
+				it.dropped = rec.DroppedKeywords
+				bySubj[s] = it
+			}
+			if diff := cmp.Diff(tt.wantBySubj, bySubj, cmp.AllowUnexported(item{})); diff != "" {
+				t.Errorf("categories in the target and dropped keywords in the state mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

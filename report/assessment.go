@@ -68,7 +68,7 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 	for _, m := range p.Mailboxes {
 		row := MailboxRow{Address: m.Address, Target: m.Target, Items: m.Items, Bytes: m.Bytes,
 			Migrate: Count{m.ToMigrate.Items, m.ToMigrate.Bytes}, OverLimit: int64(len(m.OverLimit)),
-			Oldest: m.Oldest, Newest: m.Newest, Seconds: m.Estimate.Seconds}
+			Oldest: m.Oldest, Newest: m.Newest, Seconds: m.Estimate.Seconds, KeywordsDropped: m.KeywordsDropped}
 		for _, s := range m.Skips {
 			row.Skipped += s.Items
 		}
@@ -107,6 +107,7 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 	s.Migrate = Count{t.ToMigrate.Items, t.ToMigrate.Bytes}
 	s.Skipped = Count{t.Skipped.Items, t.Skipped.Bytes}
 	s.Seconds = p.Estimate.Seconds
+	s.KeywordsDropped = t.KeywordsDropped
 	blocked := 0
 	for _, r := range d.Mailboxes {
 		if r.Status == "blocked" {
@@ -138,6 +139,14 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 	}
 	if t.Contacts+t.Events > 0 {
 		s.Points = append(s.Points, fmt.Sprintf("%s and %s.", plural(t.Contacts, "contact", "contacts"), plural(t.Events, "calendar item", "calendar items")))
+	}
+	if t.KeywordsDropped > 0 {
+		var all []plan.KeywordCount
+		for _, m := range p.Mailboxes {
+			all = append(all, m.DroppedKeywords...)
+		}
+		s.Points = append(s.Points, fmt.Sprintf("%s will be migrated without keywords Exchange Online has no place for (%s; listed per mailbox).",
+			Items(t.KeywordsDropped), topKeywords(all)))
 	}
 	renamed := 0
 	for _, m := range p.Mailboxes {
@@ -177,6 +186,10 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 	}
 	if m.Contacts+m.Events > 0 {
 		fact("Contacts and events", plural(m.Contacts, "contact", "contacts")+", "+plural(m.Events, "event", "events"))
+	}
+	a.Keywords = keywordRows(m.DroppedKeywords)
+	if m.KeywordsDropped > 0 {
+		fact("Keywords dropped", keywordsFact(m.KeywordsDropped, a.Keywords))
 	}
 	if m.HeadersRead+m.HeadersSkipped > 0 {
 		fact("Duplicate Message-IDs", fmt.Sprintf("%s a Message-ID (%s read, %s not checked)", plural(m.DuplicateItems, "item shares", "items share"), plural(m.HeadersRead, "header", "headers"), Number(m.HeadersSkipped)))
@@ -228,6 +241,67 @@ func targetFact(tc plan.TargetCheck) string {
 	return strings.Join(parts, "; ")
 }
 
+// maxKeywordsShown is how many dropped keywords a fact names.
+const maxKeywordsShown = 10
+
+// keywordRows turns the plan's or the state's keyword counts into rows.
+func keywordRows(kws []plan.KeywordCount) []KeywordRow {
+	out := make([]KeywordRow, len(kws))
+	for i, k := range kws {
+		out[i] = KeywordRow{Keyword: k.Keyword, Items: k.Items}
+	}
+	return out
+}
+
+// keywordsFact says how many items lose keywords and which:
+// "3 items: $MDNSent on 3 items, $Junk on 1 item".
+func keywordsFact(items int64, kws []KeywordRow) string {
+	return Items(items) + ": " + keywordList(kws)
+}
+
+// keywordList names the keywords and their items, at most
+// maxKeywordsShown: "$MDNSent on 3 items, $Junk on 1 item".
+func keywordList(kws []KeywordRow) string {
+	var parts []string
+	for i, k := range kws {
+		if i == maxKeywordsShown {
+			parts = append(parts, fmt.Sprintf("%d more", len(kws)-i))
+			break
+		}
+		parts = append(parts, k.Keyword+" on "+Items(k.Items))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// topKeywords names the keywords most items lose across mailboxes: all of
+// them up to three ("$MDNSent and $Junk"), else the first three ("mostly
+// $MDNSent, $Junk and $Custom").
+func topKeywords(kws []plan.KeywordCount) string {
+	sum := map[string]int64{}
+	for _, k := range kws {
+		sum[k.Keyword] += k.Items
+	}
+	top := plan.KeywordCounts(sum)
+	var names []string
+	for i, k := range top {
+		if i == 3 {
+			break
+		}
+		names = append(names, k.Keyword)
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	list := names[0]
+	if len(names) > 1 {
+		list = strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+	if len(top) > len(names) {
+		return "mostly " + list
+	}
+	return list
+}
+
 // mailboxes formats a number of mailboxes: "1 mailbox", "3 mailboxes".
 func mailboxes(n int) string { return plural(int64(n), "mailbox", "mailboxes") }
 
@@ -272,6 +346,9 @@ func finish(d *Document, o *Options) {
 		}
 		if d.Appendix[i].Folders == nil {
 			d.Appendix[i].Folders = []FolderRow{}
+		}
+		if d.Appendix[i].Keywords == nil {
+			d.Appendix[i].Keywords = []KeywordRow{}
 		}
 	}
 	if o != nil && o.Mask {

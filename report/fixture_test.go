@@ -49,6 +49,7 @@ func fixturePlan() *plan.Plan {
 					{Path: "INBOX", Role: `\Inbox`, Kind: "message", Target: "Inbox", Items: 1000, Bytes: 800 << 20, Largest: 30 << 20, Oldest: date("2014-02-01"), Newest: date("2026-02-28"), ToMigrate: plan.Count{Items: 999, Bytes: 799 << 20}},
 					{Path: "Sent", Role: `\Sent`, Kind: "message", Target: "Sent Items", Items: 200, Bytes: 100 << 20, Oldest: date("2015-01-01"), Newest: date("2026-02-27"), ToMigrate: plan.Count{Items: 199, Bytes: 100 << 20}},
 				},
+				KeywordsDropped: 40, DroppedKeywords: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 38}, {Keyword: "$Junk", Items: 3}, {Keyword: "$Custom", Items: 1}},
 				HeadersRead: 1190, HeadersSkipped: 10, DuplicateItems: 4, Duplicates: []plan.Duplicate{{MessageID: "a@b", Items: []plan.ItemRef{{Folder: "INBOX", Key: "7.1"}, {Folder: "Sent", Key: "3.1"}}}},
 				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
 				Read:        plan.Rate{Items: 24, Bytes: 30 << 20, Seconds: 1.5, PerItemSeconds: 0.01, BytesPerSecond: 20 << 20},
@@ -67,9 +68,13 @@ func fixturePlan() *plan.Plan {
 					{Path: "Projects", Kind: "message", Target: "Projects", Items: 9, Bytes: 44 << 20, ToMigrate: plan.Count{Items: 8, Bytes: 4 << 20}},
 					{Path: "Ärger/Köln – 2024", Kind: "message", Target: "Ärger/Köln – 2024", Items: 0, Bytes: 0},
 					{Path: "日本語", Kind: "message", Target: "日本語", Items: 0, Bytes: 0},
+					{Path: "Archive", Role: `\Archive`, Guessed: true, Kind: "message", Target: "Archive", Changes: []string{`role \Archive guessed from the name`}, Items: 0, Bytes: 0},
 					{Path: "calendar", Kind: "message", Target: "calendar (imported)", Changes: []string{`top-level name "calendar" is an Exchange default folder name: named "calendar (imported)"`}, Items: 1, Bytes: 1 << 20, ToMigrate: plan.Count{Items: 1, Bytes: 1 << 20}},
 				},
-				Renamed:     []plan.Rename{{Source: "calendar", Target: "calendar (imported)", Changes: []string{`top-level name "calendar" is an Exchange default folder name`}}},
+				Renamed: []plan.Rename{
+					{Source: "Archive", Target: "Archive", Changes: []string{`role \Archive guessed from the name`}},
+					{Source: "calendar", Target: "calendar (imported)", Changes: []string{`top-level name "calendar" is an Exchange default folder name`}},
+				},
 				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Inspected: true, Items: 12, Bytes: -1, Stamped: 3, QuotaBytes: 50 << 30, UsedBytes: 1 << 30, Folders: []plan.TargetFolder{{Path: "Inbox", Items: 12}}},
 				Read:        plan.Rate{Items: 12, Bytes: 10 << 20, Seconds: 0.5, BytesPerSecond: 20 << 20},
 				Estimate:    plan.MailboxEstimate{Seconds: 95, Bottleneck: env.UploadBottleneck()},
@@ -88,7 +93,9 @@ func fixturePlan() *plan.Plan {
 			{Severity: plan.SevWarning, Code: "plaintext_source", Mailbox: "carol@contoso.com", Message: "The source is read without encryption (security: plain)."},
 			{Severity: plan.SevWarning, Code: "pop_empty", Mailbox: "carol@contoso.com", Message: "The POP account is empty on the server."},
 			{Severity: plan.SevWarning, Code: "over_limit", Mailbox: "bob@contoso.com", Folder: "Projects", Message: "Item 9.4 (40.0 MB) is over the tenant's maximum message size."},
+			{Severity: plan.SevInfo, Code: "folder_renamed", Mailbox: "bob@contoso.com", Folder: "Archive", Message: "Folder Archive becomes Archive: role \\Archive guessed from the name."},
 			{Severity: plan.SevInfo, Code: "folder_renamed", Mailbox: "bob@contoso.com", Folder: "calendar", Message: "Folder calendar becomes calendar (imported)."},
+			{Severity: plan.SevInfo, Code: "keywords_dropped", Mailbox: "alice@contoso.com", Message: "40 items carry keywords that Exchange Online has no place for; they are migrated without them: $MDNSent (38 items), $Junk (3 items), $Custom (1 item). Set keywords.keep_dollar: true to keep $Custom as categories."},
 			{Severity: plan.SevInfo, Code: "duplicate_message_ids", Mailbox: "alice@contoso.com", Message: "4 items share a Message-ID with another item (1 Message-IDs); each copy is migrated, as on the source."},
 		},
 	}
@@ -134,17 +141,17 @@ func fixtureState(t *testing.T) *MigrationInput {
 		must(st.PutFolder(ctx, f))
 	}
 	at := day0.Add(-2 * time.Hour)
-	item := func(mb, folder, key string, status state.Status, reason string, bytes int64) {
+	item := func(mb, folder, key string, status state.Status, reason string, bytes int64, dropped ...string) {
 		at = at.Add(3 * time.Minute)
 		must(st.PutItem(ctx, state.Item{Mailbox: mb, Folder: folder, SourceKey: key, Kind: state.KindMessage, Status: status, Reason: reason,
-			Bytes: bytes, TargetID: "T-" + key, Fingerprint: "sha256:" + key, UpdatedAt: at, FirstSeen: day0.Add(-2 * time.Hour)}))
+			Bytes: bytes, TargetID: "T-" + key, Fingerprint: "sha256:" + key, UpdatedAt: at, FirstSeen: day0.Add(-2 * time.Hour), DroppedKeywords: dropped}))
 	}
-	item("alice@contoso.com", "INBOX", "7.1", state.StatusMigrated, "", 2048)
-	item("alice@contoso.com", "INBOX", "7.2", state.StatusMigrated, "", 4096)
+	item("alice@contoso.com", "INBOX", "7.1", state.StatusMigrated, "", 2048, "$MDNSent")
+	item("alice@contoso.com", "INBOX", "7.2", state.StatusMigrated, "", 4096, "$Custom", "$MDNSent")
 	item("alice@contoso.com", "Projects/2024", "8.1", state.StatusMigrated, "", 5<<20)
 	item("alice@contoso.com", "INBOX", "7.3", state.StatusSkipped, `flagged \Deleted on the source`, 300)
 	item("bob@contoso.com", "INBOX", "3.1", state.StatusMigrated, "created as a draft: the mailbox refused attachments added to received mail", 4<<20)
-	item("bob@contoso.com", "INBOX", "3.2", state.StatusMigrated, "", 1000)
+	item("bob@contoso.com", "INBOX", "3.2", state.StatusMigrated, "", 1000, "$MDNSent")
 	item("bob@contoso.com", "INBOX", "3.3", state.StatusFailed, "the target refused the item: 400 ErrorInvalidRecipients", 700)
 	item("dave@contoso.com", "INBOX", "5.1", state.StatusMigrated, "", 3000)
 	in, err := LoadMigration(ctx, st)

@@ -44,6 +44,11 @@ type MailboxState struct {
 	// Notes group migrated and skipped items by their reason: what was
 	// kept in another form ("created as a draft...") or why skipped.
 	Notes []ReasonCount
+	// KeywordsDropped counts the migrated items that lost flags or
+	// keywords the target does not carry (state.Item.DroppedKeywords);
+	// DroppedKeywords says which, on how many items each.
+	KeywordsDropped int64
+	DroppedKeywords []plan.KeywordCount
 }
 
 // FolderState is one folder as the state records it.
@@ -104,6 +109,7 @@ func LoadMigration(ctx context.Context, st state.Store) (*MigrationInput, error)
 			byFolder[ms.Folders[i].Folder.SourcePath] = &ms.Folders[i]
 		}
 		notes := map[string]*ReasonCount{}
+		keywords := map[string]int64{}
 		for it, err := range st.Items(ctx, state.ItemQuery{Mailbox: m.ID}) {
 			if err != nil {
 				return nil, fmt.Errorf("reading the state: %w", err)
@@ -129,8 +135,15 @@ func LoadMigration(ctx context.Context, st state.Store) (*MigrationInput, error)
 			}
 			if it.Status == state.StatusMigrated {
 				times = append(times, done{it.UpdatedAt, it.Bytes})
+				if len(it.DroppedKeywords) > 0 {
+					ms.KeywordsDropped++
+					for _, k := range it.DroppedKeywords {
+						keywords[k]++
+					}
+				}
 			}
 		}
+		ms.DroppedKeywords = plan.KeywordCounts(keywords)
 		for _, n := range notes {
 			ms.Notes = append(ms.Notes, *n)
 		}
@@ -201,7 +214,8 @@ func Migration(in *MigrationInput, o *Options) *Document {
 		c := ms.Counts
 		row := MailboxRow{Address: m.SourceAddress, Target: m.TargetAddress, Status: string(m.Status),
 			Migrate: Count{c[state.StatusMigrated].Items, c[state.StatusMigrated].Bytes},
-			Skipped: c[state.StatusSkipped].Items, Failed: c[state.StatusFailed].Items, Pending: c[state.StatusPending].Items}
+			Skipped: c[state.StatusSkipped].Items, Failed: c[state.StatusFailed].Items, Pending: c[state.StatusPending].Items,
+			KeywordsDropped: ms.KeywordsDropped}
 		for _, st := range state.Statuses() {
 			row.Items += c[st].Items
 			row.Bytes += c[st].Bytes
@@ -224,6 +238,7 @@ func Migration(in *MigrationInput, o *Options) *Document {
 		s.Failed.Bytes += c[state.StatusFailed].Bytes
 		s.Pending.Items += row.Pending
 		s.Pending.Bytes += c[state.StatusPending].Bytes
+		s.KeywordsDropped += ms.KeywordsDropped
 		d.Charts.MailboxSizes = append(d.Charts.MailboxSizes, Bar{Label: m.SourceAddress, Value: float64(row.Bytes)})
 		d.Charts.Outcomes = append(d.Charts.Outcomes, Outcomes{Label: m.SourceAddress, Migrated: row.Migrate.Items, Skipped: row.Skipped, Failed: row.Failed, Pending: row.Pending})
 
@@ -246,6 +261,11 @@ func Migration(in *MigrationInput, o *Options) *Document {
 			}
 			d.Attention = append(d.Attention, Attention{Severity: sev, Code: code, Mailbox: m.SourceAddress, Folder: n.Folder, Item: n.Key,
 				Reason: reason + countSuffix(n.Count), Count: n.Count})
+		}
+		if ms.KeywordsDropped > 0 {
+			d.Attention = append(d.Attention, Attention{Severity: "info", Code: "keywords_dropped", Mailbox: m.SourceAddress,
+				Reason: fmt.Sprintf("%s migrated without keywords Exchange Online has no place for: %s.", Items(ms.KeywordsDropped),
+					keywordList(keywordRows(ms.DroppedKeywords))), Count: ms.KeywordsDropped})
 		}
 		if vm := verified[strings.ToLower(m.SourceAddress)]; vm != nil {
 			listed := map[string]bool{}
@@ -343,6 +363,14 @@ func Migration(in *MigrationInput, o *Options) *Document {
 	if !first.IsZero() {
 		s.Points = append(s.Points, fmt.Sprintf("%s between %s and %s, %s in all.", plural(int64(len(in.Runs)), "run", "runs"), first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04 UTC"), plan.FormatDuration(s.Seconds)))
 	}
+	if s.KeywordsDropped > 0 {
+		var all []plan.KeywordCount
+		for _, ms := range in.Mailboxes {
+			all = append(all, ms.DroppedKeywords...)
+		}
+		s.Points = append(s.Points, fmt.Sprintf("%s migrated without keywords Exchange Online has no place for (%s; listed per mailbox).",
+			plural(s.KeywordsDropped, "item was", "items were"), topKeywords(all)))
+	}
 	switch {
 	case v == nil:
 		s.Points = append(s.Points, "Not verified yet: run migrate verify and make this report again with --verify.")
@@ -390,6 +418,10 @@ func migrationAppendix(ms MailboxState, vm *plan.VerifyMailbox) Appendix {
 	}
 	if vm != nil {
 		fact("Verification", fmt.Sprintf("%s expected, %s matched, %d missing, %d doubled, %d changed, %d extra", Number(vm.Expected), Number(vm.Matched), vm.Missing, vm.Doubled, vm.Changed, vm.Extra))
+	}
+	a.Keywords = keywordRows(ms.DroppedKeywords)
+	if ms.KeywordsDropped > 0 {
+		fact("Keywords dropped", keywordsFact(ms.KeywordsDropped, a.Keywords))
 	}
 	for _, f := range ms.Folders {
 		var items, bytes int64

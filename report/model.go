@@ -72,6 +72,8 @@ type Summary struct {
 	Errors       int     `json:"errors" desc:"attention entries of severity error"`
 	Warnings     int     `json:"warnings" desc:"attention entries of severity warning"`
 	Verification string  `json:"verification" desc:"passed, failed or not run (migration); empty for an assessment"`
+	// KeywordsDropped counts the items that lose flags or keywords.
+	KeywordsDropped int64 `json:"keywords_dropped" desc:"items to migrate (assessment) or migrated (migration) that lose flags or keywords the target does not carry (system keywords such as $MDNSent, $ keywords unless keywords.keep_dollar, unknown \\ flags)"`
 }
 
 // Count is a number of items and their bytes.
@@ -101,6 +103,8 @@ type MailboxRow struct {
 	Missing int64  `json:"missing" desc:"verification: items missing from the target"`
 	Doubled int64  `json:"doubled" desc:"verification: items present more than once"`
 	Changed int64  `json:"changed" desc:"verification: items changed since migration"`
+	// KeywordsDropped counts the mailbox's items that lose keywords.
+	KeywordsDropped int64 `json:"keywords_dropped" desc:"items to migrate (assessment) or migrated (migration) that lose flags or keywords the target does not carry"`
 }
 
 // Charts hold the series the charts draw.
@@ -152,6 +156,14 @@ type Appendix struct {
 	Facts   []Fact      `json:"facts" desc:"server, target, dates, rates, estimate"`
 	Folders []FolderRow `json:"folders" desc:"every source folder and where it goes"`
 	Largest []ItemRow   `json:"largest" desc:"the largest items (assessment)"`
+	// Keywords are the flags and keywords the mailbox's items lose.
+	Keywords []KeywordRow `json:"dropped_keywords" desc:"flags and keywords the target does not carry, with how many of the mailbox's items to migrate (assessment) or migrated (migration) carry each, most first"`
+}
+
+// KeywordRow is a flag or keyword the target does not carry.
+type KeywordRow struct {
+	Keyword string `json:"keyword" desc:"the flag or keyword as the source has it ($MDNSent, \\Important...)"`
+	Items   int64  `json:"items" desc:"how many items carry it"`
 }
 
 // Fact is a labelled value.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -219,6 +220,63 @@ func TestCharts(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: charts mismatch (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+// TestKeywordsAndGuessedRolesInEveryFormat: the dropped keywords and a
+// role guessed from a folder name show in every format of both reports.
+func TestKeywordsAndGuessedRolesInEveryFormat(t *testing.T) {
+	docs := fixtureDocs(t)
+	tests := []struct {
+		doc  string
+		want []string
+	}{
+		{"assessment", []string{"Keywords dropped", "$MDNSent on 38 items", "keywords.keep", "guessed from the name"}},
+		{"migration", []string{"Keywords dropped", "$MDNSent on 2 items", "3 items were migrated without keywords"}},
+	}
+	for _, tt := range tests {
+		d := docs[tt.doc]
+		texts := map[string]string{}
+		for _, f := range []struct {
+			name  string
+			write func(io.Writer, *Document) error
+		}{{"markdown", WriteMarkdown}, {"html", WriteHTML}, {"json", WriteJSON}, {"pdf", WritePDF}} {
+			var b bytes.Buffer
+			if err := f.write(&b, d); err != nil {
+				t.Fatalf("%s %s: %v", tt.doc, f.name, err)
+			}
+			texts[f.name] = b.String()
+			if f.name == "pdf" {
+				texts[f.name] = strings.Join(strings.Fields(pdfText(t, b.Bytes())), " ")
+			}
+		}
+		for format, text := range texts {
+			for _, want := range tt.want {
+				if format == "markdown" {
+					want = strings.ReplaceAll(want, "_", `\_`)
+				}
+				if !strings.Contains(text, want) {
+					t.Errorf("%s %s lacks %q", tt.doc, format, want)
+				}
+			}
+		}
+		var j struct {
+			Summary struct {
+				KeywordsDropped int64 `json:"keywords_dropped"`
+			}
+			Appendix []struct {
+				Keywords []KeywordRow `json:"dropped_keywords"`
+			}
+			Mailboxes []struct {
+				KeywordsDropped int64 `json:"keywords_dropped"`
+			}
+		}
+		if err := json.Unmarshal([]byte(texts["json"]), &j); err != nil {
+			t.Fatal(err)
+		}
+		if j.Summary.KeywordsDropped == 0 || len(j.Appendix[0].Keywords) == 0 || j.Mailboxes[0].KeywordsDropped == 0 {
+			t.Errorf("%s JSON: keywords_dropped %d, first mailbox %d, dropped_keywords %v; want them set", tt.doc, j.Summary.KeywordsDropped, j.Mailboxes[0].KeywordsDropped, j.Appendix[0].Keywords)
 		}
 	}
 }

@@ -28,6 +28,7 @@ func singlePlan() *plan.Plan {
 			Address: "erin@contoso.com", Target: "erin@contoso.onmicrosoft.com", Protocol: "imap", Server: "mail.contoso.com:993", Security: "tls",
 			Items: 1, Bytes: 4 << 20, Oldest: date("2025-01-02"), Newest: date("2025-01-02"), ToMigrate: plan.Count{Items: 1, Bytes: 4 << 20},
 			Contacts: 1, Events: 1, HeadersRead: 1, DuplicateItems: 1, Sizes: plan.NewSizeBuckets(),
+			KeywordsDropped: 1, DroppedKeywords: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 1}},
 			Largest: []plan.Item{{Folder: "INBOX", Key: "1700000000.42", Size: 4 << 20, Date: date("2025-01-02"), Subject: "Budget 2025 for erin@contoso.com"}},
 			Folders: []plan.Folder{{Path: "INBOX", Kind: "message", Target: "Inbox", Items: 1, Bytes: 4 << 20, ToMigrate: plan.Count{Items: 1, Bytes: 4 << 20}}},
 			TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, Inspected: true, Items: 1, Stamped: 1,
@@ -66,7 +67,8 @@ func singleState(t *testing.T) (*MigrationInput, string) {
 	must(st.PutMailbox(ctx, state.Mailbox{ID: "erin@contoso.com", SourceAddress: "erin@contoso.com", TargetAddress: "erin@contoso.onmicrosoft.com", Status: state.StatusMigrated, UpdatedAt: day0}))
 	must(st.PutFolder(ctx, state.Folder{Mailbox: "erin@contoso.com", SourcePath: "INBOX", TargetPath: "inbox", TargetID: "E1", Validity: "1", UpdatedAt: day0}))
 	must(st.PutItem(ctx, state.Item{Mailbox: "erin@contoso.com", Folder: "INBOX", SourceKey: "1.1", Kind: state.KindMessage, Status: state.StatusMigrated,
-		Bytes: 100, TargetID: "T", Fingerprint: "sha256:x", UpdatedAt: day0.Add(-40 * time.Minute), FirstSeen: day0.Add(-time.Hour)}))
+		Bytes: 100, TargetID: "T", Fingerprint: "sha256:x", UpdatedAt: day0.Add(-40 * time.Minute), FirstSeen: day0.Add(-time.Hour),
+		DroppedKeywords: []string{"$MDNSent"}}))
 	in, err := LoadMigration(ctx, st)
 	must(err)
 	in.Verification = &plan.Verification{Format: plan.VerifyFormat, Version: plan.VerifyVersion, CreatedAt: day0, Mailboxes: []plan.VerifyMailbox{{

@@ -84,6 +84,7 @@ func TestE2ERunCorpus(t *testing.T) {
 		if s := parseSummary(t, stdout); s != (runSummary{migrated: toCreate, skipped: skipped}) {
 			t.Errorf("dry run summary = %+v, want %d would create, %d skipped", s, toCreate, skipped)
 		}
+		checkKeywordsSummary(t, stdout, d, exp, "would be created")
 		if _, err := os.Stat(p.statePath()); !os.IsNotExist(err) {
 			t.Errorf("the dry run wrote a state file %s (stat: %v)", p.statePath(), err)
 		}
@@ -108,6 +109,7 @@ func TestE2ERunCorpus(t *testing.T) {
 		if s := parseSummary(t, stdout); s != (runSummary{migrated: toCreate, skipped: skipped}) {
 			t.Errorf("summary = %+v, want %d migrated, %d skipped", s, toCreate, skipped)
 		}
+		checkKeywordsSummary(t, stdout, d, exp, "migrated")
 		noErrorLogs(t, stderr)
 		got := checkExactlyOnce(t, epOn.Emulator, exp, nil)
 		checkCorpus(t, exp, got, stateItems(t, p.statePath()), true)
@@ -124,6 +126,9 @@ func TestE2ERunCorpus(t *testing.T) {
 			}
 			if s := parseSummary(t, stdout); s != (runSummary{done: toCreate, skipped: skipped}) {
 				t.Errorf("second run summary = %+v, want %d already done, %d skipped", s, toCreate, skipped)
+			}
+			if strings.Contains(stdout, "keywords dropped") {
+				t.Errorf("second run, which created nothing, reports dropped keywords:\n%s", stdout)
 			}
 			checkExactlyOnce(t, epOn.Emulator, exp, nil)
 		})
@@ -247,6 +252,69 @@ func wantCategories(flags []string) []string {
 	return out
 }
 
+// wantDropped are the flags and keywords the target does not carry
+// (README's mapping table), sorted: "$" keywords other than $Forwarded
+// and Thunderbird's labels, "\" flags other than the system flags.
+func wantDropped(flags []string) []string {
+	var out []string
+	for _, f := range flags {
+		_, label := labelCategories[f]
+		switch {
+		case strings.HasPrefix(f, "$") && f != "$Forwarded" && !label:
+		case strings.HasPrefix(f, `\`) && !slices.Contains([]string{`\Seen`, `\Answered`, `\Flagged`, `\Deleted`, `\Draft`, `\Recent`}, f):
+		default:
+			continue
+		}
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkKeywordsSummary checks the run summary's "keywords dropped" line of
+// each mailbox: the number of items created (or, verb "would be created",
+// that a dry run would create) that lose keywords, and which.
+func checkKeywordsSummary(t *testing.T, stdout string, d *testserver.Dovecot, exp []*expected, verb string) {
+	t.Helper()
+	for _, u := range d.Users {
+		n, kws := 0, map[string]int{}
+		for _, e := range exp {
+			if e.user != u.Name || e.deleted() {
+				continue
+			}
+			if dropped := wantDropped(e.msg.Flags); len(dropped) > 0 {
+				n++
+				for _, k := range dropped {
+					kws[k]++
+				}
+			}
+		}
+		prefix := fmt.Sprintf("keywords dropped: mailbox %s,", u.Name)
+		if n == 0 {
+			if strings.Contains(stdout, prefix) {
+				t.Errorf("%s loses no keyword, but the summary says:\n%s", u.Name, stdout)
+			}
+			continue
+		}
+		items := "items"
+		if n == 1 {
+			items = "item"
+		}
+		want := fmt.Sprintf("%s %d %s %s without keywords the target has no place for: ", prefix, n, items, verb)
+		i := strings.Index(stdout, want)
+		if i < 0 {
+			t.Errorf("the summary lacks %q:\n%s", want, stdout)
+			continue
+		}
+		line, _, _ := strings.Cut(stdout[i+len(want):], "\n")
+		for k, c := range kws {
+			if !strings.Contains(line, fmt.Sprintf("%s (%d)", k, c)) {
+				t.Errorf("%s: the summary's keywords %q lack %s (%d)", u.Name, line, k, c)
+			}
+		}
+	}
+}
+
 func graphStrings(v any) []string {
 	l, _ := v.([]any)
 	var out []string
@@ -278,6 +346,8 @@ func checkCorpus(t *testing.T, exp []*expected, got map[*expected]graphemu.DumpI
 		}
 		if it, ok := stateItemFor(items, e); !ok || it.Status != state.StatusMigrated || it.TargetID != item.ID {
 			t.Errorf("%s: state record %+v (found %v), want migrated with target id %s", e.name(), it, ok, item.ID)
+		} else if want := wantDropped(e.msg.Flags); !slices.Equal(it.DroppedKeywords, want) {
+			t.Errorf("%s: state records dropped keywords %q, want %q (from %q)", e.name(), it.DroppedKeywords, want, e.msg.Flags)
 		}
 		src := parseSource(t, e)
 

@@ -66,7 +66,7 @@ func TestEstimateAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := mapping.NewItemOptions(proj.Settings.Filters, proj.Settings.Target)
+	items := mapping.NewItemOptions(proj.Settings.Filters, proj.Settings.Target, proj.Settings.Keywords)
 	env := migrate.Env{Sources: openSources(proj), Target: open, Rules: rules, Items: items, Secrets: proj.Secrets()}
 	planner := &migrate.Planner{Env: env, Settings: proj.Settings, Envelope: cfg.Envelope(), Tool: "test"}
 	saved, err := planner.Plan(ctx, proj.Mailboxes)

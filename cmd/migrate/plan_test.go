@@ -97,10 +97,28 @@ func TestPlanRunVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Items that lose keywords, per README's mapping table.
+	lose := map[string]int64{}
+	var loseTotal int64
+	for _, e := range expectations(t, d, nil) {
+		if !e.deleted() && len(wantDropped(e.msg.Flags)) > 0 {
+			lose[e.user]++
+			loseTotal++
+		}
+	}
+	if loseTotal == 0 {
+		t.Fatal("the corpus has no message that loses a keyword")
+	}
 	for _, m := range saved.Mailboxes {
 		if m.Error != "" || !m.TargetCheck.CanRead {
 			t.Errorf("plan of %s: error %q, target check %+v", m.Address, m.Error, m.TargetCheck)
 		}
+		if m.KeywordsDropped != lose[m.Address] || (m.KeywordsDropped > 0) != (len(m.DroppedKeywords) > 0) {
+			t.Errorf("plan of %s: %d items lose keywords (%+v), want %d", m.Address, m.KeywordsDropped, m.DroppedKeywords, lose[m.Address])
+		}
+	}
+	if !strings.Contains(stdout, "keywords that Exchange Online has no place for") {
+		t.Errorf("plan summary names no dropped keywords:\n%s", stdout)
 	}
 	if !strings.Contains(stdout, "Plan written to") || !strings.Contains(stdout, "Estimated duration") {
 		t.Errorf("plan summary:\n%s", stdout)
@@ -154,16 +172,18 @@ func TestPlanRunVerify(t *testing.T) {
 	}
 	var doc struct {
 		Summary struct {
-			Outcome      string `json:"outcome"`
-			Verification string `json:"verification"`
+			Outcome         string `json:"outcome"`
+			Verification    string `json:"verification"`
+			KeywordsDropped int64  `json:"keywords_dropped"`
 		} `json:"summary"`
 	}
 	data, err = os.ReadFile(filepath.Join(p.dir, "migration.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(data, &doc); err != nil || doc.Summary.Outcome != "complete" || doc.Summary.Verification != "passed" {
-		t.Errorf("migration.json summary = %+v, %v; want complete and passed", doc.Summary, err)
+	if err := json.Unmarshal(data, &doc); err != nil || doc.Summary.Outcome != "complete" || doc.Summary.Verification != "passed" ||
+		doc.Summary.KeywordsDropped != loseTotal {
+		t.Errorf("migration.json summary = %+v, %v; want complete and passed, %d items that lost keywords", doc.Summary, err, loseTotal)
 	}
 
 	// An item deleted from the target: verify fails and names it.

@@ -72,7 +72,7 @@ func (lp *loadedProject) env() migrate.Env {
 	return migrate.Env{
 		Sources: openSources(lp.p),
 		Rules:   lp.rules,
-		Items:   mapping.NewItemOptions(lp.p.Settings.Filters, lp.p.Settings.Target),
+		Items:   mapping.NewItemOptions(lp.p.Settings.Filters, lp.p.Settings.Target, lp.p.Settings.Keywords),
 		Secrets: lp.p.Secrets(),
 		Log:     lp.log,
 	}

@@ -194,10 +194,30 @@ func printRunSummary(g *globalOptions, res *migrate.Result, dryRun bool) {
 		if int(m.Failed) > len(m.Failures) {
 			fmt.Fprintf(g.stdout, "... and %d more failures of %s in the state (migrate status)\n", int(m.Failed)-len(m.Failures), m.Mailbox)
 		}
+		if m.KeywordsDropped > 0 {
+			items, verb := "items", "migrated"
+			if m.KeywordsDropped == 1 {
+				items = "item"
+			}
+			if dryRun {
+				verb = "would be created"
+			}
+			fmt.Fprintf(g.stdout, "keywords dropped: mailbox %s, %d %s %s without keywords the target has no place for: %s\n",
+				m.Mailbox, m.KeywordsDropped, items, verb, keywordList(m.DroppedKeywords))
+		}
 	}
 	if res.Interrupted {
 		fmt.Fprintln(g.stdout, "\nInterrupted: in-flight items were finished and recorded; run again to continue.")
 	}
+}
+
+// keywordList formats dropped keywords as "$MDNSent (3), $Junk (1)".
+func keywordList(kws []plan.KeywordCount) string {
+	parts := make([]string, len(kws))
+	for i, k := range kws {
+		parts[i] = fmt.Sprintf("%s (%d)", k.Keyword, k.Items)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // applySavedPlan reads the plan file of run --plan and checks that it is
@@ -236,7 +256,7 @@ func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *con
 		now.Mailboxes = append(now.Mailboxes, migrate.PlanRow(m))
 	}
 	env := migrate.Env{Sources: openSources(p), Rules: rules,
-		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target), Secrets: p.Secrets(), Log: log}
+		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), Secrets: p.Secrets(), Log: log}
 	planner := &migrate.Planner{Env: env, Settings: p.Settings}
 	if now.Inventory, err = planner.Relist(ctx, mailboxes); err != nil {
 		return nil, err

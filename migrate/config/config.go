@@ -48,6 +48,8 @@ type File struct {
 	Folders Folders `yaml:"folders"`
 	// Filters limit what is migrated.
 	Filters Filters `yaml:"filters"`
+	// Keywords say what becomes of IMAP keywords.
+	Keywords Keywords `yaml:"keywords"`
 	// Concurrency bounds parallel work.
 	Concurrency Concurrency `yaml:"concurrency"`
 }
@@ -104,6 +106,13 @@ type Filters struct {
 	DeletedItems   string `yaml:"deleted_items" doc:"what to do with messages flagged \\Deleted: skip or migrate"`
 	IncludeContact bool   `yaml:"contacts" doc:"migrate contacts where the source has them"`
 	IncludeEvents  bool   `yaml:"calendars" doc:"migrate calendars where the source has them"`
+}
+
+// Keywords say what becomes of message keywords. User keywords and client
+// labels always become Outlook categories, and system keywords ($MDNSent,
+// $Junk...) never do; the settings decide the rest.
+type Keywords struct {
+	KeepDollar bool `yaml:"keep_dollar" doc:"keep unknown $ keywords as categories (without the $) instead of dropping them; system keywords such as $MDNSent are always dropped"`
 }
 
 // Concurrency bounds parallel work.

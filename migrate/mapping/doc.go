@@ -15,9 +15,9 @@
 //	|---|---|---|
 //	| **Folders** | | |
 //	| INBOX (any case) | Inbox (Graph well-known folder `inbox`) | kept |
-//	| `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive` folder | Sent Items, Drafts, Deleted Items, Junk Email, Archive (`sentitems`, `drafts`, `deleteditems`, `junkemail`, `archive`) | kept; the role comes from the server at any depth, or is guessed from the name at the top, under INBOX or under a listed `\Noselect` container such as `[Gmail]` ("Projects/Sent" stays an ordinary folder, reported) |
+//	| `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive` folder | Sent Items, Drafts, Deleted Items, Junk Email, Archive (`sentitems`, `drafts`, `deleteditems`, `junkemail`, `archive`) | kept; the role comes from the server at any depth; a role no folder announces is guessed from the name (e.g. "Archive" on a server that announces only `\Sent` and `\Trash`), and counts at the top, under INBOX or under a listed `\Noselect` container such as `[Gmail]` ("Projects/Sent" stays an ordinary folder, reported); a guessed role is reported |
 //	| subfolders of those (Sent/2019) | subfolders of the well-known folder (Sent Items/2019) | kept |
-//	| a second folder with the same role ("Sent" and "Sent Messages") | subfolder of the well-known folder under its own name (Sent Items/Sent Messages) | changed, reported; the first is chosen by: holds items, announced before guessed, shallower, path bytes |
+//	| a second folder with the same role ("Sent" and "Sent Messages") | subfolder of the well-known folder under its own name (Sent Items/Sent Messages) | changed, reported; the first is chosen by: holds items, announced before guessed, shallower, named as the role (Sent, Drafts, Trash, Junk, Archive) before other names, path bytes |
 //	| other folders | same hierarchy below the mailbox root (`msgfolderroot`) | kept |
 //	| `\All`, `\Flagged`, `\Important` folders (Gmail's All Mail, Starred, Important) | none | dropped, reported: their messages are in other folders, with their flags |
 //	| `\Noselect` folder | created only if a migrated folder goes inside it; never holds items | kept as a parent, else dropped, reported |
@@ -40,8 +40,8 @@
 //	| `\Recent` | none | dropped (session state) |
 //	| Thunderbird `$label1`–`$label5` | categories Important, Work, Personal, To Do, Later | changed |
 //	| user keywords, client labels | categories: modified UTF-7 decoded, separators , ; removed, spaces collapsed, cut to 255, case-insensitive duplicates removed | kept |
-//	| system keywords (`$MDNSent`, `$Junk`, `$NotJunk`, `Junk`, `NonJunk`, `NotJunk`, `$Phishing`, `$SubmitPending`, `$Submitted`, `$MailFlagBit0`–`2`, `$HasAttachment`, `$HasNoAttachment`, `$IsTrusted`, `$Important`, `Old`...) | none | dropped, reported |
-//	| other `$` keywords, other `\` flags (Gmail's `\Important`, `\Inbox`...) | none (`$` ones as categories on request) | dropped, reported |
+//	| system keywords (`$MDNSent`, `$Junk`, `$NotJunk`, `Junk`, `NonJunk`, `NotJunk`, `$Phishing`, `$SubmitPending`, `$Submitted`, `$MailFlagBit0`–`2`, `$HasAttachment`, `$HasNoAttachment`, `$IsTrusted`, `$Important`, `Old`...) | none | dropped, reported (per item in the state; counted in the run summary, the plan and both reports) |
+//	| other `$` keywords, other `\` flags (Gmail's `\Important`, `\Inbox`...) | none; with `keywords.keep_dollar: true` the `$` ones become categories without the `$` (`$Project` is "Project") | dropped, reported |
 //	| received date (IMAP INTERNALDATE) | received time (PR_MESSAGE_DELIVERY_TIME) | kept |
 //	| Date header | sent time (PR_CLIENT_SUBMIT_TIME) | kept |
 //	| `Disposition-Notification-To`, `Return-Receipt-To`... | isReadReceiptRequested and isDeliveryReceiptRequested false | dropped: an old message never sends a receipt |
@@ -80,7 +80,9 @@
 // and RFC 9979 list the keywords clients and servers set for their own
 // use; RFC 8457 adds $Important. By convention a "$" marks such keywords,
 // and people's own labels do not begin with "$" or "\", so unknown "$"
-// keywords are dropped unless FlagOptions.KeepDollarKeywords is set.
+// keywords are dropped unless FlagOptions.KeepDollarKeywords is set (the
+// project key keywords.keep_dollar; KeptByKeepDollar says which keywords
+// it would keep).
 // $Important and Gmail's \Important are dropped too: Gmail sets them by its
 // own ranking on much of the mail, so as a category they would be noise
 // (FlagOptions.Labels can map them). Carrying system keywords over is a

@@ -229,6 +229,23 @@ func Flags(flags []string, opts *FlagOptions) State {
 	return st
 }
 
+// KeptByKeepDollar reports whether Flags, with
+// FlagOptions.KeepDollarKeywords (the project key keywords.keep_dollar),
+// turns the flag or keyword into a category rather than dropping it: a
+// "$" keyword that is neither registered ($MDNSent, $Junk...) nor a
+// Thunderbird label, and whose name is not empty once cleaned up. Reports
+// use it to say which dropped keywords the setting would keep.
+func KeptByKeepDollar(flag string) bool {
+	if !strings.HasPrefix(flag, "$") {
+		return false
+	}
+	if role, label := knownKeyword(flag); role != kwUnknown || label != "" {
+		return false
+	}
+	decoded, _ := decodeMUTF7(flag)
+	return sanitizeCategory(strings.TrimPrefix(decoded, "$")) != ""
+}
+
 // lookupLabel finds a keyword in labels: an exact key first, then keys
 // equal but for case to the keyword as the source has it or decoded; of
 // several such keys the smallest by bytes wins, whatever the map's order.

@@ -445,9 +445,13 @@ func (r *Rules) markExcluded(all []*snode) {
 // with one role, the primary one becomes the well-known folder and the
 // others its subfolders: INBOX itself first, then folders whose items are
 // migrated before excluded and \Noselect ones, then announced roles before
-// guessed ones, then shallower before deeper, then by path bytes. A
-// \Noselect folder with a role ("Archive" holding only "Archive/2019")
-// thus places its subfolders in the well-known folder.
+// guessed ones, then shallower before deeper, then a folder named as the
+// role (Sent, Drafts, Trash, Junk, Archive, in any case) before other
+// names ("Archive" before "Archiv" and "Archives", "Trash" before
+// "Deleted Items"), then by path bytes. A \Noselect folder with a role
+// ("Archive" holding only "Archive/2019") thus places its subfolders in the
+// well-known folder. A primary folder whose role was guessed says so in
+// its Changes.
 func assignRoles(all []*snode) {
 	byWK := map[string][]*snode{}
 	for _, n := range all {
@@ -490,14 +494,26 @@ func assignRoles(all []*snode) {
 			if c := len(a.path) - len(b.path); c != 0 {
 				return c
 			}
+			if c := boolOrder(namedAsRole(a), namedAsRole(b)); c != 0 {
+				return c
+			}
 			return comparePaths(a.path, b.path)
 		})
 		cands[0].place = placeRoot
+		if p := cands[0]; p.guessed {
+			p.changes = append(p.changes, fmt.Sprintf("role %s guessed from the name", p.role))
+		}
 		for _, n := range cands[1:] {
 			n.place = placeSecondary
 			n.secondOf = cands[0]
 		}
 	}
+}
+
+// namedAsRole reports whether the folder's name is its role's own name
+// ("Archive" for \Archive), in any case.
+func namedAsRole(n *snode) bool {
+	return foldKey(n.seg) == foldKey(strings.TrimPrefix(string(n.role), `\`))
 }
 
 // boolOrder sorts true before false.

@@ -200,6 +200,40 @@ func TestFolders(t *testing.T) {
 			"Sent Items -> sentitems/Sent Items",
 		},
 	}, {
+		name: "guessed Archive folders: the one named as the role takes it, before bytes",
+		src:  []source.Folder{fo("Archiv", guess(source.Archive)), fo("Archives", guess(source.Archive)), fo("Archive", guess(source.Archive)), fo("Projects/Archive", guess(source.Archive))},
+		want: []string{
+			"Archiv -> archive/Archiv",
+			"Archive -> archive",
+			"Archives -> archive/Archives",
+			"Projects/Archive -> msgfolderroot/Projects/Archive",
+		},
+	}, {
+		name: "guessed Trash folders: Trash before Deleted Items",
+		src:  []source.Folder{fo("Deleted Items", guess(source.Trash)), fo("Trash", guess(source.Trash))},
+		want: []string{
+			"Deleted Items -> deleteditems/Deleted Items",
+			"Trash -> deleteditems",
+		},
+	}, {
+		name: "top level before the role's name deeper down",
+		src:  []source.Folder{fo("Mail", noselect), fo("Mail/Archive", guess(source.Archive)), fo("Archives", guess(source.Archive))},
+		want: []string{
+			"Archives -> archive",
+			"Mail -> !-",
+			"Mail/Archive -> archive/Archive",
+		},
+	}, {
+		name: "Sent and Trash announced, Archive guessed: each goes to its well-known folder",
+		src:  []source.Folder{fo("INBOX"), fo("Sent", role(source.Sent)), fo("Trash", role(source.Trash)), fo("Archive", guess(source.Archive)), fo("Archive/2019")},
+		want: []string{
+			"Archive -> archive",
+			"Archive/2019 -> archive/2019",
+			"INBOX -> inbox",
+			"Sent -> sentitems",
+			"Trash -> deleteditems",
+		},
+	}, {
 		name: "second Sent clashes with a child of the first",
 		src:  []source.Folder{fo("Sent", role(source.Sent)), fo("Sent/Sent Messages"), fo("Sent Messages", guess(source.Sent))},
 		want: []string{
@@ -613,6 +647,7 @@ func TestFoldersChangesAndReasons(t *testing.T) {
 		fo("Trash", role(source.Trash)), fo("Trash/x"),
 		fo("[Gmail]", noselect), fo("[Gmail]/All Mail", role(source.All)),
 		fo("Drafts", role(source.Drafts)),
+		fo("Spam", guess(source.Junk)),
 	}
 	r := mustRules(t, config.Folders{
 		Rename:  []config.Rename{{From: "Old", To: "Archive/Old"}, {From: "Drafts", To: "Old Drafts"}},
@@ -649,6 +684,7 @@ func TestFoldersChangesAndReasons(t *testing.T) {
 			`renamed by folders.rename[1] ("Drafts" -> "Old Drafts")`,
 			`role \Drafts not used: folders.rename[1] renames the folder`,
 		}},
+		"Spam": {Changes: []string{`role \Junk guessed from the name`}},
 	}
 	if diff := cmp.Diff(want, gotBy, cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })); diff != "" {
 		t.Errorf("reasons and changes mismatch (-want +got):\n%s", diff)

@@ -39,15 +39,17 @@ type ItemOptions struct {
 	Flags *FlagOptions
 }
 
-// NewItemOptions returns the item options of a project's filters and
-// target.
-func NewItemOptions(f config.Filters, t config.Target) *ItemOptions {
+// NewItemOptions returns the item options of a project's filters, target
+// and keyword settings (keywords.keep_dollar is
+// FlagOptions.KeepDollarKeywords).
+func NewItemOptions(f config.Filters, t config.Target, k config.Keywords) *ItemOptions {
 	return &ItemOptions{
 		Since:         f.Since.Time,
 		Before:        f.Before.Time,
 		MaxSize:       int64(f.MaxSize),
 		TargetMaxSize: int64(t.MaxMessageSize),
 		DeletedItems:  f.DeletedItems,
+		Flags:         &FlagOptions{KeepDollarKeywords: k.KeepDollar},
 	}
 }
 

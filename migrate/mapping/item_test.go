@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -160,15 +161,54 @@ func TestNewItemOptions(t *testing.T) {
 	got := NewItemOptions(
 		config.Filters{Since: config.Date{Time: since}, MaxSize: 50 << 20, DeletedItems: "migrate"},
 		config.Target{MaxMessageSize: 35 << 20},
+		config.Keywords{KeepDollar: true},
 	)
-	want := &ItemOptions{Since: since, MaxSize: 50 << 20, TargetMaxSize: 35 << 20, DeletedItems: "migrate"}
+	want := &ItemOptions{Since: since, MaxSize: 50 << 20, TargetMaxSize: 35 << 20, DeletedItems: "migrate", Flags: &FlagOptions{KeepDollarKeywords: true}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("NewItemOptions() mismatch (-want +got):\n%s", diff)
 	}
 	def := config.Defaults()
-	d := NewItemOptions(def.Filters, def.Target)
-	if d.DeletedItems != "skip" || d.TargetMaxSize != 35<<20 || !d.Since.IsZero() || d.MaxSize != 0 {
+	d := NewItemOptions(def.Filters, def.Target, def.Keywords)
+	if d.DeletedItems != "skip" || d.TargetMaxSize != 35<<20 || !d.Since.IsZero() || d.MaxSize != 0 || d.Flags == nil || d.Flags.KeepDollarKeywords {
 		t.Errorf("NewItemOptions(defaults) = %+v", d)
+	}
+}
+
+// TestKeepDollarKeywordsSetting follows keywords.keep_dollar from the
+// project settings to an item's categories and dropped keywords.
+func TestKeepDollarKeywordsSetting(t *testing.T) {
+	ref := source.ItemRef{Key: "1.1", Size: 10, Flags: []string{`\Seen`, "$MDNSent", "$Project_X", "Work"}}
+	folder := FolderMapping{WellKnown: WellKnownInbox}
+	tests := []struct {
+		keep          bool
+		wantCats      []string
+		wantDropped   []string
+		wantKeepables []string
+	}{
+		{keep: false, wantCats: []string{"Work"}, wantDropped: []string{"$MDNSent", "$Project_X"}, wantKeepables: []string{"$Project_X"}},
+		{keep: true, wantCats: []string{"Project_X", "Work"}, wantDropped: []string{"$MDNSent"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("keep_dollar=%v", tt.keep), func(t *testing.T) {
+			def := config.Defaults()
+			def.Keywords.KeepDollar = tt.keep
+			d := Item(ref, folder, NewItemOptions(def.Filters, def.Target, def.Keywords))
+			if diff := cmp.Diff(tt.wantCats, d.State.Categories); diff != "" {
+				t.Errorf("categories mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantDropped, d.State.Dropped); diff != "" {
+				t.Errorf("dropped mismatch (-want +got):\n%s", diff)
+			}
+			var keepable []string
+			for _, k := range d.State.Dropped {
+				if KeptByKeepDollar(k) {
+					keepable = append(keepable, k)
+				}
+			}
+			if diff := cmp.Diff(tt.wantKeepables, keepable); diff != "" {
+				t.Errorf("KeptByKeepDollar mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

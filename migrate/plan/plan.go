@@ -14,6 +14,8 @@
 package plan
 
 import (
+	"cmp"
+	"slices"
 	"time"
 )
 
@@ -125,6 +127,8 @@ type Totals struct {
 	// Contacts and Events count contact and calendar items.
 	Contacts int64 `json:"contacts"`
 	Events   int64 `json:"events"`
+	// KeywordsDropped counts the items to migrate that lose keywords.
+	KeywordsDropped int64 `json:"keywords_dropped"`
 	// Errors counts the mailboxes that could not be assessed.
 	Errors int `json:"errors"`
 }
@@ -185,6 +189,12 @@ type Mailbox struct {
 	// Contacts and Events count contact and calendar items.
 	Contacts int64 `json:"contacts"`
 	Events   int64 `json:"events"`
+	// KeywordsDropped counts the items to migrate that carry flags or
+	// keywords the target does not carry (system keywords such as
+	// $MDNSent, other "$" keywords unless keywords.keep_dollar, unknown "\"
+	// flags); DroppedKeywords says which, on how many items each.
+	KeywordsDropped int64          `json:"keywords_dropped"`
+	DroppedKeywords []KeywordCount `json:"dropped_keywords,omitempty"`
 	// Renamed are the folders whose target name or place differs from the
 	// source.
 	Renamed []Rename `json:"renamed,omitempty"`
@@ -269,6 +279,29 @@ type Item struct {
 	Subject string `json:"subject,omitempty"`
 	// Reason says why the item is listed (over a limit).
 	Reason string `json:"reason,omitempty"`
+}
+
+// KeywordCount is a flag or keyword, as the source has it, and the number
+// of items that carry it.
+type KeywordCount struct {
+	Keyword string `json:"keyword"`
+	Items   int64  `json:"items"`
+}
+
+// KeywordCounts turns counts by keyword into a list, most items first,
+// then by keyword.
+func KeywordCounts(m map[string]int64) []KeywordCount {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]KeywordCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, KeywordCount{Keyword: k, Items: n})
+	}
+	slices.SortFunc(out, func(a, b KeywordCount) int {
+		return cmp.Or(cmp.Compare(b.Items, a.Items), cmp.Compare(a.Keyword, b.Keyword))
+	})
+	return out
 }
 
 // Duplicate is a Message-ID held by several items.
@@ -398,6 +431,7 @@ func (p *Plan) SumTotals() {
 		t.OverLimit += int64(len(m.OverLimit))
 		t.Contacts += m.Contacts
 		t.Events += m.Events
+		t.KeywordsDropped += m.KeywordsDropped
 	}
 	p.Totals = t
 }

@@ -121,6 +121,15 @@ func migrations() []migration {
 				`CREATE INDEX retired_items_by_fingerprint ON retired_items (mailbox, fingerprint, folder, validity, source_key)`,
 			},
 		},
+		{
+			version:     3,
+			description: "keywords dropped per item",
+			stmts: []string{
+				// A JSON array of strings; '' when none.
+				`ALTER TABLE items ADD COLUMN dropped_keywords TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE retired_items ADD COLUMN dropped_keywords TEXT NOT NULL DEFAULT ''`,
+			},
+		},
 	}
 }
 

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -454,9 +455,9 @@ func (s *sqliteStore) ReplaceFolderValidity(ctx context.Context, mailbox, folder
 	// retires the same keys under that value twice; the later copy wins.
 	if _, err := tx.ExecContext(ctx, `
 		INSERT OR REPLACE INTO retired_items (mailbox, folder, validity, source_key, kind, fingerprint, target_id,
-			status, reason, bytes, attempts, first_seen, updated_at, retired_at)
+			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, retired_at)
 		SELECT mailbox, folder, ?, source_key, kind, fingerprint, target_id,
-			status, reason, bytes, attempts, first_seen, updated_at, ?
+			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, ?
 		FROM items WHERE mailbox = ? AND folder = ?`, old, now, mailbox, folder); err != nil {
 		return 0, fmt.Errorf("%s: retire items: %w", op, err)
 	}
@@ -483,12 +484,13 @@ func (s *sqliteStore) ReplaceFolderValidity(ctx context.Context, mailbox, folder
 
 const upsertItem = `
 	INSERT INTO items (mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes,
-		attempts, first_seen, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		attempts, first_seen, updated_at, dropped_keywords)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (mailbox, folder, source_key) DO UPDATE SET
 		kind = excluded.kind, fingerprint = excluded.fingerprint, target_id = excluded.target_id,
 		status = excluded.status, reason = excluded.reason, bytes = excluded.bytes,
-		attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at`
+		attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at,
+		dropped_keywords = excluded.dropped_keywords`
 
 func itemOp(it Item) string {
 	return fmt.Sprintf("put item %q in folder %q of mailbox %q", it.SourceKey, it.Folder, it.Mailbox)
@@ -521,7 +523,28 @@ func (s *sqliteStore) itemArgs(it Item) []any {
 		attempts = 1
 	}
 	return []any{it.Mailbox, it.Folder, it.SourceKey, it.Kind, it.Fingerprint, it.TargetID, string(it.Status),
-		it.Reason, it.Bytes, attempts, toMicros(first), toMicros(updated)}
+		it.Reason, it.Bytes, attempts, toMicros(first), toMicros(updated), encodeKeywords(it.DroppedKeywords)}
+}
+
+// encodeKeywords stores a keyword list as a JSON array, "" when empty.
+func encodeKeywords(kws []string) string {
+	if len(kws) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(kws) // a []string always marshals
+	return string(b)
+}
+
+// decodeKeywords reads what encodeKeywords stored.
+func decodeKeywords(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var kws []string
+	if err := json.Unmarshal([]byte(s), &kws); err != nil {
+		return nil, fmt.Errorf("dropped keywords %q: %w", s, err)
+	}
+	return kws, nil
 }
 
 func (s *sqliteStore) itemError(it Item, err error) error {
@@ -582,18 +605,22 @@ func (s *sqliteStore) PutItems(ctx context.Context, items []Item) (err error) {
 	return nil
 }
 
-const itemCols = `mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes, attempts, first_seen, updated_at`
+const itemCols = `mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords`
 
 func scanItem(sc interface{ Scan(...any) error }, retired bool) (Item, error) {
 	var it Item
-	var status string
+	var status, dropped string
 	var first, updated sql.NullInt64
 	dest := []any{&it.Mailbox, &it.Folder, &it.SourceKey, &it.Kind, &it.Fingerprint, &it.TargetID, &status,
-		&it.Reason, &it.Bytes, &it.Attempts, &first, &updated}
+		&it.Reason, &it.Bytes, &it.Attempts, &first, &updated, &dropped}
 	if retired {
 		dest = append(dest, &it.RetiredValidity)
 	}
 	if err := sc.Scan(dest...); err != nil {
+		return Item{}, err
+	}
+	var err error
+	if it.DroppedKeywords, err = decodeKeywords(dropped); err != nil {
 		return Item{}, err
 	}
 	it.Status = Status(status)

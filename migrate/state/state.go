@@ -183,6 +183,12 @@ type Item struct {
 	Reason string
 	// Bytes is the item's size in the source.
 	Bytes int64
+	// DroppedKeywords are the source's flags and keywords that the target
+	// does not carry (system keywords such as $MDNSent, "$" keywords, unknown
+	// "\" flags: mapping.State.Dropped), as the source has them, for a
+	// migrated item; empty when nothing was dropped or for another status.
+	// Items recorded before the field existed read with it empty.
+	DroppedKeywords []string
 	// Attempts counts the writes of this item that recorded an outcome
 	// (StatusMigrated or StatusFailed). The store maintains it: the value
 	// given to PutItem or PutItems is ignored.

@@ -793,3 +793,57 @@ func TestTimesKeptToMicrosecondInUTC(t *testing.T) {
 		t.Errorf("UpdatedAt = %v, want %v", m.UpdatedAt, want)
 	}
 }
+
+// TestDroppedKeywords: an item's dropped keywords are stored as given,
+// replaced by a later write, and kept when the item is retired.
+func TestDroppedKeywords(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, "", nil)
+	seed(t, st)
+	if err := st.PutFolder(ctx, Folder{Mailbox: "alice@example.org", SourcePath: "INBOX", TargetPath: "INBOX", Validity: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		put  []string
+		want []string
+	}{
+		{"keywords with odd characters", []string{"$MDNSent", `\Important`, `quote"and,comma`, "été"}, []string{"$MDNSent", `\Important`, `quote"and,comma`, "été"}},
+		{"replaced by a later write", []string{"$Junk"}, []string{"$Junk"}},
+		{"none", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			it := Item{Mailbox: "alice@example.org", Folder: "INBOX", SourceKey: "1.7", Kind: KindMessage, Status: StatusMigrated, TargetID: "T7", Bytes: 7, DroppedKeywords: tt.put}
+			if err := st.PutItem(ctx, it); err != nil {
+				t.Fatalf("PutItem() = %v", err)
+			}
+			got, ok, err := st.Item(ctx, it.Mailbox, it.Folder, it.SourceKey)
+			if err != nil || !ok {
+				t.Fatalf("Item() = %v, %v", ok, err)
+			}
+			if diff := cmp.Diff(tt.want, got.DroppedKeywords); diff != "" {
+				t.Errorf("DroppedKeywords mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	it := Item{Mailbox: "alice@example.org", Folder: "INBOX", SourceKey: "1.8", Kind: KindMessage, Status: StatusMigrated, TargetID: "T8", DroppedKeywords: []string{"$MDNSent"}}
+	if err := st.PutItems(ctx, []Item{it}); err != nil {
+		t.Fatalf("PutItems() = %v", err)
+	}
+	if _, err := st.ReplaceFolderValidity(ctx, "alice@example.org", "INBOX", "2"); err != nil {
+		t.Fatalf("ReplaceFolderValidity() = %v", err)
+	}
+	var retired []string
+	for r, err := range st.Items(ctx, ItemQuery{Mailbox: "alice@example.org", Folder: "INBOX", Retired: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.SourceKey == "1.8" {
+			retired = r.DroppedKeywords
+		}
+	}
+	if diff := cmp.Diff([]string{"$MDNSent"}, retired); diff != "" {
+		t.Errorf("retired item's DroppedKeywords mismatch (-want +got):\n%s", diff)
+	}
+}

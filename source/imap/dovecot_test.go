@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/imap"
 	"github.com/migrate-tool/migrate/source/testserver"
@@ -190,6 +193,87 @@ func TestDovecotHeuristicsWithoutSpecialUse(t *testing.T) {
 				t.Errorf("Folders() mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// partialRolesManifest is a corpus whose server announces \Sent and \Trash
+// (special_use in dovecot.conf) but no \Archive, beside an "Archive"
+// folder, a "Sent Messages" folder and an "Archive" inside an ordinary
+// folder.
+const partialRolesManifest = `users:
+  - name: dana@example.test
+    password: dana-test-only-pw
+    folders:
+      - name: INBOX
+        messages:
+          - generate: {subject: inbox, seed: dana-inbox, attachment_size: 0}
+            date: 2024-01-02T03:04:05Z
+      - name: Sent
+        special_use: '\Sent'
+      - name: Trash
+        special_use: '\Trash'
+      - name: Sent Messages
+        messages:
+          - generate: {subject: old sent, seed: dana-sent-messages, attachment_size: 0}
+            date: 2019-01-02T03:04:05Z
+      - name: Archive
+        messages:
+          - generate: {subject: archived, seed: dana-archive, attachment_size: 0}
+            date: 2020-01-02T03:04:05Z
+      - name: Archive/2019
+      - name: Projects
+      - name: Projects/Archive
+`
+
+// TestDovecotGuessesUnannouncedRoles: a server that announces some roles
+// but not \Archive has its "Archive" folder guessed, and the folder goes
+// into Exchange's Archive folder; a role the server announces is not
+// guessed for another folder.
+func TestDovecotGuessesUnannouncedRoles(t *testing.T) {
+	seed := t.TempDir()
+	if err := os.WriteFile(filepath.Join(seed, testserver.ManifestFile), []byte(partialRolesManifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := testserver.DovecotForTest(t, &testserver.DovecotOptions{SeedDir: seed})
+	a := dialDovecot(t, d, nil)
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatalf("Folders() = %v", err)
+	}
+	want := map[string]folderSummary{
+		"INBOX":            {Path: []string{"INBOX"}, Role: source.Inbox, Count: 1},
+		"Sent":             {Path: []string{"Sent"}, Role: source.Sent},
+		"Trash":            {Path: []string{"Trash"}, Role: source.Trash},
+		"Sent Messages":    {Path: []string{"Sent Messages"}, Count: 1},
+		"Archive":          {Path: []string{"Archive"}, Role: source.Archive, Guessed: true, Count: 1},
+		"Archive/2019":     {Path: []string{"Archive", "2019"}},
+		"Projects":         {Path: []string{"Projects"}},
+		"Projects/Archive": {Path: []string{"Projects", "Archive"}, Role: source.Archive, Guessed: true},
+	}
+	if diff := cmp.Diff(want, summarise(folders)); diff != "" {
+		t.Errorf("Folders() mismatch (-want +got):\n%s", diff)
+	}
+
+	ms, err := mapping.Folders(folders, nil)
+	if err != nil {
+		t.Fatalf("mapping.Folders() = %v", err)
+	}
+	got := map[string]string{}
+	for _, m := range ms {
+		got[m.Source.Name] = m.String()
+	}
+	wantMap := map[string]string{
+		"INBOX":            mapping.WellKnownInbox,
+		"Sent":             mapping.WellKnownSentItems,
+		"Trash":            mapping.WellKnownDeletedItems,
+		"Sent Messages":    mapping.WellKnownRoot + "/Sent Messages",
+		"Archive":          mapping.WellKnownArchive,
+		"Archive/2019":     mapping.WellKnownArchive + "/2019",
+		"Projects":         mapping.WellKnownRoot + "/Projects",
+		"Projects/Archive": mapping.WellKnownRoot + "/Projects/Archive",
+	}
+	if diff := cmp.Diff(wantMap, got); diff != "" {
+		t.Errorf("mapping.Folders() targets mismatch (-want +got):\n%s", diff)
 	}
 }
 

@@ -25,10 +25,12 @@ import (
 //   - Folders in other users' and shared namespaces (NAMESPACE) are left
 //     out: they are not this mailbox's.
 //   - Roles come from the server's SPECIAL-USE attributes (RFC 6154, with
-//     LIST RETURN (SPECIAL-USE) when LIST-EXTENDED allows it). When the
-//     server announces no role at all, or Options.NoSpecialUse is set, they
-//     are guessed from names by specialuse.Guess and SpecialUseGuessed is
-//     set. INBOX is always source.Inbox.
+//     LIST RETURN (SPECIAL-USE) when LIST-EXTENDED allows it). Each role
+//     that no folder announces (all of them when the server announces
+//     none, or Options.NoSpecialUse is set) is guessed from the names by
+//     specialuse.GuessMissing, which sets SpecialUseGuessed: a server that
+//     announces \Sent and \Trash but not \Archive still has its "Archive"
+//     folder recognised. INBOX is always source.Inbox.
 //   - Count, Bytes and Validity come from STATUS (MESSAGES UIDVALIDITY,
 //     and SIZE when the server has STATUS=SIZE), in the LIST command itself
 //     when the server has LIST-STATUS. Bytes is -1 without STATUS=SIZE;
@@ -96,7 +98,6 @@ func (a *Account) list(c *imapclient.Client) ([]source.Folder, error) {
 	}
 
 	var folders []source.Folder
-	anyServerRole := false
 	for _, d := range listed {
 		if d.Mailbox == "" || hasAnyPrefix(d.Mailbox, foreign) {
 			continue
@@ -115,10 +116,7 @@ func (a *Account) list(c *imapclient.Client) ([]source.Folder, error) {
 		if strings.EqualFold(d.Mailbox, "INBOX") {
 			f.SpecialUse = source.Inbox
 		} else if serverRoles {
-			if role := roleOf(d.Attrs); role != "" {
-				f.SpecialUse = role
-				anyServerRole = true
-			}
+			f.SpecialUse = roleOf(d.Attrs)
 		}
 		if !f.NoSelect {
 			st := d.Status
@@ -141,19 +139,8 @@ func (a *Account) list(c *imapclient.Client) ([]source.Folder, error) {
 		folders = append(folders, f)
 	}
 
-	if !anyServerRole {
-		// No usable announcement: guess every folder but INBOX.
-		for i := range folders {
-			if folders[i].SpecialUse == source.Inbox {
-				continue
-			}
-			folders[i].SpecialUse = ""
-			if role, ok := specialuse.Guess(folders[i].Path); ok {
-				folders[i].SpecialUse = role
-				folders[i].SpecialUseGuessed = true
-			}
-		}
-	}
+	// The roles no folder announces, from the names (imapsync's --automap).
+	specialuse.GuessMissing(folders)
 
 	slices.SortFunc(folders, func(x, y source.Folder) int {
 		if xi, yi := x.SpecialUse == source.Inbox, y.SpecialUse == source.Inbox; xi != yi {

@@ -68,9 +68,10 @@ func TestFolders(t *testing.T) {
 				"Éléments supprimés": {[]string{"Éléments supprimés"}, "/", source.Trash, false, false, 0, 0, true},
 				"日本語":                {[]string{"日本語"}, "/", "", false, false, 0, 0, true},
 				"R&D":                {[]string{"R&D"}, "/", "", false, false, 0, 0, true},
-				"Archive":            {[]string{"Archive"}, "/", "", false, true, -1, -1, false},
-				"Archive/2019":       {[]string{"Archive", "2019"}, "/", "", false, false, 0, 0, true},
-				// The server announces roles: names are not guessed.
+				// No folder announces \Archive: guessed from the name.
+				"Archive":      {[]string{"Archive"}, "/", source.Archive, true, true, -1, -1, false},
+				"Archive/2019": {[]string{"Archive", "2019"}, "/", "", false, false, 0, 0, true},
+				// The server announces \Sent: the name is not guessed.
 				"Projects/Sent": {[]string{"Projects", "Sent"}, "/", "", false, false, 0, 0, true},
 			},
 		},
@@ -104,6 +105,24 @@ func TestFolders(t *testing.T) {
 				"Archive":            {[]string{"Archive"}, "/", source.Archive, true, true, -1, -1, false},
 				"Archive/2019":       {[]string{"Archive", "2019"}, "/", "", false, false, 0, 0, true},
 				"Projects/Sent":      {[]string{"Projects", "Sent"}, "/", source.Sent, true, false, 0, 0, true},
+			},
+		},
+		{
+			name: "some roles announced: the others are guessed, the announced ones are not",
+			setup: func(fx *fixture) {
+				fx.mustCreate("Sent", imap.MailboxAttrSent)
+				fx.mustCreate("Trash", imap.MailboxAttrTrash)
+				fx.mustCreate("Sent Messages")
+				fx.mustCreate("Archive")
+				fx.mustCreate("Spam")
+			},
+			want: map[string]folderView{
+				"INBOX":         {[]string{"INBOX"}, "/", source.Inbox, false, false, 0, 0, true},
+				"Sent":          {[]string{"Sent"}, "/", source.Sent, false, false, 0, 0, true},
+				"Trash":         {[]string{"Trash"}, "/", source.Trash, false, false, 0, 0, true},
+				"Sent Messages": {[]string{"Sent Messages"}, "/", "", false, false, 0, 0, true},
+				"Archive":       {[]string{"Archive"}, "/", source.Archive, true, false, 0, 0, true},
+				"Spam":          {[]string{"Spam"}, "/", source.Junk, true, false, 0, 0, true},
 			},
 		},
 		{

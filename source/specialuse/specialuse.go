@@ -1,6 +1,7 @@
 // Package specialuse guesses the role of a mail folder from its name, for
-// servers that do not announce roles with SPECIAL-USE (RFC 6154) or when the
-// announced roles are not to be trusted.
+// servers that do not announce roles with SPECIAL-USE (RFC 6154), that
+// announce only some of them, or whose announced roles are not to be
+// trusted.
 //
 // The guess is a pure function of the folder's path: no I/O, no state. Only
 // the last path segment decides, so "Archive/2019/Sent" is guessed as Sent
@@ -14,6 +15,11 @@
 // INBOX itself is not guessed: it is a protocol-defined name that adapters
 // handle themselves. \All and \Flagged are never guessed either, because a
 // wrong guess would make the engine skip or de-duplicate a real folder.
+//
+// GuessMissing applies Guess to a whole listing the way imapsync's
+// --automap does: a role some folder announces is never guessed for
+// another, and every role that no folder announces is guessed from the
+// names.
 package specialuse
 
 import (
@@ -152,6 +158,41 @@ func Guess(path []string) (source.SpecialUse, bool) {
 		}
 	}
 	return "", false
+}
+
+// GuessMissing gives each mail folder of folders that has no role the role
+// Guess finds in its name, unless some folder of the list announces that
+// role: a server that announces \Sent and \Trash but no \Archive still has
+// its "Archive" folder recognised, while a "Sent Messages" folder beside an
+// announced \Sent stays an ordinary folder. A role is announced when a
+// folder has it with SpecialUseGuessed false; INBOX (any case, as a
+// top-level folder) and folders that already have a role are left alone.
+// GuessMissing sets SpecialUseGuessed on every folder it gives a role.
+//
+// Several folders may be guessed for one role ("Archive" and "Archives");
+// GuessMissing keeps them all and the folder mapping chooses the one that
+// takes the role (package migrate/mapping, Folders).
+func GuessMissing(folders []source.Folder) {
+	announced := map[source.SpecialUse]bool{}
+	for _, f := range folders {
+		if f.SpecialUse != "" && !f.SpecialUseGuessed {
+			announced[f.SpecialUse] = true
+		}
+	}
+	for i := range folders {
+		f := &folders[i]
+		if f.SpecialUse != "" || (f.Kind != "" && f.Kind != source.KindMessage) || isInbox(f.Path) {
+			continue
+		}
+		if role, ok := Guess(f.Path); ok && !announced[role] {
+			f.SpecialUse, f.SpecialUseGuessed = role, true
+		}
+	}
+}
+
+// isInbox reports whether path is the top-level INBOX.
+func isInbox(path []string) bool {
+	return len(path) == 1 && strings.EqualFold(path[0], "INBOX")
 }
 
 // normalise folds a name to the form the table uses.

@@ -1,8 +1,10 @@
 package specialuse
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/migrate-tool/migrate/source"
@@ -136,5 +138,87 @@ func TestGuessDoesNotModifyPath(t *testing.T) {
 	Guess(path)
 	if path[0] != "INBOX" || path[1] != " Sent " {
 		t.Errorf("Guess modified its argument: %q", path)
+	}
+}
+
+func TestGuessMissing(t *testing.T) {
+	// folder builds a listed folder: a "/"-separated path and an optional
+	// role, announced unless guessed is true.
+	type folder struct {
+		path    string
+		role    source.SpecialUse
+		guessed bool
+		kind    source.Kind
+	}
+	type result struct {
+		role    source.SpecialUse
+		guessed bool
+	}
+	tests := []struct {
+		name string
+		in   []folder
+		want map[string]result // by path; absent means no role
+	}{{
+		name: "nothing announced: every role guessed",
+		in:   []folder{{path: "INBOX", role: source.Inbox}, {path: "Sent"}, {path: "Trash"}, {path: "Archive"}, {path: "Projects"}},
+		want: map[string]result{
+			"INBOX": {source.Inbox, false}, "Sent": {source.Sent, true},
+			"Trash": {source.Trash, true}, "Archive": {source.Archive, true},
+		},
+	}, {
+		name: "Sent and Trash announced, Archive not: Archive guessed",
+		in: []folder{
+			{path: "INBOX", role: source.Inbox}, {path: "Sent", role: source.Sent}, {path: "Trash", role: source.Trash},
+			{path: "Archive"}, {path: "Archives"}, {path: "Archiv"},
+		},
+		want: map[string]result{
+			"INBOX": {source.Inbox, false}, "Sent": {source.Sent, false}, "Trash": {source.Trash, false},
+			"Archive": {source.Archive, true}, "Archives": {source.Archive, true}, "Archiv": {source.Archive, true},
+		},
+	}, {
+		name: "an announced role is never guessed for another folder",
+		in: []folder{
+			{path: "Sent", role: source.Sent}, {path: "Sent Messages"}, {path: "Gesendet"},
+			{path: "Old Archive", role: source.Archive}, {path: "Archive"},
+		},
+		want: map[string]result{"Sent": {source.Sent, false}, "Old Archive": {source.Archive, false}},
+	}, {
+		name: "a role announced on a folder without the name still counts",
+		in:   []folder{{path: "Mail/Outbox", role: source.Sent}, {path: "Sent"}, {path: "Junk"}},
+		want: map[string]result{"Mail/Outbox": {source.Sent, false}, "Junk": {source.Junk, true}},
+	}, {
+		name: "a guessed role does not stop other guesses",
+		in:   []folder{{path: "Sent", role: source.Sent, guessed: true}, {path: "Sent Items"}},
+		want: map[string]result{"Sent": {source.Sent, true}, "Sent Items": {source.Sent, true}},
+	}, {
+		name: "folders with a role keep it; \\All is no reason to guess",
+		in:   []folder{{path: "[Gmail]/All Mail", role: source.All}, {path: "Spam", role: source.Drafts}, {path: "Drafts"}},
+		want: map[string]result{"[Gmail]/All Mail": {source.All, false}, "Spam": {source.Drafts, false}},
+	}, {
+		name: "INBOX and folders that hold no mail are not guessed",
+		in:   []folder{{path: "INBOX"}, {path: "Archive", kind: source.KindContact}, {path: "Trash", kind: source.KindMessage}},
+		want: map[string]result{"Trash": {source.Trash, true}},
+	}, {
+		name: "subfolders are guessed too (the mapping decides what counts)",
+		in:   []folder{{path: "Projects/Archive"}, {path: "INBOX/Trash"}},
+		want: map[string]result{"Projects/Archive": {source.Archive, true}, "INBOX/Trash": {source.Trash, true}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := make([]source.Folder, len(tt.in))
+			for i, f := range tt.in {
+				fs[i] = source.Folder{Name: f.path, Path: strings.Split(f.path, "/"), SpecialUse: f.role, SpecialUseGuessed: f.guessed, Kind: f.kind}
+			}
+			GuessMissing(fs)
+			got := map[string]result{}
+			for _, f := range fs {
+				if f.SpecialUse != "" {
+					got[f.Name] = result{f.SpecialUse, f.SpecialUseGuessed}
+				}
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(result{})); diff != "" {
+				t.Errorf("GuessMissing() roles mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
