@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/migrate-tool/migrate/internal/humanize"
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"

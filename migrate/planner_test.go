@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/migrate-tool/migrate/internal/logcheck"
+	"github.com/migrate-tool/migrate/migrate/logcheck"
 
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/migrate-tool/migrate/internal/logcheck"
+	"github.com/migrate-tool/migrate/migrate/logcheck"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"

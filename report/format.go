@@ -1,7 +1,7 @@
 package report
 
 import (
-	"github.com/migrate-tool/migrate/internal/humanize"
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/state"
 )
 

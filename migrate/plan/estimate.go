@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/migrate-tool/migrate/internal/humanize"
+	"github.com/migrate-tool/migrate/migrate/humanize"
 )
 
 // Envelope is the target's throttling envelope for one mailbox, as the

@@ -16,7 +16,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/migrate-tool/migrate/internal/logcheck"
+	"github.com/migrate-tool/migrate/migrate/logcheck"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/testserver"
 )

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/migrate-tool/migrate/internal/logcheck"
+	"github.com/migrate-tool/migrate/migrate/logcheck"
 )
 
 // TestLogRecords checks the adapter's records against the log conventions

@@ -16,7 +16,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
-	"github.com/migrate-tool/migrate/internal/humanize"
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/message"
 	"github.com/migrate-tool/migrate/target"
 )
