@@ -52,7 +52,7 @@ func (s *memSources) user(name string) *sourcetest.Memory { return s.byUser[stri
 
 // open is a SourceOpener: it checks the row's password like a server, and
 // logs as an adapter does, with a component of its own on the logger it is
-// given (which, under internal/logcheck, fails a test when the engine's
+// given (which, under migrate/logcheck, fails a test when the engine's
 // logger already names a component).
 func (s *memSources) open(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
 	log = log.With("component", "memory", "user", m.UserName)

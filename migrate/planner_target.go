@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/target"

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/migrate-tool/migrate/migrate/logcheck"
 	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/logcheck"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"

@@ -16,9 +16,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"

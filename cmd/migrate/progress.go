@@ -13,8 +13,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate"
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/state"
 )
 

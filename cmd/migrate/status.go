@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/state"
 )
 

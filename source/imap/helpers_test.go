@@ -191,7 +191,7 @@ func (fx *fixture) onFetch(hook func() error) { fx.srv.SetFetchHook(hook) }
 func (fx *fixture) fetchCount() int { return len(fx.fetchCommands()) }
 
 // testLogger logs to the test's output and fails the test on a record
-// that breaks the log conventions (internal/logcheck).
+// that breaks the log conventions (migrate/logcheck).
 func testLogger(t testing.TB) *slog.Logger {
 	log, _ := logcheck.New(t)
 	return log

@@ -8,7 +8,7 @@ import (
 )
 
 // TestLogRecords checks the adapter's records against the log conventions
-// (internal/logcheck) with a logger like the engine's, which already names
+// (migrate/logcheck) with a logger like the engine's, which already names
 // the mailbox: one key for errors, a component attribute instead of a text
 // prefix, no attribute twice.
 func TestLogRecords(t *testing.T) {

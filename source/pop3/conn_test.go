@@ -13,7 +13,7 @@ func TestDotReader(t *testing.T) {
 	long := strings.Repeat("x", 200<<10)
 	for _, tc := range []struct {
 		name, wire, want, rest string
-		err                      error
+		err                    error
 	}{
 		{"empty", ".\r\n", "", "", nil},
 		{"plain", "a\r\nb\r\n.\r\n+OK next", "a\r\nb\r\n", "+OK next", nil},
