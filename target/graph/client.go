@@ -105,6 +105,12 @@ type Config struct {
 	// Concurrency is the number of requests in flight per mailbox; 0 or
 	// more than 4 means 4, Exchange Online's limit.
 	Concurrency int
+	// Answers are what a tenant probe (Mailbox's Probe, recorded in the
+	// plan) learned. With AttachToReceived target.AnswerNo a message whose
+	// attachments do not all fit in the creation request is created as a
+	// draft carrying all of them from the start; with "" the client finds
+	// out at the first refusal.
+	Answers target.TenantAnswers
 }
 
 // Client is a connection to Microsoft Graph for one tenant. It is safe for
@@ -380,6 +386,7 @@ func (c *Client) stateFor(id string) *mailboxState {
 	st := c.shared[key]
 	if st == nil {
 		st = &mailboxState{pace: newPacer(c.cfg.Envelope())}
+		st.attachRefused.Store(c.cfg.Answers.AttachToReceived == target.AnswerNo)
 		c.shared[key] = st
 	}
 	return st

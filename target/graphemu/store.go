@@ -67,6 +67,9 @@ type folder struct {
 	DisplayName string                     `json:"displayName"`
 	WellKnown   string                     `json:"wellKnown,omitempty"`
 	Hidden      bool                       `json:"hidden,omitempty"` // root folders: not listed
+	// IsHidden is a mail folder created with isHidden true: listed only
+	// with includeHiddenFolders=true.
+	IsHidden bool `json:"isHidden,omitempty"`
 	Props       map[string]json.RawMessage `json:"props,omitempty"`
 	Ext         []ExtProp                  `json:"ext,omitempty"`
 	Multi       []MultiExtProp             `json:"multi,omitempty"`
