@@ -113,6 +113,10 @@ func TestPlanRunVerify(t *testing.T) {
 		if m.Error != "" || !m.TargetCheck.CanRead {
 			t.Errorf("plan of %s: error %q, target check %+v", m.Address, m.Error, m.TargetCheck)
 		}
+		// The emulator's app has no Reports.Read.All by default.
+		if m.TargetCheck.QuotaBytes > 0 || !strings.Contains(m.TargetCheck.QuotaUnknown, "Reports.Read.All") {
+			t.Errorf("plan of %s: quota %d, unknown because %q; want unknown for lack of Reports.Read.All", m.Address, m.TargetCheck.QuotaBytes, m.TargetCheck.QuotaUnknown)
+		}
 		if m.KeywordsDropped != lose[m.Address] || (m.KeywordsDropped > 0) != (len(m.DroppedKeywords) > 0) {
 			t.Errorf("plan of %s: %d items lose keywords (%+v), want %d", m.Address, m.KeywordsDropped, m.DroppedKeywords, lose[m.Address])
 		}
