@@ -232,7 +232,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 				humanize.Bytes(mb.ToMigrate.Bytes), humanize.Bytes(max(tc.QuotaBytes-tc.UsedBytes, 0)), humanize.Bytes(tc.QuotaBytes))
 		}
 		if tc.QuotaUnknown != "" && mb.ToMigrate.Bytes > 0 {
-			add(plan.SevInfo, "quota_unknown", addr, "", "The target's quota is unknown (%s): the plan cannot tell whether the %s to migrate fit.",
+			add(plan.SevInfo, "quota_unknown", addr, "", "The target's quota is unknown: %s. The plan cannot tell whether the %s to migrate fit.",
 				tc.QuotaUnknown, humanize.Bytes(mb.ToMigrate.Bytes))
 		}
 		if mb.Protocol == "pop3" && mb.Error == "" && mb.Items == 0 {

@@ -52,7 +52,7 @@ func fixturePlan() *plan.Plan {
 				KeywordsDropped: 40, DroppedKeywords: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 38}, {Keyword: "$Junk", Items: 3}, {Keyword: "$Custom", Items: 1}},
 				HeadersRead: 1190, HeadersSkipped: 10, DuplicateItems: 4, Duplicates: []plan.Duplicate{{MessageID: "a@b", Items: []plan.ItemRef{{Folder: "INBOX", Key: "7.1"}, {Folder: "Sent", Key: "3.1"}}}},
 				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1,
-					QuotaUnknown: "the app lacks Reports.Read.All, which Graph needs to show mailbox quotas (through the mailbox usage report)"},
+					QuotaUnknown: "the app lacks Reports.Read.All, which Graph needs to give mailbox quotas through the mailbox usage report"},
 				Read:        plan.Rate{Items: 24, Bytes: 30 << 20, Seconds: 1.5, PerItemSeconds: 0.01, BytesPerSecond: 20 << 20},
 				ListSeconds: 2,
 				Estimate:    plan.MailboxEstimate{Seconds: 2010, Bottleneck: env.UploadBottleneck()},

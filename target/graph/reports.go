@@ -23,7 +23,7 @@ const permReports = "Reports.Read.All"
 
 // Why a quota is unknown (target.Quota.Unknown).
 const (
-	quotaNoPermission = "the app lacks Reports.Read.All, which Graph needs to show mailbox quotas (through the mailbox usage report)"
+	quotaNoPermission = "the app lacks Reports.Read.All, which Graph needs to give mailbox quotas through the mailbox usage report"
 	quotaConcealed    = "the tenant conceals user names in usage reports; to show them, turn off \"Display concealed user, group, and site names in all reports\" in the Microsoft 365 admin center > Settings > Org settings > Reports"
 	quotaNotReported  = "the mailbox is not in the mailbox usage report yet (the report lags up to 48 hours behind new mailboxes)"
 )
