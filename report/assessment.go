@@ -235,8 +235,11 @@ func targetFact(tc plan.TargetCheck) string {
 	if tc.Stamped > 0 {
 		parts = append(parts, Items(tc.Stamped)+" migrated earlier")
 	}
-	if tc.QuotaBytes > 0 {
+	switch {
+	case tc.QuotaBytes > 0:
 		parts = append(parts, fmt.Sprintf("%s of %s quota used", Bytes(tc.UsedBytes), Bytes(tc.QuotaBytes)))
+	case tc.QuotaUnknown != "":
+		parts = append(parts, "quota unknown: "+tc.QuotaUnknown)
 	}
 	return strings.Join(parts, "; ")
 }

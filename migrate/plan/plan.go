@@ -350,6 +350,9 @@ type TargetCheck struct {
 	// the target does not report them.
 	QuotaBytes int64 `json:"quota_bytes"`
 	UsedBytes  int64 `json:"used_bytes"`
+	// QuotaUnknown says why the quota is unknown when the target was
+	// inspected and gave none ("the app lacks Reports.Read.All, ...").
+	QuotaUnknown string `json:"quota_unknown,omitempty"`
 	// LatencySeconds is the mean round-trip time of the checks.
 	LatencySeconds float64 `json:"latency_seconds"`
 }

@@ -127,6 +127,11 @@ type Client struct {
 	// body (415): later bodies go uncompressed (see compressionHandler).
 	gzipRefused atomic.Bool
 
+	// reportMu guards report, the tenant's mailbox usage report once
+	// fetched (see usageReport).
+	reportMu sync.Mutex
+	report   *mailboxUsage
+
 	mu     sync.Mutex
 	shared map[string]*mailboxState // by mailbox id, shared by its handles
 }
@@ -202,6 +207,9 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 	httpClient := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(paced, middlewares(&compressionHandler{refused: &c.gzipRefused, log: c.log})...),
 		Timeout:   5 * time.Minute,
+		// Redirects are the SDK's redirect handler's to follow (or not,
+		// see reportLocation), as in kiota's default client.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	parse, write := serializers()
 	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
@@ -217,8 +225,9 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 	// client's requests.
 	adapter.EnableBackingStore(nil)
 	c.adapter = adapter
-	// Upload URLs are pre-authenticated and on another host (Outlook's):
-	// they go through the pacing but never get the bearer token.
+	// Upload URLs and report download URLs are pre-authenticated and on
+	// other hosts (Outlook's, the reports'): they go through the pacing
+	// but never get the bearer token.
 	c.uploadHTTP = &http.Client{Transport: paced, Timeout: 5 * time.Minute}
 	return c, nil
 }
@@ -325,7 +334,7 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 		return nil, errors.New("graph: a mailbox address is required")
 	}
 	where := fmt.Sprintf("mailbox %s", address)
-	var id string
+	var id, upn string
 	err := c.retry(ctx, nil, where, "look up the user", func(ctx context.Context) error {
 		ri, err := c.users().ByUserId(address).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName"}},
@@ -341,14 +350,14 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 		if !ok || u.id == "" {
 			return errors.New("the user came back without an id")
 		}
-		id = u.id
+		id, upn = u.id, u.upn
 		return nil
 	}, nil)
 	if err != nil {
 		return nil, c.describe(err, where, "look up the user", permUser)
 	}
 	st := c.stateFor(id)
-	return &mailbox{c: c, address: address, id: id, pace: st.pace, state: st,
+	return &mailbox{c: c, address: address, id: id, upn: upn, pace: st.pace, state: st,
 		folders: map[string]target.FolderID{}, folderNames: map[target.FolderID]string{}}, nil
 }
 
@@ -356,7 +365,7 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 // package's own rather than models.User: the user's navigation properties
 // (insights, drive, ...) reach nearly every model type of the SDK, and
 // keep them all in the binary (see Client.users).
-type userRef struct{ id string }
+type userRef struct{ id, upn string }
 
 // newUserRef is the absser.ParsableFactory of userRef.
 func newUserRef(absser.ParseNode) (absser.Parsable, error) { return &userRef{}, nil }
@@ -366,13 +375,18 @@ func (u *userRef) Serialize(absser.SerializationWriter) error {
 	return errors.New("graph: a user reference is not sent")
 }
 
-// GetFieldDeserializers implements absser.Parsable: only "id" is read,
-// other properties are ignored.
+// GetFieldDeserializers implements absser.Parsable: only "id" and
+// "userPrincipalName" are read, other properties are ignored.
 func (u *userRef) GetFieldDeserializers() map[string]func(absser.ParseNode) error {
 	return map[string]func(absser.ParseNode) error{
 		"id": func(n absser.ParseNode) error {
 			v, err := n.GetStringValue()
 			u.id = val(v)
+			return err
+		},
+		"userPrincipalName": func(n absser.ParseNode) error {
+			v, err := n.GetStringValue()
+			u.upn = val(v)
 			return err
 		},
 	}
