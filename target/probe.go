@@ -48,7 +48,16 @@ type ProbeCheck struct {
 	Got  string `json:"got"`
 	// Kept is true when Got is what a run needs.
 	Kept bool `json:"kept"`
+	// Answer names the TenantAnswers field this check decides
+	// (AnswerReceivedMail, AnswerAttachToReceived), or "".
+	Answer string `json:"answer,omitempty"`
 }
+
+// Names of the TenantAnswers fields, for ProbeCheck.Answer.
+const (
+	AnswerReceivedMail     = "received_mail"
+	AnswerAttachToReceived = "attach_to_received"
+)
 
 // ProbeResult is what a probe found.
 type ProbeResult struct {

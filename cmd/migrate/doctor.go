@@ -26,6 +26,7 @@ type check struct {
 
 func newDoctorCmd(g *globalOptions) *cobra.Command {
 	var timeout time.Duration
+	var probe string
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the configuration, secrets and connectivity",
@@ -34,14 +35,29 @@ file, line and column), resolves every secret reference, and checks that
 each source server and the Graph endpoint can be reached over TLS with
 certificates verified. It changes nothing.
 
-Exit codes: 0 all good, 2 configuration problem, 3 a server cannot be reached.`,
+With --probe MAILBOX it runs the tenant probe instead, on that target
+mailbox: it creates a hidden folder named "migrate tenant probe <time>",
+creates one message in it the way "migrate run" does (received mail with
+its read flag, received and sent dates and original headers, an inline
+image and a 5 MB attachment added through an upload session), reads it
+back, prints each property as kept or not with the tenant's answers, and
+deletes the folder with its message. Use a test mailbox. "migrate plan
+--probe MAILBOX" records the same answers in the plan.
+
+Exit codes: 0 all good, 1 the probe found a property the tenant did not
+keep, 2 configuration problem, 3 a server cannot be reached (or the probe
+failed).`,
 		Example: `  migrate doctor
-  migrate doctor --config contoso/migration.yaml`,
+  migrate doctor --config contoso/migration.yaml
+  migrate doctor --probe test.user@contoso.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.loadProject(config.Options{})
 			if err != nil {
 				return err
+			}
+			if probe != "" {
+				return runProbe(cmd.Context(), g, p, probe)
 			}
 			log := g.logger(p.Secrets()...)
 			fmt.Fprintf(g.stdout, "ok   configuration %s: %d mailboxes\n", p.Path, len(p.Mailboxes))
@@ -63,6 +79,7 @@ Exit codes: 0 all good, 2 configuration problem, 3 a server cannot be reached.`,
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "timeout per connection check")
+	cmd.Flags().StringVar(&probe, "probe", "", "run the tenant probe on this target mailbox (creates, reads back and deletes a hidden folder with one message)")
 	return cmd
 }
 

@@ -172,7 +172,7 @@ func (mb *mailbox) Probe(ctx context.Context) (target.ProbeResult, error) {
 	switch {
 	case errors.Is(err, errAttachRefused):
 		res.Answers.AttachToReceived = target.AnswerNo
-		res.Checks = append(res.Checks, target.ProbeCheck{Property: "attachment added to received mail", Want: "accepted", Got: "refused: messages with large attachments are created as drafts", Kept: false})
+		res.Checks = append(res.Checks, target.ProbeCheck{Property: checkAttach, Want: "accepted", Got: "refused", Answer: target.AnswerAttachToReceived})
 		draftID, err := put(true, true)
 		if err != nil {
 			return res, fmt.Errorf("graph: %s: the probe message as a draft: %w", where, err)
@@ -198,22 +198,22 @@ func (mb *mailbox) Probe(ctx context.Context) (target.ProbeResult, error) {
 			return res, err
 		}
 		res.Checks = append(res.Checks, got.messageChecks(key, sum[:], msgID)...)
-		res.Checks = append(res.Checks, target.ProbeCheck{Property: "attachment added to received mail", Want: "accepted", Got: "accepted", Kept: true})
+		res.Checks = append(res.Checks, target.ProbeCheck{Property: checkAttach, Want: "accepted", Got: "accepted", Kept: true, Answer: target.AnswerAttachToReceived})
 		res.Checks = append(res.Checks, got.attachmentChecks(attach)...)
 	}
 	res.Answers.ReceivedMail = target.AnswerYes
 	for _, c := range res.Checks {
-		if c.Property == checkReceived || c.Property == checkDelivery || c.Property == checkSubmit {
-			if !c.Kept {
-				res.Answers.ReceivedMail = target.AnswerNo
-			}
+		if c.Answer == target.AnswerReceivedMail && !c.Kept {
+			res.Answers.ReceivedMail = target.AnswerNo
 		}
 	}
 	return res, nil
 }
 
-// Names of the probe's checks that decide TenantAnswers.ReceivedMail.
+// Names of the probe's checks; the first three decide
+// TenantAnswers.ReceivedMail.
 const (
+	checkAttach   = "attachment added to received mail"
 	checkReceived = "received mail, not a draft (PidTagMessageFlags without the unsent bit)"
 	checkDelivery = "received time (PidTagMessageDeliveryTime)"
 	checkSubmit   = "sent time (PidTagClientSubmitTime)"
@@ -240,7 +240,11 @@ func (r *probeRead) messageChecks(key string, sum []byte, msgID string) []target
 	flags, _ := strconv.Atoi(r.props[propMessageFlags])
 	isDraft := val(r.msg.GetIsDraft())
 	check := func(prop, want, got string) target.ProbeCheck {
-		return target.ProbeCheck{Property: prop, Want: want, Got: got, Kept: want == got}
+		c := target.ProbeCheck{Property: prop, Want: want, Got: got, Kept: want == got}
+		if prop == checkReceived || prop == checkDelivery || prop == checkSubmit {
+			c.Answer = target.AnswerReceivedMail
+		}
+		return c
 	}
 	timeOf := func(t *time.Time) string {
 		if t == nil {
