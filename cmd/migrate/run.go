@@ -90,6 +90,8 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
 	if err != nil {
 		return err
 	}
+	g.logs.attach(progress)
+	defer g.logs.detach()
 	e := &migrate.Engine{
 		Env:        lp.env(),
 		Mailboxes:  p.Settings.Concurrency.Mailboxes,
