@@ -31,9 +31,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{stdout: stdout, stderr: stderr, logs: &logWriter{w: stderr}}
 	root := &cobra.Command{
 		Use:   "migrate",
-		Short: "Move POP3 and IMAP mailboxes, contacts and calendars into Exchange Online",
-		Long: `migrate moves mailboxes from POP3 and IMAP hosting (and contacts and calendars
-from CardDAV/CalDAV or files) into Exchange Online through Microsoft Graph.
+		Short: "Move POP3 and IMAP mailboxes into Exchange Online",
+		Long: `migrate moves mailboxes from POP3 and IMAP hosting into Exchange Online through
+Microsoft Graph: mail and folders. Contacts and calendars (CardDAV/CalDAV,
+.vcf/.ics) and local mail stores are not yet moved.
 
 Typical use:
   migrate init                 write an example migration.yaml and mailboxes.csv
