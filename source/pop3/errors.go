@@ -22,9 +22,6 @@ var (
 	// current session has the UIDL asked for (or the server no longer
 	// returns it).
 	ErrNotFound = source.NewError("POP3 folder or message not found", source.ErrNotFound)
-	// ErrNoUIDL means the server does not answer UIDL, so messages have no
-	// stable key. A fallback key is not implemented yet.
-	ErrNoUIDL = errors.New("the POP3 server does not support UIDL: messages have no stable key (a fallback key is not supported yet)")
 	// ErrPlaintextNotAllowed means Security is "plain" but AllowPlaintext
 	// is not set.
 	ErrPlaintextNotAllowed = errors.New("plaintext POP3 is not allowed")
