@@ -502,7 +502,8 @@ func (a *Account) lookup(ctx context.Context, key string) (message, error) {
 }
 
 // Open streams the message whose key is ref.Key with RETR, dot-unstuffed
-// as it arrives. The message's number is the one it has in this session.
+// as it arrives, without the CRLF a server adds to a message that does not
+// end with a line ending (see addedEOLReader), so byte for byte as stored. The message's number is the one it has in this session.
 // The reader must be closed before the next call on the Account; closing it
 // early reads the rest of the message off the connection. A connection
 // broken while reading makes Read fail; the next call opens a new session.
@@ -530,7 +531,8 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 			}
 			return err
 		}
-		r = &retrReader{a: a, c: c, dr: newDotReader(c.br), stop: c.watch(ctx), what: what}
+		dr := newDotReader(c.br)
+		r = &retrReader{a: a, c: c, dr: dr, src: &addedEOLReader{r: dr, size: m.size}, stop: c.watch(ctx), what: what}
 		return nil
 	})
 	if err != nil {
@@ -545,6 +547,7 @@ type retrReader struct {
 	a    *Account
 	c    *conn
 	dr   *dotReader
+	src  io.Reader // dr without a line ending the server added
 	stop func() bool
 	what string
 	err  error
@@ -556,7 +559,7 @@ func (r *retrReader) Read(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	n, err := r.dr.Read(p)
+	n, err := r.src.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
 		r.err = fmt.Errorf("pop3: mailbox %q: RETR %s: %w", r.a.cfg.Username, r.what, err)
 		return n, r.err

@@ -319,3 +319,57 @@ func unexpected(err error) error {
 	}
 	return err
 }
+
+// addedEOLReader undoes the line ending a server adds to a message that
+// does not end with one: RFC 1939 section 3 puts the terminating "." on a
+// line of its own, so Dovecot (and others) send "last line\r\n." for a
+// message ending in "last line", one CRLF more than LIST's size. When
+// what arrives exceeds size by exactly a final CRLF (or LF), that is
+// dropped, so Open streams the message as stored, in the size listed.
+// Bytes past size are held back (two at most) until the end; with size
+// < 0 (unknown) or more than two bytes past it everything passes.
+type addedEOLReader struct {
+	r    io.Reader
+	size int64
+	pos  int64  // bytes read from r
+	hold []byte // bytes past size, not given out yet
+	out  []byte // held bytes to give out
+	pass bool   // more than two bytes past size: pass everything
+	eof  bool
+}
+
+// Read implements io.Reader.
+func (a *addedEOLReader) Read(p []byte) (int, error) {
+	if len(a.out) > 0 {
+		n := copy(p, a.out)
+		a.out = a.out[n:]
+		return n, nil
+	}
+	if a.eof {
+		return 0, io.EOF
+	}
+	n, err := a.r.Read(p)
+	if a.size >= 0 && !a.pass {
+		start := a.pos
+		a.pos += int64(n)
+		if a.pos > a.size {
+			keep := int(max(0, a.size-start))
+			a.hold = append(a.hold, p[keep:n]...)
+			n = keep
+			if len(a.hold) > 2 {
+				a.out, a.hold, a.pass = a.hold, nil, true
+			}
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		if h := string(a.hold); h != "\r\n" && h != "\n" {
+			a.out = append(a.out, a.hold...)
+		}
+		a.hold, a.eof = nil, true
+		if len(a.out) > 0 || n > 0 {
+			return n, nil
+		}
+		return 0, io.EOF
+	}
+	return n, err
+}

@@ -65,6 +65,10 @@ type DovecotOptions struct {
 	// NoSpecialUse starts Dovecot without SPECIAL-USE attributes on any
 	// folder, so clients must recognise Sent, Drafts and the like by name.
 	NoSpecialUse bool
+	// APOP enables the APOP mechanism: POP3 greetings carry an RFC 1939
+	// timestamp and APOP logins are accepted (the passwords are stored in
+	// plaintext, as APOP needs). IMAP does not announce it.
+	APOP bool
 	// NoSeed creates the accounts of the manifest but no folders or
 	// messages (INBOX exists, empty).
 	NoSeed bool
@@ -235,6 +239,7 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 		FirstUID:      min(id.mailUID, 500),
 		CertFile:      d.certs.CertFile,
 		KeyFile:       d.certs.KeyFile,
+		APOP:          opts.APOP,
 	}
 	if !opts.NoSpecialUse {
 		cfg.SpecialUse, err = specialUseConfig(m)
@@ -540,6 +545,7 @@ type dovecotConfig struct {
 	CertFile, KeyFile                        string
 	IMAPPort, IMAPSPort, POP3Port, POP3SPort int
 	SpecialUse                               []specialUseEntry
+	APOP                                     bool
 }
 
 // dovecotConf23 is the configuration for Dovecot 2.3 (Debian 12).
@@ -567,7 +573,7 @@ ssl_key = <{{.KeyFile}}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 
-auth_mechanisms = plain login
+auth_mechanisms = plain login{{if .APOP}} apop{{end}}
 auth_master_user_separator = *
 auth_failure_delay = 0
 auth_verbose = yes

@@ -218,3 +218,22 @@ func TestDovecotConfCheck(t *testing.T) {
 		t.Errorf("Dovecot %s warns about the configuration:\n%s", version, out)
 	}
 }
+
+// TestDovecotConfAPOP checks that DovecotOptions.APOP adds the apop
+// mechanism to both configurations, and only then.
+func TestDovecotConfAPOP(t *testing.T) {
+	t.Parallel()
+	for _, tmpl := range []*template.Template{dovecotConf23, dovecotConf24} {
+		for _, apop := range []bool{false, true} {
+			cfg := sampleDovecotConfig()
+			cfg.APOP = apop
+			want := "plain login"
+			if apop {
+				want += " apop"
+			}
+			if got := confSettings(t, renderConf(t, tmpl, cfg))["auth_mechanisms"]; got != want {
+				t.Errorf("%s with APOP %v: auth_mechanisms = %q, want %q", tmpl.Name(), apop, got, want)
+			}
+		}
+	}
+}
