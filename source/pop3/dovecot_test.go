@@ -3,6 +3,7 @@ package pop3
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -201,4 +202,35 @@ func head(b []byte) string {
 		return string(b[:80]) + "..."
 	}
 	return string(b)
+}
+
+// TestDovecotLockedMaildrop checks Dovecot's answer to a second session
+// of a maildrop locked by the first (pop3_lock_session): after waiting
+// about 10 s for the lock, "-ERR [IN-USE]", which the adapter must take
+// for a lock (ErrConnect, retried), not for bad credentials; and a login
+// waiting for the lock gets in once the first session ends.
+func TestDovecotLockedMaildrop(t *testing.T) {
+	d := testserver.DovecotForTest(t, &testserver.DovecotOptions{POP3LockSession: true})
+	u := d.Users[0]
+	first, err := Dial(context.Background(), dovecotOptions(d, u, SecurityTLS))
+	if err != nil {
+		t.Fatalf("Dial() = %v", err)
+	}
+	defer first.Close()
+	o := dovecotOptions(d, u, SecurityTLS)
+	o.MaxRetries, o.Timeout = -1, 30*time.Second
+	_, err = Dial(context.Background(), o)
+	var re *respError
+	if !errors.Is(err, ErrConnect) || errors.Is(err, ErrAuth) || !errors.As(err, &re) || re.code() != "IN-USE" {
+		t.Fatalf("Dial() while the maildrop is locked = %v, want an error matching ErrConnect with [IN-USE]", err)
+	}
+	if reason, retry := retryable(err, false); !retry {
+		t.Errorf("retryable(%v) = %q, false; want it retried", err, reason)
+	}
+	time.AfterFunc(200*time.Millisecond, func() { first.Close() })
+	a, err := Dial(context.Background(), o)
+	if err != nil {
+		t.Fatalf("Dial() while the first session ends = %v", err)
+	}
+	a.Close()
 }

@@ -69,6 +69,11 @@ type DovecotOptions struct {
 	// timestamp and APOP logins are accepted (the passwords are stored in
 	// plaintext, as APOP needs). IMAP does not announce it.
 	APOP bool
+	// POP3LockSession makes a POP3 session lock the maildrop
+	// (pop3_lock_session = yes), so that a second POP3 session of the
+	// same account is refused with "-ERR [IN-USE]" while the first lasts
+	// (Dovecot 2.3 waits about 10 s for the lock first).
+	POP3LockSession bool
 	// NoSeed creates the accounts of the manifest but no folders or
 	// messages (INBOX exists, empty).
 	NoSeed bool
@@ -240,6 +245,7 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 		CertFile:      d.certs.CertFile,
 		KeyFile:       d.certs.KeyFile,
 		APOP:          opts.APOP,
+		POP3Lock:      opts.POP3LockSession,
 	}
 	if !opts.NoSpecialUse {
 		cfg.SpecialUse, err = specialUseConfig(m)
@@ -545,7 +551,7 @@ type dovecotConfig struct {
 	CertFile, KeyFile                        string
 	IMAPPort, IMAPSPort, POP3Port, POP3SPort int
 	SpecialUse                               []specialUseEntry
-	APOP                                     bool
+	APOP, POP3Lock                           bool
 }
 
 // dovecotConf23 is the configuration for Dovecot 2.3 (Debian 12).
@@ -638,6 +644,9 @@ protocol imap {
 }
 protocol pop3 {
   mail_max_userip_connections = 200
+{{- if .POP3Lock}}
+  pop3_lock_session = yes
+{{- end}}
 }
 
 service imap-login {

@@ -188,6 +188,7 @@ func TestDovecotConfCheck(t *testing.T) {
 	dir := t.TempDir()
 	cfg := sampleDovecotConfig()
 	cfg.Dir, cfg.BaseDir = dir, filepath.Join(dir, "run")
+	cfg.APOP, cfg.POP3Lock = true, true // the optional settings must parse too
 	certs, err := writeCerts(dir)
 	if err != nil {
 		t.Fatal(err)
