@@ -136,6 +136,13 @@ func connectOnce(ctx context.Context, cfg *config) (*conn, Auth, error) {
 		return nil, "", fmt.Errorf("pop3: mailbox %q: %w: %s: %w", cfg.Username, ErrConnect, cfg.addr, err)
 	}
 	method, err := login(ctx, c, cfg)
+	if err == nil {
+		// RFC 2449 section 5: the capabilities may differ after login
+		// (TOP and UIDL are transaction-state ones).
+		if err = c.capa(ctx); err != nil {
+			err = fmt.Errorf("%w: %w", ErrConnect, err)
+		}
+	}
 	if err != nil {
 		c.nc.Close()
 		return nil, "", fmt.Errorf("pop3: mailbox %q: %s: %w", cfg.Username, cfg.addr, err)
@@ -336,39 +343,34 @@ func (a *Account) readIndex(ctx context.Context, c *conn) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	has, known := c.has("UIDL")
+	// UIDL is sent even when CAPA does not list it (a -ERR costs one
+	// round trip; a CAPA that forgets UIDL would cost every key).
 	var re *respError
-	if !known || has {
-		err = c.lines(ctx, "UIDL", func(l string) error {
-			num, uidl, err := parsePair(l)
-			if err != nil {
-				return fmt.Errorf("UIDL: %w", err)
-			}
-			i, ok := byNum[num]
-			if !ok {
-				return nil // not in LIST: a message deleted in between
-			}
-			if _, dup := ix.byKey[uidl]; dup {
-				return fmt.Errorf("UIDL: %w: the server gives UIDL %q to two messages", errMalformed, uidl)
-			}
-			ix.byKey[uidl] = i
-			ix.msgs[i].key = uidl
-			return nil
-		})
-		switch {
-		case err == nil:
-			a.scheme = KeysUIDL
-			return ix, nil
-		case !errors.As(err, &re):
-			return nil, err
+	err = c.lines(ctx, "UIDL", func(l string) error {
+		num, uidl, err := parsePair(l)
+		if err != nil {
+			return fmt.Errorf("UIDL: %w", err)
 		}
+		i, ok := byNum[num]
+		if !ok {
+			return nil // not in LIST: a message deleted in between
+		}
+		if _, dup := ix.byKey[uidl]; dup {
+			return fmt.Errorf("UIDL: %w: the server gives UIDL %q to two messages", errMalformed, uidl)
+		}
+		ix.byKey[uidl] = i
+		ix.msgs[i].key = uidl
+		return nil
+	})
+	switch {
+	case err == nil:
+		a.scheme = KeysUIDL
+		return ix, nil
+	case !errors.As(err, &re):
+		return nil, err
 	}
 	if a.scheme != KeysFallback {
-		reason := "CAPA does not list UIDL"
-		if re != nil {
-			reason = "UIDL refused: " + re.Error()
-		}
-		a.cfg.log.Info("the server has no UIDL: using fallback keys (size, Date, Message-ID)", "reason", reason)
+		a.cfg.log.Info("the server has no UIDL: using fallback keys (size, Date, Message-ID)", "reason", "UIDL refused: "+re.Error())
 	}
 	a.scheme = KeysFallback
 	return ix, a.fallbackKeys(ctx, c, ix)

@@ -312,10 +312,9 @@ func TestAuth(t *testing.T) {
 // command and while idle, and checks that the Account re-opens the
 // session, goes on by key and says why in its log.
 func TestReconnect(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct {
-		name   string
-		break_ func(fx *memFixture)
+		name string
+		drop func(fx *memFixture)
 		// readErr: the first Open's Read fails (RETR cut); else the Open
 		// after the drop succeeds at once.
 		readErr bool
@@ -324,46 +323,53 @@ func TestReconnect(t *testing.T) {
 		{"before RETR", func(fx *memFixture) { fx.srv.DropBeforeCommand(1) }, false},
 		{"idle session dropped", func(fx *memFixture) { fx.srv.KillConnections() }, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fx := startMem(t, testserver.MemPOP3Options{})
-			want := fx.seed(false)
-			log, rec := logcheck.New(t)
-			a := fx.dial(func(o *Options) { o.Logger = log })
-			if got := keys(t, a); !slices.Equal(got, want) {
-				t.Fatalf("keys %q, want %q", got, want)
-			}
-			key := want[2] // the 3 KB message
-			tc.break_(fx)
-			if tc.readErr {
-				rc, err := a.Open(ctx, inbox(), source.ItemRef{Key: key})
-				if err != nil {
-					t.Fatalf("Open() = %v", err)
-				}
-				if _, err := io.ReadAll(rc); err == nil {
-					t.Fatal("ReadAll() of a RETR cut short succeeded, want an error")
-				}
-				rc.Close()
-			}
-			if b := readKey(t, a, key); string(b) != string(fx.msgs[fx.uidl[key]]) {
-				t.Errorf("after re-opening: Open(%s) = %d bytes, want %d", key, len(b), len(fx.msgs[fx.uidl[key]]))
-			}
-			if got := keys(t, a); !slices.Equal(got, want) {
-				t.Errorf("after re-opening: keys %q, want %q", got, want)
-			}
-			if n := fx.srv.Logins(); n != 2 {
-				t.Errorf("server counted %d logins, want 2", n)
-			}
-			found := false
-			for _, r := range rec.Records() {
-				if r.Message == "session re-opened" {
-					v, _ := r.Value("reason")
-					found = v.String() != ""
-				}
-			}
-			if !found {
-				t.Errorf("no record \"session re-opened\" with a reason in %v", rec.Records())
-			}
-		})
+		for _, noUIDL := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s noUIDL=%v", tc.name, noUIDL), func(t *testing.T) {
+				testReconnect(t, tc.drop, tc.readErr, noUIDL)
+			})
+		}
+	}
+}
+
+func testReconnect(t *testing.T, drop func(fx *memFixture), readErr, noUIDL bool) {
+	ctx := context.Background()
+	fx := startMem(t, testserver.MemPOP3Options{NoUIDL: noUIDL})
+	want := fx.seed(noUIDL)
+	log, rec := logcheck.New(t)
+	a := fx.dial(func(o *Options) { o.Logger = log })
+	if got := keys(t, a); !slices.Equal(got, want) {
+		t.Fatalf("keys %q, want %q", got, want)
+	}
+	key := want[2] // the 3 KB message
+	drop(fx)
+	if readErr {
+		rc, err := a.Open(ctx, inbox(), source.ItemRef{Key: key})
+		if err != nil {
+			t.Fatalf("Open() = %v", err)
+		}
+		if _, err := io.ReadAll(rc); err == nil {
+			t.Fatal("ReadAll() of a RETR cut short succeeded, want an error")
+		}
+		rc.Close()
+	}
+	if b := readKey(t, a, key); string(b) != string(fx.msgs[fx.uidl[key]]) {
+		t.Errorf("after re-opening: Open(%s) = %d bytes, want %d", key, len(b), len(fx.msgs[fx.uidl[key]]))
+	}
+	if got := keys(t, a); !slices.Equal(got, want) {
+		t.Errorf("after re-opening: keys %q, want %q", got, want)
+	}
+	if n := fx.srv.Logins(); n != 2 {
+		t.Errorf("server counted %d logins, want 2", n)
+	}
+	found := false
+	for _, r := range rec.Records() {
+		if r.Message == "session re-opened" {
+			v, _ := r.Value("reason")
+			found = v.String() != ""
+		}
+	}
+	if !found {
+		t.Errorf("no record \"session re-opened\" with a reason in %v", rec.Records())
 	}
 }
 

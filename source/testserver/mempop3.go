@@ -467,14 +467,14 @@ func (ss *memPOP3Session) command(verb, arg string) bool {
 			}
 			data = topLines(data, n)
 		}
+		wire := stuff(data)
+		fmt.Fprintf(ss.bw, "+OK %d octets\r\n", len(m.data))
 		if cut >= 0 {
-			fmt.Fprintf(ss.bw, "+OK %d octets\r\n", len(m.data))
-			_, _ = ss.bw.Write(stuff(data)[:min(int(cut), len(stuff(data)))])
+			_, _ = ss.bw.Write(wire[:min(int(cut), len(wire))])
 			_ = ss.bw.Flush()
 			return false
 		}
-		fmt.Fprintf(ss.bw, "+OK %d octets\r\n", len(m.data))
-		_, _ = ss.bw.Write(stuff(data))
+		_, _ = ss.bw.Write(wire)
 		if len(data) > 0 && data[len(data)-1] != '\n' {
 			ss.bw.WriteString("\r\n")
 		}
