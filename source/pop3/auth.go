@@ -62,7 +62,10 @@ func chooseAuth(c *conn, cfg *config) (Auth, error) {
 // ErrAuth, except the RFC 2449 / RFC 3206 response codes that say the
 // failure is temporary: [IN-USE] (the maildrop is locked by another
 // session) and [SYS/TEMP], which are ErrConnect and are retried (see
-// retryable). It returns the method used.
+// retryable). With AuthAuto, an APOP refused for good (a server that
+// shows a timestamp but keeps no plaintext passwords) is followed by SASL
+// PLAIN or USER/PASS, which plaintext was allowed for. It returns the
+// method used.
 func login(ctx context.Context, c *conn, cfg *config) (Auth, error) {
 	method, err := chooseAuth(c, cfg)
 	if err != nil {
@@ -73,22 +76,21 @@ func login(ctx context.Context, c *conn, cfg *config) (Auth, error) {
 	}
 	tctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	switch method {
-	case AuthAPOP:
-		sum := md5.Sum([]byte(apopStamp(c.greeting) + cfg.Password)) //nolint:gosec // APOP is MD5
-		_, err = c.cmd(tctx, "APOP "+cfg.Username+" "+hex.EncodeToString(sum[:]))
-	case AuthPlain:
-		err = authPlain(tctx, c, cfg)
-	default:
-		if _, err = c.cmd(tctx, "USER "+cfg.Username); err == nil {
-			_, err = c.cmd(tctx, "PASS "+cfg.Password)
-		}
-	}
+	err = loginWith(tctx, c, cfg, method)
 	var re *respError
+	if method == AuthAPOP && cfg.Auth == AuthAuto && errors.As(err, &re) && !temporary(re) {
+		next := AuthUser
+		if c.sasl("PLAIN") {
+			next = AuthPlain
+		}
+		cfg.log.Info("APOP refused: trying the next login method", "auth", string(next), "err", err)
+		method = next
+		err = loginWith(tctx, c, cfg, method)
+	}
 	switch {
 	case err == nil:
 		return method, nil
-	case errors.As(err, &re) && (re.code() == "IN-USE" || re.code() == "SYS/TEMP"):
+	case errors.As(err, &re) && temporary(re):
 		return "", fmt.Errorf("%w: %w", ErrConnect, err)
 	case errors.As(err, &re):
 		return "", fmt.Errorf("%w: %s: %w", ErrAuth, method, err)
@@ -96,6 +98,26 @@ func login(ctx context.Context, c *conn, cfg *config) (Auth, error) {
 		return "", ctx.Err()
 	}
 	return "", fmt.Errorf("%w: %w", ErrConnect, err)
+}
+
+// temporary reports whether a -ERR says to try again later.
+func temporary(re *respError) bool { return re.code() == "IN-USE" || re.code() == "SYS/TEMP" }
+
+// loginWith sends one login method's commands.
+func loginWith(ctx context.Context, c *conn, cfg *config, method Auth) error {
+	switch method {
+	case AuthAPOP:
+		sum := md5.Sum([]byte(apopStamp(c.greeting) + cfg.Password)) //nolint:gosec // APOP is MD5
+		_, err := c.cmd(ctx, "APOP "+cfg.Username+" "+hex.EncodeToString(sum[:]))
+		return err
+	case AuthPlain:
+		return authPlain(ctx, c, cfg)
+	}
+	_, err := c.cmd(ctx, "USER "+cfg.Username)
+	if err == nil {
+		_, err = c.cmd(ctx, "PASS "+cfg.Password)
+	}
+	return err
 }
 
 // maxAuthLine is the longest AUTH command with an initial response (RFC

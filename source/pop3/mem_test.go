@@ -251,6 +251,9 @@ func TestAuth(t *testing.T) {
 		{"auto over TLS, APOP only", testserver.MemPOP3Options{Mechanisms: []string{}, APOP: true, NoUSER: true}, AuthAuto, false, "", AuthAPOP, "APOP", nil},
 		{"auto in plaintext prefers APOP", testserver.MemPOP3Options{NoTLS: true, APOP: true}, AuthAuto, true, "", AuthAPOP, "APOP", nil},
 		{"auto in plaintext without timestamp: SASL PLAIN", testserver.MemPOP3Options{NoTLS: true}, AuthAuto, true, "", AuthPlain, "AUTH", nil},
+		{"auto in plaintext, APOP refused: SASL PLAIN next", testserver.MemPOP3Options{NoTLS: true, APOPRefused: true}, AuthAuto, true, "", AuthPlain, "AUTH", nil},
+		{"auto in plaintext, APOP refused: USER next", testserver.MemPOP3Options{NoTLS: true, APOPRefused: true, Mechanisms: []string{}}, AuthAuto, true, "", AuthUser, "PASS", nil},
+		{"apop asked, refused", testserver.MemPOP3Options{APOPRefused: true}, AuthAPOP, false, "", "", "", ErrAuth},
 		{"auto without CAPA: USER", testserver.MemPOP3Options{NoCAPA: true}, AuthAuto, false, "", AuthUser, "USER", nil},
 		{"user asked", testserver.MemPOP3Options{APOP: true}, AuthUser, false, "", AuthUser, "USER", nil},
 		{"apop asked", testserver.MemPOP3Options{APOP: true}, AuthAPOP, false, "", AuthAPOP, "APOP", nil},
@@ -424,5 +427,41 @@ func TestOneSession(t *testing.T) {
 	_, err := Dial(context.Background(), fx.options(func(o *Options) { o.MaxRetries = 1 }))
 	if !errors.Is(err, ErrConnect) || errors.Is(err, ErrAuth) {
 		t.Fatalf("second Dial() = %v, want an error matching ErrConnect", err)
+	}
+}
+
+// TestBackoffHonoursContext checks that a Dial backing off from a locked
+// maildrop returns as soon as its context ends.
+func TestBackoffHonoursContext(t *testing.T) {
+	fx := startMem(t, testserver.MemPOP3Options{})
+	fx.srv.LockLogins(100)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := Dial(ctx, fx.options(func(o *Options) { o.MaxRetries, o.RetryDelay = 10, 5*time.Second }))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Dial() = %v, want an error matching context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Dial() returned after %v, want soon after its context ended", d)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		n        int
+		min, max time.Duration
+	}{
+		{1, 500 * time.Millisecond, time.Second},
+		{2, time.Second, 2 * time.Second},
+		{4, 4 * time.Second, 8 * time.Second},
+		{10, maxRetryDelay / 2, maxRetryDelay},
+		{100, maxRetryDelay / 2, maxRetryDelay},
+	} {
+		for range 20 {
+			if d := backoff(time.Second, tc.n); d < tc.min || d > tc.max {
+				t.Errorf("backoff(1s, %d) = %v, want within [%v, %v]", tc.n, d, tc.min, tc.max)
+			}
+		}
 	}
 }

@@ -35,8 +35,9 @@ const (
 	// over TLS, SASL PLAIN when CAPA lists it, else USER/PASS; on a
 	// plaintext connection (Options.AllowPlaintext), APOP first when the
 	// greeting carries a timestamp, because it does not send the password
-	// itself, then SASL PLAIN, then USER/PASS. A server without CAPA gets
-	// USER/PASS (or APOP on plaintext).
+	// itself, then SASL PLAIN, then USER/PASS (also when APOP is refused:
+	// some servers show a timestamp but keep no plaintext passwords). A
+	// server without CAPA gets USER/PASS (or APOP on plaintext).
 	AuthAuto Auth = "auto"
 	// AuthUser is USER and PASS (RFC 1939 section 7).
 	AuthUser Auth = "user"

@@ -43,6 +43,9 @@ type MemPOP3Options struct {
 	Mechanisms []string
 	// APOP puts an RFC 1939 timestamp in the greeting and accepts APOP.
 	APOP bool
+	// APOPRefused puts the timestamp in the greeting but refuses every
+	// APOP, as a server keeping no plaintext passwords does.
+	APOPRefused bool
 	// OneSession refuses a login with "-ERR [IN-USE]" while another
 	// session of the same account is logged in, as servers that lock the
 	// maildrop do.
@@ -300,7 +303,7 @@ func (ss *memPOP3Session) run() {
 	ss.br, ss.bw = bufio.NewReader(ss.nc), bufio.NewWriter(ss.nc)
 	_ = ss.nc.SetDeadline(time.Now().Add(5 * time.Minute))
 	greeting := "+OK mempop3 ready"
-	if ss.s.opts.APOP {
+	if ss.s.opts.APOP || ss.s.opts.APOPRefused {
 		ss.stamp = fmt.Sprintf("<%d.%d@mempop3.test>", os.Getpid(), time.Now().UnixNano())
 		greeting += " " + ss.stamp
 	}
@@ -371,7 +374,7 @@ func (ss *memPOP3Session) command(verb, arg string) bool {
 		case "APOP":
 			name, digest, _ := strings.Cut(arg, " ")
 			if !o.APOP {
-				return bad("APOP not available")
+				return bad("[AUTH] APOP not available")
 			}
 			return ss.login(name, func(pw string) bool {
 				sum := md5.Sum([]byte(ss.stamp + pw)) //nolint:gosec // APOP is MD5
