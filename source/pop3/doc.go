@@ -3,11 +3,11 @@
 //
 // Keys are the UIDL values (RFC 1939 section 7), never the message numbers,
 // which are valid for one session only: Open finds the message's number
-// again by its key in the current session. A server without UIDL (CAPA
-// does not list it, or UIDL answers -ERR) gets fallback keys made of the
-// size and a hash of the Date and Message-ID fields (FallbackKey), read
-// with TOP n 0; Account.KeyScheme says which scheme a maildrop uses and
-// documents the caveats of the fallback.
+// again by its key in the current session. A server without UIDL (UIDL
+// answers -ERR) gets fallback keys made of the size and a hash of the Date
+// and Message-ID fields (FallbackKey), read with TOP n 0;
+// Account.KeyScheme says which scheme a maildrop uses and documents the
+// caveats of the fallback.
 //
 // Login (Options.Auth): USER/PASS, AUTH PLAIN (RFC 5034) when CAPA lists
 // SASL PLAIN, or APOP (RFC 1939 section 7) when the greeting carries a
