@@ -31,11 +31,7 @@ type memFixture struct {
 func startMem(t testing.TB, opts testserver.MemPOP3Options) *memFixture {
 	t.Helper()
 	opts.Accounts = []testserver.User{memUser}
-	srv, err := testserver.StartMemPOP3(context.Background(), &opts)
-	if err != nil {
-		t.Fatalf("StartMemPOP3() = %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := testserver.MemPOP3ForTest(t, &opts)
 	return &memFixture{t: t, srv: srv, uidl: map[string]string{}, msgs: map[string][]byte{}}
 }
 

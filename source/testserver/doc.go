@@ -20,6 +20,7 @@
 //
 // Nothing in this package depends on the testing package except the
 // helpers in testing.go ([DovecotForTest], [RadicaleForTest],
-// [MemIMAPForTest]), which skip when a server binary is missing unless the
-// environment variable CI is "true", in which case they fail.
+// [MemIMAPForTest], [MemPOP3ForTest]), which skip when a server binary is
+// missing unless the environment variable CI is "true", in which case they
+// fail.
 package testserver
