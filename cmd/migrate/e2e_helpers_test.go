@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,9 +133,29 @@ func (p *project) args(extra ...string) []string {
 // run runs `migrate run` in process.
 func (p *project) run(t *testing.T, extra ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	defer hangGuard(t, "migrate run")()
 	var out, errb bytes.Buffer
 	code = run(context.Background(), p.args(extra...), &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// runLimit bounds one in-process command of a test: every one ends in
+// seconds.
+const runLimit = 4 * time.Minute
+
+// hangGuard ends the test binary when what, run in process by t, has not
+// returned within runLimit: it prints every goroutine's stack and then, as
+// the last line (what CI shows of a long output is its end), the test and
+// the command that hung. Call the returned func when what returns.
+func hangGuard(t *testing.T, what string) (stop func()) {
+	name := t.Name()
+	timer := time.AfterFunc(runLimit, func() {
+		buf := make([]byte, 8<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		fmt.Fprintf(os.Stderr, "%s\nHUNG: %s: %s did not return within %v (goroutines above)\n", buf, name, what, runLimit)
+		os.Exit(3)
+	})
+	return func() { timer.Stop() }
 }
 
 // setGraphTimeScale sets the Graph client's time scale for in-process runs
@@ -143,6 +164,10 @@ func setGraphTimeScale(t *testing.T, scale float64) {
 	t.Helper()
 	t.Setenv(timeScaleEnv, strconv.FormatFloat(scale, 'g', -1, 64))
 }
+
+// childWaitLimit bounds the wait for a child process to end: every run
+// the tests start ends in seconds.
+const childWaitLimit = 3 * time.Minute
 
 // child is `migrate` running as a child process (the test binary
 // re-executed; see TestMain).
@@ -203,7 +228,21 @@ func startChild(t *testing.T, timeScale float64, args []string, env ...string) *
 // signal ended it).
 func (c *child) wait(t *testing.T) int {
 	t.Helper()
-	<-c.done
+	select {
+	case <-c.done:
+	case <-time.After(childWaitLimit):
+		// A hung child: its goroutines (SIGQUIT makes a Go program print
+		// them) say where, instead of the package's timeout saying only
+		// that the parent waited.
+		_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-c.done:
+		case <-time.After(10 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+		t.Fatalf("the migrate child process (%v) did not end within %v; its output and goroutines:\n%s", c.cmd.Args, childWaitLimit, c.out.String())
+	}
 	if _, ok := c.err.(*exec.ExitError); c.err != nil && !ok {
 		t.Fatalf("waiting for the migrate child process: %v", c.err)
 	}

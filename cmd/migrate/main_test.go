@@ -16,6 +16,7 @@ import (
 // runCLI runs the command line in-process and returns exit code and output.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	defer hangGuard(t, "migrate "+strings.Join(args, " "))()
 	var out, errb bytes.Buffer
 	code := run(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()

@@ -171,6 +171,12 @@ func (a *Account) drop() {
 		return
 	}
 	_ = a.wc.Conn.Close()
+	if r := a.reader; r != nil {
+		// imapclient's Close waits for its reader goroutine, which waits
+		// for a literal it delivered to be consumed: the body in flight is
+		// discarded first (with the connection closed, at once).
+		r.discard()
+	}
 	_ = a.c.Close()
 	a.c, a.wc, a.sel = nil, nil, nil
 }

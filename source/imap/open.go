@@ -49,11 +49,17 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 		return nil, err
 	}
 	r := &bodyReader{a: a, ctx: ctx, folder: f, validity: validity, uid: imap.UID(uid)}
+	// The reader is the account's from the first FETCH on, so that a
+	// connection dropped while its literal is pending discards it (see drop).
+	a.reader = r
 	if err := a.retry(ctx, "open message", r.start); err != nil {
+		a.reader = nil
+		if r.lit != nil {
+			r.abort()
+		}
 		return nil, err
 	}
 	r.release = a.guard(ctx)
-	a.reader = r
 	return r, nil
 }
 
@@ -239,15 +245,24 @@ func (r *bodyReader) abort() {
 		if a.wc != nil {
 			_ = a.wc.Conn.Close()
 		}
-		// With the connection closed these return quickly; imapclient's
-		// reader goroutine waits for the literal to be consumed.
-		_, _ = io.Copy(io.Discard, r.lit)
-		for r.msg.Next() != nil {
-		}
-		_ = r.cmd.Close()
-		r.cmd, r.msg, r.lit = nil, nil, nil
+		r.discard()
 	}
 	a.drop()
+}
+
+// discard consumes and forgets the FETCH in progress, if any, once its
+// connection is closed: the reads return at once, and imapclient's reader
+// goroutine, which waits for the literal to be consumed, is released. a.mu
+// must be held.
+func (r *bodyReader) discard() {
+	if r.lit == nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, r.lit)
+	for r.msg.Next() != nil {
+	}
+	_ = r.cmd.Close()
+	r.cmd, r.msg, r.lit = nil, nil, nil
 }
 
 // Close implements io.Closer. A reader not read to the end is drained when

@@ -419,3 +419,41 @@ func TestOpenMemoryBounded(t *testing.T) {
 		t.Logf("streaming %d MiB allocated %.1f MiB", size>>20, float64(alloc)/(1<<20))
 	}
 }
+
+// TestDropWhileBodyPending drops the connection while a body's literal is
+// delivered but not read, as happens when the run's context ends just as
+// a FETCH answers: imapclient's reader goroutine waits for the literal to
+// be consumed, so the drop must consume it, or it waits forever.
+func TestDropWhileBodyPending(t *testing.T) {
+	const size = 8 << 20
+	fx := newFixture(t, fixtureOptions{security: SecurityTLS})
+	fx.addBig("Big", size)
+	a := fx.dial(fx.options(SecurityTLS))
+	big := source.Folder{Name: "Big"}
+	ref := source.ItemRef{Key: Key(fx.status("Big").UIDValidity, 1)}
+	rc, err := a.Open(context.Background(), big, ref)
+	if err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	dropped := make(chan struct{})
+	go func() {
+		a.mu.Lock()
+		a.drop()
+		a.mu.Unlock()
+		close(dropped)
+	}()
+	select {
+	case <-dropped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("drop() with a body pending did not return within 10s")
+	}
+	if _, err := io.Copy(io.Discard, rc); err == nil {
+		t.Error("Read() after the connection was dropped = nil error, want one (the body was discarded)")
+	}
+	if err := rc.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+	if got := readAll(t, a, big, ref); len(got) != size {
+		t.Errorf("Open() after the drop read %d bytes, want %d", len(got), size)
+	}
+}
