@@ -314,7 +314,11 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 	if err != nil {
 		return nil, fmt.Errorf("mailbox %s: listing folders: %w", a.m.EmailAddress, err)
 	}
-	mappings, err := mapping.Folders(folders, p.Rules)
+	rules, err := p.rulesFor(a.m)
+	if err != nil {
+		return nil, err
+	}
+	mappings, err := mapping.Folders(folders, rules)
 	if err != nil {
 		return nil, fmt.Errorf("mailbox %s: mapping folders: %w", a.m.EmailAddress, err)
 	}
@@ -349,7 +353,7 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 // item counts one listed item.
 func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.ItemRef, h *plan.FolderHasher) {
 	mb := &a.mb
-	dec := mapping.Item(ref, fm, a.p.Items)
+	dec := mapping.Item(ref, fm, a.p.itemsFor(a.m))
 	h.Add(ref.Key, ref.Size, dec.State.Deleted)
 	size := max(ref.Size, 0)
 	pf.Items++
@@ -453,7 +457,7 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			if err != nil {
 				return fmt.Errorf("folder %s: listing items: %w", name, err)
 			}
-			if mapping.Item(ref, fm, a.p.Items).Skip {
+			if mapping.Item(ref, fm, a.p.itemsFor(a.m)).Skip {
 				continue
 			}
 			if !bulk && (ref.Size < 0 || ref.Size > limit) {

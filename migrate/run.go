@@ -178,12 +178,13 @@ type mailboxRun struct {
 	mu       sync.Mutex
 	res      MailboxResult
 	keywords map[string]int64 // dropped keywords of the items created
+	items    *mapping.ItemOptions
 }
 
 func mailboxID(m config.Mailbox) string { return strings.ToLower(m.EmailAddress) }
 
 func (e *Engine) runMailbox(ctx context.Context, m config.Mailbox) MailboxResult {
-	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}}
+	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}, items: e.itemsFor(m)}
 	r.res = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target()}
 	err := r.run(ctx)
 	r.mu.Lock()
@@ -287,7 +288,11 @@ func (r *mailboxRun) run(ctx context.Context) error {
 	for i, f := range inv.Folders {
 		srcFolders[i] = f.Folder
 	}
-	mappings, err := mapping.Folders(srcFolders, e.Rules)
+	rules, err := e.rulesFor(r.m)
+	if err != nil {
+		return err
+	}
+	mappings, err := mapping.Folders(srcFolders, rules)
 	if err != nil {
 		return fmt.Errorf("mailbox %s: mapping folders: %w", r.m.EmailAddress, err)
 	}
@@ -420,7 +425,7 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 				continue
 			}
 		}
-		dec := mapping.Item(ref, fw.fm, e.Items)
+		dec := mapping.Item(ref, fw.fm, r.items)
 		if dec.Skip {
 			r.record(ctx, fw, ref, state.StatusSkipped, dec.Reason, "", "", 0, false)
 			continue
@@ -625,7 +630,7 @@ func (r *mailboxRun) record(ctx context.Context, fw *folderWork, ref source.Item
 	var dropped []string
 	if status == state.StatusMigrated {
 		// What the item lost: the same decision readFolder made.
-		dropped = mapping.Item(ref, fw.fm, e.Items).State.Dropped
+		dropped = mapping.Item(ref, fw.fm, r.items).State.Dropped
 		if created {
 			r.dropped(dropped)
 		}

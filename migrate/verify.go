@@ -121,7 +121,11 @@ func (vm *verifyMailbox) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mailbox %s: listing folders: %w", m.EmailAddress, err)
 	}
-	mappings, err := mapping.Folders(folders, v.Rules)
+	rules, err := v.rulesFor(m)
+	if err != nil {
+		return err
+	}
+	mappings, err := mapping.Folders(folders, rules)
 	if err != nil {
 		return fmt.Errorf("mailbox %s: mapping folders: %w", m.EmailAddress, err)
 	}
@@ -205,7 +209,7 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 		if found {
 			vm.claimed[fid][ref.Key] = true
 		}
-		dec := mapping.Item(ref, fm, v.Items)
+		dec := mapping.Item(ref, fm, v.itemsFor(vm.m))
 		if dec.Skip {
 			vf.Skipped++
 			continue

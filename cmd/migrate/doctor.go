@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -69,6 +70,7 @@ Exit codes: 0 all good, 2 configuration problem, 3 a server cannot be reached.`,
 // doctorChecks dials every distinct source endpoint and the Graph endpoint.
 func doctorChecks(ctx context.Context, p *config.Project, timeout time.Duration) []check {
 	type endpoint struct {
+		protocol string
 		host     string
 		port     int
 		security string
@@ -76,7 +78,7 @@ func doctorChecks(ctx context.Context, p *config.Project, timeout time.Duration)
 	seen := map[endpoint]bool{}
 	var eps []endpoint
 	for _, m := range p.Mailboxes {
-		ep := endpoint{m.Host, m.Port, m.Security}
+		ep := endpoint{m.Protocol, m.Host, m.Port, m.Security}
 		if !seen[ep] {
 			seen[ep] = true
 			eps = append(eps, ep)
@@ -90,7 +92,7 @@ func doctorChecks(ctx context.Context, p *config.Project, timeout time.Duration)
 		go func() {
 			defer wg.Done()
 			addr := net.JoinHostPort(ep.host, strconv.Itoa(ep.port))
-			c := check{what: fmt.Sprintf("source %s (%s)", addr, ep.security)}
+			c := check{what: fmt.Sprintf("source %s (%s, %s)", addr, cmp.Or(ep.protocol, "imap"), ep.security)}
 			if rootsErr != nil {
 				c.err = rootsErr
 			} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/imap"
+	"github.com/migrate-tool/migrate/source/pop3"
 )
 
 // sourceSettings are the run-wide source settings that a CSV row does not
@@ -53,6 +54,12 @@ func (s sourceSettings) opener() migrate.SourceOpener {
 		switch m.Protocol {
 		case "imap", "":
 			return imap.Dial(ctx, s.imapOptions(m, log))
+		case "pop3":
+			opts, err := s.pop3Options(m, log)
+			if err != nil {
+				return nil, err
+			}
+			return pop3.Dial(ctx, opts)
 		}
 		return nil, fmt.Errorf("source protocol %q is not supported yet", m.Protocol)
 	}
@@ -93,4 +100,28 @@ func imapAuth(auth string) imap.AuthMethod {
 		return imap.AuthAuto
 	}
 	return imap.AuthMethod(auth)
+}
+
+// pop3Options are the POP3 adapter's options for row m. POP3 logs in with
+// USER and PASS only: an admin (master user) login or XOAUTH2 is refused
+// here rather than sent as something the server would misread.
+func (s sourceSettings) pop3Options(m config.Mailbox, log *slog.Logger) (*pop3.Options, error) {
+	switch {
+	case s.Auth == "xoauth2":
+		return nil, fmt.Errorf("source %s (pop3): source.auth xoauth2 is not supported for POP3 yet; give the password", m.UserName)
+	case m.Password.Value() == "":
+		return nil, fmt.Errorf("source %s (pop3): no password: an admin (master user) login is not supported for POP3 yet", m.UserName)
+	}
+	return &pop3.Options{
+		Host:               m.Host,
+		Port:               m.Port,
+		Security:           pop3.Security(m.Security),
+		AllowPlaintext:     s.AllowPlaintext,
+		CAFile:             s.CAFile,
+		InsecureSkipVerify: s.InsecureSkipVerify,
+		Username:           m.UserName,
+		Password:           m.Password.Value(),
+		Timeout:            s.Timeout,
+		Logger:             log,
+	}, nil
 }

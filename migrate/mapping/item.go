@@ -37,6 +37,9 @@ type ItemOptions struct {
 	DeletedItems string
 	// Flags adjust how flags and keywords map.
 	Flags *FlagOptions
+	// Read creates every item read whatever its flags: for a source that
+	// has no read state (POP3, pop3.read).
+	Read bool
 }
 
 // NewItemOptions returns the item options of a project's filters, target
@@ -94,6 +97,9 @@ func Item(ref source.ItemRef, folder FolderMapping, opts *ItemOptions) Decision 
 		opts = &ItemOptions{}
 	}
 	d := Decision{State: Flags(ref.Flags, opts.Flags), Received: ref.Date}
+	if opts.Read {
+		d.State.Read = true
+	}
 	if folder.WellKnown == WellKnownDrafts && len(folder.Target) == 0 && !folder.Excluded {
 		d.State.Draft = true
 	}

@@ -43,6 +43,17 @@ func TestItem(t *testing.T) {
 		folder: inbox,
 		want:   Decision{State: State{Read: true, Categories: []string{"Work"}}, Received: received},
 	}, {
+		name:   "no flags: unread",
+		ref:    source.ItemRef{Key: "uidl-1", Size: 1000},
+		folder: inbox,
+		want:   Decision{},
+	}, {
+		name:   "no flags, Read (POP3, pop3.read): read",
+		ref:    source.ItemRef{Key: "uidl-1", Size: 1000},
+		folder: inbox,
+		opts:   &ItemOptions{Read: true},
+		want:   Decision{State: State{Read: true}},
+	}, {
 		name:   "deleted skipped by default",
 		ref:    source.ItemRef{Size: 10, Date: received, Flags: []string{`\Deleted`, `\Seen`}},
 		folder: inbox,
