@@ -205,6 +205,10 @@ func printRunSummary(g *globalOptions, res *migrate.Result, dryRun bool) {
 			fmt.Fprintf(g.stdout, "keywords dropped: mailbox %s, %d %s %s without keywords the target has no place for: %s\n",
 				m.Mailbox, m.KeywordsDropped, items, verb, keywordList(m.DroppedKeywords))
 		}
+		if n := m.ReceivedFrom[mapping.ReceivedFromHeader] + m.ReceivedFrom[mapping.ReceivedFromDate] + m.ReceivedFrom[mapping.ReceivedFromRun]; n > 0 {
+			fmt.Fprintf(g.stdout, "received date from: mailbox %s, server %d, Received header %d, Date header %d, time of run %d\n", m.Mailbox,
+				m.ReceivedFrom[mapping.ReceivedFromServer], m.ReceivedFrom[mapping.ReceivedFromHeader], m.ReceivedFrom[mapping.ReceivedFromDate], m.ReceivedFrom[mapping.ReceivedFromRun])
+		}
 	}
 	if res.Interrupted {
 		fmt.Fprintln(g.stdout, "\nInterrupted: in-flight items were finished and recorded; run again to continue.")

@@ -18,6 +18,39 @@ const (
 	SkipTooLarge       = "too_large"       // larger than the tenant accepts (target.max_message_size)
 )
 
+// Where an item's received time comes from (ReceivedDate), as recorded per
+// item in the state and counted in the migration report.
+const (
+	ReceivedFromServer = "server"          // the source's own date (IMAP INTERNALDATE)
+	ReceivedFromHeader = "received_header" // the newest Received field whose date parses
+	ReceivedFromDate   = "date_header"     // the Date field
+	ReceivedFromRun    = "run_time"        // none of these: the time of the run
+)
+
+// ReceivedFromRules lists the ReceivedFrom values in the order
+// ReceivedDate tries them.
+func ReceivedFromRules() []string {
+	return []string{ReceivedFromServer, ReceivedFromHeader, ReceivedFromDate, ReceivedFromRun}
+}
+
+// ReceivedDate returns the time an item becomes received at in the target
+// (PR_MESSAGE_DELIVERY_TIME), and which rule gave it: the source's own
+// date (Decision.Received: IMAP INTERNALDATE) when it has one; else the
+// date of the message's newest Received field that parses
+// (message.Message.Received; POP3 has no received date, so its mail takes
+// this); else its Date field; else now, the time of the run.
+func ReceivedDate(server, received, date, now time.Time) (time.Time, string) {
+	switch {
+	case !server.IsZero():
+		return server, ReceivedFromServer
+	case !received.IsZero():
+		return received, ReceivedFromHeader
+	case !date.IsZero():
+		return date, ReceivedFromDate
+	}
+	return now, ReceivedFromRun
+}
+
 // ItemOptions are the item filters of a project. A nil *ItemOptions means
 // no filters, \Deleted messages skipped and default flag options.
 type ItemOptions struct {
