@@ -452,6 +452,15 @@ func TestRunPOP3Row(t *testing.T) {
 					t.Errorf("%s: state ReceivedFrom %q, want %q", s, rec.ReceivedFrom, wantFrom[s])
 				}
 			}
+			// Verify finds every POP message once where the run put it, and
+			// counts the one skipped by filters.since after reading.
+			v, err := (&Verifier{Env: env}).Verify(ctx, []config.Mailbox{mb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vm := v.Mailboxes[0]; !v.OK || vm.Matched != 3 || vm.Skipped != 1 {
+				t.Errorf("Verify: ok %v, %d matched, %d skipped, problems %v; want ok, 3 and 1", v.OK, vm.Matched, vm.Skipped, vm.Problems)
+			}
 		})
 	}
 }
