@@ -227,8 +227,12 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevError, "over_quota", addr, "", "The mailbox needs %s but the target has %s free of its %s quota: raise the quota, license an archive, or migrate less (filters.since).",
 				humanize.Bytes(mb.ToMigrate.Bytes), humanize.Bytes(max(tc.QuotaBytes-tc.UsedBytes, 0)), humanize.Bytes(tc.QuotaBytes))
 		}
-		if mb.Protocol == "pop3" && mb.Error == "" && mb.Items == 0 {
-			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program. Migrate the user's local store (Thunderbird mbox, Outlook .pst) instead.")
+		switch {
+		case mb.Protocol != "pop3" || mb.Error != "":
+		case mb.Items == 0:
+			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program, and is on the user's computer. Import the local store (Thunderbird mbox, Outlook .pst; not yet supported).")
+		case mb.Items < popFewItems:
+			add(plan.SevWarning, "pop_few", addr, "", "The POP account holds only %s on the server: the rest of the mail may be on the user's computer, downloaded by the mail program. Import the local store (Thunderbird mbox, Outlook .pst; not yet supported).", plural(mb.Items, "message", "messages"))
 		}
 		if mb.Error != "" {
 			continue
@@ -262,6 +266,11 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 	})
 	return rs
 }
+
+// popFewItems is the message count under which a POP account is said to
+// hold little: most POP clients delete what they download, so a user's
+// years of mail are usually in the desktop client, not on the server.
+const popFewItems = 20
 
 // maxKeywordsNamed is how many dropped keywords a risk names.
 const maxKeywordsNamed = 10
