@@ -79,9 +79,12 @@ func startDemoSource(ctx context.Context, o *demoOptions, log *slog.Logger) (*de
 		d, err := testserver.StartDovecot(ctx, &testserver.DovecotOptions{SeedDir: o.seedDir, Logger: log})
 		switch {
 		case err == nil:
-			src := &demoSource{name: fmt.Sprintf("Dovecot on %s (IMAPS)", d.IMAPSAddr()), caFile: d.CAFile, close: d.Close}
+			src := &demoSource{name: fmt.Sprintf("Dovecot on %s (IMAPS) and %s (POP3S)", d.IMAPSAddr(), d.POP3SAddr()), caFile: d.CAFile, close: d.Close}
 			for _, u := range d.Users {
 				src.mailboxes = append(src.mailboxes, demoMailbox(u, d.Host, d.IMAPSPort, "tls"))
+			}
+			if len(d.Users) > 0 {
+				src.mailboxes = append(src.mailboxes, demoPOP3Mailbox(d.Users[0], d.Host, d.POP3SPort))
 			}
 			return src, nil
 		case !errors.Is(err, testserver.ErrNotInstalled):
@@ -104,6 +107,18 @@ func demoMailbox(u testserver.User, host string, port int, security string) conf
 	return config.Mailbox{
 		EmailAddress: u.Name, UserName: u.Name, Password: config.NewSecret(u.Password),
 		Protocol: "imap", Host: host, Port: port, Security: security,
+	}
+}
+
+// demoPOP3Mailbox is a POP3 row beside the IMAP ones: u's maildrop (its
+// INBOX) read over POP3S into a mailbox of its own, local+pop@domain, in
+// the folder "Old provider", as a consultant would place a POP account's
+// mail.
+func demoPOP3Mailbox(u testserver.User, host string, port int) config.Mailbox {
+	local, domain, _ := strings.Cut(u.Name, "@")
+	return config.Mailbox{
+		EmailAddress: local + "+pop@" + domain, UserName: u.Name, Password: config.NewSecret(u.Password),
+		Protocol: "pop3", Host: host, Port: port, Security: "tls", TargetFolder: "Old provider",
 	}
 }
 
