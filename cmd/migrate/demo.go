@@ -43,7 +43,9 @@ func newDemoCmd(g *globalOptions) *cobra.Command {
 Dovecot (2.3 or 2.4) seeded with the test mailboxes built into the binary (or
 go-imap's in-memory server where no usable Dovecot is installed, saying why)
 on 127.0.0.1, and shows what migrate discovers in each mailbox: folders,
-their roles, item counts, sizes and date ranges.
+their roles, item counts, sizes and date ranges. With Dovecot, the first
+test mailbox is also read over POP3S, as a POP3 row of its own
+(local+pop@domain, into the folder "Old provider").
 It then starts the Graph emulator on 127.0.0.1 and migrates every mailbox
 into it through the real Graph target (client credentials over HTTPS), runs
 the migration a second time to show that nothing is created twice, and

@@ -232,6 +232,14 @@ func checkPOPTarget(t *testing.T, emu *graphemu.Emulator) {
 				if _, stamped := stampOf(it); !stamped {
 					t.Errorf("%s: %q carries no source-key stamp", user, subject)
 				}
+				if subject == "pop dots" {
+					// Dot-stuffed lines arrive as they were sent.
+					body, _ := it.Graph["body"].(map[string]any)
+					content, _ := body["content"].(string)
+					if text := strings.ReplaceAll(content, "\r\n", "\n"); !strings.Contains(text, ".leading dot\n.\n..two dots\nend") {
+						t.Errorf("%s: %q body = %q, want the dot lines as sent", user, subject, content)
+					}
+				}
 				got, err := parseGraphTime(it.ReceivedDateTime)
 				if f.Path != want.folder || err != nil || !got.Equal(want.received) || !it.IsRead || it.IsDraft {
 					t.Errorf("%s: %q in %q received %s read %v draft %v; want %q, %s, read, not a draft",
