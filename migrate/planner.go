@@ -61,6 +61,11 @@ type Planner struct {
 	// run's upload side with it. The zero value leaves the upload side
 	// limited by request latency only.
 	Envelope target.Envelope
+	// Probe, when not "", is the target mailbox to run the tenant probe
+	// on (target.Prober): the plan records what the tenant keeps and its
+	// answers, which a run of the plan chooses its path from. The probe
+	// writes to that mailbox (a hidden folder, deleted at the end).
+	Probe string
 }
 
 // withDefaults returns a copy of p with its defaults applied.
@@ -143,6 +148,11 @@ func (planner *Planner) Plan(ctx context.Context, mailboxes []config.Mailbox) (*
 	pl.Estimate = plan.EstimateRun(pl.Mailboxes, model)
 	pl.InventoryFingerprint = plan.InventoryFingerprint(pl.Mailboxes)
 	pl.SumTotals()
+	if p.Probe != "" {
+		if pl.TenantProbe, err = Probe(ctx, p.Target, p.Probe, p.Now, red); err != nil {
+			return nil, err
+		}
+	}
 	pl.Risks = p.risks(pl, mailboxes)
 	return pl, nil
 }

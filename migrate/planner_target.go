@@ -118,12 +118,16 @@ func (a *assessment) checkTarget(ctx context.Context, mappings []mapping.FolderM
 		tc.Stamped += n
 	}
 	q, err := insp.Quota(ctx)
-	if err != nil {
+	switch {
+	case err != nil:
 		a.log.Warn("reading the target quota", "err", a.red.Error(err))
-		return
-	}
-	if q.Known {
+		tc.QuotaUnknown = "the quota could not be read: " + a.red.String(err.Error())
+	case q.Known:
 		tc.QuotaBytes, tc.UsedBytes = q.Total, q.Used
+	case q.Unknown != "":
+		tc.QuotaUnknown = q.Unknown
+	default:
+		tc.QuotaUnknown = "the target does not report quotas"
 	}
 }
 
@@ -227,6 +231,10 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevError, "over_quota", addr, "", "The mailbox needs %s but the target has %s free of its %s quota: raise the quota, license an archive, or migrate less (filters.since).",
 				humanize.Bytes(mb.ToMigrate.Bytes), humanize.Bytes(max(tc.QuotaBytes-tc.UsedBytes, 0)), humanize.Bytes(tc.QuotaBytes))
 		}
+		if tc.QuotaUnknown != "" && mb.ToMigrate.Bytes > 0 {
+			add(plan.SevInfo, "quota_unknown", addr, "", "The target's quota is unknown: %s. The plan cannot tell whether the %s to migrate fit.",
+				tc.QuotaUnknown, humanize.Bytes(mb.ToMigrate.Bytes))
+		}
 		switch {
 		case mb.Protocol != "pop3" || mb.Error != "":
 		case mb.Items == 0:
@@ -261,6 +269,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevInfo, "headers_unchecked", addr, "", "%s not checked for duplicate Message-IDs (over --header-max, or after --header-time ran out).", plural(mb.HeadersSkipped, "item was", "items were"))
 		}
 	}
+	rs = append(rs, probeRisks(pl.TenantProbe)...)
 	slices.SortStableFunc(rs, func(x, y plan.Risk) int {
 		return cmp.Compare(plan.SeverityRank(x.Severity), plan.SeverityRank(y.Severity))
 	})

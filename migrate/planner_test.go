@@ -316,3 +316,67 @@ func TestPlanPOP3Dates(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanQuota checks the target quota in the plan: the over_quota risk
+// counts what the mailbox already uses, and an unknown quota carries the
+// target's reason into the plan.
+func TestPlanQuota(t *testing.T) {
+	tests := []struct {
+		name        string
+		quota       target.Quota
+		wantRisk    string // code expected for alice; "" = neither over_quota nor quota_unknown
+		wantUnknown string
+	}{
+		{name: "fits", quota: target.Quota{Known: true, Total: 50 << 30, Used: 1 << 30}},
+		{name: "over quota with what the mailbox holds", quota: target.Quota{Known: true, Total: 50 << 30, Used: 50<<30 - 1<<10}, wantRisk: "over_quota"},
+		{name: "unknown with the target's reason", quota: target.Quota{Unknown: "the app lacks Reports.Read.All"},
+			wantRisk: "quota_unknown", wantUnknown: "the app lacks Reports.Read.All"},
+		{name: "unknown without a reason", quota: target.Quota{}, wantRisk: "quota_unknown", wantUnknown: "the target does not report quotas"},
+	}
+	d := seedMemory(t)
+	mailboxes := d.mailboxes()[:1]
+	settings := config.Defaults()
+	rules, err := mapping.NewRules(settings.Folders, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := targettest.NewMemory()
+			mem.Quota = tc.quota
+			log, _ := logcheck.New(t)
+			planner := &Planner{Env: Env{Sources: d.open, Rules: rules, Log: log,
+				Items: mapping.NewItemOptions(settings.Filters, settings.Target, settings.Keywords), Target: mem.Open,
+				Now: func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }}, Settings: settings, Tool: "migrate test",
+				Envelope: target.Envelope{Requests: 1000, RequestWindow: time.Minute, UploadBytes: 1 << 20, UploadWindow: time.Minute, Concurrent: 2, Share: 0.9, RequestBurst: 10, UploadBurst: 1 << 10}}
+			pl, err := planner.Plan(context.Background(), mailboxes)
+			if err != nil {
+				t.Fatalf("Plan() = %v", err)
+			}
+			alice := pl.Mailboxes[0]
+			tcheck := alice.TargetCheck
+			if tcheck.QuotaUnknown != tc.wantUnknown {
+				t.Errorf("quota_unknown = %q, want %q", tcheck.QuotaUnknown, tc.wantUnknown)
+			}
+			if tc.quota.Known && (tcheck.QuotaBytes != tc.quota.Total || tcheck.UsedBytes != tc.quota.Used) {
+				t.Errorf("target check quota %d used %d, want %+v", tcheck.QuotaBytes, tcheck.UsedBytes, tc.quota)
+			}
+			var got []string
+			for _, r := range pl.Risks {
+				if r.Mailbox == alice.Address && (r.Code == "over_quota" || r.Code == "quota_unknown") {
+					got = append(got, r.Code)
+					if r.Code == "quota_unknown" && !strings.Contains(r.Message, tc.wantUnknown) {
+						t.Errorf("risk %q does not give the reason %q", r.Message, tc.wantUnknown)
+					}
+				}
+			}
+			var want []string
+			if tc.wantRisk != "" {
+				want = []string{tc.wantRisk}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("quota risks = %v, want %v", got, want)
+			}
+		})
+	}
+}

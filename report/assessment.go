@@ -159,12 +159,33 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 	if t.Errors > 0 {
 		s.Points = append(s.Points, fmt.Sprintf("%s could not be read.", mailboxes(t.Errors)))
 	}
+	if tp := p.TenantProbe; tp != nil {
+		s.Points = append(s.Points, probePoint(tp))
+	}
 	d.Notes = append(d.Notes, p.Estimate.Notes...)
 	d.Notes = append(d.Notes,
 		"Exchange Online accepts messages up to 35 MB by default (an administrator can raise it to 150 MB), at most 1,000,000 items per folder, and per mailbox 150 MB of uploads per 5 minutes through Microsoft Graph.",
 		"Sizes are in binary units (1 MB = 1,048,576 bytes), as Exchange counts them.")
 	finish(d, o)
 	return d
+}
+
+// probePoint sums up a tenant probe for the summary.
+func probePoint(tp *plan.TenantProbe) string {
+	if tp.Error != "" {
+		return fmt.Sprintf("The tenant probe on %s failed: %s.", tp.Mailbox, tp.Error)
+	}
+	kept := 0
+	for _, c := range tp.Checks {
+		if c.Kept {
+			kept++
+		}
+	}
+	attach := "accepts attachments added to received mail"
+	if tp.AttachToReceived == "no" {
+		attach = "refuses attachments added to received mail, so messages with large attachments become drafts"
+	}
+	return fmt.Sprintf("A test message created on %s kept %d of %d properties checked; the tenant %s.", tp.Mailbox, kept, len(tp.Checks), attach)
 }
 
 func assessmentAppendix(m plan.Mailbox) Appendix {
@@ -235,8 +256,11 @@ func targetFact(tc plan.TargetCheck) string {
 	if tc.Stamped > 0 {
 		parts = append(parts, Items(tc.Stamped)+" migrated earlier")
 	}
-	if tc.QuotaBytes > 0 {
+	switch {
+	case tc.QuotaBytes > 0:
 		parts = append(parts, fmt.Sprintf("%s of %s quota used", Bytes(tc.UsedBytes), Bytes(tc.QuotaBytes)))
+	case tc.QuotaUnknown != "":
+		parts = append(parts, "quota unknown: "+tc.QuotaUnknown)
 	}
 	return strings.Join(parts, "; ")
 }

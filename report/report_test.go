@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/migrate-tool/migrate/migrate/plan"
 )
 
 // update rewrites the golden files: go test ./report -run Golden -update
@@ -277,6 +279,26 @@ func TestKeywordsAndGuessedRolesInEveryFormat(t *testing.T) {
 		}
 		if j.Summary.KeywordsDropped == 0 || len(j.Appendix[0].Keywords) == 0 || j.Mailboxes[0].KeywordsDropped == 0 {
 			t.Errorf("%s JSON: keywords_dropped %d, first mailbox %d, dropped_keywords %v; want them set", tt.doc, j.Summary.KeywordsDropped, j.Mailboxes[0].KeywordsDropped, j.Appendix[0].Keywords)
+		}
+	}
+}
+
+// TestAssessmentTenantProbe: a plan's tenant probe is summed up in the
+// assessment, with the tenant's answer on attachments.
+func TestAssessmentTenantProbe(t *testing.T) {
+	for _, tc := range []struct {
+		tp   plan.TenantProbe
+		want string
+	}{
+		{plan.TenantProbe{Mailbox: "test@contoso.com", AttachToReceived: "no", Checks: []plan.ProbeCheck{{Kept: true}, {Kept: false}}},
+			"A test message created on test@contoso.com kept 1 of 2 properties checked; the tenant refuses attachments added to received mail"},
+		{plan.TenantProbe{Mailbox: "test@contoso.com", Error: "HTTP 403"}, "The tenant probe on test@contoso.com failed: HTTP 403."},
+	} {
+		p := fixturePlan()
+		p.TenantProbe = &tc.tp
+		d := Assessment(p, nil)
+		if !strings.Contains(strings.Join(d.Summary.Points, "\n"), tc.want) {
+			t.Errorf("summary points lack %q:\n%s", tc.want, strings.Join(d.Summary.Points, "\n"))
 		}
 	}
 }

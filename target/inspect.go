@@ -18,7 +18,8 @@ type Inspector interface {
 	Folders(ctx context.Context) ([]FolderInfo, error)
 	// Quota returns the mailbox's storage quota and use. A target that
 	// cannot tell (Graph reports it only through the usage reports, which
-	// need Reports.Read.All) returns a Quota with Known false and no error.
+	// need Reports.Read.All) returns a Quota with Known false, the reason
+	// in Unknown, and no error.
 	Quota(ctx context.Context) (Quota, error)
 }
 
@@ -42,6 +43,9 @@ type FolderInfo struct {
 type Quota struct {
 	// Known is false when the target does not report quotas.
 	Known bool
+	// Unknown says why Known is false, as a sentence for the plan and the
+	// reports ("the app lacks Reports.Read.All"); "" when Known.
+	Unknown string
 	// Total is the size at which the mailbox stops receiving mail
 	// (Exchange's ProhibitSendReceiveQuota); Used what it holds.
 	Total, Used int64

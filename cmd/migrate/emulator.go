@@ -19,6 +19,8 @@ type emulatorOptions struct {
 	seed                                                               int64
 	maxMessageSize                                                     int64
 	attachmentsOnNonDraft                                              bool
+	reportsReadAll, concealNames                                       bool
+	quota                                                              int64
 }
 
 // newEmulatorCmd returns `migrate emulator`, which serves the local
@@ -56,6 +58,9 @@ The inspection API is under /_emulator/ on the same address.`,
 	f.Int64Var(&o.seed, "seed", 0, "seed for deterministic fault injection (env MIGRATE_EMULATOR_SEED)")
 	f.Int64Var(&o.maxMessageSize, "max-message-size", 0, "maximum message size in bytes (default 35 MB, Exchange Online's default; env MIGRATE_EMULATOR_MAX_MESSAGE_SIZE)")
 	f.BoolVar(&o.attachmentsOnNonDraft, "attachments-on-non-draft", false, "accept attachments added to non-draft messages, which Microsoft does not document (env MIGRATE_EMULATOR_ATTACHMENTS_ON_NON_DRAFT)")
+	f.BoolVar(&o.reportsReadAll, "reports-read-all", false, "grant the app Reports.Read.All, for the mailbox usage report that gives quotas (env MIGRATE_EMULATOR_REPORTS_READ_ALL)")
+	f.BoolVar(&o.concealNames, "conceal-names", false, "conceal user names in the usage reports, as the tenant setting does (env MIGRATE_EMULATOR_CONCEAL_NAMES)")
+	f.Int64Var(&o.quota, "quota", 0, "every mailbox's Prohibit Send/Receive quota in bytes in the usage report (default 50 GB, Exchange Online's; env MIGRATE_EMULATOR_QUOTA)")
 	return cmd
 }
 
@@ -83,12 +88,25 @@ func (o *emulatorOptions) numericEnv(cmd *cobra.Command) error {
 		}
 		o.maxMessageSize = n
 	}
-	if v := os.Getenv("MIGRATE_EMULATOR_ATTACHMENTS_ON_NON_DRAFT"); v != "" && !cmd.Flags().Changed("attachments-on-non-draft") {
-		b, err := strconv.ParseBool(v)
+	if v := os.Getenv("MIGRATE_EMULATOR_QUOTA"); v != "" && !cmd.Flags().Changed("quota") {
+		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return fmt.Errorf("MIGRATE_EMULATOR_ATTACHMENTS_ON_NON_DRAFT %q: want true or false", v)
+			return fmt.Errorf("MIGRATE_EMULATOR_QUOTA %q: want a number of bytes", v)
 		}
-		o.attachmentsOnNonDraft = b
+		o.quota = n
+	}
+	for _, b := range []struct {
+		flag string
+		v    *bool
+	}{{"attachments-on-non-draft", &o.attachmentsOnNonDraft}, {"reports-read-all", &o.reportsReadAll}, {"conceal-names", &o.concealNames}} {
+		env := "MIGRATE_EMULATOR_" + strings.ToUpper(strings.ReplaceAll(b.flag, "-", "_"))
+		if v := os.Getenv(env); v != "" && !cmd.Flags().Changed(b.flag) {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s %q: want true or false", env, v)
+			}
+			*b.v = x
+		}
 	}
 	return nil
 }
@@ -108,6 +126,8 @@ func runEmulator(cmd *cobra.Command, g *globalOptions, o *emulatorOptions) error
 		return usageError(fmt.Errorf("emulator: --time-scale %v: must be 0 (no throttling) or more", o.timeScale))
 	case o.maxMessageSize < 0:
 		return usageError(fmt.Errorf("emulator: --max-message-size %d: must not be negative", o.maxMessageSize))
+	case o.quota < 0:
+		return usageError(fmt.Errorf("emulator: --quota %d: must not be negative", o.quota))
 	}
 	if o.data != "" {
 		if err := os.MkdirAll(o.data, 0o700); err != nil {
@@ -127,6 +147,9 @@ func runEmulator(cmd *cobra.Command, g *globalOptions, o *emulatorOptions) error
 		CAFile:                o.caOut,
 		MaxMessageSize:        o.maxMessageSize,
 		AttachmentsOnNonDraft: o.attachmentsOnNonDraft,
+		ReportsReadAll:        o.reportsReadAll,
+		ConcealNames:          o.concealNames,
+		Quotas:                graphemu.Quotas{ProhibitSendReceive: o.quota},
 		Logger:                log,
 	})
 	if err != nil {

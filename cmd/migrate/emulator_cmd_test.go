@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -25,7 +27,7 @@ func TestEmulatorCommand(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"emulator", "--listen", "127.0.0.1:0", "--tenant", "contoso.test", "--client-id", "app-id",
-			"--client-secret", "emu-s3cret-value", "--users", "a@x.test,b@x.test", "--ca-out", caFile}, &out, &errb)
+			"--client-secret", "emu-s3cret-value", "--users", "a@x.test,b@x.test", "--ca-out", caFile, "--reports-read-all", "--quota", "1073741824"}, &out, &errb)
 	}()
 	re := regexp.MustCompile(`Token URL:\s+(\S+)`)
 	var tokenURL string
@@ -50,9 +52,27 @@ func TestEmulatorCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("token request: %v", err)
 	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("token request: status %d, want 200", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("token request: status %d (%v), want 200", resp.StatusCode, err)
+	}
+	// --reports-read-all and --quota: the mailbox usage report is there
+	// for the app, with the quota given.
+	graphURL := strings.TrimSuffix(tokenURL, "/contoso.test/oauth2/v2.0/token") + "/v1.0"
+	req, _ := http.NewRequest("GET", graphURL+"/reports/getMailboxUsageDetail(period='D7')", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = client.Do(req) // the redirect is followed without the token (another host)
+	if err != nil {
+		t.Fatalf("report request: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "a@x.test") || !strings.Contains(string(body), ",1073741824,") {
+		t.Errorf("mailbox usage report: status %d\n%s", resp.StatusCode, body)
 	}
 	cancel()
 	select {

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
 
@@ -49,6 +50,23 @@ func TestInterruptFinishesInFlightAndExits130(t *testing.T) {
 	}
 	if n := pendingItems(t, ep.Emulator, d); n != 0 {
 		t.Errorf("%d half-built messages left after SIGINT; in-flight items must finish", n)
+	}
+	// Every message the interrupted run created is recorded in its state
+	// with the target's id: the items in flight were recorded, not only
+	// created.
+	recorded := map[string]state.Item{}
+	for _, it := range stateItems(t, p.statePath()) {
+		recorded[it.TargetID] = it
+	}
+	for _, u := range d.Users {
+		for _, f := range ep.Emulator.DumpMailbox(nil, u.Name).Folders {
+			for _, it := range f.Items {
+				key, _ := stampOf(it)
+				if r, ok := recorded[it.ID]; !ok || r.Status != state.StatusMigrated || r.SourceKey != key {
+					t.Errorf("%s %s: message %s (key %s) created before SIGINT has state record %+v (found %v), want migrated with its key", u.Name, f.Path, it.ID, key, r, ok)
+				}
+			}
+		}
 	}
 	if code, stdout, stderr := p.run(t); code != exitOK {
 		t.Fatalf("migrate run after the interrupt: exit %d\n%s\n%s", code, stdout, stderr)

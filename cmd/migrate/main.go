@@ -1,5 +1,6 @@
-// Command migrate moves mailboxes, contacts and calendars from POP3, IMAP and
-// DAV hosting into Exchange Online through Microsoft Graph.
+// Command migrate moves mailboxes from POP3 and IMAP hosting into Exchange
+// Online through Microsoft Graph (contacts, calendars and local mail stores:
+// not yet).
 //
 // Exit codes: 0 success, 1 some items failed, 2 usage or configuration
 // error, 3 cannot connect or authenticate, 130 interrupted.

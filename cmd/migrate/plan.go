@@ -30,6 +30,7 @@ type planOptions struct {
 	headerMax      string
 	headerTime     time.Duration
 	noTarget       bool
+	probe          string
 }
 
 func newPlanCmd(g *globalOptions) *cobra.Command {
@@ -51,14 +52,18 @@ Sources are read as the run reads them: metadata of every item, the
 header of every item up to --header-max for at most --header-time per
 mailbox (for duplicate Message-IDs), and a sample of whole items to
 measure the read rate. Nothing is written to the sources, the target or
-the state.
+the state, except with --probe MAILBOX: the tenant probe (see "migrate
+doctor --probe") makes a hidden folder with one message in that target
+mailbox, reads it back and deletes it, and the plan records what the
+tenant kept; "migrate run --plan" then chooses its path from the answers.
 
 Exit codes: 0 the plan has no errors, 1 some mailboxes cannot be migrated
 as planned (listed as errors; the plan file is written anyway), 2 usage or
 configuration error.`,
 		Example: `  migrate plan --out plan.json
   migrate plan --mailbox alice@contoso.com --out alice-plan.json
-  migrate plan --mask-addresses`,
+  migrate plan --mask-addresses
+  migrate plan --probe test.user@contoso.com --out plan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlan(cmd.Context(), g, o)
@@ -71,6 +76,7 @@ configuration error.`,
 	cmd.Flags().StringVar(&o.headerMax, "header-max", "1MB", "largest item whose header is read for duplicate Message-IDs (0 turns the check off)")
 	cmd.Flags().DurationVar(&o.headerTime, "header-time", 3*time.Minute, "most time spent reading headers per mailbox (the rest is counted as unchecked)")
 	cmd.Flags().BoolVar(&o.noTarget, "no-target", false, "do not contact the target tenant")
+	cmd.Flags().StringVar(&o.probe, "probe", "", "run the tenant probe on this target mailbox (writes a hidden folder there, then deletes it) and record the answers in the plan")
 	return cmd
 }
 
@@ -97,6 +103,10 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 		Tool:       planTool(),
 		HeaderMax:  int64(headerMax),
 		HeaderTime: o.headerTime,
+		Probe:      strings.TrimSpace(o.probe),
+	}
+	if pl.Probe != "" && o.noTarget {
+		return usageError(errors.New("--probe needs the target: leave out --no-target"))
 	}
 	if headerMax == 0 {
 		pl.HeaderMax = -1
@@ -193,6 +203,10 @@ func printPlan(w io.Writer, p *plan.Plan, file string, mask bool) {
 			m.ToMigrate.Items, skipped, len(m.OverLimit), m.DuplicateItems, targetState(m.TargetCheck), plan.FormatDuration(m.Estimate.Seconds))
 	}
 	tw.Flush()
+	if tp := p.TenantProbe; tp != nil {
+		fmt.Fprintln(w)
+		printProbe(w, tp, addr)
+	}
 	if len(p.Risks) == 0 {
 		fmt.Fprintln(w, "\nNo risks found.")
 		return

@@ -113,6 +113,10 @@ func TestPlanRunVerify(t *testing.T) {
 		if m.Error != "" || !m.TargetCheck.CanRead {
 			t.Errorf("plan of %s: error %q, target check %+v", m.Address, m.Error, m.TargetCheck)
 		}
+		// The emulator's app has no Reports.Read.All by default.
+		if m.TargetCheck.QuotaBytes > 0 || !strings.Contains(m.TargetCheck.QuotaUnknown, "Reports.Read.All") {
+			t.Errorf("plan of %s: quota %d, unknown because %q; want unknown for lack of Reports.Read.All", m.Address, m.TargetCheck.QuotaBytes, m.TargetCheck.QuotaUnknown)
+		}
 		if m.KeywordsDropped != lose[m.Address] || (m.KeywordsDropped > 0) != (len(m.DroppedKeywords) > 0) {
 			t.Errorf("plan of %s: %d items lose keywords (%+v), want %d", m.Address, m.KeywordsDropped, m.DroppedKeywords, lose[m.Address])
 		}
@@ -270,6 +274,46 @@ func appendMail(t *testing.T, d *testserver.Dovecot, u testserver.User, folder s
 	}
 	if _, err := cmd.Wait(); err != nil {
 		t.Fatalf("APPEND to %s: %v", folder, err)
+	}
+}
+
+// TestPlanQuotaFromUsageReport plans against an emulator whose app has
+// Reports.Read.All and whose first mailbox has a 1 KB quota: the plan
+// reads the quota from the mailbox usage report, names the mailbox over
+// quota (exit 1, an error-level risk) and the others fit.
+func TestPlanQuotaFromUsageReport(t *testing.T) {
+	d := startDovecot(t)
+	first := d.Users[0].Name
+	ep := startEmulator(t, d, graphemu.Options{ReportsReadAll: true,
+		Mailboxes: map[string]graphemu.MailboxOptions{first: {Quotas: graphemu.Quotas{ProhibitSendReceive: 1 << 10}}}})
+	p := writeProject(t, d, ep)
+	planFile := filepath.Join(p.dir, "plan.json")
+	code, stdout, stderr := runCLI(t, "plan", "--out", planFile, "--config", p.config)
+	if code != exitItemsFailed {
+		t.Fatalf("migrate plan: exit %d, want 1 (a mailbox over quota)\n%s\n%s", code, stdout, stderr)
+	}
+	saved, err := plan.Read(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range saved.Mailboxes {
+		tc := m.TargetCheck
+		want := int64(graphemu.DefaultProhibitSendReceiveQuota)
+		if strings.EqualFold(m.Target, first) {
+			want = 1 << 10
+		}
+		if tc.QuotaBytes != want || tc.UsedBytes < 0 || tc.QuotaUnknown != "" {
+			t.Errorf("plan of %s: quota %d used %d unknown %q, want quota %d from the usage report", m.Address, tc.QuotaBytes, tc.UsedBytes, tc.QuotaUnknown, want)
+		}
+	}
+	var over []string
+	for _, r := range saved.Risks {
+		if r.Code == "over_quota" {
+			over = append(over, r.Mailbox)
+		}
+	}
+	if len(over) != 1 {
+		t.Errorf("over_quota risks for %v, want one, for the mailbox into %s", over, first)
 	}
 }
 

@@ -40,6 +40,11 @@ type progressTracker struct {
 	last  time.Time
 	bar   *progressbar.ProgressBar
 	every time.Duration // plain mode: at most one line per mailbox this often
+	// firstDone is when the first item was done; finished is set when the
+	// bar is ended. now is the clock (time.Now; tests set it).
+	firstDone time.Time
+	finished  bool
+	now       func() time.Time
 }
 
 var _ migrate.Progress = (*progressTracker)(nil)
@@ -57,13 +62,16 @@ func newProgress(mode string, w io.Writer, noColor bool) (*progressTracker, erro
 	default:
 		return nil, usageError(fmt.Errorf("--progress %q: want auto, bar, plain, json or none", mode))
 	}
-	p := &progressTracker{mode: mode, w: w, boxes: map[string]*mailboxProgress{}, start: time.Now(), every: 5 * time.Second}
+	p := &progressTracker{mode: mode, w: w, boxes: map[string]*mailboxProgress{}, start: time.Now(), every: 5 * time.Second, now: time.Now}
 	if mode == "bar" {
 		p.bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionUseIECUnits(true),
-			progressbar.OptionSetPredictTime(true),
+			// The bar's own prediction starts from a guess ("[0s:5m0s]"
+			// for 15 items); the description carries an ETA from the
+			// measured rate instead.
+			progressbar.OptionSetPredictTime(false),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionSetWidth(30),
@@ -100,6 +108,9 @@ func (p *progressTracker) ItemDone(mailbox string, outcome state.Status, bytes i
 	b := p.box(mailbox)
 	b.doneItems++
 	b.doneBytes += bytes
+	if p.firstDone.IsZero() {
+		p.firstDone = p.now()
+	}
 	switch outcome {
 	case state.StatusMigrated:
 		b.migrated++
@@ -145,10 +156,11 @@ func (p *progressTracker) MailboxDone(mailbox string, err error) {
 func (p *progressTracker) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bar != nil {
+	if p.bar != nil && !p.finished {
 		_ = p.bar.Finish()
 		fmt.Fprintln(p.w)
 	}
+	p.finished = true
 }
 
 func (p *progressTracker) box(mailbox string) *mailboxProgress {
@@ -190,11 +202,55 @@ func (p *progressTracker) describe() {
 			active = append(active, fmt.Sprintf("%s %d/%d", strings.SplitN(name, "@", 2)[0], b.doneItems, b.items))
 		}
 	}
-	desc := fmt.Sprintf("%d/%d items", done, all)
+	desc := fmt.Sprintf("%d/%d items, ETA %s", done, all, p.eta())
 	if len(active) > 0 {
 		desc += " · " + strings.Join(active, " · ")
 	}
 	p.bar.Describe(desc)
+}
+
+// minETAWindow is how long the run must have moved bytes before the
+// overall ETA is shown: a rate measured over less says nothing.
+const minETAWindow = 2 * time.Second
+
+// eta is the overall time left from the rate measured since the first
+// item was done, or "-" while there is no honest figure yet. Callers hold
+// p.mu.
+func (p *progressTracker) eta() string {
+	var done, all int64
+	for _, b := range p.boxes {
+		done += b.doneBytes
+		all += b.bytes
+	}
+	if p.firstDone.IsZero() || done <= 0 {
+		return "-"
+	}
+	elapsed := p.now().Sub(p.firstDone)
+	if elapsed < minETAWindow {
+		return "-"
+	}
+	if done >= all {
+		return "0s"
+	}
+	left := time.Duration(float64(all-done) / (float64(done) / elapsed.Seconds()) * float64(time.Second))
+	return left.Round(time.Second).String()
+}
+
+// above runs write, which prints a log record, with the bar cleared
+// before and drawn again after, so that the record stands above it.
+func (p *progressTracker) above(write func() (int, error)) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar == nil || p.finished {
+		return write()
+	}
+	_ = p.bar.Clear()
+	n, err := write()
+	// The bar as last drawn, on the line below the record (the bar's own
+	// render may be throttled and would leave the line empty until the
+	// next item).
+	fmt.Fprint(p.w, "\r"+p.bar.String())
+	return n, err
 }
 
 func (p *progressTracker) event(ev map[string]any) {

@@ -22,15 +22,19 @@ type globalOptions struct {
 	sets       []string
 
 	stdout, stderr io.Writer
+	// logs is where log records go: stderr, above the progress bar while
+	// one is drawn.
+	logs *logWriter
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalOptions{stdout: stdout, stderr: stderr}
+	g := &globalOptions{stdout: stdout, stderr: stderr, logs: &logWriter{w: stderr}}
 	root := &cobra.Command{
 		Use:   "migrate",
-		Short: "Move POP3 and IMAP mailboxes, contacts and calendars into Exchange Online",
-		Long: `migrate moves mailboxes from POP3 and IMAP hosting (and contacts and calendars
-from CardDAV/CalDAV or files) into Exchange Online through Microsoft Graph.
+		Short: "Move POP3 and IMAP mailboxes into Exchange Online",
+		Long: `migrate moves mailboxes from POP3 and IMAP hosting into Exchange Online through
+Microsoft Graph: mail and folders. Contacts and calendars (CardDAV/CalDAV,
+.vcf/.ics) and local mail stores are not yet moved.
 
 Typical use:
   migrate init                 write an example migration.yaml and mailboxes.csv
@@ -47,7 +51,7 @@ Typical use:
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.configPath, "config", envOr("MIGRATE_CONFIG", "migration.yaml"), "project file (env MIGRATE_CONFIG)")
 	pf.StringVar(&g.statePath, "state", os.Getenv("MIGRATE_STATE"), "state database (default from the project file, else .migrate/state.db; env MIGRATE_STATE)")
-	pf.StringVar(&g.logLevel, "log-level", envOr("MIGRATE_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env MIGRATE_LOG_LEVEL)")
+	pf.StringVar(&g.logLevel, "log-level", envOr("MIGRATE_LOG_LEVEL", ""), "log level: debug, info, warn, error (default warn on a terminal, info otherwise; env MIGRATE_LOG_LEVEL)")
 	pf.StringVar(&g.logFormat, "log-format", envOr("MIGRATE_LOG_FORMAT", "text"), "log format: text or json (env MIGRATE_LOG_FORMAT)")
 	pf.StringArrayVar(&g.sets, "set", nil, "override a project setting, e.g. --set source.host=mail.example.com (repeatable)")
 	pf.BoolVar(&g.noColor, "no-color", os.Getenv("NO_COLOR") != "" || os.Getenv("MIGRATE_NO_COLOR") != "", "disable colour and progress bars (env NO_COLOR, MIGRATE_NO_COLOR)")
@@ -106,12 +110,15 @@ func parseLevel(s string) (slog.Level, error) {
 // Every record passes through redact, which removes the given secrets.
 func (g *globalOptions) logger(secrets ...string) *slog.Logger {
 	level, _ := parseLevel(g.logLevel)
+	if g.logLevel == "" {
+		level = defaultLevel(isTerminal(g.stderr))
+	}
 	hopts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler
 	if g.logFormat == "json" {
-		h = slog.NewJSONHandler(g.stderr, hopts)
+		h = slog.NewJSONHandler(g.logs, hopts)
 	} else {
-		h = slog.NewTextHandler(g.stderr, hopts)
+		h = slog.NewTextHandler(g.logs, hopts)
 	}
 	return slog.New(redact.NewHandler(h, redact.New(secrets...)))
 }

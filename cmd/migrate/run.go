@@ -18,6 +18,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
+	"github.com/migrate-tool/migrate/target"
 )
 
 // runOptions are the flags of `migrate run`.
@@ -74,15 +75,23 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
 		return err
 	}
 	p, log, mailboxes := lp.p, lp.log, lp.mailboxes
+	var answers target.TenantAnswers
 	if o.plan != "" {
-		if mailboxes, err = applySavedPlan(ctx, g, o, p, log); err != nil {
+		var saved *plan.Plan
+		if saved, mailboxes, err = applySavedPlan(ctx, g, o, p, log); err != nil {
 			return err
+		}
+		if answers = migrate.Answers(saved.TenantProbe); answers != (target.TenantAnswers{}) {
+			log.Info("the tenant's answers come from the plan's tenant probe", "component", "run",
+				"received_mail", answers.ReceivedMail, "attach_to_received", answers.AttachToReceived)
 		}
 	}
 	progress, err := newProgress(o.progress, g.stderr, g.noColor)
 	if err != nil {
 		return err
 	}
+	g.logs.attach(progress)
+	defer g.logs.detach()
 	e := &migrate.Engine{
 		Env:        lp.env(),
 		Mailboxes:  p.Settings.Concurrency.Mailboxes,
@@ -114,7 +123,7 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions) error {
 			return fmt.Errorf("run: %w", err)
 		}
 		e.Store = st
-		open, err := openTarget(ctx, p, log)
+		open, err := openTargetAnswered(ctx, p, log, answers)
 		if err != nil {
 			return err
 		}
@@ -227,33 +236,33 @@ func keywordList(kws []plan.KeywordCount) string {
 // applySavedPlan reads the plan file of run --plan and checks that it is
 // current: made for this configuration, with no run since, and with every
 // planned mailbox's source unchanged (listed again, metadata only). It
-// returns the plan's mailboxes; a stale plan is refused with every reason.
-func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *config.Project, log *slog.Logger) ([]config.Mailbox, error) {
+// returns the plan and its mailboxes; a stale plan is refused with every reason.
+func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *config.Project, log *slog.Logger) (*plan.Plan, []config.Mailbox, error) {
 	if len(o.mailboxes) > 0 {
-		return nil, usageError(errors.New("run --plan runs the plan's mailboxes; make a plan with --mailbox instead of passing it to run"))
+		return nil, nil, usageError(errors.New("run --plan runs the plan's mailboxes; make a plan with --mailbox instead of passing it to run"))
 	}
 	saved, err := plan.Read(o.plan)
 	if err != nil {
-		return nil, usageError(fmt.Errorf("run --plan: %w", err))
+		return nil, nil, usageError(fmt.Errorf("run --plan: %w", err))
 	}
 	mailboxes, err := migrate.PlannedMailboxes(saved, p.Mailboxes)
 	if err != nil {
-		return nil, usageError(fmt.Errorf("run --plan %s: saved plan is stale: %w; run migrate plan again", o.plan, err))
+		return nil, nil, usageError(fmt.Errorf("run --plan %s: saved plan is stale: %w; run migrate plan again", o.plan, err))
 	}
 	st, err := openStateIfAny(ctx, g.stateFile(p))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mark, err := migrate.StateMark(ctx, st)
 	if st != nil {
 		st.Close()
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rules, err := mapping.NewRules(p.Settings.Folders, nil)
 	if err != nil {
-		return nil, usageError(fmt.Errorf("%s: %w", p.Path, err))
+		return nil, nil, usageError(fmt.Errorf("%s: %w", p.Path, err))
 	}
 	now := plan.Now{ConfigFingerprint: p.Settings.Fingerprint(), State: mark}
 	for _, m := range p.Mailboxes {
@@ -263,13 +272,13 @@ func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *con
 		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), POP3Unread: !p.Settings.POP3.Read, Secrets: p.Secrets(), Log: log}
 	planner := &migrate.Planner{Env: env, Settings: p.Settings}
 	if now.Inventory, err = planner.Relist(ctx, mailboxes); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if problems := plan.Problems(saved, now); len(problems) > 0 {
-		return nil, usageError(fmt.Errorf("run --plan %s: saved plan is stale, made %s:\n  - %s\nRun migrate plan again (or migrate run without --plan)",
+		return nil, nil, usageError(fmt.Errorf("run --plan %s: saved plan is stale, made %s:\n  - %s\nRun migrate plan again (or migrate run without --plan)",
 			o.plan, saved.CreatedAt.Format(time.RFC3339), strings.Join(problems, "\n  - ")))
 	}
 	fmt.Fprintf(g.stdout, "Applying plan %s (made %s): %d mailboxes, %d items to migrate, estimated %s.\n",
 		o.plan, saved.CreatedAt.Format(time.RFC3339), len(mailboxes), saved.Totals.ToMigrate.Items, plan.FormatDuration(saved.Estimate.Seconds))
-	return mailboxes, nil
+	return saved, mailboxes, nil
 }

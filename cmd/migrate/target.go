@@ -83,10 +83,17 @@ func targetEnvelope(p *config.Project) (target.Envelope, error) {
 // Graph settings. Credentials are built here; no request is made until a
 // mailbox is opened.
 func openTarget(ctx context.Context, p *config.Project, log *slog.Logger) (func(context.Context, string) (target.Mailbox, error), error) {
+	return openTargetAnswered(ctx, p, log, target.TenantAnswers{})
+}
+
+// openTargetAnswered is openTarget for a run that knows the tenant's
+// answers from a tenant probe recorded in its plan.
+func openTargetAnswered(ctx context.Context, p *config.Project, log *slog.Logger, answers target.TenantAnswers) (func(context.Context, string) (target.Mailbox, error), error) {
 	cfg, err := projectGraphConfig(p, log)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Answers = answers
 	client, err := graph.New(ctx, cfg)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("target: %w", err))

@@ -84,6 +84,42 @@ type Plan struct {
 	Estimate Estimate `json:"estimate"`
 	// Risks are the problems found, most serious first.
 	Risks []Risk `json:"risks"`
+	// TenantProbe is what `migrate plan --probe MAILBOX` learned on one
+	// test mailbox of the tenant; nil when no probe was asked for. A run
+	// of this plan chooses its path from TenantProbe.Answers.
+	TenantProbe *TenantProbe `json:"tenant_probe,omitempty"`
+}
+
+// TenantProbe is the result of a tenant probe (target.Prober): a message
+// created in a hidden folder of one mailbox the way a run creates it,
+// read back property by property, and deleted.
+type TenantProbe struct {
+	// Mailbox is the mailbox probed; Folder the hidden folder made in it.
+	Mailbox string `json:"mailbox"`
+	Folder  string `json:"folder,omitempty"`
+	// At is when the probe ran (UTC).
+	At time.Time `json:"at"`
+	// Checks are the properties checked.
+	Checks []ProbeCheck `json:"checks,omitempty"`
+	// ReceivedMail and AttachToReceived are the tenant's answers: "yes",
+	// "no", or "" when the probe could not tell (see target.TenantAnswers).
+	ReceivedMail     string `json:"received_mail,omitempty"`
+	AttachToReceived string `json:"attach_to_received,omitempty"`
+	// Left says what the probe could not delete; Error why the probe
+	// failed, if it did.
+	Left  string `json:"left,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// ProbeCheck is one property a probe set and read back.
+type ProbeCheck struct {
+	Property string `json:"property"`
+	Want     string `json:"want"`
+	Got      string `json:"got"`
+	Kept     bool   `json:"kept"`
+	// Answer names the answer this check decides (received_mail,
+	// attach_to_received), or "".
+	Answer string `json:"answer,omitempty"`
 }
 
 // StateMark records the state database at plan time. A run or anything
@@ -350,6 +386,9 @@ type TargetCheck struct {
 	// the target does not report them.
 	QuotaBytes int64 `json:"quota_bytes"`
 	UsedBytes  int64 `json:"used_bytes"`
+	// QuotaUnknown says why the quota is unknown when the target was
+	// inspected and gave none ("the app lacks Reports.Read.All, ...").
+	QuotaUnknown string `json:"quota_unknown,omitempty"`
 	// LatencySeconds is the mean round-trip time of the checks.
 	LatencySeconds float64 `json:"latency_seconds"`
 }

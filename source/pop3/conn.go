@@ -39,6 +39,52 @@ type conn struct {
 	br  *bufio.Reader
 	bw  *bufio.Writer
 	tls string // TLS version in use, "" without TLS
+	// greeting is the text of the server's +OK greeting.
+	greeting string
+	// caps is what CAPA listed (RFC 2449), tag (upper case) to
+	// parameters; nil when the server has no CAPA.
+	caps map[string]string
+}
+
+// capa sends CAPA and keeps what it lists in c.caps; a server without
+// CAPA (-ERR) leaves c.caps nil.
+func (c *conn) capa(ctx context.Context) error {
+	caps := map[string]string{}
+	err := c.lines(ctx, "CAPA", func(l string) error {
+		tag, params, _ := strings.Cut(strings.TrimSpace(l), " ")
+		caps[strings.ToUpper(tag)] = strings.TrimSpace(params)
+		return nil
+	})
+	var re *respError
+	switch {
+	case errors.As(err, &re):
+		c.caps = nil
+		return nil
+	case err != nil:
+		return err
+	}
+	c.caps = caps
+	return nil
+}
+
+// has reports whether CAPA listed tag; known is false when the server has
+// no CAPA, so nothing can be told.
+func (c *conn) has(tag string) (has, known bool) {
+	if c.caps == nil {
+		return false, false
+	}
+	_, ok := c.caps[tag]
+	return ok, true
+}
+
+// sasl reports whether CAPA's SASL line lists mech.
+func (c *conn) sasl(mech string) bool {
+	for _, m := range strings.Fields(c.caps["SASL"]) {
+		if strings.EqualFold(m, mech) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxLine bounds a status or listing line (RFC 2449 allows 512 octets for
@@ -96,13 +142,18 @@ func (c *conn) cmd(ctx context.Context, line string) (string, error) {
 	stop := c.watch(ctx)
 	defer stop()
 	verb, _, _ := strings.Cut(line, " ")
-	if _, err := c.bw.WriteString(line + "\r\n"); err != nil {
-		return "", fmt.Errorf("%s: %w", verb, err)
-	}
-	if err := c.bw.Flush(); err != nil {
+	if err := c.send(line); err != nil {
 		return "", fmt.Errorf("%s: %w", verb, err)
 	}
 	return c.status(verb)
+}
+
+// send writes one line and CRLF. Its error never holds the line.
+func (c *conn) send(line string) error {
+	if _, err := c.bw.WriteString(line + "\r\n"); err != nil {
+		return err
+	}
+	return c.bw.Flush()
 }
 
 // lines sends a command whose answer is multi-line and calls fn for each
@@ -159,7 +210,7 @@ func dial(ctx context.Context, cfg *config) (*conn, error) {
 		}
 	}
 	stop := c.watch(ctx)
-	_, err = c.status("greeting")
+	greeting, err := c.status("greeting")
 	stop()
 	if err != nil {
 		return fail(err)
@@ -176,6 +227,10 @@ func dial(ctx context.Context, cfg *config) (*conn, error) {
 		if c, err = handshake(ctx, raw, cfg); err != nil {
 			return fail(err)
 		}
+	}
+	c.greeting = greeting
+	if err := c.capa(ctx); err != nil {
+		return fail(err)
 	}
 	return c, nil
 }
@@ -263,4 +318,58 @@ func unexpected(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// addedEOLReader undoes the line ending a server adds to a message that
+// does not end with one: RFC 1939 section 3 puts the terminating "." on a
+// line of its own, so Dovecot (and others) send "last line\r\n." for a
+// message ending in "last line", one CRLF more than LIST's size. When
+// what arrives exceeds size by exactly a final CRLF (or LF), that is
+// dropped, so Open streams the message as stored, in the size listed.
+// Bytes past size are held back (two at most) until the end; with size
+// < 0 (unknown) or more than two bytes past it everything passes.
+type addedEOLReader struct {
+	r    io.Reader
+	size int64
+	pos  int64  // bytes read from r
+	hold []byte // bytes past size, not given out yet
+	out  []byte // held bytes to give out
+	pass bool   // more than two bytes past size: pass everything
+	eof  bool
+}
+
+// Read implements io.Reader.
+func (a *addedEOLReader) Read(p []byte) (int, error) {
+	if len(a.out) > 0 {
+		n := copy(p, a.out)
+		a.out = a.out[n:]
+		return n, nil
+	}
+	if a.eof {
+		return 0, io.EOF
+	}
+	n, err := a.r.Read(p)
+	if a.size >= 0 && !a.pass {
+		start := a.pos
+		a.pos += int64(n)
+		if a.pos > a.size {
+			keep := int(max(0, a.size-start))
+			a.hold = append(a.hold, p[keep:n]...)
+			n = keep
+			if len(a.hold) > 2 {
+				a.out, a.hold, a.pass = a.hold, nil, true
+			}
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		if h := string(a.hold); h != "\r\n" && h != "\n" {
+			a.out = append(a.out, a.hold...)
+		}
+		a.hold, a.eof = nil, true
+		if len(a.out) > 0 || n > 0 {
+			return n, nil
+		}
+		return 0, io.EOF
+	}
+	return n, err
 }

@@ -90,6 +90,8 @@ func TestOptionsCheck(t *testing.T) {
 		{"port kept", func(o *Options) { o.Port = 1995 }, 1995, nil, false},
 		{"no password", func(o *Options) { o.Password = "" }, 0, nil, true},
 		{"unknown security", func(o *Options) { o.Security = "ssl" }, 0, nil, true},
+		{"apop", func(o *Options) { o.Auth = AuthAPOP }, 995, nil, false},
+		{"unknown auth", func(o *Options) { o.Auth = "cram-md5" }, 0, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := base

@@ -3,11 +3,23 @@
 //
 // Keys are the UIDL values (RFC 1939 section 7), never the message numbers,
 // which are valid for one session only: Open finds the message's number
-// again by its UIDL in the current session. A server without UIDL is
-// refused with ErrNoUIDL (a fallback key is not written yet).
+// again by its key in the current session. A server without UIDL (UIDL
+// answers -ERR) gets fallback keys made of the size and a hash of the Date
+// and Message-ID fields (FallbackKey), read with TOP n 0;
+// Account.KeyScheme says which scheme a maildrop uses and documents the
+// caveats of the fallback.
 //
-// The adapter never changes the maildrop: it sends USER, PASS, CAPA, STLS,
-// STAT, UIDL, LIST, RETR and QUIT, and never DELE, RSET or TOP.
+// Login (Options.Auth): USER/PASS, AUTH PLAIN (RFC 5034) when CAPA lists
+// SASL PLAIN, or APOP (RFC 1939 section 7) when the greeting carries a
+// timestamp. The automatic choice prefers SASL PLAIN over TLS, and APOP on
+// a plaintext connection, where it keeps the password itself off the wire.
+//
+// The Account keeps one session and re-opens it when it finds the
+// connection broken (servers drop idle sessions) or the maildrop locked
+// ([IN-USE]), with bounded exponential back-off; see Account.
+//
+// The adapter never changes the maildrop: it sends CAPA, STLS, USER, PASS,
+// AUTH, APOP, STAT, LIST, UIDL, TOP, RETR and QUIT, and never DELE or RSET.
 //
 // The protocol is written here on bufio and net/textproto-style line
 // handling rather than on github.com/knadh/go-pop3, because go-pop3 reads

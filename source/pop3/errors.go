@@ -16,15 +16,13 @@ var (
 	// than +OK, a maildrop locked by another session ([IN-USE]) or a
 	// temporary failure ([SYS/TEMP]).
 	ErrConnect = source.NewError("cannot connect to the POP3 server", source.ErrConnect)
-	// ErrAuth means the server refused USER or PASS.
+	// ErrAuth means the server refused the login (USER/PASS, AUTH PLAIN or
+	// APOP), or does not offer the login method Options.Auth asks for.
 	ErrAuth = source.NewError("POP3 authentication failed", source.ErrAuth)
 	// ErrNotFound means the folder is not INBOX, or no message of the
-	// current session has the UIDL asked for (or the server no longer
+	// current session has the key asked for (or the server no longer
 	// returns it).
 	ErrNotFound = source.NewError("POP3 folder or message not found", source.ErrNotFound)
-	// ErrNoUIDL means the server does not answer UIDL, so messages have no
-	// stable key. A fallback key is not implemented yet.
-	ErrNoUIDL = errors.New("the POP3 server does not support UIDL: messages have no stable key (a fallback key is not supported yet)")
 	// ErrPlaintextNotAllowed means Security is "plain" but AllowPlaintext
 	// is not set.
 	ErrPlaintextNotAllowed = errors.New("plaintext POP3 is not allowed")

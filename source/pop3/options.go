@@ -26,8 +26,45 @@ const (
 	SecurityPlain Security = "plain"
 )
 
+// Auth is how Dial logs in.
+type Auth string
+
+// Login methods.
+const (
+	// AuthAuto (the default, also "") chooses from what the server offers:
+	// over TLS, SASL PLAIN when CAPA lists it, else USER/PASS; on a
+	// plaintext connection (Options.AllowPlaintext), APOP first when the
+	// greeting carries a timestamp, because it does not send the password
+	// itself, then SASL PLAIN, then USER/PASS (also when APOP is refused:
+	// some servers show a timestamp but keep no plaintext passwords). A
+	// server without CAPA gets USER/PASS (or APOP on plaintext).
+	AuthAuto Auth = "auto"
+	// AuthUser is USER and PASS (RFC 1939 section 7).
+	AuthUser Auth = "user"
+	// AuthPlain is AUTH PLAIN (SASL PLAIN over POP3, RFC 5034 and RFC
+	// 4616); it fails when CAPA does not list SASL PLAIN.
+	AuthPlain Auth = "plain"
+	// AuthAPOP is APOP (RFC 1939 section 7): the MD5 of the greeting's
+	// timestamp and the password; it fails when the greeting has no
+	// timestamp. The server must hold the password in plaintext, and MD5
+	// is weak against an eavesdropper's dictionary attack: prefer TLS.
+	AuthAPOP Auth = "apop"
+)
+
 // DefaultTimeout is the inactivity limit when Options.Timeout is zero.
 const DefaultTimeout = 60 * time.Second
+
+// Reconnection defaults.
+const (
+	// DefaultMaxRetries is how many times a dropped or refused (maildrop
+	// locked) session is re-opened when Options.MaxRetries is zero.
+	DefaultMaxRetries = 3
+	// DefaultRetryDelay is the first back-off when Options.RetryDelay is
+	// zero.
+	DefaultRetryDelay = time.Second
+	// maxRetryDelay caps the back-off.
+	maxRetryDelay = 30 * time.Second
+)
 
 // Options configures Dial. The zero value of each field selects its
 // default; Host, Username and Password are required.
@@ -48,12 +85,24 @@ type Options struct {
 	CAFile string
 	// InsecureSkipVerify accepts any server certificate (tests only).
 	InsecureSkipVerify bool
-	// Username and Password are sent with USER and PASS.
+	// Username and Password are the login, sent as Auth says.
 	Username, Password string
+	// Auth is the login method; "" means AuthAuto.
+	Auth Auth
 	// Timeout bounds connecting (TCP, TLS, greeting, login) and each wait
 	// for the server during a call. Default DefaultTimeout.
 	Timeout time.Duration
-	// Logger receives connection events; nil discards them. It never
+	// MaxRetries is how many times in a row a session is re-opened (after
+	// a dropped connection, or a login refused because the maildrop is
+	// locked, [IN-USE], or [SYS/TEMP]) before the call fails. Zero means
+	// DefaultMaxRetries; a negative value, none.
+	MaxRetries int
+	// RetryDelay is the back-off before the first re-open, doubled for
+	// each further one (at most 30 s), with jitter: each wait is a random
+	// duration between half and all of it. Default DefaultRetryDelay.
+	RetryDelay time.Duration
+	// Logger receives connection events (connect, re-open and why); nil
+	// discards them. Records carry component=pop3 and user (the login name). It never
 	// receives secrets.
 	Logger *slog.Logger
 }
@@ -64,8 +113,8 @@ func (o Options) String() string {
 	if o.Password != "" {
 		pw = "[redacted]"
 	}
-	return fmt.Sprintf("pop3.Options{Host:%q Port:%d Security:%q AllowPlaintext:%v CAFile:%q InsecureSkipVerify:%v Username:%q Password:%s Timeout:%v}",
-		o.Host, o.Port, o.Security, o.AllowPlaintext, o.CAFile, o.InsecureSkipVerify, o.Username, pw, o.Timeout)
+	return fmt.Sprintf("pop3.Options{Host:%q Port:%d Security:%q AllowPlaintext:%v CAFile:%q InsecureSkipVerify:%v Username:%q Password:%s Auth:%q Timeout:%v MaxRetries:%d RetryDelay:%v}",
+		o.Host, o.Port, o.Security, o.AllowPlaintext, o.CAFile, o.InsecureSkipVerify, o.Username, pw, o.Auth, o.Timeout, o.MaxRetries, o.RetryDelay)
 }
 
 // GoString is String, for %#v.
@@ -74,9 +123,10 @@ func (o Options) GoString() string { return o.String() }
 // config is Options validated and completed with defaults.
 type config struct {
 	Options
-	addr string
-	tls  *tls.Config
-	log  *slog.Logger
+	addr    string
+	tls     *tls.Config
+	log     *slog.Logger
+	retries int
 }
 
 // check validates o and fills in defaults. It reads CAFile but does no
@@ -117,10 +167,27 @@ func (o *Options) check() (*config, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
+	switch c.Auth {
+	case "":
+		c.Auth = AuthAuto
+	case AuthAuto, AuthUser, AuthPlain, AuthAPOP:
+	default:
+		return nil, fmt.Errorf("pop3: mailbox %q: unknown auth %q (want \"auto\", \"user\", \"plain\" or \"apop\")", c.Username, c.Auth)
+	}
+	c.retries = c.MaxRetries
+	if c.retries == 0 {
+		c.retries = DefaultMaxRetries
+	} else if c.retries < 0 {
+		c.retries = 0
+	}
+	if c.RetryDelay <= 0 {
+		c.RetryDelay = DefaultRetryDelay
+	}
 	c.log = c.Logger
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.log = c.log.With("component", "pop3", "user", c.Username)
 	if c.Security != SecurityPlain {
 		c.tls = &tls.Config{
 			ServerName:         c.Host,

@@ -9,13 +9,18 @@
 // in-process IMAP server (go-imap's imapmemserver) seeded from the same
 // mail corpus, for demos on machines without Dovecot, or with empty
 // accounts and the hooks the IMAP adapter's tests need (roles, \Noselect
-// parents, namespaces, a master user, XOAUTH2, large messages, failures).
+// parents, namespaces, a master user, XOAUTH2, large messages, failures);
+// [StartMemPOP3] is an in-process POP3 server with empty accounts for what
+// Dovecot cannot be made to show (no UIDL, TOP or CAPA, one session per
+// account, locked maildrops, connections dropped mid-RETR or between
+// commands).
 //
 // The corpus is described by [LoadManifest] and [LoadDAVManifest], so tests
 // of other packages can compare what they migrated against what was seeded.
 //
 // Nothing in this package depends on the testing package except the
 // helpers in testing.go ([DovecotForTest], [RadicaleForTest],
-// [MemIMAPForTest]), which skip when a server binary is missing unless the
-// environment variable CI is "true", in which case they fail.
+// [MemIMAPForTest], [MemPOP3ForTest]), which skip when a server binary is
+// missing unless the environment variable CI is "true", in which case they
+// fail.
 package testserver

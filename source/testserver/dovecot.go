@@ -65,6 +65,15 @@ type DovecotOptions struct {
 	// NoSpecialUse starts Dovecot without SPECIAL-USE attributes on any
 	// folder, so clients must recognise Sent, Drafts and the like by name.
 	NoSpecialUse bool
+	// APOP enables the APOP mechanism: POP3 greetings carry an RFC 1939
+	// timestamp and APOP logins are accepted (the passwords are stored in
+	// plaintext, as APOP needs). IMAP does not announce it.
+	APOP bool
+	// POP3LockSession makes a POP3 session lock the maildrop
+	// (pop3_lock_session = yes), so that a second POP3 session of the
+	// same account is refused with "-ERR [IN-USE]" while the first lasts
+	// (Dovecot 2.3 waits about 10 s for the lock first).
+	POP3LockSession bool
 	// NoSeed creates the accounts of the manifest but no folders or
 	// messages (INBOX exists, empty).
 	NoSeed bool
@@ -235,6 +244,8 @@ func StartDovecot(ctx context.Context, opts *DovecotOptions) (_ *Dovecot, err er
 		FirstUID:      min(id.mailUID, 500),
 		CertFile:      d.certs.CertFile,
 		KeyFile:       d.certs.KeyFile,
+		APOP:          opts.APOP,
+		POP3Lock:      opts.POP3LockSession,
 	}
 	if !opts.NoSpecialUse {
 		cfg.SpecialUse, err = specialUseConfig(m)
@@ -540,6 +551,7 @@ type dovecotConfig struct {
 	CertFile, KeyFile                        string
 	IMAPPort, IMAPSPort, POP3Port, POP3SPort int
 	SpecialUse                               []specialUseEntry
+	APOP, POP3Lock                           bool
 }
 
 // dovecotConf23 is the configuration for Dovecot 2.3 (Debian 12).
@@ -567,7 +579,7 @@ ssl_key = <{{.KeyFile}}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 
-auth_mechanisms = plain login
+auth_mechanisms = plain login{{if .APOP}} apop{{end}}
 auth_master_user_separator = *
 auth_failure_delay = 0
 auth_verbose = yes
@@ -632,6 +644,9 @@ protocol imap {
 }
 protocol pop3 {
   mail_max_userip_connections = 200
+{{- if .POP3Lock}}
+  pop3_lock_session = yes
+{{- end}}
 }
 
 service imap-login {

@@ -51,7 +51,7 @@ ssl_server_key_file = {{.KeyFile}}
 ssl_min_protocol = TLSv1.2
 auth_allow_cleartext = yes
 
-auth_mechanisms = plain login
+auth_mechanisms = plain login{{if .APOP}} apop{{end}}
 auth_master_user_separator = *
 auth_failure_delay = 0
 auth_verbose = yes

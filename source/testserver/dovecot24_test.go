@@ -188,6 +188,7 @@ func TestDovecotConfCheck(t *testing.T) {
 	dir := t.TempDir()
 	cfg := sampleDovecotConfig()
 	cfg.Dir, cfg.BaseDir = dir, filepath.Join(dir, "run")
+	cfg.APOP, cfg.POP3Lock = true, true // the optional settings must parse too
 	certs, err := writeCerts(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -216,5 +217,24 @@ func TestDovecotConfCheck(t *testing.T) {
 	}
 	if strings.Contains(string(out), "Warning") {
 		t.Errorf("Dovecot %s warns about the configuration:\n%s", version, out)
+	}
+}
+
+// TestDovecotConfAPOP checks that DovecotOptions.APOP adds the apop
+// mechanism to both configurations, and only then.
+func TestDovecotConfAPOP(t *testing.T) {
+	t.Parallel()
+	for _, tmpl := range []*template.Template{dovecotConf23, dovecotConf24} {
+		for _, apop := range []bool{false, true} {
+			cfg := sampleDovecotConfig()
+			cfg.APOP = apop
+			want := "plain login"
+			if apop {
+				want += " apop"
+			}
+			if got := confSettings(t, renderConf(t, tmpl, cfg))["auth_mechanisms"]; got != want {
+				t.Errorf("%s with APOP %v: auth_mechanisms = %q, want %q", tmpl.Name(), apop, got, want)
+			}
+		}
 	}
 }

@@ -110,6 +110,22 @@ func MemIMAPForTest(t testing.TB, opts *MemIMAPOptions) *MemIMAP {
 	return m
 }
 
+// MemPOP3ForTest starts the in-process POP3 server for t and stops it in
+// t.Cleanup. It needs no installed software.
+func MemPOP3ForTest(t testing.TB, opts *MemPOP3Options) *MemPOP3 {
+	t.Helper()
+	m, err := StartMemPOP3(contextFor(t), opts)
+	if err != nil {
+		t.Fatalf("StartMemPOP3() = %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("MemPOP3.Close() = %v", err)
+		}
+	})
+	return m
+}
+
 // contextFor returns the context a test server runs under. It is not
 // t.Context(), which ends before cleanups run: the server must outlive the
 // test body and be stopped by Close in t.Cleanup, not killed.

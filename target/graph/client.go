@@ -105,6 +105,12 @@ type Config struct {
 	// Concurrency is the number of requests in flight per mailbox; 0 or
 	// more than 4 means 4, Exchange Online's limit.
 	Concurrency int
+	// Answers are what a tenant probe (Mailbox's Probe, recorded in the
+	// plan) learned. With AttachToReceived target.AnswerNo a message whose
+	// attachments do not all fit in the creation request is created as a
+	// draft carrying all of them from the start; with "" the client finds
+	// out at the first refusal.
+	Answers target.TenantAnswers
 }
 
 // Client is a connection to Microsoft Graph for one tenant. It is safe for
@@ -120,6 +126,11 @@ type Client struct {
 	// gzipRefused records that the server refused a compressed request
 	// body (415): later bodies go uncompressed (see compressionHandler).
 	gzipRefused atomic.Bool
+
+	// reportMu guards report, the tenant's mailbox usage report once
+	// fetched (see usageReport).
+	reportMu sync.Mutex
+	report   *mailboxUsage
 
 	mu     sync.Mutex
 	shared map[string]*mailboxState // by mailbox id, shared by its handles
@@ -196,6 +207,9 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 	httpClient := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(paced, middlewares(&compressionHandler{refused: &c.gzipRefused, log: c.log})...),
 		Timeout:   5 * time.Minute,
+		// Redirects are the SDK's redirect handler's to follow (or not,
+		// see reportLocation), as in kiota's default client.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	parse, write := serializers()
 	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
@@ -211,8 +225,9 @@ func New(ctx context.Context, cfg *Config) (*Client, error) {
 	// client's requests.
 	adapter.EnableBackingStore(nil)
 	c.adapter = adapter
-	// Upload URLs are pre-authenticated and on another host (Outlook's):
-	// they go through the pacing but never get the bearer token.
+	// Upload URLs and report download URLs are pre-authenticated and on
+	// other hosts (Outlook's, the reports'): they go through the pacing
+	// but never get the bearer token.
 	c.uploadHTTP = &http.Client{Transport: paced, Timeout: 5 * time.Minute}
 	return c, nil
 }
@@ -319,7 +334,7 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 		return nil, errors.New("graph: a mailbox address is required")
 	}
 	where := fmt.Sprintf("mailbox %s", address)
-	var id string
+	var id, upn string
 	err := c.retry(ctx, nil, where, "look up the user", func(ctx context.Context) error {
 		ri, err := c.users().ByUserId(address).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName"}},
@@ -335,14 +350,14 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 		if !ok || u.id == "" {
 			return errors.New("the user came back without an id")
 		}
-		id = u.id
+		id, upn = u.id, u.upn
 		return nil
 	}, nil)
 	if err != nil {
 		return nil, c.describe(err, where, "look up the user", permUser)
 	}
 	st := c.stateFor(id)
-	return &mailbox{c: c, address: address, id: id, pace: st.pace, state: st,
+	return &mailbox{c: c, address: address, id: id, upn: upn, pace: st.pace, state: st,
 		folders: map[string]target.FolderID{}, folderNames: map[target.FolderID]string{}}, nil
 }
 
@@ -350,7 +365,7 @@ func (c *Client) Mailbox(ctx context.Context, address string) (target.Mailbox, e
 // package's own rather than models.User: the user's navigation properties
 // (insights, drive, ...) reach nearly every model type of the SDK, and
 // keep them all in the binary (see Client.users).
-type userRef struct{ id string }
+type userRef struct{ id, upn string }
 
 // newUserRef is the absser.ParsableFactory of userRef.
 func newUserRef(absser.ParseNode) (absser.Parsable, error) { return &userRef{}, nil }
@@ -360,13 +375,18 @@ func (u *userRef) Serialize(absser.SerializationWriter) error {
 	return errors.New("graph: a user reference is not sent")
 }
 
-// GetFieldDeserializers implements absser.Parsable: only "id" is read,
-// other properties are ignored.
+// GetFieldDeserializers implements absser.Parsable: only "id" and
+// "userPrincipalName" are read, other properties are ignored.
 func (u *userRef) GetFieldDeserializers() map[string]func(absser.ParseNode) error {
 	return map[string]func(absser.ParseNode) error{
 		"id": func(n absser.ParseNode) error {
 			v, err := n.GetStringValue()
 			u.id = val(v)
+			return err
+		},
+		"userPrincipalName": func(n absser.ParseNode) error {
+			v, err := n.GetStringValue()
+			u.upn = val(v)
 			return err
 		},
 	}
@@ -380,6 +400,7 @@ func (c *Client) stateFor(id string) *mailboxState {
 	st := c.shared[key]
 	if st == nil {
 		st = &mailboxState{pace: newPacer(c.cfg.Envelope())}
+		st.attachRefused.Store(c.cfg.Answers.AttachToReceived == target.AnswerNo)
 		c.shared[key] = st
 	}
 	return st

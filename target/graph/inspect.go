@@ -77,11 +77,22 @@ func (mb *mailbox) Folders(ctx context.Context) ([]target.FolderInfo, error) {
 	return out, nil
 }
 
-// Quota reports no quota: Graph v1.0 gives a mailbox's quota only through
-// the usage reports (reports/getMailboxUsageDetail), which need the
-// Reports.Read.All permission that a migration app should not hold.
+// Quota reads the mailbox's Prohibit Send/Receive quota and storage used
+// from the tenant's mailbox usage report (see usageReport), which needs
+// Reports.Read.All: without it, when the tenant conceals user names in
+// reports, or when the mailbox is not in the report yet, the quota is
+// unknown with the reason in Quota.Unknown.
+// https://learn.microsoft.com/graph/api/reportroot-getmailboxusagedetail
 func (mb *mailbox) Quota(ctx context.Context) (target.Quota, error) {
-	return target.Quota{Known: false}, nil
+	u, err := mb.c.usageReport(ctx)
+	if err != nil {
+		return target.Quota{}, err
+	}
+	upn := mb.upn
+	if upn == "" {
+		upn = mb.address
+	}
+	return u.quota(upn), nil
 }
 
 func count(n *int32) int64 {

@@ -38,6 +38,7 @@ type mailbox struct {
 	c       *Client
 	address string
 	id      string
+	upn     string // the user principal name Graph gave
 	pace    *pacer
 	state   *mailboxState
 

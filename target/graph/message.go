@@ -199,7 +199,11 @@ func (mb *mailbox) putMessage(ctx context.Context, f target.FolderID, m *target.
 	draft := m.Draft || (len(p.later) > 0 && mb.state.attachRefused.Load())
 	id, err := mb.create(ctx, f, m, p, draft, where)
 	if errors.Is(err, errAttachRefused) && !draft {
-		mb.c.log.Info("the mailbox refused an attachment on received mail; creating the message as a draft", "where", where)
+		if mb.c.cfg.Answers.AttachToReceived == target.AnswerYes {
+			mb.c.log.Warn("the mailbox refused an attachment on received mail although the tenant probe saw it accepted; creating the message as a draft", "where", where)
+		} else {
+			mb.c.log.Info("the mailbox refused an attachment on received mail; creating the message as a draft", "where", where)
+		}
 		draft = true
 		id, err = mb.create(ctx, f, m, p, draft, where)
 		if err == nil {

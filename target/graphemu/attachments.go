@@ -456,13 +456,26 @@ func readAttachmentItem(raw map[string]json.RawMessage) (*attachmentItemIn, *oda
 }
 
 // uploadURL is the pre-authenticated URL of a session, shaped like
-// Outlook's (https://outlook.office.com/api/v2.0/Users('...')/Messages('...')/AttachmentSessions('...')?authtoken=...).
-// It names the other loopback host than the Graph request used
-// (127.0.0.1 <-> localhost), so that a client which attaches its bearer
-// token only to the Graph host behaves as it does against Outlook's
-// separate domain.
+// Outlook's (https://outlook.office.com/api/v2.0/Users('...')/Messages('...')/AttachmentSessions('...')?authtoken=...),
+// on the other loopback host (see otherLoopbackHost).
 func (e *Emulator) uploadURL(r *http.Request, s *uploadSession, it *item) string {
-	host := r.Host
+	scheme, host := otherLoopbackHost(r)
+	coll := "Messages"
+	if it.Kind == kindCalendar {
+		coll = "Events"
+	}
+	return fmt.Sprintf("%s://%s/api/v2.0/Users('%s@%s')/%s('%s')/AttachmentSessions('%s')?authtoken=%s",
+		scheme, host, s.Mailbox, e.ident.TenantID(), coll, url.PathEscape(it.ID), url.PathEscape(s.ID), s.Token)
+}
+
+// otherLoopbackHost returns the scheme and the host of the pre-authenticated
+// URLs Graph hands out on other domains (Outlook's upload URLs, the
+// reports' download URLs): the other loopback name than the request used
+// (127.0.0.1 <-> localhost), so that a client which attaches its bearer
+// token only to the Graph host behaves as it does against Microsoft's
+// separate domains.
+func otherLoopbackHost(r *http.Request) (scheme, host string) {
+	host = r.Host
 	if h, port, ok := strings.Cut(host, ":"); ok {
 		switch h {
 		case "127.0.0.1":
@@ -471,16 +484,11 @@ func (e *Emulator) uploadURL(r *http.Request, s *uploadSession, it *item) string
 			host = "127.0.0.1:" + port
 		}
 	}
-	scheme := "http"
+	scheme = "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	coll := "Messages"
-	if it.Kind == kindCalendar {
-		coll = "Events"
-	}
-	return fmt.Sprintf("%s://%s/api/v2.0/Users('%s@%s')/%s('%s')/AttachmentSessions('%s')?authtoken=%s",
-		scheme, host, s.Mailbox, e.ident.TenantID(), coll, url.PathEscape(it.ID), url.PathEscape(s.ID), s.Token)
+	return scheme, host
 }
 
 var uploadPathRE = regexp.MustCompile(`^/api/v2\.0/Users\('([^']*)'\)/(Messages|Events)\('([^']*)'\)/AttachmentSessions\('([^']*)'\)$`)

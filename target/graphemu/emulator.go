@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +75,12 @@ type MailboxOptions struct {
 	MaxMessageSize int64
 	// AttachmentsOnNonDraft overrides Options.AttachmentsOnNonDraft.
 	AttachmentsOnNonDraft *bool
+	// Quotas overrides Options.Quotas field by field (zero fields keep
+	// them).
+	Quotas Quotas
+	// Unreported leaves the mailbox out of the mailbox usage report, as
+	// Microsoft's reports do for up to 48 hours after a mailbox is created.
+	Unreported bool
 }
 
 // Options configures an Emulator. The zero value of each field is a
@@ -129,6 +136,18 @@ type Options struct {
 	// uncompressed after a 415, and this option shows a client coping with
 	// a server that does not take them.
 	RefuseGzip bool
+	// ReportsReadAll grants the main app Reports.Read.All besides
+	// AllPermissions, for the mailbox usage report (see reports.go).
+	ReportsReadAll bool
+	// Quotas are every mailbox's quotas in the mailbox usage report; zero
+	// fields are Exchange Online's defaults for a 50 GB mailbox
+	// (DefaultIssueWarningQuota...).
+	Quotas Quotas
+	// ConcealNames conceals user names in the usage reports, as the
+	// tenant setting "Display concealed user, group, and site names in all
+	// reports" does: user principal names and display names become
+	// ConcealedName hashes.
+	ConcealNames bool
 	// Mailboxes holds per-mailbox overrides, keyed by UPN.
 	Mailboxes map[string]MailboxOptions
 	// TokenLifetime is the access token lifetime; default one hour.
@@ -152,6 +171,11 @@ type Emulator struct {
 
 	mu      sync.Mutex
 	servers []*http.Server
+
+	// dlMu guards downloads, the usage reports waiting at their
+	// pre-authenticated download URLs, by id.
+	dlMu      sync.Mutex
+	downloads map[string]*reportDownload
 }
 
 // New returns an Emulator. It does no I/O beyond loading DataDir.
@@ -179,7 +203,7 @@ func New(opts *Options) (*Emulator, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Emulator{opts: o, log: log.With("component", "graphemu"), reqlog: newRequestLog(10000)}
+	e := &Emulator{opts: o, log: log.With("component", "graphemu"), reqlog: newRequestLog(10000), downloads: map[string]*reportDownload{}}
 	var err error
 	if e.store, err = newStore(o.DataDir); err != nil {
 		return nil, err
@@ -194,7 +218,11 @@ func New(opts *Options) (*Emulator, error) {
 		}
 		e.addMailbox(upn)
 	}
-	apps := append([]App{{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Permissions: AllPermissions}}, o.Apps...)
+	main := App{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Permissions: AllPermissions}
+	if o.ReportsReadAll {
+		main.Permissions = append(slices.Clip(AllPermissions), PermReportsReadAll)
+	}
+	apps := append([]App{main}, o.Apps...)
 	if e.ident, err = identity.New(identity.Config{Tenant: o.Tenant, Apps: apps, TokenLifetime: o.TokenLifetime, KeyDir: o.DataDir}); err != nil {
 		return nil, fmt.Errorf("graphemu: %w", err)
 	}
@@ -252,8 +280,9 @@ func (e *Emulator) mailboxOpts(m *mailbox) (MailboxOptions, bool) {
 }
 
 // Handler returns the emulator's HTTP handler: Graph under /v1.0, the
-// identity endpoints under /{tenant}/, upload sessions under /api/v2.0/ and
-// the inspection API under /_emulator/.
+// identity endpoints under /{tenant}/, upload sessions under /api/v2.0/,
+// report downloads under /data/download/ and the inspection API under
+// /_emulator/.
 func (e *Emulator) Handler() http.Handler { return e.handler }
 
 func (e *Emulator) buildHandler() http.Handler {
@@ -294,6 +323,8 @@ func (e *Emulator) buildHandler() http.Handler {
 			inner.ServeHTTP(w, r)
 		case hasPrefixFold(p, "/api/v2.0/"):
 			uploads.ServeHTTP(w, r)
+		case strings.HasPrefix(p, "/data/download/"):
+			e.serveDownload(w, r)
 		default:
 			e.ident.ServeHTTP(w, r)
 		}

@@ -133,6 +133,17 @@ func (e *Emulator) routeFolders(rq *req, kind string, rest []string) {
 				return
 			}
 			f, rest = c, rest[2:]
+		case segIs(seg, "permanentDelete") && len(rest) == 1 && kind != kindCalendar:
+			// https://learn.microsoft.com/graph/api/mailfolder-permanentdelete,
+			// https://learn.microsoft.com/graph/api/contactfolder-permanentdelete:
+			// POST, no body, 204; the folder and its items are removed
+			// from the mailbox, not moved to Deleted Items.
+			if rq.r.Method != http.MethodPost {
+				rq.fail(methodNotAllowed())
+				return
+			}
+			e.deleteFolder(rq, f)
+			return
 		case segIs(seg, "messages") && kind == kindMail,
 			segIs(seg, "contacts") && kind == kindContact,
 			segIs(seg, "events") && kind == kindCalendar:
@@ -217,7 +228,7 @@ func (e *Emulator) folderView(rq *req, f *folder) map[string]any {
 		v["childFolderCount"] = children
 		v["unreadItemCount"] = unread
 		v["totalItemCount"] = total
-		v["isHidden"] = false
+		v["isHidden"] = f.IsHidden
 	case kindContact:
 		v["displayName"] = f.DisplayName
 		v["parentFolderId"] = f.ParentID
@@ -269,8 +280,15 @@ func multiView(list []MultiExtProp) []any {
 func (e *Emulator) listFolders(rq *req, kind, parent string) {
 	typeName, known, coll := folderTypeName(kind)
 	var views []map[string]any
+	// Hidden mail folders only when asked for.
+	// https://learn.microsoft.com/graph/api/user-list-mailfolders
+	// ("includeHiddenFolders=true").
+	hidden := strings.EqualFold(rq.r.URL.Query().Get("includeHiddenFolders"), "true")
 	e.store.read(func() {
 		for _, f := range e.store.childFolders(rq.mb.ID, kind, parent) {
+			if f.IsHidden && !hidden {
+				continue
+			}
 			views = append(views, e.folderView(rq, f))
 		}
 	})
@@ -364,6 +382,13 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 		rq.fail(err)
 		return
 	}
+	var isHidden bool
+	if b, ok := raw["isHidden"]; ok && kind == kindMail {
+		if json.Unmarshal(b, &isHidden) != nil {
+			rq.fail(odata.BadRequest("RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'Edm.Boolean'.", string(b)))
+			return
+		}
+	}
 	props := map[string]json.RawMessage{}
 	if kind == kindCalendar {
 		for _, k := range []string{"color", "hexColor"} {
@@ -385,7 +410,7 @@ func (e *Emulator) createFolder(rq *req, kind, parent string) {
 			return errFolderExists()
 		}
 		f := &folder{
-			ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kind, ParentID: parent, DisplayName: name,
+			ID: newGraphID("AAMkAD"), Mailbox: rq.mb.ID, Kind: kind, ParentID: parent, DisplayName: name, IsHidden: isHidden,
 			Props: props, Ext: single, Multi: multi, Created: now, Modified: now, ChangeKey: newChangeKey(), Seq: s.nextSeq(),
 		}
 		if err := s.commit(&record{Op: "folder", Folder: f}); err != nil {
@@ -407,6 +432,12 @@ func (e *Emulator) updateFolder(rq *req, f *folder) {
 	raw, single, multi, err := readPropsObject(rq, known, typeName)
 	if err != nil {
 		rq.fail(err)
+		return
+	}
+	if _, ok := raw["isHidden"]; ok && f.Kind == kindMail {
+		// "Once set, you cannot update this property."
+		// https://learn.microsoft.com/graph/api/user-post-mailfolders
+		rq.fail(odata.BadRequest("ErrorInvalidPropertyUpdate", "The property isHidden can be set only when the folder is created."))
 		return
 	}
 	name, hasName := folderName(f.Kind, raw)

@@ -121,6 +121,9 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		// tokens have no signed-in user.
 		rq.fail(odata.BadRequest("BadRequest", "/me request is only valid with delegated authentication flow."))
 		return
+	case segIs(segs[0], "reports"):
+		e.serveReports(rq)
+		return
 	case !segIs(segs[0], "users"):
 		rq.fail(segmentNotFound(segs[0]))
 		return

@@ -60,20 +60,23 @@ type mailbox struct {
 
 // folder is a mailFolder, contactFolder or calendar.
 type folder struct {
-	ID          string                     `json:"id"`
-	Mailbox     string                     `json:"mailbox"`
-	Kind        string                     `json:"kind"`
-	ParentID    string                     `json:"parentId,omitempty"`
-	DisplayName string                     `json:"displayName"`
-	WellKnown   string                     `json:"wellKnown,omitempty"`
-	Hidden      bool                       `json:"hidden,omitempty"` // root folders: not listed
-	Props       map[string]json.RawMessage `json:"props,omitempty"`
-	Ext         []ExtProp                  `json:"ext,omitempty"`
-	Multi       []MultiExtProp             `json:"multi,omitempty"`
-	Created     time.Time                  `json:"created"`
-	Modified    time.Time                  `json:"modified"`
-	ChangeKey   string                     `json:"changeKey"`
-	Seq         int64                      `json:"seq"`
+	ID          string `json:"id"`
+	Mailbox     string `json:"mailbox"`
+	Kind        string `json:"kind"`
+	ParentID    string `json:"parentId,omitempty"`
+	DisplayName string `json:"displayName"`
+	WellKnown   string `json:"wellKnown,omitempty"`
+	Hidden      bool   `json:"hidden,omitempty"` // root folders: not listed
+	// IsHidden is a mail folder created with isHidden true: listed only
+	// with includeHiddenFolders=true.
+	IsHidden  bool                       `json:"isHidden,omitempty"`
+	Props     map[string]json.RawMessage `json:"props,omitempty"`
+	Ext       []ExtProp                  `json:"ext,omitempty"`
+	Multi     []MultiExtProp             `json:"multi,omitempty"`
+	Created   time.Time                  `json:"created"`
+	Modified  time.Time                  `json:"modified"`
+	ChangeKey string                     `json:"changeKey"`
+	Seq       int64                      `json:"seq"`
 }
 
 // attachment is a fileAttachment (itemAttachment and referenceAttachment

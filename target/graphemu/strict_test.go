@@ -283,3 +283,32 @@ func TestGzipBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestHiddenFolders: isHidden is set only at creation, a hidden folder is
+// listed only with includeHiddenFolders=true, its name still counts
+// among its siblings', and permanentDelete removes it with its items.
+func TestHiddenFolders(t *testing.T) {
+	_, c := startMail(t, nil)
+	root := "/users/a@x.test/mailFolders"
+	r := c.do("POST", root, map[string]any{"displayName": "Probe", "isHidden": true})
+	mustStatus(t, r, 201)
+	id := r.str("id")
+	if r.JSON["isHidden"] != true {
+		t.Errorf("created folder = %s", r.Body)
+	}
+	listed := func(path string) bool {
+		l := c.do("GET", path, nil)
+		mustStatus(t, l, 200)
+		return strings.Contains(string(l.Body), id)
+	}
+	if listed(root) || !listed(root+"?includeHiddenFolders=true") {
+		t.Errorf("hidden folder listed without includeHiddenFolders, or not with it")
+	}
+	checkGraphError(t, c.do("POST", root, map[string]any{"displayName": "probe"}), 409, "ErrorFolderExists")
+	checkGraphError(t, c.do("PATCH", root+"/"+id, map[string]any{"isHidden": false}), 400, "ErrorInvalidPropertyUpdate")
+	checkGraphError(t, c.do("POST", root, map[string]any{"displayName": "X", "isHidden": "yes"}), 400, "RequestBodyRead")
+	mustStatus(t, c.do("POST", root+"/"+id+"/messages", map[string]any{"subject": "inside"}), 201)
+	checkGraphError(t, c.do("GET", root+"/"+id+"/permanentDelete", nil), 405, "Request_BadRequest")
+	mustStatus(t, c.do("POST", root+"/"+id+"/permanentDelete", nil), 204)
+	checkGraphError(t, c.do("GET", root+"/"+id, nil), 404, "ErrorItemNotFound")
+}
