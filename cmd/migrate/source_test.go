@@ -26,7 +26,13 @@ func TestPOP3Options(t *testing.T) {
 	}{
 		{"settings and row", sourceSettings{CAFile: "/ca.pem", AllowPlaintext: true, Auth: "auto", Timeout: 5 * time.Second}, row,
 			pop3.Options{Host: "pop.example", Port: 110, Security: pop3.SecuritySTARTTLS, AllowPlaintext: true, CAFile: "/ca.pem",
-				Username: "terry", Password: "pw-terry-123", Timeout: 5 * time.Second}, ""},
+				Username: "terry", Password: "pw-terry-123", Auth: pop3.AuthAuto, Timeout: 5 * time.Second}, ""},
+		{"login is USER/PASS", sourceSettings{Auth: "login"}, row,
+			pop3.Options{Host: "pop.example", Port: 110, Security: pop3.SecuritySTARTTLS, Username: "terry", Password: "pw-terry-123", Auth: pop3.AuthUser}, ""},
+		{"plain is SASL PLAIN", sourceSettings{Auth: "plain"}, row,
+			pop3.Options{Host: "pop.example", Port: 110, Security: pop3.SecuritySTARTTLS, Username: "terry", Password: "pw-terry-123", Auth: pop3.AuthPlain}, ""},
+		{"apop", sourceSettings{Auth: "apop"}, row,
+			pop3.Options{Host: "pop.example", Port: 110, Security: pop3.SecuritySTARTTLS, Username: "terry", Password: "pw-terry-123", Auth: pop3.AuthAPOP}, ""},
 		{"xoauth2", sourceSettings{Auth: "xoauth2"}, row, pop3.Options{}, "xoauth2 is not supported for POP3 yet"},
 		{"admin login", sourceSettings{Auth: "auto", AdminUser: "admin", AdminPassword: "admin-pw"}, noPassword, pop3.Options{}, "admin (master user) login is not supported for POP3 yet"},
 	}
@@ -46,10 +52,16 @@ func TestPOP3Options(t *testing.T) {
 			if err != nil {
 				t.Fatalf("pop3Options() = %v", err)
 			}
-			if got.String() != tt.want.String() {
+			if got.String() != tt.want.String() || got.Password != tt.want.Password {
 				t.Errorf("pop3Options() = %v\nwant %v", got, tt.want)
 			}
 		})
+	}
+	// apop is for POP3 rows.
+	imapRow := row
+	imapRow.Protocol = "imap"
+	if _, err := (sourceSettings{Auth: "apop"}).opener()(context.Background(), imapRow, nil); err == nil || !strings.Contains(err.Error(), "apop is for POP3 rows") {
+		t.Errorf("opener(imap, apop) = %v", err)
 	}
 	// An unknown protocol is still refused.
 	m := row

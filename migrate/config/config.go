@@ -66,7 +66,7 @@ type Source struct {
 	AllowPlaintext     bool     `yaml:"allow_plaintext" doc:"allow passwords over an unencrypted connection (security: plain)"`
 	CAFile             string   `yaml:"ca_file" doc:"PEM file of CA certificates to trust instead of the system ones"`
 	InsecureSkipVerify bool     `yaml:"insecure_skip_verify" doc:"do not verify the server's TLS certificate (recorded in reports)"`
-	Auth               string   `yaml:"auth" doc:"auto, plain, login or xoauth2 (auto: XOAUTH2 with a token, else PLAIN, else LOGIN)"`
+	Auth               string   `yaml:"auth" doc:"auto, plain, login, xoauth2 (IMAP only) or apop (POP3 only); IMAP auto: XOAUTH2 with a token, else PLAIN, else LOGIN; POP3 auto: SASL PLAIN over TLS, APOP first on plaintext, else USER/PASS; login is POP3 USER/PASS"`
 	AdminUser          string   `yaml:"admin_user" doc:"master/admin user for logging in as each mailbox without its password"`
 	AdminPassword      Secret   `yaml:"admin_password" doc:"admin user's password (literal, env:NAME or file:PATH)"`
 	Timeout            Duration `yaml:"timeout" doc:"network timeout per operation"`

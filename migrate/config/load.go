@@ -459,8 +459,8 @@ func (p *Project) validate() error {
 	if s.Source.Port != 0 && (s.Source.Port < 1 || s.Source.Port > 65535) {
 		return bad("source.port", fmt.Sprintf("%d is not a port; want 1-65535", s.Source.Port))
 	}
-	if !oneOf(s.Source.Auth, "auto", "plain", "login", "xoauth2") {
-		return bad("source.auth", fmt.Sprintf("%q is not an authentication method; want auto, plain, login or xoauth2", s.Source.Auth))
+	if !oneOf(s.Source.Auth, "auto", "plain", "login", "xoauth2", "apop") {
+		return bad("source.auth", fmt.Sprintf("%q is not an authentication method; want auto, plain, login, xoauth2 (IMAP) or apop (POP3)", s.Source.Auth))
 	}
 	if s.Source.Security == "plain" && !s.Source.AllowPlaintext {
 		return bad("source.security", "plain sends passwords unencrypted; set source.allow_plaintext: true (or --allow-plaintext) to allow it, or use tls or starttls")
