@@ -285,6 +285,11 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 	}
 	a.mb.Fingerprint = plan.MailboxFingerprint(a.mb.Folders)
 	a.mb.DroppedKeywords = plan.KeywordCounts(a.keywords)
+	if ks, ok := acct.(keySchemer); ok {
+		if s, err := ks.KeyScheme(ctx); err == nil {
+			a.mb.KeyScheme = s
+		}
+	}
 	if err := a.headers(ctx, acct, mappings); err != nil {
 		a.log.Warn("reading headers for Message-IDs", "err", a.red.Error(err))
 		if ctx.Err() != nil {
@@ -436,6 +441,15 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 		a.large = a.large[:4]
 	}
 }
+
+// keySchemer is an optional ability of a source account: how it keys its
+// items (source/pop3's Account.KeyScheme), for the plan.
+type keySchemer interface {
+	KeyScheme(ctx context.Context) (string, error)
+}
+
+// keysUIDL is the KeyScheme of a POP3 account keyed by the server's UIDL.
+const keysUIDL = "uidl"
 
 // span widens oldest..newest to include d.
 func span(oldest, newest *time.Time, d time.Time) {

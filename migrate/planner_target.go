@@ -242,6 +242,9 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 		case mb.Items < popFewItems:
 			add(plan.SevWarning, "pop_few", addr, "", "The POP account holds only %s on the server: the rest of the mail may be on the user's computer, downloaded by the mail program. Import the local store (Thunderbird mbox, Outlook .pst; not yet supported).", plural(mb.Items, "message", "messages"))
 		}
+		if mb.Protocol == "pop3" && mb.KeyScheme != "" && mb.KeyScheme != keysUIDL {
+			add(plan.SevWarning, "pop_no_uidl", addr, "", "The POP server has no UIDL: messages are keyed by their size, Date and Message-ID (%s). A message whose Date or Message-ID the server rewrites between runs gets a new key; the content identity keeps it from being created twice.", mb.KeyScheme)
+		}
 		if mb.Error != "" {
 			continue
 		}

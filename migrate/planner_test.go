@@ -280,7 +280,7 @@ func TestPlanPOP3Dates(t *testing.T) {
 				if err != nil || bulk {
 					return a, err
 				}
-				return struct{ source.Account }{a}, nil // no HeaderReader
+				return fallbackKeyed{a}, nil // no HeaderReader; keys without UIDL
 			}
 			settings := config.Defaults()
 			planner := &Planner{Env: Env{Sources: open, Items: mapping.NewItemOptions(settings.Filters, settings.Target, settings.Keywords)},
@@ -313,9 +313,19 @@ func TestPlanPOP3Dates(t *testing.T) {
 			if !strings.Contains(few, "only 3 messages") || !strings.Contains(few, "not yet") {
 				t.Errorf("pop_few risk = %q", few)
 			}
+			noUIDL := slices.ContainsFunc(pl.Risks, func(r plan.Risk) bool { return r.Code == "pop_no_uidl" })
+			if wantScheme := map[bool]string{true: "", false: "size+date+message-id"}[bulk]; m.KeyScheme != wantScheme || noUIDL != (wantScheme != "") {
+				t.Errorf("key scheme %q, pop_no_uidl risk %v; want %q", m.KeyScheme, noUIDL, wantScheme)
+			}
 		})
 	}
 }
+
+// fallbackKeyed is a source account without a HeaderReader whose keys are
+// POP3 fallback keys (source/pop3's Account.KeyScheme).
+type fallbackKeyed struct{ source.Account }
+
+func (fallbackKeyed) KeyScheme(context.Context) (string, error) { return "size+date+message-id", nil }
 
 // TestPlanQuota checks the target quota in the plan: the over_quota risk
 // counts what the mailbox already uses, and an unknown quota carries the
