@@ -450,6 +450,13 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 			}
 		}
 		j, err := r.read(ctx, acct, fw, ref, dec)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, source.ErrNotFound) {
+			// A session dropped in the middle of the item (POP servers
+			// drop sessions; the adapter re-opens its session on the next
+			// call): read it once more before giving up on it for this run.
+			r.log.Warn("reading an item failed; reading it once more", "folder", fw.name, "key", ref.Key, "err", err)
+			j, err = r.read(ctx, acct, fw, ref, dec)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -462,5 +464,63 @@ func TestRunPOP3Row(t *testing.T) {
 				t.Errorf("Verify: ok %v, %d matched, %d skipped, problems %v; want ok, 3 and 1", v.OK, vm.Matched, vm.Skipped, vm.Problems)
 			}
 		})
+	}
+}
+
+// flakyAccount fails the first Open of every item with a dropped session,
+// and every Open of the keys in gone with source.ErrNotFound.
+type flakyAccount struct {
+	source.Account
+	mu     sync.Mutex
+	opened map[string]int
+	gone   map[string]bool
+}
+
+func (f *flakyAccount) Open(ctx context.Context, fo source.Folder, ref source.ItemRef) (io.ReadCloser, error) {
+	f.mu.Lock()
+	f.opened[ref.Key]++
+	n := f.opened[ref.Key]
+	f.mu.Unlock()
+	switch {
+	case f.gone[ref.Key]:
+		return nil, fmt.Errorf("item %s: %w", ref.Key, source.ErrNotFound)
+	case n == 1:
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.Account.Open(ctx, fo, ref)
+}
+
+// TestRunReadsOnceMore: an item whose read fails (a dropped session) is
+// read once more in the same run; an item that is gone is not.
+func TestRunReadsOnceMore(t *testing.T) {
+	ctx := context.Background()
+	src := sourcetest.NewMemory()
+	var keys []string
+	for i := range 3 {
+		keys = append(keys, src.Add("INBOX", fmt.Appendf(nil, "Subject: %d\r\nMessage-ID: <r%d@x>\r\n\r\nbody\r\n", i, i), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)))
+	}
+	flaky := &flakyAccount{opened: map[string]int{}, gone: map[string]bool{keys[2]: true}}
+	open := func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+		a, err := src.Open(ctx)
+		flaky.Account = a
+		return flaky, err
+	}
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	mem := targettest.NewMemory()
+	e := &Engine{Env: Env{Sources: open, Store: st, Target: mem.Open}, RetryDelay: time.Millisecond}
+	res, err := e.Run(ctx, []config.Mailbox{{EmailAddress: "flaky@example.test", UserName: "flaky", Protocol: "pop3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Mailboxes[0]
+	if got.Err != nil || got.Migrated != 2 || got.Failed != 1 {
+		t.Fatalf("Run(): err %v, %d migrated, %d failed; want 2 and 1 (the gone item)", got.Err, got.Migrated, got.Failed)
+	}
+	if diff := cmp.Diff(map[string]int{keys[0]: 2, keys[1]: 2, keys[2]: 1}, flaky.opened); diff != "" {
+		t.Errorf("opens per item mismatch (-want +got):\n%s", diff)
 	}
 }

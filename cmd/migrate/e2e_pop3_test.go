@@ -304,3 +304,104 @@ func snapshotPOP(t *testing.T, d *testserver.Dovecot, user, password string) pop
 	}
 	return s
 }
+
+// TestE2EPOP3NoUIDL is a POP3 server without UIDL that drops a session in
+// the middle of a RETR (testserver.MemPOP3; Dovecot cannot be made to do
+// either): the run keys the messages by size, Date and Message-ID, resumes
+// past the dropped session, and the second run and a run with the state
+// deleted create nothing; verify passes; the plan warns of the fallback
+// keys; and no command that could change the maildrop is ever sent.
+func TestE2EPOP3NoUIDL(t *testing.T) {
+	const user, password = "nouidl@example.test", "nouidl-test-only-pw"
+	srv := testserver.MemPOP3ForTest(t, &testserver.MemPOP3Options{Accounts: []testserver.User{{Name: user, Password: password}}, ImplicitTLS: true, NoUIDL: true})
+	for i := 1; i <= 4; i++ {
+		msg := fmt.Sprintf("Received: by mx.example; %d Jul 2025 10:00:00 +0000\r\nFrom: d@example.test\r\nTo: %s\r\nSubject: no uidl %d\r\nDate: %d Jul 2025 09:00:00 +0000\r\nMessage-ID: <nouidl%d@example.test>\r\n\r\nbody %d\r\n", i, user, i, i, i, i)
+		if _, err := srv.Add(user, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{user}})
+	dir := t.TempDir()
+	files := map[string]string{
+		"migration.yaml": fmt.Sprintf(`client: E2E POP3 without UIDL
+source:
+  protocol: pop3
+  host: %s
+  port: %d
+  security: tls
+  ca_file: %s
+  timeout: 30s
+target:
+  tenant: %s
+  graph_endpoint: %s
+  authority: %s
+  client_id: %s
+  client_secret: file:client-secret.txt
+  ca_file: %s
+`, srv.Host, srv.Port, srv.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile),
+		"client-secret.txt": e2eSecret + "\n",
+		"mailboxes.csv":     fmt.Sprintf("EmailAddress,UserName,Password\n%s,%s,%s\n", user, user, password),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "migration.yaml")
+	planFile := filepath.Join(dir, "plan.json")
+	if code, stdout, stderr := runCLI(t, "plan", "--config", cfg, "--out", planFile); code != exitOK {
+		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	pl, err := plan.Read(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := pl.Mailboxes[0]; m.KeyScheme != pop3.KeysFallback || !slices.ContainsFunc(pl.Risks, func(r plan.Risk) bool { return r.Code == "pop_no_uidl" }) {
+		t.Errorf("plan: key scheme %q, risks %v; want %q and pop_no_uidl", m.KeyScheme, pl.Risks, pop3.KeysFallback)
+	}
+
+	srv.DropNextRETR(20) // the first RETR of the run is cut after 20 bytes
+	runs := []struct {
+		name      string
+		dropState bool
+		created   int
+	}{{"first run", false, 4}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
+	for _, r := range runs {
+		if r.dropState {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if err := os.Remove(filepath.Join(dir, ".migrate", "state.db") + suffix); err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+			}
+		}
+		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", r.name, code, stdout, stderr)
+		}
+		s := parseSummary(t, stdout)
+		if s.migrated != r.created || s.failed != 0 || s.migrated+s.done != 4 {
+			t.Errorf("%s: %+v; want %d created and 4 in all", r.name, s, r.created)
+		}
+	}
+	seen := map[string]int{}
+	for _, f := range ep.Emulator.DumpMailbox(nil, user).Folders {
+		for _, it := range f.Items {
+			key, _ := stampOf(it)
+			if !strings.HasPrefix(key, "nouidl:") || f.Path != "Inbox" {
+				t.Errorf("%s in %s: stamped %q, want a fallback key in the Inbox", it.Graph["subject"], f.Path, key)
+			}
+			seen[key]++
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("the target holds %d distinct keys (%v), want 4 messages once each", len(seen), seen)
+	}
+	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
+		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, c := range srv.Commands() {
+		if c == "DELE" || c == "RSET" {
+			t.Errorf("the server received %s", c)
+		}
+	}
+}
