@@ -45,6 +45,10 @@ type Env struct {
 	// for plan, run and verify (nil: the defaults).
 	Rules *mapping.Rules
 	Items *mapping.ItemOptions
+	// POP3Unread creates POP3 rows' mail unread (pop3.read: false); by
+	// default it is created read, POP3 having no read state. Where a POP3
+	// row's mail goes is the row's config.Mailbox.TargetFolder.
+	POP3Unread bool
 	// SpoolDir is where large attachments wait for upload ("" = temp dir).
 	SpoolDir string
 	// Secrets are removed from every message a plan or verification
@@ -93,6 +97,37 @@ func (e *Env) openSource(ctx context.Context, m config.Mailbox) (source.Account,
 		return nil, fmt.Errorf("mailbox %s: %w", m.EmailAddress, err)
 	}
 	return acct, nil
+}
+
+// isPOP3 reports whether m is a POP3 row.
+func isPOP3(m config.Mailbox) bool { return m.Protocol == "pop3" }
+
+// rulesFor returns the folder rules of mailbox m: the project's, with a
+// POP3 row's INBOX sent to its TargetFolder. Plan, run and verify map m's
+// folders with them.
+func (e *Env) rulesFor(m config.Mailbox) (*mapping.Rules, error) {
+	if !isPOP3(m) || m.TargetFolder == "" {
+		return e.Rules, nil
+	}
+	r, err := e.Rules.WithInboxTarget("TargetFolder (or pop3.folder)", m.TargetFolder)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %s: %w", m.EmailAddress, err)
+	}
+	return r, nil
+}
+
+// itemsFor returns the item options of mailbox m: the project's, with a
+// POP3 row's mail created read unless POP3Unread.
+func (e *Env) itemsFor(m config.Mailbox) *mapping.ItemOptions {
+	if !isPOP3(m) || e.POP3Unread {
+		return e.Items
+	}
+	o := mapping.ItemOptions{}
+	if e.Items != nil {
+		o = *e.Items
+	}
+	o.Read = true
+	return &o
 }
 
 // connectFailure reports whether err means a source or the target could

@@ -285,6 +285,11 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 	}
 	a.mb.Fingerprint = plan.MailboxFingerprint(a.mb.Folders)
 	a.mb.DroppedKeywords = plan.KeywordCounts(a.keywords)
+	if ks, ok := acct.(keySchemer); ok {
+		if s, err := ks.KeyScheme(ctx); err == nil {
+			a.mb.KeyScheme = s
+		}
+	}
 	if err := a.headers(ctx, acct, mappings); err != nil {
 		a.log.Warn("reading headers for Message-IDs", "err", a.red.Error(err))
 		if ctx.Err() != nil {
@@ -324,7 +329,11 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 	if err != nil {
 		return nil, fmt.Errorf("mailbox %s: listing folders: %w", a.m.EmailAddress, err)
 	}
-	mappings, err := mapping.Folders(folders, p.Rules)
+	rules, err := p.rulesFor(a.m)
+	if err != nil {
+		return nil, err
+	}
+	mappings, err := mapping.Folders(folders, rules)
 	if err != nil {
 		return nil, fmt.Errorf("mailbox %s: mapping folders: %w", a.m.EmailAddress, err)
 	}
@@ -359,7 +368,7 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 // item counts one listed item.
 func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.ItemRef, h *plan.FolderHasher) {
 	mb := &a.mb
-	dec := mapping.Item(ref, fm, a.p.Items)
+	dec := mapping.Item(ref, fm, a.p.itemsFor(a.m))
 	h.Add(ref.Key, ref.Size, dec.State.Deleted)
 	size := max(ref.Size, 0)
 	pf.Items++
@@ -368,18 +377,8 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 	mb.Items++
 	mb.Bytes += size
 	if d := ref.Date; !d.IsZero() {
-		if pf.Oldest.IsZero() || d.Before(pf.Oldest) {
-			pf.Oldest = d.UTC()
-		}
-		if d.After(pf.Newest) {
-			pf.Newest = d.UTC()
-		}
-		if mb.Oldest.IsZero() || d.Before(mb.Oldest) {
-			mb.Oldest = d.UTC()
-		}
-		if d.After(mb.Newest) {
-			mb.Newest = d.UTC()
-		}
+		span(&pf.Oldest, &pf.Newest, d)
+		span(&mb.Oldest, &mb.Newest, d)
 	}
 	switch pf.Kind {
 	case string(source.KindContact):
@@ -443,8 +442,66 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 	}
 }
 
+// keySchemer is an optional ability of a source account: how it keys its
+// items (source/pop3's Account.KeyScheme), for the plan.
+type keySchemer interface {
+	KeyScheme(ctx context.Context) (string, error)
+}
+
+// keysUIDL is the KeyScheme of a POP3 account keyed by the server's UIDL.
+const keysUIDL = "uidl"
+
+// span widens oldest..newest to include d.
+func span(oldest, newest *time.Time, d time.Time) {
+	if oldest.IsZero() || d.Before(*oldest) {
+		*oldest = d.UTC()
+	}
+	if d.After(*newest) {
+		*newest = d.UTC()
+	}
+}
+
+// headerDate dates an item listed without a date (POP3 has none) from its
+// header, as the run will (mapping.ReceivedDate): the newest Received
+// field that parses, else Date. It moves the item from the unknown year
+// to its own, widens the folder's and the mailbox's oldest and newest,
+// and dates it among the largest items.
+func (a *assessment) headerDate(folder string, ref source.ItemRef, h textproto.MIMEHeader) {
+	if !ref.Date.IsZero() {
+		return
+	}
+	d, ok := message.ReceivedDate(h.Values("Received"))
+	if !ok {
+		if d, ok = message.ParseDate(h.Get("Date")); !ok {
+			return
+		}
+	}
+	mb := &a.mb
+	span(&mb.Oldest, &mb.Newest, d)
+	for i := range mb.Folders {
+		if mb.Folders[i].Path == folder {
+			span(&mb.Folders[i].Oldest, &mb.Folders[i].Newest, d)
+		}
+	}
+	size := max(ref.Size, 0)
+	if i := slices.IndexFunc(mb.Years, func(y plan.YearCount) bool { return y.Year == 0 }); i >= 0 {
+		mb.Years[i].Items--
+		mb.Years[i].Bytes -= size
+		if mb.Years[i].Items <= 0 {
+			mb.Years = slices.Delete(mb.Years, i, i+1)
+		}
+		mb.Years = plan.AddYear(mb.Years, d, size)
+	}
+	for i := range mb.Largest {
+		if it := &mb.Largest[i]; it.Folder == folder && it.Key == ref.Key {
+			it.Date = d.UTC()
+		}
+	}
+}
+
 // headers reads the Message-ID of the items to migrate, to find
-// duplicates.
+// duplicates, and dates the items listed without a date from their
+// Received or Date fields.
 func (a *assessment) headers(ctx context.Context, acct source.Account, mappings []mapping.FolderMapping) error {
 	limit := a.p.HeaderMax
 	hr, bulk := acct.(source.HeaderReader)
@@ -463,7 +520,7 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			if err != nil {
 				return fmt.Errorf("folder %s: listing items: %w", name, err)
 			}
-			if mapping.Item(ref, fm, a.p.Items).Skip {
+			if mapping.Item(ref, fm, a.p.itemsFor(a.m)).Skip {
 				continue
 			}
 			if !bulk && (ref.Size < 0 || ref.Size > limit) {
@@ -473,13 +530,26 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			refs = append(refs, ref)
 		}
 		if bulk {
-			for ih, err := range hr.Headers(ctx, f, refs, []string{"Message-Id", "Subject"}) {
+			fields := []string{"Message-Id", "Subject"}
+			undated := map[string]source.ItemRef{}
+			for _, ref := range refs {
+				if ref.Date.IsZero() {
+					undated[ref.Key] = ref
+				}
+			}
+			if len(undated) > 0 {
+				fields = append(fields, "Received", "Date")
+			}
+			for ih, err := range hr.Headers(ctx, f, refs, fields) {
 				if err != nil {
 					return fmt.Errorf("folder %s: reading headers: %w", name, err)
 				}
 				a.mb.HeadersRead++
 				a.messageID(name, ih.Key, ih.Header.Get("Message-Id"))
 				a.subject(name, ih.Key, ih.Header.Get("Subject"))
+				if ref, ok := undated[ih.Key]; ok {
+					a.headerDate(name, ref, ih.Header)
+				}
 			}
 			continue
 		}
@@ -500,6 +570,7 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			a.mb.HeadersRead++
 			a.messageID(name, ref.Key, h.Get("Message-Id"))
 			a.subject(name, ref.Key, h.Get("Subject"))
+			a.headerDate(name, ref, h)
 		}
 	}
 	return nil

@@ -235,8 +235,15 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevInfo, "quota_unknown", addr, "", "The target's quota is unknown: %s. The plan cannot tell whether the %s to migrate fit.",
 				tc.QuotaUnknown, humanize.Bytes(mb.ToMigrate.Bytes))
 		}
-		if mb.Protocol == "pop3" && mb.Error == "" && mb.Items == 0 {
-			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program. Migrate the user's local store (Thunderbird mbox, Outlook .pst) instead.")
+		switch {
+		case mb.Protocol != "pop3" || mb.Error != "":
+		case mb.Items == 0:
+			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program, and is on the user's computer. Import the local store (Thunderbird mbox, Outlook .pst; not yet supported).")
+		case mb.Items < popFewItems:
+			add(plan.SevWarning, "pop_few", addr, "", "The POP account holds only %s on the server: the rest of the mail may be on the user's computer, downloaded by the mail program. Import the local store (Thunderbird mbox, Outlook .pst; not yet supported).", plural(mb.Items, "message", "messages"))
+		}
+		if mb.Protocol == "pop3" && mb.KeyScheme != "" && mb.KeyScheme != keysUIDL {
+			add(plan.SevWarning, "pop_no_uidl", addr, "", "The POP server has no UIDL: messages are keyed by their size, Date and Message-ID (%s). A message whose Date or Message-ID the server rewrites between runs gets a new key; the content identity keeps it from being created twice.", mb.KeyScheme)
 		}
 		if mb.Error != "" {
 			continue
@@ -271,6 +278,11 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 	})
 	return rs
 }
+
+// popFewItems is the message count under which a POP account is said to
+// hold little: most POP clients delete what they download, so a user's
+// years of mail are usually in the desktop client, not on the server.
+const popFewItems = 20
 
 // maxKeywordsNamed is how many dropped keywords a risk names.
 const maxKeywordsNamed = 10

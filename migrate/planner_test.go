@@ -258,6 +258,75 @@ func TestPlanKeywordsAndGuessedRoles(t *testing.T) {
 	}
 }
 
+// TestPlanPOP3Dates: a POP3 account lists no dates; the plan dates its
+// messages from their Received or Date fields (through a HeaderReader, or
+// by opening each small item without one), and warns that a POP account
+// holding few messages may have its mail on the user's computer.
+func TestPlanPOP3Dates(t *testing.T) {
+	ctx := context.Background()
+	src := sourcetest.NewMemory()
+	for _, m := range []string{
+		"Received: by mx.example;\r\n Tue, 1 Jul 2025 10:52:37 +0000\r\nDate: Mon, 30 Jun 2025 08:00:00 +0000\r\nMessage-ID: <a@x>\r\nSubject: a\r\n\r\nbody\r\n",
+		"Date: Sun, 3 Mar 2019 08:00:00 +0000\r\nMessage-ID: <b@x>\r\nSubject: b\r\n\r\nbody\r\n",
+		"Message-ID: <c@x>\r\nSubject: c\r\n\r\nundated\r\n",
+	} {
+		src.Add("INBOX", []byte(m), time.Time{})
+	}
+	mb := config.Mailbox{EmailAddress: "pop@example.test", UserName: "pop", Protocol: "pop3", Host: "memory", Port: 995, Security: "tls"}
+	for _, bulk := range []bool{true, false} {
+		t.Run(fmt.Sprintf("HeaderReader=%v", bulk), func(t *testing.T) {
+			open := func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+				a, err := src.Open(ctx)
+				if err != nil || bulk {
+					return a, err
+				}
+				return fallbackKeyed{a}, nil // no HeaderReader; keys without UIDL
+			}
+			settings := config.Defaults()
+			planner := &Planner{Env: Env{Sources: open, Items: mapping.NewItemOptions(settings.Filters, settings.Target, settings.Keywords)},
+				Settings: settings, Tool: "migrate test"}
+			pl, err := planner.Plan(ctx, []config.Mailbox{mb})
+			if err != nil {
+				t.Fatalf("Plan() = %v", err)
+			}
+			m := pl.Mailboxes[0]
+			if m.Error != "" {
+				t.Fatalf("mailbox error: %s", m.Error)
+			}
+			wantOld, wantNew := time.Date(2019, 3, 3, 8, 0, 0, 0, time.UTC), time.Date(2025, 7, 1, 10, 52, 37, 0, time.UTC)
+			if !m.Oldest.Equal(wantOld) || !m.Newest.Equal(wantNew) || !m.Folders[0].Oldest.Equal(wantOld) || !m.Folders[0].Newest.Equal(wantNew) {
+				t.Errorf("oldest %v newest %v (folder %v %v); want %v %v", m.Oldest, m.Newest, m.Folders[0].Oldest, m.Folders[0].Newest, wantOld, wantNew)
+			}
+			var years []string
+			for _, y := range m.Years {
+				years = append(years, fmt.Sprintf("%d:%d", y.Year, y.Items))
+			}
+			if diff := cmp.Diff([]string{"0:1", "2019:1", "2025:1"}, years); diff != "" {
+				t.Errorf("years (year:items) mismatch (-want +got):\n%s", diff)
+			}
+			var few string
+			for _, r := range pl.Risks {
+				if r.Code == "pop_few" {
+					few = r.Message
+				}
+			}
+			if !strings.Contains(few, "only 3 messages") || !strings.Contains(few, "not yet") {
+				t.Errorf("pop_few risk = %q", few)
+			}
+			noUIDL := slices.ContainsFunc(pl.Risks, func(r plan.Risk) bool { return r.Code == "pop_no_uidl" })
+			if wantScheme := map[bool]string{true: "", false: "size+date+message-id"}[bulk]; m.KeyScheme != wantScheme || noUIDL != (wantScheme != "") {
+				t.Errorf("key scheme %q, pop_no_uidl risk %v; want %q", m.KeyScheme, noUIDL, wantScheme)
+			}
+		})
+	}
+}
+
+// fallbackKeyed is a source account without a HeaderReader whose keys are
+// POP3 fallback keys (source/pop3's Account.KeyScheme).
+type fallbackKeyed struct{ source.Account }
+
+func (fallbackKeyed) KeyScheme(context.Context) (string, error) { return "size+date+message-id", nil }
+
 // TestPlanQuota checks the target quota in the plan: the over_quota risk
 // counts what the mailbox already uses, and an unknown quota carries the
 // target's reason into the plan.

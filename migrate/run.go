@@ -91,6 +91,11 @@ type MailboxResult struct {
 	// which, on how many items each. The state records them per item.
 	KeywordsDropped int64
 	DroppedKeywords []plan.KeywordCount
+	// ReceivedFrom counts the items created in this run (in a dry run,
+	// that would be) by where their received time came from
+	// (mapping.ReceivedDate: "server", "received_header", "date_header",
+	// "run_time"). The state records it per item.
+	ReceivedFrom map[string]int64
 	// Err is set when the mailbox could not be migrated at all.
 	Err error
 }
@@ -178,13 +183,14 @@ type mailboxRun struct {
 	mu       sync.Mutex
 	res      MailboxResult
 	keywords map[string]int64 // dropped keywords of the items created
+	items    *mapping.ItemOptions
 }
 
 func mailboxID(m config.Mailbox) string { return strings.ToLower(m.EmailAddress) }
 
 func (e *Engine) runMailbox(ctx context.Context, m config.Mailbox) MailboxResult {
-	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}}
-	r.res = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target()}
+	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}, items: e.itemsFor(m)}
+	r.res = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target(), ReceivedFrom: map[string]int64{}}
 	err := r.run(ctx)
 	r.mu.Lock()
 	r.res.DroppedKeywords = plan.KeywordCounts(r.keywords)
@@ -287,7 +293,11 @@ func (r *mailboxRun) run(ctx context.Context) error {
 	for i, f := range inv.Folders {
 		srcFolders[i] = f.Folder
 	}
-	mappings, err := mapping.Folders(srcFolders, e.Rules)
+	rules, err := e.rulesFor(r.m)
+	if err != nil {
+		return err
+	}
+	mappings, err := mapping.Folders(srcFolders, rules)
 	if err != nil {
 		return fmt.Errorf("mailbox %s: mapping folders: %w", r.m.EmailAddress, err)
 	}
@@ -361,6 +371,10 @@ type job struct {
 	dec         mapping.Decision
 	msg         *message.Message
 	fingerprint string
+	// received is the item's received time and from where it came
+	// (mapping.ReceivedDate).
+	received     time.Time
+	receivedFrom string
 }
 
 // migrateFolder lists the folder's items, decides each, reads those to
@@ -420,7 +434,7 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 				continue
 			}
 		}
-		dec := mapping.Item(ref, fw.fm, e.Items)
+		dec := mapping.Item(ref, fw.fm, r.items)
 		if dec.Skip {
 			r.record(ctx, fw, ref, state.StatusSkipped, dec.Reason, "", "", 0, false)
 			continue
@@ -436,12 +450,30 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 			}
 		}
 		j, err := r.read(ctx, acct, fw, ref, dec)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, source.ErrNotFound) {
+			// A session dropped in the middle of the item (POP servers
+			// drop sessions; the adapter re-opens its session on the next
+			// call): read it once more before giving up on it for this run.
+			r.log.Warn("reading an item failed; reading it once more", "folder", fw.name, "key", ref.Key, "err", err)
+			j, err = r.read(ctx, acct, fw, ref, dec)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			r.record(ctx, fw, ref, state.StatusFailed, err.Error(), "", "", ref.Size, false)
 			continue
+		}
+		if ref.Date.IsZero() {
+			// The source has no received date (POP3): the filters that
+			// passed the unknown date see the one the message gives.
+			dated := ref
+			dated.Date = j.received
+			if d := mapping.Item(dated, fw.fm, r.items); d.Skip && j.receivedFrom != mapping.ReceivedFromRun {
+				r.record(ctx, fw, ref, state.StatusSkipped, d.Reason, "", "", 0, false)
+				j.msg.Close()
+				continue
+			}
 		}
 		if fw.validity && r.reuseRetired(ctx, j) {
 			continue
@@ -555,7 +587,9 @@ func (r *mailboxRun) read(ctx context.Context, acct source.Account, fw *folderWo
 	for _, p := range msg.Problems {
 		r.log.Debug("message defect tolerated", "folder", fw.name, "key", ref.Key, "problem", p)
 	}
-	return &job{fw: fw, ref: ref, dec: dec, msg: msg, fingerprint: fingerprint(h)}, nil
+	j := &job{fw: fw, ref: ref, dec: dec, msg: msg, fingerprint: fingerprint(h)}
+	j.received, j.receivedFrom = mapping.ReceivedDate(dec.Received, msg.Received, msg.Date, r.e.Now())
+	return j, nil
 }
 
 func fingerprint(h hash.Hash) string { return "sha256:" + hex.EncodeToString(h.Sum(nil)) }
@@ -566,6 +600,7 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 	e := r.e
 	if e.DryRun {
 		r.dropped(j.dec.State.Dropped)
+		r.receivedFrom(j.receivedFrom)
 		r.count(state.StatusMigrated, j.ref.Size, true)
 		r.log.Debug("would create", "folder", j.fw.name, "key", j.ref.Key, "target", j.fw.fm.String())
 		return
@@ -574,7 +609,7 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 		SourceKey:  j.ref.Key,
 		ContentID:  j.fingerprint,
 		Content:    j.msg,
-		Received:   j.dec.Received,
+		Received:   j.received,
 		Sent:       j.msg.Date,
 		Read:       j.dec.State.Read,
 		Flagged:    j.dec.State.Flagged,
@@ -582,9 +617,6 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 		Forwarded:  j.dec.State.Forwarded,
 		Draft:      j.dec.State.Draft,
 		Categories: j.dec.State.Categories,
-	}
-	if tm.Received.IsZero() {
-		tm.Received = j.msg.Date
 	}
 	retries, delay := e.Retries, e.RetryDelay
 	var err error
@@ -598,7 +630,8 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 				// received mail, a cut body): the run says so per item.
 				r.log.Info("item migrated with a change", "folder", j.fw.name, "key", j.ref.Key, "note", reason)
 			}
-			r.record(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(created.ID), j.fingerprint, j.ref.Size, true)
+			r.receivedFrom(j.receivedFrom)
+			r.recordItem(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(created.ID), j.fingerprint, j.ref.Size, true, j.receivedFrom)
 			return
 		}
 		after, transient := target.RetryAfter(err)
@@ -621,17 +654,23 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 // created says the item was created (or, in a dry run, would be) by this
 // run, rather than found already in the target.
 func (r *mailboxRun) record(ctx context.Context, fw *folderWork, ref source.ItemRef, status state.Status, reason, targetID, fp string, bytes int64, created bool) {
+	r.recordItem(ctx, fw, ref, status, reason, targetID, fp, bytes, created, "")
+}
+
+// recordItem is record with where a created item's received time came
+// from (mapping.ReceivedDate), for the state.
+func (r *mailboxRun) recordItem(ctx context.Context, fw *folderWork, ref source.ItemRef, status state.Status, reason, targetID, fp string, bytes int64, created bool, receivedFrom string) {
 	e := r.e
 	var dropped []string
 	if status == state.StatusMigrated {
 		// What the item lost: the same decision readFolder made.
-		dropped = mapping.Item(ref, fw.fm, e.Items).State.Dropped
+		dropped = mapping.Item(ref, fw.fm, r.items).State.Dropped
 		if created {
 			r.dropped(dropped)
 		}
 	}
 	if !e.DryRun {
-		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: state.KindMessage, Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0), DroppedKeywords: dropped}
+		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: state.KindMessage, Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0), DroppedKeywords: dropped, ReceivedFrom: receivedFrom}
 		if err := e.Store.PutItem(context.WithoutCancel(ctx), it); err != nil {
 			// Not recorded: the next run finds the item by its stamp.
 			r.log.Error("recording item", "folder", fw.name, "key", ref.Key, "err", err)
@@ -669,6 +708,13 @@ func (r *mailboxRun) dropped(kws []string) {
 	for _, k := range kws {
 		r.keywords[k]++
 	}
+	r.mu.Unlock()
+}
+
+// receivedFrom counts where a created item's received time came from.
+func (r *mailboxRun) receivedFrom(from string) {
+	r.mu.Lock()
+	r.res.ReceivedFrom[from]++
 	r.mu.Unlock()
 }
 

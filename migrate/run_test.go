@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -365,5 +367,160 @@ func TestRunKeywordsDropped(t *testing.T) {
 				t.Errorf("categories in the target and dropped keywords in the state mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRunPOP3Row: a POP3 row's mail, which has no received date and no
+// flags of its own, takes its received time from the newest Received
+// field, else Date, else the time of the run (recorded per item and
+// counted); it is created read (unless POP3Unread), goes to the row's
+// TargetFolder, and filters.since sees the date the message gives.
+func TestRunPOP3Row(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	msgs := map[string]string{
+		"received": "Received: from relay by mx.example;\r\n Tue, 1 Jul 2025 10:52:37 +0000 (UTC)\r\nReceived: by relay; 30 Jun 2025 00:00:00 +0000\r\nDate: Mon, 30 Jun 2025 08:00:00 +0000\r\nSubject: received\r\n\r\nbody\r\n",
+		"date":     "Date: Mon, 30 Jun 2025 08:00:00 +0000\r\nSubject: date\r\n\r\nbody\r\n",
+		"none":     "Subject: none\r\n\r\nbody\r\n",
+		"old":      "Received: by mx.example; 1 Jan 2019 00:00:00 +0000\r\nSubject: old\r\n\r\nbody\r\n",
+	}
+	wantDate := map[string]time.Time{
+		"received": time.Date(2025, 7, 1, 10, 52, 37, 0, time.UTC),
+		"date":     time.Date(2025, 6, 30, 8, 0, 0, 0, time.UTC),
+		"none":     now,
+	}
+	wantFrom := map[string]string{"received": "received_header", "date": "date_header", "none": "run_time"}
+	tests := []struct {
+		name       string
+		folder     string
+		unread     bool
+		wantPath   []string
+		wantRead   bool
+		wantCounts map[string]int64
+	}{
+		{"the Inbox, read", "", false, []string{"inbox"}, true, map[string]int64{"received_header": 1, "date_header": 1, "run_time": 1}},
+		{"a folder below the root, unread", "Old provider", true, []string{"Old provider"}, false, map[string]int64{"received_header": 1, "date_header": 1, "run_time": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := sourcetest.NewMemory()
+			for _, s := range []string{"received", "date", "none", "old"} {
+				src.Add("INBOX", []byte(msgs[s]), time.Time{}) // POP3: no date, no flags
+			}
+			open := func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+				return src.Open(ctx)
+			}
+			mb := config.Mailbox{EmailAddress: "pop@example.test", UserName: "pop", Protocol: "pop3", TargetFolder: tt.folder}
+			settings := config.Defaults()
+			settings.Filters.Since = config.Date{Time: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
+			st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			mem := targettest.NewMemory()
+			env := Env{Sources: open, Store: st, Target: mem.Open, POP3Unread: tt.unread, Now: func() time.Time { return now },
+				Items: mapping.NewItemOptions(settings.Filters, settings.Target, settings.Keywords)}
+			e := &Engine{Env: env, RetryDelay: time.Millisecond}
+			res, err := e.Run(ctx, []config.Mailbox{mb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Mailboxes[0]
+			if got.Err != nil || got.Migrated != 3 || got.Skipped != 1 {
+				t.Fatalf("Run(): err %v, %d migrated, %d skipped; want 3 and 1 (before filters.since)", got.Err, got.Migrated, got.Skipped)
+			}
+			if diff := cmp.Diff(tt.wantCounts, got.ReceivedFrom); diff != "" {
+				t.Errorf("ReceivedFrom mismatch (-want +got):\n%s", diff)
+			}
+			keyOf := map[string]string{}
+			for _, it := range mem.Items(mb.EmailAddress) {
+				keyOf[it.SourceKey] = it.Subject
+				if !it.Message.Received.Equal(wantDate[it.Subject]) {
+					t.Errorf("%s: received %v, want %v", it.Subject, it.Message.Received, wantDate[it.Subject])
+				}
+				if it.Message.Read != tt.wantRead {
+					t.Errorf("%s: read %v, want %v", it.Subject, it.Message.Read, tt.wantRead)
+				}
+				if p := mem.FolderPath(mb.EmailAddress, it.Folder); !slices.Equal(p, tt.wantPath) {
+					t.Errorf("%s: in folder %q, want %q", it.Subject, p, tt.wantPath)
+				}
+			}
+			for rec, err := range st.Items(ctx, state.ItemQuery{Mailbox: mailboxID(mb), Status: state.StatusMigrated}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s := keyOf[rec.SourceKey]; rec.ReceivedFrom != wantFrom[s] {
+					t.Errorf("%s: state ReceivedFrom %q, want %q", s, rec.ReceivedFrom, wantFrom[s])
+				}
+			}
+			// Verify finds every POP message once where the run put it, and
+			// counts the one skipped by filters.since after reading.
+			v, err := (&Verifier{Env: env}).Verify(ctx, []config.Mailbox{mb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vm := v.Mailboxes[0]; !v.OK || vm.Matched != 3 || vm.Skipped != 1 {
+				t.Errorf("Verify: ok %v, %d matched, %d skipped, problems %v; want ok, 3 and 1", v.OK, vm.Matched, vm.Skipped, vm.Problems)
+			}
+		})
+	}
+}
+
+// flakyAccount fails the first Open of every item with a dropped session,
+// and every Open of the keys in gone with source.ErrNotFound.
+type flakyAccount struct {
+	source.Account
+	mu     sync.Mutex
+	opened map[string]int
+	gone   map[string]bool
+}
+
+func (f *flakyAccount) Open(ctx context.Context, fo source.Folder, ref source.ItemRef) (io.ReadCloser, error) {
+	f.mu.Lock()
+	f.opened[ref.Key]++
+	n := f.opened[ref.Key]
+	f.mu.Unlock()
+	switch {
+	case f.gone[ref.Key]:
+		return nil, fmt.Errorf("item %s: %w", ref.Key, source.ErrNotFound)
+	case n == 1:
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.Account.Open(ctx, fo, ref)
+}
+
+// TestRunReadsOnceMore: an item whose read fails (a dropped session) is
+// read once more in the same run; an item that is gone is not.
+func TestRunReadsOnceMore(t *testing.T) {
+	ctx := context.Background()
+	src := sourcetest.NewMemory()
+	var keys []string
+	for i := range 3 {
+		keys = append(keys, src.Add("INBOX", fmt.Appendf(nil, "Subject: %d\r\nMessage-ID: <r%d@x>\r\n\r\nbody\r\n", i, i), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)))
+	}
+	flaky := &flakyAccount{opened: map[string]int{}, gone: map[string]bool{keys[2]: true}}
+	open := func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+		a, err := src.Open(ctx)
+		flaky.Account = a
+		return flaky, err
+	}
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	mem := targettest.NewMemory()
+	e := &Engine{Env: Env{Sources: open, Store: st, Target: mem.Open}, RetryDelay: time.Millisecond}
+	res, err := e.Run(ctx, []config.Mailbox{{EmailAddress: "flaky@example.test", UserName: "flaky", Protocol: "pop3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Mailboxes[0]
+	if got.Err != nil || got.Migrated != 2 || got.Failed != 1 {
+		t.Fatalf("Run(): err %v, %d migrated, %d failed; want 2 and 1 (the gone item)", got.Err, got.Migrated, got.Failed)
+	}
+	if diff := cmp.Diff(map[string]int{keys[0]: 2, keys[1]: 2, keys[2]: 1}, flaky.opened); diff != "" {
+		t.Errorf("opens per item mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/target"
@@ -49,6 +50,10 @@ type MailboxState struct {
 	// DroppedKeywords says which, on how many items each.
 	KeywordsDropped int64
 	DroppedKeywords []plan.KeywordCount
+	// ReceivedFrom counts the migrated items by where their received time
+	// came from (state.Item.ReceivedFrom: "server", "received_header",
+	// "date_header", "run_time"); items recorded without it are not counted.
+	ReceivedFrom map[string]int64
 }
 
 // FolderState is one folder as the state records it.
@@ -93,7 +98,7 @@ func LoadMigration(ctx context.Context, st state.Store) (*MigrationInput, error)
 	}
 	var times []done
 	for _, m := range mbs {
-		ms := MailboxState{Mailbox: m}
+		ms := MailboxState{Mailbox: m, ReceivedFrom: map[string]int64{}}
 		if ms.Counts, err = st.Summary(ctx, m.ID); err != nil {
 			return nil, fmt.Errorf("reading the state: %w", err)
 		}
@@ -135,6 +140,9 @@ func LoadMigration(ctx context.Context, st state.Store) (*MigrationInput, error)
 			}
 			if it.Status == state.StatusMigrated {
 				times = append(times, done{it.UpdatedAt, it.Bytes})
+				if it.ReceivedFrom != "" {
+					ms.ReceivedFrom[it.ReceivedFrom]++
+				}
 				if len(it.DroppedKeywords) > 0 {
 					ms.KeywordsDropped++
 					for _, k := range it.DroppedKeywords {
@@ -363,6 +371,15 @@ func Migration(in *MigrationInput, o *Options) *Document {
 	if !first.IsZero() {
 		s.Points = append(s.Points, fmt.Sprintf("%s between %s and %s, %s in all.", plural(int64(len(in.Runs)), "run", "runs"), first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04 UTC"), plan.FormatDuration(s.Seconds)))
 	}
+	receivedFrom := map[string]int64{}
+	for _, ms := range in.Mailboxes {
+		for k, n := range ms.ReceivedFrom {
+			receivedFrom[k] += n
+		}
+	}
+	if f := receivedFromFact(receivedFrom); f != "" {
+		s.Points = append(s.Points, "Received date from: "+f+" (POP3 has no received date: the newest Received header that parses, else the Date header, else the time of the run).")
+	}
 	if s.KeywordsDropped > 0 {
 		var all []plan.KeywordCount
 		for _, ms := range in.Mailboxes {
@@ -423,6 +440,9 @@ func migrationAppendix(ms MailboxState, vm *plan.VerifyMailbox) Appendix {
 	if ms.KeywordsDropped > 0 {
 		fact("Keywords dropped", keywordsFact(ms.KeywordsDropped, a.Keywords))
 	}
+	if f := receivedFromFact(ms.ReceivedFrom); f != "" {
+		fact("Received date from", f)
+	}
 	for _, f := range ms.Folders {
 		var items, bytes int64
 		for _, c := range f.Counts {
@@ -433,4 +453,29 @@ func migrationAppendix(ms MailboxState, vm *plan.VerifyMailbox) Appendix {
 			Migrate: f.Counts[state.StatusMigrated].Items, Skipped: f.Counts[state.StatusSkipped].Items, Failed: f.Counts[state.StatusFailed].Items})
 	}
 	return a
+}
+
+// receivedFromFact says where migrated items' received dates came from,
+// "server 120, Received header 30, Date header 2, time of run 0", or ""
+// when every counted item had the server's date (IMAP INTERNALDATE): the
+// rule matters only where a source has no date of its own (POP3).
+func receivedFromFact(counts map[string]int64) string {
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	if total == counts[mapping.ReceivedFromServer] {
+		return ""
+	}
+	label := map[string]string{
+		mapping.ReceivedFromServer: "server",
+		mapping.ReceivedFromHeader: "Received header",
+		mapping.ReceivedFromDate:   "Date header",
+		mapping.ReceivedFromRun:    "time of run",
+	}
+	var parts []string
+	for _, k := range mapping.ReceivedFromRules() {
+		parts = append(parts, fmt.Sprintf("%s %s", label[k], Number(counts[k])))
+	}
+	return strings.Join(parts, ", ")
 }

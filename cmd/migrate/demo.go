@@ -43,7 +43,9 @@ func newDemoCmd(g *globalOptions) *cobra.Command {
 Dovecot (2.3 or 2.4) seeded with the test mailboxes built into the binary (or
 go-imap's in-memory server where no usable Dovecot is installed, saying why)
 on 127.0.0.1, and shows what migrate discovers in each mailbox: folders,
-their roles, item counts, sizes and date ranges.
+their roles, item counts, sizes and date ranges. With Dovecot, the first
+test mailbox is also read over POP3S, as a POP3 row of its own
+(local+pop@domain, into the folder "Old provider").
 It then starts the Graph emulator on 127.0.0.1 and migrates every mailbox
 into it through the real Graph target (client credentials over HTTPS), runs
 the migration a second time to show that nothing is created twice, and
@@ -79,9 +81,12 @@ func startDemoSource(ctx context.Context, o *demoOptions, log *slog.Logger) (*de
 		d, err := testserver.StartDovecot(ctx, &testserver.DovecotOptions{SeedDir: o.seedDir, Logger: log})
 		switch {
 		case err == nil:
-			src := &demoSource{name: fmt.Sprintf("Dovecot on %s (IMAPS)", d.IMAPSAddr()), caFile: d.CAFile, close: d.Close}
+			src := &demoSource{name: fmt.Sprintf("Dovecot on %s (IMAPS) and %s (POP3S)", d.IMAPSAddr(), d.POP3SAddr()), caFile: d.CAFile, close: d.Close}
 			for _, u := range d.Users {
 				src.mailboxes = append(src.mailboxes, demoMailbox(u, d.Host, d.IMAPSPort, "tls"))
+			}
+			if len(d.Users) > 0 {
+				src.mailboxes = append(src.mailboxes, demoPOP3Mailbox(d.Users[0], d.Host, d.POP3SPort))
 			}
 			return src, nil
 		case !errors.Is(err, testserver.ErrNotInstalled):
@@ -104,6 +109,18 @@ func demoMailbox(u testserver.User, host string, port int, security string) conf
 	return config.Mailbox{
 		EmailAddress: u.Name, UserName: u.Name, Password: config.NewSecret(u.Password),
 		Protocol: "imap", Host: host, Port: port, Security: security,
+	}
+}
+
+// demoPOP3Mailbox is a POP3 row beside the IMAP ones: u's maildrop (its
+// INBOX) read over POP3S into a mailbox of its own, local+pop@domain, in
+// the folder "Old provider", as a consultant would place a POP account's
+// mail.
+func demoPOP3Mailbox(u testserver.User, host string, port int) config.Mailbox {
+	local, domain, _ := strings.Cut(u.Name, "@")
+	return config.Mailbox{
+		EmailAddress: local + "+pop@" + domain, UserName: u.Name, Password: config.NewSecret(u.Password),
+		Protocol: "pop3", Host: host, Port: port, Security: "tls", TargetFolder: "Old provider",
 	}
 }
 
@@ -205,7 +222,7 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 	}
 	statePath := filepath.Join(o.outDir, "state.db")
 	env := migrate.Env{Sources: sources, Target: open, Rules: rules,
-		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), Secrets: p.Secrets(), Log: log}
+		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), POP3Unread: !p.Settings.POP3.Read, Secrets: p.Secrets(), Log: log}
 	if err := demoAssessment(ctx, g, p, env, outDir); err != nil {
 		return err
 	}

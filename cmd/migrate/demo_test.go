@@ -59,6 +59,18 @@ func TestDemoListsSeededMailboxes(t *testing.T) {
 			if !regexp.MustCompile(`(?m)^total\s+0\s+[1-9]\d*\s+`).MatchString(stdout[second:]) {
 				t.Errorf("second demo run created items or found none done:\n%s", stdout[second:])
 			}
+			if tt.name == "dovecot" {
+				// A POP3 row beside the IMAP ones: its INBOX, dated from
+				// the Received headers, in "Old provider".
+				first := m.Users[0].Name
+				pop := strings.Replace(first, "@", "+pop@", 1)
+				if !strings.Contains(stdout[:second], "received date from: mailbox "+pop+", server 0, Received header ") {
+					t.Errorf("the first run does not say where the POP3 row %s's received dates came from:\n%s", pop, stdout[:second])
+				}
+				if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(pop) + `: \d+ messages \(\d+ drafts\) in \d+ folders`).MatchString(stdout) {
+					t.Errorf("the emulator does not hold the POP3 row %s", pop)
+				}
+			}
 			if t.Failed() {
 				t.Logf("output:\n%s", stdout)
 			}

@@ -73,7 +73,9 @@ func (lp *loadedProject) env() migrate.Env {
 		Sources: openSources(lp.p),
 		Rules:   lp.rules,
 		Items:   mapping.NewItemOptions(lp.p.Settings.Filters, lp.p.Settings.Target, lp.p.Settings.Keywords),
-		Secrets: lp.p.Secrets(),
-		Log:     lp.log,
+		// POP3 has no read state: its mail is created read unless pop3.read is false.
+		POP3Unread: !lp.p.Settings.POP3.Read,
+		Secrets:    lp.p.Secrets(),
+		Log:        lp.log,
 	}
 }

@@ -214,6 +214,10 @@ func printRunSummary(g *globalOptions, res *migrate.Result, dryRun bool) {
 			fmt.Fprintf(g.stdout, "keywords dropped: mailbox %s, %d %s %s without keywords the target has no place for: %s\n",
 				m.Mailbox, m.KeywordsDropped, items, verb, keywordList(m.DroppedKeywords))
 		}
+		if n := m.ReceivedFrom[mapping.ReceivedFromHeader] + m.ReceivedFrom[mapping.ReceivedFromDate] + m.ReceivedFrom[mapping.ReceivedFromRun]; n > 0 {
+			fmt.Fprintf(g.stdout, "received date from: mailbox %s, server %d, Received header %d, Date header %d, time of run %d\n", m.Mailbox,
+				m.ReceivedFrom[mapping.ReceivedFromServer], m.ReceivedFrom[mapping.ReceivedFromHeader], m.ReceivedFrom[mapping.ReceivedFromDate], m.ReceivedFrom[mapping.ReceivedFromRun])
+		}
 	}
 	if res.Interrupted {
 		fmt.Fprintln(g.stdout, "\nInterrupted: in-flight items were finished and recorded; run again to continue.")
@@ -265,7 +269,7 @@ func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *con
 		now.Mailboxes = append(now.Mailboxes, migrate.PlanRow(m))
 	}
 	env := migrate.Env{Sources: openSources(p), Rules: rules,
-		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), Secrets: p.Secrets(), Log: log}
+		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), POP3Unread: !p.Settings.POP3.Read, Secrets: p.Secrets(), Log: log}
 	planner := &migrate.Planner{Env: env, Settings: p.Settings}
 	if now.Inventory, err = planner.Relist(ctx, mailboxes); err != nil {
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/imap"
+	"github.com/migrate-tool/migrate/source/pop3"
 )
 
 // sourceSettings are the run-wide source settings that a CSV row does not
@@ -18,7 +19,7 @@ type sourceSettings struct {
 	CAFile             string
 	InsecureSkipVerify bool
 	AllowPlaintext     bool
-	Auth               string // auto, plain, login or xoauth2
+	Auth               string // auto, plain, login, xoauth2 (IMAP) or apop (POP3)
 	AdminUser          string
 	AdminPassword      string
 	Timeout            time.Duration
@@ -52,7 +53,16 @@ func (s sourceSettings) opener() migrate.SourceOpener {
 	return func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
 		switch m.Protocol {
 		case "imap", "":
+			if s.Auth == "apop" {
+				return nil, fmt.Errorf("source %s (imap): source.auth apop is for POP3 rows; use auto, plain, login or xoauth2", m.UserName)
+			}
 			return imap.Dial(ctx, s.imapOptions(m, log))
+		case "pop3":
+			opts, err := s.pop3Options(m, log)
+			if err != nil {
+				return nil, err
+			}
+			return pop3.Dial(ctx, opts)
 		}
 		return nil, fmt.Errorf("source protocol %q is not supported yet", m.Protocol)
 	}
@@ -93,4 +103,44 @@ func imapAuth(auth string) imap.AuthMethod {
 		return imap.AuthAuto
 	}
 	return imap.AuthMethod(auth)
+}
+
+// pop3Options are the POP3 adapter's options for row m. source.auth maps
+// to the adapter's login method: auto (SASL PLAIN over TLS, APOP first on
+// plaintext, else USER/PASS), plain (AUTH PLAIN), login (USER/PASS), apop.
+// An admin (master user) login and XOAUTH2 are refused here rather than
+// sent as something the server would misread.
+func (s sourceSettings) pop3Options(m config.Mailbox, log *slog.Logger) (*pop3.Options, error) {
+	switch {
+	case s.Auth == "xoauth2":
+		return nil, fmt.Errorf("source %s (pop3): source.auth xoauth2 is not supported for POP3 yet; give the password", m.UserName)
+	case m.Password.Value() == "":
+		return nil, fmt.Errorf("source %s (pop3): no password: an admin (master user) login is not supported for POP3 yet", m.UserName)
+	}
+	return &pop3.Options{
+		Host:               m.Host,
+		Port:               m.Port,
+		Security:           pop3.Security(m.Security),
+		AllowPlaintext:     s.AllowPlaintext,
+		CAFile:             s.CAFile,
+		InsecureSkipVerify: s.InsecureSkipVerify,
+		Username:           m.UserName,
+		Password:           m.Password.Value(),
+		Auth:               pop3Auth(s.Auth),
+		Timeout:            s.Timeout,
+		Logger:             log,
+	}, nil
+}
+
+// pop3Auth maps the source.auth setting to the POP3 adapter's method.
+func pop3Auth(auth string) pop3.Auth {
+	switch auth {
+	case "plain":
+		return pop3.AuthPlain
+	case "login":
+		return pop3.AuthUser
+	case "apop":
+		return pop3.AuthAPOP
+	}
+	return pop3.AuthAuto
 }

@@ -50,6 +50,8 @@ type File struct {
 	Filters Filters `yaml:"filters"`
 	// Keywords say what becomes of IMAP keywords.
 	Keywords Keywords `yaml:"keywords"`
+	// POP3 says where POP3 accounts' mail goes and in what state.
+	POP3 POP3 `yaml:"pop3"`
 	// Concurrency bounds parallel work.
 	Concurrency Concurrency `yaml:"concurrency"`
 }
@@ -64,7 +66,7 @@ type Source struct {
 	AllowPlaintext     bool     `yaml:"allow_plaintext" doc:"allow passwords over an unencrypted connection (security: plain)"`
 	CAFile             string   `yaml:"ca_file" doc:"PEM file of CA certificates to trust instead of the system ones"`
 	InsecureSkipVerify bool     `yaml:"insecure_skip_verify" doc:"do not verify the server's TLS certificate (recorded in reports)"`
-	Auth               string   `yaml:"auth" doc:"auto, plain, login or xoauth2 (auto: XOAUTH2 with a token, else PLAIN, else LOGIN)"`
+	Auth               string   `yaml:"auth" doc:"auto, plain, login, xoauth2 (IMAP only) or apop (POP3 only); IMAP auto: XOAUTH2 with a token, else PLAIN, else LOGIN; POP3 auto: SASL PLAIN over TLS, APOP first on plaintext, else USER/PASS; login is POP3 USER/PASS"`
 	AdminUser          string   `yaml:"admin_user" doc:"master/admin user for logging in as each mailbox without its password"`
 	AdminPassword      Secret   `yaml:"admin_password" doc:"admin user's password (literal, env:NAME or file:PATH)"`
 	Timeout            Duration `yaml:"timeout" doc:"network timeout per operation"`
@@ -115,6 +117,14 @@ type Keywords struct {
 	KeepDollar bool `yaml:"keep_dollar" doc:"keep unknown $ keywords as categories (without the $) instead of dropping them; system keywords such as $MDNSent are always dropped"`
 }
 
+// POP3 holds the settings of POP3 rows. A POP3 account has one folder, its
+// maildrop, and no flags: these say where its mail goes and whether it
+// arrives read.
+type POP3 struct {
+	Folder string `yaml:"folder" doc:"target folder of POP3 mail, '/'-separated like a folders.rename target (\"Old provider\" below the mailbox root, \"Inbox/Old provider\" inside the Inbox); empty: the Inbox; the CSV's TargetFolder overrides it per row"`
+	Read   bool   `yaml:"read" doc:"create POP3 mail read (POP3 has no read state)"`
+}
+
 // Concurrency bounds parallel work.
 type Concurrency struct {
 	Mailboxes  int `yaml:"mailboxes" doc:"mailboxes migrated at once"`
@@ -143,6 +153,7 @@ func Defaults() File {
 			IncludeContact: true,
 			IncludeEvents:  true,
 		},
+		POP3:        POP3{Read: true},
 		Concurrency: Concurrency{Mailboxes: 4, PerMailbox: 4},
 	}
 }

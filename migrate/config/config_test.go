@@ -70,6 +70,9 @@ func TestLoadErrors(t *testing.T) {
 		{"flag unknown key", "source:\n  host: x\n", goodCSV, nil, []string{"source.hots=y"}, "flag --set source.hots", "unknown key"},
 		{"flag bad protocol", "source:\n  host: x\n", goodCSV, nil, []string{"source.protocol=ftp"}, "flag --set source.protocol", `"ftp" is not a protocol`},
 		{"not yaml", "source: [\n", goodCSV, nil, nil, "migration.yaml", "not valid YAML"},
+		{"csv TargetFolder on an imap row", "source:\n  host: x\n", "EmailAddress,UserName,Password,TargetFolder\na@b.c,a,pw1,Old\n", nil, nil, "mailboxes.csv:2:13", "TargetFolder: a@b.c is not a pop3 row"},
+		{"csv TargetFolder empty segment", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourceProtocol,TargetFolder\na@b.c,a,pw1,pop3,a//b\n", nil, nil, "mailboxes.csv:2:18", `"a//b" is not a folder path`},
+		{"bad pop3.folder", "source:\n  host: x\npop3:\n  folder: Old//x\n", goodCSV, nil, nil, "migration.yaml:4:11", `pop3.folder: "Old//x" is not a folder path`},
 		{"per mailbox concurrency", "source:\n  host: x\nconcurrency:\n  per_mailbox: 8\n", goodCSV, nil, nil, "migration.yaml:4:16", "Graph allows 4"},
 	}
 	for _, tt := range tests {
@@ -140,6 +143,41 @@ func TestLoadGood(t *testing.T) {
 	}
 	if err := p.RequireTarget(); err != nil {
 		t.Errorf("RequireTarget() = %v", err)
+	}
+}
+
+// TestPOP3Rows loads POP3 rows beside IMAP ones: the protocol's ports, the
+// TargetFolder column, and pop3.folder and pop3.read from the project.
+func TestPOP3Rows(t *testing.T) {
+	csv := "EmailAddress,UserName,Password,SourceProtocol,SourceSecurity,TargetFolder\n" +
+		"a@contoso.com,a,pw1,imap,,\n" +
+		"b@contoso.com,b,pw2,pop3,tls,\n" +
+		"c@contoso.com,c,pw3,pop3,starttls,Inbox/From POP\n"
+	tests := []struct {
+		name       string
+		yaml       string
+		wantFolder [3]string
+		wantRead   bool
+	}{
+		{"defaults: the Inbox, read", "source:\n  host: x\n", [3]string{"", "", "Inbox/From POP"}, true},
+		{"pop3.folder for rows without TargetFolder", "source:\n  host: x\npop3:\n  folder: Old provider\n  read: false\n", [3]string{"", "Old provider", "Inbox/From POP"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Load(Options{Path: writeProject(t, tt.yaml, csv), LookupEnv: env(nil)})
+			if err != nil {
+				t.Fatalf("Load() = %v", err)
+			}
+			if p.Settings.POP3.Read != tt.wantRead {
+				t.Errorf("pop3.read = %v, want %v", p.Settings.POP3.Read, tt.wantRead)
+			}
+			wantPort := [3]int{993, 995, 110}
+			for i, m := range p.Mailboxes {
+				if m.TargetFolder != tt.wantFolder[i] || m.Port != wantPort[i] {
+					t.Errorf("row %d: TargetFolder %q port %d, want %q %d", i, m.TargetFolder, m.Port, tt.wantFolder[i], wantPort[i])
+				}
+			}
+		})
 	}
 }
 

@@ -179,6 +179,11 @@ func Load(opts Options) (*Project, error) {
 		if err != nil {
 			return nil, err
 		}
+		for i := range ms {
+			if ms[i].Protocol == "pop3" && ms[i].TargetFolder == "" {
+				ms[i].TargetFolder = p.Settings.POP3.Folder
+			}
+		}
 		p.Mailboxes = ms
 	}
 	return p, nil
@@ -454,8 +459,8 @@ func (p *Project) validate() error {
 	if s.Source.Port != 0 && (s.Source.Port < 1 || s.Source.Port > 65535) {
 		return bad("source.port", fmt.Sprintf("%d is not a port; want 1-65535", s.Source.Port))
 	}
-	if !oneOf(s.Source.Auth, "auto", "plain", "login", "xoauth2") {
-		return bad("source.auth", fmt.Sprintf("%q is not an authentication method; want auto, plain, login or xoauth2", s.Source.Auth))
+	if !oneOf(s.Source.Auth, "auto", "plain", "login", "xoauth2", "apop") {
+		return bad("source.auth", fmt.Sprintf("%q is not an authentication method; want auto, plain, login, xoauth2 (IMAP) or apop (POP3)", s.Source.Auth))
 	}
 	if s.Source.Security == "plain" && !s.Source.AllowPlaintext {
 		return bad("source.security", "plain sends passwords unencrypted; set source.allow_plaintext: true (or --allow-plaintext) to allow it, or use tls or starttls")
@@ -474,6 +479,9 @@ func (p *Project) validate() error {
 	}
 	if s.Target.MaxMessageSize < 0 || s.Target.MaxMessageSize > 150<<20 {
 		return bad("target.max_message_size", fmt.Sprintf("%s is out of range; Exchange Online accepts at most 150MB", s.Target.MaxMessageSize))
+	}
+	if f := strings.Trim(s.POP3.Folder, "/"); s.POP3.Folder != "" && (f == "" || strings.Contains(f, "//")) {
+		return bad("pop3.folder", fmt.Sprintf("%q is not a folder path; want e.g. \"Old provider\" or \"Inbox/Old provider\" (empty: the Inbox)", s.POP3.Folder))
 	}
 	if !oneOf(s.Filters.DeletedItems, "skip", "migrate") {
 		return bad("filters.deleted_items", fmt.Sprintf("%q: want skip or migrate", s.Filters.DeletedItems))

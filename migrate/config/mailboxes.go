@@ -31,6 +31,10 @@ type Mailbox struct {
 	// TargetAddress is the target mailbox (user principal name) when it
 	// differs from EmailAddress.
 	TargetAddress string
+	// TargetFolder is where a POP3 row's mail goes, a "/"-separated
+	// target path (the TargetFolder column, else pop3.folder); "" is the
+	// Inbox. Always "" for an IMAP row, whose folders map one to one.
+	TargetFolder string
 }
 
 // Target returns the address of the target mailbox.
@@ -57,7 +61,7 @@ func DefaultPort(protocol, security string) int {
 // Columns of the mailbox CSV. The first three are Microsoft's Exchange
 // Online IMAP migration CSV (EmailAddress,UserName,Password); the rest are
 // optional per-mailbox overrides.
-var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress"}
+var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress", "TargetFolder"}
 
 // Columns returns the accepted CSV columns, in documentation order.
 func Columns() []string { return append([]string(nil), columns...) }
@@ -65,6 +69,9 @@ func Columns() []string { return append([]string(nil), columns...) }
 // LoadMailboxes reads the mailbox CSV at path. Column names are matched
 // without regard to case or surrounding spaces. def supplies what a row
 // leaves out. Passwords may be env: or file: references.
+//
+// The TargetFolder column is for POP3 rows only; LoadMailboxes leaves it
+// empty where the row has none (Load fills in pop3.folder for those).
 func LoadMailboxes(path string, def Source, lookup func(string) (string, bool)) ([]Mailbox, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -207,6 +214,15 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 				return nil, &Error{Place: place, Key: "TargetAddress", Msg: fmt.Sprintf("%q is not an email address", v)}
 			}
 			m.TargetAddress = v
+		}
+		if v, place := get("TargetFolder"); v != "" {
+			if m.Protocol != "pop3" {
+				return nil, &Error{Place: place, Key: "TargetFolder", Msg: fmt.Sprintf("%s is not a pop3 row: TargetFolder places a POP3 account's mail; IMAP folders map one to one (use folders.rename)", m.EmailAddress)}
+			}
+			if t := strings.Trim(v, "/"); t == "" || strings.Contains(t, "//") {
+				return nil, &Error{Place: place, Key: "TargetFolder", Msg: fmt.Sprintf("%q is not a folder path; want e.g. \"Old provider\" or \"Inbox/Old provider\"", v)}
+			}
+			m.TargetFolder = v
 		}
 		out = append(out, m)
 	}

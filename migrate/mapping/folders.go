@@ -172,6 +172,44 @@ func NewRules(f config.Folders, opts *RulesOptions) (*Rules, error) {
 	return r, nil
 }
 
+// WithInboxTarget returns the rules with INBOX (and its subfolders) sent
+// to folder, a "/"-separated target path read as a folders.rename target:
+// a first segment naming a folder Exchange creates ("Inbox/Old provider",
+// "Archive") places it in that folder, any other ("Old provider") below the
+// mailbox root. It takes precedence over a folders.rename of INBOX; key
+// names the setting in errors and reports. An empty folder returns r
+// itself. This is where a POP3 account's mail goes (pop3.folder or the
+// CSV's TargetFolder); r is not changed.
+func (r *Rules) WithInboxTarget(key, folder string) (*Rules, error) {
+	to := strings.Trim(folder, "/")
+	if strings.TrimSpace(to) == "" {
+		return r, nil
+	}
+	toPath := strings.Split(to, "/")
+	if slices.ContainsFunc(toPath, func(s string) bool { return strings.TrimSpace(s) == "" }) {
+		return nil, fmt.Errorf("%s: %q has an empty segment; remove the doubled \"/\"", key, folder)
+	}
+	out := &Rules{reserved: map[string]bool{}}
+	if r != nil {
+		*out = *r
+	}
+	wk, rest := WellKnownRoot, toPath
+	if w, ok := wellKnownByName(toPath[0]); ok {
+		wk, rest = w, toPath[1:]
+	}
+	rule := renameRule{key: key, from: []string{"INBOX"}, wk: wk, to: rest, text: fmt.Sprintf("%q -> %q", "INBOX", folder)}
+	out.renames = append([]renameRule{rule}, r.renameList()...)
+	return out, nil
+}
+
+// renameList is r's rename rules, nil for a nil *Rules.
+func (r *Rules) renameList() []renameRule {
+	if r == nil {
+		return nil
+	}
+	return r.renames
+}
+
 // wellKnownByName recognises the first segment of a rename target that
 // names a mail folder Exchange creates: its English display name
 // (target.DisplayName; also "Junk E-mail", the older name of Junk Email)

@@ -903,3 +903,53 @@ func TestFoldersRandomTrees(t *testing.T) {
 		}
 	}
 }
+
+// TestWithInboxTarget places a POP3 account's one folder, INBOX, where
+// pop3.folder or the CSV's TargetFolder says, like a folders.rename target.
+func TestWithInboxTarget(t *testing.T) {
+	pop := []source.Folder{fo("INBOX", role(source.Inbox))}
+	tests := []struct {
+		name   string
+		rules  config.Folders
+		folder string
+		want   []string
+	}{
+		{"empty: the Inbox", config.Folders{}, "", []string{"INBOX -> inbox"}},
+		{"below the root", config.Folders{}, "Old provider", []string{"INBOX -> msgfolderroot/Old provider"}},
+		{"inside the Inbox", config.Folders{}, "Inbox/Old provider", []string{"INBOX -> inbox/Old provider"}},
+		{"a well-known folder", config.Folders{}, "archive", []string{"INBOX -> archive"}},
+		{"slashes trimmed, nested", config.Folders{}, "/Old/pop/", []string{"INBOX -> msgfolderroot/Old/pop"}},
+		{"wins over a folders.rename of INBOX", config.Folders{Rename: []config.Rename{{From: "INBOX", To: "Elsewhere"}}}, "Old provider", []string{"INBOX -> msgfolderroot/Old provider"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := mustRules(t, tt.rules, nil)
+			r, err := base.WithInboxTarget("pop3.folder", tt.folder)
+			if err != nil {
+				t.Fatalf("WithInboxTarget(%q) = %v", tt.folder, err)
+			}
+			ms, err := Folders(pop, r)
+			if err != nil {
+				t.Fatalf("Folders() = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, rows(ms)); diff != "" {
+				t.Errorf("Folders() mismatch (-want +got):\n%s", diff)
+			}
+			// The project's rules are unchanged.
+			ms, err = Folders(pop, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tt.rules.Rename) == 0 && rows(ms)[0] != "INBOX -> inbox" {
+				t.Errorf("base rules changed: %v", rows(ms))
+			}
+		})
+	}
+	var nilRules *Rules
+	if r, err := nilRules.WithInboxTarget("pop3.folder", "Old"); err != nil || r == nil {
+		t.Errorf("nil rules: WithInboxTarget = %v, %v", r, err)
+	}
+	if _, err := nilRules.WithInboxTarget("pop3.folder", "a//b"); err == nil || !strings.Contains(err.Error(), "pop3.folder") {
+		t.Errorf("WithInboxTarget(a//b) = %v, want an error naming pop3.folder", err)
+	}
+}

@@ -18,6 +18,39 @@ const (
 	SkipTooLarge       = "too_large"       // larger than the tenant accepts (target.max_message_size)
 )
 
+// Where an item's received time comes from (ReceivedDate), as recorded per
+// item in the state and counted in the migration report.
+const (
+	ReceivedFromServer = "server"          // the source's own date (IMAP INTERNALDATE)
+	ReceivedFromHeader = "received_header" // the newest Received field whose date parses
+	ReceivedFromDate   = "date_header"     // the Date field
+	ReceivedFromRun    = "run_time"        // none of these: the time of the run
+)
+
+// ReceivedFromRules lists the ReceivedFrom values in the order
+// ReceivedDate tries them.
+func ReceivedFromRules() []string {
+	return []string{ReceivedFromServer, ReceivedFromHeader, ReceivedFromDate, ReceivedFromRun}
+}
+
+// ReceivedDate returns the time an item becomes received at in the target
+// (PR_MESSAGE_DELIVERY_TIME), and which rule gave it: the source's own
+// date (Decision.Received: IMAP INTERNALDATE) when it has one; else the
+// date of the message's newest Received field that parses
+// (message.Message.Received; POP3 has no received date, so its mail takes
+// this); else its Date field; else now, the time of the run.
+func ReceivedDate(server, received, date, now time.Time) (time.Time, string) {
+	switch {
+	case !server.IsZero():
+		return server, ReceivedFromServer
+	case !received.IsZero():
+		return received, ReceivedFromHeader
+	case !date.IsZero():
+		return date, ReceivedFromDate
+	}
+	return now, ReceivedFromRun
+}
+
 // ItemOptions are the item filters of a project. A nil *ItemOptions means
 // no filters, \Deleted messages skipped and default flag options.
 type ItemOptions struct {
@@ -37,6 +70,9 @@ type ItemOptions struct {
 	DeletedItems string
 	// Flags adjust how flags and keywords map.
 	Flags *FlagOptions
+	// Read creates every item read whatever its flags: for a source that
+	// has no read state (POP3, pop3.read).
+	Read bool
 }
 
 // NewItemOptions returns the item options of a project's filters, target
@@ -94,6 +130,9 @@ func Item(ref source.ItemRef, folder FolderMapping, opts *ItemOptions) Decision 
 		opts = &ItemOptions{}
 	}
 	d := Decision{State: Flags(ref.Flags, opts.Flags), Received: ref.Date}
+	if opts.Read {
+		d.State.Read = true
+	}
 	if folder.WellKnown == WellKnownDrafts && len(folder.Target) == 0 && !folder.Excluded {
 		d.State.Draft = true
 	}

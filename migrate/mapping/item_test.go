@@ -43,6 +43,17 @@ func TestItem(t *testing.T) {
 		folder: inbox,
 		want:   Decision{State: State{Read: true, Categories: []string{"Work"}}, Received: received},
 	}, {
+		name:   "no flags: unread",
+		ref:    source.ItemRef{Key: "uidl-1", Size: 1000},
+		folder: inbox,
+		want:   Decision{},
+	}, {
+		name:   "no flags, Read (POP3, pop3.read): read",
+		ref:    source.ItemRef{Key: "uidl-1", Size: 1000},
+		folder: inbox,
+		opts:   &ItemOptions{Read: true},
+		want:   Decision{State: State{Read: true}},
+	}, {
 		name:   "deleted skipped by default",
 		ref:    source.ItemRef{Size: 10, Date: received, Flags: []string{`\Deleted`, `\Seen`}},
 		folder: inbox,
@@ -228,5 +239,34 @@ func TestReceiptRequestHeaders(t *testing.T) {
 	h[0] = "changed"
 	if ReceiptRequestHeaders()[0] == "changed" {
 		t.Error("ReceiptRequestHeaders() returns shared state")
+	}
+}
+
+// TestReceivedDate follows the received-date rule: the source's date, else
+// the newest Received field, else Date, else the time of the run.
+func TestReceivedDate(t *testing.T) {
+	server := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	received := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
+	date := time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var zero time.Time
+	tests := []struct {
+		name                   string
+		server, received, date time.Time
+		want                   time.Time
+		wantFrom               string
+	}{
+		{"IMAP INTERNALDATE wins", server, received, date, server, ReceivedFromServer},
+		{"POP3: the Received field", zero, received, date, received, ReceivedFromHeader},
+		{"no Received: Date", zero, zero, date, date, ReceivedFromDate},
+		{"nothing: the time of the run", zero, zero, zero, now, ReceivedFromRun},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, from := ReceivedDate(tt.server, tt.received, tt.date, now)
+			if !got.Equal(tt.want) || from != tt.wantFrom {
+				t.Errorf("ReceivedDate() = %v, %q; want %v, %q", got, from, tt.want, tt.wantFrom)
+			}
+		})
 	}
 }

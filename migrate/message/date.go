@@ -276,3 +276,73 @@ func parseDate(v string) (time.Time, string, bool) {
 	}
 	return t, strings.Join(notes, ", "), true
 }
+
+// ParseDate parses a Date header field's value as Parse does, leniently
+// (see Message.Date); ok is false if no date could be read.
+func ParseDate(v string) (t time.Time, ok bool) {
+	t, _, ok = parseDate(v)
+	return t, ok
+}
+
+// ReceivedDate returns the date of the newest Received field whose date
+// can be read, given the fields' values in header order (unfolded, as
+// net/textproto gives them): a relay prepends its Received field, so the
+// topmost is the newest, the one the last server wrote on delivery. A
+// Received field's date follows its last ";" (RFC 5322 section 3.6.7,
+// received = "Received:" [1*received-token / CFWS] ";" date-time CRLF);
+// comments are dropped before that ";" is looked for, since one may hold
+// a ";" of its own. Fields without a readable date are passed over.
+func ReceivedDate(values []string) (time.Time, bool) {
+	for _, v := range values {
+		v = dropComments(v)
+		i := strings.LastIndexByte(v, ';')
+		if i < 0 {
+			continue
+		}
+		if t, _, ok := parseDate(v[i+1:]); ok {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// dropComments removes RFC 5322 comments (nested parentheses, with
+// quoted-pair escapes) from a field value; quoted strings are kept as
+// they are.
+func dropComments(v string) string {
+	if !strings.ContainsRune(v, '(') {
+		return v
+	}
+	var b strings.Builder
+	depth, quoted := 0, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\' && (depth > 0 || quoted) && i+1 < len(v):
+			if depth == 0 {
+				b.WriteByte(c)
+				b.WriteByte(v[i+1])
+			}
+			i++
+		case quoted:
+			b.WriteByte(c)
+			if c == '"' {
+				quoted = false
+			}
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+			if depth == 0 {
+				b.WriteByte(' ')
+			}
+		case depth > 0:
+		case c == '"':
+			quoted = true
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

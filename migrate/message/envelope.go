@@ -56,6 +56,8 @@ func (p *parser) envelope(h *header) {
 		}
 	}
 
+	m.Received, _ = ReceivedDate(h.all("Received"))
+
 	if ids := msgIDs(h.get("Message-Id")); len(ids) > 0 {
 		m.MessageID = ids[0]
 	} else {

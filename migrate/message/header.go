@@ -29,7 +29,13 @@ type header struct {
 	noBlank bool     // ended by a line that is not a header field
 	mbox    bool     // an mbox "From " line was skipped
 	empty   bool     // no header at all: the body starts at once
+	recvd   int      // Received fields kept (top header only, at most maxReceived)
 }
+
+// maxReceived is how many Received fields of a message's top header are
+// kept: the received date is the newest (topmost) one that parses, so a
+// few suffice, and a long relay trace must not crowd out other fields.
+const maxReceived = 20
 
 // headerProbe is how much of a line is inspected to classify it.
 const headerProbe = 1024
@@ -226,6 +232,10 @@ func readHeader(br *bufio.Reader, limit int, tee io.Writer, top bool) (*header, 
 			flushField()
 			curName = textproto.CanonicalMIMEHeaderKey(string(probe))
 			curKeep = keepField(curName)
+			if curName == "Received" && top && h.recvd < maxReceived {
+				curKeep = true
+				h.recvd++
+			}
 			if curKeep && h.stored >= 4*int64(limit) {
 				curKeep = false
 				h.dropped++

@@ -67,6 +67,11 @@ type Message struct {
 	// Date is the origination date from the Date field, with its offset;
 	// the zero Time if the field is missing or unreadable.
 	Date time.Time
+	// Received is the date of the newest Received field whose date can be
+	// read (the topmost one; see ReceivedDate), the zero Time if there is
+	// none. A source without a received date of its own (POP3) takes the
+	// message's received time from it.
+	Received time.Time
 	// MessageID is the Message-ID field in angle brackets, as Graph's
 	// internetMessageId holds it, or "".
 	MessageID string

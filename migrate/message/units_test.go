@@ -349,3 +349,68 @@ func TestSanitizeName(t *testing.T) {
 		}
 	}
 }
+
+// TestReceivedDate: the newest (topmost) Received field whose date, after
+// its last ";", parses; comments dropped first; fields without a readable
+// date passed over.
+func TestReceivedDate(t *testing.T) {
+	z := func(h int) *time.Location { return time.FixedZone("", h*3600) }
+	tests := []struct {
+		name   string
+		values []string
+		want   time.Time
+		ok     bool
+	}{
+		{"none", nil, time.Time{}, false},
+		{"one", []string{"from a.example (a.example [192.0.2.1]) by mx.example with ESMTP id 1; Tue, 1 Jul 2003 10:52:37 +0200"},
+			time.Date(2003, 7, 1, 10, 52, 37, 0, z(2)), true},
+		{"the topmost is the newest", []string{
+			"by mx.example; Wed, 2 Jul 2003 08:00:00 +0000",
+			"by relay.example; Tue, 1 Jul 2003 10:52:37 +0200"},
+			time.Date(2003, 7, 2, 8, 0, 0, 0, time.UTC), true},
+		{"folded (unfolded by the parser) with a zone comment", []string{"from a.example\r\n\tby mx.example;\r\n\tTue, 1 Jul 2003 10:52:37 +0200 (CEST)"},
+			time.Date(2003, 7, 1, 10, 52, 37, 0, z(2)), true},
+		{"a ';' inside a comment", []string{"from a (helo=x; y) by mx.example (Postfix; z) ; Tue, 1 Jul 2003 10:52:37 -0500 (EST; really)"},
+			time.Date(2003, 7, 1, 10, 52, 37, 0, z(-5)), true},
+		{"nested comment with an escaped paren", []string{`by mx (a (b\) c; d) e); 3 Jan 2010 01:02:03 +0000`},
+			time.Date(2010, 1, 3, 1, 2, 3, 0, time.UTC), true},
+		{"a bad date passed over for the next", []string{
+			"by mx.example; yesterday at noon",
+			"by relay.example; Tue, 1 Jul 2003 10:52:37 +0200"},
+			time.Date(2003, 7, 1, 10, 52, 37, 0, z(2)), true},
+		{"no ';' passed over", []string{"from a by b with SMTP", "by c; 1 Jul 2003 10:00:00 +0000"},
+			time.Date(2003, 7, 1, 10, 0, 0, 0, time.UTC), true},
+		{"only bad ones", []string{"by mx; not a date", "from x", ""}, time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ReceivedDate(tt.values)
+			if ok != tt.ok || !got.Equal(tt.want) {
+				t.Errorf("ReceivedDate() = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// TestParseReceived: Parse reads the received date from the top header's
+// Received fields (folded), never from a part's.
+func TestParseReceived(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  string
+		want time.Time
+	}{
+		{"folded Received", "Received: from a.example\r\n by mx.example with ESMTP;\r\n Tue, 1 Jul 2003 10:52:37 +0000\r\nReceived: by relay; 1 Jan 2000 00:00:00 +0000\r\nDate: Mon, 30 Jun 2003 00:00:00 +0000\r\nSubject: x\r\n\r\nbody\r\n",
+			time.Date(2003, 7, 1, 10, 52, 37, 0, time.UTC)},
+		{"no Received", "Date: Mon, 30 Jun 2003 00:00:00 +0000\r\nSubject: x\r\n\r\nbody\r\n", time.Time{}},
+		{"Received in a part only", "Date: Mon, 30 Jun 2003 00:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nReceived: by x; 1 Jan 2001 00:00:00 +0000\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n", time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := parse(t, tt.msg, nil)
+			if !m.Received.Equal(tt.want) {
+				t.Errorf("Received = %v, want %v", m.Received, tt.want)
+			}
+		})
+	}
+}

@@ -188,6 +188,10 @@ type Mailbox struct {
 	// Error is set when the source could not be assessed; the other source
 	// fields are then empty.
 	Error string `json:"error,omitempty"`
+	// KeyScheme is how the source keys its items, when its adapter says
+	// (a POP3 account: "uidl", the server's UIDL values, or
+	// "size+date+message-id", fallback keys on a server without UIDL).
+	KeyScheme string `json:"key_scheme,omitempty"`
 	// Fingerprint hashes the source inventory (folders, validity, item
 	// keys, sizes, \Deleted): run --plan recomputes it to detect changes.
 	Fingerprint string `json:"fingerprint"`

@@ -130,6 +130,16 @@ func migrations() []migration {
 				`ALTER TABLE retired_items ADD COLUMN dropped_keywords TEXT NOT NULL DEFAULT ''`,
 			},
 		},
+		{
+			version:     4,
+			description: "where each item's received date came from",
+			stmts: []string{
+				// mapping.ReceivedFrom*: server, received_header,
+				// date_header, run_time; '' when not recorded.
+				`ALTER TABLE items ADD COLUMN received_from TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE retired_items ADD COLUMN received_from TEXT NOT NULL DEFAULT ''`,
+			},
+		},
 	}
 }
 

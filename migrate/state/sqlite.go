@@ -455,9 +455,9 @@ func (s *sqliteStore) ReplaceFolderValidity(ctx context.Context, mailbox, folder
 	// retires the same keys under that value twice; the later copy wins.
 	if _, err := tx.ExecContext(ctx, `
 		INSERT OR REPLACE INTO retired_items (mailbox, folder, validity, source_key, kind, fingerprint, target_id,
-			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, retired_at)
+			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from, retired_at)
 		SELECT mailbox, folder, ?, source_key, kind, fingerprint, target_id,
-			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, ?
+			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from, ?
 		FROM items WHERE mailbox = ? AND folder = ?`, old, now, mailbox, folder); err != nil {
 		return 0, fmt.Errorf("%s: retire items: %w", op, err)
 	}
@@ -484,13 +484,13 @@ func (s *sqliteStore) ReplaceFolderValidity(ctx context.Context, mailbox, folder
 
 const upsertItem = `
 	INSERT INTO items (mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes,
-		attempts, first_seen, updated_at, dropped_keywords)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		attempts, first_seen, updated_at, dropped_keywords, received_from)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (mailbox, folder, source_key) DO UPDATE SET
 		kind = excluded.kind, fingerprint = excluded.fingerprint, target_id = excluded.target_id,
 		status = excluded.status, reason = excluded.reason, bytes = excluded.bytes,
 		attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at,
-		dropped_keywords = excluded.dropped_keywords`
+		dropped_keywords = excluded.dropped_keywords, received_from = excluded.received_from`
 
 func itemOp(it Item) string {
 	return fmt.Sprintf("put item %q in folder %q of mailbox %q", it.SourceKey, it.Folder, it.Mailbox)
@@ -523,7 +523,7 @@ func (s *sqliteStore) itemArgs(it Item) []any {
 		attempts = 1
 	}
 	return []any{it.Mailbox, it.Folder, it.SourceKey, it.Kind, it.Fingerprint, it.TargetID, string(it.Status),
-		it.Reason, it.Bytes, attempts, toMicros(first), toMicros(updated), encodeKeywords(it.DroppedKeywords)}
+		it.Reason, it.Bytes, attempts, toMicros(first), toMicros(updated), encodeKeywords(it.DroppedKeywords), it.ReceivedFrom}
 }
 
 // encodeKeywords stores a keyword list as a JSON array, "" when empty.
@@ -605,14 +605,14 @@ func (s *sqliteStore) PutItems(ctx context.Context, items []Item) (err error) {
 	return nil
 }
 
-const itemCols = `mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords`
+const itemCols = `mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from`
 
 func scanItem(sc interface{ Scan(...any) error }, retired bool) (Item, error) {
 	var it Item
 	var status, dropped string
 	var first, updated sql.NullInt64
 	dest := []any{&it.Mailbox, &it.Folder, &it.SourceKey, &it.Kind, &it.Fingerprint, &it.TargetID, &status,
-		&it.Reason, &it.Bytes, &it.Attempts, &first, &updated, &dropped}
+		&it.Reason, &it.Bytes, &it.Attempts, &first, &updated, &dropped, &it.ReceivedFrom}
 	if retired {
 		dest = append(dest, &it.RetiredValidity)
 	}

@@ -189,6 +189,13 @@ type Item struct {
 	// migrated item; empty when nothing was dropped or for another status.
 	// Items recorded before the field existed read with it empty.
 	DroppedKeywords []string
+	// ReceivedFrom says where a migrated item's received time came from:
+	// "server" (the source's own date, IMAP INTERNALDATE),
+	// "received_header" (the newest Received field that parses: POP3),
+	// "date_header" or "run_time" (mapping.ReceivedDate). Empty for
+	// another status, for an item found already in the target, and for
+	// items recorded before the field existed.
+	ReceivedFrom string
 	// Attempts counts the writes of this item that recorded an outcome
 	// (StatusMigrated or StatusFailed). The store maintains it: the value
 	// given to PutItem or PutItems is ignored.

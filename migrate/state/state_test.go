@@ -847,3 +847,37 @@ func TestDroppedKeywords(t *testing.T) {
 		t.Errorf("retired item's DroppedKeywords mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestReceivedFrom: where an item's received date came from is stored as
+// given, replaced by a later write, and kept when the item is retired.
+func TestReceivedFrom(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, "", nil)
+	seed(t, st)
+	if err := st.PutFolder(ctx, Folder{Mailbox: "alice@example.org", SourcePath: "INBOX", TargetPath: "INBOX", Validity: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []string{"received_header", "", "date_header"} {
+		it := Item{Mailbox: "alice@example.org", Folder: "INBOX", SourceKey: "u1", Kind: KindMessage, Status: StatusMigrated, TargetID: "T1", ReceivedFrom: from}
+		if err := st.PutItem(ctx, it); err != nil {
+			t.Fatalf("PutItem() = %v", err)
+		}
+		got, ok, err := st.Item(ctx, it.Mailbox, it.Folder, it.SourceKey)
+		if err != nil || !ok || got.ReceivedFrom != from {
+			t.Fatalf("Item() = %q, %v, %v; want ReceivedFrom %q", got.ReceivedFrom, ok, err, from)
+		}
+	}
+	if _, err := st.ReplaceFolderValidity(ctx, "alice@example.org", "INBOX", "2"); err != nil {
+		t.Fatalf("ReplaceFolderValidity() = %v", err)
+	}
+	var retired []string
+	for r, err := range st.Items(ctx, ItemQuery{Mailbox: "alice@example.org", Folder: "INBOX", Retired: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		retired = append(retired, r.ReceivedFrom)
+	}
+	if diff := cmp.Diff([]string{"date_header"}, retired); diff != "" {
+		t.Errorf("retired ReceivedFrom mismatch (-want +got):\n%s", diff)
+	}
+}
