@@ -31,6 +31,7 @@ import (
 type demoOptions struct {
 	seedDir    string
 	memoryIMAP bool
+	dovecot    string // the dovecot executable; empty: testserver.DovecotBinary
 	outDir     string
 }
 
@@ -62,6 +63,7 @@ repository).`,
 	}
 	cmd.Flags().StringVar(&o.seedDir, "seed-dir", "", "directory of a mail corpus with accounts.yaml (default: the built-in test mailboxes)")
 	cmd.Flags().BoolVar(&o.memoryIMAP, "memory-imap", false, "use the in-memory IMAP server even where Dovecot is installed")
+	cmd.Flags().StringVar(&o.dovecot, "dovecot", "", "the Dovecot executable to run (default "+testserver.DovecotBinary+"); one that cannot be used gives the in-memory IMAP server, with a warning saying why")
 	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database (replaced on each demo)")
 	return cmd
 }
@@ -78,7 +80,7 @@ type demoSource struct {
 // is missing or not wanted.
 func startDemoSource(ctx context.Context, o *demoOptions, log *slog.Logger) (*demoSource, error) {
 	if !o.memoryIMAP {
-		d, err := testserver.StartDovecot(ctx, &testserver.DovecotOptions{SeedDir: o.seedDir, Logger: log})
+		d, err := testserver.StartDovecot(ctx, &testserver.DovecotOptions{SeedDir: o.seedDir, Binary: o.dovecot, Logger: log})
 		switch {
 		case err == nil:
 			src := &demoSource{name: fmt.Sprintf("Dovecot on %s (IMAPS) and %s (POP3S)", d.IMAPSAddr(), d.POP3SAddr()), caFile: d.CAFile, close: d.Close}
@@ -89,10 +91,13 @@ func startDemoSource(ctx context.Context, o *demoOptions, log *slog.Logger) (*de
 				src.mailboxes = append(src.mailboxes, demoPOP3Mailbox(d.Users[0], d.Host, d.POP3SPort))
 			}
 			return src, nil
-		case !errors.Is(err, testserver.ErrNotInstalled):
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("demo: starting Dovecot: %w", err)
+		case errors.Is(err, testserver.ErrNotInstalled):
+			log.Warn("Dovecot is not installed; using the in-memory IMAP server (make deps installs Dovecot)")
+		default:
+			log.Warn("Dovecot cannot be used; using the in-memory IMAP server", "err", err)
 		}
-		log.Info("Dovecot is not installed; using the in-memory IMAP server (make deps installs Dovecot)")
 	}
 	m, err := testserver.StartMemIMAP(ctx, &testserver.MemIMAPOptions{SeedDir: o.seedDir, Logger: log})
 	if err != nil {

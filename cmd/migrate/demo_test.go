@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,6 +75,45 @@ func TestDemoListsSeededMailboxes(t *testing.T) {
 			}
 			if t.Failed() {
 				t.Logf("output:\n%s", stdout)
+			}
+		})
+	}
+}
+
+// TestDemoFallsBackFromUnusableDovecot runs the demo with a Dovecot it
+// cannot use (missing, or a version the harness writes no configuration
+// for): it goes on with the in-memory IMAP server and says why in one
+// warning, which the default log level on a terminal (warn) shows.
+func TestDemoFallsBackFromUnusableDovecot(t *testing.T) {
+	old := filepath.Join(t.TempDir(), "dovecot")
+	if err := os.WriteFile(old, []byte("#!/bin/sh\necho '2.2.36 (1f10bfa63)'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, binary, want string
+	}{
+		{"missing", filepath.Join(t.TempDir(), "none", "dovecot"), "Dovecot is not installed"},
+		{"old version", old, `Dovecot cannot be used; using the in-memory IMAP server" err=`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "demo", "--dovecot", tt.binary, "--log-level", "warn", "--out", t.TempDir())
+			if code != 0 {
+				t.Fatalf("migrate demo --dovecot %s: exit %d\n%s\n%s", tt.binary, code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, "Source: in-memory IMAP server") {
+				t.Errorf("the demo did not use the in-memory IMAP server:\n%s", stdout)
+			}
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				if strings.Contains(l, "Dovecot") {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("the demo's warnings about Dovecot = %q, want one WARN line with %q\nstderr:\n%s", lines, tt.want, stderr)
+			}
+			if tt.name == "old version" && !strings.Contains(lines[0], "2.2.36") {
+				t.Errorf("the warning %q does not name the version found", lines[0])
 			}
 		})
 	}
