@@ -164,7 +164,6 @@ func (p *Planner) comparePOP(ctx context.Context, pl *plan.Plan, ms []config.Mai
 			viewed[pp.pop] = true
 			v := popView(pop, imap.folders[imap.inbox])
 			v.IMAP, v.Line, v.Server, v.Security = imb.Address, ms[pp.imap].Line, imb.Server, imb.Security
-			v.Row = fmt.Sprintf("line %d of the CSV (%s)", ms[pp.imap].Line, imb.Address)
 			pmb.POPView = v
 		}
 	}
@@ -314,7 +313,7 @@ func popRisks(pl *plan.Plan, add func(sev plan.Severity, code, mailbox, folder, 
 		if v.Probed {
 			where = "the same account over IMAP (" + v.Server + ", " + v.Security + ")"
 		}
-		use := "Migrate the account with " + v.Row + " instead, and remove this POP row."
+		use := fmt.Sprintf("Migrate the account with that IMAP row (line %d of the CSV) instead, and remove this POP row.", v.Line)
 		if v.Probed {
 			use = "Migrate the account over IMAP instead: replace this POP row with the row " + v.Row + "."
 		}

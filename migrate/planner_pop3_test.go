@@ -69,7 +69,7 @@ func TestPlanPOPAndIMAP(t *testing.T) {
 			name: "IMAP row of the same account, POP shows more than INBOX", rows: []config.Mailbox{popRow, imapRow}, popSrc: pop,
 			imapSrc:  map[string]*sourcetest.Memory{"mail.old.example": imap},
 			wantView: &plan.POPView{IMAP: imapRow.EmailAddress, Line: 3, Compared: 4, Unkeyed: 1, InInbox: 2, NotInInbox: plan.Count{Items: 1, Bytes: int64(len(c))}},
-			wantRisk: []string{"pop_few", "pop_more_than_inbox", "pop_imap_overlap"}, wantInMsg: "line 3 of the CSV (alice@old.example)",
+			wantRisk: []string{"pop_few", "pop_more_than_inbox", "pop_imap_overlap"}, wantInMsg: "that IMAP row (line 3 of the CSV)",
 			overlaps: []plan.Overlap{{Target: "alice@new.example", POP: popRow.EmailAddress, IMAP: imapRow.EmailAddress, Compared: 4, Unkeyed: 1, Both: plan.Count{Items: 3, Bytes: int64(len(a) + len(b) + len(c))}}},
 		},
 		{

@@ -134,8 +134,9 @@ type POPView struct {
 	Unkeyed    int64 `json:"unkeyed,omitempty"`
 	InInbox    int64 `json:"in_inbox"`
 	NotInInbox Count `json:"not_in_inbox"`
-	// Row is the CSV row to migrate the account with instead, over IMAP
-	// (its password cell names the POP row's line, never the password).
+	// Row is the CSV row to migrate a probed account with instead, over
+	// IMAP (its password cell names the POP row's line, never the
+	// password); "" for an IMAP row of the CSV, which is that row (Line).
 	Row string `json:"row,omitempty"`
 }
 
