@@ -137,8 +137,10 @@ target:
 	if !warned || !overlap {
 		t.Errorf("risks %+v; want pop_more_than_inbox naming line 3 and pop_imap_overlap of 3 messages", pl.Risks)
 	}
-	if !strings.Contains(stdout, "pop_more_than_inbox") && !strings.Contains(stdout, "not in the IMAP INBOX") {
-		t.Errorf("the printed plan does not show the POP view warning:\n%s", stdout)
+	for _, want := range []string{"not in the IMAP INBOX of the IMAP row dave@example.test", "are also in the IMAP row dave@example.test"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the printed plan lacks %q:\n%s", want, stdout)
+		}
 	}
 
 	md := filepath.Join(dir, "assessment.md")
@@ -149,6 +151,13 @@ target:
 	b, err := os.ReadFile(md)
 	if err != nil {
 		t.Fatal(err)
+	}
+	pb, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(pb), pw) || strings.Contains(string(b), pw) || strings.Contains(stdout+stderr, pw) {
+		t.Error("the plan, the assessment or the output holds the source password")
 	}
 	for _, want := range []string{
 		"2 of 3 POP messages in the INBOX of the IMAP row dave@example.test",
