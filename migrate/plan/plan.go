@@ -127,9 +127,10 @@ type POPView struct {
 	Security string `json:"security"`
 	// Error is why the IMAP side could not be read (probe only).
 	Error string `json:"error,omitempty"`
-	// Compared counts the POP messages compared (Unkeyed those with
-	// neither Date nor Message-ID, not compared); InInbox those found in
-	// the IMAP INBOX; NotInInbox those that are not.
+	// Compared counts the POP messages to migrate whose headers were read
+	// (Unkeyed those among them with neither Date nor Message-ID, which
+	// are not matched); InInbox those found in the IMAP INBOX; NotInInbox
+	// those with a Date or Message-ID that are not.
 	Compared   int64 `json:"compared"`
 	Unkeyed    int64 `json:"unkeyed,omitempty"`
 	InInbox    int64 `json:"in_inbox"`
