@@ -66,6 +66,16 @@ type Planner struct {
 	// answers, which a run of the plan chooses its path from. The probe
 	// writes to that mailbox (a hidden folder, deleted at the end).
 	Probe string
+	// IMAPProbe, when set, looks for the IMAP side of every POP3 row that
+	// has no IMAP row of the same host and login in the CSV: it logs in
+	// over IMAP with the row's credentials (IMAPS on 993 for a tls row,
+	// STARTTLS on 143 for a starttls row; a plain row is not probed)
+	// through Env.Sources, so with the project's TLS settings, and reads
+	// INBOX's Date and Message-ID fields, read-only, to find a POP view
+	// that shows more than INBOX (Mailbox.POPView). Off by default: it is
+	// a second login with the user's password, which servers that ban
+	// after failed logins count.
+	IMAPProbe bool
 }
 
 // withDefaults returns a copy of p with its defaults applied.
@@ -123,11 +133,19 @@ func (planner *Planner) Plan(ctx context.Context, mailboxes []config.Mailbox) (*
 	pl.State = mark
 
 	pl.Mailboxes = make([]plan.Mailbox, len(mailboxes))
+	pairs := popPairs(mailboxes)
+	collect := p.collectFor(mailboxes, pairs)
+	idents := make([]*contentIdents, len(mailboxes))
 	eachMailbox(ctx, mailboxes, p.Parallel, func(i int, m config.Mailbox) {
-		pl.Mailboxes[i] = p.assess(ctx, m, red)
+		pl.Mailboxes[i], idents[i] = p.assess(ctx, m, red, collect[i])
 	}, func(i int, m config.Mailbox, err error) {
 		pl.Mailboxes[i] = plan.Mailbox{Address: m.EmailAddress, Target: m.Target(), Error: "not assessed: " + err.Error()}
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.comparePOP(ctx, pl, mailboxes, pairs, idents, red)
+	sortOverlaps(pl.Overlaps)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -256,10 +274,19 @@ type assessment struct {
 	work      plan.Workload
 	ids       map[string][]plan.ItemRef
 	keywords  map[string]int64 // dropped keywords of the items to migrate
+	// idents, when not nil, collects the content identities of the items
+	// to migrate (planner_pop3.go).
+	idents *contentIdents
 }
 
-func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Redactor) plan.Mailbox {
+// assess assesses one mailbox; with collect it also returns the content
+// identities of its items to migrate (nil otherwise, or when the mailbox
+// could not be listed).
+func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Redactor, collect bool) (plan.Mailbox, *contentIdents) {
 	a := &assessment{p: p, m: m, red: red, log: p.mailboxLog(componentPlan, m), ids: map[string][]plan.ItemRef{}}
+	if collect {
+		a.idents = newContentIdents()
+	}
 	seed := fnv.New64a()
 	seed.Write([]byte(strings.ToLower(m.EmailAddress)))
 	a.rng = rand.New(rand.NewPCG(seed.Sum64(), 1))
@@ -273,7 +300,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 	if err != nil {
 		a.mb.Error = a.red.String(err.Error())
 		a.checkTarget(ctx, nil)
-		return a.mb
+		return a.mb, nil
 	}
 	defer acct.Close()
 	mappings, err := a.list(ctx, acct)
@@ -281,7 +308,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 	if err != nil {
 		a.mb.Error = a.red.String(err.Error())
 		a.checkTarget(ctx, nil)
-		return a.mb
+		return a.mb, nil
 	}
 	a.mb.Fingerprint = plan.MailboxFingerprint(a.mb.Folders)
 	a.mb.DroppedKeywords = plan.KeywordCounts(a.keywords)
@@ -294,14 +321,14 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 		a.log.Warn("reading headers for Message-IDs", "err", a.red.Error(err))
 		if ctx.Err() != nil {
 			a.mb.Error = a.red.String(err.Error())
-			return a.mb
+			return a.mb, nil
 		}
 	}
 	a.measure(ctx, acct)
 	a.duplicates()
 	a.checkTarget(ctx, mappings)
 	a.mb.Estimate.Workload = a.work
-	return a.mb
+	return a.mb, a.idents
 }
 
 // targetDisplay is where a folder goes, as Outlook shows it (English
@@ -537,8 +564,18 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 					undated[ref.Key] = ref
 				}
 			}
-			if len(undated) > 0 {
+			switch {
+			case len(undated) > 0:
 				fields = append(fields, "Received", "Date")
+			case a.idents != nil:
+				fields = append(fields, "Date")
+			}
+			var sizes map[string]int64
+			if a.idents != nil {
+				sizes = make(map[string]int64, len(refs))
+				for _, ref := range refs {
+					sizes[ref.Key] = ref.Size
+				}
 			}
 			for ih, err := range hr.Headers(ctx, f, refs, fields) {
 				if err != nil {
@@ -549,6 +586,9 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 				a.subject(name, ih.Key, ih.Header.Get("Subject"))
 				if ref, ok := undated[ih.Key]; ok {
 					a.headerDate(name, ref, ih.Header)
+				}
+				if a.idents != nil {
+					a.idents.add(name, f, sizes[ih.Key], ih.Header)
 				}
 			}
 			continue
@@ -571,6 +611,9 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			a.messageID(name, ref.Key, h.Get("Message-Id"))
 			a.subject(name, ref.Key, h.Get("Subject"))
 			a.headerDate(name, ref, h)
+			if a.idents != nil {
+				a.idents.add(name, f, ref.Size, h)
+			}
 		}
 	}
 	return nil

@@ -272,6 +272,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevInfo, "headers_unchecked", addr, "", "%s not checked for duplicate Message-IDs (over --header-max, or after --header-time ran out).", plural(mb.HeadersSkipped, "item was", "items were"))
 		}
 	}
+	popRisks(pl, add)
 	rs = append(rs, probeRisks(pl.TenantProbe)...)
 	slices.SortStableFunc(rs, func(x, y plan.Risk) int {
 		return cmp.Compare(plan.SeverityRank(x.Severity), plan.SeverityRank(y.Severity))

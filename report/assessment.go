@@ -90,6 +90,7 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 		}
 		d.Appendix = append(d.Appendix, assessmentAppendix(m))
 	}
+	overlapFacts(d.Appendix, p.Overlaps)
 	for _, y := range years {
 		label := strconv.Itoa(y.Year)
 		if y.Year == 0 {
@@ -147,6 +148,9 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 		}
 		s.Points = append(s.Points, fmt.Sprintf("%s will be migrated without keywords Exchange Online has no place for (%s; listed per mailbox).",
 			Items(t.KeywordsDropped), topKeywords(all)))
+	}
+	if pt := overlapPoint(p.Overlaps); pt != "" {
+		s.Points = append(s.Points, pt)
 	}
 	renamed := 0
 	for _, m := range p.Mailboxes {
@@ -215,6 +219,9 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 	if m.HeadersRead+m.HeadersSkipped > 0 {
 		fact("Duplicate Message-IDs", fmt.Sprintf("%s a Message-ID (%s read, %s not checked)", plural(m.DuplicateItems, "item shares", "items share"), plural(m.HeadersRead, "header", "headers"), Number(m.HeadersSkipped)))
 	}
+	if v := m.POPView; v != nil {
+		fact("POP view and IMAP INBOX", popViewFact(v))
+	}
 	if m.Read.Items > 0 {
 		fact("Source read rate", fmt.Sprintf("%s/s and %.0f ms per item, measured on %s (%s)", Bytes(int64(m.Read.BytesPerSecond)), m.Read.PerItemSeconds*1000, Items(m.Read.Items), Bytes(m.Read.Bytes)))
 	}
@@ -237,6 +244,61 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 		a.Largest = append(a.Largest, ItemRow{Folder: it.Folder, Item: it.Key, Bytes: it.Size, Date: it.Date, Subject: strings.TrimSpace(it.Subject)})
 	}
 	return a
+}
+
+// popViewFact says how a POP3 row's maildrop compares with the IMAP
+// INBOX of the same account.
+func popViewFact(v *plan.POPView) string {
+	where := "the IMAP row " + v.IMAP
+	if v.Probed {
+		where = "the account over IMAP (" + v.Server + ", " + v.Security + ")"
+	}
+	if v.Error != "" {
+		return "not compared: " + where + " could not be read: " + v.Error
+	}
+	out := fmt.Sprintf("%s of %s in the INBOX of %s, matched by size, Date and Message-ID", Number(v.InInbox), plural(v.Compared, "POP message", "POP messages"), where)
+	if v.NotInInbox.Items > 0 {
+		use := fmt.Sprintf("with that row, line %d of the CSV", v.Line)
+		if v.Row != "" {
+			use = "with the row " + v.Row
+		}
+		out += fmt.Sprintf("; %s (%s) not in it: migrate over IMAP instead, %s", plural(v.NotInInbox.Items, "message", "messages"), Bytes(v.NotInInbox.Bytes), use)
+	}
+	if v.Unkeyed > 0 {
+		out += fmt.Sprintf("; %s without Date or Message-ID not matched", Number(v.Unkeyed))
+	}
+	return out
+}
+
+// overlapPoint sums up the messages that a POP3 row and an IMAP row of
+// one target mailbox both hold, for the summary; "" when none.
+func overlapPoint(os []plan.Overlap) string {
+	var n, b int64
+	for _, o := range os {
+		n, b = n+o.Both.Items, b+o.Both.Bytes
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s (%s) %s both on a POP row and on an IMAP row for the same target mailbox; matched by size, Date and Message-ID, each is migrated once (listed per mailbox).",
+		plural(n, "message", "messages"), Bytes(b), noun(n, "is", "are"))
+}
+
+// overlapFacts adds each overlap to the appendix of its POP row.
+func overlapFacts(as []Appendix, os []plan.Overlap) {
+	for _, o := range os {
+		for i := range as {
+			if !strings.EqualFold(as[i].Mailbox, o.POP) {
+				continue
+			}
+			v := fmt.Sprintf("%s of %s (%s) also in the IMAP row %s, both for %s: migrated once (matched by size, Date and Message-ID)",
+				Number(o.Both.Items), plural(o.Compared, "POP message", "POP messages"), Bytes(o.Both.Bytes), o.IMAP, o.Target)
+			if o.Unkeyed > 0 {
+				v += fmt.Sprintf("; %s without Date or Message-ID not matched", Number(o.Unkeyed))
+			}
+			as[i].Facts = append(as[i].Facts, Fact{Label: "Also over IMAP", Value: v})
+		}
+	}
 }
 
 func targetFact(tc plan.TargetCheck) string {

@@ -187,3 +187,53 @@ func outlookEnvelope() plan.Envelope {
 		Concurrent: 4, Share: 0.9, RequestBurst: 100, UploadBurst: 8 << 20,
 	}
 }
+
+// popPlan is a plan of one account listed twice, over POP3 and over IMAP,
+// for one target mailbox: the POP view shows more than the IMAP INBOX
+// (pop_more_than_inbox), and the two rows overlap.
+func popPlan() *plan.Plan {
+	env := outlookEnvelope()
+	sizes := func(n int64) []plan.SizeBucket {
+		b := plan.NewSizeBuckets()
+		b[1].Items, b[1].Bytes = n, n<<16 // 64 KB each
+		return b
+	}
+	years := func(n int64) []plan.YearCount {
+		return []plan.YearCount{{Year: 2019, Count: plan.Count{Items: 20, Bytes: 20 << 16}}, {Year: 2025, Count: plan.Count{Items: n - 20, Bytes: (n - 20) << 16}}}
+	}
+	folder := func(path, target string, n int64) plan.Folder {
+		return plan.Folder{Path: path, Kind: "message", Target: target, Items: n, Bytes: n << 16, ToMigrate: plan.Count{Items: n, Bytes: n << 16}}
+	}
+	p := &plan.Plan{
+		Format: plan.Format, Version: plan.Version, Tool: "migrate v1.0.0", CreatedAt: day0.Add(-time.Hour), Client: "Contoso Ltd",
+		Settings: plan.Settings{MaxMessageSize: 35 << 20, Concurrency: 2, PerMailbox: 4},
+		Mailboxes: []plan.Mailbox{
+			{
+				Address: "pop-dave@contoso.com", Target: "dave@contoso.onmicrosoft.com", Protocol: "pop3", Server: "mail.contoso.com:995", Security: "tls",
+				KeyScheme: "uidl", Items: 150, Bytes: 150 << 16, ToMigrate: plan.Count{Items: 150, Bytes: 150 << 16}, Sizes: sizes(150), Years: years(150),
+				Oldest: date("2019-03-03"), Newest: date("2026-02-28"), HeadersRead: 150,
+				Folders: []plan.Folder{folder("INBOX", "Inbox", 150)},
+				POPView: &plan.POPView{IMAP: "dave@contoso.com", Line: 3, Server: "mail.contoso.com:993", Security: "tls",
+					Compared: 150, Unkeyed: 2, InInbox: 28, NotInInbox: plan.Count{Items: 120, Bytes: 120 << 16}},
+				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
+				Estimate:    plan.MailboxEstimate{Seconds: 120, Bottleneck: env.UploadBottleneck()},
+			},
+			{
+				Address: "dave@contoso.com", Target: "dave@contoso.onmicrosoft.com", Protocol: "imap", Server: "mail.contoso.com:993", Security: "tls",
+				Items: 148, Bytes: 148 << 16, ToMigrate: plan.Count{Items: 148, Bytes: 148 << 16}, Sizes: sizes(148), Years: years(148),
+				Oldest: date("2019-03-03"), Newest: date("2026-02-28"), HeadersRead: 148,
+				Folders:     []plan.Folder{folder("INBOX", "Inbox", 30), folder("Archive", "Archive", 118)},
+				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
+				Estimate:    plan.MailboxEstimate{Seconds: 118, Bottleneck: env.UploadBottleneck()},
+			},
+		},
+		Overlaps: []plan.Overlap{{Target: "dave@contoso.onmicrosoft.com", POP: "pop-dave@contoso.com", IMAP: "dave@contoso.com", Compared: 150, Unkeyed: 2, Both: plan.Count{Items: 148, Bytes: 148 << 16}}},
+		Estimate: plan.Estimate{Seconds: 120, Mailboxes: 2, Bottleneck: env.UploadBottleneck(), Envelope: env},
+		Risks: []plan.Risk{
+			{Severity: plan.SevWarning, Code: "pop_more_than_inbox", Mailbox: "pop-dave@contoso.com", Message: "The POP view shows 120 messages (7.5 MB) that are not in the IMAP INBOX of the IMAP row dave@contoso.com: the server's POP view includes other folders (Dovecot's pop3_migration_all_mailboxes, or a virtual all-mail INBOX), and this row would put them all into one folder. Migrate the account with that IMAP row (line 3 of the CSV) instead, and remove this POP row. IMAP keeps the folders."},
+			{Severity: plan.SevInfo, Code: "pop_imap_overlap", Mailbox: "pop-dave@contoso.com", Message: "148 of the 150 POP messages of pop-dave@contoso.com (9.2 MB) are also in the IMAP row dave@contoso.com, both for dave@contoso.onmicrosoft.com (matched by size, Date and Message-ID): each is migrated once."},
+		},
+	}
+	p.SumTotals()
+	return p
+}

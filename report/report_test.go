@@ -51,6 +51,7 @@ func fixtureDocs(t *testing.T) map[string]*Document {
 	return map[string]*Document{
 		"assessment":        Assessment(fixturePlan(), opts(false)),
 		"assessment-masked": Assessment(fixturePlan(), opts(true)),
+		"assessment-pop":    Assessment(popPlan(), opts(false)),
 		"migration":         Migration(in, &Options{Now: day0, Tool: "migrate v1.0.0", Consultant: "Fabrikam IT"}),
 	}
 }
@@ -64,6 +65,7 @@ func TestGolden(t *testing.T) {
 		{"assessment", FormatMarkdown},
 		{"assessment", FormatJSON},
 		{"assessment-masked", FormatMarkdown},
+		{"assessment-pop", FormatMarkdown},
 		{"migration", FormatMarkdown},
 		{"migration", FormatJSON},
 	} {

@@ -31,6 +31,7 @@ type planOptions struct {
 	headerTime     time.Duration
 	noTarget       bool
 	probe          string
+	imapProbe      bool
 }
 
 func newPlanCmd(g *globalOptions) *cobra.Command {
@@ -57,13 +58,24 @@ doctor --probe") makes a hidden folder with one message in that target
 mailbox, reads it back and deletes it, and the plan records what the
 tenant kept; "migrate run --plan" then chooses its path from the answers.
 
+A POP3 row is compared with the IMAP INBOX of the same account (an IMAP
+row of the CSV with the same host and login): a POP view that shows
+messages INBOX lacks (Dovecot's pop3_migration_all_mailboxes, a virtual
+all-mail INBOX) is a warning that names the IMAP row to use instead. With
+--imap-probe, a POP3 row without such a row is compared by logging in
+over IMAP (IMAPS on 993 for a tls row, STARTTLS on 143 for a starttls
+row) with its credentials, read-only. A POP3 row and an IMAP row for one
+target mailbox are matched by size, Date and Message-ID, and the plan
+says how many messages they share (each is migrated once).
+
 Exit codes: 0 the plan has no errors, 1 some mailboxes cannot be migrated
 as planned (listed as errors; the plan file is written anyway), 2 usage or
 configuration error.`,
 		Example: `  migrate plan --out plan.json
   migrate plan --mailbox alice@contoso.com --out alice-plan.json
   migrate plan --mask-addresses
-  migrate plan --probe test.user@contoso.com --out plan.json`,
+  migrate plan --probe test.user@contoso.com --out plan.json
+  migrate plan --imap-probe`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlan(cmd.Context(), g, o)
@@ -76,6 +88,7 @@ configuration error.`,
 	cmd.Flags().StringVar(&o.headerMax, "header-max", "1MB", "largest item whose header is read for duplicate Message-IDs (0 turns the check off)")
 	cmd.Flags().DurationVar(&o.headerTime, "header-time", 3*time.Minute, "most time spent reading headers per mailbox (the rest is counted as unchecked)")
 	cmd.Flags().BoolVar(&o.noTarget, "no-target", false, "do not contact the target tenant")
+	cmd.Flags().BoolVar(&o.imapProbe, "imap-probe", false, "log in over IMAP with each POP3 row's credentials (read-only) to find a POP view that shows more than INBOX")
 	cmd.Flags().StringVar(&o.probe, "probe", "", "run the tenant probe on this target mailbox (writes a hidden folder there, then deletes it) and record the answers in the plan")
 	return cmd
 }
@@ -104,6 +117,7 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 		HeaderMax:  int64(headerMax),
 		HeaderTime: o.headerTime,
 		Probe:      strings.TrimSpace(o.probe),
+		IMAPProbe:  o.imapProbe,
 	}
 	if pl.Probe != "" && o.noTarget {
 		return usageError(errors.New("--probe needs the target: leave out --no-target"))

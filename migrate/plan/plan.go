@@ -88,6 +88,57 @@ type Plan struct {
 	// test mailbox of the tenant; nil when no probe was asked for. A run
 	// of this plan chooses its path from TenantProbe.Answers.
 	TenantProbe *TenantProbe `json:"tenant_probe,omitempty"`
+	// Overlaps are the target mailboxes that a POP3 row and an IMAP row
+	// of the CSV both migrate to, with the messages they share.
+	Overlaps []Overlap `json:"overlaps,omitempty"`
+}
+
+// Overlap is a target mailbox fed by a POP3 row and an IMAP row of the
+// CSV (many hosts serve one account over both): the POP messages also
+// found in the IMAP row's folders, matched by their content identity
+// (size, Date and Message-ID: source.HeaderIdentity), are migrated once.
+type Overlap struct {
+	// Target is the target mailbox; POP and IMAP the rows' addresses.
+	Target string `json:"target"`
+	POP    string `json:"pop"`
+	IMAP   string `json:"imap"`
+	// Compared counts the POP messages to migrate whose headers were read
+	// (Unkeyed those among them with neither Date nor Message-ID, which
+	// are not matched).
+	Compared int64 `json:"compared"`
+	Unkeyed  int64 `json:"unkeyed,omitempty"`
+	// Both counts the POP messages also found in the IMAP row's folders.
+	Both Count `json:"both"`
+}
+
+// POPView compares a POP3 row's maildrop with the IMAP INBOX of the same
+// account (same host and login): a POP view that shows messages INBOX
+// lacks (Dovecot's pop3_migration_all_mailboxes, a virtual all-mail
+// INBOX) would pour every folder into the POP row's one target folder.
+type POPView struct {
+	// IMAP is the address of the IMAP row compared with and Line its CSV
+	// line; Probed is set instead when the plan found the IMAP side by
+	// logging in over IMAP with the POP row's credentials (plan
+	// --imap-probe), at Server (host:port) with Security.
+	IMAP     string `json:"imap,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Probed   bool   `json:"probed,omitempty"`
+	Server   string `json:"server"`
+	Security string `json:"security"`
+	// Error is why the IMAP side could not be read (probe only).
+	Error string `json:"error,omitempty"`
+	// Compared counts the POP messages to migrate whose headers were read
+	// (Unkeyed those among them with neither Date nor Message-ID, which
+	// are not matched); InInbox those found in the IMAP INBOX; NotInInbox
+	// those with a Date or Message-ID that are not.
+	Compared   int64 `json:"compared"`
+	Unkeyed    int64 `json:"unkeyed,omitempty"`
+	InInbox    int64 `json:"in_inbox"`
+	NotInInbox Count `json:"not_in_inbox"`
+	// Row is the CSV row to migrate a probed account with instead, over
+	// IMAP (its password cell names the POP row's line, never the
+	// password); "" for an IMAP row of the CSV, which is that row (Line).
+	Row string `json:"row,omitempty"`
 }
 
 // TenantProbe is the result of a tenant probe (target.Prober): a message
@@ -238,6 +289,9 @@ type Mailbox struct {
 	// Renamed are the folders whose target name or place differs from the
 	// source.
 	Renamed []Rename `json:"renamed,omitempty"`
+	// POPView compares a POP3 row with the IMAP INBOX of the same
+	// account, when the plan could read one; nil otherwise.
+	POPView *POPView `json:"pop_view,omitempty"`
 	// TargetCheck is what the target said about the mailbox.
 	TargetCheck TargetCheck `json:"target_check"`
 	// Read is the measured source read rate.

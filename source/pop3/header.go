@@ -3,13 +3,11 @@ package pop3
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/textproto"
-	"strconv"
-	"strings"
+
+	"github.com/migrate-tool/migrate/source"
 )
 
 // maxHeaderFields bounds the bytes kept of one item's requested header
@@ -114,41 +112,22 @@ const (
 
 // fallbackHexLen is how many hex digits of the SHA-256 a fallback key
 // keeps (128 bits).
-const fallbackHexLen = 32
+const fallbackHexLen = source.IdentityHexLen
 
 // FallbackKey is the key of a message on a server without UIDL:
 //
-//	"nouidl:" + size + ":" + hex(SHA-256(norm(Date) + "\n" + norm(Message-ID)))[:32]
+//	"nouidl:" + source.HeaderIdentity(size, Date, Message-ID)
 //
-// where size is the size LIST gives, Date and Message-ID are the first
-// such fields of the header (unfolded as scanHeader does; "" when absent)
-// and norm replaces every run of control characters (below 0x20, tab
-// included, and 0x7f), 8-bit bytes (0x80 and above) and '?' with one '?',
-// as Dovecot's header hash (version 2, lib-mail message-header-hash.c)
-// does because some servers (Zimbra, Yahoo) turn 8-bit header characters
-// into '?'. Messages with equal size, Date and Message-ID get "#2", "#3"...
-// appended in message-number order after the first; see Account.KeyScheme
-// for the caveats.
+// that is "nouidl:" + size + ":" + hex(SHA-256(norm(Date) + "\n" +
+// norm(Message-ID)))[:32], where size is the size LIST gives, Date and
+// Message-ID are the first such fields of the header (unfolded as
+// scanHeader does; "" when absent) and norm is source.HeaderNorm
+// (Dovecot's normalisation of header hashes). Messages with equal size,
+// Date and Message-ID get "#2", "#3"... appended in message-number order
+// after the first; see Account.KeyScheme for the caveats.
 func FallbackKey(size int64, date, messageID string) string {
-	sum := sha256.Sum256([]byte(normHeader(date) + "\n" + normHeader(messageID)))
-	return "nouidl:" + strconv.FormatInt(size, 10) + ":" + hex.EncodeToString(sum[:])[:fallbackHexLen]
+	return "nouidl:" + source.HeaderIdentity(size, date, messageID)
 }
 
 // normHeader is FallbackKey's norm.
-func normHeader(v string) string {
-	var b strings.Builder
-	q := false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c < 0x20 || c >= 0x7f || c == '?' {
-			if !q {
-				b.WriteByte('?')
-			}
-			q = true
-			continue
-		}
-		q = false
-		b.WriteByte(c)
-	}
-	return b.String()
-}
+func normHeader(v string) string { return source.HeaderNorm(v) }
