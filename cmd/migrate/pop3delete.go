@@ -44,8 +44,9 @@ type terminal interface {
 	// Interactive reports whether a person can be asked: stdin and stdout
 	// are terminals and the CI environment variable is not set.
 	Interactive() bool
-	// Ask writes prompt and returns the line typed, without its end.
-	Ask(prompt string) (string, error)
+	// Ask writes prompt and returns the line typed, without its end, or
+	// ctx's error when ctx is done first (Ctrl-C).
+	Ask(ctx context.Context, prompt string) (string, error)
 }
 
 // processTerminal is the process's own stdin and stdout.
@@ -59,16 +60,30 @@ func (p processTerminal) Interactive() bool {
 	return isTerminal(p.in) && isTerminal(p.out) && !inCI(os.Getenv)
 }
 
-// Ask implements terminal.
-func (p processTerminal) Ask(prompt string) (string, error) {
+// Ask implements terminal. The read of stdin goes on in the background
+// when ctx is done first; the command ends then anyway.
+func (p processTerminal) Ask(ctx context.Context, prompt string) (string, error) {
 	if _, err := io.WriteString(p.out, prompt); err != nil {
 		return "", err
 	}
-	line, err := bufio.NewReader(p.in).ReadString('\n')
-	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
-		return "", err
+	type answer struct {
+		line string
+		err  error
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(p.in).ReadString('\n')
+		if errors.Is(err, io.EOF) && line != "" {
+			err = nil
+		}
+		ch <- answer{strings.TrimRight(line, "\r\n"), err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case a := <-ch:
+		return a.line, a.err
+	}
 }
 
 // inCI reports whether the environment says the process runs in CI (CI
@@ -212,8 +227,12 @@ func runPOP3Delete(ctx context.Context, g *globalOptions, o *pop3DeleteOptions) 
 		fmt.Fprintln(g.stdout, "--dry-run: nothing deleted.")
 		return nil
 	}
-	answer, err := term.Ask(fmt.Sprintf("These messages will be deleted from the source and cannot be recovered there.\nType %d (the number of mailboxes) or \"delete\" to delete them; anything else cancels: ", len(dels)))
+	answer, err := term.Ask(ctx, fmt.Sprintf("These messages will be deleted from the source and cannot be recovered there.\nType %d (the number of mailboxes) or \"delete\" to delete them; anything else cancels: ", len(dels)))
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(g.stdout, "\nInterrupted: nothing deleted.")
+			return ctx.Err()
+		}
 		return fmt.Errorf("pop3-delete: reading the confirmation: %w", err)
 	}
 	if a := strings.TrimSpace(answer); a != strconv.Itoa(len(dels)) && !strings.EqualFold(a, "delete") {

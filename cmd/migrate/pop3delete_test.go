@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,7 +29,7 @@ type fakeTerminal struct {
 
 func (f *fakeTerminal) Interactive() bool { return f.interactive }
 
-func (f *fakeTerminal) Ask(prompt string) (string, error) {
+func (f *fakeTerminal) Ask(_ context.Context, prompt string) (string, error) {
 	f.asked = append(f.asked, prompt)
 	return f.answer, nil
 }
@@ -186,6 +188,8 @@ func TestPOP3DeleteSafeguards(t *testing.T) {
 			since: func(st state.Store, fx *delFixture) error {
 				return st.PutItem(context.Background(), state.Item{Mailbox: delUser, Folder: pop3.FolderName, SourceKey: fx.keys[4], Kind: state.KindMessage, Status: state.StatusMigrated, TargetID: "t5", Bytes: 40})
 			}},
+		{name: "verification without the INBOX", term: fakeTerminal{interactive: true, answer: "delete"}, wantCode: exitUsage, wantOut: "did not compare",
+			edit: func(v *plan.Verification) { v.Mailboxes[0].Folders = nil }},
 		{name: "IMAP row named", term: fakeTerminal{interactive: true, answer: "delete"}, opts: pop3DeleteOptions{mailboxes: []string{"bob@example.test"}}, wantCode: exitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,5 +280,45 @@ func TestInCI(t *testing.T) {
 		if got := inCI(func(string) string { return tc.ci }); got != tc.want {
 			t.Errorf("inCI(CI=%q) = %v, want %v", tc.ci, got, tc.want)
 		}
+	}
+}
+
+// TestOnlyPOP3DeleteDeletes: nothing in the product but pop3-delete finds
+// the source.Deleter ability, and no file but source/pop3/delete.go sends
+// DELE (the test servers aside).
+func TestOnlyPOP3DeleteDeletes(t *testing.T) {
+	root := filepath.Join("..", "..")
+	allowed := map[string][]string{
+		".(source.Deleter)": {"cmd/migrate/pop3delete.go"}, // the type assertion that finds the ability
+		`"DELE `:            {"source/pop3/delete.go"},
+	}
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() && (e.Name() == ".git" || e.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if e.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, "source/testserver/") {
+			return nil // the test servers answer DELE
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for word, files := range allowed {
+			if strings.Contains(string(b), word) && !slices.Contains(files, rel) {
+				t.Errorf("%s uses %s; only %v may", rel, word, files)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
