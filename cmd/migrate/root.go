@@ -75,6 +75,7 @@ Typical use:
 		newRunCmd(g),
 		newStatusCmd(g),
 		newVerifyCmd(g),
+		newPOP3DeleteCmd(g),
 		newReportCmd(g),
 		newDoctorCmd(g),
 		newDemoCmd(g),

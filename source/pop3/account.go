@@ -21,7 +21,8 @@ import (
 const FolderName = "INBOX"
 
 // Account is one POP3 maildrop, connected and authenticated. It implements
-// source.Account with one folder, INBOX, and source.HeaderReader.
+// source.Account with one folder, INBOX, source.HeaderReader and
+// source.Deleter (Delete, the one method that changes the maildrop).
 //
 // POP3 numbers messages per session and addresses them only by number, so
 // the Account keeps an index of the session's messages (number, key and
@@ -716,8 +717,8 @@ func (a *Account) Headers(ctx context.Context, f source.Folder, refs []source.It
 	}
 }
 
-// Close ends the session with QUIT (which deletes nothing: no DELE was
-// sent) and closes the connection.
+// Close ends the session with QUIT (which deletes nothing: only Delete
+// sends DELE, and it ends its own session) and closes the connection.
 func (a *Account) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

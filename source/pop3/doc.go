@@ -19,7 +19,10 @@
 // ([IN-USE]), with bounded exponential back-off; see Account.
 //
 // The adapter never changes the maildrop: it sends CAPA, STLS, USER, PASS,
-// AUTH, APOP, STAT, LIST, UIDL, TOP, RETR and QUIT, and never DELE or RSET.
+// AUTH, APOP, STAT, LIST, UIDL, TOP, RETR and QUIT, and never RSET. The one
+// exception is Account.Delete (source.Deleter), the only sender of DELE,
+// which only `migrate pop3-delete` calls, for messages verified in the
+// target.
 //
 // The protocol is written here on bufio and net/textproto-style line
 // handling rather than on github.com/knadh/go-pop3, because go-pop3 reads

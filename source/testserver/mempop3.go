@@ -46,6 +46,11 @@ type MemPOP3Options struct {
 	// APOPRefused puts the timestamp in the greeting but refuses every
 	// APOP, as a server keeping no plaintext passwords does.
 	APOPRefused bool
+	// AllowDelete accepts DELE and RSET as RFC 1939 says: DELE marks a
+	// message in the session, and QUIT (the UPDATE state) removes the
+	// marked messages; a session that ends without QUIT removes nothing.
+	// Without it DELE and RSET are refused and nothing is ever changed.
+	AllowDelete bool
 	// OneSession refuses a login with "-ERR [IN-USE]" while another
 	// session of the same account is logged in, as servers that lock the
 	// maildrop do.
@@ -60,8 +65,8 @@ type MemPOP3Options struct {
 // a locked maildrop, connections dropped between commands or in the middle
 // of RETR. Each session sees the maildrop as it was at login, as RFC 1939
 // says; Delete removes a message behind the sessions' backs (RETR of it
-// then answers -ERR, as Dovecot does). It never changes a message: DELE is
-// refused.
+// then answers -ERR, as Dovecot does). It never changes a message, and
+// refuses DELE unless MemPOP3Options.AllowDelete.
 type MemPOP3 struct {
 	// Host is "127.0.0.1".
 	Host string
@@ -291,7 +296,9 @@ type memPOP3Session struct {
 	user  string
 	box   *memMaildrop
 	msgs  []*memPOP3Msg // the maildrop at login
-	tls   bool
+	// marked are the messages DELE marked (AllowDelete), removed at QUIT.
+	marked map[*memPOP3Msg]bool
+	tls    bool
 }
 
 func (ss *memPOP3Session) reply(format string, args ...any) error {
@@ -416,8 +423,10 @@ func (ss *memPOP3Session) command(verb, arg string) bool {
 	case "STAT":
 		var n, size int
 		for _, m := range ss.msgs {
-			n++
-			size += len(m.data)
+			if !ss.marked[m] {
+				n++
+				size += len(m.data)
+			}
 		}
 		return ok("%d %d", n, size)
 	case "LIST", "UIDL":
@@ -434,8 +443,11 @@ func (ss *memPOP3Session) command(verb, arg string) bool {
 			}
 			return ok("%d %d", n, len(m.data))
 		}
-		fmt.Fprintf(ss.bw, "+OK %d messages\r\n", len(ss.msgs))
+		fmt.Fprintf(ss.bw, "+OK %d messages\r\n", len(ss.msgs)-len(ss.marked))
 		for i, m := range ss.msgs {
+			if ss.marked[m] {
+				continue
+			}
 			if verb == "UIDL" {
 				fmt.Fprintf(ss.bw, "%d %s\r\n", i+1, m.uidl)
 			} else {
@@ -483,12 +495,53 @@ func (ss *memPOP3Session) command(verb, arg string) bool {
 		}
 		return ss.reply(".") == nil
 	case "DELE", "RSET":
-		return bad("this test server changes nothing")
+		if !o.AllowDelete {
+			return bad("this test server changes nothing")
+		}
+		if verb == "RSET" {
+			ss.marked = nil
+			return ok("maildrop has %d messages", len(ss.msgs))
+		}
+		m, n := ss.msg(arg)
+		if m == nil {
+			return bad("no such message")
+		}
+		ss.s.mu.Lock()
+		gone := m.deleted
+		ss.s.mu.Unlock()
+		if gone {
+			return bad("message was deleted by another session")
+		}
+		if ss.marked == nil {
+			ss.marked = map[*memPOP3Msg]bool{}
+		}
+		ss.marked[m] = true
+		return ok("message %d deleted", n)
 	case "QUIT":
+		ss.update()
 		_ = ok("bye")
 		return false
 	}
 	return bad("unknown command")
+}
+
+// update removes the messages DELE marked from the maildrop: the UPDATE
+// state of RFC 1939 section 6, entered only by QUIT.
+func (ss *memPOP3Session) update() {
+	if len(ss.marked) == 0 {
+		return
+	}
+	ss.s.mu.Lock()
+	defer ss.s.mu.Unlock()
+	kept := ss.box.msgs[:0]
+	for _, m := range ss.box.msgs {
+		if ss.marked[m] {
+			m.deleted = true
+			continue
+		}
+		kept = append(kept, m)
+	}
+	ss.box.msgs = kept
 }
 
 // capa answers CAPA (RFC 2449): the login capabilities before login, the
@@ -547,10 +600,11 @@ func (ss *memPOP3Session) login(name string, check func(password string) bool) b
 	return ss.reply("+OK logged in") == nil
 }
 
-// msg returns the message with the session number arg, or nil.
+// msg returns the message with the session number arg, or nil (also for
+// a message DELE marked).
 func (ss *memPOP3Session) msg(arg string) (*memPOP3Msg, int) {
 	n, err := strconv.Atoi(arg)
-	if err != nil || n < 1 || n > len(ss.msgs) {
+	if err != nil || n < 1 || n > len(ss.msgs) || ss.marked[ss.msgs[n-1]] {
 		return nil, 0
 	}
 	return ss.msgs[n-1], n
