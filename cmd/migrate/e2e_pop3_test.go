@@ -182,7 +182,7 @@ func popPasswords(d *testserver.Dovecot) map[string]string {
 }
 
 // popCSVRows are the rows of popCorpus's accounts in a mailboxes.csv with
-// a TargetFolder column: IMAPS, POP3S into the Inbox and POP3+STLS into
+// TargetFolder and TargetAddress columns (writePOPProject): IMAPS, POP3S into the Inbox and POP3+STLS into
 // "Old provider".
 func popCSVRows(d *testserver.Dovecot) []string {
 	pw := popPasswords(d)
@@ -219,7 +219,7 @@ target:
   ca_file: %s
 `, d.Host, d.IMAPSPort, d.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile),
 		"client-secret.txt": e2eSecret + "\n",
-		"mailboxes.csv":     "EmailAddress,UserName,Password,SourceProtocol,SourcePort,SourceSecurity,TargetFolder\n" + strings.Join(rows, "\n") + "\n",
+		"mailboxes.csv":     "EmailAddress,UserName,Password,SourceProtocol,SourcePort,SourceSecurity,TargetFolder,TargetAddress\n" + strings.Join(rows, "\n") + "\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
