@@ -31,8 +31,11 @@ import (
 // Nothing is lost or duplicated: an item is skipped only when the state
 // says it was migrated, or when the target holds an item stamped with its
 // source key (found with target.Mailbox.Stamps, which is how a lost or
-// stale state is reconciled); every other item is created, skipped with a
-// reason or failed with a reason.
+// stale state is reconciled), or an item created from the same bytes
+// (its content identity) in its folder or, for an INBOX message, where
+// another row of the same target mailbox sent its INBOX (the same account
+// over IMAP and POP3; such rows run one after the other); every other
+// item is created, skipped with a reason or failed with a reason.
 type Engine struct {
 	// Env opens sources and targets and holds the state, the mapping rules
 	// and the log. Env.Target and Env.Store are nil in a dry run.

@@ -97,12 +97,12 @@ type verifyMailbox struct {
 	keyOf  map[target.FolderID]map[target.ItemID]string
 	names  map[target.FolderID]string
 	owners map[target.FolderID]string // first source folder mapped there
-	// siblings are the other rows of the same target mailbox; sibKeyOf
-	// is, per target folder where one of them sends its INBOX, the source
-	// key each item there is stamped with (siblingKeys). Those folders
-	// are the other rows' to check for extras, not this row's.
+	// siblings are the other rows of the same target mailbox; sibItems
+	// are, per target folder where one of them sends its INBOX, the
+	// stamped items there (inSibling). Those folders are the other rows'
+	// to check for extras, not this row's.
 	siblings []config.Mailbox
-	sibKeyOf map[target.FolderID]map[target.ItemID]string
+	sibItems map[target.FolderID]map[target.ItemID]bool
 }
 
 func (vm *verifyMailbox) problem(kind, folder, key, detail string, ids ...target.ItemID) {
@@ -249,7 +249,12 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 				vm.problem(plan.ProblemError, name, ref.Key, vm.red.String(err.Error()))
 				continue
 			}
-			if ok {
+			switch {
+			case ok && ref.Size >= 0 && rec.Bytes != ref.Size:
+				vf.Changed++
+				vm.problem(plan.ProblemChanged, name, ref.Key, fmt.Sprintf("the source item is %d bytes now; %d bytes were migrated (by another row of the target mailbox)", ref.Size, rec.Bytes), target.ItemID(rec.TargetID))
+				continue
+			case ok:
 				vf.Matched++
 				continue
 			}
@@ -295,8 +300,8 @@ func (vm *verifyMailbox) inSibling(ctx context.Context, fm mapping.FolderMapping
 	if err != nil {
 		return false, err
 	}
-	if vm.sibKeyOf == nil {
-		vm.sibKeyOf = map[target.FolderID]map[target.ItemID]string{}
+	if vm.sibItems == nil {
+		vm.sibItems = map[target.FolderID]map[target.ItemID]bool{}
 	}
 	for _, in := range inboxes {
 		fid, found, err := vm.targetFolder(ctx, in.fm, state.Folder{})
@@ -306,18 +311,18 @@ func (vm *verifyMailbox) inSibling(ctx context.Context, fm mapping.FolderMapping
 		if !found {
 			continue
 		}
-		keyOf, ok := vm.sibKeyOf[fid]
+		items, ok := vm.sibItems[fid]
 		if !ok {
-			keyOf = map[target.ItemID]string{}
+			items = map[target.ItemID]bool{}
 			for st, err := range vm.tgt.Stamps(ctx, fid) {
 				if err != nil {
 					return false, fmt.Errorf("listing the target folder %s of %s: %w", targetDisplay(in.fm), in.row.EmailAddress, err)
 				}
-				keyOf[st.ID] = st.SourceKey
+				items[st.ID] = true
 			}
-			vm.sibKeyOf[fid] = keyOf
+			vm.sibItems[fid] = items
 		}
-		if _, ok := keyOf[id]; ok {
+		if items[id] {
 			return true, nil
 		}
 	}

@@ -96,8 +96,8 @@ func TestDovecotPOP3RETRMatchesIMAPBody(t *testing.T) {
 // TargetFolder "Old provider". In both orders of the rows, each message
 // is in the target exactly once after the first run, a second run and a
 // run with the state deleted; the later row records the INBOX messages
-// as migrated (found by content identity) and creates nothing; verify
-// passes.
+// as migrated (found by content identity) and creates none of them;
+// verify passes.
 func TestE2EPOP3AndIMAPOneTarget(t *testing.T) {
 	d := startPOPDovecot(t)
 	ep := startEmulator(t, d, graphemu.Options{})
