@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -137,27 +138,144 @@ func connectFailure(err error) bool {
 }
 
 // eachMailbox calls fn for every mailbox, at most n at once (n < 1 is 1),
-// and returns when every call returned. A mailbox not started before ctx
-// is cancelled gets notStarted instead, with ctx's error. This is the one
-// bounded loop over mailboxes of run, plan, plan check and verify.
+// and returns when every call returned. Rows of one target mailbox
+// (targetGroups) never run at once: they run one after the other, in the
+// order of the CSV, so that a later row sees in the target what an
+// earlier one created (the same account over IMAP and POP3 migrates each
+// message once). A mailbox not started before ctx is cancelled gets
+// notStarted instead, with ctx's error. This is the one bounded loop over
+// mailboxes of run, plan, plan check and verify.
 func eachMailbox(ctx context.Context, mailboxes []config.Mailbox, n int, fn func(i int, m config.Mailbox), notStarted func(i int, m config.Mailbox, err error)) {
+	eachTarget(ctx, mailboxes, n, func(group []int) {
+		for _, i := range group {
+			if err := ctx.Err(); err != nil {
+				notStarted(i, mailboxes[i], err)
+				continue
+			}
+			fn(i, mailboxes[i])
+		}
+	}, func(group []int, err error) {
+		for _, i := range group {
+			notStarted(i, mailboxes[i], err)
+		}
+	})
+}
+
+// eachTarget calls fn for every group of rows of one target mailbox
+// (targetGroups), at most n groups at once (n < 1 is 1), and returns when
+// every call returned. A group not started before ctx is cancelled gets
+// notStarted instead, with ctx's error.
+func eachTarget(ctx context.Context, mailboxes []config.Mailbox, n int, fn func(group []int), notStarted func(group []int, err error)) {
 	sem := make(chan struct{}, max(n, 1))
 	var wg sync.WaitGroup
-	for i, m := range mailboxes {
+	for _, group := range targetGroups(mailboxes) {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
 		if err := ctx.Err(); err != nil {
-			notStarted(i, m, err)
+			notStarted(group, err)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			fn(i, m)
+			fn(group)
 		}()
 	}
 	wg.Wait()
+}
+
+// targetGroups groups the indexes of mailboxes by target mailbox
+// (config.Mailbox.Target, without regard to case), in the order of each
+// group's first row, each group in CSV order.
+func targetGroups(mailboxes []config.Mailbox) [][]int {
+	var groups [][]int
+	at := map[string]int{}
+	for i, m := range mailboxes {
+		t := strings.ToLower(m.Target())
+		g, ok := at[t]
+		if !ok {
+			g = len(groups)
+			at[t] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
+}
+
+// siblings returns the other rows of mailboxes whose target mailbox is
+// m's (m itself is left out by its line and address).
+func siblings(mailboxes []config.Mailbox, m config.Mailbox) []config.Mailbox {
+	var out []config.Mailbox
+	for _, o := range mailboxes {
+		if strings.EqualFold(o.Target(), m.Target()) && !strings.EqualFold(o.EmailAddress, m.EmailAddress) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// isInbox reports whether f is the source INBOX: the one folder of a POP3
+// account, the one the IMAP server marks or names INBOX.
+func isInbox(f source.Folder) bool {
+	return f.SpecialUse == source.Inbox || (len(f.Path) == 1 && strings.EqualFold(f.Path[0], "INBOX"))
+}
+
+// siblingInbox is where another row of the same target mailbox sends its
+// INBOX: the same account over the other protocol, whose INBOX holds the
+// same messages.
+type siblingInbox struct {
+	row config.Mailbox
+	fm  mapping.FolderMapping
+}
+
+// siblingInboxes returns where each of sibs (other rows of m's target
+// mailbox) sends its INBOX, given m's INBOX folder inbox and its mapping
+// own: the target folders other than own where an earlier row may have
+// created m's INBOX messages already. Folders that are not migrated are
+// left out, and each target folder is listed once.
+func (e *Env) siblingInboxes(sibs []config.Mailbox, inbox source.Folder, own mapping.FolderMapping) ([]siblingInbox, error) {
+	var out []siblingInbox
+	seen := map[string]bool{strings.ToLower(targetDisplay(own)): true}
+	for _, s := range sibs {
+		rules, err := e.rulesFor(s)
+		if err != nil {
+			return nil, err
+		}
+		fms, err := mapping.Folders([]source.Folder{inbox}, rules)
+		if err != nil {
+			return nil, fmt.Errorf("mailbox %s: mapping the INBOX of %s: %w", s.EmailAddress, s.EmailAddress, err)
+		}
+		for _, fm := range fms {
+			d := strings.ToLower(targetDisplay(fm))
+			if fm.WellKnown == "" || seen[d] {
+				continue
+			}
+			seen[d] = true
+			out = append(out, siblingInbox{row: s, fm: fm})
+		}
+	}
+	return out, nil
+}
+
+// lookupFolder finds the target folder of fm without creating it: with a
+// target.Inspector by its path, else (a well-known folder itself) by the
+// well-known name.
+func lookupFolder(ctx context.Context, tgt target.Mailbox, fm mapping.FolderMapping) (target.FolderID, bool, error) {
+	if insp, ok := tgt.(target.Inspector); ok {
+		list, err := insp.Folders(ctx)
+		if err != nil {
+			return "", false, err
+		}
+		id, found := findFolder(list, fm.WellKnown, fm.Target)
+		return id, found, nil
+	}
+	if len(fm.Target) > 0 {
+		return "", false, nil
+	}
+	id, err := tgt.EnsureFolder(ctx, fm.WellKnown, nil)
+	return id, err == nil, err
 }

@@ -31,8 +31,11 @@ import (
 // Nothing is lost or duplicated: an item is skipped only when the state
 // says it was migrated, or when the target holds an item stamped with its
 // source key (found with target.Mailbox.Stamps, which is how a lost or
-// stale state is reconciled); every other item is created, skipped with a
-// reason or failed with a reason.
+// stale state is reconciled), or an item created from the same bytes
+// (its content identity) in its folder or, for an INBOX message, where
+// another row of the same target mailbox sent its INBOX (the same account
+// over IMAP and POP3; such rows run one after the other); every other
+// item is created, skipped with a reason or failed with a reason.
 type Engine struct {
 	// Env opens sources and targets and holds the state, the mapping rules
 	// and the log. Env.Target and Env.Store are nil in a dry run.
@@ -161,7 +164,7 @@ func (eng *Engine) Run(ctx context.Context, mailboxes []config.Mailbox) (*Result
 	}
 	res := &Result{Mailboxes: make([]MailboxResult, len(mailboxes))}
 	eachMailbox(ctx, mailboxes, e.Mailboxes, func(i int, m config.Mailbox) {
-		res.Mailboxes[i] = e.runMailbox(ctx, m)
+		res.Mailboxes[i] = e.runMailbox(ctx, m, siblings(mailboxes, m))
 	}, func(i int, m config.Mailbox, err error) {
 		res.Mailboxes[i] = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target(), Err: fmt.Errorf("mailbox %s: not started: %w", m.EmailAddress, err)}
 	})
@@ -184,12 +187,15 @@ type mailboxRun struct {
 	res      MailboxResult
 	keywords map[string]int64 // dropped keywords of the items created
 	items    *mapping.ItemOptions
+	// siblings are the other rows of the same target mailbox (the same
+	// account over IMAP and POP3), which ran before this one.
+	siblings []config.Mailbox
 }
 
 func mailboxID(m config.Mailbox) string { return strings.ToLower(m.EmailAddress) }
 
-func (e *Engine) runMailbox(ctx context.Context, m config.Mailbox) MailboxResult {
-	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}, items: e.itemsFor(m)}
+func (e *Engine) runMailbox(ctx context.Context, m config.Mailbox, sibs []config.Mailbox) MailboxResult {
+	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}, items: e.itemsFor(m), siblings: sibs}
 	r.res = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target(), ReceivedFrom: map[string]int64{}}
 	err := r.run(ctx)
 	r.mu.Lock()
@@ -231,6 +237,13 @@ type folderWork struct {
 	stampsOnce sync.Once
 	stamps     *stampIndex
 	stampsErr  error
+}
+
+// siblingFolder is a target folder where another row of the same target
+// mailbox sent its INBOX (siblingInboxes), with its stamps.
+type siblingFolder struct {
+	siblingInbox
+	stamps *stampIndex
 }
 
 // stampIndex is a target folder's stamps, by source key and by content
@@ -417,6 +430,13 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 			return err
 		}
 	}
+	var others []*siblingFolder
+	if stamps != nil {
+		var err error
+		if others, err = r.siblingFolders(ctx, fw); err != nil {
+			return err
+		}
+	}
 	for ref, err := range acct.Items(ctx, fw.src) {
 		if ctx.Err() != nil {
 			return nil
@@ -488,6 +508,9 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 				continue
 			}
 		}
+		if r.fromSibling(ctx, others, j) {
+			continue
+		}
 		select {
 		case jobs <- j:
 		case <-ctx.Done():
@@ -516,6 +539,68 @@ func (r *mailboxRun) stamps(ctx context.Context, fw *folderWork) (*stampIndex, e
 		fw.stamps = x
 	})
 	return fw.stamps, fw.stampsErr
+}
+
+// siblingFolders lists the stamps of the target folders where the other
+// rows of the target mailbox send their INBOX, when fw is this row's
+// INBOX: the same account's INBOX over the other protocol (README, "POP3
+// sources"). Folders that do not exist yet are left out; none is created.
+func (r *mailboxRun) siblingFolders(ctx context.Context, fw *folderWork) ([]*siblingFolder, error) {
+	if len(r.siblings) == 0 || !isInbox(fw.src) {
+		return nil, nil
+	}
+	inboxes, err := r.e.siblingInboxes(r.siblings, fw.src, fw.fm)
+	if err != nil {
+		return nil, err
+	}
+	var out []*siblingFolder
+	for _, in := range inboxes {
+		id, found, err := lookupFolder(ctx, r.tgt, in.fm)
+		if err != nil {
+			return nil, fmt.Errorf("mailbox %s: folder %s: finding the target folder %s of %s: %w", r.m.EmailAddress, fw.name, in.fm, in.row.EmailAddress, err)
+		}
+		if !found {
+			continue
+		}
+		x := &stampIndex{byKey: map[string]target.ItemID{}, byContent: map[string][]target.ItemID{}, claimed: map[target.ItemID]bool{}, reserved: map[target.ItemID]bool{}}
+		for s, err := range r.tgt.Stamps(ctx, id) {
+			if err != nil {
+				return nil, fmt.Errorf("mailbox %s: folder %s: listing the target folder %s of %s: %w", r.m.EmailAddress, fw.name, in.fm, in.row.EmailAddress, err)
+			}
+			if s.ContentID != "" {
+				x.byContent[s.ContentID] = append(x.byContent[s.ContentID], s.ID)
+			}
+		}
+		out = append(out, &siblingFolder{siblingInbox: in, stamps: x})
+	}
+	return out, nil
+}
+
+// fromSibling records j as migrated when an item created from the same
+// bytes is in a target folder of another row of the target mailbox
+// (siblingFolders): the message was migrated by that row, and is not
+// created twice. The state's reason says where it is.
+func (r *mailboxRun) fromSibling(ctx context.Context, others []*siblingFolder, j *job) bool {
+	for _, o := range others {
+		id, ok := o.stamps.byContentClaim(j.fingerprint)
+		if !ok {
+			continue
+		}
+		reason := fmt.Sprintf("already migrated from the %s row of %s, into %s", protocolName(o.row), o.row.EmailAddress, targetDisplay(o.fm))
+		r.record(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(id), j.fingerprint, j.ref.Size, false)
+		r.log.Info("item found in target by its content identity, from another row", "folder", j.fw.name, "key", j.ref.Key, "row", o.row.EmailAddress, "target_folder", targetDisplay(o.fm))
+		j.msg.Close()
+		return true
+	}
+	return false
+}
+
+// protocolName names a row's protocol for people: "IMAP" or "POP3".
+func protocolName(m config.Mailbox) string {
+	if isPOP3(m) {
+		return "POP3"
+	}
+	return "IMAP"
 }
 
 // reserve marks the target items that belong to a source item by key, so

@@ -50,7 +50,7 @@ func (verifier *Verifier) Verify(ctx context.Context, mailboxes []config.Mailbox
 	res := &plan.Verification{Format: plan.VerifyFormat, Version: plan.VerifyVersion, Tool: v.Tool, CreatedAt: v.Now().UTC()}
 	res.Mailboxes = make([]plan.VerifyMailbox, len(mailboxes))
 	eachMailbox(ctx, mailboxes, v.Parallel, func(i int, m config.Mailbox) {
-		vm := &verifyMailbox{v: &v, m: m, red: red, log: v.mailboxLog(componentVerify, m)}
+		vm := &verifyMailbox{v: &v, m: m, red: red, log: v.mailboxLog(componentVerify, m), siblings: siblings(mailboxes, m)}
 		vm.res = plan.VerifyMailbox{Address: m.EmailAddress, Target: m.Target()}
 		if err := vm.run(ctx); err != nil {
 			vm.problem(plan.ProblemError, "", "", red.String(err.Error()))
@@ -97,6 +97,12 @@ type verifyMailbox struct {
 	keyOf  map[target.FolderID]map[target.ItemID]string
 	names  map[target.FolderID]string
 	owners map[target.FolderID]string // first source folder mapped there
+	// siblings are the other rows of the same target mailbox; sibItems
+	// are, per target folder where one of them sends its INBOX, the
+	// stamped items there (inSibling). Those folders are the other rows'
+	// to check for extras, not this row's.
+	siblings []config.Mailbox
+	sibItems map[target.FolderID]map[target.ItemID]bool
 }
 
 func (vm *verifyMailbox) problem(kind, folder, key, detail string, ids ...target.ItemID) {
@@ -233,6 +239,26 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 				ids = stamps[old]
 			}
 		}
+		if len(ids) == 0 && recorded && rec.Status == state.StatusMigrated && rec.TargetID != "" && len(vm.siblings) > 0 && isInbox(fm.Source) {
+			// Migrated by another row of the target mailbox (the same
+			// account over the other protocol), into its folder: the
+			// item the state recorded, stamped with that row's key.
+			ok, err := vm.inSibling(ctx, fm, target.ItemID(rec.TargetID))
+			if err != nil {
+				vf.Errors++
+				vm.problem(plan.ProblemError, name, ref.Key, vm.red.String(err.Error()))
+				continue
+			}
+			switch {
+			case ok && ref.Size >= 0 && rec.Bytes != ref.Size:
+				vf.Changed++
+				vm.problem(plan.ProblemChanged, name, ref.Key, fmt.Sprintf("the source item is %d bytes now; %d bytes were migrated (by another row of the target mailbox)", ref.Size, rec.Bytes), target.ItemID(rec.TargetID))
+				continue
+			case ok:
+				vf.Matched++
+				continue
+			}
+		}
 		switch {
 		case !found || len(ids) == 0:
 			vf.Missing++
@@ -263,6 +289,44 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 		}
 	}
 	return nil
+}
+
+// inSibling reports whether item id is in a target folder where another
+// row of the target mailbox sends its INBOX (siblingInboxes), as the run
+// records an INBOX message that row migrated already. Each such folder is
+// listed once.
+func (vm *verifyMailbox) inSibling(ctx context.Context, fm mapping.FolderMapping, id target.ItemID) (bool, error) {
+	inboxes, err := vm.v.siblingInboxes(vm.siblings, fm.Source, fm)
+	if err != nil {
+		return false, err
+	}
+	if vm.sibItems == nil {
+		vm.sibItems = map[target.FolderID]map[target.ItemID]bool{}
+	}
+	for _, in := range inboxes {
+		fid, found, err := vm.targetFolder(ctx, in.fm, state.Folder{})
+		if err != nil {
+			return false, err
+		}
+		if !found {
+			continue
+		}
+		items, ok := vm.sibItems[fid]
+		if !ok {
+			items = map[target.ItemID]bool{}
+			for st, err := range vm.tgt.Stamps(ctx, fid) {
+				if err != nil {
+					return false, fmt.Errorf("listing the target folder %s of %s: %w", targetDisplay(in.fm), in.row.EmailAddress, err)
+				}
+				items[st.ID] = true
+			}
+			vm.sibItems[fid] = items
+		}
+		if items[id] {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // targetFolder finds the target folder of a mapping without creating it:

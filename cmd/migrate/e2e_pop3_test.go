@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,12 +64,15 @@ var popCorpus = map[string]string{
 	"m/stls2.eml":     "Received: by mx.example; Fri, 4 Jul 2025 12:00:00 +0000\nFrom: c@example.test\nTo: stls@example.test\nSubject: stls two\nDate: Fri, 4 Jul 2025 11:00:00 +0000\nMessage-ID: <stls2@example.test>\n\nstls two\n",
 }
 
-// popExpect is what each POP message must become in the target: its
-// folder (display path) and received time.
-var popExpect = map[string]struct {
+// popWant is what a POP message must become in the target: its folder
+// (display path) and received time.
+type popWant struct {
 	folder   string
 	received time.Time
-}{
+}
+
+// popExpect is what each POP message of popCorpus must become, by subject.
+var popExpect = map[string]popWant{
 	"pop received":  {"Inbox", time.Date(2025, 7, 1, 8, 52, 37, 0, time.UTC)},       // the topmost Received
 	"pop date only": {"Inbox", time.Date(2019, 3, 3, 13, 0, 0, 0, time.UTC)},        // no Received: Date
 	"pop dots":      {"Inbox", time.Date(2025, 7, 2, 9, 0, 0, 0, time.UTC)},         //
@@ -84,56 +88,10 @@ var popExpect = map[string]struct {
 // with the state deleted create nothing; verify passes; and the POP
 // maildrops are unchanged (UIDL list and sizes, and the Maildir files).
 func TestE2EPOP3(t *testing.T) {
-	seedDir := t.TempDir()
-	for name, content := range popCorpus {
-		p := filepath.Join(seedDir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d := testserver.DovecotForTest(t, &testserver.DovecotOptions{SeedDir: seedDir})
+	d := startPOPDovecot(t)
 	ep := startEmulator(t, d, graphemu.Options{})
-	pw := map[string]string{}
-	for _, u := range d.Users {
-		pw[u.Name] = u.Password
-	}
-	dir := t.TempDir()
-	files := map[string]string{
-		"migration.yaml": fmt.Sprintf(`client: E2E POP3
-source:
-  host: %s
-  port: %d
-  security: tls
-  ca_file: %s
-  timeout: 1m
-target:
-  tenant: %s
-  graph_endpoint: %s
-  authority: %s
-  client_id: %s
-  client_secret: file:client-secret.txt
-  ca_file: %s
-`, d.Host, d.IMAPSPort, d.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile),
-		"client-secret.txt": e2eSecret + "\n",
-		"mailboxes.csv": "EmailAddress,UserName,Password,SourceProtocol,SourcePort,SourceSecurity,TargetFolder\n" +
-			fmt.Sprintf("imap@example.test,imap@example.test,%s,imap,%d,tls,\n", pw["imap@example.test"], d.IMAPSPort) +
-			fmt.Sprintf("pops@example.test,pops@example.test,%s,pop3,%d,tls,\n", pw["pops@example.test"], d.POP3SPort) +
-			fmt.Sprintf("stls@example.test,stls@example.test,%s,pop3,%d,starttls,Old provider\n", pw["stls@example.test"], d.POP3Port),
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := filepath.Join(dir, "migration.yaml")
-	popUsers := []string{"pops@example.test", "stls@example.test"}
-	before := map[string]popSnapshot{}
-	for _, u := range popUsers {
-		before[u] = snapshotPOP(t, d, u, pw[u])
-	}
+	dir, cfg := writePOPProject(t, d, ep)
+	before := snapshotPOPUsers(t, d)
 
 	// The plan counts and dates the POP accounts.
 	planFile := filepath.Join(dir, "plan.json")
@@ -162,11 +120,7 @@ target:
 	}{{"first run", false, 7}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
 	for _, r := range runs {
 		if r.dropState {
-			for _, suffix := range []string{"", "-wal", "-shm"} {
-				if err := os.Remove(filepath.Join(dir, ".migrate", "state.db") + suffix); err != nil && !os.IsNotExist(err) {
-					t.Fatal(err)
-				}
-			}
+			removeState(t, dir)
 		}
 		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
 		if code != exitOK {
@@ -180,7 +134,7 @@ target:
 		if r.created > 0 && !strings.Contains(stdout, "received date from: mailbox pops@example.test, server 0, Received header 2, Date header 1, time of run 0") {
 			t.Errorf("%s: no received-date summary for pops@example.test:\n%s", r.name, stdout)
 		}
-		checkPOPTarget(t, ep.Emulator)
+		checkPOPTarget(t, ep.Emulator, nil)
 		if r.name == "second run" {
 			// The state records where each received date came from (a
 			// lost state cannot: the items are then found by their stamp).
@@ -199,24 +153,102 @@ target:
 		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 
-	for _, u := range popUsers {
-		after := snapshotPOP(t, d, u, pw[u])
-		if diff := slices.Compare(before[u].listing, after.listing); diff != 0 {
-			t.Errorf("%s: the POP listing changed:\nbefore %q\nafter  %q", u, before[u].listing, after.listing)
+	checkPOPUnchanged(t, d, before)
+}
+
+// startPOPDovecot starts Dovecot seeded with popCorpus and extras.
+func startPOPDovecot(t *testing.T, extras ...testserver.ExtraMessage) *testserver.Dovecot {
+	t.Helper()
+	seedDir := t.TempDir()
+	for name, content := range popCorpus {
+		p := filepath.Join(seedDir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		if !slices.Equal(before[u].files, after.files) {
-			t.Errorf("%s: the Maildir's messages changed:\nbefore %q\nafter  %q", u, before[u].files, after.files)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return testserver.DovecotForTest(t, &testserver.DovecotOptions{SeedDir: seedDir, ExtraMessages: extras})
+}
+
+// popPasswords are the Dovecot users' passwords by login name.
+func popPasswords(d *testserver.Dovecot) map[string]string {
+	pw := map[string]string{}
+	for _, u := range d.Users {
+		pw[u.Name] = u.Password
+	}
+	return pw
+}
+
+// popCSVRows are the rows of popCorpus's accounts in a mailboxes.csv with
+// TargetFolder and TargetAddress columns (writePOPProject): IMAPS, POP3S into the Inbox and POP3+STLS into
+// "Old provider".
+func popCSVRows(d *testserver.Dovecot) []string {
+	pw := popPasswords(d)
+	return []string{
+		fmt.Sprintf("imap@example.test,imap@example.test,%s,imap,%d,tls,", pw["imap@example.test"], d.IMAPSPort),
+		fmt.Sprintf("pops@example.test,pops@example.test,%s,pop3,%d,tls,", pw["pops@example.test"], d.POP3SPort),
+		fmt.Sprintf("stls@example.test,stls@example.test,%s,pop3,%d,starttls,Old provider", pw["stls@example.test"], d.POP3Port),
+	}
+}
+
+// writePOPProject writes a project migrating the given mailboxes.csv rows
+// (default popCSVRows) from Dovecot into the emulator, and returns its
+// directory and migration.yaml.
+func writePOPProject(t *testing.T, d *testserver.Dovecot, ep *graphemu.Endpoint, rows ...string) (dir, cfg string) {
+	t.Helper()
+	if len(rows) == 0 {
+		rows = popCSVRows(d)
+	}
+	dir = t.TempDir()
+	files := map[string]string{
+		"migration.yaml": fmt.Sprintf(`client: E2E POP3
+source:
+  host: %s
+  port: %d
+  security: tls
+  ca_file: %s
+  timeout: 1m
+target:
+  tenant: %s
+  graph_endpoint: %s
+  authority: %s
+  client_id: %s
+  client_secret: file:client-secret.txt
+  ca_file: %s
+`, d.Host, d.IMAPSPort, d.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile),
+		"client-secret.txt": e2eSecret + "\n",
+		"mailboxes.csv":     "EmailAddress,UserName,Password,SourceProtocol,SourcePort,SourceSecurity,TargetFolder,TargetAddress\n" + strings.Join(rows, "\n") + "\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, filepath.Join(dir, "migration.yaml")
+}
+
+// removeState deletes the project's state database (a lost state).
+func removeState(t *testing.T, dir string) {
+	t.Helper()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(filepath.Join(dir, ".migrate", "state.db") + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
 		}
 	}
 }
 
 // checkPOPTarget checks the POP accounts' mail in the emulator: each
-// message once, stamped, in its folder, read, with its received time; and
-// nothing from a folder other than INBOX.
-func checkPOPTarget(t *testing.T, emu *graphemu.Emulator) {
+// message of popExpect and extra (by subject) once, stamped, in its
+// folder, read, with its received time; and nothing else, so nothing from
+// a folder other than INBOX.
+func checkPOPTarget(t *testing.T, emu *graphemu.Emulator, extra map[string]popWant) {
 	t.Helper()
+	all := maps.Clone(popExpect)
+	maps.Copy(all, extra)
 	seen := map[string]int{}
-	for _, user := range []string{"pops@example.test", "stls@example.test"} {
+	for _, user := range popUsers {
 		for _, f := range emu.DumpMailbox(nil, user).Folders {
 			for _, it := range f.Items {
 				if it.Kind != "message" {
@@ -224,7 +256,7 @@ func checkPOPTarget(t *testing.T, emu *graphemu.Emulator) {
 				}
 				subject, _ := it.Graph["subject"].(string)
 				seen[subject]++
-				want, ok := popExpect[subject]
+				want, ok := all[subject]
 				if !ok {
 					t.Errorf("%s: unexpected message %q in %s", user, subject, f.Path)
 					continue
@@ -248,7 +280,7 @@ func checkPOPTarget(t *testing.T, emu *graphemu.Emulator) {
 			}
 		}
 	}
-	for subject := range popExpect {
+	for subject := range all {
 		if seen[subject] != 1 {
 			t.Errorf("%q is in the target %d times, want once", subject, seen[subject])
 		}
@@ -260,6 +292,35 @@ func checkPOPTarget(t *testing.T, emu *graphemu.Emulator) {
 type popSnapshot struct {
 	listing []string // "uidl size"
 	files   []string // sha256 of each file under cur/ and new/, sorted
+}
+
+// popUsers are popCorpus's POP accounts.
+var popUsers = []string{"pops@example.test", "stls@example.test"}
+
+// snapshotPOPUsers snapshots every POP account of popCorpus.
+func snapshotPOPUsers(t *testing.T, d *testserver.Dovecot) map[string]popSnapshot {
+	t.Helper()
+	pw := popPasswords(d)
+	out := map[string]popSnapshot{}
+	for _, u := range popUsers {
+		out[u] = snapshotPOP(t, d, u, pw[u])
+	}
+	return out
+}
+
+// checkPOPUnchanged checks that the POP accounts' maildrops are as in
+// before (snapshotPOPUsers): the UIDL listing with sizes and the Maildir
+// files.
+func checkPOPUnchanged(t *testing.T, d *testserver.Dovecot, before map[string]popSnapshot) {
+	t.Helper()
+	for u, after := range snapshotPOPUsers(t, d) {
+		if !slices.Equal(before[u].listing, after.listing) {
+			t.Errorf("%s: the POP listing changed:\nbefore %q\nafter  %q", u, before[u].listing, after.listing)
+		}
+		if !slices.Equal(before[u].files, after.files) {
+			t.Errorf("%s: the Maildir's messages changed:\nbefore %q\nafter  %q", u, before[u].files, after.files)
+		}
+	}
 }
 
 // snapshotPOP lists a POP account through the adapter and hashes the
@@ -368,11 +429,7 @@ target:
 	}{{"first run", false, 4}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
 	for _, r := range runs {
 		if r.dropState {
-			for _, suffix := range []string{"", "-wal", "-shm"} {
-				if err := os.Remove(filepath.Join(dir, ".migrate", "state.db") + suffix); err != nil && !os.IsNotExist(err) {
-					t.Fatal(err)
-				}
-			}
+			removeState(t, dir)
 		}
 		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
 		if code != exitOK {
