@@ -80,6 +80,33 @@ func pendingItems(t *testing.T, emu *graphemu.Emulator, d *testserver.Dovecot) i
 	return n
 }
 
+// killAtRandom kills c with SIGKILL at a random point (rng) of its run and
+// reports what it waited for and whether c was still running: a quarter of
+// the kills at a random moment between early and early+spread (logging
+// in, listing, creating folders, reconciling), the others once a random
+// number of further messages is in the target (got of total before the
+// run; runsLeft kill cycles left to spread the rest over), plus up to
+// 40 ms, while other uploads of the mailbox are in flight.
+func killAtRandom(t *testing.T, rng *rand.Rand, c *child, emu *graphemu.Emulator, d *testserver.Dovecot, got, total, runsLeft int, early, spread time.Duration) (what string, killed bool) {
+	t.Helper()
+	if rng.IntN(4) == 0 {
+		delay := early + time.Duration(rng.Int64N(int64(spread)))
+		what = fmt.Sprintf("after %v", delay.Round(time.Millisecond))
+		select {
+		case <-c.done:
+		case <-time.After(delay):
+		}
+	} else {
+		remaining := total - got
+		need := 1 + rng.IntN(max(1, min(remaining-1, 2*remaining/runsLeft)))
+		jitter := time.Duration(rng.Int64N(int64(40 * time.Millisecond)))
+		what = fmt.Sprintf("after %d more messages + %v", need, jitter.Round(time.Millisecond))
+		waitForMessages(c, emu, d, got+need)
+		time.Sleep(jitter)
+	}
+	return what, c.kill(t)
+}
+
 // TestE2EKillNine kills `migrate run` with SIGKILL at random moments
 // (seeded), runs it again until it completes, and checks that the
 // emulator holds every source message exactly once: once with the state
@@ -138,29 +165,8 @@ func TestE2EKillNine(t *testing.T) {
 				}
 				before := emulatorMessages(ep.Emulator, d)
 				c := startChild(t, timeScale, p.args())
-				// A random point of the run: a quarter of the kills at a
-				// random moment of the first half second (logging in,
-				// creating folders, reconciling), the others once a random
-				// number of further messages is in the target, plus up to
-				// 40 ms, while other uploads of the mailbox are in flight.
 				start := time.Now()
-				var what string
-				if rng.IntN(4) == 0 {
-					delay := 100*time.Millisecond + time.Duration(rng.Int64N(int64(400*time.Millisecond)))
-					what = fmt.Sprintf("after %v", delay.Round(time.Millisecond))
-					select {
-					case <-c.done:
-					case <-time.After(delay):
-					}
-				} else {
-					remaining := total - before
-					need := 1 + rng.IntN(max(1, min(remaining-1, 2*remaining/(cycles-cycle))))
-					jitter := time.Duration(rng.Int64N(int64(40 * time.Millisecond)))
-					what = fmt.Sprintf("after %d more messages + %v", need, jitter.Round(time.Millisecond))
-					waitForMessages(c, ep.Emulator, d, before+need)
-					time.Sleep(jitter)
-				}
-				killed := c.kill(t)
+				what, killed := killAtRandom(t, rng, c, ep.Emulator, d, before, total, cycles-cycle, 100*time.Millisecond, 400*time.Millisecond)
 				after := emulatorMessages(ep.Emulator, d)
 				pending := pendingItems(t, ep.Emulator, d)
 				if killed && after < total {

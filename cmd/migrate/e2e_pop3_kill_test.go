@@ -86,28 +86,10 @@ func TestE2EPOP3KillNine(t *testing.T) {
 				}
 				got := emulatorMessages(ep.Emulator, d)
 				c := startChild(t, timeScale, args)
-				// A random point of the run: a quarter of the kills at a
-				// random moment of the first 400 ms (logging in over POP3,
-				// listing, reconciling), the others once a random number of
-				// further messages is in the target, plus up to 40 ms.
+				// A quarter of the kills in the first 400 ms: logging in
+				// over POP3, listing, reconciling.
 				start := time.Now()
-				var what string
-				if rng.IntN(4) == 0 {
-					delay := 50*time.Millisecond + time.Duration(rng.Int64N(int64(350*time.Millisecond)))
-					what = fmt.Sprintf("after %v", delay.Round(time.Millisecond))
-					select {
-					case <-c.done:
-					case <-time.After(delay):
-					}
-				} else {
-					remaining := total - got
-					need := 1 + rng.IntN(max(1, min(remaining-1, 2*remaining/(cycles-cycle))))
-					jitter := time.Duration(rng.Int64N(int64(40 * time.Millisecond)))
-					what = fmt.Sprintf("after %d more messages + %v", need, jitter.Round(time.Millisecond))
-					waitForMessages(c, ep.Emulator, d, got+need)
-					time.Sleep(jitter)
-				}
-				killed := c.kill(t)
+				what, killed := killAtRandom(t, rng, c, ep.Emulator, d, got, total, cycles-cycle, 50*time.Millisecond, 350*time.Millisecond)
 				after := emulatorMessages(ep.Emulator, d)
 				if killed && after < total {
 					midRun++
