@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate/humanize"
@@ -273,10 +274,12 @@ type Estimate struct {
 }
 
 // EstimateRun schedules the mailboxes as the engine does (in order, each
-// starting when one of Model.Mailboxes slots is free) and returns the
-// time the last one ends. Mailbox throttling envelopes are independent,
-// so mailboxes running at once do not slow each other down (the source
-// server and the network are assumed not to be shared bottlenecks).
+// starting when one of Model.Mailboxes slots is free; rows of one target
+// mailbox, such as an IMAP and a POP3 row of the same account, one after
+// the other in one slot) and returns the time the last one ends. Target
+// mailboxes' throttling envelopes are independent, so mailboxes running
+// at once do not slow each other down (the source server and the network
+// are assumed not to be shared bottlenecks).
 func EstimateRun(mailboxes []Mailbox, m Model) Estimate {
 	slots := max(m.Mailboxes, 1)
 	ends := make([]float64, slots)
@@ -286,16 +289,33 @@ func EstimateRun(mailboxes []Mailbox, m Model) Estimate {
 	}
 	weight := map[string]float64{}
 	longest := -1.0
+	// The seconds of each target mailbox's rows, in the order of its first
+	// row: the engine runs them in turn (migrate.eachTarget).
+	var targets []float64
+	at := map[string]int{}
 	for _, mb := range mailboxes {
 		if mb.Error != "" {
 			continue
 		}
-		i := slices.Index(ends, slices.Min(ends))
-		ends[i] += mb.Estimate.Seconds
+		t := strings.ToLower(mb.Target)
+		if t == "" {
+			t = strings.ToLower(mb.Address)
+		}
+		g, ok := at[t]
+		if !ok {
+			g = len(targets)
+			at[t] = g
+			targets = append(targets, 0)
+		}
+		targets[g] += mb.Estimate.Seconds
 		weight[mb.Estimate.Bottleneck] += mb.Estimate.Seconds
 		if mb.Estimate.Seconds > longest {
 			longest, est.Longest = mb.Estimate.Seconds, mb.Address
 		}
+	}
+	for _, seconds := range targets {
+		i := slices.Index(ends, slices.Min(ends))
+		ends[i] += seconds
 	}
 	est.Seconds = slices.Max(ends)
 	n := -1.0

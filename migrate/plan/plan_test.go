@@ -202,6 +202,27 @@ func TestEstimateRun(t *testing.T) {
 			t.Errorf("EstimateRun(%v, %d slots) = %v, want %v", tt.secs, tt.slots, e.Seconds, tt.want)
 		}
 	}
+	// Rows of one target mailbox (an IMAP and a POP3 row of one account)
+	// run one after the other, in one slot.
+	shared := []struct {
+		targets []string
+		slots   int
+		want    float64
+	}{
+		{[]string{"t1", "T1", "t2", "t3"}, 4, 20},
+		{[]string{"t1", "t2", "t1", "t2"}, 4, 20},
+		{[]string{"t1", "t2", "t3", "t4"}, 4, 10},
+		{[]string{"t1", "t1", "t1", "t2"}, 2, 30},
+	}
+	for _, tt := range shared {
+		in := mbs(10, 10, 10, 10)
+		for i := range in {
+			in[i].Target = tt.targets[i]
+		}
+		if e := EstimateRun(in, Model{Mailboxes: tt.slots}); e.Seconds != tt.want {
+			t.Errorf("EstimateRun(4 rows of 10 s into %v, %d slots) = %v, want %v", tt.targets, tt.slots, e.Seconds, tt.want)
+		}
+	}
 	for slots, want := range map[int]string{1: "1 mailbox at once (", 4: "4 mailboxes at once ("} {
 		if e := EstimateRun(mbs(10), Model{Mailboxes: slots}); len(e.Notes) == 0 || !strings.HasPrefix(e.Notes[0], want) {
 			t.Errorf("EstimateRun(%d slots) notes = %q, want the first to start with %q", slots, e.Notes, want)
