@@ -292,7 +292,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 	a.rng = rand.New(rand.NewPCG(seed.Sum64(), 1))
 	a.mb = plan.Mailbox{
 		Address: m.EmailAddress, Target: m.Target(), Protocol: protocolOf(m),
-		Server: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), Security: m.Security,
+		Server: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), Security: m.Security, TargetFolder: m.TargetFolder,
 		Sizes: plan.NewSizeBuckets(), TargetCheck: plan.TargetCheck{Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
 	}
 	start := time.Now()

@@ -236,6 +236,9 @@ type Mailbox struct {
 	Protocol string `json:"protocol"`
 	Server   string `json:"server"`
 	Security string `json:"security"`
+	// TargetFolder is the CSV's TargetFolder of a POP3 row (where its mail
+	// goes; empty: pop3.folder, else the Inbox).
+	TargetFolder string `json:"target_folder,omitempty"`
 	// Error is set when the source could not be assessed; the other source
 	// fields are then empty.
 	Error string `json:"error,omitempty"`

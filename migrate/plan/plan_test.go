@@ -321,6 +321,7 @@ func TestProblems(t *testing.T) {
 		{"one migrated", func(n *Now) { n.State.Migrated = 1 }, []string{": 1 item is recorded as migrated, 5 were when"}},
 		{"mailbox gone", func(n *Now) { n.Mailboxes = nil }, []string{"no longer in the mailbox list"}},
 		{"server changed", func(n *Now) { n.Mailboxes[0].Server = "other:993" }, []string{"source server changed"}},
+		{"target folder changed", func(n *Now) { n.Mailboxes[0].TargetFolder = "Old provider" }, []string{"target folder changed since the plan was made (, now Old provider)"}},
 		{"unreadable", func(n *Now) { n.Inventory[0].Error = "refused" }, []string{"cannot be read now: refused"}},
 		{"folders changed", func(n *Now) {
 			n.Inventory[0] = Mailbox{Address: "a@x", Fingerprint: "G", Folders: []Folder{folder("INBOX", 3, "j"), folder("New", 0, "n")}}

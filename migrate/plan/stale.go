@@ -11,7 +11,8 @@ type Now struct {
 	// ConfigFingerprint is config.File.Fingerprint of the loaded project.
 	ConfigFingerprint string
 	// Mailboxes are the mailboxes of the CSV as they are now (Address,
-	// Target, Protocol, Server, Security; the rest is ignored).
+	// Target, Protocol, Server, Security, TargetFolder; the rest is
+	// ignored).
 	Mailboxes []Mailbox
 	// State is the state database now.
 	State StateMark
@@ -58,6 +59,7 @@ func Problems(p *Plan, now Now) []string {
 			{"source protocol", pm.Protocol, row.Protocol},
 			{"source server", pm.Server, row.Server},
 			{"source security", pm.Security, row.Security},
+			{"target folder", pm.TargetFolder, row.TargetFolder},
 		} {
 			if !strings.EqualFold(c.was, c.is) {
 				add("mailbox %s: the %s changed since the plan was made (%s, now %s)", pm.Address, c.what, c.was, c.is)
