@@ -99,7 +99,7 @@ func Map(card vcard.Card) (target.Contact, Report) {
 		parts := strings.SplitN(org.Value, ";", 3)
 		c.CompanyName = parts[0]
 		if len(parts) > 1 {
-			c.Department = strings.TrimRight(strings.ReplaceAll(parts[1], ";", ", "), ", ")
+			c.Department = parts[1]
 		}
 		if len(parts) > 2 && strings.Trim(parts[2], ";") != "" {
 			note(vcard.FieldOrganization, "Organization unit", strings.Trim(parts[2], ";"), "only one department in Graph")
