@@ -77,6 +77,10 @@ type Contact struct {
 	BusinessHomePage                                  string
 	// Birthday is the date of birth at midnight UTC (zero when unknown).
 	Birthday time.Time
+	// Anniversary is the wedding anniversary at midnight UTC (zero when
+	// unknown). Graph v1.0 has no field for it: a writer keeps it in an
+	// extended property.
+	Anniversary time.Time
 	// Notes is the contact's notes, with what did not fit elsewhere.
 	Notes string
 	// Categories are the contact's categories.
