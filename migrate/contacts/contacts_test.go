@@ -313,7 +313,7 @@ func TestMapSeedCards(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join("..", "source", "testserver", "seed", "dav", tt.file))
+			b, err := os.ReadFile(filepath.Join("..", "..", "source", "testserver", "seed", "dav", tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
