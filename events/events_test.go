@@ -103,6 +103,14 @@ func TestMap(t *testing.T) {
 			TimeZone: "Eastern Standard Time",
 		}},
 	}, {
+		name: "Outlook custom VTIMEZONE matched by its offsets",
+		file: "outlook.ics", uid: "custom-zone@example.org",
+		want: []target.Event{{
+			UID: "custom-zone@example.org", Subject: "Custom VTIMEZONE",
+			Start: utc("2025-03-01T04:30:00Z"), End: utc("2025-03-01T05:30:00Z"),
+			TimeZone: "India Standard Time",
+		}},
+	}, {
 		name: "all-day event, midnight to midnight, end exclusive",
 		file: "mixed.ics", uid: "allday@example.org",
 		want: []target.Event{{
