@@ -138,6 +138,45 @@ func TestMap(t *testing.T) {
 			return out
 		}(),
 		notes: []string{"expanded into 4 single events"},
+	}, {
+		name: "yearly relative all-day, free",
+		file: "more.ics", uid: "thanksgiving@example.org",
+		want: []target.Event{{
+			UID: "thanksgiving@example.org", Subject: "Thanksgiving", AllDay: true, TimeZone: "UTC", ShowAs: "free",
+			Start: utc("2025-11-27T00:00:00Z"), End: utc("2025-11-28T00:00:00Z"),
+			Recurrence: &target.Recurrence{Pattern: "relativeYearly", Interval: 1, Month: 11, Index: "fourth",
+				DaysOfWeek: []string{"thursday"}, StartDate: utc("2025-11-27T00:00:00Z")},
+		}},
+	}, {
+		name: "biweekly on two days, WKST, local UNTIL, absolute VALARM first of two",
+		file: "more.ics", uid: "biweekly@example.org",
+		want: []target.Event{{
+			UID: "biweekly@example.org", Subject: "Gym", TimeZone: "W. Europe Standard Time",
+			Start: utc("2025-01-06T07:00:00Z"), End: utc("2025-01-06T07:30:00Z"), Reminder: &fifteen,
+			Recurrence: &target.Recurrence{Pattern: "weekly", Interval: 2, DaysOfWeek: []string{"monday", "thursday"},
+				FirstDayOfWeek: "sunday", StartDate: utc("2025-01-06T00:00:00Z"), EndDate: utc("2025-03-01T00:00:00Z")},
+		}},
+		notes: []string{"2 VALARMs: only the first kept"},
+	}, {
+		name: "RDATE list is expanded",
+		file: "more.ics", uid: "rdates@example.org",
+		want: func() []target.Event {
+			var out []target.Event
+			for _, d := range []string{"2025-02-10", "2025-02-12", "2025-02-14"} {
+				out = append(out, target.Event{UID: "rdates@example.org", Subject: "Ad hoc", TimeZone: "UTC",
+					Start: utc(d + "T12:00:00Z"), End: utc(d + "T13:00:00Z")})
+			}
+			return out
+		}(),
+		notes: []string{"0 RRULE(s) and 1 RDATE(s)"},
+	}, {
+		name: "override without its master is a single event",
+		file: "more.ics", uid: "orphan@example.org",
+		want: []target.Event{{
+			UID: "orphan@example.org", Subject: "Invited occurrence only", TimeZone: "UTC",
+			Start: utc("2025-03-01T10:00:00Z"), End: utc("2025-03-01T11:00:00Z"),
+		}},
+		notes: []string{"no series master"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
