@@ -177,6 +177,28 @@ func TestMap(t *testing.T) {
 			Start: utc("2025-03-01T10:00:00Z"), End: utc("2025-03-01T11:00:00Z"),
 		}},
 		notes: []string{"no series master"},
+	}, {
+		name: "all-day series with an Outlook-style DATE-TIME EXDATE in a TZID",
+		file: "more.ics", uid: "allday-weekly@example.org",
+		want: []target.Event{{
+			UID: "allday-weekly@example.org", Subject: "Home office", AllDay: true, TimeZone: "UTC",
+			Start: utc("2025-01-06T00:00:00Z"), End: utc("2025-01-07T00:00:00Z"),
+			Recurrence: &target.Recurrence{Pattern: "weekly", Interval: 1, DaysOfWeek: []string{"monday"},
+				FirstDayOfWeek: "monday", StartDate: utc("2025-01-06T00:00:00Z"), Occurrences: 3},
+			Cancelled: []time.Time{utc("2025-01-13T00:00:00Z")},
+		}},
+	}, {
+		name: "two RRULEs merged and expanded, EXDATE applied",
+		file: "more.ics", uid: "two-rules@example.org",
+		want: func() []target.Event {
+			var out []target.Event
+			for _, d := range []string{"2025-03-03", "2025-03-05", "2025-03-10"} {
+				out = append(out, target.Event{UID: "two-rules@example.org", Subject: "Two rules", TimeZone: "UTC",
+					Start: utc(d + "T09:00:00Z"), End: utc(d + "T09:30:00Z")})
+			}
+			return out
+		}(),
+		notes: []string{"2 RRULE(s) and 0 RDATE(s)"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,14 +69,22 @@ func Map(g *Group) ([]target.Event, Report) {
 			rep.note("EXDATE dropped: %v", err)
 			continue
 		}
-		exdates = append(exdates, ts...)
+		for _, t := range ts {
+			if ev.AllDay || isDate(p) {
+				t = onDate(t, ev)
+			}
+			exdates = append(exdates, t)
+		}
 	}
 	var overrides []target.Occurrence
 	for _, o := range g.Overrides {
-		rid, _, err := dateTime(o.Props.Get(ical.PropRecurrenceID), g.zones)
+		rid, ridDate, err := dateTime(o.Props.Get(ical.PropRecurrenceID), g.zones)
 		if err != nil {
 			rep.note("override dropped: RECURRENCE-ID: %v", err)
 			continue
+		}
+		if ev.AllDay || ridDate {
+			rid = onDate(rid, ev)
 		}
 		if st, _ := o.Props.Text(ical.PropStatus); strings.EqualFold(st, "CANCELLED") {
 			exdates = append(exdates, rid)
@@ -116,8 +124,9 @@ func Map(g *Group) ([]target.Event, Report) {
 // expand turns a series Graph cannot express into single events.
 func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, exdates []time.Time, overrides []target.Occurrence, why string, rep *Report) []target.Event {
 	loc := ev.Start.Location()
-	set := &rrule.Set{}
-	set.DTStart(ev.Start)
+	// DTSTART is always the first instance (RFC 5545 3.8.5.3). rrule-go's
+	// Set holds one RRULE only, so the rules are merged here.
+	starts := []time.Time{ev.Start}
 	for i := range rrules {
 		opt, err := rrule.StrToROption(rrules[i].Value)
 		if err != nil {
@@ -129,7 +138,8 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 			u := opt.Until
 			opt.Until = time.Date(u.Year(), u.Month(), u.Day(), u.Hour(), u.Minute(), u.Second(), 0, loc)
 		}
-		if opt.Count == 0 && opt.Until.IsZero() {
+		if opt.Count == 0 || opt.Count > maxExpanded+1 {
+			// Enough to tell that the series is longer than the bound.
 			opt.Count = maxExpanded + 1
 		}
 		r, err := rrule.NewRRule(*opt)
@@ -137,10 +147,7 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 			rep.note("RRULE %q dropped: %v", rrules[i].Value, err)
 			continue
 		}
-		set.RRule(r)
-	}
-	if len(rrules) == 0 {
-		set.RDate(ev.Start)
+		starts = append(starts, r.All()...)
 	}
 	for i := range rdates {
 		ts, err := dateTimes(&rdates[i], g.zones)
@@ -149,23 +156,24 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 			continue
 		}
 		for _, t := range ts {
-			if isDate(&rdates[i]) && !ev.AllDay {
-				t = time.Date(t.Year(), t.Month(), t.Day(), ev.Start.Hour(), ev.Start.Minute(), ev.Start.Second(), 0, loc)
+			if isDate(&rdates[i]) {
+				t = onDate(t, ev)
 			}
-			set.RDate(t)
+			starts = append(starts, t)
 		}
 	}
-	for _, t := range exdates {
-		set.ExDate(t)
+	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+	starts = slices.CompactFunc(starts, func(a, b time.Time) bool { return a.Equal(b) })
+	starts = slices.DeleteFunc(starts, func(t time.Time) bool {
+		return slices.ContainsFunc(exdates, func(x time.Time) bool { return x.Equal(t) })
+	})
+	if len(starts) > maxExpanded {
+		rep.note("expansion stopped at %d occurrences", maxExpanded)
+		starts = starts[:maxExpanded]
 	}
 	dur := ev.End.Sub(ev.Start)
 	var out []target.Event
-	next := set.Iterator()
-	for t, ok := next(); ok; t, ok = next() {
-		if len(out) == maxExpanded {
-			rep.note("expansion stopped at %d occurrences", maxExpanded)
-			break
-		}
+	for _, t := range starts {
 		one := ev
 		one.Start, one.End = t.In(loc), t.In(loc).Add(dur)
 		for _, o := range overrides {
@@ -183,6 +191,18 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 	}
 	rep.note("series not expressible in Graph (%s): expanded into %d single events", why, len(out))
 	return out
+}
+
+// onDate returns the occurrence of ev on t's date (as t's own zone has
+// it): midnight UTC for an all-day event, else that date at ev's local
+// start time. Outlook writes an all-day series' EXDATE as a DATE-TIME in
+// a TZID, and a DATE may stand for a timed occurrence.
+func onDate(t time.Time, ev target.Event) time.Time {
+	if ev.AllDay {
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	s := ev.Start
+	return time.Date(t.Year(), t.Month(), t.Day(), s.Hour(), s.Minute(), s.Second(), 0, s.Location())
 }
 
 // base maps what every VEVENT has: texts, times, zone, flags, people.
