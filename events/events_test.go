@@ -199,6 +199,16 @@ func TestMap(t *testing.T) {
 			return out
 		}(),
 		notes: []string{"2 RRULE(s) and 0 RDATE(s)"},
+	}, {
+		name: "negative BYMONTHDAY expanded across DST keeps the wall clock",
+		file: "more.ics", uid: "month-end@example.org",
+		want: []target.Event{
+			{UID: "month-end@example.org", Subject: "Month end", TimeZone: "W. Europe Standard Time",
+				Start: utc("2025-02-28T08:00:00Z"), End: utc("2025-02-28T09:00:00Z")},
+			{UID: "month-end@example.org", Subject: "Month end", TimeZone: "W. Europe Standard Time",
+				Start: utc("2025-03-31T07:00:00Z"), End: utc("2025-03-31T08:00:00Z")},
+		},
+		notes: []string{"negative BYMONTHDAY"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
