@@ -271,3 +271,32 @@ func TestZones(t *testing.T) {
 		t.Errorf("WindowsZone(Berlin) = %q", got)
 	}
 }
+
+func TestParseBadEvents(t *testing.T) {
+	good := "BEGIN:VEVENT\r\nUID:good@example.org\r\nDTSTART:20250101T100000Z\r\nEND:VEVENT\r\n"
+	tests := []struct {
+		name, bad, reason string
+	}{
+		{name: "line without a colon", bad: "BEGIN:VEVENT\r\nUID:bad@example.org\r\nDTSTART:20250101T100000Z\r\nNOCOLONHERE\r\nEND:VEVENT\r\n", reason: "ical"},
+		{name: "no UID", bad: "BEGIN:VEVENT\r\nDTSTART:20250101T100000Z\r\nEND:VEVENT\r\n", reason: "no UID"},
+		{name: "no DTSTART", bad: "BEGIN:VEVENT\r\nUID:bad@example.org\r\nEND:VEVENT\r\n", reason: "DTSTART: missing"},
+		{name: "unknown TZID", bad: "BEGIN:VEVENT\r\nUID:bad@example.org\r\nDTSTART;TZID=Mars/Olympus:20250101T100000\r\nEND:VEVENT\r\n", reason: "unknown time zone"},
+		{name: "nested component not closed", bad: "BEGIN:VEVENT\r\nUID:bad@example.org\r\nDTSTART:20250101T100000Z\r\nBEGIN:VALARM\r\nEND:VEVENT\r\n", reason: "ical"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + good + tt.bad +
+				strings.ReplaceAll(good, "good@", "good2@") + "END:VCALENDAR\r\n"
+			cal, err := Parse(strings.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cal.Groups) != 2 || cal.Groups[0].UID != "good@example.org" || cal.Groups[1].UID != "good2@example.org" {
+				t.Errorf("groups = %d, want the two good ones", len(cal.Groups))
+			}
+			if len(cal.Bad) != 1 || cal.Bad[0].Index != 1 || !strings.Contains(cal.Bad[0].Error(), tt.reason) {
+				t.Fatalf("Bad = %v, want VEVENT 1 with %q", cal.Bad, tt.reason)
+			}
+		})
+	}
+}
