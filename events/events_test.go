@@ -209,6 +209,17 @@ func TestMap(t *testing.T) {
 				Start: utc("2025-03-31T07:00:00Z"), End: utc("2025-03-31T08:00:00Z")},
 		},
 		notes: []string{"negative BYMONTHDAY"},
+	}, {
+		name: "override in another time zone than its series",
+		file: "more.ics", uid: "other-zone-override@example.org",
+		want: []target.Event{{
+			UID: "other-zone-override@example.org", Subject: "Transatlantic", TimeZone: "W. Europe Standard Time",
+			Start: utc("2025-04-07T14:00:00Z"), End: utc("2025-04-07T15:00:00Z"),
+			Recurrence: &target.Recurrence{Pattern: "weekly", Interval: 1, DaysOfWeek: []string{"monday"},
+				FirstDayOfWeek: "monday", StartDate: utc("2025-04-07T00:00:00Z"), Occurrences: 3},
+			Overrides: []target.Occurrence{{OriginalStart: utc("2025-04-14T14:00:00Z"),
+				Start: utc("2025-04-14T13:00:00Z"), End: utc("2025-04-14T14:00:00Z"), Location: "New York office"}},
+		}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
