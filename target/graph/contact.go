@@ -75,7 +75,9 @@ func (mb *mailbox) EnsureContactFolder(ctx context.Context, path []string) (targ
 			continue
 		}
 		parent := cur
-		find := func(ctx context.Context) (target.FolderID, error) { return mb.findContactFolder(ctx, parent, name, where) }
+		find := func(ctx context.Context) (target.FolderID, error) {
+			return mb.findContactFolder(ctx, parent, name, where)
+		}
 		create := func(ctx context.Context) (string, error) {
 			body := models.NewContactFolder()
 			body.SetDisplayName(&name)
