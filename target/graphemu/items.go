@@ -81,6 +81,9 @@ func (e *Emulator) routeItems(rq *req, kind string, f *folder, rest []string) {
 	}
 	it := e.store.item(rest[0])
 	if it == nil || it.Mailbox != rq.mb.ID || it.Kind != kind {
+		if kind == kindCalendar && e.routeInstance(rq, rest[0], rest[1:]) {
+			return
+		}
 		rq.fail(idError(rest[0]))
 		return
 	}
@@ -108,6 +111,8 @@ func (e *Emulator) routeItems(rq *req, kind string, f *folder, rest []string) {
 	switch {
 	case segIs(rest[0], "attachments") && kind != kindContact:
 		e.routeAttachments(rq, it, rest[1:])
+	case segIs(rest[0], "instances") && kind == kindCalendar && len(rest) == 1 && rq.r.Method == http.MethodGet:
+		e.listInstances(rq, it)
 	case segIs(rest[0], "photo") && kind == kindContact:
 		e.routePhoto(rq, it, rest[1:])
 	case rest[0] == "$value" && kind == kindMail && len(rest) == 1:

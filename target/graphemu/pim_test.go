@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -271,5 +272,67 @@ func TestMeetingMessagesCounted(t *testing.T) {
 		if int(n) != st.want {
 			t.Errorf("after %s: meetingMessagesSent = %v, want %d", st.name, n, st.want)
 		}
+	}
+}
+
+func TestInstances(t *testing.T) {
+	_, c := startMail(t, nil)
+	base := "/users/a@x.test"
+	series := func(attendees bool) string {
+		ev := map[string]any{"subject": "Weekly",
+			"start": map[string]any{"dateTime": "2024-03-04T09:00:00", "timeZone": "Europe/Berlin"},
+			"end":   map[string]any{"dateTime": "2024-03-04T10:00:00", "timeZone": "Europe/Berlin"},
+			"recurrence": map[string]any{
+				"pattern": map[string]any{"type": "weekly", "interval": 1, "daysOfWeek": []any{"monday"}},
+				"range":   map[string]any{"type": "numbered", "startDate": "2024-03-04", "numberOfOccurrences": 4, "recurrenceTimeZone": "Europe/Berlin"}}}
+		if attendees {
+			ev["attendees"] = []any{map[string]any{"emailAddress": map[string]any{"address": "b@x.test"}, "type": "required"}}
+		}
+		r := c.do("POST", base+"/events", ev)
+		mustStatus(t, r, 201)
+		return r.str("id")
+	}
+	window := "?startDateTime=2024-03-01T00:00:00Z&endDateTime=2024-05-01T00:00:00Z"
+	list := func(id string) []map[string]any {
+		r := c.do("GET", base+"/events/"+id+"/instances"+window, nil)
+		mustStatus(t, r, 200)
+		var out []map[string]any
+		for _, v := range r.JSON["value"].([]any) {
+			out = append(out, v.(map[string]any))
+		}
+		return out
+	}
+	id := series(false)
+	checkGraphError(t, c.do("GET", base+"/events/"+id+"/instances", nil), 400, "ErrorInvalidParameter")
+	occ := list(id)
+	var starts []string
+	for _, o := range occ {
+		starts = append(starts, o["originalStart"].(string))
+	}
+	// 9:00 in Berlin: UTC+1 in March, UTC+2 from 31 March.
+	want := []string{"2024-03-04T08:00:00Z", "2024-03-11T08:00:00Z", "2024-03-18T08:00:00Z", "2024-03-25T08:00:00Z"}
+	if strings.Join(starts, " ") != strings.Join(want, " ") || occ[0]["type"] != "occurrence" || occ[0]["seriesMasterId"] != id {
+		t.Fatalf("instances = %v (%v)", starts, occ[0])
+	}
+	mustStatus(t, c.do("DELETE", base+"/events/"+occ[1]["id"].(string), nil), 204)
+	checkGraphError(t, c.do("GET", base+"/events/"+occ[1]["id"].(string), nil), 404, "ErrorItemNotFound")
+	r := c.do("PATCH", base+"/events/"+occ[2]["id"].(string), map[string]any{"subject": "Moved",
+		"start": map[string]any{"dateTime": "2024-03-19T09:00:00", "timeZone": "Europe/Berlin"},
+		"end":   map[string]any{"dateTime": "2024-03-19T10:00:00", "timeZone": "Europe/Berlin"}})
+	mustStatus(t, r, 200)
+	occ = list(id)
+	if len(occ) != 3 || occ[1]["type"] != "exception" || occ[1]["subject"] != "Moved" || occ[1]["start"].(map[string]any)["dateTime"] != "2024-03-19T08:00:00.0000000" {
+		t.Errorf("after delete and patch: %v", occ)
+	}
+	if n := c.inspect("mailboxes/a@x.test")["meetingMessagesSent"]; n != float64(0) {
+		t.Errorf("meetingMessagesSent without attendees = %v", n)
+	}
+	// A meeting's occurrence changed or deleted mails its attendees.
+	mid := series(true)
+	occ = list(mid)
+	mustStatus(t, c.do("PATCH", base+"/events/"+occ[0]["id"].(string), map[string]any{"subject": "Moved"}), 200)
+	mustStatus(t, c.do("DELETE", base+"/events/"+occ[1]["id"].(string), nil), 204)
+	if n := c.inspect("mailboxes/a@x.test")["meetingMessagesSent"]; n != float64(3) {
+		t.Errorf("meetingMessagesSent = %v, want 3 (invitation, update, cancellation)", n)
 	}
 }
