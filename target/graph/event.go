@@ -107,18 +107,31 @@ func (mb *mailbox) EnsureCalendar(ctx context.Context, name string) (target.Fold
 // lets "the server ... avoid redundant POST operations in case of client
 // retries to create the same event").
 //
-// Exceptions of a series (Event.Cancelled, Event.Overrides) are not yet
-// applied: such an event is refused with a *target.ItemError.
+// A series with exceptions is created with a pending stamp; its
+// occurrences are found with GET .../instances over the window of the
+// exceptions (https://learn.microsoft.com/graph/api/event-list-instances),
+// each cancelled one is DELETEd and each changed one PATCHed, and only
+// then is the stamp completed; a failure deletes the partial series. An
+// event without attendees is a meeting of no one, so none of these
+// requests mails anybody (the cancel action, which does, is never used).
 func (mb *mailbox) PutEvent(ctx context.Context, f target.FolderID, e *target.Event) (target.Created, error) {
 	if e == nil || e.SourceKey == "" {
 		return target.Created{}, errors.New("graph: PutEvent: no event or empty source key")
 	}
 	where := mb.where(f, e.SourceKey)
-	if len(e.Cancelled) > 0 || len(e.Overrides) > 0 {
-		return target.Created{}, &target.ItemError{Reason: fmt.Sprintf("graph: %s: changed or cancelled occurrences of a series are not yet supported", where)}
+	exceptions := len(e.Cancelled)+len(e.Overrides) > 0
+	if exceptions && e.Recurrence == nil {
+		return target.Created{}, &target.ItemError{Reason: fmt.Sprintf("graph: %s: cancelled or changed occurrences without a recurrence", where)}
 	}
-	stamp := stampValue(e.SourceKey, e.ContentID)
-	body, err := buildEvent(e, stamp)
+	final := stampValue(e.SourceKey, e.ContentID)
+	stamp := final
+	if exceptions {
+		stamp = pendingPrefix + final
+		if err := mb.deleteStaleEvents(ctx, f, e.SourceKey, where); err != nil {
+			return target.Created{}, err
+		}
+	}
+	body, err := buildEvent(e, stamp, transactionID(final))
 	if err != nil {
 		return target.Created{}, &target.ItemError{Reason: fmt.Sprintf("graph: %s", where), Err: err}
 	}
@@ -145,7 +158,186 @@ func (mb *mailbox) PutEvent(ctx context.Context, f target.FolderID, e *target.Ev
 	if len(e.Attendees) > 0 {
 		notes = append(notes, fmt.Sprintf("created without its %d attendee(s), so that no one is invited; the organizer and attendees are listed in the body", len(e.Attendees)))
 	}
+	if !exceptions {
+		return target.Created{ID: target.ItemID(id), Notes: notes}, nil
+	}
+	more, err := mb.applyExceptions(ctx, id, e, where)
+	if err != nil {
+		mb.discardEvent(ctx, id, where)
+		return target.Created{}, err
+	}
+	notes = append(notes, more...)
+	patch := models.NewEvent()
+	patch.SetSingleValueExtendedProperties([]models.SingleValueLegacyExtendedPropertyable{stampProperty(final)})
+	err = mb.c.retry(ctx, mb.pace, where, "stamp the complete event", func(ctx context.Context) error {
+		_, err := mb.user().Events().ByEventId(id).Patch(ctx, patch, nil)
+		return err
+	}, nil)
+	if err != nil {
+		mb.discardEvent(ctx, id, where)
+		return target.Created{}, mb.c.describe(err, where, "stamp the complete event", permCalendars)
+	}
 	return target.Created{ID: target.ItemID(id), Notes: notes}, nil
+}
+
+// applyExceptions deletes the cancelled occurrences of series id and
+// patches the changed ones; an exception that matches no occurrence is
+// noted, not fatal.
+func (mb *mailbox) applyExceptions(ctx context.Context, id string, e *target.Event, where string) ([]string, error) {
+	starts := append([]time.Time(nil), e.Cancelled...)
+	for _, o := range e.Overrides {
+		starts = append(starts, o.OriginalStart)
+	}
+	from, to := starts[0], starts[0]
+	for _, t := range starts {
+		from, to = minTime(from, t), maxTime(to, t)
+	}
+	from, to = from.Add(-24*time.Hour), to.Add(e.End.Sub(e.Start)+24*time.Hour)
+	instances := map[int64]string{}
+	b := mb.user().Events().ByEventId(id).Instances()
+	top := int32(500)
+	cfg := &users.ItemEventsItemInstancesRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemEventsItemInstancesRequestBuilderGetQueryParameters{
+			StartDateTime: new(from.UTC().Format(time.RFC3339)), EndDateTime: new(to.UTC().Format(time.RFC3339)),
+			Select: []string{"id", "originalStart"}, Top: &top,
+		},
+	}
+	for ev, err := range pages(ctx, mb, where, "list the series' occurrences",
+		func(ctx context.Context) (models.EventCollectionResponseable, error) { return b.Get(ctx, cfg) },
+		func(ctx context.Context, link string) (models.EventCollectionResponseable, error) {
+			return b.WithUrl(link).Get(ctx, nil)
+		}) {
+		if err != nil {
+			return nil, err
+		}
+		if os := ev.GetOriginalStart(); os != nil && val(ev.GetId()) != "" {
+			instances[os.Unix()] = *ev.GetId()
+		}
+	}
+	var notes []string
+	missing := 0
+	for _, t := range e.Cancelled {
+		iid, ok := instances[t.Unix()]
+		if !ok {
+			missing++
+			continue
+		}
+		err := mb.c.retry(ctx, mb.pace, where, "delete a cancelled occurrence", func(ctx context.Context) error {
+			return mb.user().Events().ByEventId(iid).Delete(ctx, nil)
+		}, nil)
+		if he, ok := asHTTPError(err); ok && he.status == http.StatusNotFound {
+			err = nil // deleted by an earlier try of this request
+		}
+		if err != nil {
+			return nil, mb.c.describe(err, where, "delete a cancelled occurrence", permCalendars)
+		}
+	}
+	for _, o := range e.Overrides {
+		iid, ok := instances[o.OriginalStart.Unix()]
+		if !ok {
+			missing++
+			continue
+		}
+		patch := models.NewEvent()
+		if !o.Start.IsZero() && !o.End.IsZero() {
+			patch.SetStart(eventTime(o.Start, e.TimeZone))
+			patch.SetEnd(eventTime(o.End, e.TimeZone))
+		}
+		if o.Subject != "" {
+			patch.SetSubject(new(o.Subject))
+		}
+		if o.Location != "" {
+			l := models.NewLocation()
+			l.SetDisplayName(new(o.Location))
+			patch.SetLocation(l)
+		}
+		err := mb.c.retry(ctx, mb.pace, where, "change an occurrence", func(ctx context.Context) error {
+			_, err := mb.user().Events().ByEventId(iid).Patch(ctx, patch, nil)
+			return err
+		}, nil)
+		if err != nil {
+			if he, ok := asHTTPError(err); ok && he.status == http.StatusBadRequest {
+				return nil, &target.ItemError{Reason: fmt.Sprintf("graph: %s: Graph refused a changed occurrence", where), Err: err}
+			}
+			return nil, mb.c.describe(err, where, "change an occurrence", permCalendars)
+		}
+	}
+	if missing > 0 {
+		notes = append(notes, fmt.Sprintf("%d cancelled or changed occurrence(s) match no occurrence of the series and were left out", missing))
+	}
+	return notes, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// deleteStaleEvents deletes the events in f left pending for key by an
+// earlier attempt.
+func (mb *mailbox) deleteStaleEvents(ctx context.Context, f target.FolderID, key, where string) error {
+	filter := fmt.Sprintf("singleValueExtendedProperties/Any(ep: ep/id eq %s and startswith(ep/value, %s))", odataString(StampPropertyID), odataString(pendingPrefix+key))
+	b := mb.user().Calendars().ByCalendarId(string(f)).Events()
+	top := int32(50)
+	cfg := &users.ItemCalendarsItemEventsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemCalendarsItemEventsRequestBuilderGetQueryParameters{
+			Filter: &filter, Select: []string{"id"}, Expand: []string{expandStamp}, Top: &top,
+		},
+	}
+	var stale []string
+	for ev, err := range pages(ctx, mb, where, "find a partial event of an earlier attempt",
+		func(ctx context.Context) (models.EventCollectionResponseable, error) { return b.Get(ctx, cfg) },
+		func(ctx context.Context, link string) (models.EventCollectionResponseable, error) {
+			return b.WithUrl(link).Get(ctx, nil)
+		}) {
+		if err != nil {
+			return err
+		}
+		v, _ := singleStamp(ev.GetSingleValueExtendedProperties())
+		if k, _ := ParseStamp(strings.TrimPrefix(v, pendingPrefix)); strings.HasPrefix(v, pendingPrefix) && k == key && val(ev.GetId()) != "" {
+			stale = append(stale, *ev.GetId())
+		}
+	}
+	for _, id := range stale {
+		if err := mb.deleteEvent(ctx, id, where); err != nil {
+			return mb.c.describe(err, where, "delete a partial event of an earlier attempt", permCalendars)
+		}
+	}
+	return nil
+}
+
+// deleteEvent deletes an event created without attendees (which mails
+// no one); one gone already is fine.
+// https://learn.microsoft.com/graph/api/event-delete
+func (mb *mailbox) deleteEvent(ctx context.Context, id, where string) error {
+	err := mb.c.retry(ctx, mb.pace, where, "delete the event", func(ctx context.Context) error {
+		return mb.user().Events().ByEventId(id).Delete(ctx, nil)
+	}, nil)
+	if he, ok := asHTTPError(err); ok && he.status == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+// discardEvent deletes a partial series after a failure, even when ctx
+// is done; a failure is logged (its pending stamp stays, and the next
+// PutEvent of the key deletes it).
+func (mb *mailbox) discardEvent(ctx context.Context, id, where string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := mb.deleteEvent(dctx, id, where); err != nil {
+		mb.c.log.Warn("could not delete a partial event; the next attempt will", "where", where,
+			"err", mb.c.describe(err, where, "delete the partial event", permCalendars))
+	}
 }
 
 // transactionID derives an event's transactionId from its stamp: the
@@ -184,8 +376,9 @@ func wallClock(t time.Time, tz string) time.Time {
 	return t
 }
 
-// buildEvent makes the Graph event of e, stamped with stamp.
-func buildEvent(e *target.Event, stamp string) (models.Eventable, error) {
+// buildEvent makes the Graph event of e, stamped with stamp, with
+// transactionId txn.
+func buildEvent(e *target.Event, stamp, txn string) (models.Eventable, error) {
 	if e.Start.IsZero() || e.End.IsZero() {
 		return nil, errors.New("the event has no start or end")
 	}
@@ -246,7 +439,7 @@ func buildEvent(e *target.Event, stamp string) (models.Eventable, error) {
 	}
 	// An event without attendees is sent to no one; these say so twice.
 	g.SetResponseRequested(new(false))
-	g.SetTransactionId(new(transactionID(stamp)))
+	g.SetTransactionId(&txn)
 	props := []models.SingleValueLegacyExtendedPropertyable{stampProperty(stamp)}
 	if e.Organizer.Address != "" || len(e.Attendees) > 0 {
 		js, err := json.Marshal(struct {

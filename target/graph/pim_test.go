@@ -2,9 +2,12 @@ package graph
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/graphemu"
@@ -176,8 +179,8 @@ func TestEventWriter(t *testing.T) {
 		{"all-day", target.Event{Start: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC), TimeZone: "UTC", AllDay: true}, true},
 		{"all-day not at midnight", target.Event{Start: time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC), End: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC), TimeZone: "UTC", AllDay: true}, false},
 		{"ends before it starts", target.Event{Start: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)}, false},
-		{"cancelled occurrence (not yet)", target.Event{Start: time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC), End: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC),
-			Recurrence: &target.Recurrence{Pattern: "daily", Interval: 1, Occurrences: 3}, Cancelled: []time.Time{time.Date(2024, 5, 2, 9, 0, 0, 0, time.UTC)}}, false},
+		{"cancelled occurrence of a single event", target.Event{Start: time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC), End: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC),
+			Cancelled: []time.Time{time.Date(2024, 5, 2, 9, 0, 0, 0, time.UTC)}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,5 +195,63 @@ func TestEventWriter(t *testing.T) {
 	}
 	if n := e.dump(t).MeetingMessagesSent; n != 0 {
 		t.Errorf("meeting messages sent = %d, want 0", n)
+	}
+}
+
+func TestEventExceptions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, nil)
+	ctx := testContext(t)
+	mb := e.mailbox(t, ctx)
+	cal, err := mb.EnsureCalendar(ctx, "Series")
+	if err != nil {
+		t.Fatal(err)
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	at := func(day, hour int) time.Time { return time.Date(2024, 3, day, hour, 0, 0, 0, berlin) }
+	ev := &target.Event{SourceKey: "caldav:/daily.ics", ContentID: "sha256:d00d", Subject: "Daily", Start: at(4, 9), End: at(4, 10),
+		TimeZone:   "Europe/Berlin",
+		Recurrence: &target.Recurrence{Pattern: "daily", Interval: 1, Occurrences: 5},
+		Attendees:  []target.Attendee{{Address: target.Address{Address: "bob@old.test"}}},
+		Cancelled:  []time.Time{at(5, 9), at(20, 9)}, // the second matches no occurrence
+		Overrides:  []target.Occurrence{{OriginalStart: at(6, 9), Start: at(6, 14), End: at(6, 15), Subject: "Daily (late)"}}}
+	created, err := mb.PutEvent(ctx, cal, ev)
+	if err != nil {
+		t.Fatalf("PutEvent = %v", err)
+	}
+	if !strings.Contains(strings.Join(created.Notes, "; "), "1 cancelled or changed occurrence(s) match no occurrence") {
+		t.Errorf("notes = %q", created.Notes)
+	}
+	it := e.onlyItem(t, cal)
+	if v, _ := extValue(it, StampPropertyID); v != "caldav:/daily.ics sha256:d00d" {
+		t.Errorf("stamp = %q; want the complete one", v)
+	}
+	res, err := mb.user().Events().ByEventId(string(created.ID)).Instances().Get(ctx, &users.ItemEventsItemInstancesRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemEventsItemInstancesRequestBuilderGetQueryParameters{
+			StartDateTime: new("2024-03-01T00:00:00Z"), EndDateTime: new("2024-04-01T00:00:00Z")},
+	})
+	if err != nil {
+		t.Fatalf("list instances: %v", err)
+	}
+	var got []string
+	for _, o := range res.GetValue() {
+		got = append(got, fmt.Sprintf("%s %s %s", o.GetOriginalStart().UTC().Format("02T15"), val(o.GetStart().GetDateTime())[8:13], val(o.GetSubject())))
+	}
+	want := []string{"04T08 04T08 Daily", "06T08 06T13 Daily (late)", "07T08 07T08 Daily", "08T08 08T08 Daily"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("occurrences = %q\nwant %q", got, want)
+	}
+	if n := e.dump(t).MeetingMessagesSent; n != 0 {
+		t.Errorf("meeting messages sent = %d, want 0", n)
+	}
+	var listed []target.Stamp
+	for s, err := range mb.EventStamps(ctx, cal) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = append(listed, s)
+	}
+	if len(listed) != 1 || listed[0].ID != created.ID {
+		t.Errorf("EventStamps = %+v", listed)
 	}
 }
