@@ -39,6 +39,13 @@ const (
 	maxContactPhones = 2
 )
 
+// maxPhoto is the largest photo sent: the PUT of .../photo/$value is a
+// single request, and Graph's request limit is 4 MB
+// (https://learn.microsoft.com/graph/api/profilephoto-update: "the
+// request should be less than 4 MB"). A larger photo is left out, with
+// a note.
+const maxPhoto = 4 << 20
+
 var (
 	_ target.ContactWriter = (*mailbox)(nil)
 	_ target.EventWriter   = (*mailbox)(nil)
@@ -147,7 +154,7 @@ func (mb *mailbox) findContactFolder(ctx context.Context, parent target.FolderID
 		cfg := &users.ItemContactFoldersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemContactFoldersRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}},
 		}
-		seq = pages(ctx, mb, where, "list contact folders",
+		seq = permPages(ctx, mb, permContacts, where, "list contact folders",
 			func(ctx context.Context) (models.ContactFolderCollectionResponseable, error) { return b.Get(ctx, cfg) },
 			func(ctx context.Context, link string) (models.ContactFolderCollectionResponseable, error) {
 				return b.WithUrl(link).Get(ctx, nil)
@@ -157,7 +164,7 @@ func (mb *mailbox) findContactFolder(ctx context.Context, parent target.FolderID
 		cfg := &users.ItemContactFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemContactFoldersItemChildFoldersRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}},
 		}
-		seq = pages(ctx, mb, where, "list contact folders",
+		seq = permPages(ctx, mb, permContacts, where, "list contact folders",
 			func(ctx context.Context) (models.ContactFolderCollectionResponseable, error) { return b.Get(ctx, cfg) },
 			func(ctx context.Context, link string) (models.ContactFolderCollectionResponseable, error) {
 				return b.WithUrl(link).Get(ctx, nil)
@@ -197,7 +204,7 @@ func (mb *mailbox) listContacts(ctx context.Context, f target.FolderID, q contac
 		cfg := &users.ItemContactsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemContactsRequestBuilderGetQueryParameters{Filter: q.filter, Select: sel, Expand: exp, Top: &top},
 		}
-		return pages(ctx, mb, where, what,
+		return permPages(ctx, mb, permContacts, where, what,
 			func(ctx context.Context) (models.ContactCollectionResponseable, error) { return b.Get(ctx, cfg) },
 			func(ctx context.Context, link string) (models.ContactCollectionResponseable, error) {
 				return b.WithUrl(link).Get(ctx, nil)
@@ -207,7 +214,7 @@ func (mb *mailbox) listContacts(ctx context.Context, f target.FolderID, q contac
 	cfg := &users.ItemContactFoldersItemContactsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemContactFoldersItemContactsRequestBuilderGetQueryParameters{Filter: q.filter, Select: sel, Expand: exp, Top: &top},
 	}
-	return pages(ctx, mb, where, what,
+	return permPages(ctx, mb, permContacts, where, what,
 		func(ctx context.Context) (models.ContactCollectionResponseable, error) { return b.Get(ctx, cfg) },
 		func(ctx context.Context, link string) (models.ContactCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
@@ -266,10 +273,18 @@ func (mb *mailbox) putContact(ctx context.Context, f target.FolderID, c *target.
 	}
 	final := stampValue(c.SourceKey, c.ContentID)
 	stamp := final
+	var photoNote []string
+	if len(c.Photo) >= maxPhoto {
+		photoNote = []string{fmt.Sprintf("photo of %d bytes left out: Graph takes photos under %d bytes", len(c.Photo), maxPhoto)}
+		cc := *c
+		cc.Photo = nil
+		c = &cc
+	}
 	if len(c.Photo) > 0 {
 		stamp = pendingPrefix + final
 	}
 	body, notes := buildContact(c, stamp)
+	notes = append(notes, photoNote...)
 	var id string
 	err = mb.c.retry(ctx, mb.pace, where, "create the contact", func(ctx context.Context) error {
 		res, err := mb.postContact(ctx, f, body)

@@ -68,7 +68,7 @@ func (mb *mailbox) EnsureCalendar(ctx context.Context, name string) (target.Fold
 		cfg := &users.ItemCalendarsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemCalendarsRequestBuilderGetQueryParameters{Select: []string{"id", "name"}},
 		}
-		for c, err := range pages(ctx, mb, where, "list calendars",
+		for c, err := range permPages(ctx, mb, permCalendars, where, "list calendars",
 			func(ctx context.Context) (models.CalendarCollectionResponseable, error) { return b.Get(ctx, cfg) },
 			func(ctx context.Context, link string) (models.CalendarCollectionResponseable, error) {
 				return b.WithUrl(link).Get(ctx, nil)
@@ -202,7 +202,7 @@ func (mb *mailbox) applyExceptions(ctx context.Context, id string, e *target.Eve
 			Select: []string{"id", "originalStart"}, Top: &top,
 		},
 	}
-	for ev, err := range pages(ctx, mb, where, "list the series' occurrences",
+	for ev, err := range permPages(ctx, mb, permCalendars, where, "list the series' occurrences",
 		func(ctx context.Context) (models.EventCollectionResponseable, error) { return b.Get(ctx, cfg) },
 		func(ctx context.Context, link string) (models.EventCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
@@ -294,7 +294,7 @@ func (mb *mailbox) deleteStaleEvents(ctx context.Context, f target.FolderID, key
 		},
 	}
 	var stale []string
-	for ev, err := range pages(ctx, mb, where, "find a partial event of an earlier attempt",
+	for ev, err := range permPages(ctx, mb, permCalendars, where, "find a partial event of an earlier attempt",
 		func(ctx context.Context) (models.EventCollectionResponseable, error) { return b.Get(ctx, cfg) },
 		func(ctx context.Context, link string) (models.EventCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
@@ -591,7 +591,7 @@ func (mb *mailbox) EventStamps(ctx context.Context, f target.FolderID) iter.Seq2
 				Select: []string{"id"}, Expand: []string{expandStamp}, Top: &top,
 			},
 		}
-		for ev, err := range pages(ctx, mb, mb.where(f, ""), "list stamped events",
+		for ev, err := range permPages(ctx, mb, permCalendars, mb.where(f, ""), "list stamped events",
 			func(ctx context.Context) (models.EventCollectionResponseable, error) { return b.Get(ctx, cfg) },
 			func(ctx context.Context, link string) (models.EventCollectionResponseable, error) {
 				return b.WithUrl(link).Get(ctx, nil)

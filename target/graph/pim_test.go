@@ -91,6 +91,19 @@ func TestContactWriter(t *testing.T) {
 		t.Errorf("ContactStamps = %+v", listed)
 	}
 
+	// A photo past Graph's 4 MB request limit is left out, with a note.
+	big, err := mb.EnsureContactFolder(ctx, []string{"Big"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err = mb.PutContact(ctx, big, &target.Contact{SourceKey: "carddav:/big.vcf", GivenName: "Big", Photo: make([]byte, maxPhoto)})
+	if err != nil || len(created.Notes) != 1 || !strings.Contains(created.Notes[0], "photo of 4194304 bytes left out") {
+		t.Errorf("PutContact(big photo) = %+v, %v", created, err)
+	}
+	if it := e.onlyItem(t, big); it.Photo != nil {
+		t.Errorf("the big photo was sent: %+v", it.Photo)
+	}
+
 	// The default folder: /users/{id}/contacts.
 	def, err := mb.EnsureContactFolder(ctx, nil)
 	if err != nil {
