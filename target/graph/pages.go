@@ -19,6 +19,13 @@ type page[T any] interface {
 // mailbox, and a failure is yielded once, described as the operation what.
 func pages[T any, P page[T]](ctx context.Context, mb *mailbox, where, what string,
 	first func(context.Context) (P, error), byLink func(context.Context, string) (P, error)) iter.Seq2[T, error] {
+	return permPages(ctx, mb, permMail, where, what, first, byLink)
+}
+
+// permPages is pages for a list that needs permission perm (named in a
+// 403's error).
+func permPages[T any, P page[T]](ctx context.Context, mb *mailbox, perm, where, what string,
+	first func(context.Context) (P, error), byLink func(context.Context, string) (P, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		next := ""
 		for {
@@ -34,7 +41,7 @@ func pages[T any, P page[T]](ctx context.Context, mb *mailbox, where, what strin
 			}, nil)
 			if err != nil {
 				var zero T
-				yield(zero, mb.c.describe(err, where, what, permMail))
+				yield(zero, mb.c.describe(err, where, what, perm))
 				return
 			}
 			for _, v := range pg.GetValue() {

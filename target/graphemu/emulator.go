@@ -176,6 +176,12 @@ type Emulator struct {
 	// pre-authenticated download URLs, by id.
 	dlMu      sync.Mutex
 	downloads map[string]*reportDownload
+
+	// meetMu guards meetingMessages, the meeting messages (invitations,
+	// updates, cancellations) Graph would have mailed, by mailbox id. It
+	// is not journaled: a restarted emulator counts from zero.
+	meetMu          sync.Mutex
+	meetingMessages map[string]int
 }
 
 // New returns an Emulator. It does no I/O beyond loading DataDir.

@@ -22,9 +22,13 @@ import (
 
 // DumpMailbox is the inspection API's view of one mailbox.
 type DumpMailbox struct {
-	ID      string       `json:"id"`
-	UPN     string       `json:"userPrincipalName"`
-	Folders []DumpFolder `json:"folders"`
+	ID  string `json:"id"`
+	UPN string `json:"userPrincipalName"`
+	// MeetingMessagesSent counts the meeting messages Graph would have
+	// mailed for the mailbox's events: one invitation, update or
+	// cancellation per attendee (see Emulator.MeetingMessagesSent).
+	MeetingMessagesSent int          `json:"meetingMessagesSent"`
+	Folders             []DumpFolder `json:"folders"`
 }
 
 // DumpFolder is one folder with its items.
@@ -168,12 +172,16 @@ func (e *Emulator) serveInspect(w http.ResponseWriter, r *http.Request) {
 }
 
 // Reset deletes every folder, item and upload session (the well-known
-// folders come back empty) and clears the request log.
+// folders come back empty) and clears the request log and the meeting
+// message counts.
 func (e *Emulator) Reset() error {
 	if err := e.store.reset(); err != nil {
 		return err
 	}
 	e.reqlog.reset()
+	e.meetMu.Lock()
+	e.meetingMessages = nil
+	e.meetMu.Unlock()
 	return nil
 }
 
@@ -224,7 +232,7 @@ func (e *Emulator) DumpMailbox(r *http.Request, key string) *DumpMailbox {
 		r, _ = http.NewRequest(http.MethodGet, "http://emulator.invalid/", nil)
 	}
 	rq := &req{r: r, e: e, mb: m, q: &odata.Query{}, base: odata.BaseURL(r)}
-	out := &DumpMailbox{ID: m.ID, UPN: m.UPN}
+	out := &DumpMailbox{ID: m.ID, UPN: m.UPN, MeetingMessagesSent: e.MeetingMessagesSent(m.ID)}
 	s.read(func() { e.dumpFoldersLocked(rq, out) })
 	return out
 }

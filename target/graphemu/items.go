@@ -81,6 +81,9 @@ func (e *Emulator) routeItems(rq *req, kind string, f *folder, rest []string) {
 	}
 	it := e.store.item(rest[0])
 	if it == nil || it.Mailbox != rq.mb.ID || it.Kind != kind {
+		if kind == kindCalendar && e.routeInstance(rq, rest[0], rest[1:]) {
+			return
+		}
 		rq.fail(idError(rest[0]))
 		return
 	}
@@ -108,6 +111,8 @@ func (e *Emulator) routeItems(rq *req, kind string, f *folder, rest []string) {
 	switch {
 	case segIs(rest[0], "attachments") && kind != kindContact:
 		e.routeAttachments(rq, it, rest[1:])
+	case segIs(rest[0], "instances") && kind == kindCalendar && len(rest) == 1 && rq.r.Method == http.MethodGet:
+		e.listInstances(rq, it)
 	case segIs(rest[0], "photo") && kind == kindContact:
 		e.routePhoto(rq, it, rest[1:])
 	case rest[0] == "$value" && kind == kindMail && len(rest) == 1:
@@ -175,12 +180,22 @@ func (e *Emulator) listItems(rq *req, kind string, f *folder, countOnly bool) {
 
 // deleteItem serves DELETE on an item: 204 No Content. The emulator
 // deletes outright rather than moving the item to Deleted Items.
+// Deleting a meeting (an event with attendees) mails them a
+// cancellation ("If the event is a meeting, deleting the event on the
+// organizer's calendar sends a cancellation message to the meeting
+// attendees", https://learn.microsoft.com/graph/api/event-delete).
 // https://learn.microsoft.com/graph/api/message-delete
 func (e *Emulator) deleteItem(rq *req, it *item) {
+	var attendees int
+	if it.Kind == kindCalendar {
+		addrs, _ := attendeeAddresses(it.Props["attendees"])
+		attendees = len(addrs)
+	}
 	if p := e.store.deleteItem(it.ID); p != nil {
 		rq.fail(p)
 		return
 	}
+	e.countMeetingMessages(rq.mb.ID, attendees)
 	rq.w.WriteHeader(http.StatusNoContent)
 }
 
@@ -471,20 +486,21 @@ func errMessageTooBig() *odata.Problem {
 }
 
 // insertItem stores a new item and answers 201 with it.
-func (e *Emulator) insertItem(rq *req, it *item) {
+func (e *Emulator) insertItem(rq *req, it *item) bool {
 	if it.Kind == kindMail && messageSize(it) > e.maxMessageSize(rq.mb) {
 		e.store.removeItemBlobs(it)
 		rq.fail(errMessageTooBig())
-		return
+		return false
 	}
 	if p := e.store.insertItem(it, rq.mb.ID); p != nil {
 		e.store.removeItemBlobs(it)
 		rq.fail(p)
-		return
+		return false
 	}
 	v := e.itemView(rq, it)
 	e.log.Debug("item created", "kind", it.Kind, "mailbox", rq.mb.UPN, "id", it.ID)
 	e.writeEntity(rq, http.StatusCreated, it.Kind, "item", v)
+	return true
 }
 
 // draftOnlyProps can be updated only while a message is a draft.

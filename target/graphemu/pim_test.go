@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -153,5 +154,185 @@ func TestEvents(t *testing.T) {
 	}
 	if sent[eid] || !sent[mid] {
 		t.Errorf("invitationsSent: without attendees %v, with attendees %v", sent[eid], sent[mid])
+	}
+}
+
+func TestContactLimits(t *testing.T) {
+	_, c := startMail(t, nil)
+	base := "/users/a@x.test"
+	emails := func(n int) []any {
+		var out []any
+		for i := range n {
+			out = append(out, map[string]any{"address": string(rune('a'+i)) + "@x.test"})
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		body map[string]any
+		ok   bool
+	}{
+		{"three e-mail addresses", map[string]any{"emailAddresses": emails(3)}, true},
+		{"four e-mail addresses", map[string]any{"emailAddresses": emails(4)}, false},
+		{"two business phones", map[string]any{"businessPhones": []any{"1", "2"}}, true},
+		{"three business phones", map[string]any{"businessPhones": []any{"1", "2", "3"}}, false},
+		{"three home phones", map[string]any{"homePhones": []any{"1", "2", "3"}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", base+"/contacts", tc.body)
+			if tc.ok {
+				mustStatus(t, r, 201)
+				return
+			}
+			checkGraphError(t, r, 400, "ErrorInvalidProperty")
+			r = c.do("POST", base+"/contacts", map[string]any{"givenName": "x"})
+			mustStatus(t, r, 201)
+			checkGraphError(t, c.do("PATCH", base+"/contacts/"+r.str("id"), tc.body), 400, "ErrorInvalidProperty")
+		})
+	}
+}
+
+func TestAllDayEvents(t *testing.T) {
+	_, c := startMail(t, nil)
+	dt := func(s, tz string) map[string]any { return map[string]any{"dateTime": s, "timeZone": tz} }
+	tests := []struct {
+		name       string
+		start, end map[string]any
+		ok         bool
+	}{
+		{"midnight to midnight", dt("2024-05-01T00:00:00", "Europe/Berlin"), dt("2024-05-02T00:00:00", "W. Europe Standard Time"), true},
+		{"two days", dt("2024-05-01T00:00:00", "UTC"), dt("2024-05-03T00:00:00", "UTC"), true},
+		{"not midnight", dt("2024-05-01T09:00:00", "UTC"), dt("2024-05-02T00:00:00", "UTC"), false},
+		{"different zones", dt("2024-05-01T00:00:00", "UTC"), dt("2024-05-02T00:00:00", "Asia/Tokyo"), false},
+		{"empty", dt("2024-05-01T00:00:00", "UTC"), dt("2024-05-01T00:00:00", "UTC"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", "/users/a@x.test/events", map[string]any{"subject": "Holiday", "isAllDay": true, "start": tc.start, "end": tc.end})
+			if tc.ok {
+				mustStatus(t, r, 201)
+			} else {
+				checkGraphError(t, r, 400, "ErrorInvalidRequest")
+			}
+		})
+	}
+}
+
+func TestMeetingMessagesCounted(t *testing.T) {
+	ep, c := startMail(t, nil)
+	base := "/users/a@x.test"
+	event := func(attendees ...string) map[string]any {
+		b := map[string]any{"subject": "Sync",
+			"start": map[string]any{"dateTime": "2024-05-01T09:00:00", "timeZone": "UTC"},
+			"end":   map[string]any{"dateTime": "2024-05-01T10:00:00", "timeZone": "UTC"}}
+		var as []any
+		for _, a := range attendees {
+			as = append(as, map[string]any{"emailAddress": map[string]any{"address": a}, "type": "required"})
+		}
+		if as != nil {
+			b["attendees"] = as
+		}
+		return b
+	}
+	var quiet, meeting string
+	// Each step runs in turn; want is the count after it.
+	steps := []struct {
+		name string
+		do   func(t *testing.T)
+		want int
+	}{
+		{"create without attendees", func(t *testing.T) {
+			r := c.do("POST", base+"/events", event())
+			mustStatus(t, r, 201)
+			quiet = r.str("id")
+		}, 0},
+		{"update without attendees", func(t *testing.T) {
+			mustStatus(t, c.do("PATCH", base+"/events/"+quiet, map[string]any{"subject": "Moved"}), 200)
+		}, 0},
+		{"delete without attendees", func(t *testing.T) { mustStatus(t, c.do("DELETE", base+"/events/"+quiet, nil), 204) }, 0},
+		{"invitations", func(t *testing.T) {
+			r := c.do("POST", base+"/events", event("b@x.test", "c@x.test"))
+			mustStatus(t, r, 201)
+			meeting = r.str("id")
+		}, 2},
+		{"updates", func(t *testing.T) {
+			mustStatus(t, c.do("PATCH", base+"/events/"+meeting, map[string]any{"subject": "Moved"}), 200)
+		}, 4},
+		{"cancellations", func(t *testing.T) { mustStatus(t, c.do("DELETE", base+"/events/"+meeting, nil), 204) }, 6},
+		{"reset", func(t *testing.T) {
+			if err := ep.Emulator.Reset(); err != nil {
+				t.Fatal(err)
+			}
+		}, 0},
+	}
+	for _, st := range steps {
+		st.do(t)
+		n, _ := c.inspect("mailboxes/a@x.test")["meetingMessagesSent"].(float64)
+		if int(n) != st.want {
+			t.Errorf("after %s: meetingMessagesSent = %v, want %d", st.name, n, st.want)
+		}
+	}
+}
+
+func TestInstances(t *testing.T) {
+	_, c := startMail(t, nil)
+	base := "/users/a@x.test"
+	series := func(attendees bool) string {
+		ev := map[string]any{"subject": "Weekly",
+			"start": map[string]any{"dateTime": "2024-03-04T09:00:00", "timeZone": "Europe/Berlin"},
+			"end":   map[string]any{"dateTime": "2024-03-04T10:00:00", "timeZone": "Europe/Berlin"},
+			"recurrence": map[string]any{
+				"pattern": map[string]any{"type": "weekly", "interval": 1, "daysOfWeek": []any{"monday"}},
+				"range":   map[string]any{"type": "numbered", "startDate": "2024-03-04", "numberOfOccurrences": 4, "recurrenceTimeZone": "Europe/Berlin"}}}
+		if attendees {
+			ev["attendees"] = []any{map[string]any{"emailAddress": map[string]any{"address": "b@x.test"}, "type": "required"}}
+		}
+		r := c.do("POST", base+"/events", ev)
+		mustStatus(t, r, 201)
+		return r.str("id")
+	}
+	window := "?startDateTime=2024-03-01T00:00:00Z&endDateTime=2024-05-01T00:00:00Z"
+	list := func(id string) []map[string]any {
+		r := c.do("GET", base+"/events/"+id+"/instances"+window, nil)
+		mustStatus(t, r, 200)
+		var out []map[string]any
+		for _, v := range r.JSON["value"].([]any) {
+			out = append(out, v.(map[string]any))
+		}
+		return out
+	}
+	id := series(false)
+	checkGraphError(t, c.do("GET", base+"/events/"+id+"/instances", nil), 400, "ErrorInvalidParameter")
+	occ := list(id)
+	var starts []string
+	for _, o := range occ {
+		starts = append(starts, o["originalStart"].(string))
+	}
+	// 9:00 in Berlin: UTC+1 in March, UTC+2 from 31 March.
+	want := []string{"2024-03-04T08:00:00Z", "2024-03-11T08:00:00Z", "2024-03-18T08:00:00Z", "2024-03-25T08:00:00Z"}
+	if strings.Join(starts, " ") != strings.Join(want, " ") || occ[0]["type"] != "occurrence" || occ[0]["seriesMasterId"] != id {
+		t.Fatalf("instances = %v (%v)", starts, occ[0])
+	}
+	mustStatus(t, c.do("DELETE", base+"/events/"+occ[1]["id"].(string), nil), 204)
+	checkGraphError(t, c.do("GET", base+"/events/"+occ[1]["id"].(string), nil), 404, "ErrorItemNotFound")
+	r := c.do("PATCH", base+"/events/"+occ[2]["id"].(string), map[string]any{"subject": "Moved",
+		"start": map[string]any{"dateTime": "2024-03-19T09:00:00", "timeZone": "Europe/Berlin"},
+		"end":   map[string]any{"dateTime": "2024-03-19T10:00:00", "timeZone": "Europe/Berlin"}})
+	mustStatus(t, r, 200)
+	occ = list(id)
+	if len(occ) != 3 || occ[1]["type"] != "exception" || occ[1]["subject"] != "Moved" || occ[1]["start"].(map[string]any)["dateTime"] != "2024-03-19T08:00:00.0000000" {
+		t.Errorf("after delete and patch: %v", occ)
+	}
+	if n := c.inspect("mailboxes/a@x.test")["meetingMessagesSent"]; n != float64(0) {
+		t.Errorf("meetingMessagesSent without attendees = %v", n)
+	}
+	// A meeting's occurrence changed or deleted mails its attendees.
+	mid := series(true)
+	occ = list(mid)
+	mustStatus(t, c.do("PATCH", base+"/events/"+occ[0]["id"].(string), map[string]any{"subject": "Moved"}), 200)
+	mustStatus(t, c.do("DELETE", base+"/events/"+occ[1]["id"].(string), nil), 204)
+	if n := c.inspect("mailboxes/a@x.test")["meetingMessagesSent"]; n != float64(3) {
+		t.Errorf("meetingMessagesSent = %v, want 3 (invitation, update, cancellation)", n)
 	}
 }

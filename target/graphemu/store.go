@@ -124,6 +124,9 @@ type item struct {
 	TransactionID     string   `json:"transactionId,omitempty"`
 	InvitationsSent   bool     `json:"invitationsSent,omitempty"`
 	InvitationsSentTo []string `json:"invitationsSentTo,omitempty"`
+	// Exceptions are a series master's changed and deleted occurrences,
+	// by original start (occurrenceKey).
+	Exceptions map[string]*exception `json:"exceptions,omitempty"`
 }
 
 // uploadSession is an Outlook attachment upload session.

@@ -54,7 +54,8 @@ type Harness struct {
 //     target.ErrNotFound, refused credentials target.ErrAuth;
 //   - a ContactWriter and an EventWriter, when the target has them, keep
 //     the same promises for contact folders, calendars, contacts and
-//     events.
+//     events, and create a contact past Graph's list limits with a photo
+//     and a series with a cancelled and a moved occurrence.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.Open == nil {
@@ -349,11 +350,20 @@ func checkContacts(t testing.TB, h *Harness) {
 		t.Errorf("EnsureContactFolder(default) = %s, %v; want the default folder, not %s", def, err, a)
 	}
 	want := map[string]target.ItemID{}
-	for i := range 2 {
+	for i := range 3 {
 		key := fmt.Sprintf("%s:c%d.vcf", name, i)
 		c := &target.Contact{SourceKey: key, ContentID: contentID(key), DisplayName: fmt.Sprintf("Contact %d", i),
 			GivenName: "Contact", Surname: fmt.Sprint(i), Emails: []target.Address{{Name: "C", Address: fmt.Sprintf("c%d@example.com", i)}},
 			Birthday: time.Date(1980, 2, 29, 0, 0, 0, 0, time.UTC)}
+		if i == 2 {
+			// More than Graph's limits, and a photo: the writer keeps
+			// what does not fit elsewhere and still creates the contact.
+			for j := range 4 {
+				c.Emails = append(c.Emails, target.Address{Address: fmt.Sprintf("c%d.%d@example.com", i, j)})
+			}
+			c.BusinessPhones = []string{"+1 555 0100", "+1 555 0101", "+1 555 0102"}
+			c.Photo = []byte("\xff\xd8\xff\xe0 targettest photo")
+		}
 		created, err := cw.PutContact(ctx, a, c)
 		if err != nil {
 			t.Fatalf("PutContact(%s) = %v", key, err)
@@ -382,14 +392,22 @@ func checkEvents(t testing.TB, h *Harness) {
 	}
 	start := time.Date(2024, 3, 4, 9, 0, 0, 0, time.UTC)
 	want := map[string]target.ItemID{}
-	for i := range 2 {
+	for i := range 3 {
 		key := fmt.Sprintf("%s:e%d.ics", name, i)
 		e := &target.Event{SourceKey: key, ContentID: contentID(key), UID: key + "@targettest", Subject: fmt.Sprintf("Meeting %d", i),
 			Start: start.AddDate(0, 0, i), End: start.AddDate(0, 0, i).Add(time.Hour), TimeZone: "UTC",
 			Organizer: target.Address{Address: "alice@example.com"},
 			Attendees: []target.Attendee{{Address: target.Address{Address: "bob@example.com"}, Response: "accepted"}}}
-		if i == 1 {
+		switch i {
+		case 1:
 			e.Recurrence = &target.Recurrence{Pattern: "weekly", Interval: 1, DaysOfWeek: []string{"tuesday"}, StartDate: e.Start, Occurrences: 5}
+		case 2:
+			// A daily series with one occurrence cancelled and one moved:
+			// the exceptions are applied before the event is complete.
+			e.Recurrence = &target.Recurrence{Pattern: "daily", Interval: 1, StartDate: e.Start, Occurrences: 4}
+			e.Cancelled = []time.Time{e.Start.AddDate(0, 0, 1)}
+			moved := e.Start.AddDate(0, 0, 2)
+			e.Overrides = []target.Occurrence{{OriginalStart: moved, Start: moved.Add(2 * time.Hour), End: moved.Add(3 * time.Hour), Subject: "Moved"}}
 		}
 		created, err := ew.PutEvent(ctx, a, e)
 		if err != nil {
