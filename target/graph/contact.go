@@ -7,7 +7,6 @@ import (
 	"iter"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -350,25 +349,16 @@ func (mb *mailbox) putPhoto(ctx context.Context, id string, photo []byte, where 
 // deleteContact deletes a contact; one gone already is fine.
 // https://learn.microsoft.com/graph/api/contact-delete
 func (mb *mailbox) deleteContact(ctx context.Context, f target.FolderID, id, where string) error {
-	err := mb.c.retry(ctx, mb.pace, where, "delete the contact", func(ctx context.Context) error {
+	return mb.deleteGone(ctx, where, "delete the contact", func(ctx context.Context) error {
 		return mb.user().Contacts().ByContactId(id).Delete(ctx, nil)
-	}, nil)
-	if he, ok := asHTTPError(err); ok && he.status == http.StatusNotFound {
-		return nil
-	}
-	return err
+	})
 }
 
 // discardContact deletes a partial contact after a failure, even when
 // ctx is done; a failure is logged (the pending stamp stays, which the
 // next PutContact of the key deletes).
 func (mb *mailbox) discardContact(ctx context.Context, f target.FolderID, id, where string) {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	if err := mb.deleteContact(dctx, f, id, where); err != nil {
-		mb.c.log.Warn("could not delete a partial contact; the next attempt will", "where", where,
-			"err", mb.c.describe(err, where, "delete the partial contact", permContacts))
-	}
+	mb.discardPartial(ctx, where, "contact", permContacts, func(ctx context.Context) error { return mb.deleteContact(ctx, f, id, where) })
 }
 
 // stampProperty is the stamp as a single-value extended property.

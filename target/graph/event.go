@@ -222,12 +222,10 @@ func (mb *mailbox) applyExceptions(ctx context.Context, id string, e *target.Eve
 			missing++
 			continue
 		}
-		err := mb.c.retry(ctx, mb.pace, where, "delete a cancelled occurrence", func(ctx context.Context) error {
+		// A 404 is an earlier try of this request that deleted it.
+		err := mb.deleteGone(ctx, where, "delete a cancelled occurrence", func(ctx context.Context) error {
 			return mb.user().Events().ByEventId(iid).Delete(ctx, nil)
-		}, nil)
-		if he, ok := asHTTPError(err); ok && he.status == http.StatusNotFound {
-			err = nil // deleted by an earlier try of this request
-		}
+		})
 		if err != nil {
 			return nil, mb.c.describe(err, where, "delete a cancelled occurrence", permCalendars)
 		}
@@ -319,25 +317,16 @@ func (mb *mailbox) deleteStaleEvents(ctx context.Context, f target.FolderID, key
 // no one); one gone already is fine.
 // https://learn.microsoft.com/graph/api/event-delete
 func (mb *mailbox) deleteEvent(ctx context.Context, id, where string) error {
-	err := mb.c.retry(ctx, mb.pace, where, "delete the event", func(ctx context.Context) error {
+	return mb.deleteGone(ctx, where, "delete the event", func(ctx context.Context) error {
 		return mb.user().Events().ByEventId(id).Delete(ctx, nil)
-	}, nil)
-	if he, ok := asHTTPError(err); ok && he.status == http.StatusNotFound {
-		return nil
-	}
-	return err
+	})
 }
 
 // discardEvent deletes a partial series after a failure, even when ctx
 // is done; a failure is logged (its pending stamp stays, and the next
 // PutEvent of the key deletes it).
 func (mb *mailbox) discardEvent(ctx context.Context, id, where string) {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	if err := mb.deleteEvent(dctx, id, where); err != nil {
-		mb.c.log.Warn("could not delete a partial event; the next attempt will", "where", where,
-			"err", mb.c.describe(err, where, "delete the partial event", permCalendars))
-	}
+	mb.discardPartial(ctx, where, "event", permCalendars, func(ctx context.Context) error { return mb.deleteEvent(ctx, id, where) })
 }
 
 // transactionID derives an event's transactionId from its stamp: the

@@ -351,9 +351,15 @@ func messagePages(ctx context.Context, mb *mailbox, builder *users.ItemMailFolde
 // Graph's DELETE moves the item to the mailbox's Recoverable Items, out
 // of the user's sight. https://learn.microsoft.com/graph/api/message-delete
 func (mb *mailbox) deleteMessage(ctx context.Context, id, where string) error {
-	err := mb.c.retry(ctx, mb.pace, where, "delete the item", func(ctx context.Context) error {
+	return mb.deleteGone(ctx, where, "delete the item", func(ctx context.Context) error {
 		return mb.user().Messages().ByMessageId(id).Delete(ctx, nil)
-	}, nil)
+	})
+}
+
+// deleteGone runs del, the DELETE of one item (what says which, for
+// errors), with retries; an item that is gone already (404) is fine.
+func (mb *mailbox) deleteGone(ctx context.Context, where, what string, del func(context.Context) error) error {
+	err := mb.c.retry(ctx, mb.pace, where, what, del, nil)
 	if he, ok := asHTTPError(err); ok && he.status == http.StatusNotFound {
 		return nil
 	}
@@ -364,10 +370,18 @@ func (mb *mailbox) deleteMessage(ctx context.Context, id, where string) error {
 // A failure is only logged: the item keeps its pending stamp, which
 // Lookup and Stamps ignore and the next PutMessage of its key deletes.
 func (mb *mailbox) discard(ctx context.Context, id, where string) {
+	mb.discardPartial(ctx, where, "item", permMail, func(ctx context.Context) error { return mb.deleteMessage(ctx, id, where) })
+}
+
+// discardPartial runs del, which deletes a partial item of the kind named
+// (item, contact, event) after a failure, within a minute even when ctx is
+// done. A failure is only logged, naming perm: the item keeps its pending
+// stamp, which listings ignore and the next attempt at its key deletes.
+func (mb *mailbox) discardPartial(ctx context.Context, where, kind, perm string, del func(context.Context) error) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if err := mb.deleteMessage(dctx, id, where); err != nil {
-		mb.c.log.Warn("could not delete a partial item; the next attempt will", "where", where, "err", mb.c.describe(err, where, "delete the partial item", permMail))
+	if err := del(dctx); err != nil {
+		mb.c.log.Warn("could not delete a partial "+kind+"; the next attempt will", "where", where, "err", mb.c.describe(err, where, "delete the partial "+kind, perm))
 	}
 }
 
