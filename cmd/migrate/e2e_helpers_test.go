@@ -69,6 +69,20 @@ type project struct {
 	dir, config string
 }
 
+// e2eTarget is the target: block of a test project's migration.yaml for
+// the emulator ep, the client secret read from secretFile (relative to
+// the project).
+func e2eTarget(ep *graphemu.Endpoint, secretFile string) string {
+	return fmt.Sprintf(`target:
+  tenant: %s
+  graph_endpoint: %s
+  authority: %s
+  client_id: %s
+  client_secret: file:%s
+  ca_file: %s
+`, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, secretFile, ep.CAFile)
+}
+
 // writeProject writes a project migrating every Dovecot user over IMAPS
 // into the emulator. The first user's password comes from the environment
 // (env:), the others' and the client secret from files (file:).
@@ -82,17 +96,10 @@ source:
   security: tls
   ca_file: %s
   timeout: 1m
-target:
-  tenant: %s
-  graph_endpoint: %s
-  authority: %s
-  client_id: %s
-  client_secret: file:secrets/client-secret.txt
-  ca_file: %s
-concurrency:
+%sconcurrency:
   mailboxes: 4
   per_mailbox: 4
-`, d.Host, d.IMAPSPort, d.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile)
+`, d.Host, d.IMAPSPort, d.CAFile, e2eTarget(ep, "secrets/client-secret.txt"))
 	files := map[string]string{
 		"migration.yaml":            yaml,
 		"secrets/client-secret.txt": e2eSecret + "\n",

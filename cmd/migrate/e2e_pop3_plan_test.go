@@ -85,14 +85,7 @@ source:
   ca_file: %s
   allow_plaintext: true
   timeout: 1m
-target:
-  tenant: %s
-  graph_endpoint: %s
-  authority: %s
-  client_id: %s
-  client_secret: file:client-secret.txt
-  ca_file: %s
-`, d.Host, d.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile),
+%s`, d.Host, d.CAFile, e2eTarget(ep, "client-secret.txt")),
 		"client-secret.txt": e2eSecret + "\n",
 		"mailboxes.csv": "EmailAddress,UserName,Password,SourceProtocol,SourcePort,SourceSecurity,TargetAddress\n" +
 			fmt.Sprintf("pop-dave@example.test,%s,%s,pop3,%d,plain,%s\n", user, pw, pop.Port, user) +

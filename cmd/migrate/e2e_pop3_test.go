@@ -210,14 +210,7 @@ source:
   security: tls
   ca_file: %s
   timeout: 1m
-target:
-  tenant: %s
-  graph_endpoint: %s
-  authority: %s
-  client_id: %s
-  client_secret: file:client-secret.txt
-  ca_file: %s
-`, d.Host, d.IMAPSPort, d.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile),
+%s`, d.Host, d.IMAPSPort, d.CAFile, e2eTarget(ep, "client-secret.txt")),
 		"client-secret.txt": e2eSecret + "\n",
 		"mailboxes.csv":     "EmailAddress,UserName,Password,SourceProtocol,SourcePort,SourceSecurity,TargetFolder,TargetAddress\n" + strings.Join(rows, "\n") + "\n",
 	}
@@ -392,14 +385,7 @@ source:
   security: tls
   ca_file: %s
   timeout: 30s
-target:
-  tenant: %s
-  graph_endpoint: %s
-  authority: %s
-  client_id: %s
-  client_secret: file:client-secret.txt
-  ca_file: %s
-`, srv.Host, srv.Port, srv.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile),
+%s`, srv.Host, srv.Port, srv.CAFile, e2eTarget(ep, "client-secret.txt")),
 		"client-secret.txt": e2eSecret + "\n",
 		"mailboxes.csv":     fmt.Sprintf("EmailAddress,UserName,Password\n%s,%s,%s\n", user, user, password),
 	}

@@ -44,14 +44,7 @@ source:
   host: %s
   ca_file: %s
   timeout: 1m
-target:
-  tenant: %s
-  graph_endpoint: %s
-  authority: %s
-  client_id: %s
-  client_secret: file:client-secret.txt
-  ca_file: %s
-`, d.Host, d.CAFile, ep.Tenant, ep.GraphURL, ep.AuthorityHost, e2eClientID, ep.CAFile),
+%s`, d.Host, d.CAFile, e2eTarget(ep, "client-secret.txt")),
 		"client-secret.txt": e2eSecret + "\n",
 		"mailboxes.csv":     fmt.Sprintf("EmailAddress,UserName,Password,SourceProtocol,SourcePort,SourceSecurity\n%s,%s,%s,pop3,%d,tls\n", user, user, u.Password, d.POP3SPort),
 	})
