@@ -265,11 +265,22 @@ func (e *Env) siblingInboxes(sibs []config.Mailbox, inbox source.Folder, own map
 // target.Inspector by its path, else (a well-known folder itself) by the
 // well-known name.
 func lookupFolder(ctx context.Context, tgt target.Mailbox, fm mapping.FolderMapping) (target.FolderID, bool, error) {
-	if insp, ok := tgt.(target.Inspector); ok {
-		list, err := insp.Folders(ctx)
-		if err != nil {
+	var list []target.FolderInfo
+	insp, listed := tgt.(target.Inspector)
+	if listed {
+		var err error
+		if list, err = insp.Folders(ctx); err != nil {
 			return "", false, err
 		}
+	}
+	return locateFolder(ctx, tgt, list, listed, fm)
+}
+
+// locateFolder finds the target folder of fm without creating it: in
+// list, the target's folders, when listed; else only a well-known folder
+// itself, by its well-known name. Run and verify find folders with it.
+func locateFolder(ctx context.Context, tgt target.Mailbox, list []target.FolderInfo, listed bool, fm mapping.FolderMapping) (target.FolderID, bool, error) {
+	if listed {
 		id, found := findFolder(list, fm.WellKnown, fm.Target)
 		return id, found, nil
 	}

@@ -246,6 +246,11 @@ type siblingFolder struct {
 	stamps *stampIndex
 }
 
+// newStampIndex returns an empty stampIndex.
+func newStampIndex() *stampIndex {
+	return &stampIndex{byKey: map[string]target.ItemID{}, byContent: map[string][]target.ItemID{}, claimed: map[target.ItemID]bool{}, reserved: map[target.ItemID]bool{}}
+}
+
 // stampIndex is a target folder's stamps, by source key and by content
 // identity, with the items this run has accounted for. Only readFolder's
 // goroutine uses it once loaded.
@@ -525,7 +530,7 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 // stamped on the target folder's items.
 func (r *mailboxRun) stamps(ctx context.Context, fw *folderWork) (*stampIndex, error) {
 	fw.stampsOnce.Do(func() {
-		x := &stampIndex{byKey: map[string]target.ItemID{}, byContent: map[string][]target.ItemID{}, claimed: map[target.ItemID]bool{}, reserved: map[target.ItemID]bool{}}
+		x := newStampIndex()
 		for s, err := range r.tgt.Stamps(ctx, fw.id) {
 			if err != nil {
 				fw.stampsErr = fmt.Errorf("mailbox %s: folder %s: listing the target's items: %w", r.m.EmailAddress, fw.name, err)
@@ -562,7 +567,7 @@ func (r *mailboxRun) siblingFolders(ctx context.Context, fw *folderWork) ([]*sib
 		if !found {
 			continue
 		}
-		x := &stampIndex{byKey: map[string]target.ItemID{}, byContent: map[string][]target.ItemID{}, claimed: map[target.ItemID]bool{}, reserved: map[target.ItemID]bool{}}
+		x := newStampIndex()
 		for s, err := range r.tgt.Stamps(ctx, id) {
 			if err != nil {
 				return nil, fmt.Errorf("mailbox %s: folder %s: listing the target folder %s of %s: %w", r.m.EmailAddress, fw.name, in.fm, in.row.EmailAddress, err)
@@ -596,12 +601,7 @@ func (r *mailboxRun) fromSibling(ctx context.Context, others []*siblingFolder, j
 }
 
 // protocolName names a row's protocol for people: "IMAP" or "POP3".
-func protocolName(m config.Mailbox) string {
-	if isPOP3(m) {
-		return "POP3"
-	}
-	return "IMAP"
-}
+func protocolName(m config.Mailbox) string { return strings.ToUpper(protocolOf(m)) }
 
 // reserve marks the target items that belong to a source item by key, so
 // that no other item claims them by content: those the state records as

@@ -98,11 +98,13 @@ type verifyMailbox struct {
 	names  map[target.FolderID]string
 	owners map[target.FolderID]string // first source folder mapped there
 	// siblings are the other rows of the same target mailbox; sibItems
-	// are, per target folder where one of them sends its INBOX, the
-	// stamped items there (inSibling). Those folders are the other rows'
-	// to check for extras, not this row's.
-	siblings []config.Mailbox
-	sibItems map[target.FolderID]map[target.ItemID]bool
+	// holds the stamped items of each target folder where one of them
+	// sends its INBOX (inSibling lists them on first use; sibListed says
+	// it did). Those folders are the other rows' to check for extras, not
+	// this row's.
+	siblings  []config.Mailbox
+	sibItems  []map[target.ItemID]bool
+	sibListed bool
 }
 
 func (vm *verifyMailbox) problem(kind, folder, key, detail string, ids ...target.ItemID) {
@@ -293,40 +295,50 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 
 // inSibling reports whether item id is in a target folder where another
 // row of the target mailbox sends its INBOX (siblingInboxes), as the run
-// records an INBOX message that row migrated already. Each such folder is
-// listed once.
+// records an INBOX message that row migrated already. fm is this row's
+// INBOX; the folders are found and listed once.
 func (vm *verifyMailbox) inSibling(ctx context.Context, fm mapping.FolderMapping, id target.ItemID) (bool, error) {
-	inboxes, err := vm.v.siblingInboxes(vm.siblings, fm.Source, fm)
-	if err != nil {
-		return false, err
-	}
-	if vm.sibItems == nil {
-		vm.sibItems = map[target.FolderID]map[target.ItemID]bool{}
-	}
-	for _, in := range inboxes {
-		fid, found, err := vm.targetFolder(ctx, in.fm, state.Folder{})
-		if err != nil {
+	if !vm.sibListed {
+		if err := vm.listSiblings(ctx, fm); err != nil {
 			return false, err
 		}
-		if !found {
-			continue
-		}
-		items, ok := vm.sibItems[fid]
-		if !ok {
-			items = map[target.ItemID]bool{}
-			for st, err := range vm.tgt.Stamps(ctx, fid) {
-				if err != nil {
-					return false, fmt.Errorf("listing the target folder %s of %s: %w", targetDisplay(in.fm), in.row.EmailAddress, err)
-				}
-				items[st.ID] = true
-			}
-			vm.sibItems[fid] = items
-		}
+		vm.sibListed = true
+	}
+	for _, items := range vm.sibItems {
 		if items[id] {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// listSiblings fills sibItems: the stamped items of every existing target
+// folder where another row of the target mailbox sends its INBOX (fm).
+func (vm *verifyMailbox) listSiblings(ctx context.Context, fm mapping.FolderMapping) error {
+	inboxes, err := vm.v.siblingInboxes(vm.siblings, fm.Source, fm)
+	if err != nil {
+		return err
+	}
+	var all []map[target.ItemID]bool
+	for _, in := range inboxes {
+		fid, found, err := vm.targetFolder(ctx, in.fm, state.Folder{})
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		items := map[target.ItemID]bool{}
+		for st, err := range vm.tgt.Stamps(ctx, fid) {
+			if err != nil {
+				return fmt.Errorf("listing the target folder %s of %s: %w", targetDisplay(in.fm), in.row.EmailAddress, err)
+			}
+			items[st.ID] = true
+		}
+		all = append(all, items)
+	}
+	vm.sibItems = all
+	return nil
 }
 
 // targetFolder finds the target folder of a mapping without creating it:
@@ -339,18 +351,11 @@ func (vm *verifyMailbox) targetFolder(ctx context.Context, fm mapping.FolderMapp
 	if rec.TargetID != "" {
 		return target.FolderID(rec.TargetID), true, nil
 	}
-	if vm.inspect {
-		id, ok := findFolder(vm.tfold, fm.WellKnown, fm.Target)
-		return id, ok, nil
+	id, found, err := locateFolder(ctx, vm.tgt, vm.tfold, vm.inspect, fm)
+	if err != nil {
+		return "", false, fmt.Errorf("mailbox %s: target folder %s: %w", vm.m.EmailAddress, targetDisplay(fm), err)
 	}
-	if len(fm.Target) == 0 {
-		id, err := vm.tgt.EnsureFolder(ctx, fm.WellKnown, nil)
-		if err != nil {
-			return "", false, fmt.Errorf("mailbox %s: target folder %s: %w", vm.m.EmailAddress, targetDisplay(fm), err)
-		}
-		return id, true, nil
-	}
-	return "", false, nil
+	return id, found, nil
 }
 
 // stampsOf lists a target folder's stamps once.
