@@ -86,6 +86,12 @@ type Folder struct {
 	Count, Bytes int64
 	// NoSelect is true for a folder that exists only as a parent.
 	NoSelect bool
+	// Skip, when not empty, says why the source advises against migrating
+	// the folder by default, as a sentence for the report: a generated or
+	// scheduling collection (Nextcloud's contact_birthdays, CalDAV inbox
+	// and outbox), a read-only or subscribed calendar. The engine skips
+	// such a folder's items with this reason.
+	Skip string
 }
 
 // ItemRef is an item's metadata, as listed without reading its content.
