@@ -56,6 +56,11 @@ const (
 	Archive SpecialUse = `\Archive`
 	All     SpecialUse = `\All`
 	Flagged SpecialUse = `\Flagged`
+	// Default marks an account's default address book or calendar (a
+	// folder of kind contact or event), which maps to the target's
+	// default contact folder or calendar; the others map to folders of
+	// their own. Adapters mark at most one folder of each kind.
+	Default SpecialUse = `\Default`
 )
 
 // Folder is one folder of an account.
