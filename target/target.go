@@ -34,6 +34,12 @@ const (
 	DeletedItems = "deleteditems"
 	JunkEmail    = "junkemail"
 	Archive      = "archive"
+	// Contacts and Calendar are the mailbox's default contact folder and
+	// calendar (Graph: /contactFolders/contacts, /calendar); a source
+	// address book or calendar maps to one of them or to a folder of its
+	// own below (contacts) or beside (calendars) it.
+	Contacts = "contacts"
+	Calendar = "calendar"
 )
 
 // Message is a mail message ready to be created in the target.

@@ -12,7 +12,8 @@ func WellKnownMail() []string {
 // DisplayName returns the name Outlook shows for a well-known mail folder
 // (Inbox, SentItems, Drafts, DeletedItems, JunkEmail, Archive) in an
 // English-language mailbox: "Inbox", "Sent Items", "Drafts", "Deleted
-// Items", "Junk Email", "Archive". It returns "" for Root, which Outlook
+// Items", "Junk Email", "Archive", and "Contacts" and "Calendar" for the
+// default contact folder and calendar. It returns "" for Root, which Outlook
 // shows as the mailbox itself, and for any other name. Exchange localises
 // these names with the mailbox language; Graph addresses the folders by
 // their well-known names whatever the language
@@ -32,6 +33,10 @@ func DisplayName(wellKnown string) string {
 		return "Junk Email"
 	case Archive:
 		return "Archive"
+	case Contacts:
+		return "Contacts"
+	case Calendar:
+		return "Calendar"
 	}
 	return ""
 }

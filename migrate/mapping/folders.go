@@ -303,10 +303,8 @@ type snode struct {
 
 // holdsItems reports whether the node is a listed, selectable mail folder.
 func (n *snode) holdsItems() bool {
-	return n.src != nil && !n.src.NoSelect && isMail(n.src.Kind)
+	return n.src != nil && !n.src.NoSelect && IsMail(n.src.Kind)
 }
-
-func isMail(k source.Kind) bool { return k == "" || k == source.KindMessage }
 
 func (n *snode) name() string { return strings.Join(n.path, "/") }
 
@@ -325,15 +323,34 @@ func (t *tnode) segments() []string {
 }
 
 // Folders maps a source account's folders to target folders, one
-// FolderMapping per source folder, sorted by source path (segment by
-// segment, by bytes). The result depends only on the set of folders and the
-// rules, never on the order of src. See the package documentation for the
-// rules. It returns an error for input no adapter should produce: a folder
-// with an empty path, or two folders with the same path.
+// FolderMapping per source folder: the mail folders sorted by source path
+// (segment by segment, by bytes), then the address books and calendars
+// (pimFolders) sorted by kind, path and name. The result depends only on
+// the set of folders and the rules, never on the order of src. See the
+// package documentation for the rules. It returns an error for input no
+// adapter should produce: a mail folder with an empty path, or two mail
+// folders with the same path.
 func Folders(src []source.Folder, rules *Rules) ([]FolderMapping, error) {
 	if rules == nil {
 		rules = &Rules{}
 	}
+	var mail, pim []source.Folder
+	for _, f := range src {
+		if IsMail(f.Kind) {
+			mail = append(mail, f)
+		} else {
+			pim = append(pim, f)
+		}
+	}
+	out, err := rules.mailFolders(mail)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, pimFolders(pim)...), nil
+}
+
+// mailFolders maps the mail folders of an account (Folders).
+func (rules *Rules) mailFolders(src []source.Folder) ([]FolderMapping, error) {
 	root, nodes, err := buildTree(src)
 	if err != nil {
 		return nil, err
@@ -459,9 +476,6 @@ func (r *Rules) markExcluded(all []*snode) {
 			continue
 		}
 		switch {
-		case !isMail(n.src.Kind):
-			n.excluded = true
-			n.reason = fmt.Sprintf("holds %s items, not mail: the contact and calendar mapping handles it", n.src.Kind)
 		case n.src.SpecialUse == source.All:
 			n.excluded = true
 			n.reason = `\All is a virtual folder (such as Gmail's "All Mail") whose messages are also in other folders; migrating it would duplicate them`
@@ -493,7 +507,7 @@ func (r *Rules) markExcluded(all []*snode) {
 func assignRoles(all []*snode) {
 	byWK := map[string][]*snode{}
 	for _, n := range all {
-		if n.src == nil || !isMail(n.src.Kind) {
+		if n.src == nil || !IsMail(n.src.Kind) {
 			continue
 		}
 		su := n.src.SpecialUse

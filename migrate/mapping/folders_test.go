@@ -487,13 +487,9 @@ func TestFolders(t *testing.T) {
 			"Projects/Beta -> !-",
 		},
 	}, {
-		name: "folders that do not hold mail",
-		src:  []source.Folder{fo("Contacts", kind(source.KindContact)), fo("Calendar", kind(source.KindEvent)), fo("Notes", kind(""))},
-		want: []string{
-			"Calendar -> !-",
-			"Contacts -> !-",
-			"Notes -> msgfolderroot/Notes (imported)",
-		},
+		name: "a folder of kind \"\" holds mail",
+		src:  []source.Folder{fo("Notes", kind(""))},
+		want: []string{"Notes -> msgfolderroot/Notes (imported)"},
 	}, {
 		name: "\\Noselect parents: kept while something goes inside",
 		src:  []source.Folder{fo("Lists", noselect), fo("Lists/go"), fo("Empty", noselect), fo("Empty/Deeper", noselect)},
