@@ -3,8 +3,10 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/source"
 )
 
@@ -72,17 +74,17 @@ func Inventory(ctx context.Context, mailbox string, acct source.Account) (*Mailb
 	return inv, nil
 }
 
-// folderName is a folder's decoded path joined with "/", for messages.
+// folderName is a folder's decoded path joined with "/", as the state,
+// plans, logs and reports name it. An address book's or calendar's is
+// prefixed with its kind ("contact:Contacts", "event:Work"), so that it
+// never names a mail folder of the same path.
 func folderName(f source.Folder) string {
-	name := ""
-	for i, p := range f.Path {
-		if i > 0 {
-			name += "/"
-		}
-		name += p
-	}
+	name := strings.Join(f.Path, "/")
 	if name == "" {
-		return f.Name
+		name = f.Name
+	}
+	if !mapping.IsMail(f.Kind) {
+		name = string(f.Kind) + ":" + name
 	}
 	return name
 }

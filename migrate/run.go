@@ -326,7 +326,7 @@ func (r *mailboxRun) run(ctx context.Context) error {
 	}
 	var work []*folderWork
 	for _, fm := range mappings {
-		fw := &folderWork{src: fm.Source, fm: fm, name: strings.Join(fm.Source.Path, "/")}
+		fw := &folderWork{src: fm.Source, fm: fm, name: folderName(fm.Source)}
 		for _, c := range fm.Changes {
 			r.log.Info("folder mapping changed", "folder", fw.name, "change", c)
 		}
