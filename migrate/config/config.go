@@ -70,6 +70,7 @@ type Source struct {
 	AdminUser          string   `yaml:"admin_user" doc:"master/admin user for logging in as each mailbox without its password"`
 	AdminPassword      Secret   `yaml:"admin_password" doc:"admin user's password (literal, env:NAME or file:PATH)"`
 	Timeout            Duration `yaml:"timeout" doc:"network timeout per operation"`
+	DAVURL             string   `yaml:"dav_url" doc:"CardDAV/CalDAV server of every row without a DAVURL column value: a URL, or auto to discover it from the mailbox's domain (DNS SRV, then /.well-known); empty: no contacts or calendars from DAV"`
 }
 
 // Target is the destination tenant and how to reach Microsoft Graph.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -70,6 +71,11 @@ func TestLoadErrors(t *testing.T) {
 		{"flag unknown key", "source:\n  host: x\n", goodCSV, nil, []string{"source.hots=y"}, "flag --set source.hots", "unknown key"},
 		{"flag bad protocol", "source:\n  host: x\n", goodCSV, nil, []string{"source.protocol=ftp"}, "flag --set source.protocol", `"ftp" is not a protocol`},
 		{"not yaml", "source: [\n", goodCSV, nil, nil, "migration.yaml", "not valid YAML"},
+		{"csv DAVURL not a URL", "source:\n  host: x\n", "EmailAddress,UserName,Password,DAVURL\na@b.c,a,pw1,dav.example\n", nil, nil, "mailboxes.csv:2:", `DAVURL: a@b.c: "dav.example" is not a DAV URL`},
+		{"csv DAVURL http without allow_plaintext", "source:\n  host: x\n", "EmailAddress,UserName,Password,DAVURL\na@b.c,a,pw1,http://dav.example/\n", nil, nil, "mailboxes.csv:2:", "sends the password unencrypted"},
+		{"csv DAVURL with a login", "source:\n  host: x\n", "EmailAddress,UserName,Password,DAVURL\na@b.c,a,pw1,https://u:secretpw@dav.example/\n", nil, nil, "mailboxes.csv:2:", "carries a login"},
+		{"source.dav_url bad", "source:\n  host: x\n  dav_url: ftp://x/\n", goodCSV, nil, nil, "migration.yaml:3:12", `source.dav_url: "ftp://x/" is not a DAV URL`},
+		{"csv DAV login without a server", "source:\n  host: x\n", "EmailAddress,UserName,Password,DAVUserName\na@b.c,a,pw1,other\n", nil, nil, "mailboxes.csv:2:", "a DAV login without a DAV server"},
 		{"csv TargetFolder on an imap row", "source:\n  host: x\n", "EmailAddress,UserName,Password,TargetFolder\na@b.c,a,pw1,Old\n", nil, nil, "mailboxes.csv:2:13", "TargetFolder: a@b.c is not a pop3 row"},
 		{"csv TargetFolder empty segment", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourceProtocol,TargetFolder\na@b.c,a,pw1,pop3,a//b\n", nil, nil, "mailboxes.csv:2:18", `"a//b" is not a folder path`},
 		{"bad pop3.folder", "source:\n  host: x\npop3:\n  folder: Old//x\n", goodCSV, nil, nil, "migration.yaml:4:11", `pop3.folder: "Old//x" is not a folder path`},
@@ -178,6 +184,34 @@ func TestPOP3Rows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPIMColumns checks the DAV and export-file columns: defaults from
+// source.dav_url and the mail login, paths relative to the CSV.
+func TestPIMColumns(t *testing.T) {
+	csv := "EmailAddress,UserName,Password,DAVURL,DAVUserName,DAVPassword,ExportFiles\n" +
+		"a@contoso.com,a,pw1,,,,\n" +
+		"b@contoso.com,b,pw2,https://dav.contoso.com/b/,bdav,dpw,exports/b.vcf; /abs/b.ics\n" +
+		"c@contoso.com,c,pw3,auto,,dpw3,\n"
+	p, err := Load(Options{Path: writeProject(t, "source:\n  host: x\n  dav_url: https://dav.contoso.com/\n", csv), LookupEnv: env(nil)})
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	type row struct{ url, user, pw string }
+	want := []row{{"https://dav.contoso.com/", "a", "pw1"}, {"https://dav.contoso.com/b/", "bdav", "dpw"}, {"auto", "c", "dpw3"}}
+	for i, m := range p.Mailboxes {
+		u, pw := m.DAVLogin()
+		if got := (row{m.DAVURL, u, pw.Value()}); got != want[i] {
+			t.Errorf("row %d: %+v, want %+v", i, got, want[i])
+		}
+	}
+	files := p.Mailboxes[1].ExportFiles
+	if len(files) != 2 || files[0] != filepath.Join(p.Dir, "exports", "b.vcf") || files[1] != "/abs/b.ics" {
+		t.Errorf("ExportFiles = %q", files)
+	}
+	if !slices.Contains(p.Secrets(), "dpw") || !slices.Contains(p.Secrets(), "dpw3") {
+		t.Errorf("Secrets() lacks the DAV passwords")
 	}
 }
 

@@ -117,6 +117,7 @@ func (p *Project) Secrets() []string {
 	add(p.Settings.Target.Token)
 	for _, m := range p.Mailboxes {
 		add(m.Password)
+		add(m.DAVPassword)
 	}
 	return out
 }
@@ -464,6 +465,9 @@ func (p *Project) validate() error {
 	}
 	if s.Source.Security == "plain" && !s.Source.AllowPlaintext {
 		return bad("source.security", "plain sends passwords unencrypted; set source.allow_plaintext: true (or --allow-plaintext) to allow it, or use tls or starttls")
+	}
+	if err := checkDAVURL(s.Source.DAVURL, s.Source.AllowPlaintext); err != nil {
+		return bad("source.dav_url", err.Error())
 	}
 	if !oneOf(s.Target.Auth, "client_secret", "certificate", "device_code", "token") {
 		return bad("target.auth", fmt.Sprintf("%q is not an authentication method; want client_secret, certificate, device_code or token", s.Target.Auth))

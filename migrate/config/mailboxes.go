@@ -1,10 +1,12 @@
 package config
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +37,31 @@ type Mailbox struct {
 	// target path (the TargetFolder column, else pop3.folder); "" is the
 	// Inbox. Always "" for an IMAP row, whose folders map one to one.
 	TargetFolder string
+	// DAVURL is where the row's address books and calendars are (the
+	// DAVURL column, else source.dav_url): a CardDAV/CalDAV URL (a server,
+	// a principal, a home set or one collection), "auto" to discover the
+	// server from EmailAddress's domain, or "" for none.
+	DAVURL string
+	// DAVUserName and DAVPassword log in to the DAV server; empty, the
+	// row's UserName and Password.
+	DAVUserName string
+	DAVPassword Secret
+	// ExportFiles are .vcf and .ics files, or folders of them, to migrate
+	// as the row's address books and calendars (the ExportFiles column,
+	// ";"-separated, relative to the CSV's folder).
+	ExportFiles []string
+}
+
+// DAVLogin returns the user name and password the row logs in to its DAV
+// server with: DAVUserName and DAVPassword, else the mail login.
+func (m Mailbox) DAVLogin() (user string, password Secret) {
+	if m.DAVUserName != "" {
+		return m.DAVUserName, m.DAVPassword
+	}
+	if m.DAVPassword.IsSet() {
+		return m.UserName, m.DAVPassword
+	}
+	return m.UserName, m.Password
 }
 
 // Target returns the address of the target mailbox.
@@ -61,7 +88,7 @@ func DefaultPort(protocol, security string) int {
 // Columns of the mailbox CSV. The first three are Microsoft's Exchange
 // Online IMAP migration CSV (EmailAddress,UserName,Password); the rest are
 // optional per-mailbox overrides.
-var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress", "TargetFolder"}
+var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress", "TargetFolder", "DAVURL", "DAVUserName", "DAVPassword", "ExportFiles"}
 
 // Columns returns the accepted CSV columns, in documentation order.
 func Columns() []string { return append([]string(nil), columns...) }
@@ -224,9 +251,68 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 			}
 			m.TargetFolder = v
 		}
+		if err := m.pimColumns(get, def, dir, lookup); err != nil {
+			return nil, err
+		}
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// pimColumns reads the row's DAVURL, DAVUserName, DAVPassword and
+// ExportFiles columns.
+func (m *Mailbox) pimColumns(get func(string) (string, Place), def Source, dir string, lookup func(string) (string, bool)) error {
+	v, place := get("DAVURL")
+	if err := checkDAVURL(v, def.AllowPlaintext); err != nil {
+		return &Error{Place: place, Key: "DAVURL", Msg: fmt.Sprintf("%s: %v", m.EmailAddress, err)}
+	}
+	m.DAVURL = cmp.Or(v, def.DAVURL) // source.dav_url is checked with the project
+	m.DAVUserName, _ = get("DAVUserName")
+	if pw, place := get("DAVPassword"); pw != "" {
+		val, err := resolveSecret(pw, dir, lookup)
+		if err != nil {
+			return &Error{Place: place, Key: "DAVPassword", Msg: fmt.Sprintf("%s: %v", m.EmailAddress, err), Err: err}
+		}
+		ref := "literal"
+		if strings.HasPrefix(pw, "env:") || strings.HasPrefix(pw, "file:") {
+			ref = pw
+		}
+		m.DAVPassword = Secret{Ref: ref, value: val}
+	}
+	if (m.DAVUserName != "" || m.DAVPassword.IsSet()) && m.DAVURL == "" {
+		return &Error{Place: place, Key: "DAVUserName", Msg: fmt.Sprintf("%s: a DAV login without a DAV server; give DAVURL (or auto)", m.EmailAddress)}
+	}
+	files, place := get("ExportFiles")
+	for _, f := range strings.Split(files, ";") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(dir, f)
+		}
+		m.ExportFiles = append(m.ExportFiles, f)
+	}
+	return nil
+}
+
+// checkDAVURL checks a DAVURL value: "", "auto" or an http(s) URL with a
+// host; http:// only with allow_plaintext, since the password goes with
+// every request.
+func checkDAVURL(v string, allowPlaintext bool) error {
+	if v == "" || v == "auto" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q is not a DAV URL; want https://host/path, or auto to discover it", v)
+	}
+	if u.User != nil {
+		return errors.New("the DAV URL carries a login; give it in DAVUserName and DAVPassword instead")
+	}
+	if u.Scheme == "http" && !allowPlaintext {
+		return fmt.Errorf("%s sends the password unencrypted; use https, or set source.allow_plaintext: true (or --allow-plaintext)", u.Redacted())
+	}
+	return nil
 }
 
 func csvError(name string, err error) error {
