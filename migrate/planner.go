@@ -312,7 +312,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 	}
 	a.mb.Fingerprint = plan.MailboxFingerprint(a.mb.Folders)
 	a.mb.DroppedKeywords = plan.KeywordCounts(a.keywords)
-	if ks, ok := acct.(keySchemer); ok {
+	if ks, ok := source.As[keySchemer](acct); ok {
 		if s, err := ks.KeyScheme(ctx); err == nil {
 			a.mb.KeyScheme = s
 		}
@@ -531,7 +531,7 @@ func (a *assessment) headerDate(folder string, ref source.ItemRef, h textproto.M
 // Received or Date fields.
 func (a *assessment) headers(ctx context.Context, acct source.Account, mappings []mapping.FolderMapping) error {
 	limit := a.p.HeaderMax
-	hr, bulk := acct.(source.HeaderReader)
+	hr, bulk := source.As[source.HeaderReader](acct)
 	if !bulk && limit < 0 {
 		return nil
 	}

@@ -280,7 +280,7 @@ func (a *assessment) readIdents(ctx context.Context, acct source.Account, f sour
 	for _, r := range refs {
 		sizes[r.Key] = r.Size
 	}
-	if hr, ok := acct.(source.HeaderReader); ok {
+	if hr, ok := source.As[source.HeaderReader](acct); ok {
 		for ih, err := range hr.Headers(ctx, f, refs, []string{"Date", "Message-Id"}) {
 			if err != nil {
 				return fmt.Errorf("folder %s: reading headers: %w", name, err)

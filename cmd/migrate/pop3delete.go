@@ -373,7 +373,7 @@ func deleteMailbox(ctx context.Context, open migrate.SourceOpener, log *slog.Log
 		return source.DeleteResult{}, fmt.Errorf("mailbox %s: %w", d.m.EmailAddress, err)
 	}
 	defer acct.Close()
-	del, ok := acct.(source.Deleter)
+	del, ok := source.As[source.Deleter](acct)
 	if !ok {
 		return source.DeleteResult{}, fmt.Errorf("mailbox %s: its source cannot delete", d.m.EmailAddress)
 	}
