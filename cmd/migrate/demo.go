@@ -221,7 +221,7 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 	if err != nil {
 		return err
 	}
-	rules, err := mapping.NewRules(p.Settings.Folders, nil)
+	rules, err := mapping.ProjectRules(p.Settings)
 	if err != nil {
 		return err
 	}

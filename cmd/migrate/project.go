@@ -58,7 +58,7 @@ func (g *globalOptions) loadMailboxes(sets, names []string) (*loadedProject, err
 	if err != nil {
 		return nil, err
 	}
-	rules, err := mapping.NewRules(p.Settings.Folders, nil)
+	rules, err := mapping.ProjectRules(p.Settings)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("%s: %w", p.Path, err))
 	}

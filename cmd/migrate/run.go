@@ -260,7 +260,7 @@ func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *con
 	if err != nil {
 		return nil, nil, err
 	}
-	rules, err := mapping.NewRules(p.Settings.Folders, nil)
+	rules, err := mapping.ProjectRules(p.Settings)
 	if err != nil {
 		return nil, nil, usageError(fmt.Errorf("%s: %w", p.Path, err))
 	}

@@ -71,6 +71,8 @@ type Rules struct {
 	exclude  []glob
 	include  []glob
 	reserved map[string]bool // foldKey of extra reserved names
+	// noContacts, noCalendars: RulesOptions.NoContacts, NoCalendars.
+	noContacts, noCalendars bool
 }
 
 // RulesOptions adjust NewRules. A nil *RulesOptions means the defaults.
@@ -79,6 +81,15 @@ type RulesOptions struct {
 	// target mailboxes whose default folders have localised names
 	// ("Gesendete Elemente", "Éléments envoyés"...).
 	Reserved []string
+	// NoContacts and NoCalendars leave out every address book or calendar
+	// (filters.contacts, filters.calendars false).
+	NoContacts, NoCalendars bool
+}
+
+// ProjectRules compiles the folder rules of a project's settings: its
+// folders section, and filters.contacts and filters.calendars.
+func ProjectRules(f config.File) (*Rules, error) {
+	return NewRules(f.Folders, &RulesOptions{NoContacts: !f.Filters.IncludeContact, NoCalendars: !f.Filters.IncludeEvents})
 }
 
 // renameRule is one folders.rename entry, compiled.
@@ -160,6 +171,7 @@ func NewRules(f config.Folders, opts *RulesOptions) (*Rules, error) {
 		r.include = append(r.include, g)
 	}
 	if opts != nil {
+		r.noContacts, r.noCalendars = opts.NoContacts, opts.NoCalendars
 		for _, n := range opts.Reserved {
 			if strings.TrimSpace(n) != "" {
 				r.reserved[foldKey(strings.TrimSpace(n))] = true
@@ -346,7 +358,7 @@ func Folders(src []source.Folder, rules *Rules) ([]FolderMapping, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(out, pimFolders(pim)...), nil
+	return append(out, rules.pimFolders(pim)...), nil
 }
 
 // mailFolders maps the mail folders of an account (Folders).

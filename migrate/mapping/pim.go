@@ -28,9 +28,11 @@ func IsMail(k source.Kind) bool { return k == "" || k == source.KindMessage }
 // Contacts or a calendar of its own, named as the source names it
 // (sanitised like a mail folder's name, " (2)" for a name already taken,
 // without regard to case). A folder the source advises against
-// (source.Folder.Skip) is excluded with the source's reason. Folder rules
+// (source.Folder.Skip) is excluded with the source's reason, and every
+// one of a kind the rules leave out (RulesOptions.NoContacts,
+// NoCalendars) with the setting's name. Folder rules
 // (renames, exclude and include patterns) are for mail and do not apply.
-func pimFolders(src []source.Folder) []FolderMapping {
+func (rules *Rules) pimFolders(src []source.Folder) []FolderMapping {
 	src = slices.Clone(src)
 	slices.SortStableFunc(src, func(a, b source.Folder) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), slices.Compare(a.Path, b.Path), cmp.Compare(a.Name, b.Name))
@@ -53,6 +55,10 @@ func pimFolders(src []source.Folder) []FolderMapping {
 		switch {
 		case f.Skip != "":
 			m.WellKnown, m.Excluded, m.Reason = "", true, f.Skip
+		case f.Kind == source.KindContact && rules.noContacts:
+			m.WellKnown, m.Excluded, m.Reason = "", true, "filters.contacts is false"
+		case f.Kind == source.KindEvent && rules.noCalendars:
+			m.WellKnown, m.Excluded, m.Reason = "", true, "filters.calendars is false"
 		case f.Kind != source.KindContact && f.Kind != source.KindEvent:
 			m.WellKnown, m.Excluded, m.Reason = "", true, fmt.Sprintf("holds %s items, which cannot be migrated", f.Kind)
 		case f.SpecialUse == source.Default || strings.EqualFold(strings.TrimSpace(name), target.DisplayName(wk)):

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/source"
 )
 
@@ -23,8 +24,14 @@ func TestPIMFolders(t *testing.T) {
 	tests := []struct {
 		name string
 		src  []source.Folder
+		opts *RulesOptions
 		want []string
 	}{{
+		name: "filters.contacts and filters.calendars false",
+		src:  []source.Folder{fo("Contacts", book), fo("Calendar", cal), fo("INBOX")},
+		opts: &RulesOptions{NoContacts: true, NoCalendars: true},
+		want: []string{"INBOX -> inbox", "Contacts -> !-", "Calendar -> !-"},
+	}, {
 		name: "the default of each kind goes to the target's default folder",
 		src:  []source.Folder{fo("Personal", book, role(source.Default)), fo("Work", book), fo("Home", cal, role(source.Default)), fo("Team", cal)},
 		want: []string{"Personal -> contacts", "Work -> contacts/Work", "Home -> calendar", "Team -> calendar/Team"},
@@ -47,7 +54,11 @@ func TestPIMFolders(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ms, err := Folders(tt.src, nil)
+			r, err := NewRules(config.Folders{}, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, err := Folders(tt.src, r)
 			if err != nil {
 				t.Fatalf("Folders() = %v", err)
 			}
@@ -63,7 +74,7 @@ func TestPIMFolders(t *testing.T) {
 			for range 5 {
 				shuffled := slices.Clone(tt.src)
 				rnd.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
-				again, err := Folders(shuffled, nil)
+				again, err := Folders(shuffled, r)
 				if err != nil {
 					t.Fatal(err)
 				}
