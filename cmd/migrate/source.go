@@ -51,21 +51,35 @@ func openSources(p *config.Project) migrate.SourceOpener {
 // knows the source adapters; a new adapter is a case here.
 func (s sourceSettings) opener() migrate.SourceOpener {
 	return func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
-		switch m.Protocol {
-		case "imap", "":
-			if s.Auth == "apop" {
-				return nil, fmt.Errorf("source %s (imap): source.auth apop is for POP3 rows; use auto, plain, login or xoauth2", m.UserName)
-			}
-			return imap.Dial(ctx, s.imapOptions(m, log))
-		case "pop3":
-			opts, err := s.pop3Options(m, log)
-			if err != nil {
-				return nil, err
-			}
-			return pop3.Dial(ctx, opts)
+		mail, err := s.openMail(ctx, m, log)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("source protocol %q is not supported yet", m.Protocol)
+		pim, err := s.openPIM(ctx, m, log)
+		if err != nil {
+			mail.Close()
+			return nil, err
+		}
+		return source.Combine(mail, pim...), nil
 	}
+}
+
+// openMail opens row m's mail account with the adapter of its protocol.
+func (s sourceSettings) openMail(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+	switch m.Protocol {
+	case "imap", "":
+		if s.Auth == "apop" {
+			return nil, fmt.Errorf("source %s (imap): source.auth apop is for POP3 rows; use auto, plain, login or xoauth2", m.UserName)
+		}
+		return imap.Dial(ctx, s.imapOptions(m, log))
+	case "pop3":
+		opts, err := s.pop3Options(m, log)
+		if err != nil {
+			return nil, err
+		}
+		return pop3.Dial(ctx, opts)
+	}
+	return nil, fmt.Errorf("source protocol %q is not supported yet", m.Protocol)
 }
 
 // imapOptions are the IMAP adapter's options for row m.
