@@ -102,7 +102,7 @@ func (a *assessment) checkTarget(ctx context.Context, mappings []mapping.FolderM
 		}
 	}
 	for _, fm := range mappings {
-		if fm.WellKnown == "" || fm.Excluded || fm.Source.NoSelect {
+		if fm.WellKnown == "" || fm.Excluded || fm.Source.NoSelect || !mapping.IsMail(fm.Source.Kind) {
 			continue
 		}
 		id, ok := findFolder(folders, fm.WellKnown, fm.Target)
