@@ -47,6 +47,19 @@ type pimItem struct {
 	// (the others are created all the same).
 	Notes []string
 	Bad   []string
+	// Fields name, one for each of Notes and in the same order, the
+	// property the note is about and what became of it, never a value.
+	Fields []pimField
+	// Expanded counts the series Graph cannot express that were expanded
+	// into single events; ExpandedEvents the events they gave.
+	Expanded, ExpandedEvents int
+}
+
+// pimField is the property one note of a pimItem is about (EMAIL, TEL,
+// RRULE, VALARM...) and what became of it (notes, changed, dropped,
+// body).
+type pimField struct {
+	Property, Action string
 }
 
 // Count is the number of target items the source item gives.
@@ -120,6 +133,7 @@ func (p *pimItem) contacts(key string, r io.Reader) error {
 		c.SourceKey, c.ContentID = pimKey(key, i), pimKey(p.Fingerprint, i)
 		for _, f := range rep.Findings {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s: %s (%s)", f.Property, f.Action, f.Reason))
+			p.Fields = append(p.Fields, pimField{Property: f.Property, Action: string(f.Action)})
 		}
 		p.Contacts = append(p.Contacts, c)
 	}
@@ -138,6 +152,13 @@ func (p *pimItem) events(key string, r io.Reader) error {
 	for _, g := range cal.Groups {
 		evs, rep := events.Map(g)
 		p.Notes = append(p.Notes, rep.Notes...)
+		for _, f := range rep.Findings {
+			p.Fields = append(p.Fields, pimField{Property: f.Property, Action: f.Action})
+		}
+		if rep.Expanded > 0 {
+			p.Expanded++
+			p.ExpandedEvents += rep.Expanded
+		}
 		for _, ev := range evs {
 			n := len(p.Events)
 			ev.SourceKey, ev.ContentID = pimKey(key, n), pimKey(p.Fingerprint, n)

@@ -378,22 +378,33 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 			a.mb.Renamed = append(a.mb.Renamed, plan.Rename{Source: pf.Path, Target: pf.Target, Changes: fm.Changes})
 		}
 		h := plan.NewFolderHasher(pf.Path, f.Validity)
+		pim := !mapping.IsMail(f.Kind) && fm.WellKnown != "" && !fm.Excluded
+		var pimRefs []source.ItemRef
 		if !f.NoSelect {
 			for ref, err := range acct.Items(ctx, f) {
 				if err != nil {
 					return nil, fmt.Errorf("mailbox %s: folder %s: listing items: %w", a.m.EmailAddress, pf.Path, err)
 				}
-				a.item(&pf, fm, ref, h)
+				if a.item(&pf, fm, ref, h) && pim {
+					pimRefs = append(pimRefs, ref)
+				}
+			}
+		}
+		if pim {
+			if err := a.pimFolder(ctx, acct, fm, &pf, pimRefs); err != nil {
+				return nil, fmt.Errorf("mailbox %s: folder %s: %w", a.m.EmailAddress, pf.Path, err)
 			}
 		}
 		pf.Fingerprint = h.Sum()
 		a.mb.Folders = append(a.mb.Folders, pf)
 	}
+	sortPIMFields(a.mb.PIMFields)
 	return mappings, nil
 }
 
-// item counts one listed item.
-func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.ItemRef, h *plan.FolderHasher) {
+// item counts one listed item; it reports whether the run will migrate
+// it.
+func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.ItemRef, h *plan.FolderHasher) bool {
 	mb := &a.mb
 	dec := mapping.Item(ref, fm, a.p.itemsFor(a.m))
 	h.Add(ref.Key, ref.Size, dec.State.Deleted)
@@ -436,7 +447,7 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 		}
 		mb.Skips[i].Items++
 		mb.Skips[i].Bytes += size
-		return
+		return false
 	}
 	pf.ToMigrate.Items++
 	pf.ToMigrate.Bytes += size
@@ -452,6 +463,10 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 		}
 	}
 	a.work.Add(size)
+	if !mapping.IsMail(fm.Source.Kind) {
+		// The read-rate sample reads items as messages.
+		return true
+	}
 	// Reservoir sampling keeps a uniform sample of the items to migrate
 	// for the read-rate measurement; the largest ones are kept apart so
 	// that the fit sees large and small items.
@@ -467,6 +482,7 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 	if len(a.large) > 4 {
 		a.large = a.large[:4]
 	}
+	return true
 }
 
 // keySchemer is an optional ability of a source account: how it keys its

@@ -13,6 +13,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/target"
 )
 
@@ -102,7 +103,7 @@ func (a *assessment) checkTarget(ctx context.Context, mappings []mapping.FolderM
 		}
 	}
 	for _, fm := range mappings {
-		if fm.WellKnown == "" || fm.Excluded || fm.Source.NoSelect {
+		if fm.WellKnown == "" || fm.Excluded || fm.Source.NoSelect || !mapping.IsMail(fm.Source.Kind) {
 			continue
 		}
 		id, ok := findFolder(folders, fm.WellKnown, fm.Target)
@@ -251,6 +252,9 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 		for _, it := range mb.OverLimit {
 			add(plan.SevWarning, "over_limit", addr, it.Folder, "Item %s (%s) is %s.", it.Key, humanize.Bytes(it.Size), it.Reason)
 		}
+		for _, it := range mb.Unparsable {
+			add(plan.SevWarning, "unparsable", addr, it.Folder, "%s %s cannot be read and will not be migrated: %s.", pimNoun(mb, it.Folder), it.Key, it.Reason)
+		}
 		for _, r := range mb.Renamed {
 			add(plan.SevInfo, "folder_renamed", addr, r.Source, "Folder %s becomes %s: %s.", r.Source, r.Target, strings.Join(r.Changes, "; "))
 		}
@@ -321,4 +325,15 @@ func plural(n int64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// pimNoun names what an item of the plan folder named folder is, for a
+// sentence: "Event" in a calendar, else "Contact".
+func pimNoun(mb plan.Mailbox, folder string) string {
+	for _, f := range mb.Folders {
+		if f.Path == folder && f.Kind == string(source.KindEvent) {
+			return "Event"
+		}
+	}
+	return "Contact"
 }

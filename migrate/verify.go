@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"slices"
 
@@ -94,9 +95,12 @@ type verifyMailbox struct {
 	stamps  map[target.FolderID]map[string][]target.ItemID
 	claimed map[target.FolderID]map[string]bool
 	// keyOf is the source key each listed target item is stamped with.
-	keyOf  map[target.FolderID]map[target.ItemID]string
-	names  map[target.FolderID]string
-	owners map[target.FolderID]string // first source folder mapped there
+	keyOf map[target.FolderID]map[target.ItemID]string
+	// contentOf is the content identity each listed target item is
+	// stamped with ("" when the target keeps none).
+	contentOf map[target.FolderID]map[target.ItemID]string
+	names     map[target.FolderID]string
+	owners    map[target.FolderID]string // first source folder mapped there
 	// siblings are the other rows of the same target mailbox; sibItems
 	// holds the stamped items of each target folder where one of them
 	// sends its INBOX (inSibling lists them on first use; sibListed says
@@ -162,6 +166,7 @@ func (vm *verifyMailbox) run(ctx context.Context) error {
 	}
 	vm.stamps = map[target.FolderID]map[string][]target.ItemID{}
 	vm.keyOf = map[target.FolderID]map[target.ItemID]string{}
+	vm.contentOf = map[target.FolderID]map[target.ItemID]string{}
 	vm.claimed = map[target.FolderID]map[string]bool{}
 	vm.names = map[target.FolderID]string{}
 	vm.owners = map[target.FolderID]string{}
@@ -179,6 +184,9 @@ func (vm *verifyMailbox) run(ctx context.Context) error {
 
 // folder compares one source folder with its target folder.
 func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm mapping.FolderMapping, rec state.Folder) error {
+	if !mapping.IsMail(fm.Source.Kind) {
+		return vm.pimFolder(ctx, acct, fm, rec)
+	}
 	v := vm.v
 	name := folderName(fm.Source)
 	vf := plan.VerifyFolder{Source: name, Target: targetDisplay(fm)}
@@ -202,7 +210,7 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 	}
 	var stamps map[string][]target.ItemID
 	if found {
-		if stamps, err = vm.stampsOf(ctx, fid, vf.Target, name); err != nil {
+		if stamps, err = vm.stampsOf(ctx, fid, vf.Target, name, vm.tgt.Stamps); err != nil {
 			vf.Errors++
 			vm.problem(plan.ProblemError, name, "", vm.red.String(err.Error()))
 			return nil
@@ -359,20 +367,25 @@ func (vm *verifyMailbox) targetFolder(ctx context.Context, fm mapping.FolderMapp
 }
 
 // stampsOf lists a target folder's stamps once.
-func (vm *verifyMailbox) stampsOf(ctx context.Context, fid target.FolderID, display, owner string) (map[string][]target.ItemID, error) {
+// list is the listing of the folder's kind (Stamps, ContactStamps,
+// EventStamps).
+func (vm *verifyMailbox) stampsOf(ctx context.Context, fid target.FolderID, display, owner string, list func(context.Context, target.FolderID) iter.Seq2[target.Stamp, error]) (map[string][]target.ItemID, error) {
 	if s, ok := vm.stamps[fid]; ok {
 		return s, nil
 	}
 	s := map[string][]target.ItemID{}
 	keyOf := map[target.ItemID]string{}
-	for st, err := range vm.tgt.Stamps(ctx, fid) {
+	content := map[target.ItemID]string{}
+	for st, err := range list(ctx, fid) {
 		if err != nil {
 			return nil, fmt.Errorf("listing the target folder %s: %w", display, err)
 		}
 		s[st.SourceKey] = append(s[st.SourceKey], st.ID)
 		keyOf[st.ID] = st.SourceKey
+		content[st.ID] = st.ContentID
 	}
 	vm.keyOf[fid] = keyOf
+	vm.contentOf[fid] = content
 	vm.stamps[fid] = s
 	vm.claimed[fid] = map[string]bool{}
 	vm.names[fid] = display

@@ -48,9 +48,18 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 		d.Source = append(d.Source, "Filters: "+strings.Join(p.Settings.Filters, "; ")+".")
 	}
 
+	kinds := map[string]map[string]string{} // folder kinds per mailbox
+	for _, m := range p.Mailboxes {
+		k := map[string]string{}
+		for _, f := range m.Folders {
+			k[f.Path] = f.Kind
+		}
+		kinds[strings.ToLower(m.Address)] = k
+	}
 	sev := map[string]plan.Severity{} // worst severity per mailbox
 	for _, r := range p.Risks {
-		d.Attention = append(d.Attention, Attention{Severity: string(r.Severity), Code: r.Code, Mailbox: r.Mailbox, Folder: r.Folder, Reason: r.Message, Count: 1})
+		folder := folderLabel(r.Folder, kinds[strings.ToLower(r.Mailbox)][r.Folder])
+		d.Attention = append(d.Attention, Attention{Severity: string(r.Severity), Code: r.Code, Mailbox: r.Mailbox, Folder: folder, Reason: r.Message, Count: 1})
 		switch r.Severity {
 		case plan.SevError:
 			d.Summary.Errors++
@@ -138,7 +147,10 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 	if t.OverLimit > 0 {
 		s.Points = append(s.Points, fmt.Sprintf("%s larger than the tenant accepts (%s); an administrator can raise the limit up to 150 MB.", plural(t.OverLimit, "item is", "items are"), Bytes(p.Settings.MaxMessageSize)))
 	}
-	if t.Contacts+t.Events > 0 {
+	switch {
+	case t.PIM != nil:
+		s.Points = append(s.Points, pimSummary(*t.PIM))
+	case t.Contacts+t.Events > 0:
 		s.Points = append(s.Points, fmt.Sprintf("%s and %s.", plural(t.Contacts, "contact", "contacts"), plural(t.Events, "calendar item", "calendar items")))
 	}
 	if t.KeywordsDropped > 0 {
@@ -209,7 +221,17 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 	if !m.Oldest.IsZero() {
 		fact("Dates", m.Oldest.Format("2006-01-02")+" to "+m.Newest.Format("2006-01-02"))
 	}
-	if m.Contacts+m.Events > 0 {
+	switch {
+	case m.PIM != nil:
+		fact("Contacts", plural(m.PIM.Contacts, "contact", "contacts")+" to create")
+		fact("Calendar events", eventsFact(*m.PIM))
+		if m.PIM.Unparsable > 0 {
+			fact("Cannot be read", plural(m.PIM.Unparsable, "contact or event", "contacts or events")+" (listed under Items needing attention)")
+		}
+		if len(m.PIMFields) > 0 {
+			fact("Details kept another way", fieldsFact(m.PIMFields))
+		}
+	case m.Contacts+m.Events > 0:
 		fact("Contacts and events", plural(m.Contacts, "contact", "contacts")+", "+plural(m.Events, "event", "events"))
 	}
 	a.Keywords = keywordRows(m.DroppedKeywords)
@@ -235,6 +257,10 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 			row.Notes = append(row.Notes, f.Reason)
 		}
 		row.Notes = append(row.Notes, f.Changes...)
+		row.Source = folderLabel(f.Path, f.Kind)
+		if f.PIM != nil {
+			row.Notes = append(row.Notes, pimFolderNote(f.Kind, *f.PIM))
+		}
 		if f.NoSelect {
 			row.Notes = append(row.Notes, "holds only folders")
 		}
@@ -489,4 +515,96 @@ func mask(d *Document) {
 			it.Folder, it.Subject = MaskText(it.Folder), MaskSubject(it.Subject)
 		}
 	}
+}
+
+// pimSummary sums up the contacts and events for the summary.
+func pimSummary(c plan.PIM) string {
+	out := fmt.Sprintf("%s and %s to create", plural(c.Contacts, "contact", "contacts"), plural(c.Events, "calendar event", "calendar events"))
+	if c.Series > 0 {
+		out += fmt.Sprintf(", among them %s", plural(c.Series, "recurring series", "recurring series"))
+	}
+	if c.Unparsable > 0 {
+		out += fmt.Sprintf("; %s cannot be read and will not be migrated", plural(c.Unparsable, "contact or event", "contacts or events"))
+	}
+	return out + "."
+}
+
+// eventsFact describes the calendar events of a mailbox: "40 events to
+// create: 3 recurring series with 5 exceptions (2 moved, 3 cancelled
+// occurrences); 1 series Exchange cannot repeat becomes 12 single
+// events".
+func eventsFact(c plan.PIM) string {
+	out := plural(c.Events, "event", "events") + " to create"
+	if c.Series > 0 {
+		out += ": " + plural(c.Series, "recurring series", "recurring series")
+		if n := c.Moved + c.Cancelled; n > 0 {
+			out += fmt.Sprintf(" with %s (%s moved, %s cancelled)", plural(n, "changed occurrence", "changed occurrences"), Number(c.Moved), Number(c.Cancelled))
+		}
+	}
+	if c.Expanded > 0 {
+		out += fmt.Sprintf("; %s Exchange cannot repeat %s %s", plural(c.Expanded, "series", "series"), noun(c.Expanded, "becomes", "become"), plural(c.ExpandedEvents, "single event", "single events"))
+	}
+	return out
+}
+
+// folderLabel is how the report names a source folder of the given kind:
+// a mail folder by its path, an address book or a calendar by its name
+// and what it is, "Work (calendar)" (a plan and the state name them
+// "event:Work", apart from mail folders).
+func folderLabel(path, kind string) string {
+	switch kind {
+	case "contact":
+		return strings.TrimPrefix(path, kind+":") + " (address book)"
+	case "event":
+		return strings.TrimPrefix(path, kind+":") + " (calendar)"
+	}
+	return path
+}
+
+// pimFolderNote counts an address book's contacts or a calendar's events.
+func pimFolderNote(kind string, c plan.PIM) string {
+	var out string
+	if kind == "event" {
+		out = eventsFact(c)
+	} else {
+		out = plural(c.Contacts, "contact", "contacts") + " to create"
+	}
+	if c.Unparsable > 0 {
+		out += fmt.Sprintf("; %s cannot be read", Number(c.Unparsable))
+	}
+	return out
+}
+
+// fieldsFact lists the contact and event details the target keeps another
+// way or not at all: "extra e-mail addresses kept in the notes (2
+// contacts), reminders not kept (1 event)".
+func fieldsFact(fs []plan.FieldCount) string {
+	var parts []string
+	for _, f := range fs {
+		what := map[string]string{"notes": "kept in the notes", "body": "kept as text in the event", "changed": "changed", "dropped": "not kept"}[f.Action]
+		if what == "" {
+			what = f.Action
+		}
+		items := plural(f.Items, "contact", "contacts")
+		if f.Kind == "event" {
+			items = plural(f.Items, "event", "events")
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", propertyName(f.Property), what, items))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// propertyName names a vCard or iCalendar property for a reader.
+func propertyName(p string) string {
+	names := map[string]string{
+		"EMAIL": "e-mail addresses", "TEL": "phone numbers", "ADR": "postal addresses", "URL": "web sites",
+		"PHOTO": "photo", "BDAY": "birthday", "ANNIVERSARY": "anniversary", "ORG": "organization",
+		"IMPP": "chat addresses", "NOTE": "notes", "RRULE": "repeat rule", "RDATE": "extra dates",
+		"EXDATE": "cancelled dates", "RECURRENCE-ID": "changed occurrences", "VALARM": "reminders",
+		"ATTENDEE": "organizer and attendees", "TZID": "time zone", "VEVENT": "event",
+	}
+	if n, ok := names[strings.ToUpper(p)]; ok {
+		return n
+	}
+	return p
 }

@@ -39,16 +39,25 @@ func fixturePlan() *plan.Plan {
 		Mailboxes: []plan.Mailbox{
 			{
 				Address: "alice@contoso.com", Target: "alice@contoso.onmicrosoft.com", Protocol: "imap", Server: "mail.contoso.com:993", Security: "tls",
-				Items: 1200, Bytes: 900 << 20, Oldest: date("2014-02-01"), Newest: date("2026-02-28"),
-				ToMigrate: plan.Count{Items: 1198, Bytes: 899 << 20},
+				Items: 1207, Bytes: 900 << 20, Oldest: date("2014-02-01"), Newest: date("2026-02-28"),
+				ToMigrate: plan.Count{Items: 1205, Bytes: 899 << 20},
 				Skips:     []plan.Skip{{Rule: "deleted", Example: `flagged \Deleted on the source`, Count: plan.Count{Items: 2, Bytes: 1 << 20}}},
-				Sizes:     sizes(800, 300, 80, 19, 1), Years: []plan.YearCount{{Year: 2014, Count: plan.Count{Items: 100}}, {Year: 2020, Count: plan.Count{Items: 500}}, {Year: 2026, Count: plan.Count{Items: 600}}},
+				Sizes:     sizes(807, 300, 80, 19, 1), Years: []plan.YearCount{{Year: 2014, Count: plan.Count{Items: 100}}, {Year: 2020, Count: plan.Count{Items: 500}}, {Year: 2026, Count: plan.Count{Items: 607}}},
 				Largest: []plan.Item{{Folder: "INBOX", Key: "7.120", Size: 30 << 20, Date: date("2024-05-01"), Subject: "Holiday photos 2024"},
 					{Folder: "Sent", Key: "3.77", Size: 12 << 20, Subject: "  Re: contract for bob@contoso.com  "}},
 				Folders: []plan.Folder{
 					{Path: "INBOX", Role: `\Inbox`, Kind: "message", Target: "Inbox", Items: 1000, Bytes: 800 << 20, Largest: 30 << 20, Oldest: date("2014-02-01"), Newest: date("2026-02-28"), ToMigrate: plan.Count{Items: 999, Bytes: 799 << 20}},
 					{Path: "Sent", Role: `\Sent`, Kind: "message", Target: "Sent Items", Items: 200, Bytes: 100 << 20, Oldest: date("2015-01-01"), Newest: date("2026-02-27"), ToMigrate: plan.Count{Items: 199, Bytes: 100 << 20}},
+					{Path: "contact:Contacts", Role: "default", Kind: "contact", Target: "Contacts", Items: 3, Bytes: 3 << 10, ToMigrate: plan.Count{Items: 3, Bytes: 3 << 10},
+						PIM: &plan.PIM{Contacts: 2, Unparsable: 1}},
+					{Path: "event:Work", Kind: "event", Target: "Calendar/Work", Items: 4, Bytes: 8 << 10, ToMigrate: plan.Count{Items: 4, Bytes: 8 << 10},
+						PIM: &plan.PIM{Events: 14, Series: 1, Moved: 1, Cancelled: 2, Expanded: 1, ExpandedEvents: 12}},
 				},
+				Contacts: 3, Events: 4,
+				PIM:        &plan.PIM{Contacts: 2, Events: 14, Series: 1, Moved: 1, Cancelled: 2, Expanded: 1, ExpandedEvents: 12, Unparsable: 1},
+				Unparsable: []plan.Item{{Folder: "contact:Contacts", Key: "c3.vcf", Size: 1 << 10, Reason: "unreadable object: vcard: invalid BEGIN value"}},
+				PIMFields: []plan.FieldCount{{Kind: "contact", Property: "EMAIL", Action: "notes", Items: 1}, {Kind: "event", Property: "ATTENDEE", Action: "body", Items: 1},
+					{Kind: "event", Property: "RRULE", Action: "changed", Items: 1}},
 				KeywordsDropped: 40, DroppedKeywords: []plan.KeywordCount{{Keyword: "$MDNSent", Items: 38}, {Keyword: "$Junk", Items: 3}, {Keyword: "$Custom", Items: 1}},
 				HeadersRead: 1190, HeadersSkipped: 10, DuplicateItems: 4, Duplicates: []plan.Duplicate{{MessageID: "a@b", Items: []plan.ItemRef{{Folder: "INBOX", Key: "7.1"}, {Folder: "Sent", Key: "3.1"}}}},
 				TargetCheck: plan.TargetCheck{Checked: true, Exists: true, Reachable: true, CanRead: true, Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1,
@@ -94,6 +103,7 @@ func fixturePlan() *plan.Plan {
 			{Severity: plan.SevWarning, Code: "plaintext_source", Mailbox: "carol@contoso.com", Message: "The source is read without encryption (security: plain)."},
 			{Severity: plan.SevWarning, Code: "pop_empty", Mailbox: "carol@contoso.com", Message: "The POP account is empty on the server."},
 			{Severity: plan.SevWarning, Code: "over_limit", Mailbox: "bob@contoso.com", Folder: "Projects", Message: "Item 9.4 (40.0 MB) is over the tenant's maximum message size."},
+			{Severity: plan.SevWarning, Code: "unparsable", Mailbox: "alice@contoso.com", Folder: "contact:Contacts", Message: "Contact c3.vcf cannot be read and will not be migrated: unreadable object: vcard: invalid BEGIN value."},
 			{Severity: plan.SevInfo, Code: "folder_renamed", Mailbox: "bob@contoso.com", Folder: "Archive", Message: "Folder Archive becomes Archive: role \\Archive guessed from the name."},
 			{Severity: plan.SevInfo, Code: "folder_renamed", Mailbox: "bob@contoso.com", Folder: "calendar", Message: "Folder calendar becomes calendar (imported)."},
 			{Severity: plan.SevInfo, Code: "keywords_dropped", Mailbox: "alice@contoso.com", Message: "40 items carry keywords that Exchange Online has no place for; they are migrated without them: $MDNSent (38 items), $Junk (3 items), $Custom (1 item). Set keywords.keep_dollar: true to keep $Custom as categories."},
@@ -137,14 +147,17 @@ func fixtureState(t *testing.T) *MigrationInput {
 		{Mailbox: "alice@contoso.com", SourcePath: "Projects/2024", TargetPath: "msgfolderroot/Projects/2024", TargetID: "A2", Validity: "8"},
 		{Mailbox: "bob@contoso.com", SourcePath: "INBOX", TargetPath: "inbox", TargetID: "B1", Validity: "3"},
 		{Mailbox: "dave@contoso.com", SourcePath: "INBOX", TargetPath: "inbox", TargetID: "D1", Validity: "5"},
+		{Mailbox: "dave@contoso.com", SourcePath: "contact:Contacts", TargetPath: "contacts", TargetID: "D2"},
+		{Mailbox: "dave@contoso.com", SourcePath: "event:Calendar", TargetPath: "calendar", TargetID: "D3"},
 	} {
 		f.UpdatedAt = day0.Add(-2 * time.Hour)
 		must(st.PutFolder(ctx, f))
 	}
 	at := day0.Add(-2 * time.Hour)
+	kind := state.KindMessage
 	item := func(mb, folder, key string, status state.Status, reason string, bytes int64, dropped ...string) {
 		at = at.Add(3 * time.Minute)
-		must(st.PutItem(ctx, state.Item{Mailbox: mb, Folder: folder, SourceKey: key, Kind: state.KindMessage, Status: status, Reason: reason,
+		must(st.PutItem(ctx, state.Item{Mailbox: mb, Folder: folder, SourceKey: key, Kind: kind, Status: status, Reason: reason,
 			Bytes: bytes, TargetID: "T-" + key, Fingerprint: "sha256:" + key, UpdatedAt: at, FirstSeen: day0.Add(-2 * time.Hour), DroppedKeywords: dropped}))
 	}
 	item("alice@contoso.com", "INBOX", "7.1", state.StatusMigrated, "", 2048, "$MDNSent")
@@ -155,6 +168,12 @@ func fixtureState(t *testing.T) *MigrationInput {
 	item("bob@contoso.com", "INBOX", "3.2", state.StatusMigrated, "", 1000, "$MDNSent")
 	item("bob@contoso.com", "INBOX", "3.3", state.StatusFailed, "the target refused the item: 400 ErrorInvalidRecipients", 700)
 	item("dave@contoso.com", "INBOX", "5.1", state.StatusMigrated, "", 3000)
+	kind = state.KindContact
+	item("dave@contoso.com", "contact:Contacts", "c1.vcf", state.StatusMigrated, "", 900)
+	item("dave@contoso.com", "contact:Contacts", "c1.vcf#2", state.StatusMigrated, "", 900)
+	kind = state.KindEvent
+	item("dave@contoso.com", "event:Calendar", "e1.ics", state.StatusMigrated, "", 2000)
+	item("dave@contoso.com", "event:Calendar", "e2.ics", state.StatusFailed, "unreadable object: no VEVENT in it", 100)
 	in, err := LoadMigration(ctx, st)
 	if err != nil {
 		t.Fatalf("LoadMigration() = %v", err)

@@ -54,12 +54,19 @@ type MailboxState struct {
 	// came from (state.Item.ReceivedFrom: "server", "received_header",
 	// "date_header", "run_time"); items recorded without it are not counted.
 	ReceivedFrom map[string]int64
+	// Contacts and Events count the mailbox's contact and event items
+	// (state.Item.Kind) by status: what was created in the target's
+	// contact folders and calendars, and what failed.
+	Contacts, Events map[state.Status]int64
 }
 
 // FolderState is one folder as the state records it.
 type FolderState struct {
 	Folder state.Folder
 	Counts map[state.Status]state.Counts
+	// Kind is the kind of the folder's items (state.Item.Kind: message,
+	// contact, event); "" when it holds none.
+	Kind string
 }
 
 // ReasonCount is a reason given for a number of items.
@@ -119,7 +126,22 @@ func LoadMigration(ctx context.Context, st state.Store) (*MigrationInput, error)
 			if err != nil {
 				return nil, fmt.Errorf("reading the state: %w", err)
 			}
+			switch it.Kind {
+			case state.KindContact:
+				if ms.Contacts == nil {
+					ms.Contacts = map[state.Status]int64{}
+				}
+				ms.Contacts[it.Status]++
+			case state.KindEvent:
+				if ms.Events == nil {
+					ms.Events = map[state.Status]int64{}
+				}
+				ms.Events[it.Status]++
+			}
 			if f := byFolder[it.Folder]; f != nil {
+				if f.Kind == "" {
+					f.Kind = it.Kind
+				}
 				c := f.Counts[it.Status]
 				c.Items++
 				c.Bytes += it.Bytes
@@ -253,8 +275,12 @@ func Migration(in *MigrationInput, o *Options) *Document {
 		if m.Status == state.StatusFailed && m.Reason != "" && row.Failed == 0 {
 			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "mailbox_failed", Mailbox: m.SourceAddress, Reason: "The mailbox stopped: " + m.Reason, Count: 1})
 		}
+		kinds := map[string]string{}
+		for _, f := range ms.Folders {
+			kinds[f.Folder.SourcePath] = f.Kind
+		}
 		for _, it := range ms.Failed {
-			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Folder: it.Folder, Item: it.SourceKey,
+			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Folder: folderLabel(it.Folder, it.Kind), Item: it.SourceKey,
 				Reason: it.Reason + " (a new run tries it again)", Count: 1})
 		}
 		if n := row.Failed - int64(len(ms.Failed)); n > 0 {
@@ -267,7 +293,7 @@ func Migration(in *MigrationInput, o *Options) *Document {
 				code = "skipped"
 				reason = "Skipped: " + reason
 			}
-			d.Attention = append(d.Attention, Attention{Severity: sev, Code: code, Mailbox: m.SourceAddress, Folder: n.Folder, Item: n.Key,
+			d.Attention = append(d.Attention, Attention{Severity: sev, Code: code, Mailbox: m.SourceAddress, Folder: folderLabel(n.Folder, kinds[n.Folder]), Item: n.Key,
 				Reason: reason + countSuffix(n.Count), Count: n.Count})
 		}
 		if ms.KeywordsDropped > 0 {
@@ -284,11 +310,17 @@ func Migration(in *MigrationInput, o *Options) *Document {
 				if p.Kind == plan.ProblemMissing && listed[p.Folder+"\x00"+p.Key] {
 					continue // listed as failed already, with the cause
 				}
-				sev := "error"
-				if p.Kind == plan.ProblemExtra {
-					sev = "info"
+				if p.Kind == plan.ProblemUnparsable && listed[p.Folder+"\x00"+p.Key] {
+					continue // listed as failed already
 				}
-				d.Attention = append(d.Attention, Attention{Severity: sev, Code: p.Kind, Mailbox: m.SourceAddress, Folder: p.Folder, Item: p.Key, Reason: p.Detail, Count: 1})
+				sev := "error"
+				switch p.Kind {
+				case plan.ProblemExtra:
+					sev = "info"
+				case plan.ProblemUnparsable:
+					sev = "warning"
+				}
+				d.Attention = append(d.Attention, Attention{Severity: sev, Code: p.Kind, Mailbox: m.SourceAddress, Folder: folderLabel(p.Folder, kinds[p.Folder]), Item: p.Key, Reason: p.Detail, Count: 1})
 			}
 		}
 		d.Appendix = append(d.Appendix, migrationAppendix(ms, verified[strings.ToLower(m.SourceAddress)]))
@@ -380,6 +412,18 @@ func Migration(in *MigrationInput, o *Options) *Document {
 	if f := receivedFromFact(receivedFrom); f != "" {
 		s.Points = append(s.Points, "Received date from: "+f+" (POP3 has no received date: the newest Received header that parses, else the Date header, else the time of the run).")
 	}
+	contacts, events := map[state.Status]int64{}, map[state.Status]int64{}
+	for _, ms := range in.Mailboxes {
+		for st, n := range ms.Contacts {
+			contacts[st] += n
+		}
+		for st, n := range ms.Events {
+			events[st] += n
+		}
+	}
+	if pt := pimPoint(contacts, events); pt != "" {
+		s.Points = append(s.Points, pt)
+	}
 	if s.KeywordsDropped > 0 {
 		var all []plan.KeywordCount
 		for _, ms := range in.Mailboxes {
@@ -436,6 +480,12 @@ func migrationAppendix(ms MailboxState, vm *plan.VerifyMailbox) Appendix {
 	if vm != nil {
 		fact("Verification", fmt.Sprintf("%s expected, %s matched, %d missing, %d doubled, %d changed, %d extra", Number(vm.Expected), Number(vm.Matched), vm.Missing, vm.Doubled, vm.Changed, vm.Extra))
 	}
+	if len(ms.Contacts) > 0 {
+		fact("Contacts", statusFact(ms.Contacts))
+	}
+	if len(ms.Events) > 0 {
+		fact("Calendar events", statusFact(ms.Events))
+	}
 	a.Keywords = keywordRows(ms.DroppedKeywords)
 	if ms.KeywordsDropped > 0 {
 		fact("Keywords dropped", keywordsFact(ms.KeywordsDropped, a.Keywords))
@@ -449,7 +499,7 @@ func migrationAppendix(ms MailboxState, vm *plan.VerifyMailbox) Appendix {
 			items += c.Items
 			bytes += c.Bytes
 		}
-		a.Folders = append(a.Folders, FolderRow{Source: f.Folder.SourcePath, Target: displayTarget(f.Folder.TargetPath), Items: items, Bytes: bytes,
+		a.Folders = append(a.Folders, FolderRow{Source: folderLabel(f.Folder.SourcePath, f.Kind), Target: displayTarget(f.Folder.TargetPath), Items: items, Bytes: bytes,
 			Migrate: f.Counts[state.StatusMigrated].Items, Skipped: f.Counts[state.StatusSkipped].Items, Failed: f.Counts[state.StatusFailed].Items})
 	}
 	return a
@@ -478,4 +528,45 @@ func receivedFromFact(counts map[string]int64) string {
 		parts = append(parts, fmt.Sprintf("%s %s", label[k], Number(counts[k])))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// pimPoint sums up the contacts and events for the summary: "12 contacts
+// and 40 calendar events migrated; 1 failed.", "" when there are none.
+func pimPoint(contacts, events map[state.Status]int64) string {
+	var all int64
+	for _, n := range contacts {
+		all += n
+	}
+	for _, n := range events {
+		all += n
+	}
+	if all == 0 {
+		return ""
+	}
+	out := fmt.Sprintf("%s and %s migrated", plural(contacts[state.StatusMigrated], "contact", "contacts"), plural(events[state.StatusMigrated], "calendar event", "calendar events"))
+	if n := contacts[state.StatusFailed] + events[state.StatusFailed]; n > 0 {
+		out += fmt.Sprintf("; %s failed (listed below)", Number(n))
+	}
+	return out + "."
+}
+
+// statusFact says how many contacts or events are in each status:
+// "12 migrated, 1 failed"; statuses without any are left out, except
+// migrated.
+func statusFact(c map[state.Status]int64) string {
+	parts := []string{Number(c[state.StatusMigrated]) + " migrated"}
+	for _, st := range state.Statuses() {
+		if st != state.StatusMigrated && c[st] > 0 {
+			parts = append(parts, Number(c[st])+" "+statusWord(st))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// statusWord is how a report names a status.
+func statusWord(st state.Status) string {
+	if st == state.StatusPending {
+		return "not yet done"
+	}
+	return string(st)
 }

@@ -16,7 +16,7 @@ import (
 
 // badCount finds a count of one with a plural noun or verb, as in
 // "1 mailboxes", "1 runs", "1 problem need attention".
-var badCount = regexp.MustCompile(`(?:^|[^0-9.,])1 (?:mailboxes|folders|items|runs|problems|points|errors|contacts|events|calendar items|headers|source items)\b|(?:^|[^0-9.,])1 (?:problem|point|mailbox|item|folder) (?:need|are|hold|share|get)\b`)
+var badCount = regexp.MustCompile(`(?:^|[^0-9.,])1 (?:mailboxes|folders|items|runs|problems|points|errors|contacts|events|calendar items|calendar events|changed occurrences|single events|headers|source items)\b|(?:^|[^0-9.,])1 (?:problem|point|mailbox|item|folder) (?:need|are|hold|share|get)\b`)
 
 // singlePlan is a plan of one mailbox with one of everything: one folder,
 // one item, one contact, one event, one warning, one mailbox at once.
@@ -39,6 +39,20 @@ func singlePlan() *plan.Plan {
 		Estimate: plan.Estimate{Seconds: 60, Mailboxes: 1, Bottleneck: outlookEnvelope().UploadBottleneck(), Envelope: outlookEnvelope()},
 		Risks:    []plan.Risk{{Severity: plan.SevWarning, Code: "plaintext_source", Mailbox: "erin@contoso.com", Message: "A warning."}},
 	}
+	p.SumTotals()
+	return p
+}
+
+// pimPlan is singlePlan with one of everything of contacts and events:
+// a calendar whose one event is a series with one moved occurrence, one
+// series expanded into one event, one object that does not parse.
+func pimPlan() *plan.Plan {
+	p := singlePlan()
+	m := &p.Mailboxes[0]
+	c := plan.PIM{Contacts: 1, Events: 1, Series: 1, Moved: 1, Expanded: 1, ExpandedEvents: 1, Unparsable: 1}
+	m.PIM = &c
+	m.PIMFields = []plan.FieldCount{{Kind: "contact", Property: "EMAIL", Action: "notes", Items: 1}}
+	m.Folders = append(m.Folders, plan.Folder{Path: "event:Work", Kind: "event", Target: "Calendar/Work", Items: 1, Bytes: 1 << 10, PIM: &c})
 	p.SumTotals()
 	return p
 }
@@ -118,6 +132,12 @@ func TestWording(t *testing.T) {
 			md:      []string{"| 2025-01-02 | Budget 2025 for erin@contoso.com | INBOX | 4.0 MB |"},
 			html:    []string{"<span>mailbox</span>", "<span>item to migrate (4.0 MB)</span>", "<td>2025-01-02</td><td class=\"k\">Budget 2025 for erin@contoso.com</td>"},
 			notHTML: []string{"1700000000.42", "<span>mailboxes</span>"},
+		},
+		{
+			name: "assessment with contacts and events", doc: Assessment(pimPlan(), opts),
+			want: []string{"1 contact and 1 calendar event to create, among them 1 recurring series; 1 contact or event cannot be read and will not be migrated.",
+				"1 event to create: 1 recurring series with 1 changed occurrence (1 moved, 0 cancelled); 1 series Exchange cannot repeat becomes 1 single event",
+				"e-mail addresses kept in the notes (1 contact)", "Work (calendar)", "Calendar/Work"},
 		},
 		{
 			name: "assessment masked", doc: Assessment(singlePlan(), masked),

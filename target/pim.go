@@ -54,6 +54,19 @@ type EventWriter interface {
 	EventStamps(ctx context.Context, f FolderID) iter.Seq2[Stamp, error]
 }
 
+// EventInspector is an optional ability of a Mailbox with an
+// EventWriter, found by type assertion: it lists a series' occurrences as
+// the target computes them, so that `migrate verify` can check that the
+// cancelled occurrences of a series are cancelled in the target too
+// (Graph's /events/{id}/instances leaves deleted occurrences out, so a
+// listing of the series shows nothing of them). It only reads.
+type EventInspector interface {
+	// Occurrences returns the original starts of the occurrences of the
+	// series id in calendar f whose original start is in [from, to),
+	// cancelled ones left out, in order; none for a single event.
+	Occurrences(ctx context.Context, f FolderID, id ItemID, from, to time.Time) ([]time.Time, error)
+}
+
 // Contact is a contact ready to be created: what the mapping kept of one
 // vCard, in the shape of Graph's contact resource
 // (https://learn.microsoft.com/graph/api/resources/contact), the only

@@ -60,6 +60,7 @@ func TestMap(t *testing.T) {
 		name, file, uid string
 		want            []target.Event
 		notes           []string // substrings the report must hold
+		expanded        int      // Report.Expanded
 	}{{
 		name: "weekly series across DST, one moved and one cancelled",
 		file: "dst-weekly.ics", uid: "weekly-dst@example.org",
@@ -137,7 +138,8 @@ func TestMap(t *testing.T) {
 			}
 			return out
 		}(),
-		notes: []string{"expanded into 4 single events"},
+		notes:    []string{"expanded into 4 single events"},
+		expanded: 4,
 	}, {
 		name: "yearly relative all-day, free",
 		file: "more.ics", uid: "thanksgiving@example.org",
@@ -168,7 +170,8 @@ func TestMap(t *testing.T) {
 			}
 			return out
 		}(),
-		notes: []string{"0 RRULE(s) and 1 RDATE(s)"},
+		notes:    []string{"0 RRULE(s) and 1 RDATE(s)"},
+		expanded: 3,
 	}, {
 		name: "override without its master is a single event",
 		file: "more.ics", uid: "orphan@example.org",
@@ -198,7 +201,8 @@ func TestMap(t *testing.T) {
 			}
 			return out
 		}(),
-		notes: []string{"2 RRULE(s) and 0 RDATE(s)"},
+		notes:    []string{"2 RRULE(s) and 0 RDATE(s)"},
+		expanded: 3,
 	}, {
 		name: "negative BYMONTHDAY expanded across DST keeps the wall clock",
 		file: "more.ics", uid: "month-end@example.org",
@@ -208,7 +212,8 @@ func TestMap(t *testing.T) {
 			{UID: "month-end@example.org", Subject: "Month end", TimeZone: "W. Europe Standard Time",
 				Start: utc("2025-03-31T07:00:00Z"), End: utc("2025-03-31T08:00:00Z")},
 		},
-		notes: []string{"negative BYMONTHDAY"},
+		notes:    []string{"negative BYMONTHDAY"},
+		expanded: 2,
 	}, {
 		name: "override in another time zone than its series",
 		file: "more.ics", uid: "other-zone-override@example.org",
@@ -232,6 +237,17 @@ func TestMap(t *testing.T) {
 				if !strings.Contains(strings.Join(rep.Notes, "\n"), n) {
 					t.Errorf("report %q lacks %q", rep.Notes, n)
 				}
+			}
+			if len(rep.Findings) != len(rep.Notes) {
+				t.Errorf("report: %d findings for %d notes %q", len(rep.Findings), len(rep.Notes), rep.Notes)
+			}
+			for _, f := range rep.Findings {
+				if f.Property == "" || f.Action == "" {
+					t.Errorf("finding %+v names no property or action", f)
+				}
+			}
+			if rep.Expanded != tt.expanded {
+				t.Errorf("report: expanded %d, want %d", rep.Expanded, tt.expanded)
 			}
 		})
 	}

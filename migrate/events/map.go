@@ -20,10 +20,35 @@ const maxExpanded = 500
 type Report struct {
 	UID   string
 	Notes []string
+	// Findings name, one for each of Notes and in the same order, the
+	// property the note is about and what became of it, never a value:
+	// what a plan counts.
+	Findings []Finding
+	// Expanded is the number of single events a series Graph cannot
+	// express was expanded into (0 when it was not).
+	Expanded int
 }
 
-func (r *Report) note(format string, args ...any) {
+// Finding is the property one note of a Report is about (RRULE, VALARM,
+// ATTENDEE...) and what became of it: one of the Action constants.
+type Finding struct {
+	Property string
+	Action   string
+}
+
+// The actions of a Finding.
+const (
+	// Dropped: not kept.
+	Dropped = "dropped"
+	// Changed: kept in another form (a series expanded, times in UTC).
+	Changed = "changed"
+	// InBody: kept as text in the event's body.
+	InBody = "body"
+)
+
+func (r *Report) note(prop, action, format string, args ...any) {
 	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+	r.Findings = append(r.Findings, Finding{Property: prop, Action: action})
 }
 
 // Map maps a group to the events to create: one event (a single event,
@@ -39,17 +64,17 @@ func Map(g *Group) ([]target.Event, Report) {
 		for _, o := range g.Overrides {
 			ev, err := base(o, g.zones, &rep)
 			if err != nil {
-				rep.note("override dropped: %v", err)
+				rep.note(ical.PropRecurrenceID, Dropped, "override dropped: %v", err)
 				continue
 			}
 			out = append(out, ev)
 		}
-		rep.note("no series master in the file: %d override(s) created as single events", len(out))
+		rep.note(ical.PropRecurrenceID, Changed, "no series master in the file: %d override(s) created as single events", len(out))
 		return out, rep
 	}
 	ev, err := base(g.Master, g.zones, &rep)
 	if err != nil {
-		rep.note("dropped: %v", err)
+		rep.note(ical.CompEvent, Dropped, "dropped: %v", err)
 		return nil, rep
 	}
 	props := g.Master.Props
@@ -57,7 +82,7 @@ func Map(g *Group) ([]target.Event, Report) {
 	rdates := props.Values(ical.PropRecurrenceDates)
 	if len(rrules) == 0 && len(rdates) == 0 {
 		if len(g.Overrides) > 0 {
-			rep.note("%d RECURRENCE-ID override(s) of a single event ignored", len(g.Overrides))
+			rep.note(ical.PropRecurrenceID, Dropped, "%d RECURRENCE-ID override(s) of a single event ignored", len(g.Overrides))
 		}
 		return []target.Event{ev}, rep
 	}
@@ -66,7 +91,7 @@ func Map(g *Group) ([]target.Event, Report) {
 		p := &props.Values(ical.PropExceptionDates)[i]
 		ts, err := dateTimes(p, g.zones)
 		if err != nil {
-			rep.note("EXDATE dropped: %v", err)
+			rep.note(ical.PropExceptionDates, Dropped, "EXDATE dropped: %v", err)
 			continue
 		}
 		for _, t := range ts {
@@ -80,7 +105,7 @@ func Map(g *Group) ([]target.Event, Report) {
 	for _, o := range g.Overrides {
 		rid, ridDate, err := dateTime(o.Props.Get(ical.PropRecurrenceID), g.zones)
 		if err != nil {
-			rep.note("override dropped: RECURRENCE-ID: %v", err)
+			rep.note(ical.PropRecurrenceID, Dropped, "override dropped: RECURRENCE-ID: %v", err)
 			continue
 		}
 		if ev.AllDay || ridDate {
@@ -92,7 +117,7 @@ func Map(g *Group) ([]target.Event, Report) {
 		}
 		oe, err := base(o, g.zones, &Report{})
 		if err != nil {
-			rep.note("override of %s dropped: %v", rid.Format(time.RFC3339), err)
+			rep.note(ical.PropRecurrenceID, Dropped, "override of %s dropped: %v", rid.Format(time.RFC3339), err)
 			continue
 		}
 		occ := target.Occurrence{OriginalStart: rid, Start: oe.Start, End: oe.End}
@@ -130,7 +155,7 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 	for i := range rrules {
 		opt, err := rrule.StrToROption(rrules[i].Value)
 		if err != nil {
-			rep.note("RRULE %q dropped: %v", rrules[i].Value, err)
+			rep.note(ical.PropRecurrenceRule, Dropped, "RRULE %q dropped: %v", rrules[i].Value, err)
 			continue
 		}
 		opt.Dtstart = ev.Start
@@ -144,7 +169,7 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 		}
 		r, err := rrule.NewRRule(*opt)
 		if err != nil {
-			rep.note("RRULE %q dropped: %v", rrules[i].Value, err)
+			rep.note(ical.PropRecurrenceRule, Dropped, "RRULE %q dropped: %v", rrules[i].Value, err)
 			continue
 		}
 		starts = append(starts, r.All()...)
@@ -152,7 +177,7 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 	for i := range rdates {
 		ts, err := dateTimes(&rdates[i], g.zones)
 		if err != nil {
-			rep.note("RDATE dropped: %v", err)
+			rep.note(ical.PropRecurrenceDates, Dropped, "RDATE dropped: %v", err)
 			continue
 		}
 		for _, t := range ts {
@@ -168,7 +193,7 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 		return slices.ContainsFunc(exdates, func(x time.Time) bool { return x.Equal(t) })
 	})
 	if len(starts) > maxExpanded {
-		rep.note("expansion stopped at %d occurrences", maxExpanded)
+		rep.note(ical.PropRecurrenceRule, Dropped, "expansion stopped at %d occurrences", maxExpanded)
 		starts = starts[:maxExpanded]
 	}
 	dur := ev.End.Sub(ev.Start)
@@ -189,7 +214,8 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 		}
 		out = append(out, one)
 	}
-	rep.note("series not expressible in Graph (%s): expanded into %d single events", why, len(out))
+	rep.note(ical.PropRecurrenceRule, Changed, "series not expressible in Graph (%s): expanded into %d single events", why, len(out))
+	rep.Expanded = len(out)
 	return out
 }
 
@@ -249,7 +275,7 @@ func base(c *ical.Component, z *zones, rep *Report) (target.Event, error) {
 	} else {
 		name, ok := WindowsZone(start.Location())
 		if !ok {
-			rep.note("time zone %q has no Windows name: times given in UTC", start.Location())
+			rep.note(ical.ParamTimezoneID, Changed, "time zone %q has no Windows name: times given in UTC", start.Location())
 			start, end, name = start.UTC(), end.UTC(), "UTC"
 		}
 		ev.TimeZone = name
@@ -298,11 +324,11 @@ func base(c *ical.Component, z *zones, rep *Report) (target.Event, error) {
 		if d, ok := trigger(a, start, end); ok {
 			ev.Reminder = &d
 		} else {
-			rep.note("VALARM trigger %q dropped", propValue(a, "TRIGGER"))
+			rep.note(ical.CompAlarm, Dropped, "VALARM trigger %q dropped", propValue(a, "TRIGGER"))
 		}
 	}
 	if alarms > 1 {
-		rep.note("%d VALARMs: only the first kept (Graph has one reminder)", alarms)
+		rep.note(ical.CompAlarm, Dropped, "%d VALARMs: only the first kept (Graph has one reminder)", alarms)
 	}
 	if p := c.Props.Get(ical.PropOrganizer); p != nil {
 		ev.Organizer = address(p)
@@ -325,7 +351,7 @@ func base(c *ical.Component, z *zones, rep *Report) (target.Event, error) {
 			ev.Body += "\n\n"
 		}
 		ev.Body += block
-		rep.note("organizer and %d attendee(s) kept as text in the body; no one is invited", len(ev.Attendees))
+		rep.note(ical.PropAttendee, InBody, "organizer and %d attendee(s) kept as text in the body; no one is invited", len(ev.Attendees))
 	}
 	return ev, nil
 }

@@ -214,6 +214,8 @@ type Totals struct {
 	// Contacts and Events count contact and calendar items.
 	Contacts int64 `json:"contacts"`
 	Events   int64 `json:"events"`
+	// PIM sums the mailboxes' PIM; nil when none has one.
+	PIM *PIM `json:"pim,omitempty"`
 	// KeywordsDropped counts the items to migrate that lose keywords.
 	KeywordsDropped int64 `json:"keywords_dropped"`
 	// Errors counts the mailboxes that could not be assessed.
@@ -283,6 +285,18 @@ type Mailbox struct {
 	// Contacts and Events count contact and calendar items.
 	Contacts int64 `json:"contacts"`
 	Events   int64 `json:"events"`
+	// PIM is what the address books and calendars to migrate give, every
+	// contact and event item read and mapped as the run will; nil when
+	// the mailbox has none.
+	PIM *PIM `json:"pim,omitempty"`
+	// Unparsable are the contact and event objects that do not parse, with
+	// the parser's reason (all of them): a whole item the run will fail,
+	// or one object of an item whose others are migrated.
+	Unparsable []Item `json:"unparsable,omitempty"`
+	// PIMFields count the contact and event properties the target cannot
+	// keep as they are (kept in the notes or body, changed, dropped), by
+	// property, never with a value.
+	PIMFields []FieldCount `json:"pim_fields,omitempty"`
 	// KeywordsDropped counts the items to migrate that carry flags or
 	// keywords the target does not carry (system keywords such as
 	// $MDNSent, other "$" keywords unless keywords.keep_dollar, unknown "\"
@@ -335,8 +349,57 @@ type Folder struct {
 	Newest time.Time `json:"newest,omitzero"`
 	// ToMigrate counts what the run will create from this folder.
 	ToMigrate Count `json:"to_migrate"`
+	// PIM is what an address book's or calendar's items give; nil for a
+	// mail folder.
+	PIM *PIM `json:"pim,omitempty"`
 	// Fingerprint hashes the folder's item keys, sizes and \Deleted flags.
 	Fingerprint string `json:"fingerprint"`
+}
+
+// PIM counts what the contact and event items of a folder or mailbox
+// give in the target, as the plan read and mapped them.
+type PIM struct {
+	// Contacts and Events are the contacts and events to create (a
+	// series is one event; an expanded series counts each of its events).
+	Contacts int64 `json:"contacts"`
+	Events   int64 `json:"events"`
+	// Series are the recurring events created as series; Moved and
+	// Cancelled their changed and cancelled occurrences (the exceptions).
+	Series    int64 `json:"series"`
+	Moved     int64 `json:"moved"`
+	Cancelled int64 `json:"cancelled"`
+	// Expanded are the series Graph cannot express, created as single
+	// events instead; ExpandedEvents the events they give.
+	Expanded       int64 `json:"expanded"`
+	ExpandedEvents int64 `json:"expanded_events"`
+	// Unparsable are the objects that do not parse (see
+	// Mailbox.Unparsable).
+	Unparsable int64 `json:"unparsable"`
+}
+
+// Add adds o to c.
+func (c *PIM) Add(o PIM) {
+	c.Contacts += o.Contacts
+	c.Events += o.Events
+	c.Series += o.Series
+	c.Moved += o.Moved
+	c.Cancelled += o.Cancelled
+	c.Expanded += o.Expanded
+	c.ExpandedEvents += o.ExpandedEvents
+	c.Unparsable += o.Unparsable
+}
+
+// FieldCount is a contact or event property the target cannot keep as it
+// is, what becomes of it, and on how many contacts or events.
+type FieldCount struct {
+	// Kind is contact or event; Property the vCard or iCalendar name
+	// (EMAIL, TEL, RRULE, VALARM...).
+	Kind     string `json:"kind"`
+	Property string `json:"property"`
+	// Action is notes (kept in the contact's notes), body (kept as text in
+	// the event's body), changed or dropped.
+	Action string `json:"action"`
+	Items  int64  `json:"items"`
 }
 
 // Skip counts the items skipped by one rule (see mapping.Decision.Rule).
@@ -531,6 +594,12 @@ func (p *Plan) SumTotals() {
 		t.OverLimit += int64(len(m.OverLimit))
 		t.Contacts += m.Contacts
 		t.Events += m.Events
+		if m.PIM != nil {
+			if t.PIM == nil {
+				t.PIM = &PIM{}
+			}
+			t.PIM.Add(*m.PIM)
+		}
 		t.KeywordsDropped += m.KeywordsDropped
 	}
 	p.Totals = t

@@ -29,6 +29,11 @@ const (
 	// gone. Reported, not a failure: the source may have deleted it after
 	// the migration.
 	ProblemExtra = "extra"
+	// ProblemUnparsable: a contact or event item that does not parse, so
+	// the run cannot migrate it: not expected in the target (counted as
+	// skipped) and not a failure of the comparison; the plan and the run
+	// list it too.
+	ProblemUnparsable = "unparsable"
 	// ProblemError: the mailbox or folder could not be compared.
 	ProblemError = "error"
 )
