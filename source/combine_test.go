@@ -65,7 +65,9 @@ func TestCombine(t *testing.T) {
 		t.Errorf("Open(unknown folder) = %v, want ErrNotFound", err)
 	}
 	// The primary's abilities are found through As.
-	type keyed interface{ Folders(context.Context) ([]source.Folder, error) }
+	type keyed interface {
+		Folders(context.Context) ([]source.Folder, error)
+	}
 	if _, ok := source.As[keyed](acct); !ok {
 		t.Error("As found nothing")
 	}
