@@ -19,8 +19,9 @@ import (
 type Harness struct {
 	// Open opens a session on the seeded account. Required. The account
 	// holds at least one selectable mail folder with at least two
-	// messages; the suite changes nothing in it, except through Expunge
-	// and Renumber.
+	// messages (an account of contacts and calendars only: an address
+	// book or calendar with two items); the suite changes nothing in it,
+	// except through Expunge and Renumber.
 	Open source.Opener
 	// BadAuth opens the same account with credentials the source refuses;
 	// nil skips the check that the error matches source.ErrAuth.
@@ -120,15 +121,28 @@ func list(t testing.TB, acct source.Account) listing {
 	return l
 }
 
-// mailFolder returns a selectable mail folder with at least two items.
+// mailFolder returns a selectable mail folder with at least two items or,
+// in an account of contacts and calendars only (source/files, source/dav),
+// an address book or calendar with at least two items.
 func (l listing) mailFolder(t testing.TB) (source.Folder, []source.ItemRef) {
 	t.Helper()
+	mail := false
 	for _, f := range l.folders {
-		if !f.NoSelect && (f.Kind == "" || f.Kind == source.KindMessage) && len(l.items[f.Name]) >= 2 {
-			return f, l.items[f.Name]
+		if f.Kind == "" || f.Kind == source.KindMessage {
+			mail = true
+			if !f.NoSelect && len(l.items[f.Name]) >= 2 {
+				return f, l.items[f.Name]
+			}
 		}
 	}
-	t.Fatalf("the harness's account has no mail folder with two items (folders: %d)", len(l.folders))
+	if !mail {
+		for _, f := range l.folders {
+			if !f.NoSelect && len(l.items[f.Name]) >= 2 {
+				return f, l.items[f.Name]
+			}
+		}
+	}
+	t.Fatalf("the harness's account has no mail folder (or, without mail folders, no address book or calendar) with two items (folders: %d)", len(l.folders))
 	return source.Folder{}, nil
 }
 
