@@ -50,7 +50,9 @@ type Harness struct {
 //   - a HeaderReader gives the same fields as the items' own headers, and
 //     leaves out items that are gone;
 //   - errors come from the vocabulary: ErrAuth, ErrConnect, ErrNotFound
-//     for a missing folder or item, ErrValidityChanged after renumbering.
+//     for a missing folder or item, ErrValidityChanged after renumbering;
+//   - address books and calendars are flat, with at most one Default per
+//     kind, and their items are one vCard or one iCalendar object.
 //
 // The checks that change the source (Expunge, Renumber) run last.
 func Run(t *testing.T, h Harness) {
@@ -77,6 +79,7 @@ var checks = []check{
 	{"Headers", checkHeaders},
 	{"MissingFolder", checkMissingFolder},
 	{"Credentials", checkCredentials},
+	{"ContactsAndCalendars", checkContactsAndCalendars},
 	{"Expunged", checkExpunged},
 	{"Renumbered", checkRenumbered},
 }
