@@ -363,21 +363,43 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 	if path == "" {
 		return nil, fmt.Errorf("files: folder %s: item %s: %w", f.Name, ref.Key, source.ErrNotFound)
 	}
-	idx, err := a.index(ctx, path, fo.Kind)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("files: folder %s: item %s: %w", f.Name, ref.Key, source.ErrNotFound)
-	}
-	if err != nil {
+	fail := func(err error) (io.ReadCloser, error) {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = source.ErrNotFound
+		}
 		return nil, fmt.Errorf("files: folder %s: item %s: %w", f.Name, ref.Key, err)
 	}
-	i, ok := idx.byKey[key]
-	if !ok {
-		return nil, fmt.Errorf("files: folder %s: item %s: %w", f.Name, ref.Key, source.ErrNotFound)
-	}
-	it := idx.items[i]
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("files: folder %s: item %s: %w", f.Name, ref.Key, err)
+	var (
+		fh *os.File
+		it item
+	)
+	// The ranges are those of the file as opened: when it changed between
+	// the scan and the open, scan again (once).
+	for try := 0; ; try++ {
+		idx, err := a.index(ctx, path, fo.Kind)
+		if err != nil {
+			return fail(err)
+		}
+		i, ok := idx.byKey[key]
+		if !ok {
+			return fail(source.ErrNotFound)
+		}
+		it = idx.items[i]
+		if fh, err = os.Open(path); err != nil {
+			return fail(err)
+		}
+		fi, err := fh.Stat()
+		if err != nil {
+			fh.Close()
+			return fail(err)
+		}
+		if fi.Size() == idx.size && fi.ModTime().Equal(idx.mtime) {
+			break
+		}
+		fh.Close()
+		if try == 1 {
+			return fail(errors.New("the file keeps changing"))
+		}
 	}
 	var readers []io.Reader
 	if fo.Kind == source.KindContact {

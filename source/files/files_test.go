@@ -11,9 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/migrate-tool/migrate/migrate/contacts"
 	"github.com/migrate-tool/migrate/migrate/events"
@@ -539,4 +541,85 @@ func TestChangedFile(t *testing.T) {
 	if _, err := a.Open(context.Background(), folders[0], source.ItemRef{Key: "uid:a"}); !errors.Is(err, source.ErrNotFound) {
 		t.Errorf("Open(a card gone from the file) = %v, want source.ErrNotFound", err)
 	}
+}
+
+// TestMemoryBounded scans and opens an .ics far larger than what the
+// adapter may hold: 40 MB, with one unfolded 16 MB ATTACH line and
+// thousands of events. The heap never grows by more than a few MB.
+func TestMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 40 MB file")
+	}
+	path := filepath.Join(t.TempDir(), "big.ics")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(fh, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"+zoneBerlin)
+	fmt.Fprint(fh, "BEGIN:VEVENT\r\nUID:big\r\nDTSTART;TZID=Europe/Berlin:20240101T100000\r\nATTACH;VALUE=BINARY;ENCODING=BASE64:")
+	chunk := bytes.Repeat([]byte("QUJD"), 1<<18) // 1 MB
+	for range 16 {
+		fh.Write(chunk)
+	}
+	fmt.Fprint(fh, "\r\nEND:VEVENT\r\n")
+	desc := "DESCRIPTION:" + strings.Repeat("x", 1000) + "\r\n"
+	for i := 0; i < 22000; i++ {
+		fmt.Fprintf(fh, "BEGIN:VEVENT\r\nUID:e%d\r\nDTSTART:20240101T100000Z\r\n%sEND:VEVENT\r\n", i, desc)
+	}
+	fmt.Fprint(fh, "END:VCALENDAR\r\n")
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var peak, base uint64
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapAlloc)
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base = ms.HeapAlloc
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+				sample()
+			}
+		}
+	}()
+	a := open(t, path)
+	folders, _ := a.Folders(context.Background())
+	var n int
+	var big source.ItemRef
+	for ref, err := range a.Items(context.Background(), folders[0]) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref.Key == "uid:big" {
+			big = ref
+		}
+		n++
+	}
+	rc, err := a.Open(context.Background(), folders[0], big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := io.Copy(io.Discard, rc)
+	rc.Close()
+	close(done)
+	<-stopped
+	if err != nil || copied != big.Size || n != 22001 {
+		t.Fatalf("read %d bytes of %d (%v), listed %d items, want 22001", copied, big.Size, err, n)
+	}
+	if grew := int64(peak) - int64(base); grew > 24<<20 {
+		t.Errorf("the heap grew by %d MB scanning and opening a 40 MB file, want it bounded (well under the file)", grew>>20)
+	}
+	t.Logf("heap grew by at most %.1f MB", float64(int64(peak)-int64(base))/(1<<20))
 }
