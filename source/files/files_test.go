@@ -623,3 +623,109 @@ func TestMemoryBounded(t *testing.T) {
 	}
 	t.Logf("heap grew by at most %.1f MB", float64(int64(peak)-int64(base))/(1<<20))
 }
+
+// TestCorpus splits the project's own vCard and iCalendar seeds (the
+// mapping packages' test files, with malformed objects among good ones,
+// and the Radicale harness's directories of one object per file): parsed
+// one by one, the objects give the cards, events and bad objects the
+// whole files give.
+func TestCorpus(t *testing.T) {
+	var paths []string
+	for _, glob := range []string{"../../migrate/contacts/testdata/*.vcf", "../../migrate/events/testdata/*.ics", "../testserver/seed/dav/*/*"} {
+		m, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	if len(paths) < 8 {
+		t.Fatalf("found only %q", paths)
+	}
+	for _, p := range paths {
+		t.Run(filepath.ToSlash(p), func(t *testing.T) {
+			a := open(t, p)
+			folders, _ := a.Folders(context.Background())
+			for _, f := range folders {
+				var files []string
+				if strings.HasSuffix(f.Name, "*.vcf") || strings.HasSuffix(f.Name, "*.ics") {
+					files, _ = filepath.Glob(f.Name)
+				} else {
+					files = []string{f.Name}
+				}
+				var whole bytes.Buffer
+				for _, file := range files {
+					b, err := os.ReadFile(file)
+					if err != nil {
+						t.Fatal(err)
+					}
+					whole.Write(b)
+					whole.WriteString("\r\n")
+				}
+				var objects [][]byte
+				for ref, err := range a.Items(context.Background(), f) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					objects = append(objects, readItem(t, a, f, ref))
+				}
+				if f.Kind == source.KindContact {
+					compareCards(t, whole.Bytes(), objects)
+				} else {
+					compareEvents(t, whole.Bytes(), objects)
+				}
+			}
+		})
+	}
+}
+
+func compareCards(t *testing.T, whole []byte, objects [][]byte) {
+	t.Helper()
+	want, wantBad, err := contacts.Parse(bytes.NewReader(whole))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []contacts.Card
+	var gotBad int
+	for _, o := range objects {
+		cards, bad, err := contacts.Parse(bytes.NewReader(o))
+		if err != nil || len(cards)+len(bad) != 1 {
+			t.Errorf("object %q: %d cards, %d bad, %v; want one", o, len(cards), len(bad), err)
+		}
+		got, gotBad = append(got, cards...), gotBad+len(bad)
+	}
+	if len(got) != len(want) || gotBad != len(wantBad) {
+		t.Fatalf("one by one: %d cards, %d bad; the whole file: %d, %d", len(got), gotBad, len(want), len(wantBad))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i].Card, want[i].Card) {
+			t.Errorf("card %d:\n%v\nwhole file:\n%v", i, got[i].Card, want[i].Card)
+		}
+	}
+}
+
+func compareEvents(t *testing.T, whole []byte, objects [][]byte) {
+	t.Helper()
+	want, err := events.Parse(bytes.NewReader(whole))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*events.Group
+	var gotBad int
+	for _, o := range objects {
+		cal, err := events.Parse(bytes.NewReader(o))
+		if err != nil {
+			t.Fatalf("object %q: %v", o, err)
+		}
+		got, gotBad = append(got, cal.Groups...), gotBad+len(cal.Bad)
+	}
+	if len(got) != len(want.Groups) || gotBad != len(want.Bad) {
+		t.Fatalf("one by one: %d events, %d bad; the whole file: %d, %d (%v)", len(got), gotBad, len(want.Groups), len(want.Bad), want.Bad)
+	}
+	for i, w := range want.Groups {
+		gotEv, gotRep := events.Map(got[i])
+		wantEv, wantRep := events.Map(w)
+		if got[i].UID != w.UID || !reflect.DeepEqual(gotEv, wantEv) || !reflect.DeepEqual(gotRep, wantRep) {
+			t.Errorf("event %s maps to\n%+v %+v\nwhole file:\n%+v %+v", w.UID, gotEv, gotRep, wantEv, wantRep)
+		}
+	}
+}
