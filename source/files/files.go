@@ -142,7 +142,7 @@ func Open(ctx context.Context, opts *Options) (*Account, error) {
 			a.folders = append(a.folders, f)
 		}
 	}
-	a.name()
+	a.namesAndDefaults()
 	return a, nil
 }
 
@@ -157,7 +157,7 @@ func (a *Account) walk(dir string) ([]folder, error) {
 			return nil
 		}
 		kind, ok := extensions[strings.ToLower(filepath.Ext(p))]
-		if !ok || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+		if !ok || (!d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0) {
 			a.log.Debug("not a .vcf or .ics file, ignored", "file", p)
 			return nil
 		}
@@ -191,9 +191,9 @@ func (a *Account) walk(dir string) ([]folder, error) {
 	return out, nil
 }
 
-// name makes display names unique per kind (" (2)", " (3)": they name the
+// namesAndDefaults makes display names unique per kind (" (2)", " (3)": they name the
 // target folders and the state) and sets the Default roles.
-func (a *Account) name() {
+func (a *Account) namesAndDefaults() {
 	for _, kind := range []source.Kind{source.KindContact, source.KindEvent} {
 		taken := map[string]bool{}
 		var ofKind []*folder
@@ -274,6 +274,9 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 				if fo.dir != "" && errors.Is(err, fs.ErrNotExist) {
 					a.log.Warn("export file gone since the directory was listed", "file", path)
 					continue
+				}
+				if errors.Is(err, fs.ErrNotExist) {
+					err = fmt.Errorf("%w: %w", source.ErrNotFound, err)
 				}
 				yield(source.ItemRef{}, fmt.Errorf("files: folder %s: %w", f.Name, err))
 				return

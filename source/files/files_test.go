@@ -300,6 +300,18 @@ func TestOpenErrors(t *testing.T) {
 		}
 		break
 	}
+	gone := write(t, filepath.Join(dir, "gone.ics"), calendar(allDay))
+	removed := open(t, gone)
+	folders, _ = removed.Folders(context.Background())
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range removed.Items(context.Background(), folders[0]) {
+		if !errors.Is(err, source.ErrNotFound) {
+			t.Errorf("Items(a file removed since Open) = %v, want source.ErrNotFound", err)
+		}
+		break
+	}
 	empty := open(t, write(t, filepath.Join(dir, "empty.ics"), ""))
 	folders, _ = empty.Folders(context.Background())
 	for _, err := range empty.Items(context.Background(), folders[0]) {
