@@ -643,7 +643,7 @@ func TestMemoryBounded(t *testing.T) {
 // whole files give.
 func TestCorpus(t *testing.T) {
 	var paths []string
-	for _, glob := range []string{"../../migrate/contacts/testdata/*.vcf", "../../migrate/events/testdata/*.ics", "../testserver/seed/dav/*/*"} {
+	for _, glob := range []string{"../../migrate/contacts/testdata/*.vcf", "../../migrate/events/testdata/*.ics", "../testserver/seed/dav/*/*", "../../testdata/pim/*"} {
 		m, err := filepath.Glob(glob)
 		if err != nil {
 			t.Fatal(err)
