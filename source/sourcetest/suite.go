@@ -19,8 +19,9 @@ import (
 type Harness struct {
 	// Open opens a session on the seeded account. Required. The account
 	// holds at least one selectable mail folder with at least two
-	// messages; the suite changes nothing in it, except through Expunge
-	// and Renumber.
+	// messages (an account of contacts and calendars only: an address
+	// book or calendar with two items); the suite changes nothing in it,
+	// except through Expunge and Renumber.
 	Open source.Opener
 	// BadAuth opens the same account with credentials the source refuses;
 	// nil skips the check that the error matches source.ErrAuth.
@@ -49,7 +50,9 @@ type Harness struct {
 //   - a HeaderReader gives the same fields as the items' own headers, and
 //     leaves out items that are gone;
 //   - errors come from the vocabulary: ErrAuth, ErrConnect, ErrNotFound
-//     for a missing folder or item, ErrValidityChanged after renumbering.
+//     for a missing folder or item, ErrValidityChanged after renumbering;
+//   - address books and calendars are flat, with at most one Default per
+//     kind, and their items are one vCard or one iCalendar object.
 //
 // The checks that change the source (Expunge, Renumber) run last.
 func Run(t *testing.T, h Harness) {
@@ -76,6 +79,7 @@ var checks = []check{
 	{"Headers", checkHeaders},
 	{"MissingFolder", checkMissingFolder},
 	{"Credentials", checkCredentials},
+	{"ContactsAndCalendars", checkContactsAndCalendars},
 	{"Expunged", checkExpunged},
 	{"Renumbered", checkRenumbered},
 }
@@ -120,15 +124,28 @@ func list(t testing.TB, acct source.Account) listing {
 	return l
 }
 
-// mailFolder returns a selectable mail folder with at least two items.
+// mailFolder returns a selectable mail folder with at least two items or,
+// in an account of contacts and calendars only (source/files, source/dav),
+// an address book or calendar with at least two items.
 func (l listing) mailFolder(t testing.TB) (source.Folder, []source.ItemRef) {
 	t.Helper()
+	mail := false
 	for _, f := range l.folders {
-		if !f.NoSelect && (f.Kind == "" || f.Kind == source.KindMessage) && len(l.items[f.Name]) >= 2 {
-			return f, l.items[f.Name]
+		if f.Kind == "" || f.Kind == source.KindMessage {
+			mail = true
+			if !f.NoSelect && len(l.items[f.Name]) >= 2 {
+				return f, l.items[f.Name]
+			}
 		}
 	}
-	t.Fatalf("the harness's account has no mail folder with two items (folders: %d)", len(l.folders))
+	if !mail {
+		for _, f := range l.folders {
+			if !f.NoSelect && len(l.items[f.Name]) >= 2 {
+				return f, l.items[f.Name]
+			}
+		}
+	}
+	t.Fatalf("the harness's account has no mail folder (or, without mail folders, no address book or calendar) with two items (folders: %d)", len(l.folders))
 	return source.Folder{}, nil
 }
 

@@ -17,15 +17,25 @@ func message(n int) []byte {
 // seeded returns a Memory with a few folders and messages.
 func seeded() *Memory {
 	m := NewMemory()
-	date := time.Date(2023, 1, 2, 10, 0, 0, 0, time.UTC)
+	date := seedDate()
 	for i := range 5 {
 		m.Add("INBOX", message(i), date.Add(time.Duration(i)*time.Hour), `\Answered`)
 	}
 	m.AddFolder("Sent", source.Sent, "")
 	m.Add("Sent", message(10), date)
 	m.Add("Projects/2024", message(11), date)
+	m.AddFolder("Contacts", source.Default, source.KindContact)
+	m.Add("Contacts", []byte(card), date)
+	m.AddFolder("Calendar", source.Default, source.KindEvent)
+	m.Add("Calendar", []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e1\r\nDTSTART:20230102T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), date)
 	return m
 }
+
+// card is a vCard for the seeded address book.
+const card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Ada\r\nEND:VCARD\r\n"
+
+// seedDate is when the seeded items arrived.
+func seedDate() time.Time { return time.Date(2023, 1, 2, 10, 0, 0, 0, time.UTC) }
 
 func harness(m *Memory) Harness {
 	refused := NewMemory()
@@ -73,6 +83,16 @@ func TestSuiteCatchesBrokenSources(t *testing.T) {
 		{"Credentials", func(m *Memory, h *Harness) {
 			h.BadAuth = func(context.Context) (source.Account, error) { return nil, fmt.Errorf("password refused") }
 		}, "source.ErrAuth"},
+		{"ContactsAndCalendars", func(m *Memory, h *Harness) {
+			m.AddFolder("Books/Work", "", source.KindContact)
+			m.Add("Books/Work", []byte(card), seedDate())
+		}, "want one name"},
+		{"ContactsAndCalendars", func(m *Memory, h *Harness) {
+			m.AddFolder("Private", source.Default, source.KindContact)
+		}, "a second source.Default"},
+		{"ContactsAndCalendars", func(m *Memory, h *Harness) {
+			m.Add("Calendar", []byte(card), seedDate())
+		}, "want BEGIN:VCALENDAR"},
 		{"Expunged", func(m *Memory, h *Harness) {
 			h.Expunge = func(testing.TB, source.Folder, source.ItemRef) {} // the item stays
 		}, "source.ErrNotFound"},
