@@ -75,7 +75,7 @@ func Dial(ctx context.Context, o *Options) (*Account, error) {
 	} else {
 		u, err := url.Parse(o.URL)
 		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("dav: user %s: bad URL %q: want https://host/...", user, redactURL(o.URL))
+			return nil, fmt.Errorf("dav: user %s: bad URL %q: want an https:// URL with a host", user, redactURL(o.URL))
 		}
 		u.User = nil
 		a.start = []*url.URL{u}
