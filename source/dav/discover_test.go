@@ -1,11 +1,13 @@
 package dav_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -207,6 +209,16 @@ func TestDiscovery(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.opts
 			o.Username, o.Password, o.CAFile = f.user, f.pass, ca
+			var logs bytes.Buffer
+			o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			defer func() {
+				if strings.Contains(logs.String(), f.pass) {
+					t.Errorf("the log holds the password:\n%s", logs.String())
+				}
+				if !strings.Contains(logs.String(), "component=dav") {
+					t.Errorf("the log records carry no component=dav:\n%s", logs.String())
+				}
+			}()
 			acct, err := dav.Dial(t.Context(), &o)
 			if err != nil {
 				t.Fatalf("Dial() = %v", err)

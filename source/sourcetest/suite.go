@@ -18,9 +18,9 @@ import (
 // Harness is what Run needs to check an adapter.
 type Harness struct {
 	// Open opens a session on the seeded account. Required. The account
-	// holds at least one selectable mail folder with at least two
-	// messages; the suite changes nothing in it, except through Expunge
-	// and Renumber.
+	// holds at least one selectable folder of ItemKind (mail unless set)
+	// with at least two items; the suite changes nothing in it, except
+	// through Expunge and Renumber.
 	Open source.Opener
 	// BadAuth opens the same account with credentials the source refuses;
 	// nil skips the check that the error matches source.ErrAuth.
