@@ -2,6 +2,7 @@ package dav
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -119,7 +120,18 @@ func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
 		}
 	}
 	if len(d.collections) == 0 && len(errs) > 0 {
-		return nil, fmt.Errorf("dav: user %s: %w", a.user, errs[0])
+		// Wrong credentials say more than a service missing elsewhere.
+		err := errs[0]
+		for _, e := range errs {
+			if errors.Is(e, ErrAuth) {
+				err = e
+				break
+			}
+		}
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("dav: user %s: %w: %w", a.user, ErrDiscovery, err)
+		}
+		return nil, fmt.Errorf("dav: user %s: %w", a.user, err)
 	}
 	for _, err := range errs {
 		a.log.WarnContext(ctx, "discovery failed for one service", "err", err)

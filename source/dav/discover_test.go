@@ -243,6 +243,7 @@ func TestDiscovery(t *testing.T) {
 func TestDialErrors(t *testing.T) {
 	t.Parallel()
 	f := newFakeDAV()
+	f.redirects = nil // no /.well-known on this server
 	srv, ca := startTLS(t, f)
 	plain := httptest.NewServer(f)
 	t.Cleanup(plain.Close)
@@ -255,6 +256,8 @@ func TestDialErrors(t *testing.T) {
 		{"plaintext refused", dav.Options{URL: plain.URL + "/principals/alice/", Username: "alice", Password: f.pass}, dav.ErrPlaintextNotAllowed},
 		{"untrusted certificate", dav.Options{URL: srv.URL + "/principals/alice/", Username: "alice", Password: f.pass}, source.ErrConnect},
 		{"no domain", dav.Options{URL: "auto", Email: "alice", Username: "alice", Password: f.pass}, dav.ErrDiscovery},
+		{"no service at the URL", dav.Options{URL: srv.URL + "/nothing-here/", Username: "alice", Password: f.pass, CAFile: ca}, dav.ErrDiscovery},
+		{"no well-known on the domain", dav.Options{URL: "auto", Email: "alice@" + strings.TrimPrefix(srv.URL, "https://"), Username: "alice", Password: f.pass, CAFile: ca, LookupSRV: noSRV}, dav.ErrDiscovery},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			acct, err := dav.Dial(t.Context(), &c.opts)
