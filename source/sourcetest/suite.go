@@ -18,10 +18,10 @@ import (
 // Harness is what Run needs to check an adapter.
 type Harness struct {
 	// Open opens a session on the seeded account. Required. The account
-	// holds at least one selectable mail folder with at least two
-	// messages (an account of contacts and calendars only: an address
-	// book or calendar with two items); the suite changes nothing in it,
-	// except through Expunge and Renumber.
+	// holds at least one selectable folder of ItemKind (mail unless set)
+	// with at least two items (an account of contacts and calendars only,
+	// with ItemKind unset: an address book or calendar with two items);
+	// the suite changes nothing in it, except through Expunge and Renumber.
 	Open source.Opener
 	// BadAuth opens the same account with credentials the source refuses;
 	// nil skips the check that the error matches source.ErrAuth.
@@ -38,6 +38,19 @@ type Harness struct {
 	// MaxItems bounds how many items per folder the suite reads whole
 	// (default 20).
 	MaxItems int
+	// ItemKind is the kind of folder the item checks pick (the one with
+	// two items that Open says about "a selectable mail folder"); "" is
+	// source.KindMessage. An adapter listing only address books or
+	// calendars sets source.KindContact or source.KindEvent; the
+	// mail-only checks (Headers) are then skipped.
+	ItemKind source.Kind
+}
+
+func (h *Harness) itemKind() source.Kind {
+	if h.ItemKind == "" {
+		return source.KindMessage
+	}
+	return h.ItemKind
 }
 
 // Run checks an adapter against the contract of source.Account and its
@@ -124,28 +137,32 @@ func list(t testing.TB, acct source.Account) listing {
 	return l
 }
 
-// mailFolder returns a selectable mail folder with at least two items or,
-// in an account of contacts and calendars only (source/files, source/dav),
-// an address book or calendar with at least two items.
-func (l listing) mailFolder(t testing.TB) (source.Folder, []source.ItemRef) {
+// mailFolder returns a selectable folder of the harness's ItemKind (mail
+// by default) with at least two items or, with ItemKind unset in an
+// account of contacts and calendars only (source/files, source/dav), an
+// address book or calendar with at least two items.
+func (l listing) mailFolder(t testing.TB, h *Harness) (source.Folder, []source.ItemRef) {
 	t.Helper()
+	kind := h.itemKind()
 	mail := false
 	for _, f := range l.folders {
-		if f.Kind == "" || f.Kind == source.KindMessage {
-			mail = true
-			if !f.NoSelect && len(l.items[f.Name]) >= 2 {
-				return f, l.items[f.Name]
-			}
+		fk := f.Kind
+		if fk == "" {
+			fk = source.KindMessage
+		}
+		mail = mail || fk == source.KindMessage
+		if !f.NoSelect && fk == kind && len(l.items[f.Name]) >= 2 {
+			return f, l.items[f.Name]
 		}
 	}
-	if !mail {
+	if !mail && h.ItemKind == "" {
 		for _, f := range l.folders {
 			if !f.NoSelect && len(l.items[f.Name]) >= 2 {
 				return f, l.items[f.Name]
 			}
 		}
 	}
-	t.Fatalf("the harness's account has no mail folder (or, without mail folders, no address book or calendar) with two items (folders: %d)", len(l.folders))
+	t.Fatalf("the harness's account has no %s folder with two items (folders: %d)", kind, len(l.folders))
 	return source.Folder{}, nil
 }
 
@@ -172,7 +189,7 @@ func checkStableKeys(t testing.TB, h *Harness) {
 			keys[ref.Key] = true
 		}
 	}
-	first.mailFolder(t)
+	first.mailFolder(t, h)
 	again := list(t, acct)
 	compareListings(t, "a second listing in the same session", first, again)
 	acct.Close()
@@ -256,7 +273,7 @@ func sameFlags(a, b []string) bool {
 
 func checkStopEarly(t testing.TB, h *Harness) {
 	acct := open(t, h)
-	f, _ := list(t, acct).mailFolder(t)
+	f, _ := list(t, acct).mailFolder(t, h)
 	for _, err := range acct.Items(context.Background(), f) {
 		if err != nil {
 			t.Fatalf("Items(%q) = %v", f.Name, err)
@@ -267,7 +284,7 @@ func checkStopEarly(t testing.TB, h *Harness) {
 		t.Fatalf("Folders() after a listing stopped early = %v, want the account usable", err)
 	}
 	again := list(t, acct)
-	again.mailFolder(t)
+	again.mailFolder(t, h)
 }
 
 // fields are the header fields checkHeaders asks for.
@@ -275,11 +292,14 @@ var fields = []string{"Message-Id", "Subject"}
 
 func checkHeaders(t testing.TB, h *Harness) {
 	acct := open(t, h)
+	if h.itemKind() != source.KindMessage {
+		t.Skip("header fields are a mail check; the harness's items are of kind " + string(h.itemKind()))
+	}
 	hr, ok := acct.(source.HeaderReader)
 	if !ok {
 		t.Skip("the adapter has no source.HeaderReader")
 	}
-	f, refs := list(t, acct).mailFolder(t)
+	f, refs := list(t, acct).mailFolder(t, h)
 	refs = refs[:min(len(refs), h.maxItems())]
 	got := map[string]textproto.MIMEHeader{}
 	for ih, err := range hr.Headers(context.Background(), f, refs, fields) {
@@ -308,7 +328,7 @@ func checkHeaders(t testing.TB, h *Harness) {
 
 func checkMissingFolder(t testing.TB, h *Harness) {
 	acct := open(t, h)
-	missing := source.Folder{Name: "sourcetest-no-such-folder", Path: []string{"sourcetest-no-such-folder"}, Kind: source.KindMessage}
+	missing := source.Folder{Name: "sourcetest-no-such-folder", Path: []string{"sourcetest-no-such-folder"}, Kind: h.itemKind()}
 	for _, err := range acct.Items(context.Background(), missing) {
 		if !errors.Is(err, source.ErrNotFound) {
 			t.Errorf("Items(a folder that does not exist) = %v, want an error matching source.ErrNotFound", err)
@@ -350,7 +370,7 @@ func checkExpunged(t testing.TB, h *Harness) {
 		t.Skip("the harness cannot expunge")
 	}
 	acct := open(t, h)
-	f, refs := list(t, acct).mailFolder(t)
+	f, refs := list(t, acct).mailFolder(t, h)
 	gone := refs[len(refs)-1]
 	h.Expunge(t, f, gone)
 	if rc, err := acct.Open(context.Background(), f, gone); err == nil {
@@ -384,7 +404,7 @@ func checkRenumbered(t testing.TB, h *Harness) {
 		t.Skip("the harness cannot renumber")
 	}
 	acct := open(t, h)
-	f, refs := list(t, acct).mailFolder(t)
+	f, refs := list(t, acct).mailFolder(t, h)
 	acct.Close()
 	h.Renumber(t, f)
 	acct = open(t, h)
@@ -403,7 +423,7 @@ func checkRenumbered(t testing.TB, h *Harness) {
 		t.Errorf("Open(an item keyed before renumbering) = %v, want an error matching source.ErrValidityChanged", err)
 	}
 	now := list(t, acct)
-	now.mailFolder(t)
+	now.mailFolder(t, h)
 	for _, g := range now.folders {
 		if g.Name == f.Name && g.Validity == f.Validity && f.Validity != "" {
 			t.Errorf("folder %q: validity %s unchanged after renumbering", f.Name, g.Validity)
