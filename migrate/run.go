@@ -99,6 +99,12 @@ type MailboxResult struct {
 	// (mapping.ReceivedDate: "server", "received_header", "date_header",
 	// "run_time"). The state records it per item.
 	ReceivedFrom map[string]int64
+	// Contacts and Events count the target contacts and events created
+	// in this run (in a dry run, that would be). One source item of an
+	// address book or calendar may give several (a .vcf holding many
+	// cards, a series expanded into single events), so these can exceed
+	// the items counted in Migrated.
+	Contacts, Events int64
 	// Err is set when the mailbox could not be migrated at all.
 	Err error
 }
@@ -233,6 +239,10 @@ type folderWork struct {
 	name     string // source path joined with "/"
 	id       target.FolderID
 	validity bool // the folder's UIDVALIDITY changed since the last run
+	// cannot, for an address book or calendar, says why the target
+	// cannot take its items (it has no ContactWriter or EventWriter):
+	// they are recorded skipped with it.
+	cannot string
 
 	stampsOnce sync.Once
 	stamps     *stampIndex
@@ -359,7 +369,13 @@ func (r *mailboxRun) prepareFolder(ctx context.Context, fw *folderWork) error {
 		return nil
 	}
 	if fw.fm.WellKnown != "" {
-		id, err := r.tgt.EnsureFolder(ctx, fw.fm.WellKnown, fw.fm.Target)
+		var id target.FolderID
+		var err error
+		if mapping.IsMail(fw.src.Kind) {
+			id, err = r.tgt.EnsureFolder(ctx, fw.fm.WellKnown, fw.fm.Target)
+		} else {
+			id, err = r.ensurePIMFolder(ctx, fw)
+		}
 		if err != nil {
 			return fmt.Errorf("mailbox %s: folder %s: creating target folder %s: %w", r.m.EmailAddress, fw.name, fw.fm, err)
 		}
@@ -393,6 +409,18 @@ type job struct {
 	// (mapping.ReceivedDate).
 	received     time.Time
 	receivedFrom string
+	// pim, instead of msg, is a contact or event item; found holds, per
+	// target item of it (pimItem.Count), the one the target has already
+	// (by its stamp or content identity), "" for one to create.
+	pim   *pimItem
+	found []target.ItemID
+}
+
+// close releases what the job holds (a message's spooled attachments).
+func (j *job) close() {
+	if j.msg != nil {
+		j.msg.Close()
+	}
 }
 
 // migrateFolder lists the folder's items, decides each, reads those to
@@ -424,20 +452,15 @@ func (r *mailboxRun) migrateFolder(ctx context.Context, acct source.Account, fw 
 }
 
 func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *folderWork, jobs chan<- *job) error {
-	e := r.e
-	var stamps *stampIndex
-	if !e.DryRun && fw.id != "" { // an excluded folder has no target folder
-		var err error
-		if stamps, err = r.stamps(ctx, fw); err != nil {
-			return err
-		}
-		if err := r.reserve(ctx, acct, fw, stamps); err != nil {
-			return err
-		}
+	stamps, err := r.folderStamps(ctx, acct, fw)
+	if err != nil {
+		return err
+	}
+	if !mapping.IsMail(fw.src.Kind) {
+		return r.readPIMFolder(ctx, acct, fw, stamps, jobs)
 	}
 	var others []*siblingFolder
 	if stamps != nil {
-		var err error
 		if others, err = r.siblingFolders(ctx, fw); err != nil {
 			return err
 		}
@@ -449,15 +472,10 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 		if err != nil {
 			return fmt.Errorf("mailbox %s: folder %s: listing items: %w", r.m.EmailAddress, fw.name, err)
 		}
-		if !e.DryRun {
-			rec, ok, err := e.Store.Item(ctx, r.id, fw.name, ref.Key)
-			if err != nil {
-				return fmt.Errorf("mailbox %s: folder %s: item %s: reading state: %w", r.m.EmailAddress, fw.name, ref.Key, err)
-			}
-			if ok && rec.Status == state.StatusMigrated {
-				r.done(ref, state.StatusMigrated)
-				continue
-			}
+		if done, err := r.migratedBefore(ctx, fw, ref); err != nil {
+			return err
+		} else if done {
+			continue
 		}
 		dec := mapping.Item(ref, fw.fm, r.items)
 		if dec.Skip {
@@ -496,7 +514,7 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 			dated.Date = j.received
 			if d := mapping.Item(dated, fw.fm, r.items); d.Skip && j.receivedFrom != mapping.ReceivedFromRun {
 				r.record(ctx, fw, ref, state.StatusSkipped, d.Reason, "", "", 0, false)
-				j.msg.Close()
+				j.close()
 				continue
 			}
 		}
@@ -509,7 +527,7 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 			if id, ok := stamps.byContentClaim(j.fingerprint); ok {
 				r.record(ctx, fw, ref, state.StatusMigrated, "", string(id), j.fingerprint, ref.Size, false)
 				r.log.Info("item found in target by its content identity", "folder", fw.name, "key", ref.Key)
-				j.msg.Close()
+				j.close()
 				continue
 			}
 		}
@@ -519,11 +537,46 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 		select {
 		case jobs <- j:
 		case <-ctx.Done():
-			j.msg.Close()
+			j.close()
 			return nil
 		}
 	}
 	return nil
+}
+
+// folderStamps loads the target folder's stamps and reserves those that
+// belong to a source item by key (reserve); nil in a dry run and for a
+// folder without a target folder (excluded, or one the target cannot
+// take).
+func (r *mailboxRun) folderStamps(ctx context.Context, acct source.Account, fw *folderWork) (*stampIndex, error) {
+	if r.e.DryRun || fw.id == "" {
+		return nil, nil
+	}
+	stamps, err := r.stamps(ctx, fw)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.reserve(ctx, acct, fw, stamps); err != nil {
+		return nil, err
+	}
+	return stamps, nil
+}
+
+// migratedBefore reports whether the state records ref as migrated by an
+// earlier run, and then counts it as done.
+func (r *mailboxRun) migratedBefore(ctx context.Context, fw *folderWork, ref source.ItemRef) (bool, error) {
+	if r.e.DryRun {
+		return false, nil
+	}
+	rec, ok, err := r.e.Store.Item(ctx, r.id, fw.name, ref.Key)
+	if err != nil {
+		return false, fmt.Errorf("mailbox %s: folder %s: item %s: reading state: %w", r.m.EmailAddress, fw.name, ref.Key, err)
+	}
+	if ok && rec.Status == state.StatusMigrated {
+		r.done(ref, state.StatusMigrated)
+		return true, nil
+	}
+	return false, nil
 }
 
 // stamps loads, once per folder, the source keys and content identities
@@ -531,7 +584,7 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 func (r *mailboxRun) stamps(ctx context.Context, fw *folderWork) (*stampIndex, error) {
 	fw.stampsOnce.Do(func() {
 		x := newStampIndex()
-		for s, err := range r.tgt.Stamps(ctx, fw.id) {
+		for s, err := range r.stampsOf(ctx, fw) {
 			if err != nil {
 				fw.stampsErr = fmt.Errorf("mailbox %s: folder %s: listing the target's items: %w", r.m.EmailAddress, fw.name, err)
 				return
@@ -594,7 +647,7 @@ func (r *mailboxRun) fromSibling(ctx context.Context, others []*siblingFolder, j
 		reason := fmt.Sprintf("already migrated from the %s row of %s, into %s", protocolName(o.row), o.row.EmailAddress, targetDisplay(o.fm))
 		r.record(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(id), j.fingerprint, j.ref.Size, false)
 		r.log.Info("item found in target by its content identity, from another row", "folder", j.fw.name, "key", j.ref.Key, "row", o.row.EmailAddress, "target_folder", targetDisplay(o.fm))
-		j.msg.Close()
+		j.close()
 		return true
 	}
 	return false
@@ -612,6 +665,11 @@ func protocolName(m config.Mailbox) string { return strings.ToUpper(protocolOf(m
 func (r *mailboxRun) reserve(ctx context.Context, acct source.Account, fw *folderWork, x *stampIndex) error {
 	if len(x.byContent) == 0 {
 		return nil
+	}
+	if !mapping.IsMail(fw.src.Kind) {
+		// The state records the first target item of a contact or event
+		// item; the others are stamped with its key and a suffix.
+		defer x.reserveSiblings()
 	}
 	for it, err := range r.e.Store.Items(ctx, state.ItemQuery{Mailbox: r.id, Folder: fw.name, Status: state.StatusMigrated}) {
 		if err != nil {
@@ -645,7 +703,7 @@ func (r *mailboxRun) reuseRetired(ctx context.Context, j *job) bool {
 		}
 		if it.Status == state.StatusMigrated && it.TargetID != "" {
 			r.record(ctx, j.fw, j.ref, state.StatusMigrated, "", it.TargetID, j.fingerprint, j.ref.Size, false)
-			j.msg.Close()
+			j.close()
 			return true
 		}
 	}
@@ -681,6 +739,10 @@ func fingerprint(h hash.Hash) string { return "sha256:" + hex.EncodeToString(h.S
 
 // upload creates one item in the target, with retries, and records it.
 func (r *mailboxRun) upload(ctx context.Context, j *job) {
+	if j.pim != nil {
+		r.uploadPIM(ctx, j)
+		return
+	}
 	defer j.msg.Close()
 	e := r.e
 	if e.DryRun {
@@ -703,36 +765,49 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 		Draft:      j.dec.State.Draft,
 		Categories: j.dec.State.Categories,
 	}
-	retries, delay := e.Retries, e.RetryDelay
-	var err error
+	created, err := r.put(ctx, j.fw, j.ref.Key, func(ctx context.Context) (target.Created, error) {
+		return r.tgt.PutMessage(ctx, j.fw.id, tm)
+	})
+	if err != nil {
+		r.record(ctx, j.fw, j.ref, state.StatusFailed, err.Error(), "", j.fingerprint, j.ref.Size, false)
+		return
+	}
+	reason := strings.Join(created.Notes, "; ")
+	if reason != "" {
+		// What could not be kept as it was (a draft instead of received
+		// mail, a cut body): the run says so per item.
+		r.log.Info("item migrated with a change", "folder", j.fw.name, "key", j.ref.Key, "note", reason)
+	}
+	r.receivedFrom(j.receivedFrom)
+	r.recordItem(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(created.ID), j.fingerprint, j.ref.Size, true, j.receivedFrom)
+}
+
+// put creates one target item with create (a PutMessage, PutContact or
+// PutEvent call) and retries it while the target calls the failure
+// transient (target.RetryAfter): at most Retries more times, waiting
+// RetryDelay doubled each time, with jitter, or the Retry-After the target
+// asked for if longer. key names the source item in the log. This is the
+// one retry loop of item creation.
+func (r *mailboxRun) put(ctx context.Context, fw *folderWork, key string, create func(context.Context) (target.Created, error)) (target.Created, error) {
+	retries, delay := r.e.Retries, r.e.RetryDelay
 	for attempt := 0; ; attempt++ {
-		var created target.Created
-		created, err = r.tgt.PutMessage(ctx, j.fw.id, tm)
+		created, err := create(ctx)
 		if err == nil {
-			reason := strings.Join(created.Notes, "; ")
-			if reason != "" {
-				// What could not be kept as it was (a draft instead of
-				// received mail, a cut body): the run says so per item.
-				r.log.Info("item migrated with a change", "folder", j.fw.name, "key", j.ref.Key, "note", reason)
-			}
-			r.receivedFrom(j.receivedFrom)
-			r.recordItem(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(created.ID), j.fingerprint, j.ref.Size, true, j.receivedFrom)
-			return
+			return created, nil
 		}
 		after, transient := target.RetryAfter(err)
 		if !transient || attempt >= retries || ctx.Err() != nil {
-			break
+			return target.Created{}, err
 		}
 		wait := delay << attempt
 		wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
 		wait = max(wait, after)
-		r.log.Warn("item will be retried", "folder", j.fw.name, "key", j.ref.Key, "attempt", attempt+1, "wait", wait, "err", err)
+		r.log.Warn("item will be retried", "folder", fw.name, "key", key, "attempt", attempt+1, "wait", wait, "err", err)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
 		}
 	}
-	r.record(ctx, j.fw, j.ref, state.StatusFailed, err.Error(), "", j.fingerprint, j.ref.Size, false)
 }
 
 // record writes an item's outcome to the state and the result.
@@ -755,7 +830,7 @@ func (r *mailboxRun) recordItem(ctx context.Context, fw *folderWork, ref source.
 		}
 	}
 	if !e.DryRun {
-		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: state.KindMessage, Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0), DroppedKeywords: dropped, ReceivedFrom: receivedFrom}
+		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: stateKind(fw.src.Kind), Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0), DroppedKeywords: dropped, ReceivedFrom: receivedFrom}
 		if err := e.Store.PutItem(context.WithoutCancel(ctx), it); err != nil {
 			// Not recorded: the next run finds the item by its stamp.
 			r.log.Error("recording item", "folder", fw.name, "key", ref.Key, "err", err)

@@ -190,6 +190,17 @@ func printRunSummary(g *globalOptions, res *migrate.Result, dryRun bool) {
 	}
 	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%s\t\n", tm, td, ts, tf, humanize.Bytes(tb))
 	tw.Flush()
+	var contacts, events int64
+	for _, m := range res.Mailboxes {
+		contacts, events = contacts+m.Contacts, events+m.Events
+	}
+	if contacts+events > 0 {
+		verb := "created"
+		if dryRun {
+			verb = "would be created"
+		}
+		fmt.Fprintf(g.stdout, "contacts: %d %s, events: %d %s\n", contacts, verb, events, verb)
+	}
 	for _, m := range res.Mailboxes {
 		if m.Err != nil {
 			fmt.Fprintf(g.stdout, "\n%s: stopped: %v\n", m.Mailbox, m.Err)

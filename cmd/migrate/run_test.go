@@ -32,3 +32,23 @@ func TestPrintRunSummaryKeywords(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintRunSummaryContactsEvents(t *testing.T) {
+	tests := []struct {
+		name   string
+		res    []migrate.MailboxResult
+		dryRun bool
+		want   string // "" for no such line
+	}{
+		{"mail only", []migrate.MailboxResult{{Mailbox: "a@example.test", Migrated: 3}}, false, ""},
+		{"summed over mailboxes", []migrate.MailboxResult{{Mailbox: "a@example.test", Migrated: 3, Contacts: 2, Events: 1}, {Mailbox: "b@example.test", Events: 4}}, false, "contacts: 2 created, events: 5 created\n"},
+		{"dry run", []migrate.MailboxResult{{Mailbox: "a@example.test", Contacts: 1}}, true, "contacts: 1 would be created, events: 0 would be created\n"},
+	}
+	for _, tt := range tests {
+		var out strings.Builder
+		printRunSummary(&globalOptions{stdout: &out}, &migrate.Result{Mailboxes: tt.res}, tt.dryRun)
+		if got := strings.Count(out.String(), "contacts: "); tt.want == "" && got != 0 || tt.want != "" && !strings.Contains(out.String(), tt.want) {
+			t.Errorf("%s: printRunSummary =\n%s\nwant the line %q", tt.name, out.String(), tt.want)
+		}
+	}
+}
