@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate/config"
+	"github.com/migrate-tool/migrate/migrate/logcheck"
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/sourcetest"
@@ -84,11 +85,17 @@ func (a skipAccount) Folders(ctx context.Context) ([]source.Folder, error) {
 }
 
 // runPIM runs the engine once over pimRow with the state in file (""
-// for a dry run).
+// for a dry run); its records are held to the log conventions.
 func runPIM(t *testing.T, src SourceOpener, tgt TargetOpener, file string) *MailboxResult {
 	t.Helper()
-	ctx := context.Background()
-	e := &Engine{Env: Env{Sources: src}, PerMailbox: 2, RetryDelay: time.Millisecond}
+	return runPIMContext(context.Background(), t, src, tgt, file)
+}
+
+// runPIMContext is runPIM under ctx.
+func runPIMContext(ctx context.Context, t *testing.T, src SourceOpener, tgt TargetOpener, file string) *MailboxResult {
+	t.Helper()
+	log, _ := logcheck.New(t)
+	e := &Engine{Env: Env{Sources: src, Log: log}, PerMailbox: 2, RetryDelay: time.Millisecond}
 	if file == "" {
 		e.DryRun = true
 	} else {
@@ -330,15 +337,25 @@ type mailOnly struct{ target.Mailbox }
 func TestRunPIMStopped(t *testing.T) {
 	stop := errors.New("connection reset")
 	tests := []struct {
-		name       string
-		fail       func(n int) error
+		name string
+		// fail is called before the n-th PutEvent (from 1), with the
+		// first run's cancel.
+		fail       func(n int, cancel context.CancelFunc) error
 		lose       bool  // the second run has a new state
 		wantFailed int64 // in the first run
 	}{
-		{name: "failed after the first event, state kept", fail: func(n int) error { return ifN(n >= 2, stop) }, wantFailed: 1},
-		{name: "failed after the second event, state kept", fail: func(n int) error { return ifN(n >= 3, stop) }, wantFailed: 1},
-		{name: "failed after the second event, state lost", fail: func(n int) error { return ifN(n >= 3, stop) }, lose: true, wantFailed: 1},
-		{name: "a transient refusal of the second event is retried", fail: func(n int) error {
+		// Interrupted after the first event: the item in flight is
+		// finished (Engine.Grace), not left half made.
+		{name: "interrupted after the first event", fail: func(n int, cancel context.CancelFunc) error {
+			if n == 1 {
+				cancel()
+			}
+			return nil
+		}},
+		{name: "failed after the first event, state kept", fail: func(n int, _ context.CancelFunc) error { return ifN(n >= 2, stop) }, wantFailed: 1},
+		{name: "failed after the second event, state kept", fail: func(n int, _ context.CancelFunc) error { return ifN(n >= 3, stop) }, wantFailed: 1},
+		{name: "failed after the second event, state lost", fail: func(n int, _ context.CancelFunc) error { return ifN(n >= 3, stop) }, lose: true, wantFailed: 1},
+		{name: "a transient refusal of the second event is retried", fail: func(n int, _ context.CancelFunc) error {
 			return ifN(n == 2, &target.RetryError{After: time.Millisecond, Err: errors.New("503")})
 		}},
 	}
@@ -351,12 +368,14 @@ func TestRunPIMStopped(t *testing.T) {
 				return src.Open(ctx)
 			}
 			mem := targettest.NewMemory()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
 			faulty := func(ctx context.Context, addr string) (target.Mailbox, error) {
 				mb, err := mem.Open(ctx, addr)
-				return &eventsOnly{Mailbox: mb, fail: tt.fail}, err
+				return &eventsOnly{Mailbox: mb, fail: func(n int) error { return tt.fail(n, cancel) }}, err
 			}
 			dir := t.TempDir()
-			m := runPIM(t, open, faulty, filepath.Join(dir, "state.db"))
+			m := runPIMContext(ctx, t, open, faulty, filepath.Join(dir, "state.db"))
 			if m.Failed != tt.wantFailed {
 				t.Errorf("first run: %d failed (%+v), want %d", m.Failed, m.Failures, tt.wantFailed)
 			}
