@@ -76,6 +76,20 @@ func pimKey(key string, n int) string {
 	return key + "#" + strconv.Itoa(n+1)
 }
 
+// pimContentID is the content identity stamped on the n-th (from 0)
+// target item made from a source item whose bytes have the content
+// identity fp: fp itself for the first, and for the others the SHA-256
+// of fp and "#n", so that it keeps the shape scheme:hex that targets
+// store and parse (target/graph's stamps).
+func pimContentID(fp string, n int) string {
+	if n == 0 {
+		return fp
+	}
+	h := sha256.New()
+	h.Write([]byte(pimKey(fp, n)))
+	return fingerprint(h)
+}
+
 // readPIM reads and maps the item ref of folder f (a folder of kind
 // contact or event). err is a failure to read the source (the item may
 // be read again); an item whose content does not parse at all gives an
@@ -130,7 +144,7 @@ func (p *pimItem) contacts(key string, r io.Reader) error {
 	}
 	for i, card := range cards {
 		c, rep := contacts.Map(card.Card)
-		c.SourceKey, c.ContentID = pimKey(key, i), pimKey(p.Fingerprint, i)
+		c.SourceKey, c.ContentID = pimKey(key, i), pimContentID(p.Fingerprint, i)
 		for _, f := range rep.Findings {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s: %s (%s)", f.Property, f.Action, f.Reason))
 			p.Fields = append(p.Fields, pimField{Property: f.Property, Action: string(f.Action)})
@@ -161,7 +175,7 @@ func (p *pimItem) events(key string, r io.Reader) error {
 		}
 		for _, ev := range evs {
 			n := len(p.Events)
-			ev.SourceKey, ev.ContentID = pimKey(key, n), pimKey(p.Fingerprint, n)
+			ev.SourceKey, ev.ContentID = pimKey(key, n), pimContentID(p.Fingerprint, n)
 			p.Events = append(p.Events, ev)
 		}
 	}

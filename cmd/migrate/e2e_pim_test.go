@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/migrate-tool/migrate/source/testserver"
+	"github.com/migrate-tool/migrate/target/graphemu"
+)
+
+// pimCorpus is the mail of the contacts and calendars end-to-end test:
+// one account with one message, so that the test is about the rest.
+var pimCorpus = map[string]string{
+	"accounts.yaml": `users:
+  - name: pim@example.test
+    password: pim-test-only-pw
+    folders:
+      - name: INBOX
+        messages:
+          - {file: m/1.eml, date: 2025-01-02T03:04:05Z}
+`,
+	"m/1.eml": "From: a@example.test\r\nTo: pim@example.test\r\nSubject: mail beside the calendars\r\nDate: Thu, 2 Jan 2025 03:04:05 +0000\r\nMessage-ID: <pim-1@example.test>\r\n\r\nhello\r\n",
+}
+
+// startPIMSources starts Dovecot with pimCorpus and Radicale with its
+// seed, or skips where they are not installed (fails under CI=true).
+func startPIMSources(t *testing.T) (*testserver.Dovecot, *testserver.Radicale) {
+	t.Helper()
+	seed := t.TempDir()
+	for name, content := range pimCorpus {
+		p := filepath.Join(seed, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := testserver.DovecotForTest(t, &testserver.DovecotOptions{SeedDir: seed})
+	r := testserver.RadicaleForTest(t, nil)
+	return d, r
+}
+
+// writePIMProject writes a project migrating pim@example.test's mail from
+// Dovecot, alice's address book and calendar from Radicale (DAVURL the
+// server's root: found through the principal) and the export files of
+// testdata/pim, into the emulator mailbox pim@example.test.
+func writePIMProject(t *testing.T, d *testserver.Dovecot, r *testserver.Radicale, ep *graphemu.Endpoint) *project {
+	t.Helper()
+	alice, ok := r.User("alice@example.test")
+	if !ok {
+		t.Fatal("the Radicale seed has no alice@example.test")
+	}
+	exports, err := filepath.Abs("../../testdata/pim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"migration.yaml": fmt.Sprintf(`client: E2E contacts and calendars
+source:
+  host: %s
+  port: %d
+  security: tls
+  ca_file: %s
+  allow_plaintext: true
+  timeout: 1m
+%s`, d.Host, d.IMAPSPort, d.CAFile, e2eTarget(ep, "client-secret.txt")),
+		"client-secret.txt": e2eSecret + "\n",
+		"dav-password.txt":  alice.Password + "\n",
+		"mailboxes.csv": "EmailAddress,UserName,Password,DAVURL,DAVUserName,DAVPassword,ExportFiles\n" +
+			fmt.Sprintf("pim@example.test,pim@example.test,pim-test-only-pw,%s/,%s,file:dav-password.txt,%s\n", r.URL, alice.Name, exports),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &project{dir: dir, config: filepath.Join(dir, "migration.yaml")}
+}
+
+// pimTarget is what the emulator holds of one mailbox's contacts and
+// events, by display name and subject, as Graph returns them.
+type pimTarget struct {
+	contacts map[string][]map[string]any
+	events   map[string][]map[string]any
+	// folders names the folder of each contact and event.
+	folders  map[string]string
+	messages int
+	sent     int
+}
+
+func dumpPIM(t *testing.T, emu *graphemu.Emulator, user string) *pimTarget {
+	t.Helper()
+	mb := emu.DumpMailbox(nil, user)
+	if mb == nil {
+		t.Fatalf("no mailbox %s in the emulator", user)
+	}
+	out := &pimTarget{contacts: map[string][]map[string]any{}, events: map[string][]map[string]any{}, folders: map[string]string{}, sent: mb.MeetingMessagesSent}
+	for _, f := range mb.Folders {
+		for _, it := range f.Items {
+			switch it.Kind {
+			case "contact":
+				name, _ := it.Graph["displayName"].(string)
+				g := it.Graph
+				if it.Photo != nil {
+					g["_photo"] = it.Photo.ContentType
+				}
+				out.contacts[name] = append(out.contacts[name], g)
+				out.folders["contact:"+name] = f.Path
+			case "event":
+				subject, _ := it.Graph["subject"].(string)
+				out.events[subject] = append(out.events[subject], it.Graph)
+				out.folders["event:"+subject] = f.Path
+			default:
+				out.messages++
+			}
+		}
+	}
+	return out
+}
+
+// str digs a string out of a Graph JSON object by a dotted path.
+func str(v any, path string) string {
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[k]
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// TestE2EContactsAndCalendars migrates mail, a Radicale address book and
+// calendar and export files into the emulator and checks the issue's
+// cases field by field; then runs again, and again without state: nothing
+// is created twice, and no meeting message is ever sent.
+func TestE2EContactsAndCalendars(t *testing.T) {
+	d, r := startPIMSources(t)
+	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{"pim@example.test"}})
+	p := writePIMProject(t, d, r, ep)
+
+	code, stdout, stderr := p.run(t)
+	// The malformed card and event of the export files fail with their
+	// reasons; everything else is migrated.
+	if code != exitItemsFailed {
+		t.Fatalf("run exit %d, want %d (two malformed objects)\n%s\n%s", code, exitItemsFailed, stdout, stderr)
+	}
+	first := dumpPIM(t, ep.Emulator, "pim@example.test")
+	checkPIMFields(t, first)
+	checkInstances(t, ep, first)
+	for _, want := range []string{"malformed content line", "not-a-date"} {
+		if !strings.Contains(stdout+stderr, want) {
+			t.Errorf("the run's output does not name the malformed object (%q)", want)
+		}
+	}
+
+	// verify compares every contact and event with the target.
+	var vout, verr bytes.Buffer
+	if code := run(context.Background(), []string{"verify", "--config", p.config, "--out", filepath.Join(p.dir, "verify.json")}, &vout, &verr); code != exitOK {
+		t.Errorf("verify exit %d, want %d\n%s\n%s", code, exitOK, vout.String(), verr.String())
+	}
+	for _, pass := range []string{"again", "without state"} {
+		if pass == "without state" {
+			removeState(t, p.dir)
+		}
+		code, stdout, stderr = p.run(t)
+		if code != exitItemsFailed {
+			t.Fatalf("run %s: exit %d\n%s\n%s", pass, code, stdout, stderr)
+		}
+		again := dumpPIM(t, ep.Emulator, "pim@example.test")
+		for name, cs := range again.contacts {
+			if len(cs) != len(first.contacts[name]) {
+				t.Errorf("run %s: %d contacts %q, want %d", pass, len(cs), name, len(first.contacts[name]))
+			}
+		}
+		for subject, es := range again.events {
+			if len(es) != len(first.events[subject]) {
+				t.Errorf("run %s: %d events %q, want %d", pass, len(es), subject, len(first.events[subject]))
+			}
+		}
+		if again.messages != first.messages || again.sent != 0 {
+			t.Errorf("run %s: %d messages (want %d), %d meeting messages sent (want 0)", pass, again.messages, first.messages, again.sent)
+		}
+	}
+}
+
+// checkInstances reads the weekly series' occurrences through Graph's
+// /instances: the cancelled one (17 March) is not there, the moved one
+// (7 April, 09:00 -> 11:30 local, after the DST change) is at its new
+// time, and the others keep 09:00 local across the change (08:00 UTC
+// before 30 March, 07:00 UTC after).
+func checkInstances(t *testing.T, ep *graphemu.Endpoint, got *pimTarget) {
+	t.Helper()
+	series := got.events["Weekly planning across the DST change"]
+	if len(series) != 1 {
+		return // reported by checkPIMFields
+	}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e2eClientID}, "client_secret": {e2eSecret}, "scope": {"https://graph.microsoft.com/.default"}}
+	client := ep.HTTPClient()
+	resp, err := client.PostForm(ep.TokenURL, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("token: status %d, %v", resp.StatusCode, err)
+	}
+	u := fmt.Sprintf("%s/users/pim@example.test/events/%s/instances?startDateTime=2025-03-01T00:00:00Z&endDateTime=2025-05-01T00:00:00Z", ep.GraphURL, str(series[0], "id"))
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Value []map[string]any `json:"value"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("instances: status %d, %v", resp.StatusCode, err)
+	}
+	var starts []string
+	for _, in := range page.Value {
+		starts = append(starts, str(in, "start.dateTime")[:16])
+	}
+	want := []string{"2025-03-03T08:00", "2025-03-10T08:00", "2025-03-24T08:00", "2025-03-31T07:00", "2025-04-07T09:30", "2025-04-14T07:00", "2025-04-21T07:00"}
+	if strings.Join(starts, " ") != strings.Join(want, " ") {
+		t.Errorf("occurrences (UTC) %v, want %v", starts, want)
+	}
+}
+
+// checkPIMFields checks the issue's cases in what the first run created.
+func checkPIMFields(t *testing.T, got *pimTarget) {
+	t.Helper()
+	if got.sent != 0 {
+		t.Errorf("%d meeting messages sent, want 0", got.sent)
+	}
+	if got.messages != 1 {
+		t.Errorf("%d messages, want 1", got.messages)
+	}
+	one := func(kind, name string) map[string]any {
+		t.Helper()
+		var xs []map[string]any
+		if kind == "contact" {
+			xs = got.contacts[name]
+		} else {
+			xs = got.events[name]
+		}
+		if len(xs) != 1 {
+			t.Errorf("%d %ss %q, want 1 (have contacts %d, events %d)", len(xs), kind, name, len(got.contacts), len(got.events))
+			return map[string]any{}
+		}
+		return xs[0]
+	}
+	// vCard 2.1 quoted-printable name in ISO-8859-1, with a soft line break.
+	if c := one("contact", "Jürgen Müller-Lüdenscheid"); str(c, "givenName") != "Jürgen" || str(c, "surname") != "Müller-Lüdenscheid" {
+		t.Errorf("2.1 contact: given %q surname %q", str(c, "givenName"), str(c, "surname"))
+	}
+	// Four e-mail addresses: three kept, the fourth in the notes; a photo.
+	erin := one("contact", "Erin Four-Addresses")
+	if emails, _ := erin["emailAddresses"].([]any); len(emails) != 3 || !strings.Contains(str(erin, "personalNotes"), "erin.fourth@example.test") {
+		t.Errorf("four addresses: %v, notes %q", erin["emailAddresses"], str(erin, "personalNotes"))
+	}
+	if str(erin, "_photo") == "" || str(erin, "companyName") != "Fabrikam" || str(erin, "department") != "Research" || !strings.HasPrefix(str(erin, "birthday"), "1985-04-15") {
+		t.Errorf("erin: photo %q company %q department %q birthday %q", str(erin, "_photo"), str(erin, "companyName"), str(erin, "department"), str(erin, "birthday"))
+	}
+	// The Radicale address book: the PNG photo re-encoded.
+	if c := one("contact", "Carol Example"); str(c, "_photo") == "" {
+		t.Error("Carol Example has no photo")
+	}
+	if len(got.contacts["Broken Card"]) != 0 || len(got.contacts["Frank After-The-Broken-One"]) != 1 {
+		t.Error("the malformed card was created, or the card after it was not")
+	}
+	// Outlook-style Windows TZID: Graph returns times in UTC (without a
+	// Prefer: outlook.timezone header) and keeps the zone the event was
+	// created in as originalStartTimeZone.
+	if e := one("event", "Supplier review (Outlook time zone)"); str(e, "originalStartTimeZone") != "W. Europe Standard Time" || !strings.HasPrefix(str(e, "start.dateTime"), "2025-01-15T13:00:00") || !strings.HasPrefix(str(e, "end.dateTime"), "2025-01-15T14:30:00") {
+		t.Errorf("Windows zone event: start %v end %v original zone %q", e["start"], e["end"], str(e, "originalStartTimeZone"))
+	}
+	// A weekly series across the DST change, one occurrence moved and one
+	// cancelled.
+	if e := one("event", "Weekly planning across the DST change"); str(e, "recurrence.pattern.type") != "weekly" || str(e, "type") != "seriesMaster" {
+		t.Errorf("weekly series: %v type %q", e["recurrence"], str(e, "type"))
+	}
+	// All-day, midnight to midnight, end exclusive.
+	if e := one("event", "Trade fair (two days)"); str(e, "isAllDay") != "true" || !strings.HasPrefix(str(e, "start.dateTime"), "2025-05-01T00:00:00") || !strings.HasPrefix(str(e, "end.dateTime"), "2025-05-03T00:00:00") {
+		t.Errorf("all-day: %v %v %v", e["isAllDay"], e["start"], e["end"])
+	}
+	// Monthly on the last Friday.
+	if e := one("event", "Month-end close (last Friday)"); str(e, "recurrence.pattern.type") != "relativeMonthly" || str(e, "recurrence.pattern.index") != "last" {
+		t.Errorf("last Friday: %v", e["recurrence"])
+	}
+	// A series Graph cannot express: expanded into single events.
+	if n := len(got.events["Tank reading (every two hours)"]); n != 4 {
+		t.Errorf("%d events of the hourly series, want 4 single events", n)
+	}
+	// The Radicale calendar's weekly stand-up with its exceptions.
+	if e := one("event", "Weekly stand-up"); str(e, "type") != "seriesMaster" {
+		t.Errorf("Radicale weekly stand-up: type %q", str(e, "type"))
+	}
+	if len(got.events["Broken event"]) != 0 {
+		t.Error("the malformed event was created")
+	}
+	for key, folder := range got.folders {
+		kind, _, _ := strings.Cut(key, ":")
+		if want := map[string]string{"contact": "Contacts", "event": "Calendar"}[kind]; folder != want {
+			t.Errorf("%s is in %q, want %q (the default folder: both sources mark theirs as default)", key, folder, want)
+		}
+	}
+}
