@@ -130,6 +130,9 @@ func TestContactWriter(t *testing.T) {
 	if n != 1 {
 		t.Errorf("ContactStamps(default) listed %d, want 1", n)
 	}
+	if n := e.dump(t).MeetingMessagesSent; n != 0 {
+		t.Errorf("meeting messages sent = %d, want 0", n)
+	}
 }
 
 func TestEventWriter(t *testing.T) {
