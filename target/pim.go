@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"io"
 	"iter"
 	"time"
 )
@@ -47,7 +48,8 @@ type EventWriter interface {
 	EnsureCalendar(ctx context.Context, name string) (FolderID, error)
 	// PutEvent creates e in calendar f, stamped with e.SourceKey and
 	// e.ContentID, atomically as PutMessage, and with its exceptions
-	// (Event.Cancelled, Event.Overrides) applied before it is complete.
+	// (Event.Cancelled, Event.Overrides) applied and its attachments
+	// added before it is complete.
 	PutEvent(ctx context.Context, f FolderID, e *Event) (Created, error)
 	// EventStamps streams the stamps of every complete stamped event
 	// (series masters and single events, not occurrences) in f.
@@ -150,6 +152,24 @@ type Event struct {
 	// never invites anyone (see EventWriter).
 	Organizer Address
 	Attendees []Attendee
+	// Attachments are the event's files, added before the event is
+	// complete (see EventWriter.PutEvent).
+	Attachments []EventAttachment
+}
+
+// EventAttachment is a file attached to an event.
+type EventAttachment struct {
+	// Name is the file name (never empty: the mapping makes one up);
+	// ContentType its media type ("" application/octet-stream).
+	Name, ContentType string
+	// Size is the content's size in bytes.
+	Size int64
+	// Open returns the content; it may be called more than once (a
+	// retry reads it again).
+	Open func() (io.ReadCloser, error)
+	// ContentID and Inline mark a file the body shows (cid: URL).
+	ContentID string
+	Inline    bool
 }
 
 // Attendee is an event's attendee and their response.

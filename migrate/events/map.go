@@ -1,7 +1,10 @@
 package events
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -346,6 +349,7 @@ func base(c *ical.Component, z *zones, rep *Report) (target.Event, error) {
 		a.Optional = strings.EqualFold(p.Params.Get(ical.ParamRole), "OPT-PARTICIPANT")
 		ev.Attendees = append(ev.Attendees, a)
 	}
+	attachments(c, &ev, rep)
 	if block := peopleBlock(ev); block != "" {
 		if ev.Body != "" {
 			ev.Body += "\n\n"
@@ -354,6 +358,77 @@ func base(c *ical.Component, z *zones, rep *Report) (target.Event, error) {
 		rep.note(ical.PropAttendee, InBody, "organizer and %d attendee(s) kept as text in the body; no one is invited", len(ev.Attendees))
 	}
 	return ev, nil
+}
+
+// attachmentNameParams are the ATTACH parameters clients name the file
+// in: RFC 5545 defines none; X-FILENAME (Apple's and others'),
+// FILENAME and X-APPLE-FILENAME are what calendar programs write.
+var attachmentNameParams = []string{"X-FILENAME", "FILENAME", "X-APPLE-FILENAME"}
+
+// attachments adds c's ATTACH properties to ev (RFC 5545 3.8.1.1): an
+// inline one (VALUE=BINARY;ENCODING=BASE64) as an attachment, decoded,
+// with FMTTYPE as its type and its file name parameter as its name
+// (else "attachment-N"); one by URI as an "Attachment: <uri>" line in
+// the body, as Graph's fileAttachment holds content, not links.
+func attachments(c *ical.Component, ev *target.Event, rep *Report) {
+	var links []string
+	for _, p := range c.Props.Values(ical.PropAttach) {
+		enc := strings.ToUpper(p.Params.Get(ical.ParamEncoding))
+		if enc == "" && !strings.EqualFold(p.Params.Get(ical.ParamValue), "BINARY") {
+			if uri := strings.TrimSpace(p.Value); uri != "" {
+				links = append(links, uri)
+			}
+			continue
+		}
+		n := len(ev.Attachments) + 1
+		if enc != "BASE64" {
+			rep.note(ical.PropAttach, Dropped, "attachment %d dropped: encoding %q is not BASE64", n, enc)
+			continue
+		}
+		data, err := decodeBase64(p.Value)
+		if err != nil {
+			rep.note(ical.PropAttach, Dropped, "attachment %d dropped: %v", n, err)
+			continue
+		}
+		name := ""
+		for _, k := range attachmentNameParams {
+			if name = strings.TrimSpace(p.Params.Get(k)); name != "" {
+				break
+			}
+		}
+		if name == "" {
+			name = fmt.Sprintf("attachment-%d", n)
+		}
+		ct := strings.ToLower(strings.TrimSpace(p.Params.Get(ical.ParamFormatType)))
+		ev.Attachments = append(ev.Attachments, target.EventAttachment{Name: name, ContentType: ct, Size: int64(len(data)),
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
+	}
+	if len(links) == 0 {
+		return
+	}
+	lines := make([]string, len(links))
+	for i, l := range links {
+		lines[i] = "Attachment: " + l
+	}
+	if ev.Body != "" {
+		ev.Body += "\n\n"
+	}
+	ev.Body += strings.Join(lines, "\n")
+	rep.note(ical.PropAttach, InBody, "%d attachment(s) by URI kept as links in the body", len(links))
+}
+
+// decodeBase64 decodes an inline attachment's base64, with or without
+// padding and white space.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.Join(strings.Fields(s), "")
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		return nil, fmt.Errorf("its base64 does not decode: %w", err)
+	}
+	return b, nil
 }
 
 // trigger returns a VALARM's lead time before the start.

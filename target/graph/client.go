@@ -149,6 +149,8 @@ type mailboxState struct {
 	// that may have created the item: the next PutMessage of such a key
 	// looks for it first.
 	uncertain sync.Map
+	// categories is the mailbox's master category list as far as known.
+	categories categoryList
 }
 
 // New builds the credential and the Graph client. It does no network I/O:

@@ -3,7 +3,9 @@ package graph
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/migrate-tool/migrate/target"
 	"github.com/migrate-tool/migrate/target/graphemu"
@@ -28,6 +30,33 @@ func TestConformance(t *testing.T) {
 				return nil, err
 			}
 			return c.Mailbox(ctx, testUser)
+		},
+		Kept: func(ctx context.Context, f target.FolderID, id target.ItemID) (targettest.Kept, error) {
+			for _, df := range e.dump(t).Folders {
+				for _, it := range df.Items {
+					if it.ID != string(id) {
+						continue
+					}
+					var k targettest.Kept
+					cs, _ := it.Graph["categories"].([]any)
+					for _, c := range cs {
+						s, _ := c.(string)
+						k.Categories = append(k.Categories, s)
+					}
+					if v, ok := extValue(it, propWeddingAnniversary); ok {
+						a, err := time.Parse(time.RFC3339, v)
+						if err != nil {
+							return k, fmt.Errorf("anniversary %q: %w", v, err)
+						}
+						k.Anniversary = a
+					}
+					for _, a := range it.Attachments {
+						k.Attachments = append(k.Attachments, targettest.KeptFile{Name: a.Name, ContentType: a.ContentType, Size: a.Size})
+					}
+					return k, nil
+				}
+			}
+			return targettest.Kept{}, fmt.Errorf("item %s: %w", id, target.ErrNotFound)
 		},
 		// Well-formed (base64, like Exchange's ids) but naming no folder.
 		MissingFolder: target.FolderID(base64.URLEncoding.EncodeToString([]byte("targettest: a folder deleted since"))),

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -37,6 +38,15 @@ const (
 	maxContactEmails = 3
 	maxContactPhones = 2
 )
+
+// propWeddingAnniversary is PidTagWeddingAnniversary (PR_WEDDING_ANNIVERSARY,
+// 0x3A41, PT_SYSTIME: "the date of a user's wedding anniversary"), the
+// MAPI property Outlook shows as a contact's anniversary; Graph v1.0's
+// contact has no property for it, so it goes as a single-value extended
+// property ("{type} {proptag}" id,
+// https://learn.microsoft.com/graph/api/resources/extended-properties-overview).
+// https://learn.microsoft.com/office/client-developer/outlook/mapi/pidtagweddinganniversary-canonical-property
+const propWeddingAnniversary = "SystemTime 0x3A41"
 
 // maxPhoto is the largest photo sent: the PUT of .../photo/$value is a
 // single request, and Graph's request limit is 4 MB
@@ -282,8 +292,13 @@ func (mb *mailbox) putContact(ctx context.Context, f target.FolderID, c *target.
 	if len(c.Photo) > 0 {
 		stamp = pendingPrefix + final
 	}
+	catNotes, err := mb.ensureCategories(ctx, c.Categories, where)
+	if err != nil {
+		return target.Created{}, err
+	}
 	body, notes := buildContact(c, stamp)
 	notes = append(notes, photoNote...)
+	notes = append(notes, catNotes...)
 	var id string
 	err = mb.c.retry(ctx, mb.pace, where, "create the contact", func(ctx context.Context) error {
 		res, err := mb.postContact(ctx, f, body)
@@ -476,7 +491,15 @@ func buildContact(c *target.Contact, stamp string) (models.Contactable, []string
 		personal += strings.Join(extra, "\n")
 	}
 	str(g.SetPersonalNotes, personal)
-	g.SetSingleValueExtendedProperties([]models.SingleValueLegacyExtendedPropertyable{stampProperty(stamp)})
+	props := []models.SingleValueLegacyExtendedPropertyable{stampProperty(stamp)}
+	if !c.Anniversary.IsZero() {
+		// Midnight UTC, as the birthday.
+		p := models.NewSingleValueLegacyExtendedProperty()
+		p.SetId(new(propWeddingAnniversary))
+		p.SetValue(new(c.Anniversary.UTC().Truncate(24 * time.Hour).Format(time.RFC3339)))
+		props = append(props, p)
+	}
+	g.SetSingleValueExtendedProperties(props)
 	return g, notes
 }
 

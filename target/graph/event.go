@@ -123,9 +123,13 @@ func (mb *mailbox) PutEvent(ctx context.Context, f target.FolderID, e *target.Ev
 	if exceptions && e.Recurrence == nil {
 		return target.Created{}, &target.ItemError{Reason: fmt.Sprintf("graph: %s: cancelled or changed occurrences without a recurrence", where)}
 	}
+	atts, err := mb.eventAttachments(ctx, e)
+	if err != nil {
+		return target.Created{}, err
+	}
 	final := stampValue(e.SourceKey, e.ContentID)
 	stamp := final
-	if exceptions {
+	if exceptions || len(atts) > 0 {
 		stamp = pendingPrefix + final
 		if err := mb.deleteStaleEvents(ctx, f, e.SourceKey, where); err != nil {
 			return target.Created{}, err
@@ -134,6 +138,10 @@ func (mb *mailbox) PutEvent(ctx context.Context, f target.FolderID, e *target.Ev
 	body, err := buildEvent(e, stamp, transactionID(final))
 	if err != nil {
 		return target.Created{}, &target.ItemError{Reason: fmt.Sprintf("graph: %s", where), Err: err}
+	}
+	notes, err := mb.ensureCategories(ctx, e.Categories, where)
+	if err != nil {
+		return target.Created{}, err
 	}
 	var id string
 	// transactionId makes the POST idempotent, so it is simply retried.
@@ -154,19 +162,35 @@ func (mb *mailbox) PutEvent(ctx context.Context, f target.FolderID, e *target.Ev
 		}
 		return target.Created{}, mb.c.describe(err, where, "create the event", permCalendars)
 	}
-	var notes []string
 	if len(e.Attendees) > 0 {
 		notes = append(notes, fmt.Sprintf("created without its %d attendee(s), so that no one is invited; the organizer and attendees are listed in the body", len(e.Attendees)))
 	}
-	if !exceptions {
+	if !exceptions && len(atts) == 0 {
 		return target.Created{ID: target.ItemID(id), Notes: notes}, nil
 	}
-	more, err := mb.applyExceptions(ctx, id, e, where)
-	if err != nil {
-		mb.discardEvent(ctx, id, where)
-		return target.Created{}, err
+	if exceptions {
+		more, err := mb.applyExceptions(ctx, id, e, where)
+		if err != nil {
+			mb.discardEvent(ctx, id, where)
+			return target.Created{}, err
+		}
+		notes = append(notes, more...)
 	}
-	notes = append(notes, more...)
+	for i, a := range atts {
+		// An event has no draft fallback: a refusal is the error.
+		session, err := mb.viaSession(ctx, a)
+		switch {
+		case err != nil:
+		case session:
+			err = mb.uploadAttachment(ctx, attachHome{id: id, event: true}, a, i, true, where)
+		default:
+			err = mb.postAttachment(ctx, attachHome{id: id, event: true}, a, i, true, where)
+		}
+		if err != nil {
+			mb.discardEvent(ctx, id, where)
+			return target.Created{}, err
+		}
+	}
 	patch := models.NewEvent()
 	patch.SetSingleValueExtendedProperties([]models.SingleValueLegacyExtendedPropertyable{stampProperty(final)})
 	err = mb.c.retry(ctx, mb.pace, where, "stamp the complete event", func(ctx context.Context) error {
@@ -178,6 +202,36 @@ func (mb *mailbox) PutEvent(ctx context.Context, f target.FolderID, e *target.Ev
 		return target.Created{}, mb.c.describe(err, where, "stamp the complete event", permCalendars)
 	}
 	return target.Created{ID: target.ItemID(id), Notes: notes}, nil
+}
+
+// eventAttachments are e's attachments as the writer sends them; one
+// past Graph's limits (150 MB, or one whose POST exceeds 4 MB while too
+// small for an upload session) is an *target.ItemError before anything
+// is created. Each goes after the event is created, as for a message:
+// POST .../attachments under 3 MB, an upload session from 3 MB
+// ("Event attachments: as for messages", user calendars only;
+// https://learn.microsoft.com/graph/api/event-post-attachments,
+// https://learn.microsoft.com/graph/outlook-large-attachments).
+func (mb *mailbox) eventAttachments(ctx context.Context, e *target.Event) ([]attachment, error) {
+	var out []attachment
+	for _, a := range e.Attachments {
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		at := attachment{name: a.Name, contentType: ct, contentID: a.ContentID, inline: a.Inline && a.ContentID != "", size: a.Size, open: a.Open}
+		if at.open == nil {
+			return nil, fmt.Errorf("graph: %s: attachment %q has no content", mb.where("", e.SourceKey), a.Name)
+		}
+		if a.Size > uploadSessionMax {
+			return nil, &target.ItemError{Reason: fmt.Sprintf("attachment %q is %d bytes; Graph accepts attachments up to 150 MB", a.Name, a.Size)}
+		}
+		if _, err := mb.viaSession(ctx, at); err != nil {
+			return nil, err
+		}
+		out = append(out, at)
+	}
+	return out, nil
 }
 
 // applyExceptions deletes the cancelled occurrences of series id and

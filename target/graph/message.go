@@ -196,6 +196,11 @@ func (mb *mailbox) putMessage(ctx context.Context, f target.FolderID, m *target.
 	if err != nil {
 		return target.Created{}, err
 	}
+	catNotes, err := mb.ensureCategories(ctx, m.Categories, where)
+	if err != nil {
+		return target.Created{}, err
+	}
+	p.notes = append(p.notes, catNotes...)
 	draft := m.Draft || (len(p.later) > 0 && mb.state.attachRefused.Load())
 	id, err := mb.create(ctx, f, m, p, draft, where)
 	if errors.Is(err, errAttachRefused) && !draft {
@@ -649,9 +654,9 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 		switch {
 		case err != nil:
 		case session:
-			err = mb.uploadAttachment(ctx, id, a, have, draft, where)
+			err = mb.uploadAttachment(ctx, attachHome{id: id}, a, have, draft, where)
 		default:
-			err = mb.postAttachment(ctx, id, a, have, draft, where)
+			err = mb.postAttachment(ctx, attachHome{id: id}, a, have, draft, where)
 		}
 		if err != nil {
 			mb.discard(ctx, id, where)
@@ -686,14 +691,20 @@ func refused(err error, draft bool) bool {
 
 // postAttachment adds an attachment whose POST fits in 4 MB (see
 // viaSession) with one POST.
-// https://learn.microsoft.com/graph/api/message-post-attachments
-func (mb *mailbox) postAttachment(ctx context.Context, id string, a attachment, have int, draft bool, where string) error {
+// https://learn.microsoft.com/graph/api/message-post-attachments,
+// https://learn.microsoft.com/graph/api/event-post-attachments
+func (mb *mailbox) postAttachment(ctx context.Context, h attachHome, a attachment, have int, draft bool, where string) error {
 	what := fmt.Sprintf("add attachment %q", a.name)
 	b, err := readAttachment(a)
 	if err != nil {
 		return fmt.Errorf("graph: %s: %w", where, err)
 	}
-	ri, err := mb.user().Messages().ByMessageId(id).Attachments().ToPostRequestInformation(ctx, fileAttachment(a, b), nil)
+	var ri *abs.RequestInformation
+	if h.event {
+		ri, err = mb.user().Events().ByEventId(h.id).Attachments().ToPostRequestInformation(ctx, fileAttachment(a, b), nil)
+	} else {
+		ri, err = mb.user().Messages().ByMessageId(h.id).Attachments().ToPostRequestInformation(ctx, fileAttachment(a, b), nil)
+	}
 	b = nil
 	if err != nil {
 		return fmt.Errorf("graph: %s: serialize attachment %q: %w", where, a.name, err)
@@ -703,19 +714,19 @@ func (mb *mailbox) postAttachment(ctx context.Context, id string, a attachment, 
 		_, err := mb.c.adapter.Send(ctx, ri, models.CreateAttachmentFromDiscriminatorValue, errorMapping)
 		return err
 	}, func(ctx context.Context) (bool, error) {
-		return mb.attachedAlready(ctx, id, have, where)
+		return mb.attachedAlready(ctx, h, have, where)
 	})
 	if refused(err, draft) {
 		return fmt.Errorf("graph: %s: %s: %w (%v)", where, what, errAttachRefused, err)
 	}
-	return mb.c.describe(err, where, what, permMail)
+	return mb.c.describe(err, where, what, h.perm())
 }
 
 // attachedAlready tells, after an ambiguous failure, whether the
 // attachment that was being added is on the item: it has have attachments
 // before and have+1 after.
-func (mb *mailbox) attachedAlready(ctx context.Context, id string, have int, where string) (bool, error) {
-	n, err := mb.countAttachments(ctx, id, where)
+func (mb *mailbox) attachedAlready(ctx context.Context, h attachHome, have int, where string) (bool, error) {
+	n, err := mb.countAttachments(ctx, h, where)
 	switch {
 	case err != nil:
 		return false, err
@@ -727,13 +738,31 @@ func (mb *mailbox) attachedAlready(ctx context.Context, id string, have int, whe
 	return false, fmt.Errorf("graph: %s: the item has %d attachments, expected %d or %d", where, n, have, have+1)
 }
 
-// countAttachments counts the attachments of a message.
-// https://learn.microsoft.com/graph/api/message-list-attachments
-func (mb *mailbox) countAttachments(ctx context.Context, id, where string) (int, error) {
-	builder := mb.user().Messages().ByMessageId(id).Attachments()
+// countAttachments counts the attachments of a message or event.
+// https://learn.microsoft.com/graph/api/message-list-attachments,
+// https://learn.microsoft.com/graph/api/event-list-attachments
+func (mb *mailbox) countAttachments(ctx context.Context, h attachHome, where string) (int, error) {
 	top := int32(200)
-	cfg := &users.ItemMessagesItemAttachmentsRequestBuilderGetRequestConfiguration{QueryParameters: &users.ItemMessagesItemAttachmentsRequestBuilderGetQueryParameters{Select: []string{"id"}, Top: &top}}
 	n := 0
+	if h.event {
+		builder := mb.user().Events().ByEventId(h.id).Attachments()
+		cfg := &users.ItemEventsItemAttachmentsRequestBuilderGetRequestConfiguration{QueryParameters: &users.ItemEventsItemAttachmentsRequestBuilderGetQueryParameters{Select: []string{"id"}, Top: &top}}
+		for _, err := range permPages(ctx, mb, permCalendars, where, "list attachments",
+			func(ctx context.Context) (models.AttachmentCollectionResponseable, error) {
+				return builder.Get(ctx, cfg)
+			},
+			func(ctx context.Context, link string) (models.AttachmentCollectionResponseable, error) {
+				return builder.WithUrl(link).Get(ctx, nil)
+			}) {
+			if err != nil {
+				return 0, err
+			}
+			n++
+		}
+		return n, nil
+	}
+	builder := mb.user().Messages().ByMessageId(h.id).Attachments()
+	cfg := &users.ItemMessagesItemAttachmentsRequestBuilderGetRequestConfiguration{QueryParameters: &users.ItemMessagesItemAttachmentsRequestBuilderGetQueryParameters{Select: []string{"id"}, Top: &top}}
 	for _, err := range pages(ctx, mb, where, "list attachments",
 		func(ctx context.Context) (models.AttachmentCollectionResponseable, error) {
 			return builder.Get(ctx, cfg)

@@ -53,7 +53,8 @@ func TestContactWriter(t *testing.T) {
 		Emails:         []target.Address{{Address: "a1@x.test"}, {Address: "a2@x.test"}, {Address: "a3@x.test"}, {Name: "Ada", Address: "a4@x.test"}},
 		BusinessPhones: []string{"1", "2", "3"}, MobilePhone: "+44 7000",
 		Home:     target.PostalAddress{Street: "1 Road", City: "London", Country: "UK"},
-		Birthday: time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC), Notes: "Mathematician", Categories: []string{"Friends"},
+		Birthday: time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC), Anniversary: time.Date(1835, 7, 8, 0, 0, 0, 0, time.UTC),
+		Notes: "Mathematician", Categories: []string{"Friends"},
 		Photo: photo}
 	created, err := mb.PutContact(ctx, nested, c)
 	if err != nil {
@@ -65,6 +66,13 @@ func TestContactWriter(t *testing.T) {
 	it := e.onlyItem(t, nested)
 	if v, _ := extValue(it, StampPropertyID); v != "carddav:/ada.vcf sha256:abc123" {
 		t.Errorf("stamp = %q", v)
+	}
+	// Outlook's anniversary: PidTagWeddingAnniversary, midnight UTC.
+	if v, ok := extValue(it, "SystemTime 0x3A41"); !ok || v != "1835-07-08T00:00:00Z" {
+		t.Errorf("anniversary property = %q, %v", v, ok)
+	}
+	if got := e.dump(t).MasterCategories; len(got) != 1 || got[0] != "Friends" {
+		t.Errorf("master categories = %q, want the contact's", got)
 	}
 	if it.Photo == nil || it.Photo.Size != int64(len(photo)) || it.Photo.ContentType != "image/jpeg" {
 		t.Errorf("photo = %+v", it.Photo)
@@ -121,6 +129,9 @@ func TestContactWriter(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("ContactStamps(default) listed %d, want 1", n)
+	}
+	if n := e.dump(t).MeetingMessagesSent; n != 0 {
+		t.Errorf("meeting messages sent = %d, want 0", n)
 	}
 }
 

@@ -21,14 +21,44 @@ import (
 // removed by the server) before the file was complete.
 var errSessionLost = errors.New("the upload session was lost")
 
+// attachHome is the item attachments are added to: a message or an
+// event (https://learn.microsoft.com/graph/api/event-post-attachments,
+// https://learn.microsoft.com/graph/outlook-large-attachments: "attach
+// files ... to an Outlook message or event").
+type attachHome struct {
+	id    string
+	event bool
+}
+
+// perm is the permission adding attachments to h needs.
+func (h attachHome) perm() string {
+	if h.event {
+		return permCalendars
+	}
+	return permMail
+}
+
+// createSession creates an upload session for item on h.
+func (mb *mailbox) createSession(ctx context.Context, h attachHome, item models.AttachmentItemable) (models.UploadSessionable, error) {
+	if h.event {
+		body := users.NewItemEventsItemAttachmentsCreateUploadSessionPostRequestBody()
+		body.SetAttachmentItem(item)
+		return mb.user().Events().ByEventId(h.id).Attachments().CreateUploadSession().Post(ctx, body, nil)
+	}
+	body := users.NewItemMessagesItemAttachmentsCreateUploadSessionPostRequestBody()
+	body.SetAttachmentItem(item)
+	return mb.user().Messages().ByMessageId(h.id).Attachments().CreateUploadSession().Post(ctx, body, nil)
+}
+
 // uploadAttachment adds an attachment of up to 150 MB (see viaSession)
 // through an upload session: PUTs of byte ranges in order, each under
 // 4 MB, with Content-Range and without the Authorization header (the upload URL is
 // pre-authenticated and on Outlook's host), streamed from the
-// attachment's reader one chunk at a time.
+// attachment's reader one chunk at a time. draft is true for an item
+// with no draft fallback (a draft message, an event).
 // https://learn.microsoft.com/graph/outlook-large-attachments,
 // https://learn.microsoft.com/graph/api/attachment-createuploadsession.
-func (mb *mailbox) uploadAttachment(ctx context.Context, id string, a attachment, have int, draft bool, where string) error {
+func (mb *mailbox) uploadAttachment(ctx context.Context, h attachHome, a attachment, have int, draft bool, where string) error {
 	what := fmt.Sprintf("upload attachment %q", a.name)
 	item := models.NewAttachmentItem()
 	t := models.FILE_ATTACHMENTTYPE
@@ -40,14 +70,12 @@ func (mb *mailbox) uploadAttachment(ctx context.Context, id string, a attachment
 	if a.contentID != "" {
 		item.SetContentId(new(a.contentID))
 	}
-	body := users.NewItemMessagesItemAttachmentsCreateUploadSessionPostRequestBody()
-	body.SetAttachmentItem(item)
 	for restart := 0; ; restart++ {
 		var uploadURL string
 		// A session created by a request that seemed to fail is harmless:
 		// an unused session expires.
 		err := mb.c.retry(ctx, mb.pace, where, "create an upload session", func(ctx context.Context) error {
-			s, err := mb.user().Messages().ByMessageId(id).Attachments().CreateUploadSession().Post(ctx, body, nil)
+			s, err := mb.createSession(ctx, h, item)
 			if err != nil {
 				return err
 			}
@@ -61,9 +89,9 @@ func (mb *mailbox) uploadAttachment(ctx context.Context, id string, a attachment
 			return fmt.Errorf("graph: %s: %s: %w (%v)", where, what, errAttachRefused, err)
 		}
 		if err != nil {
-			return mb.c.describe(err, where, what+": create an upload session", permMail)
+			return mb.c.describe(err, where, what+": create an upload session", h.perm())
 		}
-		err = mb.putRanges(ctx, id, uploadURL, a, have, where, what)
+		err = mb.putRanges(ctx, h, uploadURL, a, have, where, what)
 		if errors.Is(err, errSessionLost) && restart < 2 {
 			mb.c.log.Warn("upload session lost, starting over", "where", where, "attachment", a.name, "err", err)
 			// A session that still exists holds bytes that will never be
@@ -75,8 +103,8 @@ func (mb *mailbox) uploadAttachment(ctx context.Context, id string, a attachment
 	}
 }
 
-// putRanges uploads a's content to the session at uploadURL for message id.
-func (mb *mailbox) putRanges(ctx context.Context, id, uploadURL string, a attachment, have int, where, what string) error {
+// putRanges uploads a's content to the session at uploadURL for item h.
+func (mb *mailbox) putRanges(ctx context.Context, h attachHome, uploadURL string, a attachment, have int, where, what string) error {
 	rc, err := a.open()
 	if err != nil {
 		return fmt.Errorf("graph: %s: open attachment %q: %w", where, a.name, err)
@@ -109,7 +137,7 @@ func (mb *mailbox) putRanges(ctx context.Context, id, uploadURL string, a attach
 					case he.status == http.StatusNotFound && end == a.size:
 						// The last range may have completed the file
 						// before the session went away.
-						done, cerr := mb.attachedAlready(ctx, id, have, where)
+						done, cerr := mb.attachedAlready(ctx, h, have, where)
 						if cerr != nil {
 							return cerr
 						}
@@ -128,7 +156,7 @@ func (mb *mailbox) putRanges(ctx context.Context, id, uploadURL string, a attach
 				if errors.Is(err, errSessionLost) {
 					return err
 				}
-				return mb.c.describe(err, where, what, permMail)
+				return mb.c.describe(err, where, what, h.perm())
 			}
 			if complete {
 				if end != a.size {

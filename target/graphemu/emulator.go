@@ -49,10 +49,14 @@ const (
 	PermContactsReadWrite  = "Contacts.ReadWrite"
 	PermCalendarsRead      = "Calendars.Read"
 	PermCalendarsReadWrite = "Calendars.ReadWrite"
+	// PermMailboxSettingsRead and PermMailboxSettingsReadWrite guard the
+	// master category list (/users/{id}/outlook/masterCategories).
+	PermMailboxSettingsRead      = "MailboxSettings.Read"
+	PermMailboxSettingsReadWrite = "MailboxSettings.ReadWrite"
 )
 
 // AllPermissions is what the main app (Options.ClientID) is granted.
-var AllPermissions = []string{PermUserReadAll, PermMailReadWrite, PermContactsReadWrite, PermCalendarsReadWrite}
+var AllPermissions = []string{PermUserReadAll, PermMailReadWrite, PermContactsReadWrite, PermCalendarsReadWrite, PermMailboxSettingsReadWrite}
 
 // DefaultMaxMessageSize is Exchange Online's default maximum message size,
 // 35 MB, which an administrator can raise to 150 MB.

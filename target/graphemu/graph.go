@@ -179,6 +179,8 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		rq.fail(segmentNotFound(rest[1]))
 	case segIs(rest[0], "events"):
 		e.routeItems(rq, kindCalendar, nil, rest[1:])
+	case segIs(rest[0], "outlook"):
+		e.routeOutlook(rq, rest[1:])
 	default:
 		rq.fail(segmentNotFound(rest[0]))
 	}
@@ -210,6 +212,10 @@ func (e *Emulator) authorize(rq *req, rest []string) bool {
 		ok = identity.HasAnyRole(rq.r, PermContactsReadWrite) || (!write && identity.HasAnyRole(rq.r, PermContactsRead))
 	case segIs(rest[0], "calendars"), segIs(rest[0], "calendar"), segIs(rest[0], "events"):
 		ok = identity.HasAnyRole(rq.r, PermCalendarsReadWrite) || (!write && identity.HasAnyRole(rq.r, PermCalendarsRead))
+	case segIs(rest[0], "outlook"):
+		// https://learn.microsoft.com/graph/api/outlookuser-post-mastercategories:
+		// MailboxSettings.ReadWrite (MailboxSettings.Read to list).
+		ok = identity.HasAnyRole(rq.r, PermMailboxSettingsReadWrite) || (!write && identity.HasAnyRole(rq.r, PermMailboxSettingsRead))
 	default:
 		return true // unknown segment: answered by the router
 	}

@@ -27,8 +27,11 @@ type DumpMailbox struct {
 	// MeetingMessagesSent counts the meeting messages Graph would have
 	// mailed for the mailbox's events: one invitation, update or
 	// cancellation per attendee (see Emulator.MeetingMessagesSent).
-	MeetingMessagesSent int          `json:"meetingMessagesSent"`
-	Folders             []DumpFolder `json:"folders"`
+	MeetingMessagesSent int `json:"meetingMessagesSent"`
+	// MasterCategories are the names in the master category list, in
+	// the order they were created.
+	MasterCategories []string     `json:"masterCategories,omitempty"`
+	Folders          []DumpFolder `json:"folders"`
 }
 
 // DumpFolder is one folder with its items.
@@ -232,7 +235,7 @@ func (e *Emulator) DumpMailbox(r *http.Request, key string) *DumpMailbox {
 		r, _ = http.NewRequest(http.MethodGet, "http://emulator.invalid/", nil)
 	}
 	rq := &req{r: r, e: e, mb: m, q: &odata.Query{}, base: odata.BaseURL(r)}
-	out := &DumpMailbox{ID: m.ID, UPN: m.UPN, MeetingMessagesSent: e.MeetingMessagesSent(m.ID)}
+	out := &DumpMailbox{ID: m.ID, UPN: m.UPN, MeetingMessagesSent: e.MeetingMessagesSent(m.ID), MasterCategories: e.MasterCategories(m.ID)}
 	s.read(func() { e.dumpFoldersLocked(rq, out) })
 	return out
 }

@@ -32,6 +32,7 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	mustStatus(t, f, 201)
 	m := c.do("POST", "/users/a@x.test/mailFolders/"+f.str("id")+"/messages", nonDraft("kept", "src-1"))
 	mustStatus(t, m, 201)
+	mustStatus(t, c.do("POST", "/users/a@x.test/outlook/masterCategories", map[string]any{"displayName": "Kept category", "color": "preset3"}), 201)
 	d := c.do("POST", "/users/a@x.test/messages", map[string]any{"subject": "draft with upload"})
 	data := payload(4<<20 + 7)
 	s := c.do("POST", "/users/a@x.test/messages/"+d.str("id")+"/attachments/createUploadSession",
@@ -78,6 +79,7 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	}
 	mustStatus(t, c2.do("GET", "/users/a@x.test/mailFolders/inbox", nil), 200)
 	checkGraphError(t, c2.do("POST", "/users/a@x.test/mailFolders", map[string]any{"displayName": "Kept"}), 409, "ErrorFolderExists")
+	checkGraphError(t, c2.do("POST", "/users/a@x.test/outlook/masterCategories", map[string]any{"displayName": "kept CATEGORY"}), 409, "nameAlreadyExists")
 
 	// The upload resumes on the new port: same session, same token.
 	uploadURL := s.str("uploadUrl")
@@ -104,4 +106,7 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	resp.Body.Close()
 	checkGraphError(t, c2.do("GET", "/users/a@x.test/mailFolders/"+f.str("id"), nil), 404, "ErrorItemNotFound")
 	mustStatus(t, c2.do("GET", "/users/a@x.test/mailFolders/inbox", nil), 200)
+	if got := e2.MasterCategories("a@x.test"); len(got) != 0 {
+		t.Errorf("master categories after reset = %q", got)
+	}
 }

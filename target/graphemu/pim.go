@@ -343,7 +343,15 @@ func parseDTZ(raw json.RawMessage, prop string) (time.Time, string, *odata.Probl
 	return time.Time{}, "", odata.BadRequest("ErrorInvalidRequest", "The dateTime '%s' of %s is not valid.", d.DateTime, prop)
 }
 
-// checkRecurrence validates a patternedRecurrence.
+// checkRecurrence validates a patternedRecurrence: a pattern whose
+// fields do not fit its type, or a range Graph cannot hold, is a 400.
+// Microsoft documents the properties each pattern type requires (the
+// recurrencePattern page's table: interval always, daysOfWeek for weekly
+// and the relative types, dayOfMonth for the absolute ones, month for
+// the yearly ones; index one of first, second, third, fourth, last) and
+// each range type (endDate for endDate, numberOfOccurrences for
+// numbered), not the error Graph answers: the emulator answers with
+// Graph's error shape and ErrorInvalidRequest.
 // https://learn.microsoft.com/graph/api/resources/patternedrecurrence,
 // https://learn.microsoft.com/graph/api/resources/recurrencepattern,
 // https://learn.microsoft.com/graph/api/resources/recurrencerange.
@@ -358,6 +366,7 @@ func checkRecurrence(raw json.RawMessage) *odata.Problem {
 			DaysOfWeek []string `json:"daysOfWeek"`
 			DayOfMonth int      `json:"dayOfMonth"`
 			Month      int      `json:"month"`
+			Index      string   `json:"index"`
 		} `json:"pattern"`
 		Range *struct {
 			Type                string `json:"type"`
@@ -369,31 +378,49 @@ func checkRecurrence(raw json.RawMessage) *odata.Problem {
 	if err := json.Unmarshal(raw, &r); err != nil || r.Pattern == nil || r.Range == nil {
 		return odata.BadRequest("ErrorInvalidRequest", "recurrence needs a pattern and a range.")
 	}
-	switch r.Pattern.Type {
+	p := r.Pattern
+	switch p.Type {
 	case "daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly":
 	default:
-		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' is not valid.", r.Pattern.Type)
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' is not valid.", p.Type)
 	}
-	if r.Pattern.Interval < 1 {
+	if p.Interval < 1 {
 		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern interval must be at least 1.")
 	}
-	if (r.Pattern.Type == "weekly" || strings.HasPrefix(r.Pattern.Type, "relative")) && len(r.Pattern.DaysOfWeek) == 0 {
-		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires daysOfWeek.", r.Pattern.Type)
+	if (p.Type == "weekly" || strings.HasPrefix(p.Type, "relative")) && len(p.DaysOfWeek) == 0 {
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires daysOfWeek.", p.Type)
 	}
-	if strings.HasPrefix(r.Pattern.Type, "absolute") && (r.Pattern.DayOfMonth < 1 || r.Pattern.DayOfMonth > 31) {
-		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires dayOfMonth.", r.Pattern.Type)
+	for _, d := range p.DaysOfWeek {
+		switch d {
+		case "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday":
+		default:
+			return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern daysOfWeek value '%s' is not a day of the week.", d)
+		}
 	}
-	if strings.HasSuffix(r.Pattern.Type, "Yearly") && (r.Pattern.Month < 1 || r.Pattern.Month > 12) {
-		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires month.", r.Pattern.Type)
+	if strings.HasPrefix(p.Type, "absolute") && (p.DayOfMonth < 1 || p.DayOfMonth > 31) {
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires dayOfMonth.", p.Type)
 	}
-	if _, err := time.Parse("2006-01-02", r.Range.StartDate); err != nil {
+	if strings.HasSuffix(p.Type, "Yearly") && (p.Month < 1 || p.Month > 12) {
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern type '%s' requires month.", p.Type)
+	}
+	switch p.Index {
+	case "", "first", "second", "third", "fourth", "last":
+	default:
+		return odata.BadRequest("ErrorInvalidRequest", "Recurrence pattern index '%s' is not valid.", p.Index)
+	}
+	start, err := time.Parse("2006-01-02", r.Range.StartDate)
+	if err != nil {
 		return odata.BadRequest("ErrorInvalidRequest", "Recurrence range startDate is required (yyyy-mm-dd).")
 	}
 	switch r.Range.Type {
 	case "noEnd":
 	case "endDate":
-		if _, err := time.Parse("2006-01-02", r.Range.EndDate); err != nil {
+		end, err := time.Parse("2006-01-02", r.Range.EndDate)
+		if err != nil {
 			return odata.BadRequest("ErrorInvalidRequest", "Recurrence range of type endDate requires endDate.")
+		}
+		if end.Before(start) {
+			return odata.BadRequest("ErrorInvalidRequest", "Recurrence range endDate %s is before its startDate %s.", r.Range.EndDate, r.Range.StartDate)
 		}
 	case "numbered":
 		if r.Range.NumberOfOccurrences < 1 {

@@ -121,6 +121,35 @@ func TestEvents(t *testing.T) {
 			"recurrence": map[string]any{"pattern": map[string]any{"type": "fortnightly", "interval": 1}, "range": map[string]any{"type": "noEnd", "startDate": "2021-01-01"}}},
 			"ErrorInvalidRequest"},
 	}
+	// Recurrences Graph cannot express.
+	recur := func(pattern, rng map[string]any) map[string]any {
+		return map[string]any{"start": map[string]any{"dateTime": "2021-01-01T09:00:00", "timeZone": "UTC"},
+			"end": map[string]any{"dateTime": "2021-01-01T10:00:00", "timeZone": "UTC"}, "recurrence": map[string]any{"pattern": pattern, "range": rng}}
+	}
+	noEnd := map[string]any{"type": "noEnd", "startDate": "2021-01-01"}
+	for _, tc := range []struct {
+		name    string
+		pattern map[string]any
+		rng     map[string]any
+	}{
+		{"relativeMonthly without daysOfWeek", map[string]any{"type": "relativeMonthly", "interval": 1, "index": "first"}, noEnd},
+		{"relativeYearly without daysOfWeek", map[string]any{"type": "relativeYearly", "interval": 1, "month": 3}, noEnd},
+		{"weekly without daysOfWeek", map[string]any{"type": "weekly", "interval": 1}, noEnd},
+		{"absoluteMonthly without dayOfMonth", map[string]any{"type": "absoluteMonthly", "interval": 1}, noEnd},
+		{"absoluteYearly without month", map[string]any{"type": "absoluteYearly", "interval": 1, "dayOfMonth": 1}, noEnd},
+		{"interval 0", map[string]any{"type": "daily", "interval": 0}, noEnd},
+		{"bad index", map[string]any{"type": "relativeMonthly", "interval": 1, "daysOfWeek": []any{"friday"}, "index": "fifth"}, noEnd},
+		{"bad day", map[string]any{"type": "weekly", "interval": 1, "daysOfWeek": []any{"fri"}}, noEnd},
+		{"endDate before startDate", map[string]any{"type": "daily", "interval": 1}, map[string]any{"type": "endDate", "startDate": "2021-01-01", "endDate": "2020-12-31"}},
+		{"endDate without endDate", map[string]any{"type": "daily", "interval": 1}, map[string]any{"type": "endDate", "startDate": "2021-01-01"}},
+		{"numbered without numberOfOccurrences", map[string]any{"type": "daily", "interval": 1}, map[string]any{"type": "numbered", "startDate": "2021-01-01"}},
+	} {
+		tests = append(tests, struct {
+			name string
+			body map[string]any
+			code string
+		}{tc.name, recur(tc.pattern, tc.rng), "ErrorInvalidRequest"})
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			checkGraphError(t, c.do("POST", base+"/events", tc.body), 400, tc.code)

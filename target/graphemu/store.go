@@ -153,7 +153,9 @@ type record struct {
 	Folder  *folder        `json:"folder,omitempty"`
 	Item    *item          `json:"item,omitempty"`
 	Session *uploadSession `json:"session,omitempty"`
-	ID      string         `json:"id,omitempty"`
+	// Category is an outlookCategory of a mailbox's master list.
+	Category *category `json:"category,omitempty"`
+	ID       string    `json:"id,omitempty"`
 }
 
 // store holds the tenant's data. Metadata is in memory; large bodies and
@@ -168,7 +170,9 @@ type store struct {
 	folders   map[string]*folder
 	items     map[string]*item
 	sessions  map[string]*uploadSession
-	seq       int64
+	// categories are the mailboxes' master category lists, by id.
+	categories map[string]*category
+	seq        int64
 
 	blobDir    string
 	journal    *os.File
@@ -183,6 +187,8 @@ func newStore(dataDir string) (*store, error) {
 		folders:   map[string]*folder{},
 		items:     map[string]*item{},
 		sessions:  map[string]*uploadSession{},
+
+		categories: map[string]*category{},
 	}
 	if dataDir == "" {
 		dir, err := os.MkdirTemp("", "graphemu-blobs-")
@@ -244,6 +250,9 @@ func (s *store) load(path string) error {
 	for _, ss := range s.sessions {
 		_ = enc.Encode(&record{Op: "session", Session: ss})
 	}
+	for _, c := range sortedCategories(s.categories) {
+		_ = enc.Encode(&record{Op: "category", Category: c})
+	}
 	if err := w.Flush(); err != nil {
 		out.Close()
 		return fmt.Errorf("graphemu: write snapshot: %w", err)
@@ -287,10 +296,14 @@ func (s *store) apply(rec *record) {
 		delete(s.items, rec.ID)
 	case "del-session":
 		delete(s.sessions, rec.ID)
+	case "category":
+		s.categories[rec.Category.ID] = rec.Category
+		s.bump(rec.Category.Seq)
 	case "reset":
 		s.folders = map[string]*folder{}
 		s.items = map[string]*item{}
 		s.sessions = map[string]*uploadSession{}
+		s.categories = map[string]*category{}
 	}
 }
 

@@ -6,6 +6,8 @@ package targettest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,11 +46,12 @@ type Memory struct {
 	puts      int
 	pages     int
 	// Breakages for the suite's self-test.
-	partialOnFail bool
-	caseSensitive bool
-	unstampedList bool
-	noContentID   bool
-	firstPageOnly bool
+	partialOnFail  bool
+	caseSensitive  bool
+	unstampedList  bool
+	noContentID    bool
+	firstPageOnly  bool
+	dropCategories bool
 }
 
 // NewMemory returns an empty in-memory target.
@@ -389,6 +392,9 @@ func (mb *memMailbox) PutContact(ctx context.Context, f target.FolderID, c *targ
 		return target.Created{}, errors.New("targettest: PutContact needs a contact with a source key")
 	}
 	cc := *c
+	if mb.m.dropCategories {
+		cc.Categories = nil
+	}
 	return mb.put(ctx, kindContact, f, Item{SourceKey: c.SourceKey, ContentID: c.ContentID, Contact: &cc, Subject: c.DisplayName}, nil)
 }
 
@@ -403,7 +409,55 @@ func (mb *memMailbox) PutEvent(ctx context.Context, f target.FolderID, e *target
 		return target.Created{}, &target.ItemError{Reason: fmt.Sprintf("the event ends (%s) before it starts (%s)", e.End.Format(time.RFC3339), e.Start.Format(time.RFC3339))}
 	}
 	ec := *e
-	return mb.put(ctx, kindEvent, f, Item{SourceKey: e.SourceKey, ContentID: e.ContentID, Event: &ec, Subject: e.Subject}, nil)
+	if mb.m.dropCategories {
+		ec.Categories = nil
+	}
+	// Attachments are read to the end, as a target uploading them would.
+	return mb.put(ctx, kindEvent, f, Item{SourceKey: e.SourceKey, ContentID: e.ContentID, Event: &ec, Subject: e.Subject}, func() ([]string, error) {
+		var sums []string
+		for _, a := range e.Attachments {
+			if a.Open == nil {
+				return nil, fmt.Errorf("attachment %q has no content", a.Name)
+			}
+			rc, err := a.Open()
+			if err != nil {
+				return nil, fmt.Errorf("attachment %q: %w", a.Name, err)
+			}
+			h := sha256.New()
+			n, err := io.Copy(h, rc)
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("attachment %q: %w", a.Name, err)
+			}
+			if n != a.Size {
+				return nil, fmt.Errorf("attachment %q has %d bytes, not the %d announced", a.Name, n, a.Size)
+			}
+			sums = append(sums, hex.EncodeToString(h.Sum(nil)))
+		}
+		return sums, nil
+	})
+}
+
+// Kept reads back what the mailbox of address kept of contact or event
+// id, for Harness.Kept.
+func (m *Memory) Kept(address string, id target.ItemID) (Kept, error) {
+	for _, it := range m.Items(address) {
+		if it.ID != id {
+			continue
+		}
+		switch {
+		case it.Contact != nil:
+			return Kept{Categories: it.Contact.Categories, Anniversary: it.Contact.Anniversary}, nil
+		case it.Event != nil:
+			k := Kept{Categories: it.Event.Categories}
+			for _, a := range it.Event.Attachments {
+				k.Attachments = append(k.Attachments, KeptFile{Name: a.Name, ContentType: a.ContentType, Size: a.Size})
+			}
+			return k, nil
+		}
+		return Kept{}, fmt.Errorf("targettest: item %s is not a contact or an event", id)
+	}
+	return Kept{}, fmt.Errorf("targettest: item %s: %w", id, target.ErrNotFound)
 }
 
 // Lookup implements target.Mailbox.

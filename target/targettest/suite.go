@@ -1,12 +1,15 @@
 package targettest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +40,27 @@ type Harness struct {
 	// folder, as one deleted since would (default
 	// "targettest-no-such-folder").
 	MissingFolder target.FolderID
+	// Kept reads back what the target kept of the contact or event id in
+	// folder f; nil skips the checks of categories, anniversaries and
+	// event attachments.
+	Kept func(ctx context.Context, f target.FolderID, id target.ItemID) (Kept, error)
+}
+
+// Kept is what a target kept of a contact or an event, as Harness.Kept
+// reads it back.
+type Kept struct {
+	// Categories are the item's categories.
+	Categories []string
+	// Anniversary is a contact's anniversary (zero when none).
+	Anniversary time.Time
+	// Attachments are an event's attachments, in order.
+	Attachments []KeptFile
+}
+
+// KeptFile is an attachment as a target kept it.
+type KeptFile struct {
+	Name, ContentType string
+	Size              int64
 }
 
 // Run checks a target adapter against the contract of target.Mailbox and
@@ -55,7 +79,9 @@ type Harness struct {
 //   - a ContactWriter and an EventWriter, when the target has them, keep
 //     the same promises for contact folders, calendars, contacts and
 //     events, and create a contact past Graph's list limits with a photo
-//     and a series with a cancelled and a moved occurrence.
+//     and a series with a cancelled and a moved occurrence; with
+//     Harness.Kept, a contact keeps its categories and anniversary and an
+//     event its categories and attachments.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.Open == nil {
@@ -364,13 +390,36 @@ func checkContacts(t testing.TB, h *Harness) {
 			c.BusinessPhones = []string{"+1 555 0100", "+1 555 0101", "+1 555 0102"}
 			c.Photo = []byte("\xff\xd8\xff\xe0 targettest photo")
 		}
+		if i == 1 {
+			c.Categories = []string{"targettest family", "targettest friends"}
+			c.Anniversary = time.Date(2010, 6, 12, 0, 0, 0, 0, time.UTC)
+		}
 		created, err := cw.PutContact(ctx, a, c)
 		if err != nil {
 			t.Fatalf("PutContact(%s) = %v", key, err)
 		}
 		want[key] = created.ID
+		if i == 1 && h.Kept != nil {
+			k, err := h.Kept(ctx, a, created.ID)
+			if err != nil {
+				t.Fatalf("Kept(%s) = %v", key, err)
+			}
+			if !slices.Equal(k.Categories, c.Categories) {
+				t.Errorf("contact %s kept categories %q, want %q", key, k.Categories, c.Categories)
+			}
+			if !k.Anniversary.Equal(c.Anniversary) {
+				t.Errorf("contact %s kept anniversary %v, want %v", key, k.Anniversary, c.Anniversary)
+			}
+		}
 	}
 	checkListed(t, "ContactStamps()", stamps(t, "ContactStamps()", cw.ContactStamps(ctx, a)), want)
+}
+
+// eventFile is an event attachment of n bytes.
+func eventFile(name, contentType string, n int) target.EventAttachment {
+	data := []byte(strings.Repeat("targettest attachment ", n/22+1))[:n]
+	return target.EventAttachment{Name: name, ContentType: contentType, Size: int64(n),
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
 }
 
 func checkEvents(t testing.TB, h *Harness) {
@@ -399,6 +448,9 @@ func checkEvents(t testing.TB, h *Harness) {
 			Organizer: target.Address{Address: "alice@example.com"},
 			Attendees: []target.Attendee{{Address: target.Address{Address: "bob@example.com"}, Response: "accepted"}}}
 		switch i {
+		case 0:
+			e.Categories = []string{"targettest meetings"}
+			e.Attachments = []target.EventAttachment{eventFile("agenda.txt", "text/plain", 1000), eventFile("minutes.pdf", "application/pdf", 20000)}
 		case 1:
 			e.Recurrence = &target.Recurrence{Pattern: "weekly", Interval: 1, DaysOfWeek: []string{"tuesday"}, StartDate: e.Start, Occurrences: 5}
 		case 2:
@@ -414,6 +466,22 @@ func checkEvents(t testing.TB, h *Harness) {
 			t.Fatalf("PutEvent(%s) = %v", key, err)
 		}
 		want[key] = created.ID
+		if i == 0 && h.Kept != nil {
+			k, err := h.Kept(ctx, a, created.ID)
+			if err != nil {
+				t.Fatalf("Kept(%s) = %v", key, err)
+			}
+			if !slices.Equal(k.Categories, e.Categories) {
+				t.Errorf("event %s kept categories %q, want %q", key, k.Categories, e.Categories)
+			}
+			var files []KeptFile
+			for _, f := range e.Attachments {
+				files = append(files, KeptFile{Name: f.Name, ContentType: f.ContentType, Size: f.Size})
+			}
+			if !slices.Equal(k.Attachments, files) {
+				t.Errorf("event %s kept attachments %+v, want %+v", key, k.Attachments, files)
+			}
+		}
 	}
 	checkListed(t, "EventStamps()", stamps(t, "EventStamps()", ew.EventStamps(ctx, a)), want)
 }

@@ -18,6 +18,9 @@ func harness(m *Memory) Harness {
 			return Message(t, key)
 		},
 		Many: 25,
+		Kept: func(ctx context.Context, f target.FolderID, id target.ItemID) (Kept, error) {
+			return m.Kept("user@example.com", id)
+		},
 	}
 }
 
@@ -62,6 +65,8 @@ func TestSuiteCatchesBrokenTargets(t *testing.T) {
 		{"PutLookupStamps", func(m *Memory, h *Harness) { m.unstampedList = true }, "without source key"},
 		{"PutLookupStamps", func(m *Memory, h *Harness) { m.noContentID = true }, "content identity must be stamped"},
 		{"StampsPaging", func(m *Memory, h *Harness) { m.firstPageOnly = true }, "must page through"},
+		{"Contacts", func(m *Memory, h *Harness) { m.dropCategories = true }, "kept categories"},
+		{"Events", func(m *Memory, h *Harness) { m.dropCategories = true }, "kept categories"},
 		{"Errors", func(m *Memory, h *Harness) {
 			h.BadAuth = func(context.Context) (target.Mailbox, error) { return nil, errors.New("401 from the token endpoint") }
 		}, "target.ErrAuth"},
