@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
@@ -156,6 +157,17 @@ func TestE2EContactsAndCalendars(t *testing.T) {
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{"pim@example.test"}})
 	p := writePIMProject(t, d, r, ep)
 
+	// The plan counts what the run will create.
+	var pout, perr bytes.Buffer
+	planFile := filepath.Join(p.dir, "plan.json")
+	if code := run(context.Background(), []string{"plan", "--config", p.config, "--out", planFile}, &pout, &perr); code != exitOK {
+		t.Fatalf("plan exit %d\n%s\n%s", code, pout.String(), perr.String())
+	}
+	pl, err := plan.Read(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	code, stdout, stderr := p.run(t)
 	// The malformed card and event of the export files fail with their
 	// reasons; everything else is migrated.
@@ -165,6 +177,16 @@ func TestE2EContactsAndCalendars(t *testing.T) {
 	first := dumpPIM(t, ep.Emulator, "pim@example.test")
 	checkPIMFields(t, first)
 	checkInstances(t, ep, first)
+	var contacts, events int
+	for _, cs := range first.contacts {
+		contacts += len(cs)
+	}
+	for _, es := range first.events {
+		events += len(es)
+	}
+	if pim := pl.Totals.PIM; pim == nil || pim.Contacts != int64(contacts) || pim.Events != int64(events) || pim.Unparsable != 2 || pim.Expanded != 1 || pim.ExpandedEvents != 4 || pim.Moved < 2 || pim.Cancelled < 2 {
+		t.Errorf("plan %+v; the run created %d contacts and %d events (want the plan's, 2 unparsable, 1 series expanded into 4)", pim, contacts, events)
+	}
 	for _, want := range []string{"malformed content line", "not-a-date"} {
 		if !strings.Contains(stdout+stderr, want) {
 			t.Errorf("the run's output does not name the malformed object (%q)", want)
