@@ -33,8 +33,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "migrate",
 		Short: "Move POP3 and IMAP mailboxes into Exchange Online",
 		Long: `migrate moves mailboxes from POP3 and IMAP hosting into Exchange Online through
-Microsoft Graph: mail and folders. Contacts and calendars (CardDAV/CalDAV,
-.vcf/.ics) and local mail stores are not yet moved.
+Microsoft Graph: mail and folders, and contacts and calendars from CardDAV/CalDAV
+servers and .vcf/.ics exports (the DAVURL and ExportFiles columns of the mailbox
+CSV), without sending a single meeting invitation. Local mail stores are not yet
+moved.
 
 Typical use:
   migrate init                 write an example migration.yaml and mailboxes.csv
