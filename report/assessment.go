@@ -267,7 +267,17 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 		a.Folders = append(a.Folders, row)
 	}
 	for _, it := range m.Largest {
-		a.Largest = append(a.Largest, ItemRow{Folder: it.Folder, Item: it.Key, Bytes: it.Size, Date: it.Date, Subject: strings.TrimSpace(it.Subject)})
+		row := ItemRow{Folder: it.Folder, Item: it.Key, Bytes: it.Size, Date: it.Date, Subject: strings.TrimSpace(it.Subject)}
+		// A contact or an event among the largest items has no subject
+		// the plan reads (it reads mail headers): say what it is rather
+		// than "(no subject)", and name its folder as the folder table does.
+		if kind, _, ok := strings.Cut(it.Folder, ":"); ok && (kind == "contact" || kind == "event") {
+			row.Folder = folderLabel(it.Folder, kind)
+			if row.Subject == "" {
+				row.Subject = map[string]string{"contact": "(a contact)", "event": "(a calendar event)"}[kind]
+			}
+		}
+		a.Largest = append(a.Largest, row)
 	}
 	return a
 }

@@ -53,6 +53,7 @@ func pimPlan() *plan.Plan {
 	m.PIM = &c
 	m.PIMFields = []plan.FieldCount{{Kind: "contact", Property: "EMAIL", Action: "notes", Items: 1}}
 	m.Folders = append(m.Folders, plan.Folder{Path: "event:Work", Kind: "event", Target: "Calendar/Work", Items: 1, Bytes: 1 << 10, PIM: &c})
+	m.Largest = append(m.Largest, plan.Item{Folder: "event:Work", Key: "uid:work-1", Size: 1 << 10, Date: date("2025-01-02")})
 	p.SumTotals()
 	return p
 }
@@ -137,7 +138,8 @@ func TestWording(t *testing.T) {
 			name: "assessment with contacts and events", doc: Assessment(pimPlan(), opts),
 			want: []string{"1 contact and 1 calendar event to create, among them 1 recurring series; 1 contact or event cannot be read and will not be migrated.",
 				"1 event to create: 1 recurring series with 1 changed occurrence (1 moved, 0 cancelled); 1 series Exchange cannot repeat becomes 1 single event",
-				"e-mail addresses kept in the notes (1 contact)", "Work (calendar)", "Calendar/Work"},
+				"e-mail addresses kept in the notes (1 contact)", "Work (calendar)", "Calendar/Work", "(a calendar event)"},
+			notHTML: []string{"(no subject)", "event:Work"},
 		},
 		{
 			name: "assessment masked", doc: Assessment(singlePlan(), masked),

@@ -23,6 +23,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/report"
+	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
@@ -32,6 +33,7 @@ type demoOptions struct {
 	seedDir    string
 	memoryIMAP bool
 	dovecot    string // the dovecot executable; empty: testserver.DovecotBinary
+	radicale   string // the radicale executable; empty: testserver.RadicaleBinary
 	outDir     string
 }
 
@@ -47,15 +49,23 @@ on 127.0.0.1, and shows what migrate discovers in each mailbox: folders,
 their roles, item counts, sizes and date ranges. With Dovecot, the first
 test mailbox is also read over POP3S, as a POP3 row of its own
 (local+pop@domain, into the folder "Old provider").
+Beside it, a real Radicale (CardDAV and CalDAV over http on 127.0.0.1)
+seeded with the test address books and calendars of the same users (or,
+where no usable Radicale is installed, saying why, the same address books
+and calendars written as .vcf and .ics export files into the --out
+directory); each mailbox's inventory lists them too.
 It then starts the Graph emulator on 127.0.0.1 and migrates every mailbox
 into it through the real Graph target (client credentials over HTTPS), runs
 the migration a second time to show that nothing is created twice, and
-prints what the emulator holds.
+prints what the emulator holds: messages, contacts and events per mailbox,
+and the meeting messages Graph would have sent, which must be none. The
+plan, the assessment, the verification and the migration report (HTML
+and PDF) are written into the --out directory.
 
 --seed-dir replaces the built-in mailboxes with a directory holding an
 accounts.yaml in the same format (source/testserver/seed/mail in the
 repository).`,
-		Example: "  make demo\n  migrate demo --memory-imap",
+		Example: "  make demo\n  migrate demo --memory-imap\n  migrate demo --radicale /nonexistent   # contacts and calendars from export files",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDemo(cmd.Context(), g, o)
@@ -64,7 +74,8 @@ repository).`,
 	cmd.Flags().StringVar(&o.seedDir, "seed-dir", "", "directory of a mail corpus with accounts.yaml (default: the built-in test mailboxes)")
 	cmd.Flags().BoolVar(&o.memoryIMAP, "memory-imap", false, "use the in-memory IMAP server even where Dovecot is installed")
 	cmd.Flags().StringVar(&o.dovecot, "dovecot", "", "the Dovecot executable to run (default "+testserver.DovecotBinary+"); one that cannot be used gives the in-memory IMAP server, with a warning saying why")
-	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database (replaced on each demo)")
+	cmd.Flags().StringVar(&o.radicale, "radicale", "", "the Radicale executable to run (default "+testserver.RadicaleBinary+"); one that cannot be used gives export files of the same address books and calendars, with a warning saying why")
+	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database, plan, reports and export files (replaced on each demo)")
 	return cmd
 }
 
@@ -131,19 +142,38 @@ func demoPOP3Mailbox(u testserver.User, host string, port int) config.Mailbox {
 
 func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 	log := g.logger()
+	outDir, err := filepath.Abs(o.outDir)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.RemoveAll(outDir); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.MkdirAll(outDir, 0o700); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	src, err := startDemoSource(ctx, o, log)
 	if err != nil {
 		return err
 	}
 	defer src.close()
-	var secrets []string
+	pim, err := startDemoPIM(ctx, o, outDir, log)
+	if err != nil {
+		return err
+	}
+	defer pim.close()
+	pim.attach(src.mailboxes)
+	secrets := pim.secrets()
 	for _, m := range src.mailboxes {
 		secrets = append(secrets, m.Password.Value())
 	}
 	log = g.logger(secrets...)
-	fmt.Fprintf(g.stdout, "Source: %s, %d test mailboxes\n\n", src.name, len(src.mailboxes))
+	fmt.Fprintf(g.stdout, "Source: %s, %d test mailboxes\nContacts and calendars: %s\n\n", src.name, len(src.mailboxes), pim.name)
 
-	sources := sourceSettings{CAFile: src.caFile, Auth: "auto"}.opener()
+	// AllowPlaintext is for Radicale, which the demo runs on http: every
+	// server of the demo is on 127.0.0.1, so no password leaves the
+	// machine; the mail servers still use TLS.
+	sources := sourceSettings{CAFile: src.caFile, Auth: "auto", AllowPlaintext: pim.url != ""}.opener()
 	invs := make([]*migrate.MailboxInventory, len(src.mailboxes))
 	errs := make([]error, len(src.mailboxes))
 	var wg sync.WaitGroup
@@ -173,22 +203,12 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 	if failed > 0 {
 		return withCode(exitConnect, fmt.Errorf("demo: %d of %d mailboxes could not be read", failed, len(src.mailboxes)))
 	}
-	return demoMigrate(ctx, g, o, src, sources, secrets)
+	return demoMigrate(ctx, g, o, outDir, src, sources, secrets)
 }
 
 // demoMigrate starts the emulator and migrates the demo mailboxes into it,
 // twice.
-func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *demoSource, sources migrate.SourceOpener, secrets []string) error {
-	outDir, err := filepath.Abs(o.outDir)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if err := os.RemoveAll(outDir); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if err := os.MkdirAll(outDir, 0o700); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
+func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, outDir string, src *demoSource, sources migrate.SourceOpener, secrets []string) error {
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -254,32 +274,49 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, src *dem
 		}
 	}
 	fmt.Fprintf(g.stdout, "\nIn the emulator:\n")
+	sent := 0
 	for _, m := range src.mailboxes {
 		dump := emu.DumpMailbox(nil, m.Target())
 		if dump == nil {
 			continue
 		}
-		var items, drafts int
-		for _, f := range dump.Folders {
-			for _, it := range f.Items {
-				items++
-				if it.IsDraft {
-					drafts++
-				}
-			}
-		}
-		fmt.Fprintf(g.stdout, "%s: %d messages (%d drafts) in %d folders\n", m.Target(), items, drafts, len(dump.Folders))
+		printEmulatorMailbox(g.stdout, dump)
+		sent += dump.MeetingMessagesSent
+	}
+	if sent > 0 {
+		return withCode(exitItemsFailed, fmt.Errorf("demo: Graph would have sent %d meeting messages for the migrated events; a migration must send none", sent))
 	}
 	fmt.Fprintf(g.stdout, "\nState: %s (try: migrate status --state %s)\n", statePath, statePath)
 	return demoProof(ctx, g, p, env, outDir)
 }
 
+// printInventory prints what the demo found in one mailbox: its mail
+// folders (role, messages, size, dates), then its address books and
+// calendars (kind, count).
 func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
-	items, bytes := inv.Items()
-	fmt.Fprintf(w, "%s: %d folders, %d messages, %s\n", inv.Mailbox, len(inv.Folders), items, humanize.Bytes(bytes))
+	var mail, pim []migrate.FolderInventory
+	var items, bytes, contacts, events int64
+	for _, f := range inv.Folders {
+		switch {
+		case mapping.IsMail(f.Folder.Kind):
+			mail = append(mail, f)
+			items, bytes = items+f.Items, bytes+f.Bytes
+		case f.Folder.Kind == source.KindContact:
+			pim = append(pim, f)
+			contacts += f.Items
+		default:
+			pim = append(pim, f)
+			events += f.Items
+		}
+	}
+	fmt.Fprintf(w, "%s: %d folders, %d messages, %s", inv.Mailbox, len(mail), items, humanize.Bytes(bytes))
+	if len(pim) > 0 {
+		fmt.Fprintf(w, "; contacts: %d, events: %d", contacts, events)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  folder\trole\tmessages\tsize\tdates\t")
-	for _, f := range inv.Folders {
+	for _, f := range mail {
 		role := string(f.Folder.SpecialUse)
 		if f.Folder.SpecialUseGuessed {
 			role += " (by name)"
@@ -295,7 +332,53 @@ func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", strings.Join(f.Folder.Path, "/"), role, count, humanize.Bytes(f.Bytes), dates)
 	}
 	tw.Flush()
+	if len(pim) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  address book or calendar\tkind\titems\trole\t")
+		for _, f := range pim {
+			kind := "address book"
+			if f.Folder.Kind != source.KindContact {
+				kind = "calendar"
+			}
+			role := string(f.Folder.SpecialUse)
+			switch {
+			case f.Folder.Skip != "":
+				role = "skipped: " + f.Folder.Skip
+			case f.Folder.SpecialUse == source.Default:
+				role = "default"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t\n", strings.Join(f.Folder.Path, "/"), kind, f.Items, role)
+		}
+		tw.Flush()
+	}
 	fmt.Fprintln(w)
+}
+
+// printEmulatorMailbox prints what the emulator holds of one mailbox:
+// messages in mail folders, contacts and events, and the meeting messages
+// Graph would have sent for its events.
+func printEmulatorMailbox(w io.Writer, dump *graphemu.DumpMailbox) {
+	var folders, messages, drafts, contacts, events int
+	for _, f := range dump.Folders {
+		if f.Kind == "mail" {
+			folders++
+		}
+		for _, it := range f.Items {
+			switch it.Kind {
+			case "contact":
+				contacts++
+			case "event":
+				events++
+			default:
+				messages++
+				if it.IsDraft {
+					drafts++
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "%s: %d messages (%d drafts) in %d folders; contacts: %d, events: %d, meeting messages sent: %d\n",
+		dump.UPN, messages, drafts, folders, contacts, events, dump.MeetingMessagesSent)
 }
 
 // demoAssessment plans the demo migration before it runs, as a consultant
