@@ -110,7 +110,7 @@ func TestE2EPIMKillNine(t *testing.T) {
 		ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{pimUser},
 		TimeScale: timeScale,
 		// 100 ms at this time scale.
-		Faults: "POST */contacts slow=2s:50%; POST */events slow=2s:50%; PUT slow=2s:50%; PATCH slow=2s:50%; DELETE slow=2s:50%; GET */instances slow=2s:30%",
+		Faults: "POST */contacts slow=2s:75%; POST */events slow=2s:75%; PUT slow=2s:50%; PATCH slow=2s:50%; DELETE slow=2s:50%; GET */instances slow=2s:30%",
 		Seed:   seed,
 	})
 	p := writePIMProject(t, d, r, ep)
@@ -160,7 +160,7 @@ func TestE2EPIMKillNine(t *testing.T) {
 					}
 				} else {
 					remaining := total - before
-					need := 1 + rng.IntN(max(1, min(remaining-1, 2*remaining/(cycles-cycle))))
+					need := 1 + rng.IntN(max(1, min(remaining/2, 2*remaining/(cycles-cycle))))
 					jitter := time.Duration(rng.Int64N(int64(60 * time.Millisecond)))
 					what = fmt.Sprintf("after %d more contacts and events + %v", need, jitter.Round(time.Millisecond))
 					waitForCount(c, func() int { return pimItems(ep.Emulator, pimUser) }, before+need)
