@@ -59,9 +59,14 @@ func emulatorMessages(emu *graphemu.Emulator, d *testserver.Dovecot) int {
 // waitForMessages returns when the emulator holds n messages or the child
 // has ended.
 func waitForMessages(c *child, emu *graphemu.Emulator, d *testserver.Dovecot, n int) {
+	waitForCount(c, func() int { return emulatorMessages(emu, d) }, n)
+}
+
+// waitForCount returns when count() reaches n or the child has ended.
+func waitForCount(c *child, count func() int, n int) {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for emulatorMessages(emu, d) < n {
+	for count() < n {
 		select {
 		case <-c.done:
 			return
