@@ -282,7 +282,7 @@ func (m *Mailbox) pimColumns(get func(string) (string, Place), def Source, dir s
 	if (m.DAVUserName != "" || m.DAVPassword.IsSet()) && m.DAVURL == "" {
 		return &Error{Place: place, Key: "DAVUserName", Msg: fmt.Sprintf("%s: a DAV login without a DAV server; give DAVURL (or auto)", m.EmailAddress)}
 	}
-	files, place := get("ExportFiles")
+	files, _ := get("ExportFiles")
 	for _, f := range strings.Split(files, ";") {
 		if f = strings.TrimSpace(f); f == "" {
 			continue
