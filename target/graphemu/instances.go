@@ -186,9 +186,16 @@ func isOccurrence(master *item, t time.Time) bool {
 }
 
 // listInstances serves GET /events/{id}/instances: the occurrences and
-// exceptions of a series master between the required startDateTime and
-// endDateTime, deleted occurrences left out.
-// https://learn.microsoft.com/graph/api/event-list-instances
+// exceptions of a series master that overlap the required window
+// [startDateTime, endDateTime), each by its own start and end (a changed
+// occurrence by where it was moved, not by its original start), deleted
+// occurrences left out, in order of original start.
+// https://learn.microsoft.com/graph/api/event-list-instances returns "the
+// occurrences and exceptions of the event in the specified time range",
+// and its example lists an exception moved from 4/15 to 4/16 at 4/16;
+// Exchange's calendar view leaves out the items that end before the
+// window's start or start on or after its end
+// (https://learn.microsoft.com/exchange/client-developer/web-service-reference/calendarview).
 func (e *Emulator) listInstances(rq *req, master *item) {
 	q := rq.r.URL.Query()
 	from, err1 := parseQueryTime(q.Get("startDateTime"))
@@ -197,10 +204,37 @@ func (e *Emulator) listInstances(rq *req, master *item) {
 		rq.fail(odata.BadRequest("ErrorInvalidParameter", "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime."))
 		return
 	}
-	occ, _ := occurrences(master, from, to)
+	// The occurrences in place that overlap the window, and every
+	// exception with times of its own, wherever its original start is.
+	occ, dur := occurrences(master, from, to)
+	for key, x := range master.Exceptions {
+		t, err := time.Parse(time.RFC3339, key)
+		if err != nil || x.Deleted || slices.ContainsFunc(occ, t.Equal) || !isOccurrence(master, t) {
+			continue
+		}
+		_, hasStart := x.Props["start"]
+		_, hasEnd := x.Props["end"]
+		if hasStart || hasEnd {
+			occ = append(occ, t)
+		}
+	}
+	slices.SortFunc(occ, time.Time.Compare)
 	var views []map[string]any
 	for _, t := range occ {
-		if x := master.Exceptions[occurrenceKey(t)]; x != nil && x.Deleted {
+		x := master.Exceptions[occurrenceKey(t)]
+		if x != nil && x.Deleted {
+			continue
+		}
+		start, end := t, t.Add(dur)
+		if x != nil {
+			if at, _, p := parseDTZ(x.Props["start"], "start"); p == nil {
+				start = at
+			}
+			if at, _, p := parseDTZ(x.Props["end"], "end"); p == nil {
+				end = at
+			}
+		}
+		if !start.Before(to) || !end.After(from) {
 			continue
 		}
 		views = append(views, e.instanceView(rq, master, t))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -363,5 +364,57 @@ func TestInstances(t *testing.T) {
 	mustStatus(t, c.do("DELETE", base+"/events/"+occ[1]["id"].(string), nil), 204)
 	if n := c.inspect("mailboxes/a@x.test")["meetingMessagesSent"]; n != float64(3) {
 		t.Errorf("meetingMessagesSent = %v, want 3 (invitation, update, cancellation)", n)
+	}
+}
+
+// TestInstancesWindow checks that /instances selects the occurrences and
+// exceptions that overlap the window by their own start and end: a
+// moved occurrence is listed where it is now, not at its original start.
+func TestInstancesWindow(t *testing.T) {
+	_, c := startMail(t, nil)
+	base := "/users/a@x.test"
+	// Weekly on Monday 9:00-10:00 UTC, four times from 4 March 2024.
+	r := c.do("POST", base+"/events", map[string]any{"subject": "Weekly",
+		"start": map[string]any{"dateTime": "2024-03-04T09:00:00", "timeZone": "UTC"},
+		"end":   map[string]any{"dateTime": "2024-03-04T10:00:00", "timeZone": "UTC"},
+		"recurrence": map[string]any{
+			"pattern": map[string]any{"type": "weekly", "interval": 1, "daysOfWeek": []any{"monday"}},
+			"range":   map[string]any{"type": "numbered", "startDate": "2024-03-04", "numberOfOccurrences": 4, "recurrenceTimeZone": "UTC"}}})
+	mustStatus(t, r, 201)
+	id := r.str("id")
+	list := func(from, to string) []string {
+		t.Helper()
+		r := c.do("GET", base+"/events/"+id+"/instances?startDateTime="+from+"&endDateTime="+to, nil)
+		mustStatus(t, r, 200)
+		var out []string
+		for _, v := range r.JSON["value"].([]any) {
+			out = append(out, v.(map[string]any)["originalStart"].(string))
+		}
+		return out
+	}
+	occ := c.do("GET", base+"/events/"+id+"/instances?startDateTime=2024-03-01T00:00:00Z&endDateTime=2024-04-01T00:00:00Z", nil)
+	mustStatus(t, occ, 200)
+	third := occ.JSON["value"].([]any)[2].(map[string]any)["id"].(string)
+	// The third occurrence (18 March) moves to Wednesday 20 March, 14:00-15:00.
+	mustStatus(t, c.do("PATCH", base+"/events/"+third, map[string]any{
+		"start": map[string]any{"dateTime": "2024-03-20T14:00:00", "timeZone": "UTC"},
+		"end":   map[string]any{"dateTime": "2024-03-20T15:00:00", "timeZone": "UTC"}}), 200)
+	tests := []struct {
+		name, from, to string
+		want           []string
+	}{
+		{"the whole series", "2024-03-01T00:00:00Z", "2024-04-01T00:00:00Z",
+			[]string{"2024-03-04T09:00:00Z", "2024-03-11T09:00:00Z", "2024-03-18T09:00:00Z", "2024-03-25T09:00:00Z"}},
+		{"only the moved one's original start", "2024-03-18T08:00:00Z", "2024-03-18T11:00:00Z", nil},
+		{"only its new start", "2024-03-20T13:00:00Z", "2024-03-20T16:00:00Z", []string{"2024-03-18T09:00:00Z"}},
+		{"overlapping its end", "2024-03-20T14:30:00Z", "2024-03-21T00:00:00Z", []string{"2024-03-18T09:00:00Z"}},
+		{"ending at its start", "2024-03-20T00:00:00Z", "2024-03-20T14:00:00Z", nil},
+		{"starting at its end", "2024-03-20T15:00:00Z", "2024-03-21T00:00:00Z", nil},
+		{"an occurrence in place, by overlap", "2024-03-11T09:30:00Z", "2024-03-11T09:45:00Z", []string{"2024-03-11T09:00:00Z"}},
+	}
+	for _, tt := range tests {
+		if got := list(tt.from, tt.to); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: instances [%s, %s) = %v, want %v", tt.name, tt.from, tt.to, got, tt.want)
+		}
 	}
 }
