@@ -3,6 +3,9 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -100,4 +103,86 @@ func count(n *int32) int64 {
 		return -1
 	}
 	return int64(*n)
+}
+
+var _ target.EventInspector = (*mailbox)(nil)
+
+// Occurrences implements target.EventInspector with two reads: GET the
+// event (its type, start and end), then, for a series master, GET
+// /users/{id}/calendars/{cal}/events/{id}/instances with startDateTime
+// and endDateTime, paged through @odata.nextLink, and the originalStart
+// of each instance ("the start time of an event when it is initially
+// created as an occurrence or exception in a recurring series ... always
+// in UTC", https://learn.microsoft.com/graph/api/resources/event).
+// /instances leaves deleted occurrences out and selects the occurrences
+// and exceptions by their own start and end, so a changed occurrence
+// moved away from its original start is listed where it is now
+// (https://learn.microsoft.com/graph/api/event-list-instances: its
+// example lists an exception moved from 4/15 to 4/16). The query window
+// is therefore [from, to) widened by the series' duration plus a day on
+// both sides, and the instances are kept by their originalStart; an
+// occurrence moved further than a day from its original start, out of
+// that window, is not seen. A single event has none.
+func (mb *mailbox) Occurrences(ctx context.Context, f target.FolderID, id target.ItemID, from, to time.Time) ([]time.Time, error) {
+	where := fmt.Sprintf("%s, event %s", mb.where(f, ""), id)
+	ev := mb.user().Calendars().ByCalendarId(string(f)).Events().ByEventId(string(id))
+	var master models.Eventable
+	err := mb.c.retry(ctx, mb.pace, where, "get the series", func(ctx context.Context) error {
+		var err error
+		master, err = ev.Get(ctx, &users.ItemCalendarsItemEventsEventItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.ItemCalendarsItemEventsEventItemRequestBuilderGetQueryParameters{Select: []string{"id", "type", "start", "end"}},
+		})
+		return err
+	}, nil)
+	if err != nil {
+		return nil, mb.c.describe(err, where, "get the series", permCalendars)
+	}
+	if t := master.GetTypeEscaped(); t == nil || *t != models.SERIESMASTER_EVENTTYPE {
+		return nil, nil
+	}
+	margin := eventDuration(master) + 24*time.Hour
+	b := ev.Instances()
+	top := int32(500)
+	cfg := &users.ItemCalendarsItemEventsItemInstancesRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemCalendarsItemEventsItemInstancesRequestBuilderGetQueryParameters{
+			StartDateTime: new(from.Add(-margin).UTC().Format(time.RFC3339)), EndDateTime: new(to.Add(margin).UTC().Format(time.RFC3339)),
+			Select: []string{"id", "originalStart"}, Top: &top,
+		},
+	}
+	var out []time.Time
+	for inst, err := range permPages(ctx, mb, permCalendars, where, "list the series' occurrences",
+		func(ctx context.Context) (models.EventCollectionResponseable, error) { return b.Get(ctx, cfg) },
+		func(ctx context.Context, link string) (models.EventCollectionResponseable, error) {
+			return b.WithUrl(link).Get(ctx, nil)
+		}) {
+		if err != nil {
+			return nil, err
+		}
+		orig := inst.GetOriginalStart()
+		if orig == nil || orig.Before(from) || !orig.Before(to) {
+			continue
+		}
+		out = append(out, orig.UTC())
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return slices.CompactFunc(out, time.Time.Equal), nil
+}
+
+// eventDuration is how long ev lasts, from its start and end as Graph
+// returns them (both in the same zone: UTC unless a Prefer:
+// outlook.timezone header asks for another); 0 when either is missing.
+func eventDuration(ev models.Eventable) time.Duration {
+	parse := func(d models.DateTimeTimeZoneable) (time.Time, bool) {
+		if d == nil || d.GetDateTime() == nil {
+			return time.Time{}, false
+		}
+		t, err := time.Parse("2006-01-02T15:04:05.9999999", strings.TrimSuffix(*d.GetDateTime(), "Z"))
+		return t, err == nil
+	}
+	s, ok1 := parse(ev.GetStart())
+	e, ok2 := parse(ev.GetEnd())
+	if !ok1 || !ok2 || e.Before(s) {
+		return 0
+	}
+	return e.Sub(s)
 }
