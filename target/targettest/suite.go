@@ -81,7 +81,10 @@ type KeptFile struct {
 //     events, and create a contact past Graph's list limits with a photo
 //     and a series with a cancelled and a moved occurrence; with
 //     Harness.Kept, a contact keeps its categories and anniversary and an
-//     event its categories and attachments.
+//     event its categories and attachments;
+//   - an EventInspector, when the target has one, lists a series'
+//     occurrences by their original starts: a cancelled one left out, a
+//     moved one at its original start and not where it was moved.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.Open == nil {
@@ -106,6 +109,7 @@ var checks = []check{
 	{"Errors", checkErrors},
 	{"Contacts", checkContacts},
 	{"Events", checkEvents},
+	{"Occurrences", checkOccurrences},
 }
 
 func testContext(t testing.TB) context.Context {
@@ -484,6 +488,86 @@ func checkEvents(t testing.TB, h *Harness) {
 		}
 	}
 	checkListed(t, "EventStamps()", stamps(t, "EventStamps()", ew.EventStamps(ctx, a)), want)
+}
+
+// checkOccurrences creates a weekly series in a zone with daylight
+// saving time, with one occurrence cancelled and one moved by a day, and
+// asks EventInspector.Occurrences over windows: the whole series, one
+// holding only the moved occurrence's original start, one holding only
+// its new start, and a single event's.
+func checkOccurrences(t testing.TB, h *Harness) {
+	ctx := testContext(t)
+	mb := open(t, h)
+	ei, ok := mb.(target.EventInspector)
+	if !ok {
+		t.Skip("the target has no EventInspector")
+	}
+	ew, ok := mb.(target.EventWriter)
+	if !ok {
+		t.Fatal("the target has an EventInspector but no EventWriter")
+	}
+	name := folderName("occurrences")
+	cal, err := ew.EnsureCalendar(ctx, name)
+	if err != nil {
+		t.Fatalf("EnsureCalendar(%s) = %v", name, err)
+	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tuesdays at 9:00 in Berlin, five times from 19 March 2024 (UTC+1,
+	// then UTC+2 from 31 March): the 26 March occurrence is cancelled,
+	// the 2 April one moved to Wednesday 3 April.
+	week := func(i int) time.Time { return time.Date(2024, 3, 19+7*i, 9, 0, 0, 0, berlin) }
+	moved := week(2).AddDate(0, 0, 1)
+	key := name + ":series.ics"
+	series := &target.Event{SourceKey: key, ContentID: contentID(key), UID: key + "@targettest", Subject: "Weekly",
+		Start: week(0), End: week(0).Add(time.Hour), TimeZone: "Europe/Berlin",
+		Recurrence: &target.Recurrence{Pattern: "weekly", Interval: 1, DaysOfWeek: []string{"tuesday"}, StartDate: week(0), Occurrences: 5},
+		Cancelled:  []time.Time{week(1)},
+		Overrides:  []target.Occurrence{{OriginalStart: week(2), Start: moved, End: moved.Add(time.Hour), Subject: "Moved"}}}
+	created, err := ew.PutEvent(ctx, cal, series)
+	if err != nil {
+		t.Fatalf("PutEvent(%s) = %v", key, err)
+	}
+	single := &target.Event{SourceKey: name + ":single.ics", ContentID: contentID(name + ":single.ics"), Subject: "Once",
+		Start: week(0), End: week(0).Add(time.Hour), TimeZone: "Europe/Berlin"}
+	one, err := ew.PutEvent(ctx, cal, single)
+	if err != nil {
+		t.Fatalf("PutEvent(%s) = %v", single.SourceKey, err)
+	}
+	tests := []struct {
+		name     string
+		id       target.ItemID
+		from, to time.Time
+		want     []time.Time
+	}{
+		{"the whole series", created.ID, week(0).AddDate(0, 0, -7), week(4).AddDate(0, 0, 7), []time.Time{week(0), week(2), week(3), week(4)}},
+		{"only the moved one's original start", created.ID, week(2).Add(-time.Hour), week(2).Add(time.Hour), []time.Time{week(2)}},
+		{"only its new start", created.ID, moved.Add(-time.Hour), moved.Add(2 * time.Hour), nil},
+		{"only the cancelled one", created.ID, week(1).Add(-time.Hour), week(1).Add(time.Hour), nil},
+		{"to excluded", created.ID, week(3), week(4), []time.Time{week(3)}},
+		{"a single event", one.ID, week(0).AddDate(0, 0, -7), week(4).AddDate(0, 0, 7), nil},
+	}
+	for _, tt := range tests {
+		got, err := ei.Occurrences(ctx, cal, tt.id, tt.from, tt.to)
+		if err != nil {
+			t.Errorf("%s: Occurrences(%s, %s) = %v", tt.name, tt.from.UTC().Format(time.RFC3339), tt.to.UTC().Format(time.RFC3339), err)
+			continue
+		}
+		if !slices.EqualFunc(got, tt.want, time.Time.Equal) {
+			t.Errorf("%s: Occurrences(%s, %s) = %v, want %v", tt.name, tt.from.UTC().Format(time.RFC3339), tt.to.UTC().Format(time.RFC3339), utc(got), utc(tt.want))
+		}
+	}
+}
+
+// utc formats times in UTC for a failure message.
+func utc(ts []time.Time) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.UTC().Format(time.RFC3339))
+	}
+	return out
 }
 
 // checkListed compares a stamp listing with what was created.
