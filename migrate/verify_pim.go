@@ -206,9 +206,9 @@ func pimWants(p *pimItem) []pimWant {
 
 // cancelled checks that the target's series id leaves out the
 // occurrences the source cancelled, when the target can list a series'
-// occurrences (target.EventInspector; the Graph target cannot yet); it
-// returns what differs as a sentence, "" when nothing does or it cannot
-// tell.
+// occurrences (target.EventInspector: the Graph target and the in-memory
+// one can); it returns what differs as a sentence, "" when nothing does
+// or it cannot tell.
 func (vm *verifyMailbox) cancelled(ctx context.Context, fid target.FolderID, id target.ItemID, starts []time.Time) (string, error) {
 	ei, ok := vm.tgt.(target.EventInspector)
 	if !ok || len(starts) == 0 {
