@@ -221,6 +221,107 @@ func TestE2EContactsAndCalendars(t *testing.T) {
 			t.Errorf("run %s: %d messages (want %d), %d meeting messages sent (want 0)", pass, again.messages, first.messages, again.sent)
 		}
 	}
+
+	checkDeletedFromTarget(t, ep, p, first)
+}
+
+// checkDeletedFromTarget deletes a migrated contact and a series with a
+// cancelled occurrence from the target through Graph: verify fails and
+// names both, in its output and its JSON; a run with the state kept
+// does not recreate them (the state records them migrated), a run
+// without the state does, and verify passes again.
+func checkDeletedFromTarget(t *testing.T, ep *graphemu.Endpoint, p *project, first *pimTarget) {
+	t.Helper()
+	const user = "pim@example.test"
+	const contact, series = "Carol Example", "Weekly planning across the DST change"
+	var keys []string
+	for _, f := range ep.Emulator.DumpMailbox(nil, user).Folders {
+		for _, it := range f.Items {
+			path := ""
+			switch {
+			case it.Kind == "contact" && str(it.Graph, "displayName") == contact:
+				path = "/users/" + user + "/contacts/" + url.PathEscape(it.ID)
+			case it.Kind == "event" && str(it.Graph, "subject") == series:
+				path = "/users/" + user + "/events/" + url.PathEscape(it.ID)
+			default:
+				continue
+			}
+			key, ok := stampOf(it)
+			if !ok {
+				t.Fatalf("%s %s has no stamp", it.Kind, it.ID)
+			}
+			graphDelete(t, ep, path)
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) != 2 {
+		t.Fatalf("deleted %d items (%q), want the contact %q and the series %q", len(keys), keys, contact, series)
+	}
+	verify := func(what string, want int) (string, *plan.Verification) {
+		t.Helper()
+		out := filepath.Join(p.dir, "verify.json")
+		var vout, verr bytes.Buffer
+		code := run(context.Background(), []string{"verify", "--config", p.config, "--out", out}, &vout, &verr)
+		if code != want {
+			t.Fatalf("verify %s: exit %d, want %d\n%s\n%s", what, code, want, vout.String(), verr.String())
+		}
+		v, err := plan.ReadVerification(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vout.String() + verr.String(), v
+	}
+	out, v := verify("after the deletions", exitItemsFailed)
+	for _, key := range keys {
+		found := false
+		for _, mb := range v.Mailboxes {
+			for _, pr := range mb.Problems {
+				found = found || (pr.Kind == plan.ProblemMissing && pr.Key == key && strings.Contains(pr.Detail, "deleted from the target since?"))
+			}
+		}
+		if !found || !strings.Contains(out, "item "+key+":") {
+			t.Errorf("verify after the deletions does not report %s missing (JSON: %v; output has it: %v)\n%s", key, found, strings.Contains(out, "item "+key+":"), out)
+		}
+	}
+	if v.OK || v.Totals.Missing != 2 {
+		t.Errorf("verify after the deletions: ok %v, %d missing, want 2", v.OK, v.Totals.Missing)
+	}
+
+	// The state records both migrated: a run does not look for them.
+	if code, stdout, stderr := p.run(t); code != exitItemsFailed {
+		t.Fatalf("run with the state kept: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	kept := dumpPIM(t, ep.Emulator, user)
+	if len(kept.contacts[contact]) != 0 || len(kept.events[series]) != 0 {
+		t.Errorf("run with the state kept recreated %d contacts %q and %d series %q; the state records them migrated, want 0", len(kept.contacts[contact]), contact, len(kept.events[series]), series)
+	}
+
+	// Without the state, the run reconciles with the target's stamps and
+	// creates what is not there.
+	removeState(t, p.dir)
+	if code, stdout, stderr := p.run(t); code != exitItemsFailed {
+		t.Fatalf("run without the state: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	again := dumpPIM(t, ep.Emulator, user)
+	if len(again.contacts[contact]) != 1 || len(again.events[series]) != 1 || again.sent != 0 {
+		t.Errorf("run without the state: %d contacts %q, %d series %q, %d meeting messages; want 1, 1, 0", len(again.contacts[contact]), contact, len(again.events[series]), series, again.sent)
+	}
+	checkInstances(t, ep, again)
+	if _, v := verify("after the run without the state", exitOK); !v.OK || v.Totals.Missing != 0 || v.Totals.Matched != first.count()+int64(first.messages) {
+		t.Errorf("verify after the run without the state: ok %v, %d missing, %d matched; want ok, 0, %d", v.OK, v.Totals.Missing, v.Totals.Matched, first.count()+int64(first.messages))
+	}
+}
+
+// count is how many contacts and events t holds.
+func (t *pimTarget) count() int64 {
+	n := 0
+	for _, cs := range t.contacts {
+		n += len(cs)
+	}
+	for _, es := range t.events {
+		n += len(es)
+	}
+	return int64(n)
 }
 
 // checkInstances reads the weekly series' occurrences through Graph's
@@ -245,15 +346,12 @@ func checkInstances(t *testing.T, ep *graphemu.Endpoint, got *pimTarget) {
 	}
 }
 
-// graphGet reads a collection from the emulator's Graph API as the
-// migration's app (a client-credentials token), following
-// @odata.nextLink, and returns its objects; path starts at the version
-// root ("/users/...").
-func graphGet(t *testing.T, ep *graphemu.Endpoint, path string) []map[string]any {
+// graphToken gets an access token for the migration's app from the
+// emulator's identity service (client credentials).
+func graphToken(t *testing.T, ep *graphemu.Endpoint) string {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e2eClientID}, "client_secret": {e2eSecret}, "scope": {"https://graph.microsoft.com/.default"}}
-	client := ep.HTTPClient()
-	resp, err := client.PostForm(ep.TokenURL, form)
+	resp, err := ep.HTTPClient().PostForm(ep.TokenURL, form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,30 +360,68 @@ func graphGet(t *testing.T, ep *graphemu.Endpoint, path string) []map[string]any
 	}
 	err = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
+	if err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
 		t.Fatalf("token: status %d, %v", resp.StatusCode, err)
 	}
-	var out []map[string]any
-	for u := ep.GraphURL + path; u != ""; {
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		resp, err = client.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	return tok.AccessToken
+}
+
+// graphDo sends one request without a body to the emulator's Graph API
+// as the migration's app and returns the response, its body read into
+// out when out is not nil; u is a full URL or a path from the version
+// root ("/users/...").
+func graphDo(t *testing.T, ep *graphemu.Endpoint, token, method, u string, out any) int {
+	t.Helper()
+	if strings.HasPrefix(u, "/") {
+		u = ep.GraphURL + u
+	}
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := ep.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: status %d, %v", method, u, resp.StatusCode, err)
 		}
+	}
+	return resp.StatusCode
+}
+
+// graphGet reads a collection from the emulator's Graph API as the
+// migration's app, following @odata.nextLink, and returns its objects;
+// path starts at the version root ("/users/...").
+func graphGet(t *testing.T, ep *graphemu.Endpoint, path string) []map[string]any {
+	t.Helper()
+	token := graphToken(t, ep)
+	var out []map[string]any
+	for u := path; u != ""; {
 		var page struct {
 			Value []map[string]any `json:"value"`
 			Next  string           `json:"@odata.nextLink"`
 		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: status %d, %v", path, resp.StatusCode, err)
+		if code := graphDo(t, ep, token, http.MethodGet, u, &page); code != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, code)
 		}
 		out = append(out, page.Value...)
 		u = page.Next
 	}
 	return out
+}
+
+// graphDelete deletes an item through the emulator's Graph API, as a
+// user or an admin would (DELETE /users/{upn}/messages/{id}, .../contacts/{id},
+// .../events/{id}: 204).
+func graphDelete(t *testing.T, ep *graphemu.Endpoint, path string) {
+	t.Helper()
+	if code := graphDo(t, ep, graphToken(t, ep), http.MethodDelete, path, nil); code != http.StatusNoContent {
+		t.Fatalf("DELETE %s: status %d", path, code)
+	}
 }
 
 // checkPIMFields checks the issue's cases in what the first run created.

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,40 +14,6 @@ import (
 	"github.com/migrate-tool/migrate/target/graph"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
-
-// emulatorDelete deletes a message through Graph (DELETE
-// /users/{upn}/messages/{id}), as a user or an admin would.
-func emulatorDelete(t *testing.T, ep *graphemu.Endpoint, upn, id string) {
-	t.Helper()
-	hc := ep.HTTPClient()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e2eClientID}, "client_secret": {e2eSecret},
-		"scope": {"https://graph.microsoft.com/.default"}}
-	resp, err := hc.PostForm(ep.TokenURL, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	if err != nil || tok.AccessToken == "" {
-		t.Fatalf("token: %v (status %d)", err, resp.StatusCode)
-	}
-	req, err := http.NewRequest(http.MethodDelete, ep.GraphURL+"/users/"+url.PathEscape(upn)+"/messages/"+url.PathEscape(id), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err = hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("DELETE message: status %d", resp.StatusCode)
-	}
-}
 
 // stampedItem finds an item of the emulator's mailbox stamped with a
 // source key and returns its id, key and folder path.
@@ -193,7 +158,7 @@ func TestPlanRunVerify(t *testing.T) {
 	// An item deleted from the target: verify fails and names it.
 	user := d.Users[0].Name
 	id, key := stampedItem(t, ep, user, "Inbox")
-	emulatorDelete(t, ep, user, id)
+	graphDelete(t, ep, "/users/"+url.PathEscape(user)+"/messages/"+url.PathEscape(id))
 	code, stdout, stderr = cli("verify")
 	want := fmt.Sprintf("missing: mailbox %s, folder INBOX, item %s:", user, key)
 	if code != exitItemsFailed || !strings.Contains(stdout, want) {
