@@ -21,8 +21,8 @@ import (
 )
 
 // Memory is an in-memory target holding any number of mailboxes. It keeps
-// the contract of target.Mailbox, target.Inspector, target.ContactWriter
-// and target.EventWriter: folders compared without regard to case, items
+// the contract of target.Mailbox, target.Inspector, target.ContactWriter,
+// target.EventWriter and target.EventInspector: folders compared without regard to case, items
 // created atomically and stamped, Stamps paged (PageSize items per page,
 // like Graph's $top) so that a listing past a page boundary is exercised.
 //
@@ -52,6 +52,7 @@ type Memory struct {
 	noContentID    bool
 	firstPageOnly  bool
 	dropCategories bool
+	keepCancelled  bool
 }
 
 // NewMemory returns an empty in-memory target.

@@ -42,7 +42,7 @@ func (mb *memMailbox) Occurrences(ctx context.Context, f target.FolderID, id tar
 	}
 	var out []time.Time
 	for _, t := range expand(ev.Recurrence, ev.Start, to) {
-		if t.Before(from) || slices.ContainsFunc(ev.Cancelled, t.Equal) {
+		if t.Before(from) || (!mb.m.keepCancelled && slices.ContainsFunc(ev.Cancelled, t.Equal)) {
 			continue
 		}
 		out = append(out, t)

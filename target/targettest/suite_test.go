@@ -67,6 +67,7 @@ func TestSuiteCatchesBrokenTargets(t *testing.T) {
 		{"StampsPaging", func(m *Memory, h *Harness) { m.firstPageOnly = true }, "must page through"},
 		{"Contacts", func(m *Memory, h *Harness) { m.dropCategories = true }, "kept categories"},
 		{"Events", func(m *Memory, h *Harness) { m.dropCategories = true }, "kept categories"},
+		{"Occurrences", func(m *Memory, h *Harness) { m.keepCancelled = true }, "only the cancelled one: Occurrences"},
 		{"Errors", func(m *Memory, h *Harness) {
 			h.BadAuth = func(context.Context) (target.Mailbox, error) { return nil, errors.New("401 from the token endpoint") }
 		}, "target.ErrAuth"},
