@@ -37,6 +37,12 @@ source item's size differs from the size the state recorded at migration,
 or the stamped item is not the one the state recorded. Items the mapping
 skips (filters, excluded folders, \Deleted) are not expected. Stamped
 target items whose source item is gone are listed as extra, not a failure.
+A calendar series is also changed when the target still has an occurrence
+the source cancelled (read from Graph's /instances).
+
+A run with the state kept does not recreate an item deleted from the target
+since the migration; run without the state file (--state naming a new file, or
+delete it) to recreate what is missing, found by the stamps of the rest.
 
 Exit codes: 0 everything matches, 1 something is missing, doubled or
 changed (each listed with mailbox, folder, item and what is wrong), 2 usage
