@@ -9,7 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func crlf(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n") }
+func crlf(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+}
 
 func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -75,7 +77,7 @@ func TestScanParts(t *testing.T) {
 		wantErr bool
 	}{{
 		name: "vcf attachment as octet-stream, base64",
-		msg: crlf("Subject: card\nContent-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain\n\nhi\n--b1\n" +
+		msg: crlf("Subject: card\nContent-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain\n\nhi\n--b1\n"+
 			"Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"dana.vcf\"\nContent-Transfer-Encoding: base64\n\n") +
 			b64card + crlf("--b1--\n"),
 		want: []found{{kind: kindVCard, loc: location{n: 1}, size: int64(len(card)), sum: sum(card)}},
