@@ -68,12 +68,14 @@
 package mailparts
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"iter"
 	"log/slog"
@@ -153,8 +155,10 @@ func (p *parts) Folders(ctx context.Context) ([]source.Folder, error) {
 	return []source.Folder{folder(source.KindContact), folder(source.KindEvent)}, nil
 }
 
+// folder is the folder of kind k: Path FolderName, Name "mailparts:"
+// and the kind (names are unique within an account, whatever the kind).
 func folder(k source.Kind) source.Folder {
-	return source.Folder{Path: []string{FolderName}, Name: FolderName, Kind: k, Count: -1, Bytes: -1}
+	return source.Folder{Path: []string{FolderName}, Name: "mailparts:" + string(k), Kind: k, Count: -1, Bytes: -1}
 }
 
 // Items lists the parts of f's kind, scanning the mail first in the
@@ -243,7 +247,7 @@ func (p *parts) Close() error { return nil }
 
 // scanned returns the scan, scanning the mail on the first call.
 func (p *parts) scanned(ctx context.Context, f source.Folder) (*scan, error) {
-	if f.Name != FolderName || (f.Kind != source.KindContact && f.Kind != source.KindEvent) {
+	if (f.Kind != source.KindContact && f.Kind != source.KindEvent) || f.Name != folder(f.Kind).Name {
 		return nil, fmt.Errorf("mail parts: %s folder %q: %w", f.Kind, f.Name, source.ErrNotFound)
 	}
 	p.mu.Lock()
@@ -357,7 +361,7 @@ func scanParts(r io.Reader, maxBytes int64) ([]found, error) {
 		if k == "" {
 			return nil
 		}
-		h := sha256.New()
+		h := &lineHash{h: sha256.New()}
 		var ics icalScanner
 		w := io.Writer(h)
 		if k == kindICal {
@@ -368,7 +372,7 @@ func scanParts(r io.Reader, maxBytes int64) ([]found, error) {
 			return err
 		}
 		ics.Close()
-		fd := found{kind: k, loc: location{n: l.N}, size: n, sum: hex.EncodeToString(h.Sum(nil)), ical: ics.meta}
+		fd := found{kind: k, loc: location{n: l.N}, size: n, sum: hex.EncodeToString(h.h.Sum(nil)), ical: ics.meta}
 		if n > maxBytes {
 			fd.big = true
 			fd.size, _ = io.Copy(io.Discard, l.Body)
@@ -378,6 +382,42 @@ func scanParts(r io.Reader, maxBytes int64) ([]found, error) {
 		return nil
 	})
 	return out, err
+}
+
+// lineHash hashes a part as its content key sees it: without CR bytes
+// and without the line ends at its end, so that one card sent as
+// base64 (its last CRLF kept) and as quoted-printable (its last CRLF
+// taken by the multipart delimiter, RFC 2046 section 5.1.1), or with
+// LF line ends, has one key.
+type lineHash struct {
+	h   hash.Hash
+	lfs int // line feeds held back: they count only if more follows
+}
+
+var lf = []byte{'\n'}
+
+func (l *lineHash) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexAny(p, "\r\n")
+		if i < 0 {
+			i = len(p)
+		}
+		if i > 0 {
+			for ; l.lfs > 0; l.lfs-- {
+				l.h.Write(lf)
+			}
+			l.h.Write(p[:i])
+		}
+		if i < len(p) {
+			if p[i] == '\n' {
+				l.lfs++
+			}
+			i++
+		}
+		p = p[i:]
+	}
+	return n, nil
 }
 
 // notEvents are the METHODs (RFC 5546 section 1.4) whose parts are
@@ -407,7 +447,11 @@ func (p *parts) listing(all []found) *scan {
 			kind = source.KindEvent
 		}
 		if fd.big {
-			add(kind, locationKey(fd.loc), fd, fmt.Sprintf("a %s part of %d bytes, larger than the %d MB this source reads from mail", fd.kind, fd.size, p.opts.MaxPartBytes>>20))
+			noun := "a vCard"
+			if fd.kind == kindICal {
+				noun = "an iCalendar"
+			}
+			add(kind, locationKey(fd.loc), fd, fmt.Sprintf("%s part of %d bytes, larger than the %d MB this source reads from mail", noun, fd.size, p.opts.MaxPartBytes>>20))
 			continue
 		}
 		if kind == source.KindContact {

@@ -13,8 +13,9 @@ func crlf(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
+// sum is a part's content sum: SHA-256 without CRs and final line ends.
 func sum(s string) string {
-	h := sha256.Sum256([]byte(s))
+	h := sha256.Sum256([]byte(strings.TrimRight(strings.ReplaceAll(s, "\r", ""), "\n")))
 	return hex.EncodeToString(h[:])
 }
 
