@@ -50,6 +50,8 @@ func ruleName(rule string) string {
 		return "larger than filters.max_size"
 	case "too_large":
 		return "larger than the tenant accepts"
+	case "source":
+		return "not an item to migrate, says the source"
 	}
 	return rule
 }

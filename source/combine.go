@@ -27,14 +27,15 @@ func Combine(primary Account, others ...Account) Account {
 }
 
 // As returns acct's optional ability T: acct's own or, for an Account
-// made by Combine, its primary account's.
+// made by Combine, its primary account's (found through As again, so
+// that a combined account whose primary is itself combined, as
+// source/mailparts makes one, still reaches the mail account's).
 func As[T any](acct Account) (T, bool) {
 	if t, ok := acct.(T); ok {
 		return t, true
 	}
 	if c, ok := acct.(*combined); ok {
-		t, ok := c.accts[0].(T)
-		return t, ok
+		return As[T](c.accts[0])
 	}
 	var zero T
 	return zero, false

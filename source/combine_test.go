@@ -74,6 +74,10 @@ func TestCombine(t *testing.T) {
 	if _, ok := source.As[source.Deleter](acct); ok {
 		t.Error("As found a Deleter the primary does not have")
 	}
+	// ...also when the primary is itself combined (source/mailparts).
+	if _, ok := source.As[source.HeaderReader](source.Combine(source.Combine(ma, pa), pa)); !ok {
+		t.Error("As through two Combines found no HeaderReader, want the mail account's")
+	}
 	// Two accounts listing the same folder.
 	dup := source.Combine(ma, pa, pa)
 	if _, err := dup.Folders(ctx); err == nil {

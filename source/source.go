@@ -112,6 +112,13 @@ type ItemRef struct {
 	// Flags are the item's flags and keywords exactly as the source has
 	// them (for IMAP, `\Seen`, `$Forwarded`, user keywords...).
 	Flags []string
+	// Skip, when not empty, says why the source advises against migrating
+	// the item, as a sentence for the report, as Folder.Skip does for a
+	// folder: for source/mailparts, a meeting reply or cancellation found
+	// in mail, which is not an event. The engine skips the item with this
+	// reason (plan, run and verify alike). Adapters that list every item
+	// as migratable leave it empty.
+	Skip string
 }
 
 // Account is one source mailbox, opened and authenticated.

@@ -35,7 +35,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `migrate moves mailboxes from POP3 and IMAP hosting into Exchange Online through
 Microsoft Graph: mail and folders, and contacts and calendars from CardDAV/CalDAV
 servers and .vcf/.ics exports (the DAVURL and ExportFiles columns of the mailbox
-CSV), without sending a single meeting invitation. Local mail stores are not yet
+CSV) and, with filters.mail_parts, from the .vcf attachments and invitations in the
+mail, without sending a single meeting invitation. Local mail stores are not yet
 moved.
 
 Typical use:

@@ -10,6 +10,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/imap"
+	"github.com/migrate-tool/migrate/source/mailparts"
 	"github.com/migrate-tool/migrate/source/pop3"
 )
 
@@ -25,6 +26,9 @@ type sourceSettings struct {
 	Timeout            time.Duration
 	// NoSpecialUse ignores the server's SPECIAL-USE flags (tests).
 	NoSpecialUse bool
+	// MailParts adds the vCard and iCalendar parts of the row's mail as
+	// the address book and calendar "From mail" (filters.mail_parts).
+	MailParts bool
 }
 
 // sourceSettingsFrom returns the source settings of a loaded project.
@@ -38,6 +42,7 @@ func sourceSettingsFrom(p *config.Project) sourceSettings {
 		AdminUser:          s.AdminUser,
 		AdminPassword:      s.AdminPassword.Value(),
 		Timeout:            time.Duration(s.Timeout),
+		MailParts:          p.Settings.Filters.MailParts,
 	}
 }
 
@@ -54,6 +59,9 @@ func (s sourceSettings) opener() migrate.SourceOpener {
 		mail, err := s.openMail(ctx, m, log)
 		if err != nil {
 			return nil, err
+		}
+		if s.MailParts {
+			mail = mailparts.Wrap(mail, &mailparts.Options{Logger: log})
 		}
 		pim, err := s.openPIM(ctx, m, log)
 		if err != nil {

@@ -109,6 +109,7 @@ type Filters struct {
 	DeletedItems   string `yaml:"deleted_items" doc:"what to do with messages flagged \\Deleted: skip or migrate"`
 	IncludeContact bool   `yaml:"contacts" doc:"migrate contacts where the source has them"`
 	IncludeEvents  bool   `yaml:"calendars" doc:"migrate calendars where the source has them"`
+	MailParts      bool   `yaml:"mail_parts" doc:"also migrate the vCard and iCalendar parts of the mail (.vcf attachments, invitations) into a contact folder and a calendar named From mail; reads the mail once more"`
 }
 
 // Keywords say what becomes of message keywords. User keywords and client

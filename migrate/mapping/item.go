@@ -16,6 +16,7 @@ const (
 	SkipBefore         = "before"          // received on or after filters.before
 	SkipMaxSize        = "max_size"        // larger than filters.max_size
 	SkipTooLarge       = "too_large"       // larger than the tenant accepts (target.max_message_size)
+	SkipSource         = "source"          // the source advises against it (source.ItemRef.Skip)
 )
 
 // Where an item's received time comes from (ReceivedDate), as recorded per
@@ -143,6 +144,8 @@ func Item(ref source.ItemRef, folder FolderMapping, opts *ItemOptions) Decision 
 	switch {
 	case folder.Excluded:
 		return skip(SkipFolderExcluded, "its folder is not migrated: "+folder.Reason)
+	case ref.Skip != "":
+		return skip(SkipSource, ref.Skip)
 	case d.State.Deleted && opts.DeletedItems != "migrate":
 		return skip(SkipDeleted, `flagged \Deleted on the source`)
 	case !ref.Date.IsZero() && !opts.Since.IsZero() && ref.Date.Before(opts.Since):

@@ -76,6 +76,12 @@ func TestItem(t *testing.T) {
 		folder: excluded,
 		want:   Decision{Skip: true, Rule: SkipFolderExcluded, Reason: `its folder is not migrated: matches folders.exclude pattern "Trash"`, Received: received},
 	}, {
+		name:   "the source advises against the item",
+		ref:    source.ItemRef{Size: 10, Date: received, Skip: "a meeting reply, not an event"},
+		folder: inbox,
+		opts:   filters,
+		want:   Decision{Skip: true, Rule: SkipSource, Reason: "a meeting reply, not an event", Received: received},
+	}, {
 		name:   "before since",
 		ref:    source.ItemRef{Size: 10, Date: date("2019-12-31").Add(23 * time.Hour)},
 		folder: inbox,

@@ -295,7 +295,7 @@ func checkHeaders(t testing.TB, h *Harness) {
 	if h.itemKind() != source.KindMessage {
 		t.Skip("header fields are a mail check; the harness's items are of kind " + string(h.itemKind()))
 	}
-	hr, ok := acct.(source.HeaderReader)
+	hr, ok := source.As[source.HeaderReader](acct)
 	if !ok {
 		t.Skip("the adapter has no source.HeaderReader")
 	}
@@ -379,7 +379,7 @@ func checkExpunged(t testing.TB, h *Harness) {
 	} else if !errors.Is(err, source.ErrNotFound) {
 		t.Errorf("Open(an expunged item) = %v, want an error matching source.ErrNotFound", err)
 	}
-	if hr, ok := acct.(source.HeaderReader); ok {
+	if hr, ok := source.As[source.HeaderReader](acct); ok {
 		for ih, err := range hr.Headers(context.Background(), f, []source.ItemRef{refs[0], gone}, fields) {
 			if err != nil {
 				t.Fatalf("Headers(with an expunged item) = %v, want it left out", err)
