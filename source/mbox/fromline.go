@@ -28,7 +28,9 @@ var fromLayouts = []string{
 }
 
 // zoned reports whether a layout carries its own time zone.
-func zoned(layout string) bool { return strings.Contains(layout, "MST") || strings.Contains(layout, "-0700") }
+func zoned(layout string) bool {
+	return strings.Contains(layout, "MST") || strings.Contains(layout, "-0700")
+}
 
 // parseFromLine reports whether line (without its line ending) is a valid
 // From_ line: "From ", then the envelope sender (an address, a bang path,
