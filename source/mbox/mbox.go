@@ -262,10 +262,10 @@ func (a *Account) walk(dir string, prefix []string, top bool) ([]source.Folder, 
 			a.log.Debug("does not begin with a From_ line, ignored", "file", full)
 			continue
 		}
-		path := append(slices.Clone(prefix), name)
-		out = append(out, a.fileFolder(full, path, top))
+		f := a.fileFolder(full, append(slices.Clone(prefix), name), top)
+		out = append(out, f)
 		if sbd := full + ".sbd"; isDir(sbd) {
-			children, err := a.walk(sbd, path, false)
+			children, err := a.walk(sbd, f.Path, false)
 			if err != nil {
 				return nil, err
 			}
