@@ -2,11 +2,13 @@ package mbox
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +184,81 @@ func TestKeysSurviveCompactionAndFlags(t *testing.T) {
 			t.Errorf("%q: key %s before, %s after", subject, k, after[subject])
 		}
 	}
+}
+
+// TestLargeFile scans and streams a 260 MB mbox (250 messages of 1 MB in
+// 76-byte lines, one 8 MB message that is a single line): the heap never
+// grows by more than a few MB, whatever the file's size.
+func TestLargeFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 260 MB file")
+	}
+	path := filepath.Join(t.TempDir(), "Big")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Repeat("x", 75) + "\n"
+	body := strings.Repeat(line, (1<<20)/len(line))
+	for i := range 250 {
+		fmt.Fprintf(fh, "From - Mon Jan 08 09:15:00 2024\nX-Mozilla-Status: 0001\nSubject: m%d\n\n%s>From escaped\n\n", i, body)
+	}
+	fmt.Fprintf(fh, "From - Mon Jan 08 09:15:00 2024\nSubject: long line\n\n%s\n", strings.Repeat("y", 8<<20))
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var base, peak uint64
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base = ms.HeapAlloc
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+		}
+	}()
+	a, err := Open(context.Background(), &Options{Paths: []string{path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var total int64
+	for ref, err := range a.Items(context.Background(), folders[0]) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := a.Open(context.Background(), folders[0], ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil || c != ref.Size {
+			t.Fatalf("item %d: %d bytes of %d (%v)", n, c, ref.Size, err)
+		}
+		n++
+		total += c
+	}
+	close(done)
+	<-stopped
+	if n != 251 {
+		t.Fatalf("listed %d messages, want 251", n)
+	}
+	if grew := int64(peak) - int64(base); grew > 24<<20 {
+		t.Errorf("the heap grew by %d MB scanning and reading a %d MB file, want it bounded", grew>>20, total>>20)
+	}
+	t.Logf("%d MB read; the heap grew by at most %.1f MB", total>>20, float64(int64(peak)-int64(base))/(1<<20))
 }
