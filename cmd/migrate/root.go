@@ -35,8 +35,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `migrate moves mailboxes from POP3 and IMAP hosting into Exchange Online through
 Microsoft Graph: mail and folders, and contacts and calendars from CardDAV/CalDAV
 servers and .vcf/.ics exports (the DAVURL and ExportFiles columns of the mailbox
-CSV), without sending a single meeting invitation. Local mail stores are not yet
-moved.
+CSV), without sending a single meeting invitation. Local mail stores: mbox files
+and Thunderbird profiles (SourceProtocol mbox or local, the SourcePath column);
+Maildir, .eml and .pst not yet.
 
 Typical use:
   migrate init                 write an example migration.yaml and mailboxes.csv
