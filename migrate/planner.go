@@ -370,6 +370,10 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 			Path: folderName(f), Role: string(f.SpecialUse), Guessed: f.SpecialUseGuessed,
 			Kind: string(cmp.Or(f.Kind, source.KindMessage)), Validity: f.Validity, NoSelect: f.NoSelect,
 			Target: targetDisplay(fm), Excluded: fm.Excluded, Reason: fm.Reason, Changes: fm.Changes,
+			Deleted: f.Deleted,
+		}
+		if f.Deleted > 0 {
+			a.skipDeletedInStore(f.Deleted)
 		}
 		if fm.WellKnown != "" && !fm.Excluded && !f.NoSelect {
 			a.work.Folders++
@@ -400,6 +404,19 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 	}
 	sortPIMFields(a.mb.PIMFields)
 	return mappings, nil
+}
+
+// skipDeletedInStore counts n messages a local store marks deleted (not
+// listed, so never migrated) among the mailbox's skipped items; their
+// size is not known.
+func (a *assessment) skipDeletedInStore(n int64) {
+	mb := &a.mb
+	i := slices.IndexFunc(mb.Skips, func(s plan.Skip) bool { return s.Rule == mapping.SkipDeletedInStore })
+	if i < 0 {
+		mb.Skips = append(mb.Skips, plan.Skip{Rule: mapping.SkipDeletedInStore, Example: "marked deleted in the local store and not yet compacted away (Thunderbird X-Mozilla-Status 0x8)"})
+		i = len(mb.Skips) - 1
+	}
+	mb.Skips[i].Items += n
 }
 
 // item counts one listed item; it reports whether the run will migrate

@@ -52,6 +52,8 @@ func ruleName(rule string) string {
 		return "larger than the tenant accepts"
 	case "source":
 		return "not an item to migrate, says the source"
+	case "deleted_in_store":
+		return "marked deleted in the local store"
 	}
 	return rule
 }

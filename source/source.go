@@ -89,6 +89,11 @@ type Folder struct {
 	// Count and Bytes are the number and total size of items when the
 	// source reports them cheaply, or -1 when unknown.
 	Count, Bytes int64
+	// Deleted counts the messages a local store keeps but marks deleted
+	// (Thunderbird's expunged-not-compacted 0x8, Maildir's T flag, the
+	// emlx deleted bit): they are not listed by Items, and the plan
+	// reports how many were skipped. 0 for a server.
+	Deleted int64
 	// NoSelect is true for a folder that exists only as a parent.
 	NoSelect bool
 	// Skip, when not empty, says why the source advises against migrating

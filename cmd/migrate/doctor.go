@@ -113,6 +113,9 @@ func doctorChecks(ctx context.Context, p *config.Project, timeout time.Duration,
 			defer func() { <-sem }()
 			addr := net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
 			c := check{what: fmt.Sprintf("source %s (%s, %s) login %s for %s", addr, cmp.Or(m.Protocol, "imap"), m.Security, m.UserName, m.EmailAddress)}
+			if m.Local() {
+				c.what = fmt.Sprintf("source %s (%s) for %s", strings.Join(m.SourcePaths, "; "), m.Protocol, m.EmailAddress)
+			}
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			acct, err := open(cctx, m, log)

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate"
@@ -11,6 +14,7 @@ import (
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/imap"
 	"github.com/migrate-tool/migrate/source/mailparts"
+	"github.com/migrate-tool/migrate/source/mbox"
 	"github.com/migrate-tool/migrate/source/pop3"
 )
 
@@ -29,6 +33,8 @@ type sourceSettings struct {
 	// MailParts adds the vCard and iCalendar parts of the row's mail as
 	// the address book and calendar "From mail" (filters.mail_parts).
 	MailParts bool
+	// MboxEscaping is source.mbox_escaping.
+	MboxEscaping string
 }
 
 // sourceSettingsFrom returns the source settings of a loaded project.
@@ -43,6 +49,7 @@ func sourceSettingsFrom(p *config.Project) sourceSettings {
 		AdminPassword:      s.AdminPassword.Value(),
 		Timeout:            time.Duration(s.Timeout),
 		MailParts:          p.Settings.Filters.MailParts,
+		MboxEscaping:       s.MboxEscaping,
 	}
 }
 
@@ -86,8 +93,92 @@ func (s sourceSettings) openMail(ctx context.Context, m config.Mailbox, log *slo
 			return nil, err
 		}
 		return pop3.Dial(ctx, opts)
+	case "mbox":
+		return s.openMbox(ctx, m, m.SourcePaths, log)
+	case "local":
+		return s.openLocal(ctx, m, log)
 	}
-	return nil, fmt.Errorf("source protocol %q is not supported yet", m.Protocol)
+	return nil, fmt.Errorf("source %s: protocol %q is not supported yet", m.EmailAddress, m.Protocol)
+}
+
+// openMbox opens mbox files and Thunderbird folder trees, read-only.
+func (s sourceSettings) openMbox(ctx context.Context, m config.Mailbox, paths []string, log *slog.Logger) (source.Account, error) {
+	a, err := mbox.Open(ctx, &mbox.Options{Paths: paths, Escaping: mbox.Escaping(s.MboxEscaping), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("source %s (mbox): %w", m.EmailAddress, err)
+	}
+	return a, nil
+}
+
+// openLocal opens a SourceProtocol local row: the kind of each SourcePath
+// is detected (localKind) and the paths are opened with their adapter.
+func (s sourceSettings) openLocal(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+	var mboxes []string
+	for _, p := range m.SourcePaths {
+		kind, err := localKind(p)
+		if err != nil {
+			return nil, fmt.Errorf("source %s (local): %w", m.EmailAddress, err)
+		}
+		switch kind {
+		case "mbox":
+			mboxes = append(mboxes, p)
+		default:
+			return nil, fmt.Errorf("source %s (local): %s looks like a %s store, which is not supported yet", m.EmailAddress, p, kind)
+		}
+	}
+	return s.openMbox(ctx, m, mboxes, log)
+}
+
+// localKind detects what kind of local store a path is: "mbox" for a
+// file that is empty or begins with a From_ line, or a directory holding
+// one (a Thunderbird account directory, a folder of mbox files, at any
+// depth); "maildir" for a directory with cur/ and new/. Anything else is
+// an error naming the path.
+func localKind(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		ok, err := mbox.IsMbox(path)
+		switch {
+		case err != nil:
+			return "", err
+		case ok:
+			return "mbox", nil
+		}
+		return "", fmt.Errorf("%s is not a mail store that migrate reads (an mbox file begins with a From_ line)", path)
+	}
+	if isDir(filepath.Join(path, "cur")) && isDir(filepath.Join(path, "new")) {
+		return "maildir", nil
+	}
+	found := false
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found {
+			return err
+		}
+		if d.Type().IsRegular() {
+			if ok, _ := mbox.IsMbox(p); ok {
+				if fi, err := d.Info(); err == nil && fi.Size() > 0 {
+					found = true
+					return fs.SkipAll
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", fmt.Errorf("%s holds no mbox file (a file beginning with a From_ line)", path)
+	}
+	return "mbox", nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 // imapOptions are the IMAP adapter's options for row m.

@@ -70,6 +70,7 @@ type Source struct {
 	AdminUser          string   `yaml:"admin_user" doc:"master/admin user for logging in as each mailbox without its password"`
 	AdminPassword      Secret   `yaml:"admin_password" doc:"admin user's password (literal, env:NAME or file:PATH)"`
 	Timeout            Duration `yaml:"timeout" doc:"network timeout per operation"`
+	MboxEscaping       string   `yaml:"mbox_escaping" doc:"how mbox files (SourceProtocol mbox or local) escaped body lines beginning with 'From ': auto (per file: none when a bare 'From ' body line shows the writer escaped nothing, as Thunderbird; else mboxrd), mboxrd (every >+From line loses one >), mboxo (only >From lines) or none"`
 	DAVURL             string   `yaml:"dav_url" doc:"CardDAV/CalDAV server of every row without a DAVURL column value: a URL, or auto to discover it from the mailbox's domain (DNS SRV, then /.well-known); empty: no contacts or calendars from DAV"`
 }
 
@@ -139,10 +140,11 @@ func Defaults() File {
 		Mailboxes: "mailboxes.csv",
 		State:     ".migrate/state.db",
 		Source: Source{
-			Protocol: "imap",
-			Security: "tls",
-			Auth:     "auto",
-			Timeout:  Duration(60 * time.Second),
+			Protocol:     "imap",
+			Security:     "tls",
+			Auth:         "auto",
+			MboxEscaping: "auto",
+			Timeout:      Duration(60 * time.Second),
 		},
 		Target: Target{
 			GraphEndpoint:  "https://graph.microsoft.com/v1.0",

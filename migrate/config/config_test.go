@@ -65,6 +65,9 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown csv column", "source:\n  host: x\n", "EmailAddress,UserName,Password,Colour\na@b.c,a,pw1,red\n", nil, nil, "mailboxes.csv:1:4", `unknown column "Colour"`},
 		{"csv bad port", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourcePort\na@b.c,a,pw1,99999\n", nil, nil, "mailboxes.csv:2:13", `SourcePort: "99999" is not a port`},
 		{"csv unknown protocol", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourceProtocol\na@b.c,a,pw1,smtp\n", nil, nil, "mailboxes.csv:2:13", `"smtp" is not a protocol`},
+		{"csv local row without SourcePath", "", "EmailAddress,SourceProtocol,SourcePath\na@b.c,mbox,\n", nil, nil, "mailboxes.csv:2:", "SourcePath: empty for a@b.c, a mbox row"},
+		{"csv SourcePath on an imap row", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourcePath\na@b.c,a,pw1,/tmp/Inbox\n", nil, nil, "mailboxes.csv:2:13", "SourcePath is for local stores"},
+		{"csv imap row beside local rows still needs its login", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourcePath\na@b.c,a,,\n", nil, nil, "mailboxes.csv:2:", "Password: empty for a@b.c"},
 		{"csv unreadable secret", "source:\n  host: x\n", "EmailAddress,UserName,Password\na@b.c,a,file:/nonexistent/pw\n", nil, nil, "mailboxes.csv:2:9", "cannot read secret file"},
 		{"csv duplicate mailbox", "source:\n  host: x\n", "EmailAddress,UserName,Password\na@b.c,a,pw1\nA@b.c,b,pw2\n", nil, nil, "mailboxes.csv:3:1", "listed twice (first on line 2)"},
 		{"env bad port", "source:\n  host: x\n", goodCSV, map[string]string{"MIGRATE_SOURCE_PORT": "0x"}, nil, "environment variable MIGRATE_SOURCE_PORT", "is not a whole number"},
@@ -212,6 +215,30 @@ func TestPIMColumns(t *testing.T) {
 	}
 	if !slices.Contains(p.Secrets(), "dpw") || !slices.Contains(p.Secrets(), "dpw3") {
 		t.Errorf("Secrets() lacks the DAV passwords")
+	}
+}
+
+// TestLocalRows loads local store rows (mbox, local) beside an IMAP row:
+// no login or host needed, SourcePath split at ";" and relative to the
+// CSV, one TargetAddress shared with the IMAP row.
+func TestLocalRows(t *testing.T) {
+	csv := "EmailAddress,UserName,Password,SourceProtocol,SourcePath,TargetAddress\n" +
+		"a@contoso.com,a,pw1,imap,,\n" +
+		"a-tb@contoso.com,,,mbox,Thunderbird/Mail/Local Folders; /abs/Inbox,a@contoso.com\n" +
+		"b@contoso.com,,,LOCAL,/exports/b.mbox,\n"
+	p, err := Load(Options{Path: writeProject(t, "source:\n  host: x\n", csv), LookupEnv: env(nil)})
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	ms := p.Mailboxes
+	if ms[0].Local() || !ms[1].Local() || !ms[2].Local() || ms[2].Protocol != "local" {
+		t.Errorf("Local() = %v %v %v, protocol %q", ms[0].Local(), ms[1].Local(), ms[2].Local(), ms[2].Protocol)
+	}
+	if want := []string{filepath.Join(p.Dir, "Thunderbird", "Mail", "Local Folders"), "/abs/Inbox"}; !slices.Equal(ms[1].SourcePaths, want) {
+		t.Errorf("SourcePaths = %q, want %q", ms[1].SourcePaths, want)
+	}
+	if ms[1].Target() != "a@contoso.com" || ms[1].Host != "" || ms[1].Port != 0 {
+		t.Errorf("local row: target %s host %q port %d", ms[1].Target(), ms[1].Host, ms[1].Port)
 	}
 }
 

@@ -466,6 +466,9 @@ func (p *Project) validate() error {
 	if s.Source.Security == "plain" && !s.Source.AllowPlaintext {
 		return bad("source.security", "plain sends passwords unencrypted; set source.allow_plaintext: true (or --allow-plaintext) to allow it, or use tls or starttls")
 	}
+	if !oneOf(s.Source.MboxEscaping, "", "auto", "mboxrd", "mboxo", "none") {
+		return bad("source.mbox_escaping", fmt.Sprintf("%q is not an mbox escaping; want auto, mboxrd, mboxo or none", s.Source.MboxEscaping))
+	}
 	if err := checkDAVURL(s.Source.DAVURL, s.Source.AllowPlaintext); err != nil {
 		return bad("source.dav_url", err.Error())
 	}

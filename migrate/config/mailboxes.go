@@ -50,7 +50,19 @@ type Mailbox struct {
 	// as the row's address books and calendars (the ExportFiles column,
 	// ";"-separated, relative to the CSV's folder).
 	ExportFiles []string
+	// SourcePaths are a local store's files and directories (the
+	// SourcePath column, ";"-separated, relative to the CSV's folder),
+	// for a row whose Protocol is a local one (see Local).
+	SourcePaths []string
 }
+
+// LocalProtocols are the SourceProtocol values of local mail stores read
+// from files: "local" detects each path's kind.
+var LocalProtocols = []string{"mbox", "maildir", "eml", "local"}
+
+// Local reports whether the row's source is a local mail store (files),
+// which needs no login and no host.
+func (m Mailbox) Local() bool { return oneOf(m.Protocol, LocalProtocols...) }
 
 // DAVLogin returns the user name and password the row logs in to its DAV
 // server with: DAVUserName and DAVPassword, else the mail login.
@@ -88,7 +100,7 @@ func DefaultPort(protocol, security string) int {
 // Columns of the mailbox CSV. The first three are Microsoft's Exchange
 // Online IMAP migration CSV (EmailAddress,UserName,Password); the rest are
 // optional per-mailbox overrides.
-var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress", "TargetFolder", "DAVURL", "DAVUserName", "DAVPassword", "ExportFiles"}
+var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress", "TargetFolder", "DAVURL", "DAVUserName", "DAVPassword", "ExportFiles", "SourcePath"}
 
 // Columns returns the accepted CSV columns, in documentation order.
 func Columns() []string { return append([]string(nil), columns...) }
@@ -147,6 +159,10 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 	if def.AdminUser == "" {
 		required = append(required, "Password")
 	}
+	if _, ok := idx["SourcePath"]; ok {
+		// Local stores need no login: rows are checked one by one.
+		required = []string{"EmailAddress"}
+	}
 	for _, c := range required {
 		if _, ok := idx[c]; !ok {
 			return nil, &Error{Place: Place{File: name, Line: 1}, Msg: fmt.Sprintf("missing column %s; the header must include %s", c, strings.Join(required, ","))}
@@ -185,6 +201,42 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 			return nil, &Error{Place: place, Key: "EmailAddress", Msg: fmt.Sprintf("%s is listed twice (first on line %d)", m.EmailAddress, prev)}
 		}
 		seen[strings.ToLower(m.EmailAddress)] = line
+		if v, place := get("SourceProtocol"); v != "" {
+			v = strings.ToLower(v)
+			if !oneOf(v, append([]string{"imap", "pop3"}, LocalProtocols...)...) {
+				return nil, &Error{Place: place, Key: "SourceProtocol", Msg: fmt.Sprintf("%q is not a protocol; want imap, pop3, %s", v, strings.Join(LocalProtocols, ", "))}
+			}
+			m.Protocol = v
+		}
+		if paths, place := get("SourcePath"); m.Local() {
+			for _, p := range strings.Split(paths, ";") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if !filepath.IsAbs(p) {
+					p = filepath.Join(dir, p)
+				}
+				m.SourcePaths = append(m.SourcePaths, p)
+			}
+			if len(m.SourcePaths) == 0 {
+				return nil, &Error{Place: place, Key: "SourcePath", Msg: fmt.Sprintf("empty for %s, a %s row; give the store's files or directories, separated by ;", m.EmailAddress, m.Protocol)}
+			}
+			m.UserName, _ = get("UserName")
+			m.Host, m.Port, m.Security = "", 0, ""
+			if v, place := get("TargetAddress"); v != "" {
+				if !strings.Contains(v, "@") {
+					return nil, &Error{Place: place, Key: "TargetAddress", Msg: fmt.Sprintf("%q is not an email address", v)}
+				}
+				m.TargetAddress = v
+			}
+			if err := m.pimColumns(get, def, dir, lookup); err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+			continue
+		} else if paths != "" {
+			return nil, &Error{Place: place, Key: "SourcePath", Msg: fmt.Sprintf("%s is a %s row: SourcePath is for local stores (SourceProtocol %s)", m.EmailAddress, protocolName(m.Protocol), strings.Join(LocalProtocols, ", "))}
+		}
 		m.UserName, place = get("UserName")
 		if m.UserName == "" {
 			return nil, &Error{Place: place, Key: "UserName", Msg: "empty; want the source login"}
@@ -208,13 +260,6 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 			m.Host = v
 		} else if m.Host == "" {
 			return nil, &Error{Place: place, Key: "SourceHost", Msg: fmt.Sprintf("no source host for %s; set source.host in the project file or a SourceHost column", m.EmailAddress)}
-		}
-		if v, place := get("SourceProtocol"); v != "" {
-			v = strings.ToLower(v)
-			if !oneOf(v, "imap", "pop3") {
-				return nil, &Error{Place: place, Key: "SourceProtocol", Msg: fmt.Sprintf("%q is not a protocol; want imap or pop3", v)}
-			}
-			m.Protocol = v
 		}
 		if v, place := get("SourceSecurity"); v != "" {
 			v = strings.ToLower(v)
@@ -322,3 +367,6 @@ func csvError(name string, err error) error {
 	}
 	return &Error{Place: Place{File: name}, Msg: err.Error(), Err: err}
 }
+
+// protocolName is a row's protocol as errors name it ("" is imap).
+func protocolName(p string) string { return cmp.Or(p, "imap") }

@@ -347,6 +347,9 @@ type Folder struct {
 	// Oldest and Newest are the range of item dates.
 	Oldest time.Time `json:"oldest,omitzero"`
 	Newest time.Time `json:"newest,omitzero"`
+	// Deleted counts the messages a local store keeps but marks deleted
+	// (source.Folder.Deleted), which are not migrated and not in Items.
+	Deleted int64 `json:"deleted,omitempty"`
 	// ToMigrate counts what the run will create from this folder.
 	ToMigrate Count `json:"to_migrate"`
 	// PIM is what an address book's or calendar's items give; nil for a
