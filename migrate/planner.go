@@ -396,10 +396,26 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 			}
 		}
 		pf.Fingerprint = h.Sum()
+		a.storeDeleted(f)
 		a.mb.Folders = append(a.mb.Folders, pf)
 	}
 	sortPIMFields(a.mb.PIMFields)
 	return mappings, nil
+}
+
+// storeDeleted counts folder f's messages that its local store marks
+// deleted (source.Folder.Deleted, not listed as items) as skipped.
+func (a *assessment) storeDeleted(f source.Folder) {
+	if f.Deleted <= 0 {
+		return
+	}
+	mb := &a.mb
+	i := slices.IndexFunc(mb.Skips, func(s plan.Skip) bool { return s.Rule == mapping.SkipStoreDeleted })
+	if i < 0 {
+		mb.Skips = append(mb.Skips, plan.Skip{Rule: mapping.SkipStoreDeleted, Example: fmt.Sprintf("marked deleted in the local store (folder %s) but not yet removed from it", folderName(f))})
+		i = len(mb.Skips) - 1
+	}
+	mb.Skips[i].Items += f.Deleted
 }
 
 // item counts one listed item; it reports whether the run will migrate

@@ -50,6 +50,8 @@ func ruleName(rule string) string {
 		return "larger than filters.max_size"
 	case "too_large":
 		return "larger than the tenant accepts"
+	case "store_deleted":
+		return "marked deleted in the local store"
 	}
 	return rule
 }

@@ -89,6 +89,11 @@ type Folder struct {
 	// Count and Bytes are the number and total size of items when the
 	// source reports them cheaply, or -1 when unknown.
 	Count, Bytes int64
+	// Deleted is how many messages a local store still holds but marks
+	// deleted (a Maildir file with the T flag, a Thunderbird message with
+	// X-Mozilla-Status 0x8, an emlx with the deleted bit): Items does not
+	// list them, and the plan reports them as skipped. Not part of Count.
+	Deleted int64
 	// NoSelect is true for a folder that exists only as a parent.
 	NoSelect bool
 	// Skip, when not empty, says why the source advises against migrating

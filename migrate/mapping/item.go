@@ -16,6 +16,10 @@ const (
 	SkipBefore         = "before"          // received on or after filters.before
 	SkipMaxSize        = "max_size"        // larger than filters.max_size
 	SkipTooLarge       = "too_large"       // larger than the tenant accepts (target.max_message_size)
+	// SkipStoreDeleted counts the messages a local store marks deleted
+	// but still holds (source.Folder.Deleted): the adapter does not list
+	// them, so the plan reports them from the folder's count.
+	SkipStoreDeleted = "store_deleted"
 )
 
 // Where an item's received time comes from (ReceivedDate), as recorded per
