@@ -27,7 +27,7 @@ func TestParseName(t *testing.T) {
 	}{
 		{"1491941793.M41850P8566.mx1,S=10956,W=11200:2,STln", "1491941793.M41850P8566.mx1,S=10956,W=11200", "STln"},
 		{"1491941793.M41850P8566.mx1;2,FRS", "1491941793.M41850P8566.mx1", "FRS"}, // Windows copy
-		{"1276528487.M364837P9451.kurkku", "1276528487.M364837P9451.kurkku", ""}, // in new/: no info
+		{"1276528487.M364837P9451.kurkku", "1276528487.M364837P9451.kurkku", ""},  // in new/: no info
 		{"1276528487.M1.k:2,", "1276528487.M1.k", ""},
 		{"1276528487.M1.k:2,Sa,XYZ", "1276528487.M1.k", "Sa"}, // Dovecot's non-standard fields after ","
 		{"1276528487.M1.k:1,experimental", "1276528487.M1.k", ""},
