@@ -12,10 +12,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"mime"
-	"net"
 	"net/textproto"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -292,7 +290,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 	a.rng = rand.New(rand.NewPCG(seed.Sum64(), 1))
 	a.mb = plan.Mailbox{
 		Address: m.EmailAddress, Target: m.Target(), Protocol: protocolOf(m),
-		Server: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), Security: m.Security, TargetFolder: m.TargetFolder,
+		Server: m.Server(), Security: m.Security, TargetFolder: m.TargetFolder,
 		Sizes: plan.NewSizeBuckets(), TargetCheck: plan.TargetCheck{Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
 	}
 	start := time.Now()

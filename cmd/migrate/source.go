@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/eml"
 	"github.com/migrate-tool/migrate/source/imap"
+	"github.com/migrate-tool/migrate/source/maildir"
 	"github.com/migrate-tool/migrate/source/pop3"
 )
 
@@ -79,7 +82,72 @@ func (s sourceSettings) openMail(ctx context.Context, m config.Mailbox, log *slo
 		}
 		return pop3.Dial(ctx, opts)
 	}
+	if m.Local() {
+		return openLocal(ctx, m, log)
+	}
 	return nil, fmt.Errorf("source protocol %q is not supported yet", m.Protocol)
+}
+
+// openLocal opens row m's mail stores on disk (SourcePath) with the
+// adapter of its protocol; for protocol local, each path's kind is
+// detected (localKind) and the paths of each kind open one account.
+func openLocal(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+	byKind := map[string][]string{}
+	var kinds []string
+	for _, p := range m.SourcePaths {
+		kind := m.Protocol
+		if kind == "local" {
+			var err error
+			if kind, err = localKind(p); err != nil {
+				return nil, fmt.Errorf("source %s (local): %w", m.EmailAddress, err)
+			}
+		}
+		if byKind[kind] == nil {
+			kinds = append(kinds, kind)
+		}
+		byKind[kind] = append(byKind[kind], p)
+	}
+	var accts []source.Account
+	for _, kind := range kinds {
+		var a source.Account
+		var err error
+		switch kind {
+		case "maildir":
+			a, err = maildir.Open(ctx, &maildir.Options{Paths: byKind[kind], Logger: log})
+		case "eml":
+			a, err = eml.Open(ctx, &eml.Options{Paths: byKind[kind], Logger: log})
+		default:
+			err = fmt.Errorf("source protocol %q is not supported yet", kind)
+		}
+		if err != nil {
+			for _, o := range accts {
+				o.Close()
+			}
+			return nil, fmt.Errorf("source %s (%s): %w", m.EmailAddress, m.Protocol, err)
+		}
+		accts = append(accts, a)
+	}
+	if len(accts) == 0 {
+		return nil, fmt.Errorf("source %s (%s): no SourcePath", m.EmailAddress, m.Protocol)
+	}
+	return source.Combine(accts[0], accts[1:]...), nil
+}
+
+// localKind tells what kind of mail store path is, for SourceProtocol
+// local: a directory holding cur/ or new/ is a Maildir, else a directory
+// with .eml files (in it or below) an .eml tree.
+func localKind(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case fi.IsDir() && maildir.IsMaildir(path):
+		return "maildir", nil
+	case fi.IsDir() && eml.HasMessages(path):
+		return "eml", nil
+	}
+	return "", fmt.Errorf("cannot tell what kind of mail store %s is: not a Maildir (no cur/ or new/ directory) and no .eml file in it; set SourceProtocol to maildir or eml", path)
 }
 
 // imapOptions are the IMAP adapter's options for row m.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -50,6 +51,28 @@ type Mailbox struct {
 	// as the row's address books and calendars (the ExportFiles column,
 	// ";"-separated, relative to the CSV's folder).
 	ExportFiles []string
+	// SourcePaths are a local row's mail stores (the SourcePath column,
+	// ";"-separated, relative to the CSV's folder): Maildir roots, .eml
+	// folder trees, or either for protocol local. Empty for a server row.
+	SourcePaths []string
+}
+
+// LocalProtocols are the SourceProtocol values of mail stores on disk,
+// read from SourcePath rather than a server: local detects each path's
+// kind.
+var LocalProtocols = []string{"maildir", "eml", "local"}
+
+// Local reports whether the row reads a mail store on disk (SourcePath)
+// rather than a server: no login, host or port.
+func (m Mailbox) Local() bool { return oneOf(m.Protocol, LocalProtocols...) }
+
+// Server is where the row's mail is read from, for plans and reports:
+// host:port, or a local row's paths joined with ";".
+func (m Mailbox) Server() string {
+	if m.Local() {
+		return strings.Join(m.SourcePaths, ";")
+	}
+	return net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
 }
 
 // DAVLogin returns the user name and password the row logs in to its DAV
@@ -88,7 +111,7 @@ func DefaultPort(protocol, security string) int {
 // Columns of the mailbox CSV. The first three are Microsoft's Exchange
 // Online IMAP migration CSV (EmailAddress,UserName,Password); the rest are
 // optional per-mailbox overrides.
-var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress", "TargetFolder", "DAVURL", "DAVUserName", "DAVPassword", "ExportFiles"}
+var columns = []string{"EmailAddress", "UserName", "Password", "SourceHost", "SourcePort", "SourceSecurity", "SourceProtocol", "TargetAddress", "TargetFolder", "DAVURL", "DAVUserName", "DAVPassword", "ExportFiles", "SourcePath"}
 
 // Columns returns the accepted CSV columns, in documentation order.
 func Columns() []string { return append([]string(nil), columns...) }
@@ -147,6 +170,10 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 	if def.AdminUser == "" {
 		required = append(required, "Password")
 	}
+	if _, ok := idx["SourcePath"]; ok {
+		// Local rows need no login: each row's own checks ask for it.
+		required = []string{"EmailAddress"}
+	}
 	for _, c := range required {
 		if _, ok := idx[c]; !ok {
 			return nil, &Error{Place: Place{File: name, Line: 1}, Msg: fmt.Sprintf("missing column %s; the header must include %s", c, strings.Join(required, ","))}
@@ -185,6 +212,25 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 			return nil, &Error{Place: place, Key: "EmailAddress", Msg: fmt.Sprintf("%s is listed twice (first on line %d)", m.EmailAddress, prev)}
 		}
 		seen[strings.ToLower(m.EmailAddress)] = line
+		if v, place := get("SourceProtocol"); v != "" {
+			v = strings.ToLower(v)
+			if !oneOf(v, append([]string{"imap", "pop3"}, LocalProtocols...)...) {
+				return nil, &Error{Place: place, Key: "SourceProtocol", Msg: fmt.Sprintf("%q is not a protocol; want imap, pop3, %s", v, strings.Join(LocalProtocols, ", "))}
+			}
+			m.Protocol = v
+		}
+		if v, place := get("SourcePath"); m.Local() || v != "" {
+			if err := m.localColumns(v, place, dir, get); err != nil {
+				return nil, err
+			}
+		}
+		if m.Local() {
+			if err := m.pimColumns(get, def, dir, lookup); err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+			continue
+		}
 		m.UserName, place = get("UserName")
 		if m.UserName == "" {
 			return nil, &Error{Place: place, Key: "UserName", Msg: "empty; want the source login"}
@@ -208,13 +254,6 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 			m.Host = v
 		} else if m.Host == "" {
 			return nil, &Error{Place: place, Key: "SourceHost", Msg: fmt.Sprintf("no source host for %s; set source.host in the project file or a SourceHost column", m.EmailAddress)}
-		}
-		if v, place := get("SourceProtocol"); v != "" {
-			v = strings.ToLower(v)
-			if !oneOf(v, "imap", "pop3") {
-				return nil, &Error{Place: place, Key: "SourceProtocol", Msg: fmt.Sprintf("%q is not a protocol; want imap or pop3", v)}
-			}
-			m.Protocol = v
 		}
 		if v, place := get("SourceSecurity"); v != "" {
 			v = strings.ToLower(v)
@@ -257,6 +296,33 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// localColumns reads a row's SourcePath (v, at place): required for a
+// local protocol, refused for a server row; the row of a local store
+// takes no login, host, port or TargetFolder.
+func (m *Mailbox) localColumns(v string, place Place, dir string, get func(string) (string, Place)) error {
+	if !m.Local() {
+		return &Error{Place: place, Key: "SourcePath", Msg: fmt.Sprintf("%s: SourcePath is for mail stores on disk; set SourceProtocol to %s (or leave SourcePath empty for a %s row)", m.EmailAddress, strings.Join(LocalProtocols, ", "), m.Protocol)}
+	}
+	for _, p := range strings.Split(v, ";") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		m.SourcePaths = append(m.SourcePaths, p)
+	}
+	if len(m.SourcePaths) == 0 {
+		return &Error{Place: place, Key: "SourcePath", Msg: fmt.Sprintf("empty for %s (SourceProtocol %s); give the store's path, several separated by \";\"", m.EmailAddress, m.Protocol)}
+	}
+	if v, place := get("TargetFolder"); v != "" {
+		return &Error{Place: place, Key: "TargetFolder", Msg: fmt.Sprintf("%s reads a mail store on disk (SourceProtocol %s): TargetFolder places a POP3 account's mail; a store's folders map one to one (use folders.rename)", m.EmailAddress, m.Protocol)}
+	}
+	m.Host, m.Port, m.Security = "", 0, ""
+	m.UserName, _ = get("UserName")
+	return nil
 }
 
 // pimColumns reads the row's DAVURL, DAVUserName, DAVPassword and
