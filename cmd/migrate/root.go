@@ -35,8 +35,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `migrate moves mailboxes from POP3 and IMAP hosting into Exchange Online through
 Microsoft Graph: mail and folders, and contacts and calendars from CardDAV/CalDAV
 servers and .vcf/.ics exports (the DAVURL and ExportFiles columns of the mailbox
-CSV), without sending a single meeting invitation. Local mail stores are not yet
-moved.
+CSV), and Maildir and .eml stores on disk (SourceProtocol maildir, eml or local
+with a SourcePath column), without sending a single meeting invitation. mbox,
+.emlx and .pst stores are not yet moved.
 
 Typical use:
   migrate init                 write an example migration.yaml and mailboxes.csv
