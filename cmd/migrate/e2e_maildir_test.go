@@ -295,3 +295,85 @@ func treeSnapshot(t *testing.T, root string) []string {
 	}
 	return out
 }
+
+// TestE2EEML migrates a folder tree of .eml files into the emulator: each
+// file once, in the folder of its directory (Sent Items to the Sent Items
+// folder), dated by its newest Received field, else its Date; a second run
+// and a run with the state deleted create nothing; the tree is unchanged.
+func TestE2EEML(t *testing.T) {
+	const user = "eml@example.test"
+	root := filepath.Join(t.TempDir(), "Export")
+	msgs := map[string]struct {
+		content, folder string
+		received        time.Time
+	}{
+		"Inbox/0001.eml":        {"Received: by mx.example; Tue, 1 Jul 2025 10:52:37 +0200\r\nFrom: a@example.test\r\nSubject: eml received\r\nDate: Mon, 30 Jun 2025 08:00:00 +0000\r\nMessage-ID: <eml1@example.test>\r\n\r\none\r\n", "Inbox", time.Date(2025, 7, 1, 8, 52, 37, 0, time.UTC)},
+		"Inbox/0002.EML":        {"From: a@example.test\r\nSubject: eml date only\r\nDate: Sun, 3 Mar 2019 08:00:00 -0500\r\nMessage-ID: <eml2@example.test>\r\n\r\ntwo\r\n", "Inbox", time.Date(2019, 3, 3, 13, 0, 0, 0, time.UTC)},
+		"Sent Items/0003.eml":   {"From: eml@example.test\r\nSubject: eml sent\r\nDate: Wed, 2 Jul 2025 08:59:00 +0000\r\nMessage-ID: <eml3@example.test>\r\n\r\nthree\r\n", "Sent Items", time.Date(2025, 7, 2, 8, 59, 0, 0, time.UTC)},
+		"Old/2010/0004.eml":     {"From: a@example.test\r\nSubject: eml old\r\nDate: Fri, 1 Jan 2010 12:00:00 +0000\r\n\r\nfour\r\n", "Old/2010", time.Date(2010, 1, 1, 12, 0, 0, 0, time.UTC)},
+		"Inbox/desktop.ini.txt": {"not a message", "", time.Time{}},
+	}
+	for rel, m := range msgs {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(m.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := treeSnapshot(t, root)
+	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{user}})
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"migration.yaml":    "client: E2E eml\n" + e2eTarget(ep, "client-secret.txt"),
+		"client-secret.txt": e2eSecret + "\n",
+		"mailboxes.csv":     "EmailAddress,SourceProtocol,SourcePath\n" + user + ",eml," + root + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "migration.yaml")
+	runs := []struct {
+		name      string
+		dropState bool
+		created   int
+	}{{"first run", false, 4}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
+	for _, r := range runs {
+		if r.dropState {
+			removeState(t, dir)
+		}
+		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", r.name, code, stdout, stderr)
+		}
+		noErrorLogs(t, stderr)
+		if s := parseSummary(t, stdout); s.migrated != r.created || s.failed != 0 || s.migrated+s.done != 4 {
+			t.Errorf("%s: %+v; want %d created and 4 in all", r.name, s, r.created)
+		}
+		seen := map[string]int{}
+		for _, f := range ep.Emulator.DumpMailbox(nil, user).Folders {
+			for _, it := range f.Items {
+				if it.Kind != "message" {
+					continue
+				}
+				key, _ := stampOf(it)
+				seen[key]++
+				want, ok := msgs[key]
+				received, err := parseGraphTime(it.ReceivedDateTime)
+				if !ok || want.folder != f.Path || err != nil || !received.Equal(want.received) {
+					t.Errorf("%s: item stamped %q in %q received %s; want %+v", r.name, key, f.Path, it.ReceivedDateTime, want)
+				}
+			}
+		}
+		for key, m := range msgs {
+			if m.folder != "" && seen[key] != 1 {
+				t.Errorf("%s: %s is in the target %d times, want once", r.name, key, seen[key])
+			}
+		}
+	}
+	if diff := cmp.Diff(before, treeSnapshot(t, root)); diff != "" {
+		t.Errorf("the tree changed (-before +after):\n%s", diff)
+	}
+}
