@@ -12,10 +12,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"mime"
-	"net"
 	"net/textproto"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -292,7 +290,7 @@ func (p *Planner) assess(ctx context.Context, m config.Mailbox, red *redact.Reda
 	a.rng = rand.New(rand.NewPCG(seed.Sum64(), 1))
 	a.mb = plan.Mailbox{
 		Address: m.EmailAddress, Target: m.Target(), Protocol: protocolOf(m),
-		Server: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), Security: m.Security, TargetFolder: m.TargetFolder,
+		Server: m.Server(), Security: m.Security, TargetFolder: m.TargetFolder,
 		Sizes: plan.NewSizeBuckets(), TargetCheck: plan.TargetCheck{Items: -1, Bytes: -1, QuotaBytes: -1, UsedBytes: -1},
 	}
 	start := time.Now()
@@ -372,9 +370,6 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 			Target: targetDisplay(fm), Excluded: fm.Excluded, Reason: fm.Reason, Changes: fm.Changes,
 			Deleted: f.Deleted,
 		}
-		if f.Deleted > 0 {
-			a.skipDeletedInStore(f.Deleted)
-		}
 		if fm.WellKnown != "" && !fm.Excluded && !f.NoSelect {
 			a.work.Folders++
 		}
@@ -400,23 +395,26 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 			}
 		}
 		pf.Fingerprint = h.Sum()
+		a.storeDeleted(f)
 		a.mb.Folders = append(a.mb.Folders, pf)
 	}
 	sortPIMFields(a.mb.PIMFields)
 	return mappings, nil
 }
 
-// skipDeletedInStore counts n messages a local store marks deleted (not
-// listed, so never migrated) among the mailbox's skipped items; their
-// size is not known.
-func (a *assessment) skipDeletedInStore(n int64) {
+// storeDeleted counts folder f's messages that its local store marks
+// deleted (source.Folder.Deleted, not listed as items) as skipped.
+func (a *assessment) storeDeleted(f source.Folder) {
+	if f.Deleted <= 0 {
+		return
+	}
 	mb := &a.mb
-	i := slices.IndexFunc(mb.Skips, func(s plan.Skip) bool { return s.Rule == mapping.SkipDeletedInStore })
+	i := slices.IndexFunc(mb.Skips, func(s plan.Skip) bool { return s.Rule == mapping.SkipStoreDeleted })
 	if i < 0 {
-		mb.Skips = append(mb.Skips, plan.Skip{Rule: mapping.SkipDeletedInStore, Example: "marked deleted in the local store and not yet compacted away (Thunderbird X-Mozilla-Status 0x8)"})
+		mb.Skips = append(mb.Skips, plan.Skip{Rule: mapping.SkipStoreDeleted, Example: fmt.Sprintf("marked deleted in the local store (folder %s) but not yet removed from it", folderName(f))})
 		i = len(mb.Skips) - 1
 	}
-	mb.Skips[i].Items += n
+	mb.Skips[i].Items += f.Deleted
 }
 
 // item counts one listed item; it reports whether the run will migrate

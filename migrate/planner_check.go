@@ -3,8 +3,6 @@ package migrate
 import (
 	"context"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
 	"github.com/migrate-tool/migrate/migrate/config"
@@ -16,7 +14,7 @@ import (
 // the source is reached, for plan.Now.
 func PlanRow(m config.Mailbox) plan.Mailbox {
 	return plan.Mailbox{Address: m.EmailAddress, Target: m.Target(), Protocol: protocolOf(m),
-		Server: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), Security: m.Security, TargetFolder: m.TargetFolder}
+		Server: m.Server(), Security: m.Security, TargetFolder: m.TargetFolder}
 }
 
 // Relist lists the mailboxes again, metadata only, and returns their

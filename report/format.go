@@ -52,7 +52,7 @@ func ruleName(rule string) string {
 		return "larger than the tenant accepts"
 	case "source":
 		return "not an item to migrate, says the source"
-	case "deleted_in_store":
+	case "store_deleted":
 		return "marked deleted in the local store"
 	}
 	return rule

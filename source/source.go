@@ -89,10 +89,10 @@ type Folder struct {
 	// Count and Bytes are the number and total size of items when the
 	// source reports them cheaply, or -1 when unknown.
 	Count, Bytes int64
-	// Deleted counts the messages a local store keeps but marks deleted
-	// (Thunderbird's expunged-not-compacted 0x8, Maildir's T flag, the
-	// emlx deleted bit): they are not listed by Items, and the plan
-	// reports how many were skipped. 0 for a server.
+	// Deleted is how many messages a local store still holds but marks
+	// deleted (a Maildir file with the T flag, a Thunderbird message with
+	// X-Mozilla-Status 0x8, an emlx with the deleted bit): Items does not
+	// list them, and the plan reports them as skipped. Not part of Count.
 	Deleted int64
 	// NoSelect is true for a folder that exists only as a parent.
 	NoSelect bool

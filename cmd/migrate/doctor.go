@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -111,10 +109,9 @@ func doctorChecks(ctx context.Context, p *config.Project, timeout time.Duration,
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			addr := net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
-			c := check{what: fmt.Sprintf("source %s (%s, %s) login %s for %s", addr, cmp.Or(m.Protocol, "imap"), m.Security, m.UserName, m.EmailAddress)}
+			c := check{what: fmt.Sprintf("source %s (%s, %s) login %s for %s", m.Server(), cmp.Or(m.Protocol, "imap"), m.Security, m.UserName, m.EmailAddress)}
 			if m.Local() {
-				c.what = fmt.Sprintf("source %s (%s) for %s", strings.Join(m.SourcePaths, "; "), m.Protocol, m.EmailAddress)
+				c.what = fmt.Sprintf("source %s (%s) for %s", m.Server(), m.Protocol, m.EmailAddress)
 			}
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()

@@ -78,7 +78,7 @@ func TestE2EMbox(t *testing.T) {
 	if m := pl.Mailboxes[0]; m.Error != "" || m.Items != int64(len(mboxExpect)) || m.Protocol != "local" {
 		t.Errorf("plan: error %q, %d items, protocol %q; want %d items of a local row", m.Error, m.Items, m.Protocol, len(mboxExpect))
 	}
-	if m := pl.Mailboxes[0]; !slices.ContainsFunc(m.Skips, func(s plan.Skip) bool { return s.Rule == "deleted_in_store" && s.Items == 1 }) ||
+	if m := pl.Mailboxes[0]; !slices.ContainsFunc(m.Skips, func(s plan.Skip) bool { return s.Rule == "store_deleted" && s.Items == 1 }) ||
 		!slices.ContainsFunc(m.Folders, func(f plan.Folder) bool { return f.Path == "INBOX" && f.Deleted == 1 && f.Items == 3 }) {
 		t.Errorf("plan: skips %+v, folders %+v; want the expunged message counted in INBOX and skipped", m.Skips, m.Folders)
 	}

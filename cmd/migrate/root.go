@@ -36,9 +36,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 Microsoft Graph: mail and folders, and contacts and calendars from CardDAV/CalDAV
 servers and .vcf/.ics exports (the DAVURL and ExportFiles columns of the mailbox
 CSV) and, with filters.mail_parts, from the .vcf attachments and invitations in the
-mail, without sending a single meeting invitation. Local mail stores: mbox files
-and Thunderbird profiles (SourceProtocol mbox or local, the SourcePath column);
-Maildir, .eml and .pst not yet.
+mail, without sending a single meeting invitation. Local mail stores too: mbox
+files and Thunderbird profiles, Maildir and .eml trees (SourceProtocol mbox,
+maildir, eml or local with a SourcePath column); Apple Mail .emlx and Outlook
+.pst not yet.
 
 Typical use:
   migrate init                 write an example migration.yaml and mailboxes.csv

@@ -3,16 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate"
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/eml"
 	"github.com/migrate-tool/migrate/source/imap"
+	"github.com/migrate-tool/migrate/source/maildir"
 	"github.com/migrate-tool/migrate/source/mailparts"
 	"github.com/migrate-tool/migrate/source/mbox"
 	"github.com/migrate-tool/migrate/source/pop3"
@@ -93,92 +93,85 @@ func (s sourceSettings) openMail(ctx context.Context, m config.Mailbox, log *slo
 			return nil, err
 		}
 		return pop3.Dial(ctx, opts)
-	case "mbox":
-		return s.openMbox(ctx, m, m.SourcePaths, log)
-	case "local":
+	}
+	if m.Local() {
 		return s.openLocal(ctx, m, log)
 	}
-	return nil, fmt.Errorf("source %s: protocol %q is not supported yet", m.EmailAddress, m.Protocol)
+	return nil, fmt.Errorf("source protocol %q is not supported yet", m.Protocol)
 }
 
-// openMbox opens mbox files and Thunderbird folder trees, read-only.
-func (s sourceSettings) openMbox(ctx context.Context, m config.Mailbox, paths []string, log *slog.Logger) (source.Account, error) {
-	a, err := mbox.Open(ctx, &mbox.Options{Paths: paths, Escaping: mbox.Escaping(s.MboxEscaping), Logger: log})
-	if err != nil {
-		return nil, fmt.Errorf("source %s (mbox): %w", m.EmailAddress, err)
-	}
-	return a, nil
-}
-
-// openLocal opens a SourceProtocol local row: the kind of each SourcePath
-// is detected (localKind) and the paths are opened with their adapter.
+// openLocal opens row m's mail stores on disk (SourcePath) with the
+// adapter of its protocol; for protocol local, each path's kind is
+// detected (localKind) and the paths of each kind open one account.
 func (s sourceSettings) openLocal(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
-	var mboxes []string
+	byKind := map[string][]string{}
+	var kinds []string
 	for _, p := range m.SourcePaths {
-		kind, err := localKind(p)
-		if err != nil {
-			return nil, fmt.Errorf("source %s (local): %w", m.EmailAddress, err)
+		kind := m.Protocol
+		if kind == "local" {
+			var err error
+			if kind, err = localKind(p); err != nil {
+				return nil, fmt.Errorf("source %s (local): %w", m.EmailAddress, err)
+			}
 		}
+		if byKind[kind] == nil {
+			kinds = append(kinds, kind)
+		}
+		byKind[kind] = append(byKind[kind], p)
+	}
+	var accts []source.Account
+	for _, kind := range kinds {
+		var a source.Account
+		var err error
 		switch kind {
 		case "mbox":
-			mboxes = append(mboxes, p)
+			a, err = mbox.Open(ctx, &mbox.Options{Paths: byKind[kind], Escaping: mbox.Escaping(s.MboxEscaping), Logger: log})
+		case "maildir":
+			a, err = maildir.Open(ctx, &maildir.Options{Paths: byKind[kind], Logger: log})
+		case "eml":
+			a, err = eml.Open(ctx, &eml.Options{Paths: byKind[kind], Logger: log})
 		default:
-			return nil, fmt.Errorf("source %s (local): %s looks like a %s store, which is not supported yet", m.EmailAddress, p, kind)
+			err = fmt.Errorf("source protocol %q is not supported yet", kind)
 		}
+		if err != nil {
+			for _, o := range accts {
+				o.Close()
+			}
+			return nil, fmt.Errorf("source %s (%s): %w", m.EmailAddress, m.Protocol, err)
+		}
+		accts = append(accts, a)
 	}
-	return s.openMbox(ctx, m, mboxes, log)
+	if len(accts) == 0 {
+		return nil, fmt.Errorf("source %s (%s): no SourcePath", m.EmailAddress, m.Protocol)
+	}
+	return source.Combine(accts[0], accts[1:]...), nil
 }
 
-// localKind detects what kind of local store a path is: "mbox" for a
-// file that is empty or begins with a From_ line, or a directory holding
-// one (a Thunderbird account directory, a folder of mbox files, at any
-// depth); "maildir" for a directory with cur/ and new/. Anything else is
-// an error naming the path.
+// localKind tells what kind of mail store path is, for SourceProtocol
+// local: a file beginning with a From_ line is an mbox; a directory
+// holding cur/ or new/ a Maildir, else one with .eml files (in it or
+// below) an .eml tree, else one with mbox files (a Thunderbird profile's
+// Mail or ImapMail directory) an mbox tree.
 func localKind(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err
 	}
 	if !fi.IsDir() {
-		ok, err := mbox.IsMbox(path)
-		switch {
-		case err != nil:
-			return "", err
-		case ok:
-			return "mbox", nil
+		if ok, err := mbox.IsMbox(path); err != nil || ok {
+			return "mbox", err
 		}
-		return "", fmt.Errorf("%s is not a mail store that migrate reads (an mbox file begins with a From_ line)", path)
+		return "", fmt.Errorf("cannot tell what kind of mail store %s is: a file that does not begin with a From_ line is not an mbox; set SourceProtocol", path)
 	}
-	if isDir(filepath.Join(path, "cur")) && isDir(filepath.Join(path, "new")) {
+	switch {
+	case maildir.IsMaildir(path):
 		return "maildir", nil
+	case eml.HasMessages(path):
+		return "eml", nil
+	case mbox.HasMbox(path):
+		return "mbox", nil
 	}
-	found := false
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || found {
-			return err
-		}
-		if d.Type().IsRegular() {
-			if ok, _ := mbox.IsMbox(p); ok {
-				if fi, err := d.Info(); err == nil && fi.Size() > 0 {
-					found = true
-					return fs.SkipAll
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	if !found {
-		return "", fmt.Errorf("%s holds no mbox file (a file beginning with a From_ line)", path)
-	}
-	return "mbox", nil
-}
-
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
+	return "", fmt.Errorf("cannot tell what kind of mail store %s is: not a Maildir (no cur/ or new/ directory), no .eml file and no mbox file in it; set SourceProtocol to mbox, maildir or eml", path)
 }
 
 // imapOptions are the IMAP adapter's options for row m.

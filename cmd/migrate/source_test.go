@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +71,59 @@ func TestPOP3Options(t *testing.T) {
 	m.Protocol = "smtp"
 	if _, err := (sourceSettings{}).opener()(context.Background(), m, nil); err == nil || !strings.Contains(err.Error(), `"smtp" is not supported`) {
 		t.Errorf("opener(smtp) = %v", err)
+	}
+}
+
+// TestOpenLocal opens rows of mail stores on disk: SourceProtocol local
+// tells a Maildir from an .eml tree, one row may hold both, and a path of
+// neither kind is refused with the setting that fixes it.
+func TestOpenLocal(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"Maildir/cur/1700000001.M1P1.host:2,S", "Maildir/new/1700000002.M2P1.host", "export/Inbox/1.eml", "other/notes.txt"} {
+		p = filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("Subject: x\r\n\r\nx\r\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maildirPath, emlPath, other := filepath.Join(dir, "Maildir"), filepath.Join(dir, "export"), filepath.Join(dir, "other")
+	tests := []struct {
+		protocol string
+		paths    []string
+		want     []string // folder paths
+		wantErr  string
+	}{
+		{"maildir", []string{maildirPath}, []string{"INBOX"}, ""},
+		{"eml", []string{emlPath}, []string{"Inbox"}, ""},
+		{"local", []string{maildirPath, emlPath}, []string{"INBOX", "Inbox"}, ""},
+		{"local", []string{other}, nil, "set SourceProtocol to maildir or eml"},
+		{"maildir", []string{emlPath}, nil, "holds no maildir"},
+	}
+	for _, tt := range tests {
+		m := config.Mailbox{EmailAddress: "a@contoso.com", Protocol: tt.protocol, SourcePaths: tt.paths}
+		acct, err := sourceSettings{}.opener()(context.Background(), m, nil)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s %q: opener() = %v, want an error containing %q", tt.protocol, tt.paths, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s %q: opener() = %v", tt.protocol, tt.paths, err)
+		}
+		folders, err := acct.Folders(context.Background())
+		acct.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range folders {
+			got = append(got, strings.Join(f.Path, "/"))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s %q: folders %q, want %q", tt.protocol, tt.paths, got, tt.want)
+		}
 	}
 }

@@ -65,8 +65,8 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown csv column", "source:\n  host: x\n", "EmailAddress,UserName,Password,Colour\na@b.c,a,pw1,red\n", nil, nil, "mailboxes.csv:1:4", `unknown column "Colour"`},
 		{"csv bad port", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourcePort\na@b.c,a,pw1,99999\n", nil, nil, "mailboxes.csv:2:13", `SourcePort: "99999" is not a port`},
 		{"csv unknown protocol", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourceProtocol\na@b.c,a,pw1,smtp\n", nil, nil, "mailboxes.csv:2:13", `"smtp" is not a protocol`},
-		{"csv local row without SourcePath", "", "EmailAddress,SourceProtocol,SourcePath\na@b.c,mbox,\n", nil, nil, "mailboxes.csv:2:", "SourcePath: empty for a@b.c, a mbox row"},
-		{"csv SourcePath on an imap row", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourcePath\na@b.c,a,pw1,/tmp/Inbox\n", nil, nil, "mailboxes.csv:2:13", "SourcePath is for local stores"},
+		{"csv local row without SourcePath", "", "EmailAddress,SourceProtocol,SourcePath\na@b.c,mbox,\n", nil, nil, "mailboxes.csv:2:", "SourcePath: empty for a@b.c (SourceProtocol mbox)"},
+		{"csv SourcePath on an imap row", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourcePath\na@b.c,a,pw1,/tmp/Inbox\n", nil, nil, "mailboxes.csv:2:13", "SourcePath is for mail stores on disk"},
 		{"csv imap row beside local rows still needs its login", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourcePath\na@b.c,a,,\n", nil, nil, "mailboxes.csv:2:", "Password: empty for a@b.c"},
 		{"csv unreadable secret", "source:\n  host: x\n", "EmailAddress,UserName,Password\na@b.c,a,file:/nonexistent/pw\n", nil, nil, "mailboxes.csv:2:9", "cannot read secret file"},
 		{"csv duplicate mailbox", "source:\n  host: x\n", "EmailAddress,UserName,Password\na@b.c,a,pw1\nA@b.c,b,pw2\n", nil, nil, "mailboxes.csv:3:1", "listed twice (first on line 2)"},
@@ -82,6 +82,10 @@ func TestLoadErrors(t *testing.T) {
 		{"csv TargetFolder on an imap row", "source:\n  host: x\n", "EmailAddress,UserName,Password,TargetFolder\na@b.c,a,pw1,Old\n", nil, nil, "mailboxes.csv:2:13", "TargetFolder: a@b.c is not a pop3 row"},
 		{"csv TargetFolder empty segment", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourceProtocol,TargetFolder\na@b.c,a,pw1,pop3,a//b\n", nil, nil, "mailboxes.csv:2:18", `"a//b" is not a folder path`},
 		{"bad pop3.folder", "source:\n  host: x\npop3:\n  folder: Old//x\n", goodCSV, nil, nil, "migration.yaml:4:11", `pop3.folder: "Old//x" is not a folder path`},
+		{"csv local row without SourcePath", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourceProtocol,SourcePath\na@b.c,,,maildir,\n", nil, nil, "mailboxes.csv:2:", "SourcePath: empty for a@b.c (SourceProtocol maildir)"},
+		{"csv SourcePath on an imap row", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourceProtocol,SourcePath\na@b.c,a,pw1,imap,/m\n", nil, nil, "mailboxes.csv:2:", "SourcePath: a@b.c: SourcePath is for mail stores on disk"},
+		{"csv TargetFolder on a local row", "source:\n  host: x\n", "EmailAddress,SourceProtocol,SourcePath,TargetFolder\na@b.c,eml,/m,Old\n", nil, nil, "mailboxes.csv:2:", "TargetFolder: a@b.c reads a mail store on disk (SourceProtocol eml)"},
+		{"csv imap row without login beside a local row", "source:\n  host: x\n", "EmailAddress,UserName,Password,SourceProtocol,SourcePath\na@b.c,,,local,/m\nb@b.c,,,imap,\n", nil, nil, "mailboxes.csv:3:", "UserName: empty"},
 		{"per mailbox concurrency", "source:\n  host: x\nconcurrency:\n  per_mailbox: 8\n", goodCSV, nil, nil, "migration.yaml:4:16", "Graph allows 4"},
 	}
 	for _, tt := range tests {
@@ -218,10 +222,10 @@ func TestPIMColumns(t *testing.T) {
 	}
 }
 
-// TestLocalRows loads local store rows (mbox, local) beside an IMAP row:
+// TestLocalMboxRows loads local store rows (mbox, local) beside an IMAP row:
 // no login or host needed, SourcePath split at ";" and relative to the
 // CSV, one TargetAddress shared with the IMAP row.
-func TestLocalRows(t *testing.T) {
+func TestLocalMboxRows(t *testing.T) {
 	csv := "EmailAddress,UserName,Password,SourceProtocol,SourcePath,TargetAddress\n" +
 		"a@contoso.com,a,pw1,imap,,\n" +
 		"a-tb@contoso.com,,,mbox,Thunderbird/Mail/Local Folders; /abs/Inbox,a@contoso.com\n" +
@@ -239,6 +243,34 @@ func TestLocalRows(t *testing.T) {
 	}
 	if ms[1].Target() != "a@contoso.com" || ms[1].Host != "" || ms[1].Port != 0 {
 		t.Errorf("local row: target %s host %q port %d", ms[1].Target(), ms[1].Host, ms[1].Port)
+	}
+}
+
+// TestLocalRows checks rows of mail stores on disk: no login, host or
+// port needed, paths relative to the CSV, and a server row beside them.
+func TestLocalRows(t *testing.T) {
+	csv := "EmailAddress,UserName,Password,SourceProtocol,SourcePath\n" +
+		"a@contoso.com,,,maildir,stores/a/Maildir\n" +
+		"b@contoso.com,,,EML,/abs/eml; more/eml\n" +
+		"c@contoso.com,,,local,c\n" +
+		"d@contoso.com,d,pw4,imap,\n"
+	p, err := Load(Options{Path: writeProject(t, "source:\n  host: imap.contoso.com\n", csv), LookupEnv: env(nil)})
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	want := []struct {
+		protocol, server string
+		local            bool
+	}{
+		{"maildir", filepath.Join(p.Dir, "stores", "a", "Maildir"), true},
+		{"eml", "/abs/eml;" + filepath.Join(p.Dir, "more", "eml"), true},
+		{"local", filepath.Join(p.Dir, "c"), true},
+		{"imap", "imap.contoso.com:993", false},
+	}
+	for i, m := range p.Mailboxes {
+		if m.Protocol != want[i].protocol || m.Server() != want[i].server || m.Local() != want[i].local {
+			t.Errorf("row %d: protocol %q server %q local %v, want %+v", i, m.Protocol, m.Server(), m.Local(), want[i])
+		}
 	}
 }
 

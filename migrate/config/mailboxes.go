@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -50,19 +51,30 @@ type Mailbox struct {
 	// as the row's address books and calendars (the ExportFiles column,
 	// ";"-separated, relative to the CSV's folder).
 	ExportFiles []string
-	// SourcePaths are a local store's files and directories (the
-	// SourcePath column, ";"-separated, relative to the CSV's folder),
-	// for a row whose Protocol is a local one (see Local).
+	// SourcePaths are a local row's mail stores (the SourcePath column,
+	// ";"-separated, relative to the CSV's folder): mbox files and
+	// Thunderbird folder trees, Maildir roots, .eml folder trees, or any of
+	// them for protocol local. Empty for a server row.
 	SourcePaths []string
 }
 
-// LocalProtocols are the SourceProtocol values of local mail stores read
-// from files: "local" detects each path's kind.
+// LocalProtocols are the SourceProtocol values of mail stores on disk,
+// read from SourcePath rather than a server: local detects each path's
+// kind.
 var LocalProtocols = []string{"mbox", "maildir", "eml", "local"}
 
-// Local reports whether the row's source is a local mail store (files),
-// which needs no login and no host.
+// Local reports whether the row reads a mail store on disk (SourcePath)
+// rather than a server: no login, host or port.
 func (m Mailbox) Local() bool { return oneOf(m.Protocol, LocalProtocols...) }
+
+// Server is where the row's mail is read from, for plans and reports:
+// host:port, or a local row's paths joined with ";".
+func (m Mailbox) Server() string {
+	if m.Local() {
+		return strings.Join(m.SourcePaths, ";")
+	}
+	return net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
+}
 
 // DAVLogin returns the user name and password the row logs in to its DAV
 // server with: DAVUserName and DAVPassword, else the mail login.
@@ -160,7 +172,7 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 		required = append(required, "Password")
 	}
 	if _, ok := idx["SourcePath"]; ok {
-		// Local stores need no login: rows are checked one by one.
+		// Local rows need no login: each row's own checks ask for it.
 		required = []string{"EmailAddress"}
 	}
 	for _, c := range required {
@@ -208,34 +220,17 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 			}
 			m.Protocol = v
 		}
-		if paths, place := get("SourcePath"); m.Local() {
-			for _, p := range strings.Split(paths, ";") {
-				if p = strings.TrimSpace(p); p == "" {
-					continue
-				}
-				if !filepath.IsAbs(p) {
-					p = filepath.Join(dir, p)
-				}
-				m.SourcePaths = append(m.SourcePaths, p)
+		if v, place := get("SourcePath"); m.Local() || v != "" {
+			if err := m.localColumns(v, place, dir, get); err != nil {
+				return nil, err
 			}
-			if len(m.SourcePaths) == 0 {
-				return nil, &Error{Place: place, Key: "SourcePath", Msg: fmt.Sprintf("empty for %s, a %s row; give the store's files or directories, separated by ;", m.EmailAddress, m.Protocol)}
-			}
-			m.UserName, _ = get("UserName")
-			m.Host, m.Port, m.Security = "", 0, ""
-			if v, place := get("TargetAddress"); v != "" {
-				if !strings.Contains(v, "@") {
-					return nil, &Error{Place: place, Key: "TargetAddress", Msg: fmt.Sprintf("%q is not an email address", v)}
-				}
-				m.TargetAddress = v
-			}
+		}
+		if m.Local() {
 			if err := m.pimColumns(get, def, dir, lookup); err != nil {
 				return nil, err
 			}
 			out = append(out, m)
 			continue
-		} else if paths != "" {
-			return nil, &Error{Place: place, Key: "SourcePath", Msg: fmt.Sprintf("%s is a %s row: SourcePath is for local stores (SourceProtocol %s)", m.EmailAddress, protocolName(m.Protocol), strings.Join(LocalProtocols, ", "))}
 		}
 		m.UserName, place = get("UserName")
 		if m.UserName == "" {
@@ -281,11 +276,8 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 		if m.Port == 0 {
 			m.Port = DefaultPort(m.Protocol, m.Security)
 		}
-		if v, place := get("TargetAddress"); v != "" {
-			if !strings.Contains(v, "@") {
-				return nil, &Error{Place: place, Key: "TargetAddress", Msg: fmt.Sprintf("%q is not an email address", v)}
-			}
-			m.TargetAddress = v
+		if err := m.targetAddress(get); err != nil {
+			return nil, err
 		}
 		if v, place := get("TargetFolder"); v != "" {
 			if m.Protocol != "pop3" {
@@ -302,6 +294,44 @@ func ParseMailboxes(r io.Reader, name string, def Source, lookup func(string) (s
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// localColumns reads a row's SourcePath (v, at place): required for a
+// local protocol, refused for a server row; the row of a local store
+// takes no login, host, port or TargetFolder.
+func (m *Mailbox) localColumns(v string, place Place, dir string, get func(string) (string, Place)) error {
+	if !m.Local() {
+		return &Error{Place: place, Key: "SourcePath", Msg: fmt.Sprintf("%s: SourcePath is for mail stores on disk; set SourceProtocol to %s (or leave SourcePath empty for a %s row)", m.EmailAddress, strings.Join(LocalProtocols, ", "), m.Protocol)}
+	}
+	for _, p := range strings.Split(v, ";") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		m.SourcePaths = append(m.SourcePaths, p)
+	}
+	if len(m.SourcePaths) == 0 {
+		return &Error{Place: place, Key: "SourcePath", Msg: fmt.Sprintf("empty for %s (SourceProtocol %s); give the store's path, several separated by \";\"", m.EmailAddress, m.Protocol)}
+	}
+	if v, place := get("TargetFolder"); v != "" {
+		return &Error{Place: place, Key: "TargetFolder", Msg: fmt.Sprintf("%s reads a mail store on disk (SourceProtocol %s): TargetFolder places a POP3 account's mail; a store's folders map one to one (use folders.rename)", m.EmailAddress, m.Protocol)}
+	}
+	m.Host, m.Port, m.Security = "", 0, ""
+	m.UserName, _ = get("UserName")
+	return m.targetAddress(get)
+}
+
+// targetAddress reads the row's TargetAddress column.
+func (m *Mailbox) targetAddress(get func(string) (string, Place)) error {
+	if v, place := get("TargetAddress"); v != "" {
+		if !strings.Contains(v, "@") {
+			return &Error{Place: place, Key: "TargetAddress", Msg: fmt.Sprintf("%q is not an email address", v)}
+		}
+		m.TargetAddress = v
+	}
+	return nil
 }
 
 // pimColumns reads the row's DAVURL, DAVUserName, DAVPassword and
@@ -367,6 +397,3 @@ func csvError(name string, err error) error {
 	}
 	return &Error{Place: Place{File: name}, Msg: err.Error(), Err: err}
 }
-
-// protocolName is a row's protocol as errors name it ("" is imap).
-func protocolName(p string) string { return cmp.Or(p, "imap") }

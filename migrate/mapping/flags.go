@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/migrate-tool/migrate/source"
 )
 
 // MaxCategoryLength is the longest category name, in UTF-16 code units:
@@ -160,7 +162,7 @@ func Flags(flags []string, opts *FlagOptions) State {
 		}
 		decoded := f
 		if !opts.RawKeywords && !strings.HasPrefix(f, `\`) {
-			decoded, _ = decodeMUTF7(f)
+			decoded, _ = source.DecodeMUTF7(f)
 		}
 		if name, ok := lookupLabel(opts.Labels, f, decoded); ok {
 			if c := sanitizeCategory(name); c != "" {
@@ -242,7 +244,7 @@ func KeptByKeepDollar(flag string) bool {
 	if role, label := knownKeyword(flag); role != kwUnknown || label != "" {
 		return false
 	}
-	decoded, _ := decodeMUTF7(flag)
+	decoded, _ := source.DecodeMUTF7(flag)
 	return sanitizeCategory(strings.TrimPrefix(decoded, "$")) != ""
 }
 

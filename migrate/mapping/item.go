@@ -17,9 +17,10 @@ const (
 	SkipMaxSize        = "max_size"        // larger than filters.max_size
 	SkipTooLarge       = "too_large"       // larger than the tenant accepts (target.max_message_size)
 	SkipSource         = "source"          // the source advises against it (source.ItemRef.Skip)
-	// SkipDeletedInStore counts the messages a local store keeps but marks
-	// deleted (source.Folder.Deleted): the source does not list them.
-	SkipDeletedInStore = "deleted_in_store"
+	// SkipStoreDeleted counts the messages a local store marks deleted
+	// but still holds (source.Folder.Deleted): the adapter does not list
+	// them, so the plan reports them from the folder's count.
+	SkipStoreDeleted = "store_deleted"
 )
 
 // Where an item's received time comes from (ReceivedDate), as recorded per

@@ -302,6 +302,28 @@ func IsMbox(path string) (bool, error) {
 	return ok, nil
 }
 
+// HasMbox reports whether dir holds a non-empty mbox file, directly or
+// below (a Thunderbird account directory, a folder of mbox files). The
+// command line uses it to detect a path's kind.
+func HasMbox(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found {
+			return fs.SkipAll
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil && fi.Size() > 0 {
+				if ok, _ := IsMbox(p); ok {
+					found = true
+					return fs.SkipAll
+				}
+			}
+		}
+		return nil
+	})
+	return found
+}
+
 // Folders lists the folders, scanning each file (once, cached) for its
 // Count, Bytes and Deleted.
 func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {

@@ -1,4 +1,4 @@
-package mapping
+package source
 
 import (
 	"encoding/base64"
@@ -19,12 +19,13 @@ func mutf7Encoding() *base64.Encoding {
 	return base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").WithPadding(base64.NoPadding).Strict()
 }
 
-// decodeMUTF7 decodes s from modified UTF-7. It reports false, and s is to
+// DecodeMUTF7 decodes s from modified UTF-7 (IMAP keywords, and folder
+// names as Dovecot and Courier store Maildir folders on disk). It reports false, and s is to
 // be taken as it is, unless s is in the canonical form an encoder produces:
 // only printable ASCII, every "&" opening a well-formed section, no section
 // encoding a printable ASCII character, no two sections in a row, no lone
 // surrogates. A keyword such as "R&D" is therefore kept as written.
-func decodeMUTF7(s string) (string, bool) {
+func DecodeMUTF7(s string) (string, bool) {
 	if !strings.Contains(s, "&") {
 		return s, false
 	}
@@ -77,14 +78,14 @@ func decodeMUTF7(s string) (string, bool) {
 		}
 	}
 	out := b.String()
-	if encodeMUTF7(out) != s {
+	if EncodeMUTF7(out) != s {
 		return s, false
 	}
 	return out, true
 }
 
-// encodeMUTF7 encodes s (valid UTF-8) in modified UTF-7.
-func encodeMUTF7(s string) string {
+// EncodeMUTF7 encodes s (valid UTF-8) in modified UTF-7.
+func EncodeMUTF7(s string) string {
 	enc := mutf7Encoding()
 	var b strings.Builder
 	var pending []uint16

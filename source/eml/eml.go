@@ -1,0 +1,315 @@
+// Package eml is a source.Account over folder trees of .eml files (one RFC
+// 5322 message per file, as Windows Live Mail, Outlook Express's
+// successors and many "save as" exports write them), read-only.
+//
+// Each directory holding .eml files (any case of the extension) is a
+// folder; its path is the directory's path below the root given, and the
+// root's own .eml files are a folder named after the root. With several
+// roots, each root's folders are put under a folder named after it. A
+// directory that holds such folders but no .eml file is a NoSelect
+// parent. Folder roles are guessed from names (source/specialuse: "Sent
+// Items", "Deleted Items"...). A folder's Name is its directory path.
+//
+// An item's key is the file's path relative to the root, with "/"
+// separators ("Sent Items/0001.eml"): stable as long as the files are not
+// renamed or moved. Files carry no flags and no received date: Items
+// lists no flags and a zero Date, and the engine dates each message from
+// its newest Received field, else its Date field (mapping.ReceivedDate),
+// as it does POP3 mail; the plan reads the same fields.
+//
+// Open streams the file with os.Open, read-only; nothing in the tree is
+// ever written.
+package eml
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/specialuse"
+)
+
+// Ext is the extension of the message files read (matched in any case).
+const Ext = ".eml"
+
+// Options are what Open needs.
+type Options struct {
+	// Paths are the roots of the .eml trees.
+	Paths []string
+	// Logger receives debug records (files ignored) and warnings; nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// Account is a source.Account over .eml trees. It never writes to them.
+// Its methods may be called from several goroutines.
+type Account struct {
+	log     *slog.Logger
+	folders []folder
+}
+
+var _ source.Account = (*Account)(nil)
+
+// folder is a source folder, its directory and the root its keys are
+// relative to ("" dir for a NoSelect parent).
+type folder struct {
+	source.Folder
+	root, dir string
+}
+
+// HasMessages reports whether dir holds an .eml file, directly or below.
+func HasMessages(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found {
+			return fs.SkipAll
+		}
+		if !d.IsDir() && isEML(d.Name()) {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+func isEML(name string) bool { return strings.EqualFold(filepath.Ext(name), Ext) }
+
+// Open checks the roots and lists their folders. A root that does not
+// exist, is not a directory or holds no .eml file is an error naming it.
+// Nothing is read but directory listings.
+func Open(ctx context.Context, opts *Options) (*Account, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &Account{log: log.With("component", "eml")}
+	if len(opts.Paths) == 0 {
+		return nil, errors.New("eml: no path given")
+	}
+	for _, root := range opts.Paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		root = filepath.Clean(root)
+		fi, err := os.Stat(root)
+		if err != nil {
+			return nil, fmt.Errorf("eml: %s: %w", root, err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("eml: %s is not a directory; give the folder that holds the .eml files", root)
+		}
+		found, err := a.walk(root, len(opts.Paths) > 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("eml: %s holds no .eml file", root)
+		}
+		a.folders = append(a.folders, found...)
+	}
+	list := make([]source.Folder, len(a.folders))
+	for i := range a.folders {
+		list[i] = a.folders[i].Folder
+	}
+	specialuse.GuessMissing(list)
+	for i := range a.folders {
+		a.folders[i].SpecialUse, a.folders[i].SpecialUseGuessed = list[i].SpecialUse, list[i].SpecialUseGuessed
+	}
+	return a, nil
+}
+
+// walk lists the folders of one root.
+func (a *Account) walk(root string, prefixed bool) ([]folder, error) {
+	base := filepath.Base(root)
+	pathOf := func(rel string) []string {
+		var p []string
+		if rel != "." {
+			p = strings.Split(filepath.ToSlash(rel), "/")
+		}
+		if prefixed || len(p) == 0 {
+			p = append([]string{base}, p...)
+		}
+		return p
+	}
+	var out []folder
+	have := map[string]bool{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() || !dirHasEML(p) {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		path := pathOf(rel)
+		have[strings.Join(path, "/")] = true
+		out = append(out, folder{Folder: source.Folder{Path: path, Delimiter: "/", Name: p}, root: root, dir: p})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("eml: %s: %w", root, err)
+	}
+	// Parents without messages of their own; with a prefix, the root
+	// itself is the first segment.
+	skip := 0
+	if prefixed {
+		skip = 1
+	}
+	for _, f := range slices.Clone(out) {
+		for n := len(f.Path) - 1; n > 0; n-- {
+			key := strings.Join(f.Path[:n], "/")
+			if have[key] {
+				continue
+			}
+			have[key] = true
+			dir := filepath.Join(append([]string{root}, f.Path[skip:n]...)...)
+			out = append(out, folder{Folder: source.Folder{Path: slices.Clone(f.Path[:n]), Delimiter: "/", Name: dir, NoSelect: true}, root: root})
+		}
+	}
+	slices.SortStableFunc(out, func(x, y folder) int { return slices.Compare(x.Path, y.Path) })
+	return out, nil
+}
+
+// dirHasEML reports whether dir itself holds an .eml file.
+func dirHasEML(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() && isEML(e.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
+// Folders lists the folders with the number and size of their files.
+func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
+	out := make([]source.Folder, 0, len(a.folders))
+	for _, f := range a.folders {
+		g := f.Folder
+		g.Path = slices.Clone(g.Path)
+		g.Count, g.Bytes = -1, -1
+		if f.dir != "" {
+			g.Count, g.Bytes = 0, 0
+			for ref, err := range a.list(ctx, f) {
+				if err != nil {
+					return nil, err
+				}
+				g.Count++
+				g.Bytes += ref.Size
+			}
+		}
+		out = append(out, g)
+	}
+	return out, ctx.Err()
+}
+
+func (a *Account) folder(f source.Folder) (*folder, error) {
+	for i := range a.folders {
+		if a.folders[i].Name == f.Name && (f.Kind == "" || f.Kind == source.KindMessage) {
+			if a.folders[i].dir == "" {
+				return nil, fmt.Errorf("eml: folder %s holds only folders: %w", f.Name, source.ErrNotFound)
+			}
+			return &a.folders[i], nil
+		}
+	}
+	return nil, fmt.Errorf("eml: no folder %s: %w", f.Name, source.ErrNotFound)
+}
+
+// Items lists the folder's .eml files in name order.
+func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.ItemRef, error] {
+	return func(yield func(source.ItemRef, error) bool) {
+		fo, err := a.folder(f)
+		if err != nil {
+			yield(source.ItemRef{}, err)
+			return
+		}
+		for ref, err := range a.list(ctx, *fo) {
+			if !yield(ref, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// list lists the .eml files of f's directory.
+func (a *Account) list(ctx context.Context, f folder) iter.Seq2[source.ItemRef, error] {
+	return func(yield func(source.ItemRef, error) bool) {
+		entries, err := os.ReadDir(f.dir)
+		if err != nil {
+			yield(source.ItemRef{}, fmt.Errorf("eml: folder %s: %w", f.Name, err))
+			return
+		}
+		for _, e := range entries {
+			if err := ctx.Err(); err != nil {
+				yield(source.ItemRef{}, err)
+				return
+			}
+			if e.IsDir() || !isEML(e.Name()) {
+				continue
+			}
+			p := filepath.Join(f.dir, e.Name())
+			fi, err := os.Stat(p) // follows a symbolic link
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				yield(source.ItemRef{}, fmt.Errorf("eml: folder %s: %w", f.Name, err))
+				return
+			}
+			if !fi.Mode().IsRegular() {
+				a.log.Debug("not a message file, ignored", "file", p)
+				continue
+			}
+			rel, err := filepath.Rel(f.root, p)
+			if err != nil {
+				yield(source.ItemRef{}, fmt.Errorf("eml: folder %s: %w", f.Name, err))
+				return
+			}
+			if !yield(source.ItemRef{Key: filepath.ToSlash(rel), Size: fi.Size()}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Open streams the message's file, read-only.
+func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef) (io.ReadCloser, error) {
+	fo, err := a.folder(f)
+	if err != nil {
+		return nil, err
+	}
+	p := filepath.Join(fo.root, filepath.FromSlash(ref.Key))
+	if filepath.Dir(p) != fo.dir || !isEML(p) {
+		return nil, fmt.Errorf("eml: folder %s: item %s: not a file of the folder: %w", f.Name, ref.Key, source.ErrNotFound)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fh, err := os.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = source.ErrNotFound
+		}
+		return nil, fmt.Errorf("eml: folder %s: item %s: %w", f.Name, ref.Key, err)
+	}
+	return fh, nil
+}
+
+// Close does nothing: no file stays open between calls.
+func (a *Account) Close() error { return nil }
