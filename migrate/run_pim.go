@@ -55,6 +55,16 @@ func stateKind(k source.Kind) string {
 	return state.KindMessage
 }
 
+// calendarName is the name of the target calendar of fm, a calendar's
+// mapping: "" for the default calendar, else the last name of its target
+// path (calendars are flat: one name).
+func calendarName(fm mapping.FolderMapping) string {
+	if n := len(fm.Target); n > 0 {
+		return fm.Target[n-1]
+	}
+	return ""
+}
+
 // ensurePIMFolder returns the target contact folder or calendar of fw, an
 // address book or calendar, creating it when missing; "" with fw.cannot
 // set when the target has no writer for its kind.
@@ -66,11 +76,7 @@ func (r *mailboxRun) ensurePIMFolder(ctx context.Context, fw *folderWork) (targe
 		}
 	case source.KindEvent:
 		if ew, ok := r.tgt.(target.EventWriter); ok {
-			name := "" // the default calendar
-			if n := len(fw.fm.Target); n > 0 {
-				name = fw.fm.Target[n-1] // calendars are flat: one name
-			}
-			return ew.EnsureCalendar(ctx, name)
+			return ew.EnsureCalendar(ctx, calendarName(fw.fm))
 		}
 	}
 	fw.cannot = cannotTake(fw.src.Kind)

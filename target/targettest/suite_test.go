@@ -67,6 +67,8 @@ func TestSuiteCatchesBrokenTargets(t *testing.T) {
 		{"StampsPaging", func(m *Memory, h *Harness) { m.firstPageOnly = true }, "must page through"},
 		{"Contacts", func(m *Memory, h *Harness) { m.dropCategories = true }, "kept categories"},
 		{"Events", func(m *Memory, h *Harness) { m.dropCategories = true }, "kept categories"},
+		{"Contacts", func(m *Memory, h *Harness) { m.findNothing = true }, "FindContactFolder("},
+		{"Events", func(m *Memory, h *Harness) { m.findNothing = true }, "FindCalendar("},
 		{"Errors", func(m *Memory, h *Harness) {
 			h.BadAuth = func(context.Context) (target.Mailbox, error) { return nil, errors.New("401 from the token endpoint") }
 		}, "target.ErrAuth"},
