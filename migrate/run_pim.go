@@ -32,7 +32,8 @@ import (
 //     of them resumes without a duplicate; the state records the source
 //     item migrated only once all of them exist, with the first one's id;
 //   - an object that does not parse (ErrBadObject) is recorded failed with
-//     the reason, and is not read again in the run.
+//     the reason and state.FailureUnparsable, and is not read again in the
+//     run.
 
 // cannotTake is the reason a target without the writer for kind k gives
 // its items.
@@ -163,7 +164,11 @@ func (r *mailboxRun) readPIMFolder(ctx context.Context, acct source.Account, fw 
 			if ctx.Err() != nil {
 				return nil
 			}
-			r.record(ctx, fw, ref, state.StatusFailed, err.Error(), "", "", ref.Size, false)
+			o := outcome{status: state.StatusFailed, reason: err.Error(), bytes: ref.Size}
+			if errors.Is(err, ErrBadObject) {
+				o.failure = state.FailureUnparsable
+			}
+			r.recordOutcome(ctx, fw, ref, o)
 			continue
 		}
 		if len(p.Bad) > 0 {
