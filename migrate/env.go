@@ -278,8 +278,13 @@ func lookupFolder(ctx context.Context, tgt target.Mailbox, fm mapping.FolderMapp
 
 // locateFolder finds the target folder of fm without creating it: in
 // list, the target's folders, when listed; else only a well-known folder
-// itself, by its well-known name. Run and verify find folders with it.
+// itself, by its well-known name. An address book's or a calendar's
+// (locatePIMFolder) is found among the contact folders or calendars
+// instead. Run and verify find folders with it.
 func locateFolder(ctx context.Context, tgt target.Mailbox, list []target.FolderInfo, listed bool, fm mapping.FolderMapping) (target.FolderID, bool, error) {
+	if !mapping.IsMail(fm.Source.Kind) {
+		return locatePIMFolder(ctx, tgt, fm)
+	}
 	if listed {
 		id, found := findFolder(list, fm.WellKnown, fm.Target)
 		return id, found, nil
@@ -289,4 +294,38 @@ func locateFolder(ctx context.Context, tgt target.Mailbox, list []target.FolderI
 	}
 	id, err := tgt.EnsureFolder(ctx, fm.WellKnown, nil)
 	return id, err == nil, err
+}
+
+// locatePIMFolder finds the target contact folder or calendar of fm, an
+// address book's or a calendar's mapping, as the run names it
+// (ensurePIMFolder), without creating it: with a target.PIMFinder; else
+// only the default contact folder or calendar, which always exists, by
+// the writer. found is false when the target has no writer of the kind.
+func locatePIMFolder(ctx context.Context, tgt target.Mailbox, fm mapping.FolderMapping) (target.FolderID, bool, error) {
+	finder, canFind := tgt.(target.PIMFinder)
+	switch fm.Source.Kind {
+	case source.KindContact:
+		cw, ok := tgt.(target.ContactWriter)
+		switch {
+		case !ok:
+			return "", false, nil
+		case canFind:
+			return finder.FindContactFolder(ctx, fm.Target)
+		case len(fm.Target) == 0:
+			id, err := cw.EnsureContactFolder(ctx, nil)
+			return id, err == nil, err
+		}
+	case source.KindEvent:
+		ew, ok := tgt.(target.EventWriter)
+		switch {
+		case !ok:
+			return "", false, nil
+		case canFind:
+			return finder.FindCalendar(ctx, calendarName(fm))
+		case len(fm.Target) == 0:
+			id, err := ew.EnsureCalendar(ctx, "")
+			return id, err == nil, err
+		}
+	}
+	return "", false, nil
 }

@@ -442,7 +442,10 @@ func (a *assessment) item(pf *plan.Folder, fm mapping.FolderMapping, ref source.
 	plan.AddSize(mb.Sizes, size)
 	mb.Years = plan.AddYear(mb.Years, ref.Date, size)
 	it := plan.Item{Folder: pf.Path, Key: ref.Key, Size: size, Date: ref.Date.UTC()}
-	if ref.Date.IsZero() {
+	if ref.Date.IsZero() || !mapping.IsMail(fm.Source.Kind) {
+		// A contact or an event is not dated by when its object last
+		// changed at the source: pimFolder dates an event by its start,
+		// and a contact has no date.
 		it.Date = time.Time{}
 	}
 	mb.Largest = plan.AddLargest(mb.Largest, it, largestKept)
@@ -550,8 +553,14 @@ func (a *assessment) headerDate(folder string, ref source.ItemRef, h textproto.M
 		}
 		mb.Years = plan.AddYear(mb.Years, d, size)
 	}
-	for i := range mb.Largest {
-		if it := &mb.Largest[i]; it.Folder == folder && it.Key == ref.Key {
+	a.dateLargest(folder, ref.Key, d)
+}
+
+// dateLargest sets the date of the item key of folder, when it is among
+// the largest items.
+func (a *assessment) dateLargest(folder, key string, d time.Time) {
+	for i := range a.mb.Largest {
+		if it := &a.mb.Largest[i]; it.Folder == folder && it.Key == key {
 			it.Date = d.UTC()
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/target"
 )
 
 // pimFolder reads and maps every item to migrate of an address book or
@@ -45,6 +46,9 @@ func (a *assessment) pimFolder(ctx context.Context, acct source.Account, fm mapp
 			counts.Unparsable++
 			a.unparsable(pf.Path, ref, bad)
 		}
+		if len(p.Events) > 0 {
+			a.dateLargest(pf.Path, ref.Key, eventDate(&p.Events[0]))
+		}
 		counts.Contacts += int64(len(p.Contacts))
 		counts.Events += int64(len(p.Events))
 		for _, ev := range p.Events {
@@ -64,6 +68,17 @@ func (a *assessment) pimFolder(ctx context.Context, acct source.Account, fm mapp
 	}
 	a.mb.PIM.Add(counts)
 	return nil
+}
+
+// eventDate is the date an event is listed by (the largest items): its
+// start (a series' first occurrence); for an all-day event, its day as
+// midnight UTC, so that the day shown is the event's own in any zone.
+func eventDate(e *target.Event) time.Time {
+	if e.AllDay {
+		y, m, d := e.Start.Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	return e.Start.UTC()
 }
 
 // unparsable lists an object that does not parse.

@@ -170,3 +170,45 @@ func TestPlanPIM(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanPIMLargestDates: among the largest items, an event is dated by
+// its start (an all-day one by its own day), a contact not at all, and
+// mail by when it was received; never a contact or event by when its
+// object last changed at the source.
+func TestPlanPIMLargestDates(t *testing.T) {
+	changed := time.Date(2020, 3, 4, 5, 6, 7, 0, time.UTC) // the objects' last change
+	allDay := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:a1@example.test\r\nDTSTAMP:20260101T000000Z\r\n" +
+		"DTSTART;VALUE=DATE:20260210\r\nDTEND;VALUE=DATE:20260211\r\nSUMMARY:Holiday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	mem := sourcetest.NewMemory()
+	mem.AddFolder("INBOX", source.Inbox, "")
+	mem.AddFolder("Contacts", source.Default, source.KindContact)
+	mem.AddFolder("Work", "", source.KindEvent)
+	keys := map[string]string{
+		mem.Add("INBOX", []byte(testMail), changed):      "mail",
+		mem.Add("Contacts", []byte(testCard), changed):   "contact",
+		mem.Add("Work", []byte(testEvent), changed):      "event",
+		mem.Add("Work", []byte(testHourly), changed):     "expanded series",
+		mem.Add("Work", []byte(allDay), changed):         "all-day event",
+		mem.Add("Work", []byte("not ical\r\n"), changed): "unparsable event",
+	}
+	env, m := pimEnv(t, mem)
+	pl, err := (&Planner{Env: env, Settings: config.Defaults(), Tool: "test"}).Plan(context.Background(), []config.Mailbox{m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]time.Time{}
+	for _, it := range pl.Mailboxes[0].Largest {
+		got[keys[it.Key]] = it.Date
+	}
+	want := map[string]time.Time{
+		"mail":             changed,
+		"contact":          {},
+		"event":            time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC),
+		"expanded series":  time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC),
+		"all-day event":    time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC),
+		"unparsable event": {},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("largest items' dates (-want +got):\n%s", diff)
+	}
+}

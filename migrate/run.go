@@ -779,7 +779,8 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 		r.log.Info("item migrated with a change", "folder", j.fw.name, "key", j.ref.Key, "note", reason)
 	}
 	r.receivedFrom(j.receivedFrom)
-	r.recordItem(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(created.ID), j.fingerprint, j.ref.Size, true, j.receivedFrom)
+	r.recordOutcome(ctx, j.fw, j.ref, outcome{status: state.StatusMigrated, reason: reason, targetID: string(created.ID), fingerprint: j.fingerprint,
+		bytes: j.ref.Size, created: true, receivedFrom: j.receivedFrom})
 }
 
 // put creates one target item with create (a PutMessage, PutContact or
@@ -814,12 +815,25 @@ func (r *mailboxRun) put(ctx context.Context, fw *folderWork, key string, create
 // created says the item was created (or, in a dry run, would be) by this
 // run, rather than found already in the target.
 func (r *mailboxRun) record(ctx context.Context, fw *folderWork, ref source.ItemRef, status state.Status, reason, targetID, fp string, bytes int64, created bool) {
-	r.recordItem(ctx, fw, ref, status, reason, targetID, fp, bytes, created, "")
+	r.recordOutcome(ctx, fw, ref, outcome{status: status, reason: reason, targetID: targetID, fingerprint: fp, bytes: bytes, created: created})
 }
 
-// recordItem is record with where a created item's received time came
-// from (mapping.ReceivedDate), for the state.
-func (r *mailboxRun) recordItem(ctx context.Context, fw *folderWork, ref source.ItemRef, status state.Status, reason, targetID, fp string, bytes int64, created bool, receivedFrom string) {
+// outcome is what the run records of one item (see record).
+type outcome struct {
+	status                        state.Status
+	reason, targetID, fingerprint string
+	bytes                         int64
+	created                       bool
+	// receivedFrom is where a created message's received time came from
+	// (mapping.ReceivedDate).
+	receivedFrom string
+	// failure is a failed item's state.Item.Failure.
+	failure string
+}
+
+// recordOutcome is record with every field of the outcome.
+func (r *mailboxRun) recordOutcome(ctx context.Context, fw *folderWork, ref source.ItemRef, o outcome) {
+	status, reason, targetID, fp, bytes, created := o.status, o.reason, o.targetID, o.fingerprint, o.bytes, o.created
 	e := r.e
 	var dropped []string
 	if status == state.StatusMigrated {
@@ -830,7 +844,7 @@ func (r *mailboxRun) recordItem(ctx context.Context, fw *folderWork, ref source.
 		}
 	}
 	if !e.DryRun {
-		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: stateKind(fw.src.Kind), Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0), DroppedKeywords: dropped, ReceivedFrom: receivedFrom}
+		it := state.Item{Mailbox: r.id, Folder: fw.name, SourceKey: ref.Key, Kind: stateKind(fw.src.Kind), Fingerprint: fp, TargetID: targetID, Status: status, Reason: reason, Bytes: max(bytes, 0), DroppedKeywords: dropped, ReceivedFrom: o.receivedFrom, Failure: o.failure}
 		if err := e.Store.PutItem(context.WithoutCancel(ctx), it); err != nil {
 			// Not recorded: the next run finds the item by its stamp.
 			r.log.Error("recording item", "folder", fw.name, "key", ref.Key, "err", err)

@@ -32,7 +32,8 @@ import (
 //     of them resumes without a duplicate; the state records the source
 //     item migrated only once all of them exist, with the first one's id;
 //   - an object that does not parse (ErrBadObject) is recorded failed with
-//     the reason, and is not read again in the run.
+//     the reason and state.FailureUnparsable, and is not read again in the
+//     run.
 
 // cannotTake is the reason a target without the writer for kind k gives
 // its items.
@@ -55,6 +56,16 @@ func stateKind(k source.Kind) string {
 	return state.KindMessage
 }
 
+// calendarName is the name of the target calendar of fm, a calendar's
+// mapping: "" for the default calendar, else the last name of its target
+// path (calendars are flat: one name).
+func calendarName(fm mapping.FolderMapping) string {
+	if n := len(fm.Target); n > 0 {
+		return fm.Target[n-1]
+	}
+	return ""
+}
+
 // ensurePIMFolder returns the target contact folder or calendar of fw, an
 // address book or calendar, creating it when missing; "" with fw.cannot
 // set when the target has no writer for its kind.
@@ -66,11 +77,7 @@ func (r *mailboxRun) ensurePIMFolder(ctx context.Context, fw *folderWork) (targe
 		}
 	case source.KindEvent:
 		if ew, ok := r.tgt.(target.EventWriter); ok {
-			name := "" // the default calendar
-			if n := len(fw.fm.Target); n > 0 {
-				name = fw.fm.Target[n-1] // calendars are flat: one name
-			}
-			return ew.EnsureCalendar(ctx, name)
+			return ew.EnsureCalendar(ctx, calendarName(fw.fm))
 		}
 	}
 	fw.cannot = cannotTake(fw.src.Kind)
@@ -157,7 +164,11 @@ func (r *mailboxRun) readPIMFolder(ctx context.Context, acct source.Account, fw 
 			if ctx.Err() != nil {
 				return nil
 			}
-			r.record(ctx, fw, ref, state.StatusFailed, err.Error(), "", "", ref.Size, false)
+			o := outcome{status: state.StatusFailed, reason: err.Error(), bytes: ref.Size}
+			if errors.Is(err, ErrBadObject) {
+				o.failure = state.FailureUnparsable
+			}
+			r.recordOutcome(ctx, fw, ref, o)
 			continue
 		}
 		if len(p.Bad) > 0 {

@@ -215,14 +215,14 @@ func TestRunPIM(t *testing.T) {
 	checks := []struct {
 		folder, what, kind string
 		status             state.Status
-		reason             string
+		reason, failure    string
 	}{
-		{"contact:Contacts", "ann", state.KindContact, state.StatusMigrated, "EMAIL"},
-		{"contact:Contacts", "bo+cy", state.KindContact, state.StatusMigrated, ""},
-		{"contact:Contacts", "bad", state.KindContact, state.StatusFailed, "unreadable object"},
-		{"event:Calendar", "hourly", state.KindEvent, state.StatusMigrated, "expanded"},
-		{"event:Team", "standup", state.KindEvent, state.StatusMigrated, ""},
-		{"contact:Birthdays", "birthday", state.KindContact, state.StatusSkipped, pimSkipReason},
+		{"contact:Contacts", "ann", state.KindContact, state.StatusMigrated, "EMAIL", ""},
+		{"contact:Contacts", "bo+cy", state.KindContact, state.StatusMigrated, "", ""},
+		{"contact:Contacts", "bad", state.KindContact, state.StatusFailed, "unreadable object", state.FailureUnparsable},
+		{"event:Calendar", "hourly", state.KindEvent, state.StatusMigrated, "expanded", ""},
+		{"event:Team", "standup", state.KindEvent, state.StatusMigrated, "", ""},
+		{"contact:Birthdays", "birthday", state.KindContact, state.StatusSkipped, pimSkipReason, ""},
 	}
 	for _, c := range checks {
 		it, ok, err := st.Item(ctx, mailboxID(pimRow), c.folder, src.keys[c.what])
@@ -231,6 +231,9 @@ func TestRunPIM(t *testing.T) {
 		}
 		if it.Kind != c.kind || it.Status != c.status || !strings.Contains(it.Reason, c.reason) || (c.status == state.StatusMigrated) != (it.TargetID != "") {
 			t.Errorf("state item %s %s = kind %s, %s %q, target %q; want %s, %s with %q", c.folder, c.what, it.Kind, it.Status, it.Reason, it.TargetID, c.kind, c.status, c.reason)
+		}
+		if it.Failure != c.failure {
+			t.Errorf("state item %s %s: failure %q, want %q", c.folder, c.what, it.Failure, c.failure)
 		}
 		if c.what == "hourly" && !strings.HasPrefix(it.TargetID, "event-") {
 			t.Errorf("series recorded with target id %q", it.TargetID)
@@ -378,6 +381,20 @@ func TestRunPIMStopped(t *testing.T) {
 			m := runPIMContext(ctx, t, open, faulty, filepath.Join(dir, "state.db"))
 			if m.Failed != tt.wantFailed {
 				t.Errorf("first run: %d failed (%+v), want %d", m.Failed, m.Failures, tt.wantFailed)
+			}
+			if tt.wantFailed > 0 {
+				// A refused creation is no unparsable object: the next
+				// run may well succeed (and does, below).
+				st, err := state.Open(ctx, filepath.Join(dir, "state.db"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for it, err := range st.Items(context.Background(), state.ItemQuery{Status: state.StatusFailed}) {
+					if err != nil || it.Failure != "" {
+						t.Errorf("failed item %s: failure %q, %v; want none", it.SourceKey, it.Failure, err)
+					}
+				}
+				st.Close()
 			}
 			file := filepath.Join(dir, "state.db")
 			if tt.lose {

@@ -16,34 +16,20 @@ import (
 	"github.com/migrate-tool/migrate/target"
 )
 
-// pimTarget is what verify needs of the target for an address book or a
-// calendar: the default folder of its kind (found, never created: it
-// always exists) and the listing of its stamps.
-type pimTarget struct {
-	defaultFolder func(context.Context) (target.FolderID, error)
-	stamps        func(context.Context, target.FolderID) iter.Seq2[target.Stamp, error]
-}
-
-// pimTargetOf returns the target's abilities for folders of kind k, or
-// false when the target cannot hold them.
-func pimTargetOf(tgt target.Mailbox, k source.Kind) (pimTarget, bool) {
+// pimStamps returns the target's listing of the stamps of folders of kind
+// k, or false when the target cannot hold them.
+func pimStamps(tgt target.Mailbox, k source.Kind) (func(context.Context, target.FolderID) iter.Seq2[target.Stamp, error], bool) {
 	switch k {
 	case source.KindContact:
 		if cw, ok := tgt.(target.ContactWriter); ok {
-			return pimTarget{
-				defaultFolder: func(ctx context.Context) (target.FolderID, error) { return cw.EnsureContactFolder(ctx, nil) },
-				stamps:        cw.ContactStamps,
-			}, true
+			return cw.ContactStamps, true
 		}
 	case source.KindEvent:
 		if ew, ok := tgt.(target.EventWriter); ok {
-			return pimTarget{
-				defaultFolder: func(ctx context.Context) (target.FolderID, error) { return ew.EnsureCalendar(ctx, "") },
-				stamps:        ew.EventStamps,
-			}, true
+			return ew.EventStamps, true
 		}
 	}
-	return pimTarget{}, false
+	return nil, false
 }
 
 // pimFolder compares an address book or a calendar with its target
@@ -52,9 +38,9 @@ func pimTargetOf(tgt target.Mailbox, k source.Kind) (pimTarget, bool) {
 // exactly once, found by its stamp (pimKey), with the content identity it
 // was created with; a stamped target item no source item gives is an
 // extra. The target folder is the one the state recorded; without one,
-// the target's default contact folder or calendar for a folder mapped
-// there, and otherwise the folder is reported missing (verify never
-// creates one). A series' cancelled occurrences are checked against the
+// the contact folder or calendar the run would use, found by name with a
+// target.PIMFinder (else only the default one) by locateFolder, and
+// otherwise the folder is reported missing (verify never creates one). A series' cancelled occurrences are checked against the
 // target's own expansion when it has one (target.EventInspector). An item
 // that does not parse is not expected in the target (the plan and the
 // run list it): it is counted as skipped and listed.
@@ -76,7 +62,7 @@ func (vm *verifyMailbox) pimFolder(ctx context.Context, acct source.Account, fm 
 			items[it.SourceKey] = it
 		}
 	}
-	pt, can := pimTargetOf(vm.tgt, f.Kind)
+	list, can := pimStamps(vm.tgt, f.Kind)
 	var (
 		fid    target.FolderID
 		found  bool
@@ -88,18 +74,15 @@ func (vm *verifyMailbox) pimFolder(ctx context.Context, acct source.Account, fm 
 		vf.Errors++
 		vm.problem(plan.ProblemError, name, "", fmt.Sprintf("the target cannot hold %s items", f.Kind))
 		return nil
-	case rec.TargetID != "":
-		fid, found = target.FolderID(rec.TargetID), true
-	case len(fm.Target) == 0:
-		id, err := pt.defaultFolder(ctx)
-		if err != nil {
-			return fmt.Errorf("mailbox %s: target folder %s: %w", vm.m.EmailAddress, vf.Target, err)
+	default:
+		var err error
+		if fid, found, err = vm.targetFolder(ctx, fm, rec); err != nil {
+			return err
 		}
-		fid, found = id, true
 	}
 	if found {
 		var err error
-		if stamps, err = vm.stampsOf(ctx, fid, vf.Target, name, pt.stamps); err != nil {
+		if stamps, err = vm.stampsOf(ctx, fid, vf.Target, name, list); err != nil {
 			vf.Errors++
 			vm.problem(plan.ProblemError, name, "", vm.red.String(err.Error()))
 			return nil

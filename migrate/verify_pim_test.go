@@ -18,8 +18,9 @@ import (
 
 // putPIM creates in tgt what the run creates of the source's address books
 // and calendars (readPIM, the folders by their mapping), and records the
-// folders in st; it returns the target items by source key.
-func putPIM(t *testing.T, mem *sourcetest.Memory, tgt *targettest.Memory, st state.Store, m config.Mailbox) map[string]target.ItemID {
+// folders in st, except the folder named leaveOut (folderName), which is
+// not migrated; it returns the target items by source key.
+func putPIM(t *testing.T, mem *sourcetest.Memory, tgt *targettest.Memory, st state.Store, m config.Mailbox, leaveOut string) map[string]target.ItemID {
 	t.Helper()
 	ctx := context.Background()
 	acct, err := mem.Open(ctx)
@@ -39,14 +40,14 @@ func putPIM(t *testing.T, mem *sourcetest.Memory, tgt *targettest.Memory, st sta
 	}
 	ids := map[string]target.ItemID{}
 	for _, fm := range fms {
-		if mapping.IsMail(fm.Source.Kind) || fm.Excluded {
+		if mapping.IsMail(fm.Source.Kind) || fm.Excluded || folderName(fm.Source) == leaveOut {
 			continue
 		}
 		var fid target.FolderID
 		if fm.Source.Kind == source.KindContact {
 			fid, err = mb.(target.ContactWriter).EnsureContactFolder(ctx, fm.Target)
 		} else {
-			fid, err = mb.(target.EventWriter).EnsureCalendar(ctx, strings.Join(fm.Target, ""))
+			fid, err = mb.(target.EventWriter).EnsureCalendar(ctx, calendarName(fm))
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -83,8 +84,12 @@ func TestVerifyPIM(t *testing.T) {
 	// Items are keyed by folder and index: "Contacts 1", "Work 2#3" (the
 	// third event of the third item).
 	tests := []struct {
-		name     string
-		noState  bool
+		name    string
+		noState bool
+		// leaveOut is a folder not migrated; noFinder hides the
+		// target's PIMFinder.
+		leaveOut string
+		noFinder bool
 		change   func(t *testing.T, tgt *targettest.Memory, addr string, id func(string) target.ItemID)
 		problems []string // kind folder key
 		ok       bool
@@ -127,9 +132,21 @@ func TestVerifyPIM(t *testing.T) {
 			problems: []string{"unparsable contact:Contacts 2", "extra contact:Contacts gone"},
 		},
 		{
-			// Without the state, the default address book is found, the
-			// calendar Work is not (verify creates nothing).
-			name: "no state", noState: true,
+			// Without the state, the default address book is found, and
+			// the calendar Work by its name (target.PIMFinder).
+			name: "no state", noState: true, ok: true,
+			problems: []string{"unparsable contact:Contacts 2"},
+		},
+		{
+			// Without the state, a calendar the run never made is
+			// missing, and verify does not make it.
+			name: "no state, the calendar not migrated", noState: true, leaveOut: "event:Work",
+			problems: []string{"unparsable contact:Contacts 2", "missing event:Work 0", "missing event:Work 1", "missing event:Work 1#2", "missing event:Work 1#3", "missing event:Work 2"},
+		},
+		{
+			// A target that cannot find a calendar by name: only the
+			// default address book is found.
+			name: "no state, no PIMFinder", noState: true, noFinder: true,
 			problems: []string{"unparsable contact:Contacts 2", "missing event:Work 0", "missing event:Work 1", "missing event:Work 1#2", "missing event:Work 1#3", "missing event:Work 2"},
 		},
 	}
@@ -144,7 +161,7 @@ func TestVerifyPIM(t *testing.T) {
 			}
 			defer st.Close()
 			tgt := targettest.NewMemory()
-			ids := putPIM(t, mem, tgt, st, m)
+			ids := putPIM(t, mem, tgt, st, m, tt.leaveOut)
 			// name turns "Work 1#2" into the source key and back.
 			keys := map[string]string{}
 			acct, _ := mem.Open(ctx)
@@ -179,6 +196,15 @@ func TestVerifyPIM(t *testing.T) {
 				tt.change(t, tgt, m.Target(), id)
 			}
 			env.Target = tgt.Open
+			if tt.noFinder {
+				env.Target = func(ctx context.Context, addr string) (target.Mailbox, error) {
+					mb, err := tgt.Open(ctx, addr)
+					if err != nil {
+						return nil, err
+					}
+					return noFinder{mb, mb.(target.ContactWriter), mb.(target.EventWriter)}, nil
+				}
+			}
 			if !tt.noState {
 				env.Store = st
 			}
@@ -218,6 +244,19 @@ func TestVerifyPIM(t *testing.T) {
 					t.Errorf("contact:Contacts skipped %d, want 1 (the unparsable card)", f.Skipped)
 				}
 			}
+			if tt.leaveOut != "" {
+				mb, _ := tgt.Open(ctx, m.Target())
+				if id, found, err := mb.(target.PIMFinder).FindCalendar(ctx, "Work"); found || err != nil {
+					t.Errorf("after verify, FindCalendar(Work) = %s, %v, %v; verify must create nothing", id, found, err)
+				}
+			}
 		})
 	}
+}
+
+// noFinder is a target mailbox with the writers but no target.PIMFinder.
+type noFinder struct {
+	target.Mailbox
+	target.ContactWriter
+	target.EventWriter
 }

@@ -272,7 +272,7 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 		// the plan reads (it reads mail headers): say what it is rather
 		// than "(no subject)", and name its folder as the folder table does.
 		if kind, _, ok := strings.Cut(it.Folder, ":"); ok && (kind == "contact" || kind == "event") {
-			row.Folder = folderLabel(it.Folder, kind)
+			row.Folder, row.Kind = folderLabel(it.Folder, kind), kind
 			if row.Subject == "" {
 				row.Subject = map[string]string{"contact": "(a contact)", "event": "(a calendar event)"}[kind]
 			}

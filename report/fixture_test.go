@@ -154,11 +154,11 @@ func fixtureState(t *testing.T) *MigrationInput {
 		must(st.PutFolder(ctx, f))
 	}
 	at := day0.Add(-2 * time.Hour)
-	kind := state.KindMessage
+	kind, failure := state.KindMessage, ""
 	item := func(mb, folder, key string, status state.Status, reason string, bytes int64, dropped ...string) {
 		at = at.Add(3 * time.Minute)
 		must(st.PutItem(ctx, state.Item{Mailbox: mb, Folder: folder, SourceKey: key, Kind: kind, Status: status, Reason: reason,
-			Bytes: bytes, TargetID: "T-" + key, Fingerprint: "sha256:" + key, UpdatedAt: at, FirstSeen: day0.Add(-2 * time.Hour), DroppedKeywords: dropped}))
+			Bytes: bytes, TargetID: "T-" + key, Fingerprint: "sha256:" + key, UpdatedAt: at, FirstSeen: day0.Add(-2 * time.Hour), DroppedKeywords: dropped, Failure: failure}))
 	}
 	item("alice@contoso.com", "INBOX", "7.1", state.StatusMigrated, "", 2048, "$MDNSent")
 	item("alice@contoso.com", "INBOX", "7.2", state.StatusMigrated, "", 4096, "$Custom", "$MDNSent")
@@ -173,6 +173,7 @@ func fixtureState(t *testing.T) *MigrationInput {
 	item("dave@contoso.com", "contact:Contacts", "c1.vcf#2", state.StatusMigrated, "", 900)
 	kind = state.KindEvent
 	item("dave@contoso.com", "event:Calendar", "e1.ics", state.StatusMigrated, "", 2000)
+	failure = state.FailureUnparsable
 	item("dave@contoso.com", "event:Calendar", "e2.ics", state.StatusFailed, "unreadable object: no VEVENT in it", 100)
 	in, err := LoadMigration(ctx, st)
 	if err != nil {

@@ -90,10 +90,17 @@ func subjectCell(it ItemRow) string {
 	return it.Subject
 }
 
-// receivedCell is an item's date as a table shows it.
+// receivedCell is an item's date as a table shows it: a message's
+// received day, an event's start ("starts 2025-01-02"), and "—" for a
+// contact, which has no date.
 func receivedCell(it ItemRow) string {
-	if it.Date.IsZero() {
+	switch {
+	case it.Kind == "contact":
+		return "—"
+	case it.Date.IsZero():
 		return "date unknown"
+	case it.Kind == "event":
+		return "starts " + day(it.Date)
 	}
 	return day(it.Date)
 }

@@ -281,7 +281,7 @@ func Migration(in *MigrationInput, o *Options) *Document {
 		}
 		for _, it := range ms.Failed {
 			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Folder: folderLabel(it.Folder, it.Kind), Item: it.SourceKey,
-				Reason: it.Reason + " (a new run tries it again)", Count: 1})
+				Reason: failedReason(it), Count: 1})
 		}
 		if n := row.Failed - int64(len(ms.Failed)); n > 0 {
 			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Reason: plural(n, "more failed item", "more failed items") + " (listed by migrate status)", Count: n})
@@ -569,4 +569,15 @@ func statusWord(st state.Status) string {
 		return "not yet done"
 	}
 	return string(st)
+}
+
+// failedReason words a failed item's reason by the kind of its failure
+// (state.Item.Failure): an object that does not parse fails the same way
+// in a new run until it is corrected at the source; any other failure (a
+// refusal, a timeout, a lost connection) a new run tries again.
+func failedReason(it state.Item) string {
+	if it.Failure == state.FailureUnparsable {
+		return "Not migrated: " + it.Reason + " (correct it at the source; a new run fails the same way until then)"
+	}
+	return it.Reason + " (a new run tries it again)"
 }

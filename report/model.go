@@ -192,6 +192,7 @@ type ItemRow struct {
 	Folder  string    `json:"folder" desc:"source folder"`
 	Item    string    `json:"item" desc:"source key (IMAP UIDVALIDITY.UID, POP3 UIDL), for programs; the other formats show date and subject"`
 	Bytes   int64     `json:"bytes" desc:"size in bytes"`
-	Date    time.Time `json:"date,omitzero" desc:"received; absent when unknown"`
+	Date    time.Time `json:"date,omitzero" desc:"received (mail) or start (an event); absent when unknown and for a contact"`
 	Subject string    `json:"subject,omitempty" desc:"subject (masked when masked is true); absent when none or not read"`
+	Kind    string    `json:"kind,omitempty" desc:"contact or event for an address book's or calendar's item; absent for mail"`
 }

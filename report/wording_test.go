@@ -53,7 +53,8 @@ func pimPlan() *plan.Plan {
 	m.PIM = &c
 	m.PIMFields = []plan.FieldCount{{Kind: "contact", Property: "EMAIL", Action: "notes", Items: 1}}
 	m.Folders = append(m.Folders, plan.Folder{Path: "event:Work", Kind: "event", Target: "Calendar/Work", Items: 1, Bytes: 1 << 10, PIM: &c})
-	m.Largest = append(m.Largest, plan.Item{Folder: "event:Work", Key: "uid:work-1", Size: 1 << 10, Date: date("2025-01-02")})
+	m.Largest = append(m.Largest, plan.Item{Folder: "event:Work", Key: "uid:work-1", Size: 1 << 10, Date: date("2025-01-02")},
+		plan.Item{Folder: "contact:Contacts", Key: "uid:ann", Size: 1 << 9})
 	p.SumTotals()
 	return p
 }
@@ -139,7 +140,10 @@ func TestWording(t *testing.T) {
 			want: []string{"1 contact and 1 calendar event to create, among them 1 recurring series; 1 contact or event cannot be read and will not be migrated.",
 				"1 event to create: 1 recurring series with 1 changed occurrence (1 moved, 0 cancelled); 1 series Exchange cannot repeat becomes 1 single event",
 				"e-mail addresses kept in the notes (1 contact)", "Work (calendar)", "Calendar/Work", "(a calendar event)"},
-			notHTML: []string{"(no subject)", "event:Work"},
+			// The event by its start, the contact without a date.
+			md:      []string{"| starts 2025-01-02 | (a calendar event) | Work (calendar) | 1.0 KB |", "| — | (a contact) | Contacts (address book) | 512 B |"},
+			html:    []string{"<td>starts 2025-01-02</td><td class=\"k\">(a calendar event)</td>", "<td>—</td><td class=\"k\">(a contact)</td>"},
+			notHTML: []string{"(no subject)", "event:Work", "date unknown"},
 		},
 		{
 			name: "assessment masked", doc: Assessment(singlePlan(), masked),

@@ -56,6 +56,24 @@ type EventWriter interface {
 	EventStamps(ctx context.Context, f FolderID) iter.Seq2[Stamp, error]
 }
 
+// PIMFinder is an optional ability of a Mailbox with a ContactWriter or
+// an EventWriter, found by type assertion: it finds a contact folder or a
+// calendar as EnsureContactFolder and EnsureCalendar match them, without
+// creating anything, so that `migrate verify` without a state finds where
+// a run put an address book or a calendar. It only reads.
+type PIMFinder interface {
+	// FindContactFolder returns the contact folder at path below the
+	// mailbox's default contact folder (the default folder itself when
+	// path is empty), matched as EnsureContactFolder matches names;
+	// found is false, with no error, when a folder of the path does not
+	// exist.
+	FindContactFolder(ctx context.Context, path []string) (id FolderID, found bool, err error)
+	// FindCalendar returns the calendar named name (the default calendar
+	// when name is ""), matched as EnsureCalendar matches names; found is
+	// false, with no error, when there is none.
+	FindCalendar(ctx context.Context, name string) (id FolderID, found bool, err error)
+}
+
 // EventInspector is an optional ability of a Mailbox with an
 // EventWriter, found by type assertion: it lists a series' occurrences as
 // the target computes them, so that `migrate verify` can check that the

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,8 +152,9 @@ func str(v any, path string) string {
 
 // TestE2EContactsAndCalendars migrates mail, a Radicale address book and
 // calendar and export files into the emulator and checks the issue's
-// cases field by field; then runs again, and again without state: nothing
-// is created twice, and no meeting message is ever sent.
+// cases field by field; verifies with the state and without it; then runs
+// again, and again without state: nothing is created twice, and no
+// meeting message is ever sent.
 func TestE2EContactsAndCalendars(t *testing.T) {
 	d, r := startPIMSources(t)
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{"pim@example.test"}})
@@ -201,6 +204,13 @@ func TestE2EContactsAndCalendars(t *testing.T) {
 	for _, pass := range []string{"again", "without state"} {
 		if pass == "without state" {
 			removeState(t, p.dir)
+			// verify finds the address books and calendars with no state
+			// to say where they went (named ones: TestE2EPIMNamedFoldersWithoutState).
+			vout.Reset()
+			verr.Reset()
+			if code := run(context.Background(), []string{"verify", "--config", p.config}, &vout, &verr); code != exitOK {
+				t.Errorf("verify without state: exit %d, want %d\n%s\n%s", code, exitOK, vout.String(), verr.String())
+			}
 		}
 		code, stdout, stderr = p.run(t)
 		if code != exitItemsFailed {
@@ -322,6 +332,91 @@ func (t *pimTarget) count() int64 {
 		n += len(es)
 	}
 	return int64(n)
+}
+
+// TestE2EPIMNamedFoldersWithoutState: export files with two address books
+// and two calendars each (Contacts.vcf and Work.vcf, Calendar.ics and
+// Team.ics) migrate into the default folders and into a contact folder
+// Contacts/Work and a calendar Team; `migrate verify` passes with the
+// state and, the state deleted, finds Work and Team by the names the run
+// gave them, creating nothing.
+func TestE2EPIMNamedFoldersWithoutState(t *testing.T) {
+	d, _ := startPIMSources(t)
+	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{"pim@example.test"}})
+	dir := t.TempDir()
+	card := func(uid, name string) string {
+		return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:" + name + "\r\nN:" + name + ";;;;\r\nEND:VCARD\r\n"
+	}
+	event := func(uid, summary string) string {
+		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//migrate e2e//EN\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20250101T000000Z\r\n" +
+			"DTSTART:20250610T090000Z\r\nDTEND:20250610T100000Z\r\nSUMMARY:" + summary + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	}
+	exports := map[string]string{
+		"Contacts.vcf": card("c-default", "Dora Default"), "Work.vcf": card("c-work", "Walter Work"),
+		"Calendar.ics": event("e-default", "Default calendar event"), "Team.ics": event("e-team", "Team offsite"),
+	}
+	for name, content := range exports {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		"migration.yaml": fmt.Sprintf(`client: E2E named address books and calendars
+source:
+  host: %s
+  port: %d
+  security: tls
+  ca_file: %s
+  timeout: 1m
+%s`, d.Host, d.IMAPSPort, d.CAFile, e2eTarget(ep, "client-secret.txt")),
+		"client-secret.txt": e2eSecret + "\n",
+		"mailboxes.csv": "EmailAddress,UserName,Password,ExportFiles\n" +
+			fmt.Sprintf("pim@example.test,pim@example.test,pim-test-only-pw,%s\n",
+				strings.Join([]string{filepath.Join(dir, "Contacts.vcf"), filepath.Join(dir, "Work.vcf"), filepath.Join(dir, "Calendar.ics"), filepath.Join(dir, "Team.ics")}, ";")),
+	}
+	pdir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(pdir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &project{dir: pdir, config: filepath.Join(pdir, "migration.yaml")}
+	if code, stdout, stderr := p.run(t); code != exitOK {
+		t.Fatalf("run exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := dumpPIM(t, ep.Emulator, "pim@example.test")
+	want := map[string]string{
+		"contact:Dora Default": "Contacts", "contact:Walter Work": "Contacts/Work",
+		"event:Default calendar event": "Calendar", "event:Team offsite": "Team",
+	}
+	if !maps.Equal(got.folders, want) {
+		t.Fatalf("the contacts and events are in %q, want %q", got.folders, want)
+	}
+	verify := func(when string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"verify", "--config", p.config}, &out, &errb); code != exitOK {
+			t.Errorf("verify %s: exit %d, want %d\n%s\n%s", when, code, exitOK, out.String(), errb.String())
+		}
+	}
+	folders := func() []string {
+		var out []string
+		for _, f := range ep.Emulator.DumpMailbox(nil, "pim@example.test").Folders {
+			out = append(out, f.Path)
+		}
+		slices.Sort(out)
+		return out
+	}
+	before := folders()
+	verify("with the state")
+	removeState(t, p.dir)
+	verify("without the state")
+	if after := folders(); !slices.Equal(after, before) {
+		t.Errorf("verify changed the target's folders: %q, were %q", after, before)
+	}
+	if n := ep.Emulator.DumpMailbox(nil, "pim@example.test").MeetingMessagesSent; n != 0 {
+		t.Errorf("%d meeting messages sent, want 0", n)
+	}
 }
 
 // checkInstances reads the weekly series' occurrences through Graph's

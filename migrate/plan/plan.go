@@ -434,7 +434,8 @@ type Item struct {
 	Folder string `json:"folder"`
 	Key    string `json:"key"`
 	Size   int64  `json:"size"`
-	// Date is when the source received the item; zero when unknown.
+	// Date is when the source received the item (for an event among the
+	// largest items, its start); zero when unknown and for a contact.
 	Date time.Time `json:"date,omitzero"`
 	// Subject is the item's subject, decoded (RFC 2047) to text; empty
 	// when the item has none or the plan did not read its header. Plans

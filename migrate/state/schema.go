@@ -140,6 +140,15 @@ func migrations() []migration {
 				`ALTER TABLE retired_items ADD COLUMN received_from TEXT NOT NULL DEFAULT ''`,
 			},
 		},
+		{
+			version:     5,
+			description: "the kind of each failed item's failure",
+			stmts: []string{
+				// Failure*: '' (a new run may succeed), unparsable.
+				`ALTER TABLE items ADD COLUMN failure TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE retired_items ADD COLUMN failure TEXT NOT NULL DEFAULT ''`,
+			},
+		},
 	}
 }
 

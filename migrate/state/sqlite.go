@@ -455,9 +455,9 @@ func (s *sqliteStore) ReplaceFolderValidity(ctx context.Context, mailbox, folder
 	// retires the same keys under that value twice; the later copy wins.
 	if _, err := tx.ExecContext(ctx, `
 		INSERT OR REPLACE INTO retired_items (mailbox, folder, validity, source_key, kind, fingerprint, target_id,
-			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from, retired_at)
+			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from, failure, retired_at)
 		SELECT mailbox, folder, ?, source_key, kind, fingerprint, target_id,
-			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from, ?
+			status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from, failure, ?
 		FROM items WHERE mailbox = ? AND folder = ?`, old, now, mailbox, folder); err != nil {
 		return 0, fmt.Errorf("%s: retire items: %w", op, err)
 	}
@@ -484,13 +484,14 @@ func (s *sqliteStore) ReplaceFolderValidity(ctx context.Context, mailbox, folder
 
 const upsertItem = `
 	INSERT INTO items (mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes,
-		attempts, first_seen, updated_at, dropped_keywords, received_from)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		attempts, first_seen, updated_at, dropped_keywords, received_from, failure)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (mailbox, folder, source_key) DO UPDATE SET
 		kind = excluded.kind, fingerprint = excluded.fingerprint, target_id = excluded.target_id,
 		status = excluded.status, reason = excluded.reason, bytes = excluded.bytes,
 		attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at,
-		dropped_keywords = excluded.dropped_keywords, received_from = excluded.received_from`
+		dropped_keywords = excluded.dropped_keywords, received_from = excluded.received_from,
+		failure = excluded.failure`
 
 func itemOp(it Item) string {
 	return fmt.Sprintf("put item %q in folder %q of mailbox %q", it.SourceKey, it.Folder, it.Mailbox)
@@ -506,6 +507,8 @@ func validateItem(it Item) error {
 		return fmt.Errorf("%s: negative size %d: %w", itemOp(it), it.Bytes, ErrInvalid)
 	case it.RetiredValidity != "":
 		return fmt.Errorf("%s: a retired item cannot be written: %w", itemOp(it), ErrInvalid)
+	case it.Failure != "" && (it.Failure != FailureUnparsable || it.Status != StatusFailed):
+		return fmt.Errorf("%s: failure %q with status %q: %w", itemOp(it), it.Failure, it.Status, ErrInvalid)
 	}
 	return nil
 }
@@ -523,7 +526,7 @@ func (s *sqliteStore) itemArgs(it Item) []any {
 		attempts = 1
 	}
 	return []any{it.Mailbox, it.Folder, it.SourceKey, it.Kind, it.Fingerprint, it.TargetID, string(it.Status),
-		it.Reason, it.Bytes, attempts, toMicros(first), toMicros(updated), encodeKeywords(it.DroppedKeywords), it.ReceivedFrom}
+		it.Reason, it.Bytes, attempts, toMicros(first), toMicros(updated), encodeKeywords(it.DroppedKeywords), it.ReceivedFrom, it.Failure}
 }
 
 // encodeKeywords stores a keyword list as a JSON array, "" when empty.
@@ -605,14 +608,14 @@ func (s *sqliteStore) PutItems(ctx context.Context, items []Item) (err error) {
 	return nil
 }
 
-const itemCols = `mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from`
+const itemCols = `mailbox, folder, source_key, kind, fingerprint, target_id, status, reason, bytes, attempts, first_seen, updated_at, dropped_keywords, received_from, failure`
 
 func scanItem(sc interface{ Scan(...any) error }, retired bool) (Item, error) {
 	var it Item
 	var status, dropped string
 	var first, updated sql.NullInt64
 	dest := []any{&it.Mailbox, &it.Folder, &it.SourceKey, &it.Kind, &it.Fingerprint, &it.TargetID, &status,
-		&it.Reason, &it.Bytes, &it.Attempts, &first, &updated, &dropped, &it.ReceivedFrom}
+		&it.Reason, &it.Bytes, &it.Attempts, &first, &updated, &dropped, &it.ReceivedFrom, &it.Failure}
 	if retired {
 		dest = append(dest, &it.RetiredValidity)
 	}

@@ -196,6 +196,11 @@ type Item struct {
 	// another status, for an item found already in the target, and for
 	// items recorded before the field existed.
 	ReceivedFrom string
+	// Failure says what kind of failure a failed item's Reason is:
+	// FailureUnparsable, or "" for any other (a new run may well succeed:
+	// a refusal, a timeout, a connection lost). Empty for another status,
+	// and for items recorded before the field existed.
+	Failure string
 	// Attempts counts the writes of this item that recorded an outcome
 	// (StatusMigrated or StatusFailed). The store maintains it: the value
 	// given to PutItem or PutItems is ignored.
@@ -213,6 +218,11 @@ type Item struct {
 	// refuse an item with a non-empty RetiredValidity.
 	RetiredValidity string
 }
+
+// FailureUnparsable is Item.Failure of a contact or event object that
+// does not parse: a new run reads it again and fails the same way unless
+// the object is corrected at the source.
+const FailureUnparsable = "unparsable"
 
 // ItemQuery selects items for Store.Items. Empty fields match everything.
 type ItemQuery struct {

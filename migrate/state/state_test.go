@@ -881,3 +881,45 @@ func TestReceivedFrom(t *testing.T) {
 		t.Errorf("retired ReceivedFrom mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestFailure: a failed item's failure kind is stored, cleared by a later
+// write without it, kept when the item is retired, and refused with
+// another status or an unknown kind.
+func TestFailure(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, "", nil)
+	seed(t, st)
+	if err := st.PutFolder(ctx, Folder{Mailbox: "alice@example.org", SourcePath: "event:Calendar", TargetPath: "Calendar", Validity: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	item := func(status Status, failure string) Item {
+		return Item{Mailbox: "alice@example.org", Folder: "event:Calendar", SourceKey: "e1.ics", Kind: KindEvent, Status: status, Reason: "unreadable object", Failure: failure}
+	}
+	for _, it := range []Item{item(StatusFailed, FailureUnparsable), item(StatusFailed, ""), item(StatusFailed, FailureUnparsable)} {
+		if err := st.PutItem(ctx, it); err != nil {
+			t.Fatalf("PutItem() = %v", err)
+		}
+		got, ok, err := st.Item(ctx, it.Mailbox, it.Folder, it.SourceKey)
+		if err != nil || !ok || got.Failure != it.Failure {
+			t.Fatalf("Item() = %q, %v, %v; want Failure %q", got.Failure, ok, err, it.Failure)
+		}
+	}
+	for _, bad := range []Item{item(StatusMigrated, FailureUnparsable), item(StatusFailed, "timeout")} {
+		if err := st.PutItem(ctx, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("PutItem(status %s, failure %q) = %v, want ErrInvalid", bad.Status, bad.Failure, err)
+		}
+	}
+	if _, err := st.ReplaceFolderValidity(ctx, "alice@example.org", "event:Calendar", "2"); err != nil {
+		t.Fatalf("ReplaceFolderValidity() = %v", err)
+	}
+	var retired []string
+	for r, err := range st.Items(ctx, ItemQuery{Mailbox: "alice@example.org", Folder: "event:Calendar", Retired: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		retired = append(retired, r.Failure)
+	}
+	if diff := cmp.Diff([]string{FailureUnparsable}, retired); diff != "" {
+		t.Errorf("retired Failure mismatch (-want +got):\n%s", diff)
+	}
+}

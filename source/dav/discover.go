@@ -9,9 +9,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-
-	"github.com/emersion/go-webdav/caldav"
-	"github.com/emersion/go-webdav/carddav"
 )
 
 // services are the RFC 6764 service names, address books first.
@@ -114,8 +111,8 @@ func isCollection(p *prop) bool {
 
 // explore finds the collections reachable from start: start itself when it
 // is one; else its home sets (its own addressbook-home-set and
-// calendar-home-set, or its current-user-principal's, read with
-// go-webdav); else start taken as a home set.
+// calendar-home-set, or its current-user-principal's); else start taken as
+// a home set.
 func (d *discovery) explore(ctx context.Context, start *url.URL) error {
 	r0, err := d.a.propfind0(ctx, start)
 	if err != nil {
@@ -133,19 +130,7 @@ func (d *discovery) explore(ctx context.Context, start *url.URL) error {
 		}
 		return nil
 	}
-	var homes []*url.URL
-	addHomes := func(hp *hrefProp, from *url.URL) {
-		if hp == nil {
-			return
-		}
-		for _, h := range hp.Hrefs {
-			if u, err := resolve(from, strings.TrimSpace(h)); err == nil {
-				homes = append(homes, u)
-			}
-		}
-	}
-	addHomes(r0.Prop.AddressbookHomeSet, base)
-	addHomes(r0.Prop.CalendarHomeSet, base)
+	homes := d.homeURLs(ctx, r0)
 	if len(homes) == 0 && r0.Prop.CurrentUserPrincipal != nil && len(r0.Prop.CurrentUserPrincipal.Hrefs) > 0 {
 		principal, err := resolve(base, strings.TrimSpace(r0.Prop.CurrentUserPrincipal.Hrefs[0]))
 		if err != nil {
@@ -169,40 +154,50 @@ func (d *discovery) explore(ctx context.Context, start *url.URL) error {
 	return nil
 }
 
-// homeSets reads the principal's addressbook-home-set and
-// calendar-home-set with go-webdav. A home set the principal does not have
-// is left out; go-webdav gives paths, resolved on the principal's host.
-func (d *discovery) homeSets(ctx context.Context, principal *url.URL) ([]*url.URL, error) {
-	root := &url.URL{Scheme: principal.Scheme, Host: principal.Host, Path: "/"}
+// homeURLs resolves the addressbook-home-set and calendar-home-set hrefs
+// of r against the URL r was answered at. An absolute href keeps its own
+// scheme and host: iCloud answers a principal on caldav.icloud.com with a
+// calendar-home-set on https://pNN-caldav.icloud.com/. Whether the
+// credentials go there is httpClient.sendAuth's rule (the first host, or
+// https), and an http:// one still needs AllowPlaintext (checkScheme).
+func (d *discovery) homeURLs(ctx context.Context, r response) []*url.URL {
 	var homes []*url.URL
-	keep := func(kind, p string, err error) error {
-		switch {
-		case err == nil && p != "":
-			homes = append(homes, root.ResolveReference(&url.URL{Path: p}))
-		case errors.Is(err, ErrAuth), errors.Is(err, ErrConnect), errors.Is(err, ErrPlaintextNotAllowed), ctx.Err() != nil:
-			return fmt.Errorf("dav: principal %s: %s: %w", principal.Redacted(), kind, err)
-		case err != nil:
-			d.a.log.DebugContext(ctx, "principal has no home set", "kind", kind, "principal", principal.Redacted(), "err", err)
+	for _, hp := range []*hrefProp{r.Prop.AddressbookHomeSet, r.Prop.CalendarHomeSet} {
+		if hp == nil {
+			continue
 		}
-		return nil
+		for _, h := range hp.Hrefs {
+			u, err := resolve(r.Base, strings.TrimSpace(h))
+			if err != nil {
+				d.a.log.WarnContext(ctx, "skipping a home set with a bad href", "at", r.Base.Redacted(), "err", err)
+				continue
+			}
+			if u.Host != r.Base.Host {
+				d.a.log.DebugContext(ctx, "home set on another host", "at", r.Base.Redacted(), "home", u.Redacted())
+			}
+			homes = append(homes, u)
+		}
 	}
-	cd, err := carddav.NewClient(d.a.http, root.String())
-	if err != nil {
-		return nil, fmt.Errorf("dav: %w", err)
+	return homes
+}
+
+// homeSets reads the principal's addressbook-home-set and
+// calendar-home-set with one depth-0 PROPFIND (this package's own, not
+// go-webdav's FindAddressBookHomeSet/FindCalendarHomeSet, which return
+// only the href's path, so a home set on another host would be looked
+// for on the principal's host). A principal that cannot be read for a
+// reason other than credentials, the connection or plain http has no home
+// sets.
+func (d *discovery) homeSets(ctx context.Context, principal *url.URL) ([]*url.URL, error) {
+	r, err := d.a.propfind0(ctx, principal)
+	switch {
+	case err == nil:
+		return d.homeURLs(ctx, r), nil
+	case errors.Is(err, ErrAuth), errors.Is(err, ErrConnect), errors.Is(err, ErrPlaintextNotAllowed), ctx.Err() != nil:
+		return nil, fmt.Errorf("dav: principal %s: %w", principal.Redacted(), err)
 	}
-	p, err := cd.FindAddressBookHomeSet(ctx, principal.Path)
-	if err := keep("addressbook-home-set", p, err); err != nil {
-		return nil, err
-	}
-	cc, err := caldav.NewClient(d.a.http, root.String())
-	if err != nil {
-		return nil, fmt.Errorf("dav: %w", err)
-	}
-	p, err = cc.FindCalendarHomeSet(ctx, principal.Path)
-	if err := keep("calendar-home-set", p, err); err != nil {
-		return nil, err
-	}
-	return homes, nil
+	d.a.log.DebugContext(ctx, "principal has no home set", "principal", principal.Redacted(), "err", err)
+	return nil, nil
 }
 
 // listHome lists a home set at depth 1 and keeps its collections.

@@ -356,3 +356,135 @@ func TestRedirectAuth(t *testing.T) {
 		t.Errorf("Dial(a redirect loop) = %v, want ErrTooManyRedirects", err)
 	}
 }
+
+// authRecorder wraps a handler and records whether any request to it
+// carried basic authentication.
+type authRecorder struct {
+	h               http.Handler
+	mu              sync.Mutex
+	withAuth, total int
+}
+
+func (a *authRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	a.total++
+	if _, _, ok := r.BasicAuth(); ok {
+		a.withAuth++
+	}
+	a.mu.Unlock()
+	a.h.ServeHTTP(w, r)
+}
+
+// principalOnly is a fakeDAV holding only alice's principal, whose home
+// sets are absolute URLs below homeBase (another server), as iCloud
+// answers (calendar-home-set on https://pNN-caldav.icloud.com/...).
+func principalOnly(homeBase string) *fakeDAV {
+	return &fakeDAV{
+		user: "alice", pass: "s3cret-pw",
+		nodes: map[string]node{
+			"/": {props: `<D:resourcetype><D:collection/></D:resourcetype><D:current-user-principal><D:href>/principals/alice/</D:href></D:current-user-principal>`},
+			"/principals/alice/": {props: `<D:resourcetype><D:collection/><D:principal/></D:resourcetype>` +
+				`<CR:addressbook-home-set><D:href>` + homeBase + `/cards/alice/</D:href></CR:addressbook-home-set>` +
+				`<C:calendar-home-set><D:href>` + homeBase + `/cals/alice/</D:href></C:calendar-home-set>`},
+		},
+	}
+}
+
+// TestHomeSetOnAnotherHost: a principal whose home sets are absolute
+// https:// URLs on another host is followed there, with the credentials
+// (https), and the collections, items and objects are read from that host.
+func TestHomeSetOnAnotherHost(t *testing.T) {
+	t.Parallel()
+	homes := &authRecorder{h: newFakeDAV()}
+	hsrv := httptest.NewTLSServer(homes)
+	t.Cleanup(hsrv.Close)
+	princ := principalOnly(hsrv.URL)
+	psrv := httptest.NewTLSServer(princ)
+	t.Cleanup(psrv.Close)
+	// One CA file trusting both servers' certificates.
+	var pemData []byte
+	for _, s := range []*httptest.Server{psrv, hsrv} {
+		pemData = append(pemData, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})...)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pemData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The folder Name of a collection on another host than the first
+	// PROPFIND's is its full URL.
+	var want []folderSummary
+	for _, f := range wantAll {
+		f.Name = hsrv.URL + f.Name
+		want = append(want, f)
+	}
+	for _, start := range []string{psrv.URL + "/", psrv.URL + "/principals/alice/"} {
+		t.Run(start, func(t *testing.T) {
+			var logs bytes.Buffer
+			acct, err := dav.Dial(t.Context(), &dav.Options{URL: start, Username: princ.user, Password: princ.pass, CAFile: ca,
+				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			if err != nil {
+				t.Fatalf("Dial() = %v", err)
+			}
+			defer acct.Close()
+			if strings.Contains(logs.String(), princ.pass) {
+				t.Errorf("the log holds the password:\n%s", logs.String())
+			}
+			got, err := acct.Folders(t.Context())
+			if err != nil {
+				t.Fatalf("Folders() = %v", err)
+			}
+			if g := summarize(got); !slices.Equal(g, want) {
+				t.Fatalf("Folders() =\n%v\nwant\n%v", g, want)
+			}
+			personal := got[2]
+			var refs []source.ItemRef
+			for ref, err := range acct.Items(t.Context(), personal) {
+				if err != nil {
+					t.Fatalf("Items(%s) = %v", personal.Name, err)
+				}
+				refs = append(refs, ref)
+			}
+			if len(refs) != 1 || refs[0].Key != "/cals/alice/personal/bad.ics" {
+				t.Fatalf("Items(%s) = %+v, want the one object", personal.Name, refs)
+			}
+			rc, err := acct.Open(t.Context(), personal, refs[0])
+			if err != nil {
+				t.Fatalf("Open() = %v", err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			if string(b) != badObject {
+				t.Errorf("Open() = %q, want %q", b, badObject)
+			}
+		})
+	}
+	if homes.total == 0 || homes.withAuth != homes.total {
+		t.Errorf("the home sets' host got %d requests, %d with credentials; want all with (https)", homes.total, homes.withAuth)
+	}
+}
+
+// TestHomeSetOnAnotherHostPlaintext: a home set on another host over plain
+// http is refused without AllowPlaintext, and with it gets no credentials.
+func TestHomeSetOnAnotherHostPlaintext(t *testing.T) {
+	t.Parallel()
+	homes := &authRecorder{h: newFakeDAV()}
+	hsrv := httptest.NewServer(homes)
+	t.Cleanup(hsrv.Close)
+	princ := principalOnly(hsrv.URL)
+	psrv, ca := startTLS(t, princ)
+	_, err := dav.Dial(t.Context(), &dav.Options{URL: psrv.URL + "/principals/alice/", Username: princ.user, Password: princ.pass, CAFile: ca})
+	if !errors.Is(err, dav.ErrPlaintextNotAllowed) {
+		t.Errorf("Dial(an https principal, home sets at http://another host) = %v, want ErrPlaintextNotAllowed", err)
+	}
+	plainPrinc := httptest.NewServer(princ)
+	t.Cleanup(plainPrinc.Close)
+	_, err = dav.Dial(t.Context(), &dav.Options{URL: plainPrinc.URL + "/principals/alice/", Username: princ.user, Password: princ.pass, AllowPlaintext: true})
+	if !errors.Is(err, source.ErrAuth) {
+		t.Errorf("Dial(AllowPlaintext, home sets at http://another host) = %v, want ErrAuth (no credentials sent there)", err)
+	} else if !strings.Contains(err.Error(), "not sent") || strings.Contains(err.Error(), princ.pass) {
+		t.Errorf("Dial() error %q should say the credentials were not sent, without the password", err)
+	}
+	if homes.total == 0 || homes.withAuth != 0 {
+		t.Errorf("the plain-http home host got %d requests, %d with credentials; want some, none with", homes.total, homes.withAuth)
+	}
+}

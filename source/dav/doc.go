@@ -8,10 +8,11 @@
 // and never parsed here, so one object that does not parse loses nothing
 // else: the engine parses them one by one.
 //
-// github.com/emersion/go-webdav finds the current-user-principal and the
-// home sets. Collections and objects are listed with this package's own
-// PROPFIND, because go-webdav decodes a whole multistatus in memory, aborts
-// a calendar listing on the first object it cannot parse, and does not
-// expose resourcetype, current-user-privilege-set or
-// supported-calendar-component-set, which decide what is skipped.
+// Discovery, collections and objects all use this package's own PROPFIND,
+// not github.com/emersion/go-webdav: go-webdav decodes a whole multistatus
+// in memory, aborts a calendar listing on the first object it cannot parse,
+// does not expose resourcetype, current-user-privilege-set or
+// supported-calendar-component-set, which decide what is skipped, and its
+// FindCalendarHomeSet and FindAddressBookHomeSet return only the href's
+// path, losing the host of a home set on another server (iCloud).
 package dav

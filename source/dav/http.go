@@ -75,8 +75,13 @@ func (c *httpClient) Do(req *http.Request) (*http.Response, error) {
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		}
 		r.Header.Del("Authorization")
-		if c.sendAuth(u) && (c.user != "" || c.pass != "") {
-			r.SetBasicAuth(c.user, c.pass)
+		withheld := false
+		if c.user != "" || c.pass != "" {
+			if c.sendAuth(u) {
+				r.SetBasicAuth(c.user, c.pass)
+			} else {
+				withheld = true
+			}
 		}
 		resp, err := c.hc.Do(r)
 		if err != nil {
@@ -105,6 +110,10 @@ func (c *httpClient) Do(req *http.Request) (*http.Response, error) {
 			continue
 		case http.StatusUnauthorized:
 			discard(resp)
+			if withheld {
+				return nil, fmt.Errorf("dav: %s %s: %w (HTTP 401; the credentials were not sent: %s is another host than %s over plain http)",
+					r.Method, u.Redacted(), ErrAuth, u.Host, c.authHost)
+			}
 			return nil, fmt.Errorf("dav: %s %s: %w (HTTP 401)", r.Method, u.Redacted(), ErrAuth)
 		case http.StatusNotFound, http.StatusGone:
 			discard(resp)

@@ -58,6 +58,7 @@ const maxPhoto = 4 << 20
 var (
 	_ target.ContactWriter = (*mailbox)(nil)
 	_ target.EventWriter   = (*mailbox)(nil)
+	_ target.PIMFinder     = (*mailbox)(nil)
 )
 
 // contactKey is the folder cache key of a contact folder path.
@@ -117,6 +118,30 @@ func (mb *mailbox) EnsureContactFolder(ctx context.Context, path []string) (targ
 		mb.remember(key, cur, strings.Join(path[:i+1], "/"))
 	}
 	return cur, nil
+}
+
+// FindContactFolder implements target.PIMFinder: the walk
+// EnsureContactFolder makes (/contactFolders, then childFolders,
+// https://learn.microsoft.com/graph/api/user-list-contactfolders,
+// https://learn.microsoft.com/graph/api/contactfolder-list-childfolders),
+// creating nothing.
+func (mb *mailbox) FindContactFolder(ctx context.Context, path []string) (target.FolderID, bool, error) {
+	where := fmt.Sprintf("mailbox %s, contact folder %s", mb.address, strings.Join(append([]string{"Contacts"}, path...), "/"))
+	cur := defaultContacts
+	for i, name := range path {
+		key := contactKey(path[:i+1])
+		if id, ok := mb.cached(key); ok {
+			cur = id
+			continue
+		}
+		id, err := mb.findContactFolder(ctx, cur, name, where)
+		if err != nil || id == "" {
+			return "", false, err
+		}
+		cur = id
+		mb.remember(key, cur, strings.Join(path[:i+1], "/"))
+	}
+	return cur, true, nil
 }
 
 // ensureNamed returns the folder find finds, or creates it; a 409

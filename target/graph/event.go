@@ -40,7 +40,7 @@ const graphDateTime = "2006-01-02T15:04:05"
 // https://learn.microsoft.com/graph/api/user-post-calendars.
 func (mb *mailbox) EnsureCalendar(ctx context.Context, name string) (target.FolderID, error) {
 	name = strings.TrimSpace(name)
-	key := "\x01calendar\x00" + strings.ToLower(name)
+	key := calendarKey(name)
 	if id, ok := mb.cached(key); ok {
 		return id, nil
 	}
@@ -64,23 +64,7 @@ func (mb *mailbox) EnsureCalendar(ctx context.Context, name string) (target.Fold
 		return target.FolderID(id), nil
 	}
 	find := func(ctx context.Context) (target.FolderID, error) {
-		b := mb.user().Calendars()
-		cfg := &users.ItemCalendarsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.ItemCalendarsRequestBuilderGetQueryParameters{Select: []string{"id", "name"}},
-		}
-		for c, err := range permPages(ctx, mb, permCalendars, where, "list calendars",
-			func(ctx context.Context) (models.CalendarCollectionResponseable, error) { return b.Get(ctx, cfg) },
-			func(ctx context.Context, link string) (models.CalendarCollectionResponseable, error) {
-				return b.WithUrl(link).Get(ctx, nil)
-			}) {
-			if err != nil {
-				return "", err
-			}
-			if strings.EqualFold(strings.TrimSpace(val(c.GetName())), name) && val(c.GetId()) != "" {
-				return target.FolderID(*c.GetId()), nil
-			}
-		}
-		return "", nil
+		return mb.findCalendar(ctx, name, where)
 	}
 	create := func(ctx context.Context) (string, error) {
 		body := models.NewCalendar()
@@ -97,6 +81,55 @@ func (mb *mailbox) EnsureCalendar(ctx context.Context, name string) (target.Fold
 	}
 	mb.remember(key, id, name)
 	return id, nil
+}
+
+// calendarKey is the folder cache key of a calendar name.
+func calendarKey(name string) string {
+	return "\x01calendar\x00" + strings.ToLower(name)
+}
+
+// findCalendar returns the calendar named name among /users/{id}/calendars
+// (ignoring case and surrounding white space), or "".
+// https://learn.microsoft.com/graph/api/user-list-calendars
+func (mb *mailbox) findCalendar(ctx context.Context, name, where string) (target.FolderID, error) {
+	b := mb.user().Calendars()
+	cfg := &users.ItemCalendarsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemCalendarsRequestBuilderGetQueryParameters{Select: []string{"id", "name"}},
+	}
+	for c, err := range permPages(ctx, mb, permCalendars, where, "list calendars",
+		func(ctx context.Context) (models.CalendarCollectionResponseable, error) { return b.Get(ctx, cfg) },
+		func(ctx context.Context, link string) (models.CalendarCollectionResponseable, error) {
+			return b.WithUrl(link).Get(ctx, nil)
+		}) {
+		if err != nil {
+			return "", err
+		}
+		if strings.EqualFold(strings.TrimSpace(val(c.GetName())), name) && val(c.GetId()) != "" {
+			return target.FolderID(*c.GetId()), nil
+		}
+	}
+	return "", nil
+}
+
+// FindCalendar implements target.PIMFinder: the default calendar (a GET,
+// as EnsureCalendar, which never creates it) for "", else the calendar of
+// that name as EnsureCalendar finds it, creating nothing.
+func (mb *mailbox) FindCalendar(ctx context.Context, name string) (target.FolderID, bool, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		id, err := mb.EnsureCalendar(ctx, "")
+		return id, err == nil, err
+	}
+	key := calendarKey(name)
+	if id, ok := mb.cached(key); ok {
+		return id, true, nil
+	}
+	id, err := mb.findCalendar(ctx, name, fmt.Sprintf("mailbox %s, calendar %q", mb.address, name))
+	if err != nil || id == "" {
+		return "", false, err
+	}
+	mb.remember(key, id, name)
+	return id, true, nil
 }
 
 // PutEvent implements target.EventWriter: one POST to the calendar's

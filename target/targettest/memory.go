@@ -53,6 +53,7 @@ type Memory struct {
 	firstPageOnly  bool
 	dropCategories bool
 	keepCancelled  bool
+	findNothing    bool
 }
 
 // NewMemory returns an empty in-memory target.
@@ -284,6 +285,59 @@ func (mb *memMailbox) EnsureContactFolder(ctx context.Context, path []string) (t
 	p := mb.wellKnown(kindContact, "contacts")
 	mb.m.mu.Unlock()
 	return mb.ensure(ctx, kindContact, p, path)
+}
+
+var _ target.PIMFinder = (*memMailbox)(nil)
+
+// find returns the folder at path below parent without creating it.
+func (mb *memMailbox) find(ctx context.Context, kind string, parent *memFolder, path []string) (target.FolderID, bool, error) {
+	if err := ctx.Err(); err != nil || mb.m.findNothing {
+		return "", false, err
+	}
+	mb.m.mu.Lock()
+	defer mb.m.mu.Unlock()
+	cur := parent
+	for _, name := range path {
+		name = strings.TrimSpace(name)
+		var found *memFolder
+		for _, f := range mb.folders {
+			if f.parent == cur.id && f.kind == kind && mb.sameName(f.name, name) {
+				found = f
+				break
+			}
+		}
+		if found == nil {
+			return "", false, nil
+		}
+		cur = found
+	}
+	return cur.id, true, nil
+}
+
+// FindContactFolder implements target.PIMFinder.
+func (mb *memMailbox) FindContactFolder(ctx context.Context, path []string) (target.FolderID, bool, error) {
+	mb.m.mu.Lock()
+	p := mb.wellKnown(kindContact, "contacts")
+	mb.m.mu.Unlock()
+	return mb.find(ctx, kindContact, p, path)
+}
+
+// FindCalendar implements target.PIMFinder.
+func (mb *memMailbox) FindCalendar(ctx context.Context, name string) (target.FolderID, bool, error) {
+	if err := ctx.Err(); err != nil || mb.m.findNothing {
+		return "", false, err
+	}
+	mb.m.mu.Lock()
+	defer mb.m.mu.Unlock()
+	if name == "" {
+		return mb.wellKnown(kindEvent, "calendar").id, true, nil
+	}
+	for _, f := range mb.folders {
+		if f.kind == kindEvent && mb.sameName(f.name, name) {
+			return f.id, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // EnsureCalendar implements target.EventWriter.

@@ -78,7 +78,8 @@ type KeptFile struct {
 //     target.ErrNotFound, refused credentials target.ErrAuth;
 //   - a ContactWriter and an EventWriter, when the target has them, keep
 //     the same promises for contact folders, calendars, contacts and
-//     events, and create a contact past Graph's list limits with a photo
+//     events (and a PIMFinder finds the folders they made, in any letter
+//     case, and nothing before), and create a contact past Graph's list limits with a photo
 //     and a series with a cancelled and a moved occurrence; with
 //     Harness.Kept, a contact keeps its categories and anniversary and an
 //     event its categories and attachments;
@@ -369,9 +370,27 @@ func checkContacts(t testing.TB, h *Harness) {
 		t.Skip("the target has no ContactWriter")
 	}
 	name := folderName("contacts")
+	finder, canFind := cw.(target.PIMFinder)
+	if canFind {
+		if id, found, err := finder.FindContactFolder(ctx, []string{name}); err != nil || found {
+			t.Errorf("FindContactFolder(%s) before it exists = %s, %v, %v; want not found", name, id, found, err)
+		}
+	}
 	a, err := cw.EnsureContactFolder(ctx, []string{name})
 	if err != nil {
 		t.Fatalf("EnsureContactFolder(%s) = %v", name, err)
+	}
+	if canFind {
+		if id, found, err := finder.FindContactFolder(ctx, []string{strings.ToUpper(name)}); err != nil || !found || id != a {
+			t.Errorf("FindContactFolder(%s) in other letter case = %s, %v, %v; want %s", name, id, found, err, a)
+		}
+		def, _ := cw.EnsureContactFolder(ctx, nil)
+		if id, found, err := finder.FindContactFolder(ctx, nil); err != nil || !found || id != def {
+			t.Errorf("FindContactFolder(default) = %s, %v, %v; want %s", id, found, err, def)
+		}
+		if id, found, err := finder.FindContactFolder(ctx, []string{name, "no such child"}); err != nil || found {
+			t.Errorf("FindContactFolder(%s/no such child) = %s, %v, %v; want not found", name, id, found, err)
+		}
 	}
 	if b, err := cw.EnsureContactFolder(ctx, []string{strings.ToUpper(name)}); err != nil || b != a {
 		t.Errorf("EnsureContactFolder in other letter case = %s, %v; want %s", b, err, a)
@@ -433,9 +452,24 @@ func checkEvents(t testing.TB, h *Harness) {
 		t.Skip("the target has no EventWriter")
 	}
 	name := folderName("calendar")
+	finder, canFind := ew.(target.PIMFinder)
+	if canFind {
+		if id, found, err := finder.FindCalendar(ctx, name); err != nil || found {
+			t.Errorf("FindCalendar(%s) before it exists = %s, %v, %v; want not found", name, id, found, err)
+		}
+	}
 	a, err := ew.EnsureCalendar(ctx, name)
 	if err != nil {
 		t.Fatalf("EnsureCalendar(%s) = %v", name, err)
+	}
+	if canFind {
+		if id, found, err := finder.FindCalendar(ctx, strings.ToUpper(name)); err != nil || !found || id != a {
+			t.Errorf("FindCalendar(%s) in other letter case = %s, %v, %v; want %s", name, id, found, err, a)
+		}
+		def, _ := ew.EnsureCalendar(ctx, "")
+		if id, found, err := finder.FindCalendar(ctx, ""); err != nil || !found || id != def {
+			t.Errorf("FindCalendar(default) = %s, %v, %v; want %s", id, found, err, def)
+		}
 	}
 	if b, err := ew.EnsureCalendar(ctx, strings.ToUpper(name)); err != nil || b != a {
 		t.Errorf("EnsureCalendar in other letter case = %s, %v; want %s", b, err, a)

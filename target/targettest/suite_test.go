@@ -68,6 +68,8 @@ func TestSuiteCatchesBrokenTargets(t *testing.T) {
 		{"Contacts", func(m *Memory, h *Harness) { m.dropCategories = true }, "kept categories"},
 		{"Events", func(m *Memory, h *Harness) { m.dropCategories = true }, "kept categories"},
 		{"Occurrences", func(m *Memory, h *Harness) { m.keepCancelled = true }, "only the cancelled one: Occurrences"},
+		{"Contacts", func(m *Memory, h *Harness) { m.findNothing = true }, "FindContactFolder("},
+		{"Events", func(m *Memory, h *Harness) { m.findNothing = true }, "FindCalendar("},
 		{"Errors", func(m *Memory, h *Harness) {
 			h.BadAuth = func(context.Context) (target.Mailbox, error) { return nil, errors.New("401 from the token endpoint") }
 		}, "target.ErrAuth"},
