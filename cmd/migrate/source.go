@@ -11,6 +11,7 @@ import (
 	"github.com/migrate-tool/migrate/migrate/config"
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/eml"
+	"github.com/migrate-tool/migrate/source/emlx"
 	"github.com/migrate-tool/migrate/source/imap"
 	"github.com/migrate-tool/migrate/source/maildir"
 	"github.com/migrate-tool/migrate/source/mailparts"
@@ -130,6 +131,8 @@ func (s sourceSettings) openLocal(ctx context.Context, m config.Mailbox, log *sl
 			a, err = maildir.Open(ctx, &maildir.Options{Paths: byKind[kind], Logger: log})
 		case "eml":
 			a, err = eml.Open(ctx, &eml.Options{Paths: byKind[kind], Logger: log})
+		case "emlx":
+			a, err = emlx.Open(ctx, &emlx.Options{Paths: byKind[kind], Logger: log})
 		default:
 			err = fmt.Errorf("source protocol %q is not supported yet", kind)
 		}
@@ -149,9 +152,11 @@ func (s sourceSettings) openLocal(ctx context.Context, m config.Mailbox, log *sl
 
 // localKind tells what kind of mail store path is, for SourceProtocol
 // local: a file beginning with a From_ line is an mbox; a directory
-// holding cur/ or new/ a Maildir, else one with .eml files (in it or
-// below) an .eml tree, else one with mbox files (a Thunderbird profile's
-// Mail or ImapMail directory) an mbox tree.
+// holding cur/ or new/ a Maildir, else one with .emlx files (in it or
+// below: Apple Mail's V10 tree, an account or a .mbox directory) an Apple
+// Mail store, else one with .eml files an .eml tree, else one with mbox
+// files (a Thunderbird profile's Mail or ImapMail directory, an Apple Mail
+// export) an mbox tree.
 func localKind(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -166,12 +171,14 @@ func localKind(path string) (string, error) {
 	switch {
 	case maildir.IsMaildir(path):
 		return "maildir", nil
+	case emlx.HasMessages(path):
+		return "emlx", nil
 	case eml.HasMessages(path):
 		return "eml", nil
 	case mbox.HasMbox(path):
 		return "mbox", nil
 	}
-	return "", fmt.Errorf("cannot tell what kind of mail store %s is: not a Maildir (no cur/ or new/ directory), no .eml file and no mbox file in it; set SourceProtocol to mbox, maildir or eml", path)
+	return "", fmt.Errorf("cannot tell what kind of mail store %s is: not a Maildir (no cur/ or new/ directory), no .emlx, .eml or mbox file in it; set SourceProtocol to mbox, maildir, eml or emlx", path)
 }
 
 // imapOptions are the IMAP adapter's options for row m.

@@ -89,6 +89,11 @@ func TestOpenLocal(t *testing.T) {
 		}
 	}
 	maildirPath, emlPath, other := filepath.Join(dir, "Maildir"), filepath.Join(dir, "export"), filepath.Join(dir, "other")
+	appleMail, err := filepath.Abs(filepath.Join("..", "..", "testdata", "stores", "applemail", "V10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	appleFolders := []string{"Archive", "Deleted Messages", "Drafts", "INBOX", "INBOX/Projects", "Junk", "Sent Messages"}
 	tests := []struct {
 		protocol string
 		paths    []string
@@ -98,7 +103,10 @@ func TestOpenLocal(t *testing.T) {
 		{"maildir", []string{maildirPath}, []string{"INBOX"}, ""},
 		{"eml", []string{emlPath}, []string{"Inbox"}, ""},
 		{"local", []string{maildirPath, emlPath}, []string{"INBOX", "Inbox"}, ""},
-		{"local", []string{other}, nil, "set SourceProtocol to maildir or eml"},
+		{"emlx", []string{appleMail}, appleFolders, ""},
+		{"local", []string{appleMail}, appleFolders, ""}, // detected
+		{"local", []string{other}, nil, "set SourceProtocol to mbox, maildir, eml or emlx"},
+		{"emlx", []string{emlPath}, nil, "holds no Apple Mail mailbox"},
 		{"maildir", []string{emlPath}, nil, "holds no maildir"},
 	}
 	for _, tt := range tests {
