@@ -239,9 +239,9 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 		switch {
 		case mb.Protocol != "pop3" || mb.Error != "":
 		case mb.Items == 0:
-			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program, and is on the user's computer. Import the local store (Thunderbird mbox, Outlook .pst; not yet supported).")
+			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program, and is on the user's computer. Add the local store as a row of its own for this mailbox (SourceProtocol local and a SourcePath: a Thunderbird profile, Maildir, .eml or Apple Mail folder; Outlook .pst not yet).")
 		case mb.Items < popFewItems:
-			add(plan.SevWarning, "pop_few", addr, "", "The POP account holds only %s on the server: the rest of the mail may be on the user's computer, downloaded by the mail program. Import the local store (Thunderbird mbox, Outlook .pst; not yet supported).", plural(mb.Items, "message", "messages"))
+			add(plan.SevWarning, "pop_few", addr, "", "The POP account holds only %s on the server: the rest of the mail may be on the user's computer, downloaded by the mail program. Add the local store as a row of its own for this mailbox (SourceProtocol local and a SourcePath: a Thunderbird profile, Maildir, .eml or Apple Mail folder; Outlook .pst not yet).", plural(mb.Items, "message", "messages"))
 		}
 		if mb.Protocol == "pop3" && mb.KeyScheme != "" && mb.KeyScheme != keysUIDL {
 			add(plan.SevWarning, "pop_no_uidl", addr, "", "The POP server has no UIDL: messages are keyed by their size, Date and Message-ID (%s). A message whose Date or Message-ID the server rewrites between runs gets a new key; the content identity keeps it from being created twice.", mb.KeyScheme)
