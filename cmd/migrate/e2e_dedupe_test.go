@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
@@ -129,4 +131,26 @@ func TestE2EPOP3AndLocalStoreOneTarget(t *testing.T) {
 // the row later to be already in the target (plan.RowOverlap).
 func planOverlap(t *testing.T, dir, cfg, later string, n int) {
 	t.Helper()
+	out := filepath.Join(dir, "plan.json")
+	if code, stdout, stderr := runCLI(t, "plan", "--config", cfg, "--out", out); code != exitOK {
+		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pl plan.Plan
+	if err := json.Unmarshal(b, &pl); err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.RowOverlaps) != 1 || pl.RowOverlaps[0].Row != later || pl.RowOverlaps[0].Both.Items != int64(n) {
+		t.Errorf("plan row_overlaps %+v; want %s with %d messages expected from the earlier row", pl.RowOverlaps, later, n)
+	}
+	found := false
+	for _, r := range pl.Risks {
+		found = found || (r.Code == "rows_overlap" && r.Mailbox == later)
+	}
+	if !found {
+		t.Errorf("plan risks %+v: no rows_overlap for %s", pl.Risks, later)
+	}
 }
