@@ -50,6 +50,12 @@ type Env struct {
 	// default it is created read, POP3 having no read state. Where a POP3
 	// row's mail goes is the row's config.Mailbox.TargetFolder.
 	POP3Unread bool
+	// Dedupe is how a row's message is found already migrated by another
+	// row of the same target mailbox (dedupe.across_rows): DedupeBody (""
+	// too), by its body identity in any folder of the target mailbox;
+	// DedupeExact, by its content identity where the other rows send
+	// their INBOX; DedupeOff, not at all.
+	Dedupe string
 	// SpoolDir is where large attachments wait for upload ("" = temp dir).
 	SpoolDir string
 	// Secrets are removed from every message a plan or verification
@@ -328,4 +334,19 @@ func locatePIMFolder(ctx context.Context, tgt target.Mailbox, fm mapping.FolderM
 		}
 	}
 	return "", false, nil
+}
+
+// Values of Env.Dedupe (config's dedupe.across_rows).
+const (
+	DedupeBody  = config.DedupeBody
+	DedupeExact = config.DedupeExact
+	DedupeOff   = config.DedupeOff
+)
+
+// dedupe returns Env.Dedupe with its default (DedupeBody).
+func (e *Env) dedupe() string {
+	if e.Dedupe == "" {
+		return DedupeBody
+	}
+	return e.Dedupe
 }

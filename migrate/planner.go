@@ -144,6 +144,7 @@ func (planner *Planner) Plan(ctx context.Context, mailboxes []config.Mailbox) (*
 	}
 	p.comparePOP(ctx, pl, mailboxes, pairs, idents, red)
 	sortOverlaps(pl.Overlaps)
+	p.rowOverlaps(ctx, pl, mailboxes, idents, red)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -629,6 +630,7 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 				}
 				if a.idents != nil {
 					a.idents.add(name, f, sizes[ih.Key], ih.Header)
+					a.idents.addRow(f, ih.Key, sizes[ih.Key], ih.Header)
 				}
 			}
 			continue
@@ -653,6 +655,7 @@ func (a *assessment) headers(ctx context.Context, acct source.Account, mappings 
 			a.headerDate(name, ref, h)
 			if a.idents != nil {
 				a.idents.add(name, f, ref.Size, h)
+				a.idents.addRow(f, ref.Key, ref.Size, h)
 			}
 		}
 	}

@@ -33,6 +33,11 @@ type contentIdents struct {
 	// unkeyed counts the messages with neither Date nor Message-ID,
 	// whose identity would be their size alone: they are not matched.
 	unkeyed int64
+	// byHeader, for rowOverlaps, are the messages by their Date and
+	// Message-ID (HeaderIdentity without size); keyed counts the messages
+	// added.
+	byHeader map[string][]rowRef
+	keyed    int64
 }
 
 func newContentIdents() *contentIdents {
@@ -139,6 +144,11 @@ func (p *Planner) collectFor(ms []config.Mailbox, pairs []popPair) []bool {
 	if p.IMAPProbe {
 		for i, m := range ms {
 			out[i] = out[i] || isPOP3(m)
+		}
+	}
+	if p.dedupe() == DedupeBody {
+		for i, multi := range multiRow(ms) {
+			out[i] = out[i] || multi
 		}
 	}
 	return out

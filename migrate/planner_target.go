@@ -277,6 +277,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 		}
 	}
 	popRisks(pl, add)
+	rowRisks(pl, add)
 	rs = append(rs, probeRisks(pl.TenantProbe)...)
 	slices.SortStableFunc(rs, func(x, y plan.Risk) int {
 		return cmp.Compare(plan.SeverityRank(x.Severity), plan.SeverityRank(y.Severity))

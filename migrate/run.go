@@ -105,6 +105,10 @@ type MailboxResult struct {
 	// cards, a series expanded into single events), so these can exceed
 	// the items counted in Migrated.
 	Contacts, Events int64
+	// FromOtherRows counts the items (among Done) found already migrated
+	// by another row of the target mailbox (dedupe.across_rows) in this
+	// run.
+	FromOtherRows int64
 	// Err is set when the mailbox could not be migrated at all.
 	Err error
 }
@@ -194,14 +198,23 @@ type mailboxRun struct {
 	keywords map[string]int64 // dropped keywords of the items created
 	items    *mapping.ItemOptions
 	// siblings are the other rows of the same target mailbox (the same
-	// account over IMAP and POP3), which ran before this one.
+	// account over IMAP and POP3, a local store of it), which ran before
+	// this one.
 	siblings []config.Mailbox
+	// work are the row's folders; claimed and reserved the target items
+	// accounted for, shared by every folder's stampIndex (an item id is
+	// unique in the mailbox); rowsIdx the other rows' folders (rows).
+	work              []*folderWork
+	claimed, reserved map[target.ItemID]bool
+	rowsDone          bool
+	rowsIdx           *rowsIndex
 }
 
 func mailboxID(m config.Mailbox) string { return strings.ToLower(m.EmailAddress) }
 
 func (e *Engine) runMailbox(ctx context.Context, m config.Mailbox, sibs []config.Mailbox) MailboxResult {
-	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}, items: e.itemsFor(m), siblings: sibs}
+	r := &mailboxRun{e: e, m: m, id: mailboxID(m), log: e.mailboxLog(componentRun, m), keywords: map[string]int64{}, items: e.itemsFor(m), siblings: sibs,
+		claimed: map[target.ItemID]bool{}, reserved: map[target.ItemID]bool{}}
 	r.res = MailboxResult{Mailbox: m.EmailAddress, Target: m.Target(), ReceivedFrom: map[string]int64{}}
 	err := r.run(ctx)
 	r.mu.Lock()
@@ -258,15 +271,35 @@ type siblingFolder struct {
 
 // newStampIndex returns an empty stampIndex.
 func newStampIndex() *stampIndex {
-	return &stampIndex{byKey: map[string]target.ItemID{}, byContent: map[string][]target.ItemID{}, claimed: map[target.ItemID]bool{}, reserved: map[target.ItemID]bool{}}
+	return &stampIndex{byKey: map[string]target.ItemID{}, byContent: map[string][]target.ItemID{}, byBody: map[string][]target.ItemID{}, claimed: map[target.ItemID]bool{}, reserved: map[target.ItemID]bool{}}
 }
 
-// stampIndex is a target folder's stamps, by source key and by content
-// identity, with the items this run has accounted for. Only readFolder's
-// goroutine uses it once loaded.
+// newStampIndex returns an empty stampIndex that shares the row's claimed
+// and reserved items.
+func (r *mailboxRun) newStampIndex() *stampIndex {
+	x := newStampIndex()
+	x.claimed, x.reserved = r.claimed, r.reserved
+	return x
+}
+
+// add indexes one stamp.
+func (x *stampIndex) add(s target.Stamp) {
+	x.byKey[s.SourceKey] = s.ID
+	if s.ContentID != "" {
+		x.byContent[s.ContentID] = append(x.byContent[s.ContentID], s.ID)
+	}
+	if s.BodyID != "" {
+		x.byBody[s.BodyID] = append(x.byBody[s.BodyID], s.ID)
+	}
+}
+
+// stampIndex is a target folder's stamps, by source key, by content
+// identity and by body identity, with the items this run has accounted
+// for. Only readFolder's goroutine uses it once loaded.
 type stampIndex struct {
 	byKey     map[string]target.ItemID
 	byContent map[string][]target.ItemID
+	byBody    map[string][]target.ItemID
 	claimed   map[target.ItemID]bool
 	// reserved are items that belong to a source item by key: the state
 	// records them, or the source lists their key. No other item may
@@ -345,6 +378,7 @@ func (r *mailboxRun) run(ctx context.Context) error {
 		}
 		work = append(work, fw)
 	}
+	r.work = work
 	for _, fw := range work {
 		if ctx.Err() != nil {
 			return nil
@@ -405,6 +439,8 @@ type job struct {
 	dec         mapping.Decision
 	msg         *message.Message
 	fingerprint string
+	// bodyID is the message's body identity (source.BodyIdentity).
+	bodyID string
 	// received is the item's received time and from where it came
 	// (mapping.ReceivedDate).
 	received     time.Time
@@ -460,8 +496,19 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 		return r.readPIMFolder(ctx, acct, fw, stamps, jobs)
 	}
 	var others []*siblingFolder
+	var rows *rowsIndex
 	if stamps != nil {
-		if others, err = r.siblingFolders(ctx, fw); err != nil {
+		switch r.e.dedupe() {
+		case DedupeExact:
+			others, err = r.siblingFolders(ctx, fw)
+		case DedupeBody:
+			// The INBOX rule first (its reason names the row), then
+			// every folder.
+			if others, err = r.siblingFolders(ctx, fw); err == nil {
+				rows, err = r.rows(ctx, acct)
+			}
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -531,7 +578,7 @@ func (r *mailboxRun) readFolder(ctx context.Context, acct source.Account, fw *fo
 				continue
 			}
 		}
-		if r.fromSibling(ctx, others, j) {
+		if r.fromSibling(ctx, others, j) || r.fromRows(ctx, rows, j) {
 			continue
 		}
 		select {
@@ -583,16 +630,13 @@ func (r *mailboxRun) migratedBefore(ctx context.Context, fw *folderWork, ref sou
 // stamped on the target folder's items.
 func (r *mailboxRun) stamps(ctx context.Context, fw *folderWork) (*stampIndex, error) {
 	fw.stampsOnce.Do(func() {
-		x := newStampIndex()
+		x := r.newStampIndex()
 		for s, err := range r.stampsOf(ctx, fw) {
 			if err != nil {
 				fw.stampsErr = fmt.Errorf("mailbox %s: folder %s: listing the target's items: %w", r.m.EmailAddress, fw.name, err)
 				return
 			}
-			x.byKey[s.SourceKey] = s.ID
-			if s.ContentID != "" {
-				x.byContent[s.ContentID] = append(x.byContent[s.ContentID], s.ID)
-			}
+			x.add(s)
 		}
 		fw.stamps = x
 	})
@@ -620,7 +664,7 @@ func (r *mailboxRun) siblingFolders(ctx context.Context, fw *folderWork) ([]*sib
 		if !found {
 			continue
 		}
-		x := newStampIndex()
+		x := r.newStampIndex()
 		for s, err := range r.tgt.Stamps(ctx, id) {
 			if err != nil {
 				return nil, fmt.Errorf("mailbox %s: folder %s: listing the target folder %s of %s: %w", r.m.EmailAddress, fw.name, in.fm, in.row.EmailAddress, err)
@@ -645,7 +689,7 @@ func (r *mailboxRun) fromSibling(ctx context.Context, others []*siblingFolder, j
 			continue
 		}
 		reason := fmt.Sprintf("already migrated from the %s row of %s, into %s", protocolName(o.row), o.row.EmailAddress, targetDisplay(o.fm))
-		r.record(ctx, j.fw, j.ref, state.StatusMigrated, reason, string(id), j.fingerprint, j.ref.Size, false)
+		r.recordOutcome(ctx, j.fw, j.ref, outcome{status: state.StatusMigrated, reason: reason, targetID: string(id), fingerprint: j.fingerprint, bytes: j.ref.Size, fromRow: true})
 		r.log.Info("item found in target by its content identity, from another row", "folder", j.fw.name, "key", j.ref.Key, "row", o.row.EmailAddress, "target_folder", targetDisplay(o.fm))
 		j.close()
 		return true
@@ -671,15 +715,17 @@ func (r *mailboxRun) reserve(ctx context.Context, acct source.Account, fw *folde
 		// item; the others are stamped with its key and a suffix.
 		defer x.reserveSiblings()
 	}
+	known := false
 	for it, err := range r.e.Store.Items(ctx, state.ItemQuery{Mailbox: r.id, Folder: fw.name, Status: state.StatusMigrated}) {
 		if err != nil {
 			return fmt.Errorf("mailbox %s: folder %s: reading state: %w", r.m.EmailAddress, fw.name, err)
 		}
 		if it.TargetID != "" {
 			x.reserved[target.ItemID(it.TargetID)] = true
+			known = true
 		}
 	}
-	if len(x.reserved) > 0 {
+	if known {
 		return nil
 	}
 	for ref, err := range acct.Items(ctx, fw.src) {
@@ -717,8 +763,8 @@ func (r *mailboxRun) read(ctx context.Context, acct source.Account, fw *folderWo
 	if err != nil {
 		return nil, fmt.Errorf("reading from the source: %w", err)
 	}
-	h := sha256.New()
-	msg, err := message.Parse(ctx, io.TeeReader(rc, h), &message.Options{SpoolDir: r.e.SpoolDir})
+	h, bh := sha256.New(), source.NewBodyHasher()
+	msg, err := message.Parse(ctx, io.TeeReader(rc, io.MultiWriter(h, bh)), &message.Options{SpoolDir: r.e.SpoolDir})
 	cerr := rc.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading from the source: %w", err)
@@ -730,7 +776,7 @@ func (r *mailboxRun) read(ctx context.Context, acct source.Account, fw *folderWo
 	for _, p := range msg.Problems {
 		r.log.Debug("message defect tolerated", "folder", fw.name, "key", ref.Key, "problem", p)
 	}
-	j := &job{fw: fw, ref: ref, dec: dec, msg: msg, fingerprint: fingerprint(h)}
+	j := &job{fw: fw, ref: ref, dec: dec, msg: msg, fingerprint: fingerprint(h), bodyID: bh.Identity()}
 	j.received, j.receivedFrom = mapping.ReceivedDate(dec.Received, msg.Received, msg.Date, r.e.Now())
 	return j, nil
 }
@@ -755,6 +801,7 @@ func (r *mailboxRun) upload(ctx context.Context, j *job) {
 	tm := &target.Message{
 		SourceKey:  j.ref.Key,
 		ContentID:  j.fingerprint,
+		BodyID:     j.bodyID,
 		Content:    j.msg,
 		Received:   j.received,
 		Sent:       j.msg.Date,
@@ -829,6 +876,9 @@ type outcome struct {
 	receivedFrom string
 	// failure is a failed item's state.Item.Failure.
 	failure string
+	// fromRow says the item was found migrated by another row of the
+	// target mailbox (MailboxResult.FromOtherRows).
+	fromRow bool
 }
 
 // recordOutcome is record with every field of the outcome.
@@ -868,6 +918,11 @@ func (r *mailboxRun) recordOutcome(ctx context.Context, fw *folderWork, ref sour
 			}
 			r.mu.Unlock()
 		}
+	}
+	if o.fromRow {
+		r.mu.Lock()
+		r.res.FromOtherRows++
+		r.mu.Unlock()
 	}
 	r.count(status, bytes, created)
 }

@@ -249,10 +249,11 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 				ids = stamps[old]
 			}
 		}
-		if len(ids) == 0 && recorded && rec.Status == state.StatusMigrated && rec.TargetID != "" && len(vm.siblings) > 0 && isInbox(fm.Source) {
+		if len(ids) == 0 && recorded && rec.Status == state.StatusMigrated && rec.TargetID != "" && len(vm.siblings) > 0 && (isInbox(fm.Source) || v.dedupe() == DedupeBody) {
 			// Migrated by another row of the target mailbox (the same
-			// account over the other protocol), into its folder: the
-			// item the state recorded, stamped with that row's key.
+			// account over the other protocol, a local store of it), into
+			// its folder: the item the state recorded, stamped with that
+			// row's key.
 			ok, err := vm.inSibling(ctx, fm, target.ItemID(rec.TargetID))
 			if err != nil {
 				vf.Errors++
@@ -303,8 +304,9 @@ func (vm *verifyMailbox) folder(ctx context.Context, acct source.Account, fm map
 
 // inSibling reports whether item id is in a target folder where another
 // row of the target mailbox sends its INBOX (siblingInboxes), as the run
-// records an INBOX message that row migrated already. fm is this row's
-// INBOX; the folders are found and listed once.
+// records an INBOX message that row migrated already, or, with
+// dedupe.across_rows body, in any folder of the target mailbox. fm is
+// this row's folder; the folders are found and listed once.
 func (vm *verifyMailbox) inSibling(ctx context.Context, fm mapping.FolderMapping, id target.ItemID) (bool, error) {
 	if !vm.sibListed {
 		if err := vm.listSiblings(ctx, fm); err != nil {
@@ -344,6 +346,20 @@ func (vm *verifyMailbox) listSiblings(ctx context.Context, fm mapping.FolderMapp
 			items[st.ID] = true
 		}
 		all = append(all, items)
+	}
+	if vm.v.dedupe() == DedupeBody && vm.inspect {
+		// dedupe.across_rows body: the other row's item may be in any
+		// folder of the target mailbox.
+		for _, f := range vm.tfold {
+			items := map[target.ItemID]bool{}
+			for st, err := range vm.tgt.Stamps(ctx, f.ID) {
+				if err != nil {
+					return fmt.Errorf("listing the target folder %s: %w", folderPath(vm.tfold, f), err)
+				}
+				items[st.ID] = true
+			}
+			all = append(all, items)
+		}
 	}
 	vm.sibItems = all
 	return nil

@@ -100,6 +100,7 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 		d.Appendix = append(d.Appendix, assessmentAppendix(m))
 	}
 	overlapFacts(d.Appendix, p.Overlaps)
+	rowOverlapFacts(d.Appendix, p.RowOverlaps)
 	for _, y := range years {
 		label := strconv.Itoa(y.Year)
 		if y.Year == 0 {
@@ -162,6 +163,9 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 			Items(t.KeywordsDropped), topKeywords(all)))
 	}
 	if pt := overlapPoint(p.Overlaps); pt != "" {
+		s.Points = append(s.Points, pt)
+	}
+	if pt := rowOverlapPoint(p.RowOverlaps); pt != "" {
 		s.Points = append(s.Points, pt)
 	}
 	renamed := 0
@@ -318,6 +322,38 @@ func overlapPoint(os []plan.Overlap) string {
 	}
 	return fmt.Sprintf("%s (%s) %s both on a POP row and on an IMAP row for the same target mailbox; matched by size, Date and Message-ID, each is migrated once (listed per mailbox).",
 		plural(n, "message", "messages"), Bytes(b), noun(n, "is", "are"))
+}
+
+// rowOverlapPoint sums up the messages of later rows of a target mailbox
+// expected there already from an earlier row, for the summary; "" when
+// none.
+func rowOverlapPoint(os []plan.RowOverlap) string {
+	var n, b int64
+	for _, o := range os {
+		n, b = n+o.Both.Items, b+o.Both.Bytes
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s (%s) of a row %s also in an earlier row for the same target mailbox (a server account and a local store of it); matched by Date, Message-ID and body, each is migrated once (listed per mailbox).",
+		plural(n, "message", "messages"), Bytes(b), noun(n, "is", "are"))
+}
+
+// rowOverlapFacts adds each row overlap to the appendix of its row.
+func rowOverlapFacts(as []Appendix, os []plan.RowOverlap) {
+	for _, o := range os {
+		for i := range as {
+			if !strings.EqualFold(as[i].Mailbox, o.Row) {
+				continue
+			}
+			v := fmt.Sprintf("%s of %s (%s) expected in %s already from %s: migrated once (matched by Date, Message-ID and body)",
+				Number(o.Both.Items), plural(o.Compared, "message", "messages"), Bytes(o.Both.Bytes), o.Target, strings.Join(o.Earlier, ", "))
+			if o.Unkeyed > 0 {
+				v += fmt.Sprintf("; %s without Date or Message-ID not matched", Number(o.Unkeyed))
+			}
+			as[i].Facts = append(as[i].Facts, Fact{Label: "Also in an earlier row", Value: v})
+		}
+	}
 }
 
 // overlapFacts adds each overlap to the appendix of its POP row.

@@ -1,8 +1,10 @@
 package source
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"strconv"
 	"strings"
 )
@@ -50,4 +52,167 @@ func HeaderNorm(v string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// BodyScheme is the scheme of a BodyIdentity ("body:" and hex).
+const BodyScheme = "body"
+
+// BodyIdentity identifies one message across a server and a local store
+// of the same mail, whose bytes differ in the header (a client adds or
+// drops fields: X-Mozilla-*, Status, X-UID, Received...) and in line ends
+// (a server sends CRLF, a store on Unix keeps LF):
+//
+//	"body:" + hex(SHA-256(HeaderNorm(date) "\n" HeaderNorm(messageID) "\n" bodySize "\n" hex(bodySum)))[:32]
+//
+// where date and messageID are the raw Date and Message-ID values,
+// unfolded and trimmed, and bodySize and bodySum the size and SHA-256 of
+// the body (everything after the header's empty line) with every CRLF
+// made LF and the line ends at its end dropped (BodyHasher computes them).
+// So two messages are one when their Date and Message-ID are equal and
+// their bodies are the same bytes; never by Message-ID alone (converters
+// write identical headers). A message without Message-ID is matched by
+// Date and body; one with neither gets "" (not matched).
+func BodyIdentity(date, messageID string, bodySize int64, bodySum []byte) string {
+	date, messageID = strings.Join(strings.Fields(date), " "), strings.Join(strings.Fields(messageID), " ")
+	if date == "" && messageID == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(HeaderNorm(date) + "\n" + HeaderNorm(messageID) + "\n" + strconv.FormatInt(bodySize, 10) + "\n" + hex.EncodeToString(bodySum)))
+	return BodyScheme + ":" + hex.EncodeToString(sum[:])[:IdentityHexLen]
+}
+
+// maxHeaderLine bounds how much of one header line BodyHasher keeps to
+// find Date and Message-ID in (longer lines are cut; the fields are short).
+const maxHeaderLine = 4 << 10
+
+// BodyHasher is an io.Writer that is fed a message's bytes as the source
+// streams them and computes its BodyIdentity: it finds the Date and
+// Message-ID fields in the header and hashes the body normalised as
+// BodyIdentity says, keeping at most one header line (4 KB) and the line
+// ends not yet followed by other bytes. The zero value is not ready: use
+// NewBodyHasher.
+type BodyHasher struct {
+	h      hash.Hash
+	size   int64
+	inBody bool
+	line   []byte // the header line being read
+	cut    bool   // line was longer than maxHeaderLine
+	field  string // the name of the field being unfolded ("date", "message-id" or "")
+	date   string
+	id     string
+	seenD  bool
+	seenID bool
+	ends   []byte // line-end bytes of the body not yet hashed
+}
+
+// NewBodyHasher returns a BodyHasher at the start of a message.
+func NewBodyHasher() *BodyHasher { return &BodyHasher{h: sha256.New()} }
+
+// Write implements io.Writer; it never fails.
+func (b *BodyHasher) Write(p []byte) (int, error) {
+	n := len(p)
+	for !b.inBody && len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			b.addLine(p)
+			return n, nil
+		}
+		b.addLine(p[:i])
+		p = p[i+1:]
+		b.endLine()
+	}
+	if len(p) > 0 {
+		b.body(p)
+	}
+	return n, nil
+}
+
+func (b *BodyHasher) addLine(p []byte) {
+	if room := maxHeaderLine - len(b.line); room < len(p) {
+		p, b.cut = p[:max(room, 0)], true
+	}
+	b.line = append(b.line, p...)
+}
+
+// endLine ends a header line: an empty one starts the body; a field line
+// starts or continues Date or Message-ID.
+func (b *BodyHasher) endLine() {
+	line := strings.TrimSuffix(string(b.line), "\r")
+	b.line, b.cut = b.line[:0], false
+	switch {
+	case line == "":
+		b.inBody = true
+	case line[0] == ' ' || line[0] == '\t':
+		switch b.field {
+		case "date":
+			b.date += " " + line
+		case "message-id":
+			b.id += " " + line
+		}
+	default:
+		name, value, ok := strings.Cut(line, ":")
+		b.field = ""
+		if !ok {
+			return
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "date":
+			if !b.seenD {
+				b.field, b.date, b.seenD = "date", value, true
+			}
+		case "message-id":
+			if !b.seenID {
+				b.field, b.id, b.seenID = "message-id", value, true
+			}
+		}
+	}
+}
+
+// body hashes body bytes: CRLF becomes LF, and line ends wait in b.ends
+// until other bytes follow them (those at the end are dropped).
+func (b *BodyHasher) body(p []byte) {
+	start := 0
+	for i, c := range p {
+		if c == '\r' || c == '\n' {
+			if start < i {
+				b.flushEnds()
+				b.write(p[start:i])
+			}
+			b.ends = append(b.ends, c)
+			start = i + 1
+		}
+	}
+	if start < len(p) {
+		b.flushEnds()
+		b.write(p[start:])
+	}
+}
+
+func (b *BodyHasher) flushEnds() {
+	if len(b.ends) == 0 {
+		return
+	}
+	out := b.ends[:0]
+	for i, c := range b.ends {
+		if c == '\r' && i+1 < len(b.ends) && b.ends[i+1] == '\n' {
+			continue
+		}
+		out = append(out, c)
+	}
+	b.write(out)
+	b.ends = b.ends[:0]
+}
+
+func (b *BodyHasher) write(p []byte) {
+	b.h.Write(p)
+	b.size += int64(len(p))
+}
+
+// Identity returns the BodyIdentity of what was written ("" for a message
+// with neither Date nor Message-ID).
+func (b *BodyHasher) Identity() string {
+	if !b.inBody && len(b.line) > 0 {
+		b.endLine() // a header without a final line end, and no body
+	}
+	return BodyIdentity(b.date, b.id, b.size, b.h.Sum(nil))
 }

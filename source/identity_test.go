@@ -31,3 +31,52 @@ func TestHeaderIdentity(t *testing.T) {
 		t.Errorf("HeaderIdentity(42, \"\", \"\") = %q; want 42: and %d hex digits", got, IdentityHexLen)
 	}
 }
+
+// TestBodyIdentity checks the cross-source identity: one message as a
+// POP3 server sends it (CRLF) and as a desktop client stores it (LF, its
+// own header fields added, a final line end more) is one; another body,
+// Date or Message-ID is another, and the Message-ID alone never decides.
+func TestBodyIdentity(t *testing.T) {
+	const server = "Received: from a by b; Mon, 30 Jun 2025 08:00:05 +0000\r\nDate: Mon, 30 Jun 2025\r\n 08:00:00 +0000\r\nMessage-ID: <a@x>\r\nSubject: hi\r\n\r\nline one\r\n\r\nline three\r\n"
+	ident := func(msg string, chunk int) string {
+		h := NewBodyHasher()
+		for len(msg) > 0 {
+			n := min(chunk, len(msg))
+			h.Write([]byte(msg[:n]))
+			msg = msg[n:]
+		}
+		return h.Identity()
+	}
+	base := ident(server, 1<<20)
+	if base == "" || base[:5] != "body:" || len(base) != len("body:")+IdentityHexLen {
+		t.Fatalf("Identity() = %q; want body: and %d hex digits", base, IdentityHexLen)
+	}
+	tests := []struct {
+		name string
+		msg  string
+		same bool
+	}{
+		{"byte by byte", server, true},
+		{"store copy: LF, X-Mozilla fields, Status, no Received, a line end more", "X-Mozilla-Status: 0001\nX-Mozilla-Status2: 00000000\nDate: Mon, 30 Jun 2025 08:00:00 +0000\nmessage-id:  <a@x>\nStatus: RO\nSubject: hi\n\nline one\n\nline three\n\n", true},
+		{"no final line end", "Date: Mon, 30 Jun 2025 08:00:00 +0000\nMessage-ID: <a@x>\n\nline one\n\nline three", true},
+		{"other body", "Date: Mon, 30 Jun 2025 08:00:00 +0000\nMessage-ID: <a@x>\n\nline one\n\nline 3\n", false},
+		{"body lines joined", "Date: Mon, 30 Jun 2025 08:00:00 +0000\nMessage-ID: <a@x>\n\nline one\nline three\n", false},
+		{"other Date", "Date: Mon, 30 Jun 2025 08:00:01 +0000\nMessage-ID: <a@x>\n\nline one\n\nline three\n", false},
+		{"same Message-ID, other message (a converter's header)", "Date: Mon, 30 Jun 2025 08:00:00 +0000\nMessage-ID: <a@x>\n\nsomething else\n", false},
+		{"no Message-ID", "Date: Mon, 30 Jun 2025 08:00:00 +0000\n\nline one\n\nline three\n", false},
+	}
+	for _, tc := range tests {
+		for _, chunk := range []int{1, 3, 1 << 20} {
+			if got := ident(tc.msg, chunk); (got == base) != tc.same {
+				t.Errorf("%s (writes of %d bytes): Identity() = %q, base %q; want same %v", tc.name, chunk, got, base, tc.same)
+			}
+		}
+	}
+	if got := ident("Subject: x\n\nbody\n", 7); got != "" {
+		t.Errorf("neither Date nor Message-ID: Identity() = %q; want \"\" (not matched)", got)
+	}
+	noID := ident("Date: d\n\nbody\n", 2)
+	if noID == "" || noID != ident("Date: d\r\nX-UID: 4\r\n\r\nbody\r\n", 5) {
+		t.Errorf("Date and body alone: identities %q differ or are empty", noID)
+	}
+}

@@ -54,6 +54,12 @@ type Message struct {
 	// the bytes, so that a run with a lost state finds by it what an
 	// earlier run created under other keys. May be "" (not stamped).
 	ContentID string
+	// BodyID is the message's body identity (source.BodyIdentity: its
+	// Date and Message-ID and its body's size and SHA-256), stamped beside
+	// ContentID when both are set: another row of the target mailbox (a
+	// local store of the same account's mail, whose header bytes differ)
+	// finds by it the item this one became. May be "" (not stamped).
+	BodyID string
 	// Content is the parsed message: headers, body and attachments.
 	Content *message.Message
 	// Received and Sent are the original dates (Received from the source's
@@ -74,12 +80,13 @@ type Created struct {
 	Notes []string
 }
 
-// Stamp is one stamped item found in a target folder: the source key and
-// content identity it was created with (ContentID "" for items stamped
-// without one) and its id.
+// Stamp is one stamped item found in a target folder: the source key,
+// content identity and body identity it was created with (ContentID or
+// BodyID "" for items stamped without one) and its id.
 type Stamp struct {
 	SourceKey string
 	ContentID string
+	BodyID    string
 	ID        ItemID
 }
 

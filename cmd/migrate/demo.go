@@ -247,7 +247,7 @@ func demoMigrate(ctx context.Context, g *globalOptions, o *demoOptions, outDir s
 	}
 	statePath := filepath.Join(o.outDir, "state.db")
 	env := migrate.Env{Sources: sources, Target: open, Rules: rules,
-		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), POP3Unread: !p.Settings.POP3.Read, Secrets: p.Secrets(), Log: log}
+		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), POP3Unread: !p.Settings.POP3.Read, Dedupe: p.Settings.Dedupe.AcrossRows, Secrets: p.Secrets(), Log: log}
 	if err := demoAssessment(ctx, g, p, env, outDir); err != nil {
 		return err
 	}

@@ -75,6 +75,7 @@ func (lp *loadedProject) env() migrate.Env {
 		Items:   mapping.NewItemOptions(lp.p.Settings.Filters, lp.p.Settings.Target, lp.p.Settings.Keywords),
 		// POP3 has no read state: its mail is created read unless pop3.read is false.
 		POP3Unread: !lp.p.Settings.POP3.Read,
+		Dedupe:     lp.p.Settings.Dedupe.AcrossRows,
 		Secrets:    lp.p.Secrets(),
 		Log:        lp.log,
 	}

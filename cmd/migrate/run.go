@@ -280,7 +280,7 @@ func applySavedPlan(ctx context.Context, g *globalOptions, o *runOptions, p *con
 		now.Mailboxes = append(now.Mailboxes, migrate.PlanRow(m))
 	}
 	env := migrate.Env{Sources: openSources(p), Rules: rules,
-		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), POP3Unread: !p.Settings.POP3.Read, Secrets: p.Secrets(), Log: log}
+		Items: mapping.NewItemOptions(p.Settings.Filters, p.Settings.Target, p.Settings.Keywords), POP3Unread: !p.Settings.POP3.Read, Dedupe: p.Settings.Dedupe.AcrossRows, Secrets: p.Secrets(), Log: log}
 	planner := &migrate.Planner{Env: env, Settings: p.Settings}
 	if now.Inventory, err = planner.Relist(ctx, mailboxes); err != nil {
 		return nil, nil, err

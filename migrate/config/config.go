@@ -52,9 +52,26 @@ type File struct {
 	Keywords Keywords `yaml:"keywords"`
 	// POP3 says where POP3 accounts' mail goes and in what state.
 	POP3 POP3 `yaml:"pop3"`
+	// Dedupe says how rows of one target mailbox recognise a message
+	// another row migrated.
+	Dedupe Dedupe `yaml:"dedupe"`
 	// Concurrency bounds parallel work.
 	Concurrency Concurrency `yaml:"concurrency"`
 }
+
+// Dedupe says how a message of one row of a target mailbox is found
+// already migrated by another row of it (a POP3 or IMAP account and a
+// local store of the same mail).
+type Dedupe struct {
+	AcrossRows string `yaml:"across_rows" doc:"how a row's message is found already migrated by another row of the same target mailbox: body (Date, Message-ID and the body's size and SHA-256, in every folder; never Message-ID alone), exact (the same bytes, INBOX only: the same account over IMAP and POP3) or off"`
+}
+
+// Values of dedupe.across_rows.
+const (
+	DedupeBody  = "body"
+	DedupeExact = "exact"
+	DedupeOff   = "off"
+)
 
 // Source holds defaults for source mailboxes; CSV columns override them per
 // mailbox.
@@ -158,6 +175,7 @@ func Defaults() File {
 			IncludeEvents:  true,
 		},
 		POP3:        POP3{Read: true},
+		Dedupe:      Dedupe{AcrossRows: DedupeBody},
 		Concurrency: Concurrency{Mailboxes: 4, PerMailbox: 4},
 	}
 }

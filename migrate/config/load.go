@@ -490,6 +490,9 @@ func (p *Project) validate() error {
 	if f := strings.Trim(s.POP3.Folder, "/"); s.POP3.Folder != "" && (f == "" || strings.Contains(f, "//")) {
 		return bad("pop3.folder", fmt.Sprintf("%q is not a folder path; want e.g. \"Old provider\" or \"Inbox/Old provider\" (empty: the Inbox)", s.POP3.Folder))
 	}
+	if !oneOf(s.Dedupe.AcrossRows, DedupeBody, DedupeExact, DedupeOff) {
+		return bad("dedupe.across_rows", fmt.Sprintf("%q: want body, exact or off", s.Dedupe.AcrossRows))
+	}
 	if !oneOf(s.Filters.DeletedItems, "skip", "migrate") {
 		return bad("filters.deleted_items", fmt.Sprintf("%q: want skip or migrate", s.Filters.DeletedItems))
 	}

@@ -91,6 +91,30 @@ type Plan struct {
 	// Overlaps are the target mailboxes that a POP3 row and an IMAP row
 	// of the CSV both migrate to, with the messages they share.
 	Overlaps []Overlap `json:"overlaps,omitempty"`
+	// RowOverlaps are, per later row of a target mailbox that several
+	// rows feed, the messages expected to be there already from the
+	// earlier rows (dedupe.across_rows body).
+	RowOverlaps []RowOverlap `json:"row_overlaps,omitempty"`
+}
+
+// RowOverlap is a row of the CSV whose target mailbox earlier rows also
+// feed (a POP3 or IMAP account and a local store of it): its messages
+// whose body identity (Date, Message-ID and the body's size and SHA-256)
+// an earlier row's message has, which the run records as migrated by
+// that row instead of creating them again. The plan reads the body of
+// the messages whose Date and Message-ID match only.
+type RowOverlap struct {
+	// Target is the target mailbox; Row the row's address; Earlier the
+	// earlier rows' addresses, in CSV order.
+	Target  string   `json:"target"`
+	Row     string   `json:"row"`
+	Earlier []string `json:"earlier"`
+	// Compared counts the row's messages to migrate whose headers were
+	// read; Unkeyed those with neither Date nor Message-ID (not matched).
+	Compared int64 `json:"compared"`
+	Unkeyed  int64 `json:"unkeyed,omitempty"`
+	// Both counts the row's messages expected in the target already.
+	Both Count `json:"both"`
 }
 
 // Overlap is a target mailbox fed by a POP3 row and an IMAP row of the

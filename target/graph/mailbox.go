@@ -234,19 +234,56 @@ func stampValue(key, contentID string) string {
 	return key + " " + contentID
 }
 
+// messageStamp is a message's stamp value: its key and content identity
+// (stampValue) and, after one more space, its body identity
+// (target.Message.BodyID) when it has both.
+func messageStamp(m *target.Message) string {
+	v := stampValue(m.SourceKey, m.ContentID)
+	if m.ContentID != "" && m.BodyID != "" {
+		v += " " + m.BodyID
+	}
+	return v
+}
+
 // ParseStamp splits a stamp value into the source key and the content
 // identity ("" for a stamp made without one): the identity is the last
-// space-separated word when it has the shape scheme:hex.
+// space-separated word when it has the shape scheme:hex, or the one
+// before a body identity (ParseMessageStamp).
 func ParseStamp(v string) (key, contentID string) {
+	key, contentID, _ = ParseMessageStamp(v)
+	return key, contentID
+}
+
+// ParseMessageStamp splits a stamp value into the source key, the content
+// identity and the body identity ("" for those a stamp was made without):
+// "KEY", "KEY sha256:HEX" (stamps of versions before body identities,
+// contacts and events) or "KEY sha256:HEX body:HEX" (messages): when the
+// last two words both have the shape scheme:hex, they are the content
+// and the body identity. No source key ends in such a word (keys are
+// UIDVALIDITY.UID, UIDLs without spaces, hex, file names).
+func ParseMessageStamp(v string) (key, contentID, bodyID string) {
+	rest, last, ok := lastIdentity(v)
+	if !ok {
+		return v, "", ""
+	}
+	if k, c, ok := lastIdentity(rest); ok {
+		return k, c, last
+	}
+	return rest, last, ""
+}
+
+// lastIdentity cuts the last space-separated word of v when it has the
+// shape scheme:hex.
+func lastIdentity(v string) (rest, ident string, ok bool) {
 	i := strings.LastIndexByte(v, ' ')
 	if i <= 0 {
-		return v, ""
+		return v, "", false
 	}
 	scheme, sum, ok := strings.Cut(v[i+1:], ":")
 	if !ok || scheme == "" || sum == "" || strings.Trim(scheme, "abcdefghijklmnopqrstuvwxyz0123456789") != "" || strings.Trim(sum, "0123456789abcdef") != "" {
-		return v, ""
+		return v, "", false
 	}
-	return v[:i], v[i+1:]
+	return v[:i], v[i+1:], true
 }
 
 // findStamped returns the ids of the messages in f whose stamp matches
@@ -329,8 +366,8 @@ func (mb *mailbox) Stamps(ctx context.Context, f target.FolderID) iter.Seq2[targ
 			if !ok || v == "" || strings.HasPrefix(v, pendingPrefix) || val(m.GetId()) == "" {
 				continue
 			}
-			key, content := ParseStamp(v)
-			if !yield(target.Stamp{SourceKey: key, ContentID: content, ID: target.ItemID(*m.GetId())}, nil) {
+			key, content, body := ParseMessageStamp(v)
+			if !yield(target.Stamp{SourceKey: key, ContentID: content, BodyID: body, ID: target.ItemID(*m.GetId())}, nil) {
 				return
 			}
 		}

@@ -249,7 +249,7 @@ func (mb *mailbox) plan(ctx context.Context, f target.FolderID, m *target.Messag
 	}
 
 	// The creation request without attachments; the longest stamp.
-	base, err := mb.createSize(ctx, f, m, p.body, pendingPrefix+stampValue(m.SourceKey, m.ContentID), false, nil)
+	base, err := mb.createSize(ctx, f, m, p.body, pendingPrefix+messageStamp(m), false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -268,11 +268,11 @@ func (mb *mailbox) plan(ctx context.Context, f target.FolderID, m *target.Messag
 			keep = min(keep, len(p.body.Content)/2)
 		}
 		p.body.Content = cutUTF8(p.body.Content, keep)
-		if base, err = mb.createSize(ctx, f, m, p.body, pendingPrefix+stampValue(m.SourceKey, m.ContentID), false, nil); err != nil {
+		if base, err = mb.createSize(ctx, f, m, p.body, pendingPrefix+messageStamp(m), false, nil); err != nil {
 			return nil, err
 		}
 	}
-	if _, notes := buildMessage(m, p.body, stampValue(m.SourceKey, m.ContentID), false); len(notes) > 0 {
+	if _, notes := buildMessage(m, p.body, messageStamp(m), false); len(notes) > 0 {
 		p.notes = append(p.notes, notes...)
 	}
 
@@ -568,9 +568,9 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 	later := slices.Clone(p.later)
 	var ri *abs.RequestInformation
 	for {
-		stamp := stampValue(m.SourceKey, m.ContentID)
+		stamp := messageStamp(m)
 		if len(later) > 0 {
-			stamp = pendingPrefix + stampValue(m.SourceKey, m.ContentID)
+			stamp = pendingPrefix + messageStamp(m)
 		}
 		msg, _ := buildMessage(m, p.body, stamp, draft)
 		atts := make([]models.Attachmentable, 0, len(inline))
@@ -601,9 +601,9 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 		later = append(later, inline[i])
 		inline = slices.Delete(inline, i, i+1)
 	}
-	stamp := stampValue(m.SourceKey, m.ContentID)
+	stamp := messageStamp(m)
 	if len(later) > 0 {
-		stamp = pendingPrefix + stampValue(m.SourceKey, m.ContentID)
+		stamp = pendingPrefix + messageStamp(m)
 		// A partial item left by an earlier attempt of this key.
 		stale, err := mb.findKey(ctx, f, pendingPrefix, m.SourceKey, where)
 		if err != nil {
@@ -668,7 +668,7 @@ func (mb *mailbox) create(ctx context.Context, f target.FolderID, m *target.Mess
 	patch := models.NewMessage()
 	sp := models.NewSingleValueLegacyExtendedProperty()
 	sp.SetId(new(StampPropertyID))
-	sp.SetValue(new(stampValue(m.SourceKey, m.ContentID)))
+	sp.SetValue(new(messageStamp(m)))
 	patch.SetSingleValueExtendedProperties([]models.SingleValueLegacyExtendedPropertyable{sp})
 	err = mb.c.retry(ctx, mb.pace, where, "stamp the complete message", func(ctx context.Context) error {
 		_, err := mb.user().Messages().ByMessageId(id).Patch(ctx, patch, nil)

@@ -103,6 +103,8 @@ type Item struct {
 	Folder               target.FolderID
 	Kind                 string // "message", "contact" or "event"
 	SourceKey, ContentID string
+	// BodyID is a message's body identity (target.Message.BodyID).
+	BodyID string
 	// Message, Contact or Event is the item as created (a message's
 	// attachments are read and dropped: Attachments holds their SHA-256).
 	Message     *target.Message
@@ -422,7 +424,7 @@ func (mb *memMailbox) PutMessage(ctx context.Context, f target.FolderID, m *targ
 	if mb.m.MaxBytes > 0 && m.Content.Size > mb.m.MaxBytes {
 		return target.Created{}, &target.ItemError{Reason: fmt.Sprintf("the message is %d bytes, more than the target's limit of %d", m.Content.Size, mb.m.MaxBytes)}
 	}
-	it := Item{SourceKey: m.SourceKey, ContentID: m.ContentID, Message: m, Subject: m.Content.Subject}
+	it := Item{SourceKey: m.SourceKey, ContentID: m.ContentID, BodyID: m.BodyID, Message: m, Subject: m.Content.Subject}
 	return mb.put(ctx, kindMail, f, it, func() ([]string, error) {
 		var sums []string
 		for _, a := range m.Content.Attachments {
@@ -556,12 +558,12 @@ func (mb *memMailbox) stamps(ctx context.Context, kind string, f target.FolderID
 					continue
 				}
 				if n >= start && n < start+size && (!it.partial || mb.m.partialOnFail) {
-					s := target.Stamp{SourceKey: it.SourceKey, ContentID: it.ContentID, ID: it.ID}
+					s := target.Stamp{SourceKey: it.SourceKey, ContentID: it.ContentID, BodyID: it.BodyID, ID: it.ID}
 					if mb.m.unstampedList {
 						s.SourceKey = ""
 					}
 					if mb.m.noContentID {
-						s.ContentID = ""
+						s.ContentID, s.BodyID = "", ""
 					}
 					page = append(page, s)
 				}

@@ -133,8 +133,9 @@ func folderName(what string) string {
 	return fmt.Sprintf("targettest-%s-%06d", what, rand.IntN(1000000))
 }
 
-// Message returns a small message stamped with key and content identity
-// "sha256:" + key's, ready for PutMessage. Harnesses use it for Breaking.
+// Message returns a small message stamped with key, content identity
+// "sha256:" + key's and body identity "body:" + its first 128 bits,
+// ready for PutMessage. Harnesses use it for Breaking.
 func Message(t testing.TB, key string) *target.Message {
 	t.Helper()
 	raw := fmt.Sprintf("From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: targettest %s\r\nMessage-ID: <%s@targettest.example>\r\nDate: Mon, 2 Jan 2023 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBody of %s.\r\n", key, strings.NewReplacer(":", "-", "/", "-").Replace(key), key)
@@ -144,13 +145,19 @@ func Message(t testing.TB, key string) *target.Message {
 	}
 	t.Cleanup(func() { msg.Close() })
 	date := time.Date(2023, 1, 2, 10, 0, 0, 0, time.UTC)
-	return &target.Message{SourceKey: key, ContentID: contentID(key), Content: msg, Received: date, Sent: date, Read: true}
+	return &target.Message{SourceKey: key, ContentID: contentID(key), BodyID: bodyID(key), Content: msg, Received: date, Sent: date, Read: true}
 }
 
 // contentID is the content identity the suite stamps on key's item.
 func contentID(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// bodyID is the body identity the suite stamps on key's message.
+func bodyID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "body:" + hex.EncodeToString(sum[:16])
 }
 
 func checkEnsureFolder(t testing.TB, h *Harness) {
@@ -260,6 +267,8 @@ func checkPutLookupStamps(t testing.TB, h *Harness) {
 			t.Errorf("Stamps() lists %s as %s, PutMessage returned %s", key, s.ID, id)
 		case s.ContentID != contentID(key):
 			t.Errorf("Stamps() lists %s with content identity %q, want %q: the content identity must be stamped", key, s.ContentID, contentID(key))
+		case s.BodyID != bodyID(key):
+			t.Errorf("Stamps() lists %s with body identity %q, want %q: the body identity must be stamped beside the content identity", key, s.BodyID, bodyID(key))
 		}
 	}
 	if n := len(stamps(t, "Stamps(other)", mb.Stamps(ctx, other))); n != 0 {
