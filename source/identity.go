@@ -3,7 +3,9 @@ package source
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"strconv"
 	"strings"
@@ -88,9 +90,12 @@ const maxHeaderLine = 4 << 10
 // BodyHasher is an io.Writer that is fed a message's bytes as the source
 // streams them and computes its BodyIdentity: it finds the Date and
 // Message-ID fields in the header and hashes the body normalised as
-// BodyIdentity says, keeping at most one header line (4 KB) and the line
-// ends not yet followed by other bytes. The zero value is not ready: use
-// NewBodyHasher.
+// BodyIdentity says. Its memory is bounded whatever the message: one
+// header line (4 KB), Date and Message-ID values of at most 4 KB each,
+// and, for the line ends at the end of what was written so far (which
+// BodyIdentity drops if nothing follows them), the hash's state from
+// before them instead of the line ends themselves. The zero value is not
+// ready: use NewBodyHasher.
 type BodyHasher struct {
 	h      hash.Hash
 	size   int64
@@ -102,7 +107,13 @@ type BodyHasher struct {
 	id     string
 	seenD  bool
 	seenID bool
-	ends   []byte // line-end bytes of the body not yet hashed
+	// The body's trailing line ends are hashed as they come; mark is the
+	// hash state and size from before them (nil when the body written so
+	// far does not end in a line end), restored by Identity. cr is a CR
+	// not yet hashed, in case an LF follows (CRLF is hashed as LF).
+	mark     []byte
+	markSize int64
+	cr       bool
 }
 
 // NewBodyHasher returns a BodyHasher at the start of a message.
@@ -145,9 +156,9 @@ func (b *BodyHasher) endLine() {
 	case line[0] == ' ' || line[0] == '\t':
 		switch b.field {
 		case "date":
-			b.date += " " + line
+			b.date = capped(b.date + " " + line)
 		case "message-id":
-			b.id += " " + line
+			b.id = capped(b.id + " " + line)
 		}
 	default:
 		name, value, ok := strings.Cut(line, ":")
@@ -168,44 +179,68 @@ func (b *BodyHasher) endLine() {
 	}
 }
 
-// body hashes body bytes: CRLF becomes LF, and line ends wait in b.ends
-// until other bytes follow them (those at the end are dropped).
+// body hashes body bytes: CRLF becomes LF; before the first line end of
+// a run of them, the hash's state is kept (mark), so that Identity can
+// drop the run when it ends the body.
 func (b *BodyHasher) body(p []byte) {
 	start := 0
 	for i, c := range p {
-		if c == '\r' || c == '\n' {
-			if start < i {
-				b.flushEnds()
-				b.write(p[start:i])
-			}
-			b.ends = append(b.ends, c)
-			start = i + 1
+		if c != '\r' && c != '\n' {
+			continue
+		}
+		if start < i {
+			b.text(p[start:i])
+		}
+		start = i + 1
+		if b.mark == nil {
+			b.markHere()
+		}
+		switch {
+		case c == '\n':
+			b.cr = false // a pending CR and this LF are one LF
+			b.write([]byte{'\n'})
+		case b.cr:
+			b.write([]byte{'\r'}) // a lone CR, kept as it is
+		default:
+			b.cr = true
 		}
 	}
 	if start < len(p) {
-		b.flushEnds()
-		b.write(p[start:])
+		b.text(p[start:])
 	}
 }
 
-func (b *BodyHasher) flushEnds() {
-	if len(b.ends) == 0 {
-		return
+// text hashes bytes that are not line ends: the run of line ends before
+// them is part of the body after all.
+func (b *BodyHasher) text(p []byte) {
+	if b.cr {
+		b.write([]byte{'\r'})
+		b.cr = false
 	}
-	out := b.ends[:0]
-	for i, c := range b.ends {
-		if c == '\r' && i+1 < len(b.ends) && b.ends[i+1] == '\n' {
-			continue
-		}
-		out = append(out, c)
+	b.mark = nil
+	b.write(p)
+}
+
+// markHere keeps the hash's state and size before a run of line ends.
+func (b *BodyHasher) markHere() {
+	m, err := b.h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic(fmt.Sprintf("source: sha256 state: %v", err)) // crypto/sha256 always marshals
 	}
-	b.write(out)
-	b.ends = b.ends[:0]
+	b.mark, b.markSize = m, b.size
 }
 
 func (b *BodyHasher) write(p []byte) {
 	b.h.Write(p)
 	b.size += int64(len(p))
+}
+
+// capped cuts a folded field value at maxHeaderLine bytes.
+func capped(v string) string {
+	if len(v) > maxHeaderLine {
+		return v[:maxHeaderLine]
+	}
+	return v
 }
 
 // Identity returns the BodyIdentity of what was written ("" for a message
@@ -214,5 +249,12 @@ func (b *BodyHasher) Identity() string {
 	if !b.inBody && len(b.line) > 0 {
 		b.endLine() // a header without a final line end, and no body
 	}
-	return BodyIdentity(b.date, b.id, b.size, b.h.Sum(nil))
+	h, size := b.h, b.size
+	if b.mark != nil {
+		h, size = sha256.New(), b.markSize
+		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(b.mark); err != nil {
+			panic(fmt.Sprintf("source: sha256 state: %v", err)) // it was marshalled by sha256
+		}
+	}
+	return BodyIdentity(b.date, b.id, size, h.Sum(nil))
 }

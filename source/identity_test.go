@@ -1,6 +1,9 @@
 package source
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 // TestHeaderIdentity checks the content identity: the size and the Date
 // and Message-ID fields decide it, and 8-bit or control characters match
@@ -64,6 +67,8 @@ func TestBodyIdentity(t *testing.T) {
 		{"other Date", "Date: Mon, 30 Jun 2025 08:00:01 +0000\nMessage-ID: <a@x>\n\nline one\n\nline three\n", false},
 		{"same Message-ID, other message (a converter's header)", "Date: Mon, 30 Jun 2025 08:00:00 +0000\nMessage-ID: <a@x>\n\nsomething else\n", false},
 		{"no Message-ID", "Date: Mon, 30 Jun 2025 08:00:00 +0000\n\nline one\n\nline three\n", false},
+		{"many line ends at the end, CRs among them", server + "\r\n\n\r\r\n\n", true},
+		{"a lone CR inside the body", "Date: Mon, 30 Jun 2025 08:00:00 +0000\nMessage-ID: <a@x>\n\nline one\r\rline three\n", false},
 	}
 	for _, tc := range tests {
 		for _, chunk := range []int{1, 3, 1 << 20} {
@@ -74,6 +79,19 @@ func TestBodyIdentity(t *testing.T) {
 	}
 	if got := ident("Subject: x\n\nbody\n", 7); got != "" {
 		t.Errorf("neither Date nor Message-ID: Identity() = %q; want \"\" (not matched)", got)
+	}
+	// The line ends at the end are not kept in memory: 8 MB of them leave
+	// the hasher as small as it was.
+	h := NewBodyHasher()
+	h.Write([]byte(server))
+	for range 8 << 10 {
+		h.Write(bytes.Repeat([]byte("\r\n"), 512))
+	}
+	if got := h.Identity(); got != base {
+		t.Errorf("8 MB of line ends after the body: Identity() = %q; want %q", got, base)
+	}
+	if n := cap(h.line) + len(h.mark) + len(h.date) + len(h.id); n > 2*maxHeaderLine {
+		t.Errorf("the hasher holds %d bytes after 8 MB of line ends; want at most %d", n, 2*maxHeaderLine)
 	}
 	noID := ident("Date: d\n\nbody\n", 2)
 	if noID == "" || noID != ident("Date: d\r\nX-UID: 4\r\n\r\nbody\r\n", 5) {
