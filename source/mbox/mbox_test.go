@@ -17,8 +17,9 @@ import (
 	"github.com/migrate-tool/migrate/source/sourcetest"
 )
 
-// tree is the hand-made Thunderbird account directory.
-const tree = "../../testdata/stores/thunderbird"
+// tree is the hand-made Thunderbird account directory (package seed embeds
+// it for the demo).
+const tree = "../testserver/seed/stores/thunderbird/Mail/Local Folders"
 
 // copyTree copies the Thunderbird tree to a temporary directory.
 func copyTree(t testing.TB) string {
