@@ -80,7 +80,7 @@ repository).`,
 	cmd.Flags().BoolVar(&o.memoryIMAP, "memory-imap", false, "use the in-memory IMAP server even where Dovecot is installed")
 	cmd.Flags().StringVar(&o.dovecot, "dovecot", "", "the Dovecot executable to run (default "+testserver.DovecotBinary+"); one that cannot be used gives the in-memory IMAP server, with a warning saying why")
 	cmd.Flags().StringVar(&o.radicale, "radicale", "", "the Radicale executable to run (default "+testserver.RadicaleBinary+"); one that cannot be used gives export files of the same address books and calendars, with a warning saying why")
-	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database, plan, reports and export files (replaced on each demo)")
+	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database, plan, reports, export files and Thunderbird profile (replaced on each demo)")
 	return cmd
 }
 
