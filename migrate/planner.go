@@ -369,7 +369,7 @@ func (a *assessment) list(ctx context.Context, acct source.Account) ([]mapping.F
 			Path: folderName(f), Role: string(f.SpecialUse), Guessed: f.SpecialUseGuessed,
 			Kind: string(cmp.Or(f.Kind, source.KindMessage)), Validity: f.Validity, NoSelect: f.NoSelect,
 			Target: targetDisplay(fm), Excluded: fm.Excluded, Reason: fm.Reason, Changes: fm.Changes,
-			Deleted: f.Deleted,
+			Deleted: f.Deleted, Unreadable: slices.Clone(f.Unreadable),
 		}
 		if fm.WellKnown != "" && !fm.Excluded && !f.NoSelect {
 			a.work.Folders++

@@ -265,6 +265,10 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevInfo, "duplicate_message_ids", addr, "", "%d items share a Message-ID with another item (%s); each copy is migrated, as on the source.", mb.DuplicateItems, plural(int64(len(mb.Duplicates)), "Message-ID", "Message-IDs"))
 		}
 		for _, f := range mb.Folders {
+			if len(f.Unreadable) > 0 {
+				add(plan.SevWarning, "unreadable_files", addr, f.Path, "Folder %s holds data that cannot be read as mail and will not be migrated (%s): %s. Check it at the source: make the files readable, or remove what is not mail.",
+					f.Path, plural(int64(len(f.Unreadable)), "file", "files"), unreadableList(f.Unreadable))
+			}
 			if f.Items > plan.MaxItemsPerFolder {
 				add(plan.SevWarning, "folder_too_big", addr, f.Path, "Folder %s holds %d items; Exchange Online allows %d per folder. Split it before the run (folders.rename cannot split).", f.Path, f.Items, plan.MaxItemsPerFolder)
 			}
@@ -321,6 +325,16 @@ func keywordsDroppedMessage(mb plan.Mailbox, keepDollar bool) string {
 }
 
 // plural formats n with the singular or plural words.
+// unreadableList joins a folder's unreadable files for a risk: the
+// first five, then how many more the plan file lists.
+func unreadableList(files []string) string {
+	const shown = 5
+	if len(files) <= shown {
+		return strings.Join(files, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more (listed in the plan file)", strings.Join(files[:shown], "; "), len(files)-shown)
+}
+
 func plural(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one

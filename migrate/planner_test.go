@@ -390,3 +390,71 @@ func TestPlanQuota(t *testing.T) {
 		})
 	}
 }
+
+// unreadableAccount is a local store whose folders report the files
+// they could not read (source.Folder.Unreadable), by folder name.
+type unreadableAccount struct {
+	source.Account
+	files map[string][]string
+}
+
+func (a unreadableAccount) Folders(ctx context.Context) ([]source.Folder, error) {
+	fs, err := a.Account.Folders(ctx)
+	for i := range fs {
+		fs[i].Unreadable = a.files[fs[i].Name]
+	}
+	return fs, err
+}
+
+// TestPlanUnreadableFiles: the files a local store could not read are in
+// their plan folder and one warning per folder names them, the first
+// five and how many more.
+func TestPlanUnreadableFiles(t *testing.T) {
+	ctx := context.Background()
+	date := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	src := sourcetest.NewMemory()
+	src.AddFolder("Archive", "", "")
+	src.Add("INBOX", []byte("Subject: a\r\n\r\na\r\n"), date, `\Seen`)
+	var many []string
+	for i := range 7 {
+		many = append(many, fmt.Sprintf("cur/%d: not a message: the file is empty", i))
+	}
+	files := map[string][]string{"INBOX": {"Inbox/note.eml: not a message: it does not begin with a header field"}, "Archive": many}
+	open := func(ctx context.Context, m config.Mailbox, log *slog.Logger) (source.Account, error) {
+		a, err := src.Open(ctx)
+		return unreadableAccount{a, files}, err
+	}
+	settings := config.Defaults()
+	planner := &Planner{Env: Env{Sources: open, Items: mapping.NewItemOptions(settings.Filters, settings.Target, settings.Keywords),
+		Now: func() time.Time { return date }}, Settings: settings, Tool: "migrate test"}
+	mb := config.Mailbox{EmailAddress: "store@example.test", Protocol: "maildir", SourcePaths: []string{"/stores/x"}}
+	pl, err := planner.Plan(ctx, []config.Mailbox{mb})
+	if err != nil {
+		t.Fatalf("Plan() = %v", err)
+	}
+	if e := pl.Mailboxes[0].Error; e != "" {
+		t.Fatalf("mailbox error: %s", e)
+	}
+	for _, f := range pl.Mailboxes[0].Folders {
+		if diff := cmp.Diff(files[f.Path], f.Unreadable); diff != "" {
+			t.Errorf("plan folder %s: Unreadable (-want +got):\n%s", f.Path, diff)
+		}
+	}
+	risks := map[string]string{}
+	for _, r := range pl.Risks {
+		if r.Code == "unreadable_files" {
+			if r.Severity != plan.SevWarning || r.Mailbox != mb.EmailAddress {
+				t.Errorf("risk %+v: want a warning of %s", r, mb.EmailAddress)
+			}
+			risks[r.Folder] = r.Message
+		}
+	}
+	want := map[string]string{
+		"INBOX": "Folder INBOX holds data that cannot be read as mail and will not be migrated (1 file): Inbox/note.eml: not a message: it does not begin with a header field. Check it at the source: make the files readable, or remove what is not mail.",
+		"Archive": "Folder Archive holds data that cannot be read as mail and will not be migrated (7 files): " + strings.Join(many[:5], "; ") +
+			"; and 2 more (listed in the plan file). Check it at the source: make the files readable, or remove what is not mail.",
+	}
+	if diff := cmp.Diff(want, risks); diff != "" {
+		t.Errorf("unreadable_files risks (-want +got):\n%s", diff)
+	}
+}

@@ -94,6 +94,12 @@ type Folder struct {
 	// X-Mozilla-Status 0x8, an emlx with the deleted bit): Items does not
 	// list them, and the plan reports them as skipped. Not part of Count.
 	Deleted int64
+	// Unreadable names the files of a local store's folder that are not
+	// migrated because they cannot be read or are not messages (see
+	// ErrNotMessage; for an mbox file, bytes before its first From_ line),
+	// each as UnreadableFile formats it. Items does not list them; the plan
+	// reports them as a risk. Servers leave it nil.
+	Unreadable []string
 	// NoSelect is true for a folder that exists only as a parent.
 	NoSelect bool
 	// Skip, when not empty, says why the source advises against migrating

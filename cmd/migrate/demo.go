@@ -49,6 +49,11 @@ on 127.0.0.1, and shows what migrate discovers in each mailbox: folders,
 their roles, item counts, sizes and date ranges. With Dovecot, the first
 test mailbox is also read over POP3S, as a POP3 row of its own
 (local+pop@domain, into the folder "Old provider").
+A Thunderbird profile built into the binary (Local Folders: Inbox with a
+subfolder, Sent, Trash, Archives, and a message deleted but not yet
+compacted away) is written into the --out directory and migrated as a
+local store row of its own: dave@example.test, a POP user whose mail
+lives only in Thunderbird, into his own mailbox.
 Beside it, a real Radicale (CardDAV and CalDAV over http on 127.0.0.1)
 seeded with the test address books and calendars of the same users (or,
 where no usable Radicale is installed, saying why, the same address books
@@ -75,7 +80,7 @@ repository).`,
 	cmd.Flags().BoolVar(&o.memoryIMAP, "memory-imap", false, "use the in-memory IMAP server even where Dovecot is installed")
 	cmd.Flags().StringVar(&o.dovecot, "dovecot", "", "the Dovecot executable to run (default "+testserver.DovecotBinary+"); one that cannot be used gives the in-memory IMAP server, with a warning saying why")
 	cmd.Flags().StringVar(&o.radicale, "radicale", "", "the Radicale executable to run (default "+testserver.RadicaleBinary+"); one that cannot be used gives export files of the same address books and calendars, with a warning saying why")
-	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database, plan, reports and export files (replaced on each demo)")
+	cmd.Flags().StringVar(&o.outDir, "out", "demo-out", "directory for the demo's state database, plan, reports, export files and Thunderbird profile (replaced on each demo)")
 	return cmd
 }
 
@@ -163,12 +168,18 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions) error {
 	}
 	defer pim.close()
 	pim.attach(src.mailboxes)
+	store, err := writeDemoStore(outDir)
+	if err != nil {
+		return err
+	}
+	src.mailboxes = append(src.mailboxes, store)
 	secrets := pim.secrets()
 	for _, m := range src.mailboxes {
 		secrets = append(secrets, m.Password.Value())
 	}
 	log = g.logger(secrets...)
-	fmt.Fprintf(g.stdout, "Source: %s, %d test mailboxes\nContacts and calendars: %s\n\n", src.name, len(src.mailboxes), pim.name)
+	fmt.Fprintf(g.stdout, "Source: %s, %d test mailboxes\nContacts and calendars: %s\nLocal store: Thunderbird profile in %s (%s)\n\n",
+		src.name, len(src.mailboxes)-1, pim.name, filepath.Dir(filepath.Dir(store.SourcePaths[0])), store.EmailAddress)
 
 	// AllowPlaintext is for Radicale, which the demo runs on http: every
 	// server of the demo is on 127.0.0.1, so no password leaves the
@@ -332,6 +343,19 @@ func printInventory(w io.Writer, inv *migrate.MailboxInventory) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", strings.Join(f.Folder.Path, "/"), role, count, humanize.Bytes(f.Bytes), dates)
 	}
 	tw.Flush()
+	for _, f := range mail {
+		name := strings.Join(f.Folder.Path, "/")
+		if n := f.Folder.Deleted; n > 0 {
+			noun := "messages"
+			if n == 1 {
+				noun = "message"
+			}
+			fmt.Fprintf(w, "  %s: %d %s marked deleted in the local store (not yet compacted away), not migrated\n", name, n, noun)
+		}
+		for _, u := range f.Folder.Unreadable {
+			fmt.Fprintf(w, "  %s: not migrated: %s\n", name, u)
+		}
+	}
 	if len(pim) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  address book or calendar\tkind\titems\trole\t")

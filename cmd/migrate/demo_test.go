@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/migrate-tool/migrate/source/testserver"
+	"github.com/migrate-tool/migrate/target/graphemu"
 )
 
 // TestDemoListsSeededMailboxes runs `migrate demo` against both demo
@@ -92,6 +93,7 @@ func TestDemoListsSeededMailboxes(t *testing.T) {
 				t.Errorf("the demo does not use the installed Radicale (no %q)", want)
 			}
 			contacts, events := checkDemoPIM(t, dav, stdout, second)
+			checkDemoStore(t, out, stdout, second)
 			checkDemoReports(t, out, contacts, events)
 			if t.Failed() {
 				t.Logf("output:\n%s", stdout)
@@ -161,8 +163,12 @@ func checkDemoReports(t *testing.T, out string, contacts, events int) {
 		name string
 		want []string
 	}{
-		{"assessment", []string{fmt.Sprintf("%d contacts and %d calendar events to create", contacts, events), "Kontakte (address book)", "Agenda (calendar)", "(a contact)", "(a calendar event)"}},
-		{"migration", []string{fmt.Sprintf("%d contacts and %d calendar events migrated.", contacts, events), "Kontakte (address book)", "Agenda (calendar)"}},
+		{"assessment", []string{fmt.Sprintf("%d contacts and %d calendar events to create", contacts, events), "Kontakte (address book)", "Agenda (calendar)", "(a contact)", "(a calendar event)",
+			// The Thunderbird row: its mailbox, and the expunged message
+			// skipped.
+			demoStoreUser, "marked deleted in the local store (folder INBOX) but not yet removed from it"}},
+		{"migration", []string{fmt.Sprintf("%d contacts and %d calendar events migrated.", contacts, events), "Kontakte (address book)", "Agenda (calendar)",
+			demoStoreUser}},
 	} {
 		texts := map[string]string{}
 		html, err := os.ReadFile(filepath.Join(out, tt.name+".html"))
@@ -189,6 +195,50 @@ func checkDemoReports(t *testing.T, out string, contacts, events int) {
 			}
 		}
 	}
+}
+
+// checkDemoStore checks the demo's Thunderbird row (demoStoreUser):
+// announced with the profile it wrote into out, its folders and the
+// message deleted in the store in the inventory, every live message
+// created by the first run (second is where the second run's output
+// starts) and none by the second; and, reading the emulator's data the
+// demo left in out, each message of the store once in its folder with
+// its flags, categories and body (checkMboxTarget, as TestE2EMbox).
+func checkDemoStore(t *testing.T, out, stdout string, second int) {
+	t.Helper()
+	n := len(mboxExpect)
+	if want := "Local store: Thunderbird profile in " + filepath.Join(out, "thunderbird-profile") + " (" + demoStoreUser + ")\n"; !strings.Contains(stdout, want) {
+		t.Errorf("the demo does not announce its local store (%q)", want)
+	}
+	for _, re := range []string{
+		`(?m)^` + regexp.QuoteMeta(demoStoreUser) + fmt.Sprintf(`: 7 folders, %d messages, `, n),
+		`(?m)^  INBOX\s+\\Inbox\s+3\s`,
+		`(?m)^  INBOX/Projects\s+2\s`,
+		`(?m)^  Archives/2023\s+1\s`,
+		`(?m)^  Sent\s+\\Sent \(by name\)\s+1\s`,
+		`(?m)^  INBOX: 1 message marked deleted in the local store \(not yet compacted away\), not migrated$`,
+		`(?m)^` + regexp.QuoteMeta(demoStoreUser) + fmt.Sprintf(`\s+%d\s+0\s+0\s+0\s`, n),
+	} {
+		if !regexp.MustCompile(re).MatchString(stdout[:second]) {
+			t.Errorf("the demo's inventory or first run lacks %s", re)
+		}
+	}
+	if re := `(?m)^` + regexp.QuoteMeta(demoStoreUser) + fmt.Sprintf(`\s+0\s+%d\s+0\s+0\s`, n); !regexp.MustCompile(re).MatchString(stdout[second:]) {
+		t.Errorf("the second run does not find the store's %d messages done (%s)", n, re)
+	}
+	if re := `(?m)^` + regexp.QuoteMeta(demoStoreUser) + fmt.Sprintf(`: %d messages \(0 drafts\) in \d+ folders; contacts: 0, events: 0, meeting messages sent: 0$`, n); !regexp.MustCompile(re).MatchString(stdout[second:]) {
+		t.Errorf("the emulator does not hold the store's %d messages (%s)", n, re)
+	}
+	emu, err := graphemu.New(&graphemu.Options{Tenant: "demo.test", ClientID: "check", ClientSecret: "check", Users: []string{demoStoreUser}, DataDir: filepath.Join(out, "emulator")})
+	if err != nil {
+		t.Fatalf("reopening the demo's emulator data: %v", err)
+	}
+	defer emu.Close()
+	if emu.DumpMailbox(nil, demoStoreUser) == nil {
+		t.Errorf("the demo's emulator has no mailbox %s", demoStoreUser)
+		return
+	}
+	checkMboxTarget(t, emu, demoStoreUser)
 }
 
 // TestDemoFallsBackFromUnusableRadicale runs the demo with a Radicale it

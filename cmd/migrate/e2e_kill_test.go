@@ -90,9 +90,10 @@ func pendingItems(t *testing.T, emu *graphemu.Emulator, d *testserver.Dovecot) i
 // the kills at a random moment between early and early+spread (logging
 // in, listing, creating folders, reconciling), the others once a random
 // number of further messages is in the target (got of total before the
-// run; runsLeft kill cycles left to spread the rest over), plus up to
-// 40 ms, while other uploads of the mailbox are in flight.
-func killAtRandom(t *testing.T, rng *rand.Rand, c *child, emu *graphemu.Emulator, d *testserver.Dovecot, got, total, runsLeft int, early, spread time.Duration) (what string, killed bool) {
+// run; runsLeft kill cycles left to spread the rest over; count counts
+// the messages in the target), plus up to 40 ms, while other uploads of
+// the mailbox are in flight.
+func killAtRandom(t *testing.T, rng *rand.Rand, c *child, count func() int, got, total, runsLeft int, early, spread time.Duration) (what string, killed bool) {
 	t.Helper()
 	if rng.IntN(4) == 0 {
 		delay := early + time.Duration(rng.Int64N(int64(spread)))
@@ -106,7 +107,7 @@ func killAtRandom(t *testing.T, rng *rand.Rand, c *child, emu *graphemu.Emulator
 		need := 1 + rng.IntN(max(1, min(remaining-1, 2*remaining/runsLeft)))
 		jitter := time.Duration(rng.Int64N(int64(40 * time.Millisecond)))
 		what = fmt.Sprintf("after %d more messages + %v", need, jitter.Round(time.Millisecond))
-		waitForMessages(c, emu, d, got+need)
+		waitForCount(c, count, got+need)
 		time.Sleep(jitter)
 	}
 	return what, c.kill(t)
@@ -171,7 +172,7 @@ func TestE2EKillNine(t *testing.T) {
 				before := emulatorMessages(ep.Emulator, d)
 				c := startChild(t, timeScale, p.args())
 				start := time.Now()
-				what, killed := killAtRandom(t, rng, c, ep.Emulator, d, before, total, cycles-cycle, 100*time.Millisecond, 400*time.Millisecond)
+				what, killed := killAtRandom(t, rng, c, func() int { return emulatorMessages(ep.Emulator, d) }, before, total, cycles-cycle, 100*time.Millisecond, 400*time.Millisecond)
 				after := emulatorMessages(ep.Emulator, d)
 				pending := pendingItems(t, ep.Emulator, d)
 				if killed && after < total {

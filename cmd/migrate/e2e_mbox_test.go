@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/source/testserver/seed"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
 
-// mboxWant is what a message of testdata/stores/thunderbird must become:
+// mboxWant is what a message of the Thunderbird account in
+// source/testserver/seed/stores must become:
 // its target folder, read and flag state, categories, and the body the
 // source file holds (to compare, uncut).
 type mboxWant struct {
@@ -47,7 +49,7 @@ var mboxExpect = map[string]mboxWant{
 // state deleted create nothing; verify passes; no meeting message is
 // sent; and the tree's bytes and modification times are unchanged.
 func TestE2EMbox(t *testing.T) {
-	tree, err := filepath.Abs(filepath.Join("..", "..", "testdata", "stores", "thunderbird"))
+	tree, err := filepath.Abs(filepath.Join("..", "..", "source", "testserver", "seed", "stores", "thunderbird", filepath.FromSlash(seed.ThunderbirdAccount)))
 	if err != nil {
 		t.Fatal(err)
 	}

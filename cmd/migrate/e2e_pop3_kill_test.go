@@ -89,7 +89,7 @@ func TestE2EPOP3KillNine(t *testing.T) {
 				// A quarter of the kills in the first 400 ms: logging in
 				// over POP3, listing, reconciling.
 				start := time.Now()
-				what, killed := killAtRandom(t, rng, c, ep.Emulator, d, got, total, cycles-cycle, 50*time.Millisecond, 350*time.Millisecond)
+				what, killed := killAtRandom(t, rng, c, func() int { return emulatorMessages(ep.Emulator, d) }, got, total, cycles-cycle, 50*time.Millisecond, 350*time.Millisecond)
 				after := emulatorMessages(ep.Emulator, d)
 				if killed && after < total {
 					midRun++

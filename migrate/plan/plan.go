@@ -374,6 +374,10 @@ type Folder struct {
 	// Deleted counts the messages a local store keeps but marks deleted
 	// (source.Folder.Deleted), which are not migrated and not in Items.
 	Deleted int64 `json:"deleted,omitempty"`
+	// Unreadable names the files of a local store's folder that are not
+	// migrated because they cannot be read or are not messages
+	// (source.Folder.Unreadable: "name: reason").
+	Unreadable []string `json:"unreadable,omitempty"`
 	// ToMigrate counts what the run will create from this folder.
 	ToMigrate Count `json:"to_migrate"`
 	// PIM is what an address book's or calendar's items give; nil for a

@@ -17,6 +17,11 @@
 // its newest Received field, else its Date field (mapping.ReceivedDate),
 // as it does POP3 mail; the plan reads the same fields.
 //
+// A file that cannot be read, is empty or does not begin with a header
+// field is not listed: Folders names it in the folder's Unreadable (with
+// its key and why), and the plan reports it. Listing reads the first 512
+// bytes of each file for this.
+//
 // Open streams the file with os.Open, read-only; nothing in the tree is
 // ever written.
 package eml
@@ -206,7 +211,11 @@ func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
 		g.Count, g.Bytes = -1, -1
 		if f.dir != "" {
 			g.Count, g.Bytes = 0, 0
-			for ref, err := range a.list(ctx, f) {
+			bad := func(name string, err error) {
+				a.log.Warn("file not migrated", "folder", f.Name, "file", name, "err", err)
+				g.Unreadable = append(g.Unreadable, source.UnreadableFile(name, err))
+			}
+			for ref, err := range a.list(ctx, f, bad) {
 				if err != nil {
 					return nil, err
 				}
@@ -239,7 +248,7 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 			yield(source.ItemRef{}, err)
 			return
 		}
-		for ref, err := range a.list(ctx, *fo) {
+		for ref, err := range a.list(ctx, *fo, nil) {
 			if !yield(ref, err) || err != nil {
 				return
 			}
@@ -247,8 +256,13 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 	}
 }
 
-// list lists the .eml files of f's directory.
-func (a *Account) list(ctx context.Context, f folder) iter.Seq2[source.ItemRef, error] {
+// list lists the .eml files of f's directory that can be read and begin
+// as a message does (source.CheckMessageFile); it passes the others to
+// bad, when not nil, with their keys.
+func (a *Account) list(ctx context.Context, f folder, bad func(name string, err error)) iter.Seq2[source.ItemRef, error] {
+	if bad == nil {
+		bad = func(string, error) {}
+	}
 	return func(yield func(source.ItemRef, error) bool) {
 		entries, err := os.ReadDir(f.dir)
 		if err != nil {
@@ -264,24 +278,29 @@ func (a *Account) list(ctx context.Context, f folder) iter.Seq2[source.ItemRef, 
 				continue
 			}
 			p := filepath.Join(f.dir, e.Name())
-			fi, err := os.Stat(p) // follows a symbolic link
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				yield(source.ItemRef{}, fmt.Errorf("eml: folder %s: %w", f.Name, err))
-				return
-			}
-			if !fi.Mode().IsRegular() {
-				a.log.Debug("not a message file, ignored", "file", p)
-				continue
-			}
 			rel, err := filepath.Rel(f.root, p)
 			if err != nil {
 				yield(source.ItemRef{}, fmt.Errorf("eml: folder %s: %w", f.Name, err))
 				return
 			}
-			if !yield(source.ItemRef{Key: filepath.ToSlash(rel), Size: fi.Size()}, nil) {
+			rel = filepath.ToSlash(rel)
+			fi, err := os.Stat(p) // follows a symbolic link
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				bad(rel, err)
+				continue
+			}
+			if !fi.Mode().IsRegular() {
+				a.log.Debug("not a message file, ignored", "file", p)
+				continue
+			}
+			if err := source.CheckMessageFile(p); err != nil {
+				bad(rel, err)
+				continue
+			}
+			if !yield(source.ItemRef{Key: rel, Size: fi.Size()}, nil) {
 				return
 			}
 		}

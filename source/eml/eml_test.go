@@ -154,3 +154,50 @@ func TestSuite(t *testing.T) {
 		},
 	})
 }
+
+// TestUnreadable puts files beside the messages that cannot be migrated:
+// an empty .eml, one that is not RFC 5322, a symbolic link loop and (when
+// not root, who reads anything) one without read permission. Folders
+// names each in Unreadable with why; Items lists only the message.
+func TestUnreadable(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "Export")
+	put(t, filepath.Join(root, "Inbox", "0001.eml"), msg("one"))
+	put(t, filepath.Join(root, "Inbox", "empty.eml"), "")
+	put(t, filepath.Join(root, "Inbox", "note.eml"), "Remember to call Bob.\n")
+	if err := os.Symlink("loop.eml", filepath.Join(root, "Inbox", "loop.eml")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"Inbox/empty.eml: not a message: the file is empty",
+		"Inbox/loop.eml: too many levels of symbolic links",
+		"Inbox/note.eml: not a message: it does not begin with a header field",
+	}
+	if os.Geteuid() != 0 {
+		put(t, filepath.Join(root, "Inbox", "secret.eml"), msg("secret"))
+		if err := os.Chmod(filepath.Join(root, "Inbox", "secret.eml"), 0); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "Inbox/secret.eml: permission denied")
+	}
+	a := open(t, root)
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatalf("Folders() = %v", err)
+	}
+	if len(folders) != 1 || folders[0].Count != 1 {
+		t.Fatalf("Folders() = %+v, want Inbox with 1 message", folders)
+	}
+	if diff := cmp.Diff(want, folders[0].Unreadable); diff != "" {
+		t.Errorf("Unreadable (-want +got):\n%s", diff)
+	}
+	var keys []string
+	for ref, err := range a.Items(context.Background(), folders[0]) {
+		if err != nil {
+			t.Fatalf("Items() = %v", err)
+		}
+		keys = append(keys, ref.Key)
+	}
+	if !slices.Equal(keys, []string{"Inbox/0001.eml"}) {
+		t.Errorf("Items() = %q, want only the message", keys)
+	}
+}

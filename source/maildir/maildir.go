@@ -40,7 +40,10 @@
 // lower-case letters a-z are Dovecot keywords, named by the folder's
 // dovecot-keywords file ("0 $Junk" names letter a) when it has one, else
 // dropped. A message with T (trashed: deleted, not yet expunged) is not
-// listed; Folder.Deleted counts it.
+// listed; Folder.Deleted counts it. A file that cannot be read, is empty
+// or does not begin with a header field (source.CheckMessageFile, which
+// reads its first 512 bytes when it is listed) is not listed either;
+// Folder.Unreadable names it.
 //
 // An item's Date is its file's modification time, which Dovecot uses as
 // the IMAP INTERNALDATE ("mtime is used as IMAP INTERNALDATE, must never
@@ -312,7 +315,9 @@ func uniquePaths(in []folder) []folder {
 }
 
 // Folders lists the folders with their counts: Count and Bytes of the
-// messages listed, Deleted of those with the T flag.
+// messages listed, Deleted of those with the T flag, and Unreadable the
+// files that cannot be read or are not messages (by their path in the
+// folder, "cur/<file>").
 func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
 	out := make([]source.Folder, 0, len(a.folders))
 	for _, f := range a.folders {
@@ -327,6 +332,11 @@ func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
 				}
 				if m.trashed {
 					g.Deleted++
+					continue
+				}
+				if m.bad != nil {
+					a.log.Warn("file not migrated", "folder", f.Name, "file", m.rel, "err", m.bad)
+					g.Unreadable = append(g.Unreadable, source.UnreadableFile(m.rel, m.bad))
 					continue
 				}
 				g.Count++
@@ -351,7 +361,7 @@ func (a *Account) folder(f source.Folder) (*folder, error) {
 }
 
 // Items lists the messages of new/ and then cur/, but those with the T
-// flag.
+// flag and the files Folders reports as Unreadable.
 func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.ItemRef, error] {
 	return func(yield func(source.ItemRef, error) bool) {
 		fo, err := a.folder(f)
@@ -368,7 +378,7 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 				yield(source.ItemRef{}, err)
 				return
 			}
-			if m.trashed {
+			if m.trashed || m.bad != nil {
 				continue
 			}
 			if !yield(source.ItemRef{Key: m.key, Size: m.size, Date: m.mtime, Flags: m.info.flags(kw)}, nil) {

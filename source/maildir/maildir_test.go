@@ -357,3 +357,50 @@ func TestSuite(t *testing.T) {
 		},
 	})
 }
+
+// TestUnreadable puts files in a maildir that cannot be migrated: an
+// empty one, one that is not RFC 5322, a symbolic link loop and (when not
+// root, who reads anything) one without read permission; an empty file
+// with the T flag is only counted as deleted. Folders names each in
+// Unreadable with why; Items lists only the message.
+func TestUnreadable(t *testing.T) {
+	root := t.TempDir()
+	mkMaildir(t, root)
+	put(t, filepath.Join(root, "cur", "1.M1.host:2,S"), msg("one"))
+	put(t, filepath.Join(root, "cur", "2.M2.host:2,S"), "")
+	put(t, filepath.Join(root, "new", "3.M3.host"), "%PDF-1.4\n")
+	put(t, filepath.Join(root, "cur", "4.M4.host:2,ST"), "")
+	if err := os.Symlink("5.M5.host:2,", filepath.Join(root, "cur", "5.M5.host:2,")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"new/3.M3.host: not a message: it does not begin with a header field",
+		"cur/2.M2.host:2,S: not a message: the file is empty",
+		"cur/5.M5.host:2,: too many levels of symbolic links",
+	}
+	if os.Geteuid() != 0 {
+		put(t, filepath.Join(root, "cur", "6.M6.host:2,S"), msg("secret"))
+		if err := os.Chmod(filepath.Join(root, "cur", "6.M6.host:2,S"), 0); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "cur/6.M6.host:2,S: permission denied")
+	}
+	a := open(t, root)
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatalf("Folders() = %v", err)
+	}
+	if len(folders) != 1 || folders[0].Count != 1 || folders[0].Deleted != 1 {
+		t.Fatalf("Folders() = %+v, want INBOX with 1 message and 1 deleted", folders)
+	}
+	got := slices.Clone(folders[0].Unreadable)
+	// Directory order is the file system's.
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Unreadable (-want +got):\n%s", diff)
+	}
+	if got := items(t, a)["INBOX"]; len(got) != 1 || got[0].Key != "1.M1.host" {
+		t.Errorf("Items(INBOX) = %+v, want only the message", got)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/migrate-tool/migrate/source"
 )
 
 // message is one file of a maildir, as its directory entry shows it.
@@ -23,6 +25,9 @@ type message struct {
 	trashed bool
 	size    int64
 	mtime   time.Time
+	// bad is why the file is not migrated (it cannot be read or is not
+	// a message: source.CheckMessageFile); nil for a message.
+	bad error
 }
 
 // info is the flags field of a file name: the letters after ":2," up to a
@@ -162,9 +167,13 @@ func (a *Account) messages(ctx context.Context, f folder) iter.Seq2[message, err
 						continue // renamed or expunged since the read
 					}
 					if err != nil {
-						dh.Close()
-						yield(message{}, fmt.Errorf("maildir: folder %s: %w", f.Name, err))
-						return
+						// A symbolic link loop, a file the directory
+						// lists but that cannot be looked at.
+						if !yield(message{key: key, rel: sub + "/" + name, bad: err}, nil) {
+							dh.Close()
+							return
+						}
+						continue
 					}
 					if !fi.Mode().IsRegular() {
 						a.log.Debug("not a message file, ignored", "file", path)
@@ -179,6 +188,9 @@ func (a *Account) messages(ctx context.Context, f folder) iter.Seq2[message, err
 					}
 					names[key] = sub + "/" + name
 					m := message{key: key, rel: sub + "/" + name, info: in, trashed: in.trashed(), size: fi.Size(), mtime: fi.ModTime()}
+					if !m.trashed {
+						m.bad = source.CheckMessageFile(path)
+					}
 					if !yield(m, nil) {
 						dh.Close()
 						return

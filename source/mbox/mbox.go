@@ -46,6 +46,8 @@
 // are keywords (Thunderbird's tags, $label1 to $label5 or names, which
 // the flag mapping turns into categories). A message with 0x8 (deleted,
 // not yet compacted away) is not listed; Folder.Deleted counts them.
+// Bytes before a file's first From_ line belong to no message: Folders
+// names the file in Folder.Unreadable, as it does a file it cannot read.
 //
 // An item's Date is the From_ line's date (when the message was stored;
 // asctime has no zone: read in Options.Location), else zero, so that the
@@ -255,8 +257,15 @@ func (a *Account) walk(dir string, prefix []string, top bool) ([]source.Folder, 
 			continue
 		}
 		ok, err := IsMbox(full)
-		if err != nil {
-			return nil, fmt.Errorf("mbox: %s: %w", full, err)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// A dangling symbolic link (Thunderbird's lock is one).
+			a.log.Debug("dangling symbolic link, ignored", "file", full)
+			continue
+		case err != nil:
+			// Perhaps an mbox: a folder that Folders reports as
+			// unreadable, so that the plan names it.
+			ok = true
 		}
 		if !ok {
 			a.log.Debug("does not begin with a From_ line, ignored", "file", full)
@@ -325,7 +334,9 @@ func HasMbox(dir string) bool {
 }
 
 // Folders lists the folders, scanning each file (once, cached) for its
-// Count, Bytes and Deleted.
+// Count, Bytes and Deleted. A file that cannot be read is a folder with
+// no items and the reason in Unreadable, as are bytes before a file's
+// first From_ line (which no message holds).
 func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
 	out := make([]source.Folder, 0, len(a.folders))
 	for _, f := range a.folders {
@@ -333,10 +344,19 @@ func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
 		g.Path = slices.Clone(f.Path)
 		if !f.NoSelect {
 			idx, err := a.index(ctx, f.Name)
-			if err != nil {
-				return nil, fmt.Errorf("mbox: folder %s: %w", f.Name, err)
+			switch {
+			case ctx.Err() != nil:
+				return nil, ctx.Err()
+			case err != nil:
+				a.log.Warn("file not migrated", "folder", f.Name, "err", err)
+				g.Count, g.Bytes = 0, 0
+				g.Unreadable = []string{source.UnreadableFile(filepath.Base(f.Name), err)}
+			default:
+				g.Count, g.Bytes, g.Deleted = idx.count, idx.bytes, idx.deleted
+				if idx.garbage > 0 {
+					g.Unreadable = []string{source.UnreadableFile(filepath.Base(f.Name), fmt.Errorf("%d bytes before the first From_ line are not a message and are skipped", idx.garbage))}
+				}
 			}
-			g.Count, g.Bytes, g.Deleted = idx.count, idx.bytes, idx.deleted
 		}
 		out = append(out, g)
 	}
@@ -352,7 +372,8 @@ func (a *Account) folder(f source.Folder) (*source.Folder, error) {
 	return nil, fmt.Errorf("mbox: no folder %s: %w", f.Name, source.ErrNotFound)
 }
 
-// Items lists the folder's live messages in file order.
+// Items lists the folder's live messages in file order; none for a file
+// that cannot be read (Folders names it in Unreadable).
 func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.ItemRef, error] {
 	return func(yield func(source.ItemRef, error) bool) {
 		fo, err := a.folder(f)
@@ -361,11 +382,15 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 			return
 		}
 		idx, err := a.index(ctx, fo.Name)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || ctx.Err() != nil:
+			if ctx.Err() == nil {
 				err = fmt.Errorf("%w: %w", source.ErrNotFound, err)
 			}
 			yield(source.ItemRef{}, fmt.Errorf("mbox: folder %s: %w", f.Name, err))
+			return
+		case err != nil:
+			a.log.Warn("file not migrated", "folder", f.Name, "err", err)
 			return
 		}
 		for i := range idx.msgs {

@@ -17,8 +17,9 @@ import (
 	"github.com/migrate-tool/migrate/source/sourcetest"
 )
 
-// tree is the hand-made Thunderbird account directory.
-const tree = "../../testdata/stores/thunderbird"
+// tree is the hand-made Thunderbird account directory (package seed embeds
+// it for the demo).
+const tree = "../testserver/seed/stores/thunderbird/Mail/Local Folders"
 
 // copyTree copies the Thunderbird tree to a temporary directory.
 func copyTree(t testing.TB) string {
@@ -261,4 +262,73 @@ func TestLargeFile(t *testing.T) {
 		t.Errorf("the heap grew by %d MB scanning and reading a %d MB file, want it bounded", grew>>20, total>>20)
 	}
 	t.Logf("%d MB read; the heap grew by at most %.1f MB", total>>20, float64(int64(peak)-int64(base))/(1<<20))
+}
+
+// TestUnreadable gives an mbox file with bytes before its first From_
+// line and a directory holding a file that cannot be opened (a symbolic
+// link loop) and, when not root, one without read permission: Folders
+// names each in its folder's Unreadable; the first file's messages are
+// still listed, the others' folders list none and no error, so that the
+// plan and the run go on.
+func TestUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "export.mbox")
+	mbox := "PK\x03\x04 half a zip\n\nFrom a@example.test Mon Jan  8 09:15:00 2024\nFrom: a@example.test\nSubject: kept\n\nbody\n"
+	if err := os.WriteFile(junk, []byte(mbox), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "Local Folders")
+	if err := os.MkdirAll(store, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(store, "Inbox"), []byte(mbox[strings.Index(mbox, "From a@"):]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("Loop", filepath.Join(store, "Loop")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere", filepath.Join(store, "lock")); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"export": {"export.mbox: 17 bytes before the first From_ line are not a message and are skipped"},
+		"INBOX":  nil,
+		"Loop":   {"Loop: too many levels of symbolic links"},
+	}
+	items := map[string]int{"export": 1, "INBOX": 1, "Loop": 0}
+	if os.Geteuid() != 0 {
+		secret := filepath.Join(store, "Secret")
+		if err := os.WriteFile(secret, []byte(mbox), 0o000); err != nil {
+			t.Fatal(err)
+		}
+		want["Secret"], items["Secret"] = []string{"Secret: permission denied"}, 0
+	}
+	a, err := Open(context.Background(), &Options{Paths: []string{junk, store}})
+	if err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	defer a.Close()
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatalf("Folders() = %v", err)
+	}
+	got := map[string][]string{}
+	for _, f := range folders {
+		name := strings.Join(f.Path, "/")
+		got[name] = f.Unreadable
+		n := 0
+		for _, err := range a.Items(context.Background(), f) {
+			if err != nil {
+				t.Errorf("Items(%s) = %v", name, err)
+				break
+			}
+			n++
+		}
+		if n != items[name] || f.Count != int64(n) {
+			t.Errorf("folder %s: Count %d, %d items; want %d", name, f.Count, n, items[name])
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Unreadable by folder = %q\nwant %q", got, want)
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/migrate-tool/migrate/source"
 )
 
 // Escaping says how body lines beginning with "From " were escaped by the
@@ -402,21 +404,7 @@ func (s *scanner) contentLength(body int64) {
 func (s *scanner) headerFollows(off int64) bool {
 	buf := make([]byte, 200)
 	n, _ := s.f.ReadAt(buf, off)
-	return isField(buf[:n])
-}
-
-// isField reports whether b begins with a header field name and a colon
-// (RFC 5322 section 3.6.8: printable ASCII but the colon).
-func isField(b []byte) bool {
-	for i, c := range b {
-		switch {
-		case c == ':':
-			return i > 0
-		case c < 33 || c > 126:
-			return false
-		}
-	}
-	return false
+	return source.IsHeaderField(buf[:n])
 }
 
 // isStripped reports whether a header field name is one not yielded.
