@@ -84,9 +84,9 @@
 // # readpst
 //
 // With Options.Converter ("readpst" or a path to it), a file go-pst cannot
-// read is converted by running `readpst -e -8 -o DIR FILE` (a separate
-// process, never a shell; -e writes one .eml file per message in a
-// directory per folder) into a temporary directory, which source/eml then
+// read is converted by running `readpst -j 0 -e -8 -q -o DIR FILE` (a
+// separate process, never a shell; -e writes one .eml file per message in
+// a directory per folder) into a temporary directory, which source/eml then
 // reads; Close removes it. Converted messages carry no flags and are dated
 // from their Received/Date fields; their keys are readpst's numbering
 // within each folder, stable for the same file. A converter failure is an
@@ -374,18 +374,26 @@ func itemRef(m *msg) source.ItemRef {
 
 // flags maps a message's properties to IMAP flag names.
 func flags(p props) []string {
-	var out []string
 	mf, _ := p.int32(propMessageFlags)
-	if mf&msgFlagRead != 0 {
+	fs, _ := p.int32(propFlagStatus)
+	verb, _ := p.int32(propLastVerbExecuted)
+	return flagsOf(mf, fs, verb)
+}
+
+// flagsOf maps PidTagMessageFlags, PidTagFlagStatus and
+// PidTagLastVerbExecuted to IMAP flag names.
+func flagsOf(messageFlags, flagStatus, lastVerb int32) []string {
+	var out []string
+	if messageFlags&msgFlagRead != 0 {
 		out = append(out, `\Seen`)
 	}
-	if mf&msgFlagUnsent != 0 {
+	if messageFlags&msgFlagUnsent != 0 {
 		out = append(out, `\Draft`)
 	}
-	if fs, _ := p.int32(propFlagStatus); fs == flagStatusFlagged {
+	if flagStatus == flagStatusFlagged {
 		out = append(out, `\Flagged`)
 	}
-	switch v, _ := p.int32(propLastVerbExecuted); v {
+	switch lastVerb {
 	case verbReplyToSender, verbReplyToAll:
 		out = append(out, `\Answered`)
 	case verbForward:

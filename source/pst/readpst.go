@@ -22,10 +22,12 @@ type converted struct {
 	root string // the directory holding the PST's folders
 }
 
-// convert runs `readpst -e -8 -o DIR FILE` (readpst(1), pst-utils 0.6.76:
-// -e writes each message to its own file, with an .eml extension, in one
-// directory per folder; -8 writes bodies in UTF-8 when the PST has them
-// so) into a new temporary directory, as a separate process with no
+// convert runs `readpst -j 0 -e -8 -q -o DIR FILE` (readpst(1), pst-utils
+// 0.6.76: -e writes each message to its own file, with an .eml extension,
+// in one directory per folder; -8 writes bodies in UTF-8 when the PST has
+// them so; -j 0 runs no parallel jobs: with its default, readpst 0.6.76
+// sometimes exits before a forked job has written its folder, 1 run in 30
+// on the sample here) into a new temporary directory, as a separate process with no
 // shell, and opens the result with source/eml. readpst's standard error
 // is in the error when it fails.
 func convert(ctx context.Context, program, file, tempDir string, log *slog.Logger) (*converted, error) {
@@ -45,7 +47,7 @@ func convert(ctx context.Context, program, file, tempDir string, log *slog.Logge
 		return nil, fmt.Errorf("%s: converter output: %w", file, err)
 	}
 	c := &converted{dir: dir}
-	cmd := exec.CommandContext(ctx, bin, "-e", "-8", "-q", "-o", dir, abs)
+	cmd := exec.CommandContext(ctx, bin, "-j", "0", "-e", "-8", "-q", "-o", dir, abs)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = nil, &stderr
 	if err := cmd.Run(); err != nil {

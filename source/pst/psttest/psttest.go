@@ -10,9 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/migrate-tool/migrate/source/testserver"
 )
 
 // Module is the module whose data/ directory holds the samples.
@@ -32,11 +33,7 @@ const (
 // Dir returns the module's data directory.
 func Dir(t testing.TB) string {
 	t.Helper()
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	cmd := exec.Command(gobin, "list", "-m", "-f", "{{.Dir}}", Module)
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", Module)
 	out, err := cmd.Output()
 	dir := strings.TrimSpace(string(out))
 	if err != nil || dir == "" {
@@ -67,4 +64,16 @@ func Copy(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// RequireReadpst skips t when pst-utils' readpst is not installed, or
+// fails it under CI=true, where it must be.
+func RequireReadpst(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("readpst"); err != nil {
+		if testserver.InCI() {
+			t.Fatalf("readpst is required under CI=true; install the Debian package pst-utils (make deps)")
+		}
+		t.Skipf("skipping: readpst not installed; install the Debian package pst-utils (make deps) to run this test")
+	}
 }
