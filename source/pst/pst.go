@@ -45,7 +45,9 @@
 // Messages of class IPM.Note and its variants, IPM.Post, meeting messages
 // (IPM.Schedule.Meeting.*, carried as mail: nothing is ever sent) and
 // reports (REPORT.*) are listed; contacts, appointments, tasks, notes and
-// distribution lists found in mail folders are listed with ItemRef.Skip.
+// distribution lists found in mail folders are listed with ItemRef.Skip,
+// and so is a message go-pst cannot read (local-descriptor branch nodes,
+// which go-pst does not implement, or a damaged node), with the reason.
 //
 // Flags: PidTagMessageFlags read (0x1) is \Seen and unsent (0x8) \Draft;
 // PidTagFlagStatus followupFlagged (2) is \Flagged; PidTagLastVerbExecuted
@@ -348,9 +350,13 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 				return nil
 			})
 			if err != nil {
-				err = fmt.Errorf("%s: folder %s: message %d: %w", lf.file.path, strings.Join(f.Path, "/"), nid, err)
+				// One message go-pst cannot read (a structure it does not
+				// implement, a damaged node) is reported, not the end of
+				// the folder.
+				a.log.Warn("pst message not readable with go-pst", "file", lf.file.path, "folder", strings.Join(f.Path, "/"), "key", nid, "err", err)
+				ref = source.ItemRef{Key: strconv.FormatUint(uint64(nid), 10), Size: -1, Skip: "go-pst cannot read this message of the .pst file: " + err.Error()}
 			}
-			if !yield(ref, err) || err != nil {
+			if !yield(ref, nil) {
 				return
 			}
 		}
