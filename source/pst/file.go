@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	gopst "github.com/mooijtech/go-pst/v6/pkg"
+	gopst "github.com/migrate-tool/migrate/source/pst/internal/gopst"
 )
 
 // Magic is how every .pst and .ost file begins ([MS-PST] 2.2.2.6 HEADER,

@@ -17,7 +17,8 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
-	gopst "github.com/mooijtech/go-pst/v6/pkg"
+
+	gopst "github.com/migrate-tool/migrate/source/pst/internal/gopst"
 )
 
 // droppedFields are the transport header's fields that describe the MIME

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
-	gopst "github.com/mooijtech/go-pst/v6/pkg"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/ianaindex"
+
+	gopst "github.com/migrate-tool/migrate/source/pst/internal/gopst"
 )
 
 // MAPI property tags read, by property ID ([MS-OXPROPS], "Master Property

@@ -1,7 +1,8 @@
 // Package pst is a source.Account over Outlook .pst and .ost files,
-// read-only, with github.com/mooijtech/go-pst (v6, pure Go), and with
-// pst-utils' readpst as an optional converter for the files go-pst cannot
-// read.
+// read-only, with the reading layer of github.com/mooijtech/go-pst v6.0.2
+// (pure Go, Apache-2.0; kept trimmed in internal/gopst, whose package
+// comment says why), and with pst-utils' readpst as an optional converter
+// for the files go-pst cannot read.
 //
 // # Probing
 //
@@ -110,9 +111,8 @@ import (
 	"strconv"
 	"strings"
 
-	gopst "github.com/mooijtech/go-pst/v6/pkg"
-
 	"github.com/migrate-tool/migrate/source"
+	gopst "github.com/migrate-tool/migrate/source/pst/internal/gopst"
 	"github.com/migrate-tool/migrate/source/specialuse"
 )
 

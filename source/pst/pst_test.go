@@ -17,7 +17,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
 	"github.com/google/go-cmp/cmp"
-	gopst "github.com/mooijtech/go-pst/v6/pkg"
+	upstream "github.com/mooijtech/go-pst/v6/pkg"
 
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/pst/psttest"
@@ -240,14 +240,14 @@ func readMessage(t testing.TB, a source.Account, folder, key string) []byte {
 // goPSTAttachments reads a message's attachments with go-pst's own API
 // (GetMessage, GetAttachment, WriteTo): the independent reading the
 // rebuilt parts must match.
-func goPSTAttachments(t testing.TB, path string, nid gopst.Identifier) map[string][]byte {
+func goPSTAttachments(t testing.TB, path string, nid upstream.Identifier) map[string][]byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	p, err := gopst.New(f)
+	p, err := upstream.New(f)
 	if err != nil {
 		t.Fatal(err)
 	}
