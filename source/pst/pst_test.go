@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	upstream "github.com/mooijtech/go-pst/v6/pkg"
 
 	"github.com/migrate-tool/migrate/source"
+	gopst "github.com/migrate-tool/migrate/source/pst/internal/gopst"
 	"github.com/migrate-tool/migrate/source/pst/psttest"
 	"github.com/migrate-tool/migrate/source/sourcetest"
 )
@@ -509,4 +511,89 @@ func TestConverter(t *testing.T) {
 			t.Errorf("Open with a missing converter = %v; want it named", err)
 		}
 	})
+}
+
+// TestPropertyHeader builds the header of sample messages from their
+// properties and recipient tables, as for a message without transport
+// headers, and compares it with the transport header they have.
+func TestPropertyHeader(t *testing.T) {
+	pf, err := openFile(psttest.Copy(t, psttest.Support))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.close()
+	for _, c := range []struct {
+		nid                     uint32
+		to, from, subject, date string
+	}{
+		{2097284, `"Daniele Milan" <d.milan@hackingteam.com>`, `"RCS Support" <support@hackingteam.com>`, "[TEST] Release 9.5.2", "Mon, 02 Feb 2015 13:35:28 +0000"},
+		{2097700, "<vale@hackingteam.it>", `"ht" <support@hackingteam.com>`, "test", "Mon, 09 Dec 2013 14:06:48 +0000"},
+	} {
+		var got textproto.Header
+		var rs []recipient
+		var ok bool
+		if err := pf.guard(func() error {
+			m, err := pf.message(gopst.Identifier(c.nid))
+			if err != nil {
+				return err
+			}
+			rs, ok = pf.recipients(m)
+			got = pf.propertyHeader(m)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !ok || len(rs) == 0 {
+			t.Errorf("message %d: recipient table not read (%v, %+v)", c.nid, ok, rs)
+		}
+		for field, want := range map[string]string{"To": c.to, "From": c.from, "Subject": c.subject, "Date": c.date} {
+			if v := got.Get(field); v != want {
+				t.Errorf("message %d: %s %q, want %q", c.nid, field, v, want)
+			}
+		}
+		if !strings.HasPrefix(got.Get("Message-Id"), "<") {
+			t.Errorf("message %d: Message-ID %q, want PidTagInternetMessageId", c.nid, got.Get("Message-Id"))
+		}
+	}
+}
+
+// TestEnron reads go-pst's larger sample (29 MB, a mailbox of the public
+// Enron corpus): every message is listed, rebuilt and parses as MIME, and
+// nothing is logged as not carried.
+func TestEnron(t *testing.T) {
+	if testing.Short() {
+		t.Skip("29 MB sample")
+	}
+	var logged strings.Builder
+	a := open(t, &Options{Paths: []string{filepath.Join(psttest.Dir(t), psttest.Enron)}, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	fs, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	start := time.Now()
+	for _, f := range fs {
+		for ref, err := range a.Items(context.Background(), f) {
+			if err != nil || ref.Skip != "" {
+				t.Fatalf("%q %s: %v %s", f.Path, ref.Key, err, ref.Skip)
+			}
+			rc, err := a.Open(context.Background(), f, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := message.Read(rc)
+			if err == nil {
+				_, err = io.Copy(io.Discard, e.Body)
+			}
+			rc.Close()
+			if err != nil {
+				t.Fatalf("%q %s: %v", f.Path, ref.Key, err)
+			}
+			n++
+		}
+	}
+	t.Logf("%d messages rebuilt in %v", n, time.Since(start))
+	if n != 2178 || logged.Len() != 0 {
+		t.Errorf("%d messages, logged %q; want the sample's 2178 and nothing logged", n, logged.String())
+	}
 }

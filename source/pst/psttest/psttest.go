@@ -28,6 +28,9 @@ const (
 	// ANSI is a 64 KB ANSI (Outlook 97-2002) PST holding one calendar
 	// item; go-pst cannot read its 8-bit folder names.
 	ANSI = "32-bit.pst"
+	// Enron is a 29 MB Unicode PST of one mailbox of the Enron corpus
+	// (2,178 messages, all with transport headers).
+	Enron = "enron.pst"
 )
 
 // Dir returns the module's data directory.
