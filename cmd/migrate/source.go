@@ -181,7 +181,7 @@ func localKind(path string) (string, error) {
 	case mbox.HasMbox(path):
 		return "mbox", nil
 	}
-	return "", fmt.Errorf("cannot tell what kind of mail store %s is: not a Maildir (no cur/ or new/ directory), no .eml file and no mbox file in it; set SourceProtocol to mbox, maildir, eml or pst (for a .pst file, give the file)", path)
+	return "", fmt.Errorf("cannot tell what kind of mail store %s is: not a Maildir (no cur/ or new/ directory), no .eml file and no mbox file in it; set SourceProtocol to mbox, maildir or eml (an Outlook .pst or .ost file is given as the file itself)", path)
 }
 
 // imapOptions are the IMAP adapter's options for row m.

@@ -98,7 +98,7 @@ func TestOpenLocal(t *testing.T) {
 		{"maildir", []string{maildirPath}, []string{"INBOX"}, ""},
 		{"eml", []string{emlPath}, []string{"Inbox"}, ""},
 		{"local", []string{maildirPath, emlPath}, []string{"INBOX", "Inbox"}, ""},
-		{"local", []string{other}, nil, "set SourceProtocol to maildir or eml"},
+		{"local", []string{other}, nil, "set SourceProtocol to mbox, maildir or eml"},
 		{"maildir", []string{emlPath}, nil, "holds no maildir"},
 	}
 	for _, tt := range tests {

@@ -270,11 +270,11 @@ func (a *Account) openOne(ctx context.Context, path string, opts *Options, prefi
 // "" for a mail folder.
 func folderSkip(class string) string {
 	for _, k := range []struct{ prefix, what string }{
-		{"IPF.Appointment", "a calendar"}, {"IPF.Contact", "an address book"}, {"IPF.Task", "a task list"},
-		{"IPF.StickyNote", "a notes folder"}, {"IPF.Journal", "a journal"},
+		{"IPF.Appointment", "calendar"}, {"IPF.Contact", "contacts"}, {"IPF.Task", "tasks"},
+		{"IPF.StickyNote", "notes"}, {"IPF.Journal", "journal"},
 	} {
 		if hasPrefixFold(class, k.prefix) {
-			return "Outlook " + k.what + " in a .pst file: its items are not mail, and contacts, events and tasks from .pst files are not migrated yet."
+			return "An Outlook " + k.what + " folder of a .pst file: its items are not mail, and contacts, events, tasks and notes from .pst files are not migrated yet."
 		}
 	}
 	return ""
@@ -285,7 +285,7 @@ func folderSkip(class string) string {
 func itemSkip(class string) string {
 	for _, k := range []string{"IPM.Appointment", "IPM.Contact", "IPM.DistList", "IPM.Task", "IPM.StickyNote", "IPM.Activity"} {
 		if hasPrefixFold(class, k) {
-			return "an Outlook " + k + " item, not mail: not migrated from .pst files yet."
+			return "An Outlook item of class " + k + " in a mail folder of a .pst file: not mail, and not migrated from .pst files yet."
 		}
 	}
 	return ""
