@@ -597,3 +597,53 @@ func TestEnron(t *testing.T) {
 		t.Errorf("%d messages, logged %q; want the sample's 2178 and nothing logged", n, logged.String())
 	}
 }
+
+// TestWriteStructures checks the MIME structure write gives each kind of
+// body: text only, HTML only, both (multipart/alternative), and an RTF
+// body only (an empty text body and body.rtf attached).
+func TestWriteStructures(t *testing.T) {
+	h := transportHeader("Subject: s\r\nMessage-ID: <m@example.test>\r\n")
+	for _, c := range []struct {
+		name  string
+		c     content
+		parts []string // media types of the leaves, in order; with the attachment file names
+	}{
+		{"text", content{text: "hello"}, []string{"text/plain"}},
+		{"html", content{html: []byte("<p>hello</p>")}, []string{"text/html"}},
+		{"both", content{text: "hello", html: []byte("<p>hello</p>")}, []string{"text/plain", "text/html"}},
+		{"rtf only", content{rtf: []byte(`{\rtf1 hello}`)}, []string{"text/plain", "text/rtf body.rtf"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.c.header, c.c.seed = h, "seed"
+			var b bytes.Buffer
+			if err := (&pstFile{}).write(context.Background(), &b, &c.c, "1", slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatal(err)
+			}
+			e, err := message.Read(bytes.NewReader(b.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			err = e.Walk(func(_ []int, p *message.Entity, err error) error {
+				if err != nil {
+					return err
+				}
+				mt, _, _ := p.Header.ContentType()
+				if strings.HasPrefix(mt, "multipart/") {
+					return nil
+				}
+				if _, params, err := p.Header.ContentDisposition(); err == nil {
+					mt += " " + params["filename"]
+				}
+				got = append(got, mt)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, c.parts) || e.Header.Get("Subject") != "s" {
+				t.Errorf("parts %q, Subject %q; want %q and s\n%s", got, e.Header.Get("Subject"), c.parts, b.String())
+			}
+		})
+	}
+}
