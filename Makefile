@@ -26,7 +26,7 @@ check-size: build
 		echo "check-size: $(BIN) is $$n bytes, more than MAX_BIN_BYTES=$(MAX_BIN_BYTES): find what is kept with go tool nm -size -sort size on an unstripped build" >&2; \
 		exit 1; fi
 
-## deps: install the Debian packages the tests and the demo use (Dovecot, Radicale, poppler)
+## deps: install the Debian packages the tests and the demo use (Dovecot, Radicale, poppler, pst-utils)
 deps:
 	bash .ci/install-deps
 

@@ -37,9 +37,10 @@ Microsoft Graph: mail and folders, and contacts and calendars from CardDAV/CalDA
 servers and .vcf/.ics exports (the DAVURL and ExportFiles columns of the mailbox
 CSV) and, with filters.mail_parts, from the .vcf attachments and invitations in the
 mail, without sending a single meeting invitation. Local mail stores too: mbox
-files and Thunderbird profiles, Maildir and .eml trees, Apple Mail's .emlx store
-(SourceProtocol mbox, maildir, eml, emlx or local with a SourcePath column);
-Outlook .pst not yet.
+files and Thunderbird profiles, Maildir and .eml trees, Apple Mail's .emlx store,
+Outlook .pst/.ost files (SourceProtocol mbox, maildir, eml, emlx, pst or local
+with a SourcePath column; files go-pst cannot read through readpst with
+source.pst_converter).
 
 Typical use:
   migrate init                 write an example migration.yaml and mailboxes.csv

@@ -17,6 +17,7 @@ import (
 	"github.com/migrate-tool/migrate/source/mailparts"
 	"github.com/migrate-tool/migrate/source/mbox"
 	"github.com/migrate-tool/migrate/source/pop3"
+	"github.com/migrate-tool/migrate/source/pst"
 )
 
 // sourceSettings are the run-wide source settings that a CSV row does not
@@ -36,6 +37,8 @@ type sourceSettings struct {
 	MailParts bool
 	// MboxEscaping is source.mbox_escaping.
 	MboxEscaping string
+	// PSTConverter is source.pst_converter.
+	PSTConverter string
 }
 
 // sourceSettingsFrom returns the source settings of a loaded project.
@@ -51,6 +54,7 @@ func sourceSettingsFrom(p *config.Project) sourceSettings {
 		Timeout:            time.Duration(s.Timeout),
 		MailParts:          p.Settings.Filters.MailParts,
 		MboxEscaping:       s.MboxEscaping,
+		PSTConverter:       s.PSTConverter,
 	}
 }
 
@@ -133,6 +137,8 @@ func (s sourceSettings) openLocal(ctx context.Context, m config.Mailbox, log *sl
 			a, err = eml.Open(ctx, &eml.Options{Paths: byKind[kind], Logger: log})
 		case "emlx":
 			a, err = emlx.Open(ctx, &emlx.Options{Paths: byKind[kind], Logger: log})
+		case "pst":
+			a, err = pst.Open(ctx, &pst.Options{Paths: byKind[kind], Converter: s.PSTConverter, Logger: log})
 		default:
 			err = fmt.Errorf("source protocol %q is not supported yet", kind)
 		}
@@ -151,12 +157,12 @@ func (s sourceSettings) openLocal(ctx context.Context, m config.Mailbox, log *sl
 }
 
 // localKind tells what kind of mail store path is, for SourceProtocol
-// local: a file beginning with a From_ line is an mbox; a directory
-// holding cur/ or new/ a Maildir, else one with .emlx files (in it or
-// below: Apple Mail's V10 tree, an account or a .mbox directory) an Apple
-// Mail store, else one with .eml files an .eml tree, else one with mbox
-// files (a Thunderbird profile's Mail or ImapMail directory, an Apple Mail
-// export) an mbox tree.
+// local: a file beginning with a From_ line is an mbox, one beginning with
+// "!BDN" an Outlook .pst or .ost file; a directory holding cur/ or new/ a
+// Maildir, else one with .emlx files (in it or below: Apple Mail's V10
+// tree, an account or a .mbox directory) an Apple Mail store, else one
+// with .eml files an .eml tree, else one with mbox files (a Thunderbird
+// profile's Mail or ImapMail directory, an Apple Mail export) an mbox tree.
 func localKind(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -166,7 +172,10 @@ func localKind(path string) (string, error) {
 		if ok, err := mbox.IsMbox(path); err != nil || ok {
 			return "mbox", err
 		}
-		return "", fmt.Errorf("cannot tell what kind of mail store %s is: a file that does not begin with a From_ line is not an mbox; set SourceProtocol", path)
+		if ok, err := pst.IsPST(path); err != nil || ok {
+			return "pst", err
+		}
+		return "", fmt.Errorf("cannot tell what kind of mail store %s is: a file that begins neither with a From_ line (an mbox) nor with !BDN (an Outlook .pst or .ost); set SourceProtocol", path)
 	}
 	switch {
 	case maildir.IsMaildir(path):
@@ -178,7 +187,7 @@ func localKind(path string) (string, error) {
 	case mbox.HasMbox(path):
 		return "mbox", nil
 	}
-	return "", fmt.Errorf("cannot tell what kind of mail store %s is: not a Maildir (no cur/ or new/ directory), no .emlx, .eml or mbox file in it; set SourceProtocol to mbox, maildir, eml or emlx", path)
+	return "", fmt.Errorf("cannot tell what kind of mail store %s is: not a Maildir (no cur/ or new/ directory), no .emlx, .eml or mbox file in it; set SourceProtocol to mbox, maildir, eml or emlx (an Outlook .pst or .ost file is given as the file itself)", path)
 }
 
 // imapOptions are the IMAP adapter's options for row m.

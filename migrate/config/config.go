@@ -88,6 +88,7 @@ type Source struct {
 	AdminPassword      Secret   `yaml:"admin_password" doc:"admin user's password (literal, env:NAME or file:PATH)"`
 	Timeout            Duration `yaml:"timeout" doc:"network timeout per operation"`
 	MboxEscaping       string   `yaml:"mbox_escaping" doc:"how mbox files (SourceProtocol mbox or local) escaped body lines beginning with 'From ': auto (per file: none when a bare 'From ' body line shows the writer escaped nothing, as Thunderbird; else mboxrd), mboxrd (every >+From line loses one >), mboxo (only >From lines) or none"`
+	PSTConverter       string   `yaml:"pst_converter" doc:"converter for .pst/.ost files go-pst cannot read (SourceProtocol pst or local): readpst (pst-utils, found on PATH) or its path; empty (default): such files are an error in the plan and the run"`
 	DAVURL             string   `yaml:"dav_url" doc:"CardDAV/CalDAV server of every row without a DAVURL column value: a URL, or auto to discover it from the mailbox's domain (DNS SRV, then /.well-known); empty: no contacts or calendars from DAV"`
 }
 

@@ -54,14 +54,15 @@ type Mailbox struct {
 	// SourcePaths are a local row's mail stores (the SourcePath column,
 	// ";"-separated, relative to the CSV's folder): mbox files and
 	// Thunderbird folder trees, Maildir roots, .eml folder trees, Apple
-	// Mail stores (emlx), or any of them for protocol local. Empty for a server row.
+	// Mail stores (emlx), Outlook .pst/.ost files, or any of them for
+	// protocol local. Empty for a server row.
 	SourcePaths []string
 }
 
 // LocalProtocols are the SourceProtocol values of mail stores on disk,
 // read from SourcePath rather than a server: local detects each path's
 // kind.
-var LocalProtocols = []string{"mbox", "maildir", "eml", "emlx", "local"}
+var LocalProtocols = []string{"mbox", "maildir", "eml", "emlx", "pst", "local"}
 
 // Local reports whether the row reads a mail store on disk (SourcePath)
 // rather than a server: no login, host or port.
