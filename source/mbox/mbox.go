@@ -38,14 +38,22 @@
 // matching ^>+From  loses one '>'). mboxrd, mboxo (only ">From " lines)
 // and none can be chosen for all files.
 //
-// Thunderbird's X-Mozilla-Status, X-Mozilla-Status2 and X-Mozilla-Keys
-// fields are not yielded: Thunderbird rewrites them whenever a flag
-// changes, and the engine's content identity is a hash of the yielded
-// bytes. They give the flags instead: X-Mozilla-Status 0x1 \Seen, 0x2
-// \Answered, 0x4 \Flagged, 0x1000 $Forwarded; the words of X-Mozilla-Keys
-// are keywords (Thunderbird's tags, $label1 to $label5 or names, which
-// the flag mapping turns into categories). A message with 0x8 (deleted,
-// not yet compacted away) is not listed; Folder.Deleted counts them.
+// The writers' metadata fields are not yielded, because they are
+// rewritten whenever a flag changes and the engine's content identity is a
+// hash of the yielded bytes: Thunderbird's X-Mozilla-Status,
+// X-Mozilla-Status2 and X-Mozilla-Keys, and the c-client fields of
+// Dovecot, UW-IMAP, mutt and Python's mailbox module (X-IMAPbase, X-IMAP,
+// X-UID, Status, X-Status, X-Keywords, Content-Length), which Dovecot
+// never serves over IMAP or POP3: a message of a Dovecot mbox yields what
+// Dovecot would serve. They give the flags instead: X-Mozilla-Status 0x1
+// \Seen, 0x2 \Answered, 0x4 \Flagged, 0x1000 $Forwarded, the words of
+// X-Mozilla-Keys keywords (Thunderbird's tags, $label1 to $label5 or
+// names, which the flag mapping turns into categories); without
+// X-Mozilla-Status, Status R \Seen, X-Status A \Answered, F \Flagged, T
+// \Draft and the words of X-Keywords keywords. A message with 0x8 or
+// X-Status D (deleted, not yet compacted or expunged) is not listed;
+// Folder.Deleted counts them. The folder data message c-client and Dovecot
+// write (an X-IMAP field, "DON'T DELETE THIS MESSAGE") is no message.
 // Bytes before a file's first From_ line belong to no message: Folders
 // names the file in Folder.Unreadable, as it does a file it cannot read.
 //
@@ -395,7 +403,7 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 		}
 		for i := range idx.msgs {
 			m := &idx.msgs[i]
-			if m.deleted() {
+			if !m.listed() {
 				continue
 			}
 			if !yield(source.ItemRef{Key: idx.keys[i], Size: m.size(idx.mode), Date: m.date, Flags: m.flags()}, nil) {
