@@ -15,7 +15,9 @@
 // (.msf, .dat, .json, .html, .sqlite, .js, .log files) and any file that
 // does not begin with a From_ line are ignored. The top-level "Inbox" (any
 // case) is INBOX; Sent, Drafts, Trash, Junk, Archives and their localised
-// names take their roles by name (package source/specialuse). Folder.Name
+// names take their roles by name (package source/specialuse). A file or
+// directory name in modified UTF-7 (as Dovecot stores folder names:
+// "Entw&APw-rfe") is decoded when it is in canonical form. Folder.Name
 // is the file's path; a directory without its own mbox file is a NoSelect
 // parent named by the directory's path.
 //
@@ -247,12 +249,12 @@ func (a *Account) walk(dir string, prefix []string, top bool) ([]source.Folder, 
 			if strings.HasSuffix(name, ".sbd") && files[sub] {
 				continue // walked with its mbox file
 			}
-			children, err := a.walk(full, append(slices.Clone(prefix), sub), false)
+			children, err := a.walk(full, append(slices.Clone(prefix), segment(sub)), false)
 			if err != nil {
 				return nil, err
 			}
 			if len(children) > 0 {
-				out = append(out, source.Folder{Path: append(slices.Clone(prefix), sub), Delimiter: "/", Name: full, NoSelect: true, Count: -1, Bytes: -1})
+				out = append(out, source.Folder{Path: append(slices.Clone(prefix), segment(sub)), Delimiter: "/", Name: full, NoSelect: true, Count: -1, Bytes: -1})
 				out = append(out, children...)
 			}
 			continue
@@ -279,7 +281,7 @@ func (a *Account) walk(dir string, prefix []string, top bool) ([]source.Folder, 
 			a.log.Debug("does not begin with a From_ line, ignored", "file", full)
 			continue
 		}
-		f := a.fileFolder(full, append(slices.Clone(prefix), name), top)
+		f := a.fileFolder(full, append(slices.Clone(prefix), segment(name)), top)
 		out = append(out, f)
 		if sbd := full + ".sbd"; isDir(sbd) {
 			children, err := a.walk(sbd, f.Path, false)
@@ -290,6 +292,15 @@ func (a *Account) walk(dir string, prefix []string, top bool) ([]source.Folder, 
 		}
 	}
 	return out, nil
+}
+
+// segment is a folder name from a file or directory name: decoded from
+// modified UTF-7 when it is in the canonical form an encoder writes, as
+// Dovecot names its mbox files and directories ("Entw&APw-rfe" is
+// Entwürfe); other names ("R&D", Thunderbird's UTF-8 names) as they are.
+func segment(name string) string {
+	s, _ := source.DecodeMUTF7(name)
+	return s
 }
 
 func isDir(p string) bool {
