@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/maildir"
 	"github.com/migrate-tool/migrate/source/mbox"
 	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target/graphemu"
@@ -359,5 +362,225 @@ func checkToolTarget(t *testing.T, emu *graphemu.Emulator, users []string, want 
 		if !w.deletedInStore && seen[id] != 1 {
 			t.Errorf("%s (%q) is in the target %d times, want once", w.name, strings.ReplaceAll(id, "\x00", " "), seen[id])
 		}
+	}
+}
+
+// pythonStores is the program TestE2EPythonMailbox runs: Python's own
+// mailbox module (docs.python.org/3/library/mailbox.html) writes the
+// messages the JSON on stdin lists into an mbox directory (mailbox.mbox,
+// one file per folder: mboxo, "From " body lines written ">From ";
+// mboxMessage.set_flags puts R and O in Status, D, F and A in X-Status;
+// set_from gives the From_ line) and a Maildir (mailbox.Maildir;
+// add_folder makes a Maildir++ ".Name" folder; MaildirMessage.set_flags
+// gives the letters after ":2,", set_subdir new or cur, set_date the
+// file's mtime).
+const pythonStores = `
+import json, mailbox, sys, time
+spec = json.load(sys.stdin)
+mboxes = {}
+md = mailbox.Maildir(sys.argv[2], create=True)
+for m in spec:
+    if m["store"] == "mbox":
+        box = mboxes.get(m["folder"])
+        if box is None:
+            box = mboxes[m["folder"]] = mailbox.mbox(sys.argv[1] + "/" + m["folder"], create=True)
+        msg = mailbox.mboxMessage(m["content"].encode())
+        msg.set_from("sender@example.test", time.gmtime(m["date"]))
+        msg.set_flags(m["flags"])
+        box.add(msg)
+    else:
+        box = md if m["folder"] == "" else (md.get_folder(m["folder"]) if m["folder"] in md.list_folders() else md.add_folder(m["folder"]))
+        msg = mailbox.MaildirMessage(m["content"].encode())
+        msg.set_subdir("new" if m["flags"] == "" else "cur")
+        msg.set_flags(m["flags"])
+        msg.set_date(m["date"])
+        box.add(msg)
+for box in mboxes.values():
+    box.close()
+`
+
+// pyMessage is one message TestE2EPythonMailbox has Python write.
+type pyMessage struct {
+	Store   string `json:"store"`  // mbox or maildir
+	Folder  string `json:"folder"` // the mbox file, or the Maildir++ folder ("" INBOX)
+	Flags   string `json:"flags"`  // mboxMessage or MaildirMessage flag letters
+	Date    int64  `json:"date"`   // From_ line date or mtime, Unix seconds
+	Content string `json:"content"`
+}
+
+// TestE2EPythonMailbox migrates stores that Python's mailbox module
+// wrote (see pythonStores): an mbox directory (Inbox and Lists, mboxo
+// escaping, Status and X-Status flags, a deleted message) as a local row
+// and a Maildir with a Maildir++ subfolder (flags in the file names, one
+// trashed, one in new/) as another. Every message yields the bytes given
+// to Python exactly ("From " body lines unescaped, Python's Status and
+// X-Status fields not yielded) and is in the target once, in its folder,
+// read, flagged and a draft as Python marked it, dated by the From_ line
+// or the mtime; the deleted and trashed ones never; re-runs and lost
+// state create nothing; the trees are unchanged. Without python3 the
+// test is skipped, except under CI=true, where it fails.
+func TestE2EPythonMailbox(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3 is not installed (CI=true): .ci/install-deps installs it")
+		}
+		t.Skip("python3 is not installed; skipping the stores Python's mailbox module writes")
+	}
+	stores := t.TempDir()
+	mboxDir, maildirDir := filepath.Join(stores, "mbox"), filepath.Join(stores, "Maildir")
+	if err := os.Mkdir(mboxDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2023, 5, 4, 9, 30, 0, 0, time.UTC)
+	msg := func(subject, body string) string {
+		return "From: sender@example.test\nTo: py@example.test\nSubject: " + subject + "\nDate: Thu, 4 May 2023 09:00:00 +0000\nMessage-ID: <" + strings.ReplaceAll(subject, " ", ".") + "@example.test>\n\n" + body
+	}
+	fromBody := "Dear Py,\nFrom the desk of the sender: Python writes this line >From-quoted.\n\nFrom sender@example.test Thu May  4 09:00:00 2023\nSubject: not a new message\n\nbye\n"
+	type row struct {
+		pyMessage
+		target           string
+		read, flag, drft bool
+		deleted          bool
+	}
+	rows := []row{
+		{pyMessage{"mbox", "Inbox", "RF", 0, msg("mbox read flagged", fromBody)}, "Inbox", true, true, false, false},
+		{pyMessage{"mbox", "Inbox", "OA", 0, msg("mbox answered unread", "answered\n")}, "Inbox", false, false, false, false},
+		{pyMessage{"mbox", "Inbox", "RD", 0, msg("mbox deleted", "deleted\n")}, "", false, false, false, true},
+		{pyMessage{"mbox", "Lists", "", 0, msg("mbox no flags", "From here on, lists.\n")}, "Lists", false, false, false, false},
+		{pyMessage{"maildir", "", "S", 0, msg("maildir seen", fromBody)}, "Inbox", true, false, false, false},
+		{pyMessage{"maildir", "", "FS", 0, msg("maildir flagged", "flagged\n")}, "Inbox", true, true, false, false},
+		{pyMessage{"maildir", "", "", 0, msg("maildir new", "new\n")}, "Inbox", false, false, false, false},
+		{pyMessage{"maildir", "", "ST", 0, msg("maildir trashed", "trashed\n")}, "", false, false, false, true},
+		{pyMessage{"maildir", "Work", "RS", 0, msg("maildir work replied", "From the folder Work.\n")}, "Work", true, false, false, false},
+		{pyMessage{"maildir", "Work", "D", 0, msg("maildir draft", "draft\n")}, "Work", false, false, true, false},
+	}
+	var spec []pyMessage
+	byContent := map[string]*toolMessage{}
+	deleted := map[string]int64{}
+	for i := range rows {
+		r := &rows[i]
+		r.Date = base.Add(time.Duration(i) * time.Hour).Unix()
+		spec = append(spec, r.pyMessage)
+		if r.deleted {
+			deleted[r.Store]++
+			continue
+		}
+		byContent[r.Content] = &toolMessage{name: r.Content[strings.Index(r.Content, "Subject: ")+9 : strings.Index(r.Content, "\nDate")],
+			folder: r.target, read: r.read, flag: r.flag, draft: r.drft, content: []byte(r.Content), received: time.Unix(r.Date, 0)}
+	}
+	js, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, "-c", pythonStores, mboxDir, maildirDir)
+	cmd.Stdin = bytes.NewReader(js)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("python3 mailbox: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(mboxDir, "Inbox")); err != nil || !bytes.Contains(b, []byte("\n>From the desk")) || !bytes.Contains(b, []byte("X-Status: ")) {
+		t.Fatalf("Python's mbox: %v; want mboxo escaping and X-Status fields:\n%s", err, b)
+	}
+	const mboxUser, mdUser = "py-mbox@example.test", "py-maildir@example.test"
+	want := map[string]*toolMessage{}
+	ctx := context.Background()
+	ma, err := mbox.Open(ctx, &mbox.Options{Paths: []string{mboxDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ma.Close()
+	da, err := maildir.Open(ctx, &maildir.Options{Paths: []string{maildirDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer da.Close()
+	toolWant(t, mboxUser, ma, byContent, deleted["mbox"], want)
+	toolWant(t, mdUser, da, byContent, deleted["maildir"], want)
+	if len(want) != len(byContent) {
+		t.Fatalf("found %d of the %d live messages in the stores", len(want), len(byContent))
+	}
+	before := treeSnapshot(t, stores)
+
+	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{mboxUser, mdUser}})
+	proj := t.TempDir()
+	for name, content := range map[string]string{
+		"migration.yaml":    "client: E2E Python mailbox\n" + e2eTarget(ep, "client-secret.txt"),
+		"client-secret.txt": e2eSecret + "\n",
+		"mailboxes.csv":     "EmailAddress,SourceProtocol,SourcePath\n" + mboxUser + ",local," + mboxDir + "\n" + mdUser + ",local," + maildirDir + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(proj, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(proj, "migration.yaml")
+	runs := []struct {
+		name      string
+		dropState bool
+		created   int
+	}{{"first run", false, len(want)}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
+	for _, r := range runs {
+		if r.dropState {
+			removeState(t, proj)
+		}
+		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", r.name, code, stdout, stderr)
+		}
+		noErrorLogs(t, stderr)
+		if s := parseSummary(t, stdout); s.migrated != r.created || s.failed != 0 || s.migrated+s.done != len(want) {
+			t.Errorf("%s: %+v; want %d created and %d in all", r.name, s, r.created, len(want))
+		}
+		checkToolTarget(t, ep.Emulator, []string{mboxUser, mdUser}, want)
+	}
+	if diff := cmp.Diff(before, treeSnapshot(t, stores)); diff != "" {
+		t.Errorf("the stores changed (-before +after):\n%s", diff)
+	}
+}
+
+// toolWant lists a's items, finds each one's message in byContent by the
+// bytes it yields (which must be exactly those given to the tool), checks
+// its source folder against the target folder wanted and records it in
+// want by user, target folder and key. The folders' Deleted must add up
+// to deleted.
+func toolWant(t *testing.T, user string, a source.Account, byContent map[string]*toolMessage, deleted int64, want map[string]*toolMessage) {
+	t.Helper()
+	ctx := context.Background()
+	folders, err := a.Folders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, f := range folders {
+		n += f.Deleted
+		if f.NoSelect {
+			continue
+		}
+		for ref, err := range a.Items(ctx, f) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := a.Open(ctx, f, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, ok := byContent[string(b)]
+			name := strings.Join(f.Path, "/")
+			switch {
+			case !ok:
+				t.Errorf("%s %s: item %s yields bytes given to no message:\n%s", user, name, ref.Key, b)
+				continue
+			case w.folder != name && !(w.folder == "Inbox" && name == "INBOX"):
+				t.Errorf("%s: %q is in %q, want %q", user, w.name, name, w.folder)
+			}
+			want[user+"\x00"+w.folder+"\x00"+ref.Key] = w
+		}
+	}
+	if n != deleted {
+		t.Errorf("%s: %d messages counted deleted, want %d", user, n, deleted)
 	}
 }
