@@ -18,9 +18,77 @@ import (
 
 // storeWant is what a message of a local store must become in the target.
 type storeWant struct {
-	user, folder string
-	read, flag   bool
-	received     time.Time // zero: not checked (the seed's own messages)
+	user, folder      string
+	read, flag, draft bool
+	received          time.Time // zero: not checked (the seed's own messages)
+}
+
+// emlxMessages is where the filler .emlx files of writeKillStores go in
+// the copy of testdata/stores/applemail's account.
+const emlxMessages = "INBOX.mbox/8D4C1A22-6B7E-4C0B-9E51-2C7A9B0F1D11/Data/Messages"
+
+// writeMoreKillStores writes the other two stores of TestE2EStoreKillNine
+// under dir: an .eml tree of n files (Inbox and Sent Items, dated by
+// Received) and a copy of the Apple Mail account in
+// testdata/stores/applemail with n more .emlx files in its INBOX (read,
+// or read and flagged, dated by date-received). It returns the two paths
+// and adds what each message must become, by subject, to want.
+func writeMoreKillStores(t *testing.T, dir string, n int, want map[string]storeWant) (emlPath, emlxPath string) {
+	t.Helper()
+	emlPath, emlxPath = filepath.Join(dir, "Export"), filepath.Join(dir, "AppleMail")
+	acct, err := filepath.Abs(filepath.Join("..", "..", "testdata", "stores", "applemail", "V10", "3F2504E0-4F89-41D3-9A0C-0305E82C3301"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(emlxPath, os.DirFS(acct)); err != nil {
+		t.Fatal(err)
+	}
+	for subject, w := range emlxExpect {
+		want[subject] = storeWant{user: "mac@example.test", folder: w.folder, read: w.read, flag: w.flag, draft: w.draft, received: w.received}
+	}
+	base := time.Date(2021, 6, 1, 8, 0, 0, 0, time.UTC)
+	for i := range n {
+		date := base.Add(time.Duration(i) * 7 * time.Hour)
+		subject, folder := fmt.Sprintf("eml filler %d", i), "Inbox"
+		if i%3 == 2 {
+			folder = "Sent Items"
+		}
+		content := fmt.Sprintf("Received: by mx.example.test; %s\r\nFrom: c@example.test\r\nTo: eml@example.test\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <eml-filler-%d@example.test>\r\n\r\n%s",
+			date.Format(time.RFC1123Z), subject, date.Add(-time.Minute).Format(time.RFC1123Z), i, strings.Repeat("filler line\r\n", 20+7*i))
+		p := filepath.Join(emlPath, folder, fmt.Sprintf("%04d.eml", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want[subject] = storeWant{user: "eml@example.test", folder: folder, received: date}
+
+		subject, date = fmt.Sprintf("emlx filler %d", i), date.Add(time.Minute)
+		flags, flag := 1, false // read
+		if i%2 == 1 {
+			flags, flag = 1|1<<4, true // read, flagged
+		}
+		msg := fmt.Sprintf("From: d@example.test\nTo: mac@example.test\nSubject: %s\nDate: %s\nMessage-ID: <emlx-filler-%d@example.test>\n\n%s",
+			subject, date.Format(time.RFC1123Z), i, strings.Repeat("filler line\n", 20+7*i))
+		plist := fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>date-received</key>
+	<integer>%d</integer>
+	<key>flags</key>
+	<integer>%d</integer>
+</dict>
+</plist>
+`, date.Unix(), flags)
+		p = filepath.Join(emlxPath, filepath.FromSlash(emlxMessages), fmt.Sprintf("%d.emlx", 9000+i))
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("%d\n%s%s", len(msg), msg, plist)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want[subject] = storeWant{user: "mac@example.test", folder: "Inbox", read: true, flag: flag, received: date}
+	}
+	return emlPath, emlxPath
 }
 
 // writeKillStores writes the two stores of TestE2EStoreKillNine under
@@ -114,7 +182,11 @@ func storeMessages(emu *graphemu.Emulator, users ...string) int {
 func checkStoreTarget(t *testing.T, emu *graphemu.Emulator, want map[string]storeWant) {
 	t.Helper()
 	seen := map[string]int{}
-	for _, user := range []string{"tb@example.test", "md@example.test"} {
+	users := map[string]bool{}
+	for _, w := range want {
+		users[w.user] = true
+	}
+	for user := range users {
 		stamps := map[string]string{}
 		for _, f := range emu.DumpMailbox(nil, user).Folders {
 			for _, it := range f.Items {
@@ -139,8 +211,8 @@ func checkStoreTarget(t *testing.T, emu *graphemu.Emulator, want map[string]stor
 				}
 				stamps[key] = subject
 				flag, _ := it.Graph["flag"].(map[string]any)
-				if f.Path != w.folder || it.IsRead != w.read || (flag["flagStatus"] == "flagged") != w.flag || it.IsDraft {
-					t.Errorf("%s: %q in %q read %v flag %v draft %v; want %q read %v flagged %v, not a draft", user, subject, f.Path, it.IsRead, it.Graph["flag"], it.IsDraft, w.folder, w.read, w.flag)
+				if f.Path != w.folder || it.IsRead != w.read || (flag["flagStatus"] == "flagged") != w.flag || it.IsDraft != w.draft {
+					t.Errorf("%s: %q in %q read %v flag %v draft %v; want %q read %v flagged %v draft %v", user, subject, f.Path, it.IsRead, it.Graph["flag"], it.IsDraft, w.folder, w.read, w.flag, w.draft)
 				}
 				if received, err := parseGraphTime(it.ReceivedDateTime); !w.received.IsZero() && (err != nil || !received.Equal(w.received.Truncate(time.Second))) {
 					t.Errorf("%s: %q received %q, want %s", user, subject, it.ReceivedDateTime, w.received.UTC().Format(time.RFC3339))
@@ -156,8 +228,9 @@ func checkStoreTarget(t *testing.T, emu *graphemu.Emulator, want map[string]stor
 }
 
 // TestE2EStoreKillNine is TestE2EKillNine for local stores: a project
-// with an mbox row (the seed's Thunderbird account and a filler folder)
-// and a maildir row, `migrate run` killed with SIGKILL at random moments
+// with an mbox row (the seed's Thunderbird account and a filler folder),
+// a maildir row, an eml row and an emlx row (the Apple Mail test store
+// and filler messages), `migrate run` killed with SIGKILL at random moments
 // (seeded) and run again until it completes, once with the state kept
 // and once with the state file deleted before every run. Then every
 // message is in the target exactly once by its stamp and subject, in its
@@ -172,12 +245,13 @@ func TestE2EStoreKillNine(t *testing.T) {
 	)
 	stores := t.TempDir()
 	mboxPath, maildirPath, want := writeKillStores(t, stores, perStore)
+	emlPath, emlxPath := writeMoreKillStores(t, stores, perStore/2, want)
 	total := len(want)
 	before := treeSnapshot(t, stores)
-	users := []string{"tb@example.test", "md@example.test"}
+	users := []string{"tb@example.test", "md@example.test", "eml@example.test", "mac@example.test"}
 	ep := graphemu.StartForTest(t, &graphemu.Options{
 		ClientID: e2eClientID, ClientSecret: e2eSecret, Users: users,
-		TimeScale: timeScale,
+		TimeScale: timeScale, AttachmentsOnNonDraft: true,
 		// 100 ms at this time scale on half the creations.
 		Faults: "POST */messages slow=2s:50%",
 		Seed:   seed,
@@ -186,7 +260,8 @@ func TestE2EStoreKillNine(t *testing.T) {
 	for name, content := range map[string]string{
 		"migration.yaml":    "client: E2E stores kill -9\n" + e2eTarget(ep, "client-secret.txt"),
 		"client-secret.txt": e2eSecret + "\n",
-		"mailboxes.csv":     "EmailAddress,SourceProtocol,SourcePath\ntb@example.test,mbox," + mboxPath + "\nmd@example.test,maildir," + maildirPath + "\n",
+		"mailboxes.csv": "EmailAddress,SourceProtocol,SourcePath\ntb@example.test,mbox," + mboxPath + "\nmd@example.test,maildir," + maildirPath +
+			"\neml@example.test,eml," + emlPath + "\nmac@example.test,emlx," + emlxPath + "\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)

@@ -15,7 +15,9 @@
 // (.msf, .dat, .json, .html, .sqlite, .js, .log files) and any file that
 // does not begin with a From_ line are ignored. The top-level "Inbox" (any
 // case) is INBOX; Sent, Drafts, Trash, Junk, Archives and their localised
-// names take their roles by name (package source/specialuse). Folder.Name
+// names take their roles by name (package source/specialuse). A file or
+// directory name in modified UTF-7 (as Dovecot stores folder names:
+// "Entw&APw-rfe") is decoded when it is in canonical form. Folder.Name
 // is the file's path; a directory without its own mbox file is a NoSelect
 // parent named by the directory's path.
 //
@@ -38,14 +40,22 @@
 // matching ^>+From  loses one '>'). mboxrd, mboxo (only ">From " lines)
 // and none can be chosen for all files.
 //
-// Thunderbird's X-Mozilla-Status, X-Mozilla-Status2 and X-Mozilla-Keys
-// fields are not yielded: Thunderbird rewrites them whenever a flag
-// changes, and the engine's content identity is a hash of the yielded
-// bytes. They give the flags instead: X-Mozilla-Status 0x1 \Seen, 0x2
-// \Answered, 0x4 \Flagged, 0x1000 $Forwarded; the words of X-Mozilla-Keys
-// are keywords (Thunderbird's tags, $label1 to $label5 or names, which
-// the flag mapping turns into categories). A message with 0x8 (deleted,
-// not yet compacted away) is not listed; Folder.Deleted counts them.
+// The writers' metadata fields are not yielded, because they are
+// rewritten whenever a flag changes and the engine's content identity is a
+// hash of the yielded bytes: Thunderbird's X-Mozilla-Status,
+// X-Mozilla-Status2 and X-Mozilla-Keys, and the c-client fields of
+// Dovecot, UW-IMAP, mutt and Python's mailbox module (X-IMAPbase, X-IMAP,
+// X-UID, Status, X-Status, X-Keywords, Content-Length), which Dovecot
+// never serves over IMAP or POP3: a message of a Dovecot mbox yields what
+// Dovecot would serve. They give the flags instead: X-Mozilla-Status 0x1
+// \Seen, 0x2 \Answered, 0x4 \Flagged, 0x1000 $Forwarded, the words of
+// X-Mozilla-Keys keywords (Thunderbird's tags, $label1 to $label5 or
+// names, which the flag mapping turns into categories); without
+// X-Mozilla-Status, Status R \Seen, X-Status A \Answered, F \Flagged, T
+// \Draft and the words of X-Keywords keywords. A message with 0x8 or
+// X-Status D (deleted, not yet compacted or expunged) is not listed;
+// Folder.Deleted counts them. The folder data message c-client and Dovecot
+// write (an X-IMAP field, "DON'T DELETE THIS MESSAGE") is no message.
 // Bytes before a file's first From_ line belong to no message: Folders
 // names the file in Folder.Unreadable, as it does a file it cannot read.
 //
@@ -239,12 +249,12 @@ func (a *Account) walk(dir string, prefix []string, top bool) ([]source.Folder, 
 			if strings.HasSuffix(name, ".sbd") && files[sub] {
 				continue // walked with its mbox file
 			}
-			children, err := a.walk(full, append(slices.Clone(prefix), sub), false)
+			children, err := a.walk(full, append(slices.Clone(prefix), segment(sub)), false)
 			if err != nil {
 				return nil, err
 			}
 			if len(children) > 0 {
-				out = append(out, source.Folder{Path: append(slices.Clone(prefix), sub), Delimiter: "/", Name: full, NoSelect: true, Count: -1, Bytes: -1})
+				out = append(out, source.Folder{Path: append(slices.Clone(prefix), segment(sub)), Delimiter: "/", Name: full, NoSelect: true, Count: -1, Bytes: -1})
 				out = append(out, children...)
 			}
 			continue
@@ -271,7 +281,7 @@ func (a *Account) walk(dir string, prefix []string, top bool) ([]source.Folder, 
 			a.log.Debug("does not begin with a From_ line, ignored", "file", full)
 			continue
 		}
-		f := a.fileFolder(full, append(slices.Clone(prefix), name), top)
+		f := a.fileFolder(full, append(slices.Clone(prefix), segment(name)), top)
 		out = append(out, f)
 		if sbd := full + ".sbd"; isDir(sbd) {
 			children, err := a.walk(sbd, f.Path, false)
@@ -282,6 +292,15 @@ func (a *Account) walk(dir string, prefix []string, top bool) ([]source.Folder, 
 		}
 	}
 	return out, nil
+}
+
+// segment is a folder name from a file or directory name: decoded from
+// modified UTF-7 when it is in the canonical form an encoder writes, as
+// Dovecot names its mbox files and directories ("Entw&APw-rfe" is
+// Entwürfe); other names ("R&D", Thunderbird's UTF-8 names) as they are.
+func segment(name string) string {
+	s, _ := source.DecodeMUTF7(name)
+	return s
 }
 
 func isDir(p string) bool {
@@ -395,7 +414,7 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 		}
 		for i := range idx.msgs {
 			m := &idx.msgs[i]
-			if m.deleted() {
+			if !m.listed() {
 				continue
 			}
 			if !yield(source.ItemRef{Key: idx.keys[i], Size: m.size(idx.mode), Date: m.date, Flags: m.flags()}, nil) {

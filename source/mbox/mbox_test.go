@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,40 @@ func TestUnreadable(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Unreadable by folder = %q\nwant %q", got, want)
+	}
+}
+
+// TestModifiedUTF7Names: Dovecot names its mbox files and directories in
+// modified UTF-7 (a directory per parent, as its LAYOUT=fs writes them);
+// the folder names are decoded, names that are not canonical modified
+// UTF-7 kept.
+func TestModifiedUTF7Names(t *testing.T) {
+	dir := t.TempDir()
+	msg := "From alice@example.test  Fri Dec 04 19:16:26 2026\nSubject: s\n\nb\n"
+	for _, rel := range []string{"Entw&APw-rfe", "&AMQ-rger/K&APY-ln", "&ZeVnLIqe-", "R&D", "inbox"} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(msg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := Open(context.Background(), &Options{Paths: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	folders, err := a.Folders(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range folders {
+		got = append(got, strings.Join(f.Path, "/"))
+	}
+	slices.Sort(got)
+	if want := []string{"Entwürfe", "INBOX", "R&D", "Ärger", "Ärger/Köln", "日本語"}; !slices.Equal(got, want) {
+		t.Errorf("folders %q, want %q", got, want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/migrate-tool/migrate/source"
@@ -60,11 +61,22 @@ const (
 	statusForwarded = 0x1000
 )
 
-// stripped are the header fields that are not yielded: Thunderbird's
-// own, rewritten in place whenever a flag or tag changes, so that keeping
-// them would change a message's bytes (and its content identity) with its
-// flags.
-var stripped = [][]byte{[]byte("x-mozilla-status"), []byte("x-mozilla-status2"), []byte("x-mozilla-keys")}
+// stripped are the header fields that are not yielded: the writers'
+// own metadata, rewritten in place whenever a flag or tag changes, so that
+// keeping them would change a message's bytes (and its content identity)
+// with its flags. Thunderbird's X-Mozilla-Status, X-Mozilla-Status2 and
+// X-Mozilla-Keys; and the c-client fields Dovecot, UW-IMAP, mutt and
+// Python's mailbox module write: X-IMAPbase, X-IMAP, X-UID, Status,
+// X-Status, X-Keywords and Content-Length. Dovecot's documentation of its
+// mbox format ("Dovecot's Metadata", doc.dovecot.org
+// admin_manual/mailbox_formats/mbox, and the wiki page MailboxFormat.mbox
+// Debian ships in dovecot-core) says "None of these headers are sent to
+// IMAP/POP3 clients when they read the mail": without them, a message
+// yields the bytes Dovecot serves for it over IMAP.
+var stripped = [][]byte{
+	[]byte("x-mozilla-status"), []byte("x-mozilla-status2"), []byte("x-mozilla-keys"),
+	[]byte("x-imapbase"), []byte("x-imap"), []byte("x-uid"), []byte("status"), []byte("x-status"), []byte("x-keywords"), []byte("content-length"),
+}
 
 // message is what a scan found of one message: byte offsets into the
 // file and what its header says.
@@ -78,15 +90,32 @@ type message struct {
 	status    uint64
 	hasStatus bool
 	keys      []string
+	// cstatus and xstatus are the letters of the Status and X-Status
+	// fields (c-client's, as Dovecot, mutt and Python's mailbox write
+	// them), xkeys the words of X-Keywords; pseudo marks c-client's
+	// folder data message (an X-IMAP field), which is no message.
+	cstatus, xstatus string
+	xkeys            []string
+	pseudo           bool
 	// strip counts the bytes of the stripped header lines; rd the lines
 	// matching ^>+From , o those matching ^>From .
 	strip, rd, o int64
 	sum          [16]byte // SHA-256 (first half) of the content, stripped lines excluded
 }
 
-// deleted reports whether Thunderbird marked the message expunged (it
-// stays in the file until the folder is compacted).
-func (m *message) deleted() bool { return m.hasStatus && m.status&statusExpunged != 0 }
+// deleted reports whether the message is marked deleted but still in the
+// file: Thunderbird's expunged bit (until the folder is compacted), else
+// X-Status D (\Deleted, until Dovecot or mutt expunges it).
+func (m *message) deleted() bool {
+	if m.hasStatus {
+		return m.status&statusExpunged != 0
+	}
+	return strings.ContainsRune(m.xstatus, 'D')
+}
+
+// listed reports whether the message is an item: neither deleted nor
+// c-client's folder data message.
+func (m *message) listed() bool { return !m.deleted() && !m.pseudo }
 
 // size is the number of bytes Open yields for m under escaping e.
 func (m *message) size(e Escaping) int64 {
@@ -100,18 +129,38 @@ func (m *message) size(e Escaping) int64 {
 	return n
 }
 
-// flags are m's flags as IMAP names them, and its keywords.
+// flags are m's flags as IMAP names them, and its keywords. With
+// X-Mozilla-Status, Thunderbird's fields give them (Thunderbird neither
+// reads nor updates Status and X-Status, which may have come with the
+// message); else Status R \Seen and X-Status A \Answered, F \Flagged and
+// T \Draft, as Dovecot's mbox-sync-parse.c maps them (mbox_status_flags,
+// mbox_xstatus_flags; O, not \Recent, and D, deleted, are no flags to
+// migrate), and the words of X-Keywords.
 func (m *message) flags() []string {
 	var f []string
+	if m.hasStatus {
+		for _, b := range []struct {
+			bit  uint64
+			name string
+		}{{statusRead, `\Seen`}, {statusReplied, `\Answered`}, {statusFlagged, `\Flagged`}, {statusForwarded, "$Forwarded"}} {
+			if m.status&b.bit != 0 {
+				f = append(f, b.name)
+			}
+		}
+		return append(f, m.keys...)
+	}
+	if strings.ContainsRune(m.cstatus, 'R') {
+		f = append(f, `\Seen`)
+	}
 	for _, b := range []struct {
-		bit  uint64
-		name string
-	}{{statusRead, `\Seen`}, {statusReplied, `\Answered`}, {statusFlagged, `\Flagged`}, {statusForwarded, "$Forwarded"}} {
-		if m.status&b.bit != 0 {
+		letter rune
+		name   string
+	}{{'A', `\Answered`}, {'F', `\Flagged`}, {'T', `\Draft`}} {
+		if strings.ContainsRune(m.xstatus, b.letter) {
 			f = append(f, b.name)
 		}
 	}
-	return append(f, m.keys...)
+	return append(f, m.xkeys...)
 }
 
 // fileIndex is what one scan of a file found.
@@ -179,6 +228,9 @@ func scanFile(ctx context.Context, path string, e Escaping, loc *time.Location, 
 	seen := map[[16]byte]int{}
 	for i := range idx.msgs {
 		m := &idx.msgs[i]
+		if m.pseudo {
+			continue
+		}
 		if m.deleted() {
 			idx.deleted++
 			continue
@@ -294,13 +346,8 @@ func (s *scanner) line(off int64, head []byte, whole bool) bool {
 		if ok && isStripped(name) {
 			s.stripping = true
 			s.cur.strip += int64(len(head))
-			s.mozilla(bytes.TrimSpace(name), value)
+			s.meta(bytes.TrimSpace(name), value)
 			return false
-		}
-		if ok && bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Length")) {
-			if n, err := strconv.ParseInt(string(bytes.TrimSpace(value)), 10, 64); err == nil && n >= 0 {
-				s.clen = n
-			}
 		}
 	}
 	s.bodyLine(text)
@@ -322,16 +369,31 @@ func (s *scanner) bodyLine(text []byte) {
 	}
 }
 
-// mozilla records a stripped field's value.
-func (s *scanner) mozilla(name, value []byte) {
+// meta records a stripped field's value.
+func (s *scanner) meta(name, value []byte) {
+	is := func(n string) bool { return bytes.EqualFold(name, []byte(n)) }
 	switch {
-	case bytes.EqualFold(name, []byte("X-Mozilla-Status")):
+	case is("X-Mozilla-Status"):
 		if v, err := strconv.ParseUint(string(bytes.TrimSpace(value)), 16, 32); err == nil {
 			s.cur.status, s.cur.hasStatus = v, true
 		}
-	case bytes.EqualFold(name, []byte("X-Mozilla-Keys")):
+	case is("X-Mozilla-Keys"):
 		for _, k := range bytes.Fields(value) {
 			s.cur.keys = append(s.cur.keys, string(k))
+		}
+	case is("Status"):
+		s.cur.cstatus += string(bytes.TrimSpace(value))
+	case is("X-Status"):
+		s.cur.xstatus += string(bytes.TrimSpace(value))
+	case is("X-Keywords"):
+		for _, k := range bytes.Fields(value) {
+			s.cur.xkeys = append(s.cur.xkeys, string(k))
+		}
+	case is("X-IMAP"):
+		s.cur.pseudo = true
+	case is("Content-Length"):
+		if n, err := strconv.ParseInt(string(bytes.TrimSpace(value)), 10, 64); err == nil && n >= 0 {
+			s.clen = n
 		}
 	}
 }

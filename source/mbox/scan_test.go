@@ -105,14 +105,16 @@ func TestScanner(t *testing.T) {
 		{name: "no unescaping when the file has a bare From line (auto)",
 			in:   from1 + "Subject: x\n\n>From as written\n\n" + from2 + "Subject: y\n\nFrom the desk of Bob\n",
 			want: []string{"Subject: x\n\n>From as written\n", "Subject: y\n\nFrom the desk of Bob\n"}},
+		// Content-Length is mbox metadata (Dovecot writes it and hides it
+		// over IMAP): used, and not yielded.
 		{name: "Content-Length right", in: clMsg(len(body)),
-			want: []string{fmt.Sprintf("Subject: cl\nContent-Length: %d\n\n", len(body)) + body, "Subject: next\n\nx\n"}},
+			want: []string{"Subject: cl\n\n" + body, "Subject: next\n\nx\n"}},
 		{name: "Content-Length right, last message", in: from1 + fmt.Sprintf("Subject: cl\nContent-Length: %d\n\n", len(body)) + body,
-			want: []string{fmt.Sprintf("Subject: cl\nContent-Length: %d\n\n", len(body)) + body}},
+			want: []string{"Subject: cl\n\n" + body}},
 		{name: "Content-Length too short", in: clMsg(len(body) - 3),
-			want: []string{fmt.Sprintf("Subject: cl\nContent-Length: %d\n\nline\n", len(body)-3), "more\n\n", "Subject: next\n\nx\n"}},
+			want: []string{"Subject: cl\n\nline\n", "more\n\n", "Subject: next\n\nx\n"}},
 		{name: "Content-Length too long", in: clMsg(len(body) + 40),
-			want: []string{fmt.Sprintf("Subject: cl\nContent-Length: %d\n\nline\n", len(body)+40), "more\n\n", "Subject: next\n\nx\n"}},
+			want: []string{"Subject: cl\n\nline\n", "more\n\n", "Subject: next\n\nx\n"}},
 		{name: "CRLF",
 			in:   strings.ReplaceAll(from1+"Subject: a\n\nbody\n>From x\n\n"+from2+"Subject: b\n\nbody2\n", "\n", "\r\n"),
 			want: []string{"Subject: a\r\n\r\nbody\r\nFrom x\r\n", "Subject: b\r\n\r\nbody2\r\n"}},
@@ -130,6 +132,19 @@ func TestScanner(t *testing.T) {
 				"From - Tue Jul 05 18:45:15 2022\nX-Mozilla-Status: 0009\nSubject: gone\n\nexpunged\n" +
 				"From - Tue Jul 05 18:46:15 2022\nX-Mozilla-Status: 0000\nSubject: third\n\nbody3\n",
 			want: []string{"Subject: tb\n\nbody\n", "Subject: third\n\nbody3\n"}, deleted: 1},
+		// As Dovecot 2.3 wrote it (doveadm save, flags add, expunge):
+		// its fields after the sender's, padded; "From " body lines not
+		// escaped but a Content-Length; \Deleted as X-Status D; and the
+		// folder data message c-client and Dovecot leave in an emptied
+		// folder, which is no message.
+		{name: "Dovecot: metadata fields stripped, Content-Length, X-Status D, folder data message",
+			in: "From MAILER_DAEMON  Fri Dec 04 19:16:26 2026\nDate: Fri, 04 Dec 2026 19:16:26 +0000\nFrom: Mail System Internal Data <MAILER-DAEMON@vm>\n" +
+				"Subject: DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA\nMessage-ID: <1796411786@vm>\nX-IMAP: 1796411787 0000000001\nStatus: RO\n\nThis text is part of the internal format of your mail folder, and is not\na real message.\n\n" +
+				"From alice@example.test  Fri Dec 04 19:16:26 2026\nFrom: a@example.test\nSubject: one\nX-IMAPbase: 1796411786 0000000002 $label1 Work\nX-UID: 1\nStatus: R\n" +
+				"X-Keywords: $label1 Work                                \nContent-Length: 90\nX-Status: F\n\n" +
+				"body\nFrom the desk of me\n\nFrom a@example.test Mon Jan  1 10:00:00 2024\nSubject: fake\n\nend\n\n" +
+				"From alice@example.test  Fri Dec 04 19:16:27 2026\nFrom: a@example.test\nSubject: two\nX-UID: 2\nStatus: \nX-Keywords:      \nContent-Length: 5\nX-Status: D\n\ngone\n\n",
+			want: []string{"From: a@example.test\nSubject: one\n\nbody\nFrom the desk of me\n\nFrom a@example.test Mon Jan  1 10:00:00 2024\nSubject: fake\n\nend\n"}, deleted: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			g, f := load(t, c.in, c.esc)
@@ -185,6 +200,44 @@ func TestFlagsAndDates(t *testing.T) {
 			}
 			if want := time.Date(2022, 7, 5, 18, 44, 15, 0, time.UTC); !g[0].date.Equal(want) {
 				t.Errorf("date %v, want the From_ line's %v", g[0].date, want)
+			}
+		})
+	}
+}
+
+// TestStatusFields: Status, X-Status and X-Keywords (Dovecot, UW-IMAP,
+// mutt, Python's mailbox.mboxMessage) give the flags, as Dovecot maps them
+// (mbox-sync-parse.c: Status R \Seen, O not \Recent; X-Status A
+// \Answered, F \Flagged, T \Draft, D \Deleted), unless X-Mozilla-Status
+// is there: Thunderbird keeps its flags only there.
+func TestStatusFields(t *testing.T) {
+	for _, c := range []struct {
+		name, header string
+		want         []string
+		deleted      bool
+	}{
+		{"none", "", nil, false},
+		{"old, unread", "Status: O\n", nil, false},
+		{"read", "Status: RO\n", []string{`\Seen`}, false},
+		{"Dovecot's order and padding", "X-UID: 7\nStatus: R\nX-Keywords: $label1 Work        \nContent-Length: 2\nX-Status: AFT\n", []string{`\Seen`, `\Answered`, `\Flagged`, `\Draft`, "$label1", "Work"}, false},
+		{"Python's mboxMessage", "Status: RO\nX-Status: FA\n", []string{`\Seen`, `\Answered`, `\Flagged`}, false},
+		{"lower-case names", "status: R\nx-status: F\n", []string{`\Seen`, `\Flagged`}, false},
+		{"deleted", "Status: RO\nX-Status: D\n", nil, true},
+		{"Thunderbird's status wins", "X-Mozilla-Status: 0000\nStatus: RO\nX-Status: DF\n", nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g, f := load(t, "From a@example.test Tue Jul  5 18:44:15 2022\nSubject: s\n"+c.header+"\nb\n", "")
+			if c.deleted {
+				if len(g) != 0 || f.Deleted != 1 {
+					t.Errorf("listed %d, Deleted %d; want a deleted message left out and counted", len(g), f.Deleted)
+				}
+				return
+			}
+			if len(g) != 1 || !reflect.DeepEqual(g[0].flags, c.want) {
+				t.Fatalf("got %+v, want flags %q", g, c.want)
+			}
+			if g[0].content != "Subject: s\n\nb\n" {
+				t.Errorf("content %q: want the status fields stripped", g[0].content)
 			}
 		})
 	}
