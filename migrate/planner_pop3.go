@@ -329,7 +329,7 @@ func popRisks(pl *plan.Plan, add func(sev plan.Severity, code, mailbox, folder, 
 		}
 		add(plan.SevWarning, "pop_more_than_inbox", mb.Address, "",
 			"The POP view shows %s (%s) that are not in the IMAP INBOX of %s: the server's POP view includes other folders (Dovecot's pop3_migration_all_mailboxes, or a virtual all-mail INBOX), and this row would put them all into one folder. %s IMAP keeps the folders.",
-			plural(v.NotInInbox.Items, "message", "messages"), humanize.Bytes(v.NotInInbox.Bytes), where, use)
+			humanize.Plural(v.NotInInbox.Items, "message", "messages"), humanize.Bytes(v.NotInInbox.Bytes), where, use)
 	}
 	for _, o := range pl.Overlaps {
 		if o.Both.Items == 0 {

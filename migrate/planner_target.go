@@ -226,7 +226,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevError, "target_unreachable", addr, "", "The target mailbox %s could not be reached: %s", mb.Target, tc.Error)
 		}
 		if tc.Stamped > 0 {
-			add(plan.SevInfo, "target_has_items", addr, "", "The target already holds %s migrated earlier, recognised by the stamp and not created again.", plural(tc.Stamped, "item", "items"))
+			add(plan.SevInfo, "target_has_items", addr, "", "The target already holds %s migrated earlier, recognised by the stamp and not created again.", humanize.Plural(tc.Stamped, "item", "items"))
 		}
 		if tc.QuotaBytes > 0 && tc.UsedBytes >= 0 && tc.UsedBytes+mb.ToMigrate.Bytes > tc.QuotaBytes {
 			add(plan.SevError, "over_quota", addr, "", "The mailbox needs %s but the target has %s free of its %s quota: raise the quota, license an archive, or migrate less (filters.since).",
@@ -241,7 +241,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 		case mb.Items == 0:
 			add(plan.SevWarning, "pop_empty", addr, "", "The POP account is empty on the server: its mail was probably downloaded and deleted by the mail program, and is on the user's computer. Add the local store as a row of its own for this mailbox (SourceProtocol local and a SourcePath: a Thunderbird profile, Maildir, .eml or Apple Mail folder; Outlook .pst not yet).")
 		case mb.Items < popFewItems:
-			add(plan.SevWarning, "pop_few", addr, "", "The POP account holds only %s on the server: the rest of the mail may be on the user's computer, downloaded by the mail program. Add the local store as a row of its own for this mailbox (SourceProtocol local and a SourcePath: a Thunderbird profile, Maildir, .eml or Apple Mail folder; Outlook .pst not yet).", plural(mb.Items, "message", "messages"))
+			add(plan.SevWarning, "pop_few", addr, "", "The POP account holds only %s on the server: the rest of the mail may be on the user's computer, downloaded by the mail program. Add the local store as a row of its own for this mailbox (SourceProtocol local and a SourcePath: a Thunderbird profile, Maildir, .eml or Apple Mail folder; Outlook .pst not yet).", humanize.Plural(mb.Items, "message", "messages"))
 		}
 		if mb.Protocol == "pop3" && mb.KeyScheme != "" && mb.KeyScheme != keysUIDL {
 			add(plan.SevWarning, "pop_no_uidl", addr, "", "The POP server has no UIDL: messages are keyed by their size, Date and Message-ID (%s). A message whose Date or Message-ID the server rewrites between runs gets a new key; the content identity keeps it from being created twice.", mb.KeyScheme)
@@ -262,12 +262,12 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevInfo, "keywords_dropped", addr, "", "%s", keywordsDroppedMessage(mb, p.Settings.Keywords.KeepDollar))
 		}
 		if mb.DuplicateItems > 0 {
-			add(plan.SevInfo, "duplicate_message_ids", addr, "", "%d items share a Message-ID with another item (%s); each copy is migrated, as on the source.", mb.DuplicateItems, plural(int64(len(mb.Duplicates)), "Message-ID", "Message-IDs"))
+			add(plan.SevInfo, "duplicate_message_ids", addr, "", "%d items share a Message-ID with another item (%s); each copy is migrated, as on the source.", mb.DuplicateItems, humanize.Plural(int64(len(mb.Duplicates)), "Message-ID", "Message-IDs"))
 		}
 		for _, f := range mb.Folders {
 			if len(f.Unreadable) > 0 {
 				add(plan.SevWarning, "unreadable_files", addr, f.Path, "Folder %s holds data that cannot be read as mail and will not be migrated (%s): %s. Check it at the source: make the files readable, or remove what is not mail.",
-					f.Path, plural(int64(len(f.Unreadable)), "file", "files"), unreadableList(f.Unreadable))
+					f.Path, humanize.Plural(int64(len(f.Unreadable)), "file", "files"), unreadableList(f.Unreadable))
 			}
 			if f.Items > plan.MaxItemsPerFolder {
 				add(plan.SevWarning, "folder_too_big", addr, f.Path, "Folder %s holds %d items; Exchange Online allows %d per folder. Split it before the run (folders.rename cannot split).", f.Path, f.Items, plan.MaxItemsPerFolder)
@@ -277,7 +277,7 @@ func (p *Planner) risks(pl *plan.Plan, mailboxes []config.Mailbox) []plan.Risk {
 			add(plan.SevWarning, "nothing_to_migrate", addr, "", "Every item of the mailbox is skipped by the filters.")
 		}
 		if mb.HeadersSkipped > 0 && mb.HeadersRead > 0 {
-			add(plan.SevInfo, "headers_unchecked", addr, "", "%s not checked for duplicate Message-IDs (over --header-max, or after --header-time ran out).", plural(mb.HeadersSkipped, "item was", "items were"))
+			add(plan.SevInfo, "headers_unchecked", addr, "", "%s not checked for duplicate Message-IDs (over --header-max, or after --header-time ran out).", humanize.Plural(mb.HeadersSkipped, "item was", "items were"))
 		}
 	}
 	popRisks(pl, add)
@@ -304,7 +304,7 @@ func keywordsDroppedMessage(mb plan.Mailbox, keepDollar bool) string {
 	var named, keepable []string
 	for i, k := range mb.DroppedKeywords {
 		if i < maxKeywordsNamed {
-			named = append(named, fmt.Sprintf("%s (%s)", k.Keyword, plural(k.Items, "item", "items")))
+			named = append(named, fmt.Sprintf("%s (%s)", k.Keyword, humanize.Plural(k.Items, "item", "items")))
 		}
 		if mapping.KeptByKeepDollar(k.Keyword) {
 			keepable = append(keepable, k.Keyword)
@@ -314,7 +314,7 @@ func keywordsDroppedMessage(mb plan.Mailbox, keepDollar bool) string {
 		named = append(named, fmt.Sprintf("%d more", n))
 	}
 	msg := fmt.Sprintf("%s keywords that Exchange Online has no place for; they are migrated without them: %s.",
-		plural(mb.KeywordsDropped, "item carries", "items carry"), strings.Join(named, ", "))
+		humanize.Plural(mb.KeywordsDropped, "item carries", "items carry"), strings.Join(named, ", "))
 	if len(keepable) > 0 && !keepDollar {
 		if len(keepable) > maxKeywordsNamed {
 			keepable = append(keepable[:maxKeywordsNamed], "...")
@@ -324,7 +324,6 @@ func keywordsDroppedMessage(mb plan.Mailbox, keepDollar bool) string {
 	return msg
 }
 
-// plural formats n with the singular or plural words.
 // unreadableList joins a folder's unreadable files for a risk: the
 // first five, then how many more the plan file lists.
 func unreadableList(files []string) string {
@@ -333,13 +332,6 @@ func unreadableList(files []string) string {
 		return strings.Join(files, "; ")
 	}
 	return fmt.Sprintf("%s; and %d more (listed in the plan file)", strings.Join(files[:shown], "; "), len(files)-shown)
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // pimNoun names what an item of the plan folder named folder is, for a

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/plan"
 )
 
@@ -128,31 +129,31 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 	switch {
 	case s.Errors > 0:
 		s.Outcome = "blocked"
-		s.Headline = fmt.Sprintf("%d of %s can be migrated as planned; %s action first (see Items needing attention).", t.Mailboxes-blocked, mailboxes(t.Mailboxes), plural(int64(blocked), "needs", "need"))
+		s.Headline = fmt.Sprintf("%d of %s can be migrated as planned; %s action first (see Items needing attention).", t.Mailboxes-blocked, mailboxes(t.Mailboxes), humanize.Plural(int64(blocked), "needs", "need"))
 		if blocked == 0 {
-			s.Headline = fmt.Sprintf("The migration of %s needs action first: %s listed under Items needing attention.", mailboxes(t.Mailboxes), plural(int64(s.Errors), "problem is", "problems are"))
+			s.Headline = fmt.Sprintf("The migration of %s needs action first: %s listed under Items needing attention.", mailboxes(t.Mailboxes), humanize.Plural(int64(s.Errors), "problem is", "problems are"))
 		}
 	case s.Warnings > 0:
 		s.Outcome = "attention"
 		s.Headline = fmt.Sprintf("%s, %s (%s), can move to Exchange Online in about %s; %s a decision first.",
-			mailboxes(t.Mailboxes), Items(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds), plural(int64(s.Warnings), "point needs", "points need"))
+			mailboxes(t.Mailboxes), Items(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds), humanize.Plural(int64(s.Warnings), "point needs", "points need"))
 	default:
 		s.Outcome = "ready"
 		s.Headline = fmt.Sprintf("%s, %s (%s), can move to Exchange Online in about %s.",
 			mailboxes(t.Mailboxes), Items(t.ToMigrate.Items), Bytes(t.ToMigrate.Bytes), plan.FormatDuration(p.Estimate.Seconds))
 	}
-	s.Points = append(s.Points, fmt.Sprintf("The source %s %s (%s) in %s.", noun(int64(t.Mailboxes), "mailbox holds", "mailboxes hold"), Items(t.Items), Bytes(t.Bytes), plural(int64(t.Folders), "folder", "folders")))
+	s.Points = append(s.Points, fmt.Sprintf("The source %s %s (%s) in %s.", noun(int64(t.Mailboxes), "mailbox holds", "mailboxes hold"), Items(t.Items), Bytes(t.Bytes), humanize.Plural(int64(t.Folders), "folder", "folders")))
 	if t.Skipped.Items > 0 {
 		s.Points = append(s.Points, fmt.Sprintf("%s (%s) will not be migrated, by the filters and limits listed per mailbox.", Items(t.Skipped.Items), Bytes(t.Skipped.Bytes)))
 	}
 	if t.OverLimit > 0 {
-		s.Points = append(s.Points, fmt.Sprintf("%s larger than the tenant accepts (%s); an administrator can raise the limit up to 150 MB.", plural(t.OverLimit, "item is", "items are"), Bytes(p.Settings.MaxMessageSize)))
+		s.Points = append(s.Points, fmt.Sprintf("%s larger than the tenant accepts (%s); an administrator can raise the limit up to 150 MB.", humanize.Plural(t.OverLimit, "item is", "items are"), Bytes(p.Settings.MaxMessageSize)))
 	}
 	switch {
 	case t.PIM != nil:
 		s.Points = append(s.Points, pimSummary(*t.PIM))
 	case t.Contacts+t.Events > 0:
-		s.Points = append(s.Points, fmt.Sprintf("%s and %s.", plural(t.Contacts, "contact", "contacts"), plural(t.Events, "calendar item", "calendar items")))
+		s.Points = append(s.Points, fmt.Sprintf("%s and %s.", humanize.Plural(t.Contacts, "contact", "contacts"), humanize.Plural(t.Events, "calendar item", "calendar items")))
 	}
 	if t.KeywordsDropped > 0 {
 		var all []plan.KeywordCount
@@ -173,7 +174,7 @@ func Assessment(p *plan.Plan, o *Options) *Document {
 		renamed += len(m.Renamed)
 	}
 	if renamed > 0 {
-		s.Points = append(s.Points, fmt.Sprintf("%s another name or place in Exchange Online (listed below).", plural(int64(renamed), "folder gets", "folders get")))
+		s.Points = append(s.Points, fmt.Sprintf("%s another name or place in Exchange Online (listed below).", humanize.Plural(int64(renamed), "folder gets", "folders get")))
 	}
 	s.Points = append(s.Points, fmt.Sprintf("Estimated duration %s with %s at once; the limit is the %s.", plan.FormatDuration(p.Estimate.Seconds), mailboxes(p.Estimate.Mailboxes), p.Estimate.Bottleneck))
 	if t.Errors > 0 {
@@ -227,23 +228,23 @@ func assessmentAppendix(m plan.Mailbox) Appendix {
 	}
 	switch {
 	case m.PIM != nil:
-		fact("Contacts", plural(m.PIM.Contacts, "contact", "contacts")+" to create")
+		fact("Contacts", humanize.Plural(m.PIM.Contacts, "contact", "contacts")+" to create")
 		fact("Calendar events", eventsFact(*m.PIM))
 		if m.PIM.Unparsable > 0 {
-			fact("Cannot be read", plural(m.PIM.Unparsable, "contact or event", "contacts or events")+" (listed under Items needing attention)")
+			fact("Cannot be read", humanize.Plural(m.PIM.Unparsable, "contact or event", "contacts or events")+" (listed under Items needing attention)")
 		}
 		if len(m.PIMFields) > 0 {
 			fact("Details kept another way", fieldsFact(m.PIMFields))
 		}
 	case m.Contacts+m.Events > 0:
-		fact("Contacts and events", plural(m.Contacts, "contact", "contacts")+", "+plural(m.Events, "event", "events"))
+		fact("Contacts and events", humanize.Plural(m.Contacts, "contact", "contacts")+", "+humanize.Plural(m.Events, "event", "events"))
 	}
 	a.Keywords = keywordRows(m.DroppedKeywords)
 	if m.KeywordsDropped > 0 {
 		fact("Keywords dropped", keywordsFact(m.KeywordsDropped, a.Keywords))
 	}
 	if m.HeadersRead+m.HeadersSkipped > 0 {
-		fact("Duplicate Message-IDs", fmt.Sprintf("%s a Message-ID (%s read, %s not checked)", plural(m.DuplicateItems, "item shares", "items share"), plural(m.HeadersRead, "header", "headers"), Number(m.HeadersSkipped)))
+		fact("Duplicate Message-IDs", fmt.Sprintf("%s a Message-ID (%s read, %s not checked)", humanize.Plural(m.DuplicateItems, "item shares", "items share"), humanize.Plural(m.HeadersRead, "header", "headers"), Number(m.HeadersSkipped)))
 	}
 	if v := m.POPView; v != nil {
 		fact("POP view and IMAP INBOX", popViewFact(v))
@@ -296,13 +297,13 @@ func popViewFact(v *plan.POPView) string {
 	if v.Error != "" {
 		return "not compared: " + where + " could not be read: " + v.Error
 	}
-	out := fmt.Sprintf("%s of %s in the INBOX of %s, matched by size, Date and Message-ID", Number(v.InInbox), plural(v.Compared, "POP message", "POP messages"), where)
+	out := fmt.Sprintf("%s of %s in the INBOX of %s, matched by size, Date and Message-ID", Number(v.InInbox), humanize.Plural(v.Compared, "POP message", "POP messages"), where)
 	if v.NotInInbox.Items > 0 {
 		use := fmt.Sprintf("with that row, line %d of the CSV", v.Line)
 		if v.Row != "" {
 			use = "with the row " + v.Row
 		}
-		out += fmt.Sprintf("; %s (%s) not in it: migrate over IMAP instead, %s", plural(v.NotInInbox.Items, "message", "messages"), Bytes(v.NotInInbox.Bytes), use)
+		out += fmt.Sprintf("; %s (%s) not in it: migrate over IMAP instead, %s", humanize.Plural(v.NotInInbox.Items, "message", "messages"), Bytes(v.NotInInbox.Bytes), use)
 	}
 	if v.Unkeyed > 0 {
 		out += fmt.Sprintf("; %s without Date or Message-ID not matched", Number(v.Unkeyed))
@@ -321,7 +322,7 @@ func overlapPoint(os []plan.Overlap) string {
 		return ""
 	}
 	return fmt.Sprintf("%s (%s) %s both on a POP row and on an IMAP row for the same target mailbox; matched by size, Date and Message-ID, each is migrated once (listed per mailbox).",
-		plural(n, "message", "messages"), Bytes(b), noun(n, "is", "are"))
+		humanize.Plural(n, "message", "messages"), Bytes(b), noun(n, "is", "are"))
 }
 
 // rowOverlapPoint sums up the messages of later rows of a target mailbox
@@ -336,7 +337,7 @@ func rowOverlapPoint(os []plan.RowOverlap) string {
 		return ""
 	}
 	return fmt.Sprintf("%s (%s) of a row %s also in an earlier row for the same target mailbox (a server account and a local store of it); matched by Date, Message-ID and body, each is migrated once (listed per mailbox).",
-		plural(n, "message", "messages"), Bytes(b), noun(n, "is", "are"))
+		humanize.Plural(n, "message", "messages"), Bytes(b), noun(n, "is", "are"))
 }
 
 // rowOverlapFacts adds each row overlap to the appendix of its row.
@@ -347,7 +348,7 @@ func rowOverlapFacts(as []Appendix, os []plan.RowOverlap) {
 				continue
 			}
 			v := fmt.Sprintf("%s of %s (%s) expected in %s already from %s: migrated once (matched by Date, Message-ID and body)",
-				Number(o.Both.Items), plural(o.Compared, "message", "messages"), Bytes(o.Both.Bytes), o.Target, strings.Join(o.Earlier, ", "))
+				Number(o.Both.Items), humanize.Plural(o.Compared, "message", "messages"), Bytes(o.Both.Bytes), o.Target, strings.Join(o.Earlier, ", "))
 			if o.Unkeyed > 0 {
 				v += fmt.Sprintf("; %s without Date or Message-ID not matched", Number(o.Unkeyed))
 			}
@@ -364,7 +365,7 @@ func overlapFacts(as []Appendix, os []plan.Overlap) {
 				continue
 			}
 			v := fmt.Sprintf("%s of %s (%s) also in the IMAP row %s, both for %s: migrated once (matched by size, Date and Message-ID)",
-				Number(o.Both.Items), plural(o.Compared, "POP message", "POP messages"), Bytes(o.Both.Bytes), o.IMAP, o.Target)
+				Number(o.Both.Items), humanize.Plural(o.Compared, "POP message", "POP messages"), Bytes(o.Both.Bytes), o.IMAP, o.Target)
 			if o.Unkeyed > 0 {
 				v += fmt.Sprintf("; %s without Date or Message-ID not matched", Number(o.Unkeyed))
 			}
@@ -385,7 +386,7 @@ func targetFact(tc plan.TargetCheck) string {
 		parts = append(parts, "items readable")
 	}
 	if tc.Inspected && tc.Items >= 0 {
-		parts = append(parts, fmt.Sprintf("%s in %s already", Items(tc.Items), plural(int64(len(tc.Folders)), "folder", "folders")))
+		parts = append(parts, fmt.Sprintf("%s in %s already", Items(tc.Items), humanize.Plural(int64(len(tc.Folders)), "folder", "folders")))
 	}
 	if tc.Stamped > 0 {
 		parts = append(parts, Items(tc.Stamped)+" migrated earlier")
@@ -461,7 +462,7 @@ func topKeywords(kws []plan.KeywordCount) string {
 }
 
 // mailboxes formats a number of mailboxes: "1 mailbox", "3 mailboxes".
-func mailboxes(n int) string { return plural(int64(n), "mailbox", "mailboxes") }
+func mailboxes(n int) string { return humanize.Plural(int64(n), "mailbox", "mailboxes") }
 
 func firstOf(s ...string) string {
 	for _, v := range s {
@@ -565,12 +566,12 @@ func mask(d *Document) {
 
 // pimSummary sums up the contacts and events for the summary.
 func pimSummary(c plan.PIM) string {
-	out := fmt.Sprintf("%s and %s to create", plural(c.Contacts, "contact", "contacts"), plural(c.Events, "calendar event", "calendar events"))
+	out := fmt.Sprintf("%s and %s to create", humanize.Plural(c.Contacts, "contact", "contacts"), humanize.Plural(c.Events, "calendar event", "calendar events"))
 	if c.Series > 0 {
-		out += fmt.Sprintf(", among them %s", plural(c.Series, "recurring series", "recurring series"))
+		out += fmt.Sprintf(", among them %s", humanize.Plural(c.Series, "recurring series", "recurring series"))
 	}
 	if c.Unparsable > 0 {
-		out += fmt.Sprintf("; %s cannot be read and will not be migrated", plural(c.Unparsable, "contact or event", "contacts or events"))
+		out += fmt.Sprintf("; %s cannot be read and will not be migrated", humanize.Plural(c.Unparsable, "contact or event", "contacts or events"))
 	}
 	return out + "."
 }
@@ -580,15 +581,15 @@ func pimSummary(c plan.PIM) string {
 // occurrences); 1 series Exchange cannot repeat becomes 12 single
 // events".
 func eventsFact(c plan.PIM) string {
-	out := plural(c.Events, "event", "events") + " to create"
+	out := humanize.Plural(c.Events, "event", "events") + " to create"
 	if c.Series > 0 {
-		out += ": " + plural(c.Series, "recurring series", "recurring series")
+		out += ": " + humanize.Plural(c.Series, "recurring series", "recurring series")
 		if n := c.Moved + c.Cancelled; n > 0 {
-			out += fmt.Sprintf(" with %s (%s moved, %s cancelled)", plural(n, "changed occurrence", "changed occurrences"), Number(c.Moved), Number(c.Cancelled))
+			out += fmt.Sprintf(" with %s (%s moved, %s cancelled)", humanize.Plural(n, "changed occurrence", "changed occurrences"), Number(c.Moved), Number(c.Cancelled))
 		}
 	}
 	if c.Expanded > 0 {
-		out += fmt.Sprintf("; %s Exchange cannot repeat %s %s", plural(c.Expanded, "series", "series"), noun(c.Expanded, "becomes", "become"), plural(c.ExpandedEvents, "single event", "single events"))
+		out += fmt.Sprintf("; %s Exchange cannot repeat %s %s", humanize.Plural(c.Expanded, "series", "series"), noun(c.Expanded, "becomes", "become"), humanize.Plural(c.ExpandedEvents, "single event", "single events"))
 	}
 	return out
 }
@@ -613,7 +614,7 @@ func pimFolderNote(kind string, c plan.PIM) string {
 	if kind == "event" {
 		out = eventsFact(c)
 	} else {
-		out = plural(c.Contacts, "contact", "contacts") + " to create"
+		out = humanize.Plural(c.Contacts, "contact", "contacts") + " to create"
 	}
 	if c.Unparsable > 0 {
 		out += fmt.Sprintf("; %s cannot be read", Number(c.Unparsable))
@@ -631,9 +632,9 @@ func fieldsFact(fs []plan.FieldCount) string {
 		if what == "" {
 			what = f.Action
 		}
-		items := plural(f.Items, "contact", "contacts")
+		items := humanize.Plural(f.Items, "contact", "contacts")
 		if f.Kind == "event" {
-			items = plural(f.Items, "event", "events")
+			items = humanize.Plural(f.Items, "event", "events")
 		}
 		parts = append(parts, fmt.Sprintf("%s %s (%s)", propertyName(f.Property), what, items))
 	}

@@ -15,16 +15,7 @@ func Number(n int64) string { return humanize.Number(n) }
 func Bytes(n int64) string { return humanize.Bytes(n) }
 
 // Items formats an item count with its noun: "1 item", "1,234 items".
-func Items(n int64) string { return plural(n, "item", "items") }
-
-// plural formats n with the singular or the plural words that follow it:
-// plural(1, "item is", "items are") is "1 item is", plural(3, ...) is
-// "3 items are". Every count a report prints with a noun goes through it
-// (or through noun, for a label next to a number printed apart), so that
-// no report says "1 mailboxes".
-func plural(n int64, one, many string) string {
-	return Number(n) + " " + noun(n, one, many)
-}
+func Items(n int64) string { return humanize.Plural(n, "item", "items") }
 
 // noun returns one when n is 1 and many otherwise: the words for a count
 // printed elsewhere (a tile's label under its number).

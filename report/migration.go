@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/migrate/humanize"
 	"github.com/migrate-tool/migrate/migrate/mapping"
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
@@ -223,7 +224,7 @@ func Migration(in *MigrationInput, o *Options) *Document {
 	}
 	// The state is not named by its file: a report goes to the client and
 	// carries no path of the consultant's machine.
-	d.Source = []string{fmt.Sprintf("Made from the state of the migration (%s recorded).", plural(int64(len(in.Runs)), "run", "runs"))}
+	d.Source = []string{fmt.Sprintf("Made from the state of the migration (%s recorded).", humanize.Plural(int64(len(in.Runs)), "run", "runs"))}
 	v := in.Verification
 	if v != nil {
 		d.Source = append(d.Source, fmt.Sprintf("Verified on %s by %s: every source item compared with the target by its source-key stamp.", v.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), firstOf(v.Tool, "migrate")))
@@ -284,7 +285,7 @@ func Migration(in *MigrationInput, o *Options) *Document {
 				Reason: failedReason(it), Count: 1})
 		}
 		if n := row.Failed - int64(len(ms.Failed)); n > 0 {
-			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Reason: plural(n, "more failed item", "more failed items") + " (listed by migrate status)", Count: n})
+			d.Attention = append(d.Attention, Attention{Severity: "error", Code: "failed", Mailbox: m.SourceAddress, Reason: humanize.Plural(n, "more failed item", "more failed items") + " (listed by migrate status)", Count: n})
 		}
 		for _, n := range ms.Notes {
 			sev, code := "info", "migrated_with_note"
@@ -395,13 +396,13 @@ func Migration(in *MigrationInput, o *Options) *Document {
 			noun(int64(s.Mailboxes), "The mailbox was", "All "+mailboxes(s.Mailboxes)+" were"), Items(s.Migrate.Items), Bytes(s.Migrate.Bytes))
 	case "failed":
 		s.Headline = fmt.Sprintf("%s (%s) from %s %s migrated; %s attention (listed below).", Items(s.Migrate.Items), Bytes(s.Migrate.Bytes), mailboxes(s.Mailboxes),
-			noun(s.Migrate.Items, "was", "were"), plural(int64(s.Errors), "problem needs", "problems need"))
+			noun(s.Migrate.Items, "was", "were"), humanize.Plural(int64(s.Errors), "problem needs", "problems need"))
 	default:
 		s.Headline = fmt.Sprintf("%s (%s) from %s %s migrated so far.", Items(s.Migrate.Items), Bytes(s.Migrate.Bytes), mailboxes(s.Mailboxes), noun(s.Migrate.Items, "was", "were"))
 	}
 	s.Points = append(s.Points, fmt.Sprintf("%s migrated, %s skipped by a rule, %s failed, %s not yet done.", Items(s.Migrate.Items), Number(s.Skipped.Items), Number(s.Failed.Items), Number(s.Pending.Items)))
 	if !first.IsZero() {
-		s.Points = append(s.Points, fmt.Sprintf("%s between %s and %s, %s in all.", plural(int64(len(in.Runs)), "run", "runs"), first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04 UTC"), plan.FormatDuration(s.Seconds)))
+		s.Points = append(s.Points, fmt.Sprintf("%s between %s and %s, %s in all.", humanize.Plural(int64(len(in.Runs)), "run", "runs"), first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04 UTC"), plan.FormatDuration(s.Seconds)))
 	}
 	receivedFrom := map[string]int64{}
 	for _, ms := range in.Mailboxes {
@@ -430,16 +431,16 @@ func Migration(in *MigrationInput, o *Options) *Document {
 			all = append(all, ms.DroppedKeywords...)
 		}
 		s.Points = append(s.Points, fmt.Sprintf("%s migrated without keywords Exchange Online has no place for (%s; listed per mailbox).",
-			plural(s.KeywordsDropped, "item was", "items were"), topKeywords(all)))
+			humanize.Plural(s.KeywordsDropped, "item was", "items were"), topKeywords(all)))
 	}
 	switch {
 	case v == nil:
 		s.Points = append(s.Points, "Not verified yet: run migrate verify and make this report again with --verify.")
 	case v.OK:
-		s.Points = append(s.Points, fmt.Sprintf("Verification passed: %s in the target exactly once, unchanged; nothing missing or doubled.", plural(v.Totals.Matched, "source item found", "source items found")))
+		s.Points = append(s.Points, fmt.Sprintf("Verification passed: %s in the target exactly once, unchanged; nothing missing or doubled.", humanize.Plural(v.Totals.Matched, "source item found", "source items found")))
 	default:
 		t := v.Totals
-		s.Points = append(s.Points, fmt.Sprintf("Verification failed: %s missing, %s doubled, %s changed, %s.", Number(t.Missing), Number(t.Doubled), Number(t.Changed), plural(int64(t.Errors), "error", "errors")))
+		s.Points = append(s.Points, fmt.Sprintf("Verification failed: %s missing, %s doubled, %s changed, %s.", Number(t.Missing), Number(t.Doubled), Number(t.Changed), humanize.Plural(int64(t.Errors), "error", "errors")))
 	}
 	d.Notes = append(d.Notes,
 		"Every migrated item carries its source key in a hidden property; verification finds each source item in the target by it, so an item is counted once however often a run was repeated.",
@@ -543,7 +544,7 @@ func pimPoint(contacts, events map[state.Status]int64) string {
 	if all == 0 {
 		return ""
 	}
-	out := fmt.Sprintf("%s and %s migrated", plural(contacts[state.StatusMigrated], "contact", "contacts"), plural(events[state.StatusMigrated], "calendar event", "calendar events"))
+	out := fmt.Sprintf("%s and %s migrated", humanize.Plural(contacts[state.StatusMigrated], "contact", "contacts"), humanize.Plural(events[state.StatusMigrated], "calendar event", "calendar events"))
 	if n := contacts[state.StatusFailed] + events[state.StatusFailed]; n > 0 {
 		out += fmt.Sprintf("; %s failed (listed below)", Number(n))
 	}

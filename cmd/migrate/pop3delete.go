@@ -212,7 +212,7 @@ func runPOP3Delete(ctx context.Context, g *globalOptions, o *pop3DeleteOptions) 
 		for _, r := range refusals {
 			fmt.Fprintln(g.stdout, "refused: "+r)
 		}
-		return usageError(fmt.Errorf("pop3-delete: refused for %d mailbox(es), nothing deleted (run migrate verify --out %s again, or leave them out with --mailbox)", len(refusals), o.verification))
+		return usageError(fmt.Errorf("pop3-delete: refused for %s, nothing deleted (run migrate verify --out %s again, or leave them out with --mailbox)", humanize.Plural(int64(len(refusals)), "mailbox", "mailboxes"), o.verification))
 	}
 	printDeletions(g.stdout, dels)
 	var total int
@@ -332,7 +332,7 @@ func deleteConfirmed(ctx context.Context, g *globalOptions, open migrate.SourceO
 		res, err := deleteMailbox(ctx, open, mlog, d)
 		if len(res.Deleted) > 0 || err == nil {
 			mlog.Info("deleted from the source", "deleted", len(res.Deleted), "bytes", res.Bytes, "not_found", len(res.NotFound))
-			fmt.Fprintf(g.stdout, "%s: deleted %d messages (%s)", d.m.EmailAddress, len(res.Deleted), humanize.Bytes(res.Bytes))
+			fmt.Fprintf(g.stdout, "%s: deleted %s (%s)", d.m.EmailAddress, humanize.Plural(int64(len(res.Deleted)), "message", "messages"), humanize.Bytes(res.Bytes))
 			if len(res.NotFound) > 0 {
 				fmt.Fprintf(g.stdout, "; %d no longer in the source", len(res.NotFound))
 			}
@@ -359,9 +359,9 @@ func deleteConfirmed(ctx context.Context, g *globalOptions, open migrate.SourceO
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case failed > 0 && unreachable:
-		return withCode(exitConnect, fmt.Errorf("pop3-delete: %d mailbox(es) could not be reached", failed))
+		return withCode(exitConnect, fmt.Errorf("pop3-delete: %s could not be reached", humanize.Plural(int64(failed), "mailbox", "mailboxes")))
 	case failed > 0:
-		return withCode(exitItemsFailed, fmt.Errorf("pop3-delete: %d mailbox(es) failed", failed))
+		return withCode(exitItemsFailed, fmt.Errorf("pop3-delete: %s failed", humanize.Plural(int64(failed), "mailbox", "mailboxes")))
 	}
 	return nil
 }

@@ -36,3 +36,16 @@ func Number(n int64) string {
 	}
 	return neg + s
 }
+
+// Plural formats a count with the singular or the plural words that
+// follow it, the count with thousands separators (Number):
+// Plural(1, "item is", "items are") is "1 item is", Plural(1234, ...) is
+// "1,234 items are". Every sentence that counts with a noun (reports,
+// plan risks and notes, the command line's errors) goes through it, so
+// that none says "1 mailboxes" or "mailbox(es)".
+func Plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return Number(n) + " " + many
+}

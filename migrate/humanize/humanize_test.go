@@ -30,3 +30,17 @@ func TestNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestPlural(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 items are"}, {1, "1 item is"}, {2, "2 items are"}, {1234, "1,234 items are"}, {-1, "-1 items are"},
+	}
+	for _, tt := range tests {
+		if got := Plural(tt.n, "item is", "items are"); got != tt.want {
+			t.Errorf("Plural(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}

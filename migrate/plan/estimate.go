@@ -51,7 +51,7 @@ func (e Envelope) LatencyBottleneck() string {
 	if e.Concurrent <= 0 {
 		return "Graph request latency"
 	}
-	return fmt.Sprintf("Graph request latency (%s per mailbox)", plural(int64(e.Concurrent), "concurrent request", "concurrent requests"))
+	return fmt.Sprintf("Graph request latency (%s per mailbox)", humanize.Plural(int64(e.Concurrent), "concurrent request", "concurrent requests"))
 }
 
 // window writes a throttling window for a reader: "5 minutes", "30
@@ -59,9 +59,9 @@ func (e Envelope) LatencyBottleneck() string {
 func window(d time.Duration) string {
 	switch {
 	case d >= time.Minute && d%time.Minute == 0:
-		return plural(int64(d/time.Minute), "minute", "minutes")
+		return humanize.Plural(int64(d/time.Minute), "minute", "minutes")
 	case d >= time.Second && d%time.Second == 0:
-		return plural(int64(d/time.Second), "second", "seconds")
+		return humanize.Plural(int64(d/time.Second), "second", "seconds")
 	}
 	return d.String()
 }
@@ -330,7 +330,7 @@ func EstimateRun(mailboxes []Mailbox, m Model) Estimate {
 			100*env.Share, humanize.Bytes(env.UploadBytes), window(env.UploadWindow))
 	}
 	est.Notes = []string{
-		plural(int64(slots), "mailbox", "mailboxes") + " at once (concurrency.mailboxes); each mailbox has its own Graph envelope, so more at once is faster until the source server or the network saturates.",
+		humanize.Plural(int64(slots), "mailbox", "mailboxes") + " at once (concurrency.mailboxes); each mailbox has its own Graph envelope, so more at once is faster until the source server or the network saturates.",
 		read,
 		"Retries after throttling or server errors, and mail that arrives after the plan, add to it.",
 	}

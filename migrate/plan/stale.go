@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"strings"
+
+	"github.com/migrate-tool/migrate/migrate/humanize"
 )
 
 // Now is what the project, the state and the sources look like when a
@@ -35,9 +37,9 @@ func Problems(p *Plan, now Now) []string {
 	}
 	switch {
 	case now.State.Runs != p.State.Runs:
-		add("the state changed since the plan was made: it records %s, the plan was made when it recorded %d; a saved plan is applied once", plural(int64(now.State.Runs), "run", "runs"), p.State.Runs)
+		add("the state changed since the plan was made: it records %s, the plan was made when it recorded %d; a saved plan is applied once", humanize.Plural(int64(now.State.Runs), "run", "runs"), p.State.Runs)
 	case now.State.Migrated != p.State.Migrated:
-		add("the state changed since the plan was made: %s recorded as migrated, %s when the plan was made", plural(now.State.Migrated, "item is", "items are"), plural(p.State.Migrated, "was", "were"))
+		add("the state changed since the plan was made: %s recorded as migrated, %s when the plan was made", humanize.Plural(now.State.Migrated, "item is", "items are"), humanize.Plural(p.State.Migrated, "was", "were"))
 	}
 	for _, pm := range p.Mailboxes {
 		if pm.Error != "" {
@@ -100,7 +102,7 @@ func folderChanges(was, is *Mailbox) []string {
 			out = append(out, fmt.Sprintf("mailbox %s: folder %s is gone from the source", was.Address, f.Path))
 		case g.Fingerprint == f.Fingerprint:
 		case g.Items != f.Items:
-			out = append(out, fmt.Sprintf("mailbox %s: folder %s holds %s now, %d when the plan was made", was.Address, f.Path, plural(g.Items, "item", "items"), f.Items))
+			out = append(out, fmt.Sprintf("mailbox %s: folder %s holds %s now, %d when the plan was made", was.Address, f.Path, humanize.Plural(g.Items, "item", "items"), f.Items))
 		case g.Validity != f.Validity:
 			out = append(out, fmt.Sprintf("mailbox %s: folder %s was renumbered by the server (UIDVALIDITY %s, was %s)", was.Address, f.Path, g.Validity, f.Validity))
 		default:
