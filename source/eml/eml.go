@@ -40,7 +40,7 @@ import (
 	"strings"
 
 	"github.com/migrate-tool/migrate/source"
-	"github.com/migrate-tool/migrate/source/specialuse"
+	"github.com/migrate-tool/migrate/source/internal/local"
 )
 
 // Ext is the extension of the message files read (matched in any case).
@@ -64,27 +64,16 @@ type Account struct {
 
 var _ source.Account = (*Account)(nil)
 
-// folder is a source folder, its directory and the root its keys are
-// relative to ("" dir for a NoSelect parent).
+// folder is a source folder, its directory ("" for a NoSelect parent)
+// and the root its keys are relative to.
 type folder struct {
-	source.Folder
-	root, dir string
+	local.Folder
+	root string
 }
 
 // HasMessages reports whether dir holds an .eml file, directly or below.
 func HasMessages(dir string) bool {
-	found := false
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || found {
-			return fs.SkipAll
-		}
-		if !d.IsDir() && isEML(d.Name()) {
-			found = true
-			return fs.SkipAll
-		}
-		return nil
-	})
-	return found
+	return local.HasFile(dir, func(_ string, d fs.DirEntry) bool { return isEML(d.Name()) })
 }
 
 func isEML(name string) bool { return strings.EqualFold(filepath.Ext(name), Ext) }
@@ -93,25 +82,13 @@ func isEML(name string) bool { return strings.EqualFold(filepath.Ext(name), Ext)
 // exist, is not a directory or holds no .eml file is an error naming it.
 // Nothing is read but directory listings.
 func Open(ctx context.Context, opts *Options) (*Account, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	a := &Account{log: log.With("component", "eml")}
+	a := &Account{log: local.Logger(opts.Logger, "eml")}
 	if len(opts.Paths) == 0 {
 		return nil, errors.New("eml: no path given")
 	}
-	for _, root := range opts.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		root = filepath.Clean(root)
-		fi, err := os.Stat(root)
+	for root, err := range local.Dirs(ctx, "eml", opts.Paths, "give the folder that holds the .eml files") {
 		if err != nil {
-			return nil, fmt.Errorf("eml: %s: %w", root, err)
-		}
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("eml: %s is not a directory; give the folder that holds the .eml files", root)
+			return nil, err
 		}
 		found, err := a.walk(root, len(opts.Paths) > 1)
 		if err != nil {
@@ -122,14 +99,7 @@ func Open(ctx context.Context, opts *Options) (*Account, error) {
 		}
 		a.folders = append(a.folders, found...)
 	}
-	list := make([]source.Folder, len(a.folders))
-	for i := range a.folders {
-		list[i] = a.folders[i].Folder
-	}
-	specialuse.GuessMissing(list)
-	for i := range a.folders {
-		a.folders[i].SpecialUse, a.folders[i].SpecialUseGuessed = list[i].SpecialUse, list[i].SpecialUseGuessed
-	}
+	local.GuessRoles(a.folders)
 	return a, nil
 }
 
@@ -161,7 +131,7 @@ func (a *Account) walk(root string, prefixed bool) ([]folder, error) {
 		}
 		path := pathOf(rel)
 		have[strings.Join(path, "/")] = true
-		out = append(out, folder{Folder: source.Folder{Path: path, Delimiter: "/", Name: p}, root: root, dir: p})
+		out = append(out, folder{Folder: local.Folder{Folder: source.Folder{Path: path, Delimiter: "/", Name: p}, Dir: p}, root: root})
 		return nil
 	})
 	if err != nil {
@@ -181,7 +151,7 @@ func (a *Account) walk(root string, prefixed bool) ([]folder, error) {
 			}
 			have[key] = true
 			dir := filepath.Join(append([]string{root}, f.Path[skip:n]...)...)
-			out = append(out, folder{Folder: source.Folder{Path: slices.Clone(f.Path[:n]), Delimiter: "/", Name: dir, NoSelect: true}, root: root})
+			out = append(out, folder{Folder: local.Folder{Folder: source.Folder{Path: slices.Clone(f.Path[:n]), Delimiter: "/", Name: dir, NoSelect: true}}, root: root})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y folder) int { return slices.Compare(x.Path, y.Path) })
@@ -204,41 +174,23 @@ func dirHasEML(dir string) bool {
 
 // Folders lists the folders with the number and size of their files.
 func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
-	out := make([]source.Folder, 0, len(a.folders))
-	for _, f := range a.folders {
-		g := f.Folder
-		g.Path = slices.Clone(g.Path)
-		g.Count, g.Bytes = -1, -1
-		if f.dir != "" {
-			g.Count, g.Bytes = 0, 0
-			bad := func(name string, err error) {
-				a.log.Warn("file not migrated", "folder", f.Name, "file", name, "err", err)
-				g.Unreadable = append(g.Unreadable, source.UnreadableFile(name, err))
-			}
-			for ref, err := range a.list(ctx, f, bad) {
-				if err != nil {
-					return nil, err
-				}
-				g.Count++
-				g.Bytes += ref.Size
-			}
+	return local.Counts(ctx, a.folders, func(f *folder, g *source.Folder) error {
+		bad := func(name string, err error) {
+			a.log.Warn("file not migrated", "folder", f.Name, "file", name, "err", err)
+			g.Unreadable = append(g.Unreadable, source.UnreadableFile(name, err))
 		}
-		out = append(out, g)
-	}
-	return out, ctx.Err()
+		for ref, err := range a.list(ctx, *f, bad) {
+			if err != nil {
+				return err
+			}
+			g.Count++
+			g.Bytes += ref.Size
+		}
+		return nil
+	})
 }
 
-func (a *Account) folder(f source.Folder) (*folder, error) {
-	for i := range a.folders {
-		if a.folders[i].Name == f.Name && (f.Kind == "" || f.Kind == source.KindMessage) {
-			if a.folders[i].dir == "" {
-				return nil, fmt.Errorf("eml: folder %s holds only folders: %w", f.Name, source.ErrNotFound)
-			}
-			return &a.folders[i], nil
-		}
-	}
-	return nil, fmt.Errorf("eml: no folder %s: %w", f.Name, source.ErrNotFound)
-}
+func (a *Account) folder(f source.Folder) (*folder, error) { return local.Find("eml", a.folders, f) }
 
 // Items lists the folder's .eml files in name order.
 func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.ItemRef, error] {
@@ -264,7 +216,7 @@ func (a *Account) list(ctx context.Context, f folder, bad func(name string, err 
 		bad = func(string, error) {}
 	}
 	return func(yield func(source.ItemRef, error) bool) {
-		entries, err := os.ReadDir(f.dir)
+		entries, err := os.ReadDir(f.Dir)
 		if err != nil {
 			yield(source.ItemRef{}, fmt.Errorf("eml: folder %s: %w", f.Name, err))
 			return
@@ -277,7 +229,7 @@ func (a *Account) list(ctx context.Context, f folder, bad func(name string, err 
 			if e.IsDir() || !isEML(e.Name()) {
 				continue
 			}
-			p := filepath.Join(f.dir, e.Name())
+			p := filepath.Join(f.Dir, e.Name())
 			rel, err := filepath.Rel(f.root, p)
 			if err != nil {
 				yield(source.ItemRef{}, fmt.Errorf("eml: folder %s: %w", f.Name, err))
@@ -314,7 +266,7 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 		return nil, err
 	}
 	p := filepath.Join(fo.root, filepath.FromSlash(ref.Key))
-	if filepath.Dir(p) != fo.dir || !isEML(p) {
+	if filepath.Dir(p) != fo.Dir || !isEML(p) {
 		return nil, fmt.Errorf("eml: folder %s: item %s: not a file of the folder: %w", f.Name, ref.Key, source.ErrNotFound)
 	}
 	if err := ctx.Err(); err != nil {

@@ -75,7 +75,7 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/source"
-	"github.com/migrate-tool/migrate/source/specialuse"
+	"github.com/migrate-tool/migrate/source/internal/local"
 )
 
 // Ext is the extension of Apple Mail's message files; partial messages end
@@ -118,10 +118,7 @@ type measured struct {
 }
 
 // folder is a source folder and its directory ("" for a NoSelect parent).
-type folder struct {
-	source.Folder
-	dir string
-}
+type folder = local.Folder
 
 func isEmlx(name string) bool { return strings.HasSuffix(strings.ToLower(name), Ext) }
 
@@ -134,18 +131,7 @@ func isMbox(name string) bool {
 // HasMessages reports whether dir holds an .emlx file, directly or below:
 // an Apple Mail store (SourceProtocol local detects it so).
 func HasMessages(dir string) bool {
-	found := false
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || found {
-			return fs.SkipAll
-		}
-		if !d.IsDir() && isEmlx(d.Name()) {
-			found = true
-			return fs.SkipAll
-		}
-		return nil
-	})
-	return found
+	return local.HasFile(dir, func(_ string, d fs.DirEntry) bool { return isEmlx(d.Name()) })
 }
 
 // Open checks the roots and lists their folders. A root that does not
@@ -153,25 +139,13 @@ func HasMessages(dir string) bool {
 // .emlx file is an error naming it. Nothing is read but directory
 // listings.
 func Open(ctx context.Context, opts *Options) (*Account, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	a := &Account{log: log.With("component", "emlx"), sizes: map[string]measured{}}
+	a := &Account{log: local.Logger(opts.Logger, "emlx"), sizes: map[string]measured{}}
 	if len(opts.Paths) == 0 {
 		return nil, errors.New("emlx: no Apple Mail path given")
 	}
-	for _, root := range opts.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		root = filepath.Clean(root)
-		fi, err := os.Stat(root)
+	for root, err := range local.Dirs(ctx, "emlx", opts.Paths, "give Apple Mail's ~/Library/Mail/V10, an account directory in it or a .mbox directory") {
 		if err != nil {
-			return nil, fmt.Errorf("emlx: %s: %w", root, err)
-		}
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("emlx: %s is not a directory; give Apple Mail's ~/Library/Mail/V10, an account directory in it or a .mbox directory", root)
+			return nil, err
 		}
 		found, err := a.scan(root)
 		if err != nil {
@@ -191,14 +165,7 @@ func Open(ctx context.Context, opts *Options) (*Account, error) {
 		a.folders = append(a.folders, found...)
 	}
 	a.folders = withParents(a.folders)
-	list := make([]source.Folder, len(a.folders))
-	for i := range a.folders {
-		list[i] = a.folders[i].Folder
-	}
-	specialuse.GuessMissing(list)
-	for i := range a.folders {
-		a.folders[i].SpecialUse, a.folders[i].SpecialUseGuessed = list[i].SpecialUse, list[i].SpecialUseGuessed
-	}
+	local.GuessRoles(a.folders)
 	return a, nil
 }
 
@@ -232,7 +199,7 @@ func (a *Account) scan(root string) ([]folder, error) {
 		if !HasMessages(root) {
 			return nil, nil
 		}
-		return []folder{{Folder: source.Folder{Path: []string{filepath.Base(root)}, Delimiter: "/", Name: root}, dir: root}}, nil
+		return []folder{{Folder: source.Folder{Path: []string{filepath.Base(root)}, Delimiter: "/", Name: root}, Dir: root}}, nil
 	}
 	var out []folder
 	for _, top := range tops {
@@ -259,7 +226,7 @@ func (a *Account) scan(root string) ([]folder, error) {
 // prefix.
 func (a *Account) mailbox(dir string, prefix []string) ([]folder, error) {
 	path := append(slices.Clone(prefix), strings.TrimSuffix(filepath.Base(dir), filepath.Ext(dir)))
-	out := []folder{{Folder: source.Folder{Path: path, Delimiter: "/", Name: dir}, dir: dir}}
+	out := []folder{{Folder: source.Folder{Path: path, Delimiter: "/", Name: dir}, Dir: dir}}
 	if len(path) == 1 && strings.EqualFold(path[0], "INBOX") {
 		out[0].SpecialUse = source.Inbox
 	}
@@ -268,7 +235,7 @@ func (a *Account) mailbox(dir string, prefix []string) ([]folder, error) {
 		return nil, fmt.Errorf("emlx: %s: %w", dir, err)
 	}
 	for _, e := range entries {
-		if !isMbox(e.Name()) || !isDir(e, filepath.Join(dir, e.Name())) {
+		if !isMbox(e.Name()) || !local.IsDir(e, filepath.Join(dir, e.Name())) {
 			continue
 		}
 		sub, err := a.mailbox(filepath.Join(dir, e.Name()), path)
@@ -280,39 +247,18 @@ func (a *Account) mailbox(dir string, prefix []string) ([]folder, error) {
 	return out, nil
 }
 
-// isDir reports whether the entry is a directory, following a symbolic
-// link.
-func isDir(e fs.DirEntry, path string) bool {
-	if e.IsDir() {
-		return true
-	}
-	if e.Type()&fs.ModeSymlink == 0 {
-		return false
-	}
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
-}
-
 // withParents adds NoSelect parents for prefixes no folder has, gives a
 // folder whose path another has " (2)", " (3)", and sorts by path.
 func withParents(in []folder) []folder {
 	taken := map[string]bool{}
 	var out []folder
 	for _, f := range in {
-		key := strings.ToLower(strings.Join(f.Path, "/"))
-		if taken[key] {
-			last := f.Path[len(f.Path)-1]
-			for n := 2; taken[key]; n++ {
-				f.Path[len(f.Path)-1] = fmt.Sprintf("%s (%d)", last, n)
-				key = strings.ToLower(strings.Join(f.Path, "/"))
-			}
-		}
-		taken[key] = true
+		f.Path = local.Unique(taken, f.Path)
 		out = append(out, f)
 	}
 	for _, f := range slices.Clone(out) {
 		for n := len(f.Path) - 1; n > 0; n-- {
-			key := strings.ToLower(strings.Join(f.Path[:n], "/"))
+			key := local.PathKey(f.Path[:n])
 			if taken[key] {
 				continue
 			}
@@ -327,40 +273,24 @@ func withParents(in []folder) []folder {
 // Folders lists the folders with their counts: Count and Bytes of the
 // messages listed, Deleted of those with the deleted bit.
 func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
-	out := make([]source.Folder, 0, len(a.folders))
-	for _, f := range a.folders {
-		g := f.Folder
-		g.Path = slices.Clone(g.Path)
-		g.Count, g.Bytes = -1, -1
-		if f.dir != "" {
-			g.Count, g.Bytes = 0, 0
-			for m, err := range a.items(ctx, f) {
-				if err != nil {
-					return nil, err
-				}
-				if m.deleted {
-					g.Deleted++
-					continue
-				}
-				g.Count++
-				g.Bytes += max(m.ref.Size, 0)
+	return local.Counts(ctx, a.folders, func(f *folder, g *source.Folder) error {
+		for m, err := range a.items(ctx, *f) {
+			if err != nil {
+				return err
 			}
+			if m.deleted {
+				g.Deleted++
+				continue
+			}
+			g.Count++
+			g.Bytes += max(m.ref.Size, 0)
 		}
-		out = append(out, g)
-	}
-	return out, ctx.Err()
+		return nil
+	})
 }
 
 func (a *Account) folder(f source.Folder) (*folder, error) {
-	for i := range a.folders {
-		if a.folders[i].Name == f.Name && (f.Kind == "" || f.Kind == source.KindMessage) {
-			if a.folders[i].dir == "" {
-				return nil, fmt.Errorf("emlx: folder %s holds only folders: %w", f.Name, source.ErrNotFound)
-			}
-			return &a.folders[i], nil
-		}
-	}
-	return nil, fmt.Errorf("emlx: no folder %s: %w", f.Name, source.ErrNotFound)
+	return local.Find("emlx", a.folders, f)
 }
 
 // Items lists the messages of f but those with the deleted bit, in the
@@ -410,7 +340,7 @@ type listed struct {
 func (a *Account) items(ctx context.Context, f folder) iter.Seq2[listed, error] {
 	return func(yield func(listed, error) bool) {
 		stopped := errors.New("stopped")
-		err := filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
+		err := filepath.WalkDir(f.Dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
@@ -418,7 +348,7 @@ func (a *Account) items(ctx context.Context, f folder) iter.Seq2[listed, error] 
 				return err
 			}
 			if d.IsDir() {
-				if p != f.dir && (isMbox(d.Name()) || d.Name() == "Attachments") {
+				if p != f.Dir && (isMbox(d.Name()) || d.Name() == "Attachments") {
 					return fs.SkipDir
 				}
 				return nil
@@ -426,7 +356,7 @@ func (a *Account) items(ctx context.Context, f folder) iter.Seq2[listed, error] 
 			if !isEmlx(d.Name()) || strings.HasPrefix(d.Name(), ".") {
 				return nil
 			}
-			rel, err := filepath.Rel(f.dir, p)
+			rel, err := filepath.Rel(f.Dir, p)
 			if err != nil {
 				return err
 			}
@@ -517,7 +447,7 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	full := filepath.Join(fo.dir, filepath.FromSlash(ref.Key))
+	full := filepath.Join(fo.Dir, filepath.FromSlash(ref.Key))
 	var fh *os.File
 	var path string
 	for _, p := range []string{full, strings.TrimSuffix(full, Ext) + PartialExt} {

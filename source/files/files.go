@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/internal/local"
 )
 
 // Options are what Open needs.
@@ -102,11 +103,7 @@ var defaultNames = map[source.Kind][]string{
 // not exist, or a file that is neither .vcf nor .ics, is an error naming
 // it. Nothing is read but directory listings.
 func Open(ctx context.Context, opts *Options) (*Account, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	a := &Account{log: log.With("component", "files"), cache: map[string]*fileIndex{}}
+	a := &Account{log: local.Logger(opts.Logger, "files"), cache: map[string]*fileIndex{}}
 	if len(opts.Paths) == 0 {
 		return nil, errors.New("files: no .vcf or .ics path given")
 	}

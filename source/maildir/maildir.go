@@ -71,7 +71,7 @@ import (
 	"sync"
 
 	"github.com/migrate-tool/migrate/source"
-	"github.com/migrate-tool/migrate/source/specialuse"
+	"github.com/migrate-tool/migrate/source/internal/local"
 )
 
 // Options are what Open needs.
@@ -97,10 +97,7 @@ var _ source.Account = (*Account)(nil)
 
 // folder is a source folder and its directory ("" for a NoSelect parent
 // with no directory of its own).
-type folder struct {
-	source.Folder
-	dir string
-}
+type folder = local.Folder
 
 // IsMaildir reports whether dir is a maildir: a directory holding a cur/
 // or a new/ directory.
@@ -117,25 +114,13 @@ func IsMaildir(dir string) bool {
 // exist, is not a directory or holds no maildir is an error naming it.
 // Nothing is read but directory listings.
 func Open(ctx context.Context, opts *Options) (*Account, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	a := &Account{log: log.With("component", "maildir"), names: map[string]map[string]string{}}
+	a := &Account{log: local.Logger(opts.Logger, "maildir"), names: map[string]map[string]string{}}
 	if len(opts.Paths) == 0 {
 		return nil, errors.New("maildir: no Maildir path given")
 	}
-	for _, root := range opts.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		root = filepath.Clean(root)
-		fi, err := os.Stat(root)
+	for root, err := range local.Dirs(ctx, "maildir", opts.Paths, "give the Maildir's root (the directory holding cur/ and new/)") {
 		if err != nil {
-			return nil, fmt.Errorf("maildir: %s: %w", root, err)
-		}
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("maildir: %s is not a directory; give the Maildir's root (the directory holding cur/ and new/)", root)
+			return nil, err
 		}
 		found, err := a.scan(root)
 		if err != nil {
@@ -157,14 +142,7 @@ func Open(ctx context.Context, opts *Options) (*Account, error) {
 		a.folders = append(a.folders, found...)
 	}
 	a.folders = uniquePaths(a.folders)
-	list := make([]source.Folder, len(a.folders))
-	for i := range a.folders {
-		list[i] = a.folders[i].Folder
-	}
-	specialuse.GuessMissing(list)
-	for i := range a.folders {
-		a.folders[i].SpecialUse, a.folders[i].SpecialUseGuessed = list[i].SpecialUse, list[i].SpecialUseGuessed
-	}
+	local.GuessRoles(a.folders)
 	return a, nil
 }
 
@@ -175,7 +153,7 @@ func isInbox(path []string) bool { return len(path) == 1 && path[0] == "INBOX" }
 func (a *Account) scan(root string) ([]folder, error) {
 	var out []folder
 	if IsMaildir(root) {
-		out = append(out, folder{Folder: source.Folder{Path: []string{"INBOX"}, Delimiter: "/", Name: root, SpecialUse: source.Inbox}, dir: root})
+		out = append(out, folder{Folder: source.Folder{Path: []string{"INBOX"}, Delimiter: "/", Name: root, SpecialUse: source.Inbox}, Dir: root})
 	}
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -184,7 +162,7 @@ func (a *Account) scan(root string) ([]folder, error) {
 	plusplus := map[string]bool{}
 	for _, e := range entries {
 		name, dir := e.Name(), filepath.Join(root, e.Name())
-		if reserved(name) || !isDir(e, dir) {
+		if reserved(name) || !local.IsDir(e, dir) {
 			continue
 		}
 		if strings.HasPrefix(name, ".") {
@@ -200,7 +178,7 @@ func (a *Account) scan(root string) ([]folder, error) {
 			}
 			path := decodePath(segs)
 			plusplus[strings.Join(path, "\x00")] = true
-			out = append(out, folder{Folder: source.Folder{Path: path, Delimiter: ".", Name: dir}, dir: dir})
+			out = append(out, folder{Folder: source.Folder{Path: path, Delimiter: ".", Name: dir}, Dir: dir})
 			continue
 		}
 		fsFolders, err := a.scanFS(dir, []string{name})
@@ -236,7 +214,7 @@ func (a *Account) scanFS(dir string, path []string) ([]folder, error) {
 	var below []folder
 	for _, e := range entries {
 		name, sub := e.Name(), filepath.Join(dir, e.Name())
-		if reserved(name) || strings.HasPrefix(name, ".") || !isDir(e, sub) {
+		if reserved(name) || strings.HasPrefix(name, ".") || !local.IsDir(e, sub) {
 			continue
 		}
 		found, err := a.scanFS(sub, append(slices.Clone(path), name))
@@ -245,11 +223,11 @@ func (a *Account) scanFS(dir string, path []string) ([]folder, error) {
 		}
 		below = append(below, found...)
 	}
-	f := folder{Folder: source.Folder{Path: decodePath(path), Delimiter: "/", Name: dir}, dir: dir}
+	f := folder{Folder: source.Folder{Path: decodePath(path), Delimiter: "/", Name: dir}, Dir: dir}
 	switch {
 	case IsMaildir(dir):
 	case len(below) > 0:
-		f.NoSelect, f.dir = true, ""
+		f.NoSelect, f.Dir = true, ""
 	default:
 		a.log.Debug("not a maildir, ignored", "dir", dir)
 		return nil, nil
@@ -260,19 +238,6 @@ func (a *Account) scanFS(dir string, path []string) ([]folder, error) {
 // reserved reports whether a directory name is part of a maildir rather
 // than a folder.
 func reserved(name string) bool { return name == "cur" || name == "new" || name == "tmp" }
-
-// isDir reports whether the entry is a directory, following a symbolic
-// link.
-func isDir(e fs.DirEntry, path string) bool {
-	if e.IsDir() {
-		return true
-	}
-	if e.Type()&fs.ModeSymlink == 0 {
-		return false
-	}
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
-}
 
 // decodePath decodes each segment from modified UTF-7 when it is in its
 // canonical form.
@@ -291,24 +256,16 @@ func uniquePaths(in []folder) []folder {
 	selectable := map[string]bool{}
 	for _, f := range in {
 		if !f.NoSelect {
-			selectable[strings.ToLower(strings.Join(f.Path, "/"))] = true
+			selectable[local.PathKey(f.Path)] = true
 		}
 	}
 	taken := map[string]bool{}
 	var out []folder
 	for _, f := range in {
-		key := strings.ToLower(strings.Join(f.Path, "/"))
-		if f.NoSelect && selectable[key] {
+		if f.NoSelect && selectable[local.PathKey(f.Path)] {
 			continue
 		}
-		if taken[key] {
-			last := f.Path[len(f.Path)-1]
-			for n := 2; taken[key]; n++ {
-				f.Path[len(f.Path)-1] = fmt.Sprintf("%s (%d)", last, n)
-				key = strings.ToLower(strings.Join(f.Path, "/"))
-			}
-		}
-		taken[key] = true
+		f.Path = local.Unique(taken, f.Path)
 		out = append(out, f)
 	}
 	return out
@@ -319,45 +276,29 @@ func uniquePaths(in []folder) []folder {
 // files that cannot be read or are not messages (by their path in the
 // folder, "cur/<file>").
 func (a *Account) Folders(ctx context.Context) ([]source.Folder, error) {
-	out := make([]source.Folder, 0, len(a.folders))
-	for _, f := range a.folders {
-		g := f.Folder
-		g.Path = slices.Clone(g.Path)
-		g.Count, g.Bytes = -1, -1
-		if f.dir != "" {
-			g.Count, g.Bytes = 0, 0
-			for m, err := range a.messages(ctx, f) {
-				if err != nil {
-					return nil, err
-				}
-				if m.trashed {
-					g.Deleted++
-					continue
-				}
-				if m.bad != nil {
-					a.log.Warn("file not migrated", "folder", f.Name, "file", m.rel, "err", m.bad)
-					g.Unreadable = append(g.Unreadable, source.UnreadableFile(m.rel, m.bad))
-					continue
-				}
-				g.Count++
-				g.Bytes += m.size
+	return local.Counts(ctx, a.folders, func(f *folder, g *source.Folder) error {
+		for m, err := range a.messages(ctx, *f) {
+			if err != nil {
+				return err
 			}
+			if m.trashed {
+				g.Deleted++
+				continue
+			}
+			if m.bad != nil {
+				a.log.Warn("file not migrated", "folder", f.Name, "file", m.rel, "err", m.bad)
+				g.Unreadable = append(g.Unreadable, source.UnreadableFile(m.rel, m.bad))
+				continue
+			}
+			g.Count++
+			g.Bytes += m.size
 		}
-		out = append(out, g)
-	}
-	return out, ctx.Err()
+		return nil
+	})
 }
 
 func (a *Account) folder(f source.Folder) (*folder, error) {
-	for i := range a.folders {
-		if a.folders[i].Name == f.Name && (f.Kind == "" || f.Kind == source.KindMessage) {
-			if a.folders[i].dir == "" {
-				return nil, fmt.Errorf("maildir: folder %s holds only folders: %w", f.Name, source.ErrNotFound)
-			}
-			return &a.folders[i], nil
-		}
-	}
-	return nil, fmt.Errorf("maildir: no folder %s: %w", f.Name, source.ErrNotFound)
+	return local.Find("maildir", a.folders, f)
 }
 
 // Items lists the messages of new/ and then cur/, but those with the T
@@ -369,7 +310,7 @@ func (a *Account) Items(ctx context.Context, f source.Folder) iter.Seq2[source.I
 			yield(source.ItemRef{}, err)
 			return
 		}
-		kw, err := readKeywords(fo.dir)
+		kw, err := readKeywords(fo.Dir)
 		if err != nil {
 			a.log.Warn("dovecot-keywords unreadable, keywords dropped", "folder", fo.Name, "err", err)
 		}
@@ -398,10 +339,10 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 	}
 	for try := 0; try < 2; try++ {
 		a.mu.Lock()
-		rel, ok := a.names[fo.dir][ref.Key]
+		rel, ok := a.names[fo.Dir][ref.Key]
 		a.mu.Unlock()
 		if ok {
-			fh, err := os.Open(filepath.Join(fo.dir, rel))
+			fh, err := os.Open(filepath.Join(fo.Dir, rel))
 			if err == nil {
 				return fh, nil
 			}

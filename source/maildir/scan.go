@@ -128,16 +128,16 @@ func (a *Account) messages(ctx context.Context, f folder) iter.Seq2[message, err
 			defer a.mu.Unlock()
 			if !complete {
 				// A listing stopped early knows only some names.
-				for k, v := range a.names[f.dir] {
+				for k, v := range a.names[f.Dir] {
 					if _, ok := names[k]; !ok {
 						names[k] = v
 					}
 				}
 			}
-			a.names[f.dir] = names
+			a.names[f.Dir] = names
 		}()
 		for _, sub := range []string{"new", "cur"} {
-			dh, err := os.Open(filepath.Join(f.dir, sub))
+			dh, err := os.Open(filepath.Join(f.Dir, sub))
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
@@ -161,7 +161,7 @@ func (a *Account) messages(ctx context.Context, f folder) iter.Seq2[message, err
 					if sub == "cur" && fromNew[key] {
 						continue
 					}
-					path := filepath.Join(f.dir, sub, name)
+					path := filepath.Join(f.Dir, sub, name)
 					fi, err := os.Stat(path) // follows a symbolic link
 					if errors.Is(err, fs.ErrNotExist) {
 						continue // renamed or expunged since the read

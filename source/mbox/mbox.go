@@ -98,6 +98,7 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/internal/local"
 	"github.com/migrate-tool/migrate/source/specialuse"
 )
 
@@ -139,15 +140,11 @@ var ignored = []string{".msf", ".dat", ".json", ".html", ".htm", ".sqlite", ".js
 // not exist, or a file that is not an mbox, is an error naming it.
 // Nothing is read but directory listings and each file's first line.
 func Open(ctx context.Context, opts *Options) (*Account, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	esc, err := ParseEscaping(string(opts.Escaping))
 	if err != nil {
 		return nil, fmt.Errorf("mbox: %w", err)
 	}
-	a := &Account{log: log.With("component", "mbox"), esc: esc, loc: opts.Location, cache: map[string]*fileIndex{}}
+	a := &Account{log: local.Logger(opts.Logger, "mbox"), esc: esc, loc: opts.Location, cache: map[string]*fileIndex{}}
 	if a.loc == nil {
 		a.loc = time.Local
 	}
@@ -190,11 +187,7 @@ func Open(ctx context.Context, opts *Options) (*Account, error) {
 			seen[f.Name] = true
 			// Names from several paths must not collide: they name the
 			// target folders and the state.
-			base := slices.Clone(f.Path)
-			for n := 2; taken[strings.ToLower(strings.Join(f.Path, "/"))]; n++ {
-				f.Path = append(slices.Clone(base[:len(base)-1]), fmt.Sprintf("%s (%d)", base[len(base)-1], n))
-			}
-			taken[strings.ToLower(strings.Join(f.Path, "/"))] = true
+			f.Path = local.Unique(taken, f.Path)
 			a.folders = append(a.folders, f)
 		}
 	}
@@ -334,22 +327,17 @@ func IsMbox(path string) (bool, error) {
 // below (a Thunderbird account directory, a folder of mbox files). The
 // command line uses it to detect a path's kind.
 func HasMbox(dir string) bool {
-	found := false
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || found {
-			return fs.SkipAll
+	return local.HasFile(dir, func(p string, d fs.DirEntry) bool {
+		if !d.Type().IsRegular() {
+			return false
 		}
-		if d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil && fi.Size() > 0 {
-				if ok, _ := IsMbox(p); ok {
-					found = true
-					return fs.SkipAll
-				}
-			}
+		fi, err := d.Info()
+		if err != nil || fi.Size() == 0 {
+			return false
 		}
-		return nil
+		ok, _ := IsMbox(p)
+		return ok
 	})
-	return found
 }
 
 // Folders lists the folders, scanning each file (once, cached) for its
