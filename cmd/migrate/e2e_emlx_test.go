@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
 
@@ -51,7 +52,7 @@ func TestE2EEmlx(t *testing.T) {
 	}
 	acct := filepath.Join(v10, "3F2504E0-4F89-41D3-9A0C-0305E82C3301")
 	attachments := filepath.Join(acct, "INBOX.mbox", "8D4C1A22-6B7E-4C0B-9E51-2C7A9B0F1D11", "Data", "Attachments", "103")
-	before := snapshotTree(t, v10)
+	before := testserver.TreeSnapshot(t, v10)
 	users := []string{"mac@example.test", "mac2@example.test"}
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: users, AttachmentsOnNonDraft: true})
 	dir := t.TempDir()
@@ -111,7 +112,7 @@ func TestE2EEmlx(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
 		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if after := snapshotTree(t, v10); !slices.Equal(before, after) {
+	if after := testserver.TreeSnapshot(t, v10); !slices.Equal(before, after) {
 		t.Errorf("the Apple Mail tree changed:\nbefore %q\nafter  %q", before, after)
 	}
 }

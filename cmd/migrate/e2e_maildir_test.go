@@ -63,7 +63,7 @@ func TestE2EMaildir(t *testing.T) {
 	if trashed != 1 {
 		t.Fatalf("Dovecot wrote %d messages with the T flag, want the corpus's one \\Deleted message", trashed)
 	}
-	before := treeSnapshot(t, stores)
+	before := testserver.TreeSnapshot(t, stores)
 
 	ep := startEmulator(t, d, graphemu.Options{AttachmentsOnNonDraft: true})
 	dir := t.TempDir()
@@ -133,7 +133,7 @@ func TestE2EMaildir(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
 		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if diff := cmp.Diff(before, treeSnapshot(t, stores)); diff != "" {
+	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, stores)); diff != "" {
 		t.Errorf("the Maildirs changed (-before +after):\n%s", diff)
 	}
 }
@@ -266,36 +266,6 @@ func checkMaildirTarget(t *testing.T, emu *graphemu.Emulator, files []*maildirFi
 	}
 }
 
-// treeSnapshot is every path under root with its mode, size, mtime and,
-// for files, content hash.
-func treeSnapshot(t *testing.T, root string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := e.Info()
-		if err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s %v %d %d", p, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
-		if fi.Mode().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %x", sha256.Sum256(b))
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestE2EEML migrates a folder tree of .eml files into the emulator: each
 // file once, in the folder of its directory (Sent Items to the Sent Items
 // folder), dated by its newest Received field, else its Date; a second run
@@ -322,7 +292,7 @@ func TestE2EEML(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := treeSnapshot(t, root)
+	before := testserver.TreeSnapshot(t, root)
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{user}})
 	dir := t.TempDir()
 	for name, content := range map[string]string{
@@ -373,7 +343,7 @@ func TestE2EEML(t *testing.T) {
 			}
 		}
 	}
-	if diff := cmp.Diff(before, treeSnapshot(t, root)); diff != "" {
+	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, root)); diff != "" {
 		t.Errorf("the tree changed (-before +after):\n%s", diff)
 	}
 }

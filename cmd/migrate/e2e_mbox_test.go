@@ -1,10 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +9,7 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/migrate/plan"
+	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/source/testserver/seed"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
@@ -53,7 +50,7 @@ func TestE2EMbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := snapshotTree(t, tree)
+	before := testserver.TreeSnapshot(t, tree)
 	const user = "dave@example.test"
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{user}})
 	dir := t.TempDir()
@@ -108,7 +105,7 @@ func TestE2EMbox(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
 		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if after := snapshotTree(t, tree); !slices.Equal(before, after) {
+	if after := testserver.TreeSnapshot(t, tree); !slices.Equal(before, after) {
 		t.Errorf("the Thunderbird tree changed:\nbefore %q\nafter  %q", before, after)
 	}
 }
@@ -159,35 +156,4 @@ func checkMboxTarget(t *testing.T, emu *graphemu.Emulator, user string) {
 			t.Errorf("%q is in the target %d times, want once", subject, seen[subject])
 		}
 	}
-}
-
-// snapshotTree lists every file under dir with its size, modification
-// time and SHA-256.
-func snapshotTree(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s %s %d", p, fi.ModTime().Format(time.RFC3339Nano), fi.Size())
-		if !d.IsDir() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(b)
-			line += " " + hex.EncodeToString(sum[:])
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

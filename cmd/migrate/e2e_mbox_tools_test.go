@@ -211,7 +211,7 @@ func TestE2EMboxDovecot(t *testing.T) {
 			}
 			// A re-run creates nothing, so the target keeps the
 			// flags of the first run: want stays as it was.
-			before = treeSnapshot(t, stores)
+			before = testserver.TreeSnapshot(t, stores)
 		}
 		if r.dropState {
 			removeState(t, proj)
@@ -229,7 +229,7 @@ func TestE2EMboxDovecot(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(proj, "verify.json")); code != exitOK {
 		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if diff := cmp.Diff(before, treeSnapshot(t, stores)); diff != "" {
+	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, stores)); diff != "" {
 		t.Errorf("the stores changed (-before +after):\n%s", diff)
 	}
 }
@@ -499,7 +499,7 @@ func TestE2EPythonMailbox(t *testing.T) {
 	if len(want) != len(byContent) {
 		t.Fatalf("found %d of the %d live messages in the stores", len(want), len(byContent))
 	}
-	before := treeSnapshot(t, stores)
+	before := testserver.TreeSnapshot(t, stores)
 
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{mboxUser, mdUser}})
 	proj := t.TempDir()
@@ -532,7 +532,7 @@ func TestE2EPythonMailbox(t *testing.T) {
 		}
 		checkToolTarget(t, ep.Emulator, []string{mboxUser, mdUser}, want)
 	}
-	if diff := cmp.Diff(before, treeSnapshot(t, stores)); diff != "" {
+	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, stores)); diff != "" {
 		t.Errorf("the stores changed (-before +after):\n%s", diff)
 	}
 }

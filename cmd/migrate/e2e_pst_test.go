@@ -9,6 +9,7 @@ import (
 
 	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/source/pst/psttest"
+	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
 
@@ -26,7 +27,7 @@ func TestE2EPST(t *testing.T) {
 	const drafts, sent = 6, 11
 	users := []string{"dani@example.test", "rcs@example.test"}
 	file := psttest.Copy(t, psttest.Support)
-	before := snapshotTree(t, filepath.Dir(file))
+	before := testserver.TreeSnapshot(t, filepath.Dir(file))
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: users, AttachmentsOnNonDraft: true})
 	dir := t.TempDir()
 	files := map[string]string{
@@ -84,7 +85,7 @@ func TestE2EPST(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
 		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if after := snapshotTree(t, filepath.Dir(file)); !slices.Equal(before, after) {
+	if after := testserver.TreeSnapshot(t, filepath.Dir(file)); !slices.Equal(before, after) {
 		t.Errorf("the .pst file changed:\nbefore %q\nafter  %q", before, after)
 	}
 

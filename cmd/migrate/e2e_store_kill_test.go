@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/source/testserver/seed"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
@@ -247,7 +248,7 @@ func TestE2EStoreKillNine(t *testing.T) {
 	mboxPath, maildirPath, want := writeKillStores(t, stores, perStore)
 	emlPath, emlxPath := writeMoreKillStores(t, stores, perStore/2, want)
 	total := len(want)
-	before := treeSnapshot(t, stores)
+	before := testserver.TreeSnapshot(t, stores)
 	users := []string{"tb@example.test", "md@example.test", "eml@example.test", "mac@example.test"}
 	ep := graphemu.StartForTest(t, &graphemu.Options{
 		ClientID: e2eClientID, ClientSecret: e2eSecret, Users: users,
@@ -325,7 +326,7 @@ func TestE2EStoreKillNine(t *testing.T) {
 			}
 		})
 	}
-	if diff := cmp.Diff(before, treeSnapshot(t, stores)); diff != "" {
+	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, stores)); diff != "" {
 		t.Errorf("the stores changed (-before +after):\n%s", diff)
 	}
 }

@@ -3,7 +3,6 @@ package emlx
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/sourcetest"
+	"github.com/migrate-tool/migrate/source/testserver"
 )
 
 // store is the hand-made Apple Mail tree (testdata/stores/README.md).
@@ -418,26 +418,6 @@ func TestOpenPartial(t *testing.T) {
 	}
 }
 
-// snapshot is every path under root with its size, mtime and content hash.
-func snapshot(t testing.TB, root string) []string {
-	t.Helper()
-	var out []string
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			t.Fatal(err)
-		}
-		fi, _ := d.Info()
-		line := fmt.Sprintf("%s %v %d %d", p, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
-		if fi.Mode().IsRegular() {
-			b, _ := os.ReadFile(p)
-			line += fmt.Sprintf(" %x", sha256.Sum256(b))
-		}
-		out = append(out, line)
-		return nil
-	})
-	return out
-}
-
 // copyTree copies the store to a temporary directory, times kept.
 func copyTree(t testing.TB) string {
 	t.Helper()
@@ -450,7 +430,7 @@ func copyTree(t testing.TB) string {
 
 func TestReadOnly(t *testing.T) {
 	root := copyTree(t)
-	before := snapshot(t, root)
+	before := testserver.TreeSnapshot(t, root)
 	a := open(t, root)
 	fs, err := a.Folders(context.Background())
 	if err != nil {
@@ -467,7 +447,7 @@ func TestReadOnly(t *testing.T) {
 			readAll(t, a, f, ref)
 		}
 	}
-	if diff := cmp.Diff(before, snapshot(t, root)); diff != "" {
+	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, root)); diff != "" {
 		t.Errorf("the tree changed (-before +after):\n%s", diff)
 	}
 }

@@ -2,11 +2,8 @@ package maildir
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/sourcetest"
+	"github.com/migrate-tool/migrate/source/testserver"
 )
 
 func TestParseName(t *testing.T) {
@@ -245,39 +243,9 @@ func TestKeyStable(t *testing.T) {
 	}
 }
 
-// snapshot is every path under root with its mode, size, mtime and
-// content hash.
-func snapshot(t testing.TB, root string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s %v %d %d", p, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
-		if fi.Mode().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %x", sha256.Sum256(b))
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestReadOnly(t *testing.T) {
 	root := tree(t)
-	before := snapshot(t, root)
+	before := testserver.TreeSnapshot(t, root)
 	a := open(t, root)
 	folders, err := a.Folders(context.Background())
 	if err != nil {
@@ -299,7 +267,7 @@ func TestReadOnly(t *testing.T) {
 			rc.Close()
 		}
 	}
-	if diff := cmp.Diff(before, snapshot(t, root)); diff != "" {
+	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, root)); diff != "" {
 		t.Errorf("the tree changed (-before +after):\n%s", diff)
 	}
 }

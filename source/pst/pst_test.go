@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -24,6 +23,7 @@ import (
 	gopst "github.com/migrate-tool/migrate/source/pst/internal/gopst"
 	"github.com/migrate-tool/migrate/source/pst/psttest"
 	"github.com/migrate-tool/migrate/source/sourcetest"
+	"github.com/migrate-tool/migrate/source/testserver"
 )
 
 func open(t testing.TB, opts *Options) *Account {
@@ -382,24 +382,9 @@ func TestAddresses(t *testing.T) {
 	}
 }
 
-// snapshot is every file's size, modification time and bytes under dir.
-func snapshot(t testing.TB, dir string) []string {
-	t.Helper()
-	var out []string
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := os.ReadFile(p)
-		out = append(out, fmt.Sprintf("%s %v %d %x", p, fi.ModTime(), fi.Size(), b))
-		return nil
-	})
-	return out
-}
-
 func TestReadOnly(t *testing.T) {
 	path := psttest.Copy(t, psttest.Support)
-	before := snapshot(t, filepath.Dir(path))
+	before := testserver.TreeSnapshot(t, filepath.Dir(path))
 	a := open(t, &Options{Paths: []string{path}})
 	for folder, refs := range items(t, a) {
 		for _, ref := range refs {
@@ -407,7 +392,7 @@ func TestReadOnly(t *testing.T) {
 		}
 	}
 	a.Close()
-	if diff := cmp.Diff(before, snapshot(t, filepath.Dir(path))); diff != "" {
+	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, filepath.Dir(path))); diff != "" {
 		t.Errorf("the file changed:\n%s", diff)
 	}
 }
@@ -472,7 +457,7 @@ func TestConverter(t *testing.T) {
 	})
 	t.Run("support", func(t *testing.T) {
 		path := psttest.Copy(t, psttest.Support)
-		before := snapshot(t, filepath.Dir(path))
+		before := testserver.TreeSnapshot(t, filepath.Dir(path))
 		a := open(t, &Options{Paths: []string{path}, Converter: "readpst", AlwaysConvert: true, TempDir: tmp})
 		got := items(t, a)
 		if len(got) != 2 || len(got["Drafts"]) != 6 || len(got["Sent Messages"]) != 11 {
@@ -488,7 +473,7 @@ func TestConverter(t *testing.T) {
 		if left, _ := os.ReadDir(tmp); len(left) != 0 {
 			t.Errorf("Close left %d entries in the converter's temporary directory", len(left))
 		}
-		if diff := cmp.Diff(before, snapshot(t, filepath.Dir(path))); diff != "" {
+		if diff := cmp.Diff(before, testserver.TreeSnapshot(t, filepath.Dir(path))); diff != "" {
 			t.Errorf("the file changed:\n%s", diff)
 		}
 	})
