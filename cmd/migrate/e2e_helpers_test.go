@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/migrate/state"
 	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target/graph"
@@ -722,5 +723,78 @@ func noErrorLogs(t *testing.T, stderr string) {
 		if strings.Contains(line, "level=ERROR") {
 			t.Errorf("the run logged an error: %s", strings.TrimSpace(line))
 		}
+	}
+}
+
+// writeLocalProject writes a project into a new temporary directory:
+// migration.yaml naming client and the emulator ep as the target,
+// client-secret.txt, and mailboxes.csv of rows ("address,protocol,path"
+// lines after the header EmailAddress,SourceProtocol,SourcePath). It
+// returns the directory and the configuration's path.
+func writeLocalProject(t *testing.T, ep *graphemu.Endpoint, client, rows string) (dir, cfg string) {
+	t.Helper()
+	dir = t.TempDir()
+	for name, content := range map[string]string{
+		"migration.yaml":    "client: " + client + "\n" + e2eTarget(ep, "client-secret.txt"),
+		"client-secret.txt": e2eSecret + "\n",
+		"mailboxes.csv":     "EmailAddress,SourceProtocol,SourcePath\n" + rows,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, filepath.Join(dir, "migration.yaml")
+}
+
+// planProject runs migrate plan --out dir/plan.json and reads the plan;
+// either failing ends t.
+func planProject(t *testing.T, dir, cfg string) *plan.Plan {
+	t.Helper()
+	planFile := filepath.Join(dir, "plan.json")
+	if code, stdout, stderr := runCLI(t, "plan", "--config", cfg, "--out", planFile); code != exitOK {
+		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	pl, err := plan.Read(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pl
+}
+
+// rerunNames are the runs of rerunProject, in order.
+var rerunNames = []string{"first run", "second run", "run with the state deleted"}
+
+// rerunProject runs migrate run three times (rerunNames): a first run that
+// creates total items, a second run and a run with the state deleted
+// that create none. Each must exit OK (else t ends), log no error and
+// count total items in all, none failed; check(i) is called after run i.
+func rerunProject(t *testing.T, dir, cfg string, total int, check func(run int)) {
+	t.Helper()
+	for i, name := range rerunNames {
+		created := 0
+		if i == 0 {
+			created = total
+		}
+		if i == 2 {
+			removeState(t, dir)
+		}
+		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", name, code, stdout, stderr)
+		}
+		noErrorLogs(t, stderr)
+		if s := parseSummary(t, stdout); s.migrated != created || s.failed != 0 || s.migrated+s.done != total {
+			t.Errorf("%s: %+v; want %d created and %d in all", name, s, created, total)
+		}
+		check(i)
+	}
+}
+
+// verifyProject runs migrate verify --out dir/verify.json, which must
+// exit OK.
+func verifyProject(t *testing.T, dir, cfg string) {
+	t.Helper()
+	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
+		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/migrate-tool/migrate/migrate/plan"
 	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/target/graphemu"
 )
@@ -66,9 +65,7 @@ func TestE2EMaildir(t *testing.T) {
 	before := testserver.TreeSnapshot(t, stores)
 
 	ep := startEmulator(t, d, graphemu.Options{AttachmentsOnNonDraft: true})
-	dir := t.TempDir()
 	var csv strings.Builder
-	csv.WriteString("EmailAddress,SourceProtocol,SourcePath\n")
 	for i, u := range d.Users {
 		protocol := "maildir"
 		if i == len(d.Users)-1 {
@@ -76,25 +73,9 @@ func TestE2EMaildir(t *testing.T) {
 		}
 		fmt.Fprintf(&csv, "%s,%s,%s\n", u.Name, protocol, filepath.Join(stores, u.Name))
 	}
-	for name, content := range map[string]string{
-		"migration.yaml":    "client: E2E Maildir\n" + e2eTarget(ep, "client-secret.txt"),
-		"client-secret.txt": e2eSecret + "\n",
-		"mailboxes.csv":     csv.String(),
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := filepath.Join(dir, "migration.yaml")
+	dir, cfg := writeLocalProject(t, ep, "E2E Maildir", csv.String())
 
-	planFile := filepath.Join(dir, "plan.json")
-	if code, stdout, stderr := runCLI(t, "plan", "--config", cfg, "--out", planFile); code != exitOK {
-		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	pl, err := plan.Read(planFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := planProject(t, dir, cfg)
 	var planned, skipped int64
 	for _, m := range pl.Mailboxes {
 		if m.Error != "" {
@@ -111,28 +92,8 @@ func TestE2EMaildir(t *testing.T) {
 		t.Errorf("plan: %d to migrate, %d skipped as deleted in the store; want %d and %d", planned, skipped, toCreate, trashed)
 	}
 
-	runs := []struct {
-		name      string
-		dropState bool
-		created   int
-	}{{"first run", false, toCreate}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
-	for _, r := range runs {
-		if r.dropState {
-			removeState(t, dir)
-		}
-		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
-		if code != exitOK {
-			t.Fatalf("%s: exit %d\n%s\n%s", r.name, code, stdout, stderr)
-		}
-		noErrorLogs(t, stderr)
-		if s := parseSummary(t, stdout); s.migrated != r.created || s.failed != 0 || s.migrated+s.done != toCreate {
-			t.Errorf("%s: %+v; want %d created and %d in all", r.name, s, r.created, toCreate)
-		}
-		checkMaildirTarget(t, ep.Emulator, files)
-	}
-	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
-		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	rerunProject(t, dir, cfg, toCreate, func(int) { checkMaildirTarget(t, ep.Emulator, files) })
+	verifyProject(t, dir, cfg)
 	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, stores)); diff != "" {
 		t.Errorf("the Maildirs changed (-before +after):\n%s", diff)
 	}
@@ -294,34 +255,9 @@ func TestE2EEML(t *testing.T) {
 	}
 	before := testserver.TreeSnapshot(t, root)
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{user}})
-	dir := t.TempDir()
-	for name, content := range map[string]string{
-		"migration.yaml":    "client: E2E eml\n" + e2eTarget(ep, "client-secret.txt"),
-		"client-secret.txt": e2eSecret + "\n",
-		"mailboxes.csv":     "EmailAddress,SourceProtocol,SourcePath\n" + user + ",eml," + root + "\n",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := filepath.Join(dir, "migration.yaml")
-	runs := []struct {
-		name      string
-		dropState bool
-		created   int
-	}{{"first run", false, 4}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
-	for _, r := range runs {
-		if r.dropState {
-			removeState(t, dir)
-		}
-		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
-		if code != exitOK {
-			t.Fatalf("%s: exit %d\n%s\n%s", r.name, code, stdout, stderr)
-		}
-		noErrorLogs(t, stderr)
-		if s := parseSummary(t, stdout); s.migrated != r.created || s.failed != 0 || s.migrated+s.done != 4 {
-			t.Errorf("%s: %+v; want %d created and 4 in all", r.name, s, r.created)
-		}
+	dir, cfg := writeLocalProject(t, ep, "E2E eml", user+",eml,"+root+"\n")
+	rerunProject(t, dir, cfg, 4, func(run int) {
+		name := rerunNames[run]
 		seen := map[string]int{}
 		for _, f := range ep.Emulator.DumpMailbox(nil, user).Folders {
 			for _, it := range f.Items {
@@ -333,16 +269,16 @@ func TestE2EEML(t *testing.T) {
 				want, ok := msgs[key]
 				received, err := parseGraphTime(it.ReceivedDateTime)
 				if !ok || want.folder != f.Path || err != nil || !received.Equal(want.received) {
-					t.Errorf("%s: item stamped %q in %q received %s; want %+v", r.name, key, f.Path, it.ReceivedDateTime, want)
+					t.Errorf("%s: item stamped %q in %q received %s; want %+v", name, key, f.Path, it.ReceivedDateTime, want)
 				}
 			}
 		}
 		for key, m := range msgs {
 			if m.folder != "" && seen[key] != 1 {
-				t.Errorf("%s: %s is in the target %d times, want once", r.name, key, seen[key])
+				t.Errorf("%s: %s is in the target %d times, want once", name, key, seen[key])
 			}
 		}
-	}
+	})
 	if diff := cmp.Diff(before, testserver.TreeSnapshot(t, root)); diff != "" {
 		t.Errorf("the tree changed (-before +after):\n%s", diff)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -53,27 +52,9 @@ func TestE2EMbox(t *testing.T) {
 	before := testserver.TreeSnapshot(t, tree)
 	const user = "dave@example.test"
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{user}})
-	dir := t.TempDir()
-	files := map[string]string{
-		"migration.yaml":    "client: E2E mbox\n" + e2eTarget(ep, "client-secret.txt"),
-		"client-secret.txt": e2eSecret + "\n",
-		"mailboxes.csv":     "EmailAddress,SourceProtocol,SourcePath\n" + user + ",local," + tree + "\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := filepath.Join(dir, "migration.yaml")
+	dir, cfg := writeLocalProject(t, ep, "E2E mbox", user+",local,"+tree+"\n")
 
-	planFile := filepath.Join(dir, "plan.json")
-	if code, stdout, stderr := runCLI(t, "plan", "--config", cfg, "--out", planFile); code != exitOK {
-		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	pl, err := plan.Read(planFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := planProject(t, dir, cfg)
 	if m := pl.Mailboxes[0]; m.Error != "" || m.Items != int64(len(mboxExpect)) || m.Protocol != "local" {
 		t.Errorf("plan: error %q, %d items, protocol %q; want %d items of a local row", m.Error, m.Items, m.Protocol, len(mboxExpect))
 	}
@@ -82,29 +63,8 @@ func TestE2EMbox(t *testing.T) {
 		t.Errorf("plan: skips %+v, folders %+v; want the expunged message counted in INBOX and skipped", m.Skips, m.Folders)
 	}
 
-	runs := []struct {
-		name      string
-		dropState bool
-		created   int
-	}{{"first run", false, len(mboxExpect)}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
-	for _, r := range runs {
-		if r.dropState {
-			removeState(t, dir)
-		}
-		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
-		if code != exitOK {
-			t.Fatalf("%s: exit %d\n%s\n%s", r.name, code, stdout, stderr)
-		}
-		noErrorLogs(t, stderr)
-		s := parseSummary(t, stdout)
-		if s.migrated != r.created || s.failed != 0 || s.migrated+s.done != len(mboxExpect) {
-			t.Errorf("%s: %+v; want %d created and %d in all", r.name, s, r.created, len(mboxExpect))
-		}
-		checkMboxTarget(t, ep.Emulator, user)
-	}
-	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
-		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	rerunProject(t, dir, cfg, len(mboxExpect), func(int) { checkMboxTarget(t, ep.Emulator, user) })
+	verifyProject(t, dir, cfg)
 	if after := testserver.TreeSnapshot(t, tree); !slices.Equal(before, after) {
 		t.Errorf("the Thunderbird tree changed:\nbefore %q\nafter  %q", before, after)
 	}

@@ -29,27 +29,9 @@ func TestE2EPST(t *testing.T) {
 	file := psttest.Copy(t, psttest.Support)
 	before := testserver.TreeSnapshot(t, filepath.Dir(file))
 	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: users, AttachmentsOnNonDraft: true})
-	dir := t.TempDir()
-	files := map[string]string{
-		"migration.yaml":    "client: E2E pst\n" + e2eTarget(ep, "client-secret.txt"),
-		"client-secret.txt": e2eSecret + "\n",
-		"mailboxes.csv":     "EmailAddress,SourceProtocol,SourcePath\n" + users[0] + ",local," + file + "\n" + users[1] + ",pst," + file + "\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := filepath.Join(dir, "migration.yaml")
+	dir, cfg := writeLocalProject(t, ep, "E2E pst", users[0]+",local,"+file+"\n"+users[1]+",pst,"+file+"\n")
 
-	planFile := filepath.Join(dir, "plan.json")
-	if code, stdout, stderr := runCLI(t, "plan", "--config", cfg, "--out", planFile); code != exitOK {
-		t.Fatalf("migrate plan: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	pl, err := plan.Read(planFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := planProject(t, dir, cfg)
 	for _, m := range pl.Mailboxes {
 		if m.Error != "" || m.Items != drafts+sent {
 			t.Errorf("plan of %s: error %q, %d items; want %d", m.Address, m.Error, m.Items, drafts+sent)
@@ -60,31 +42,12 @@ func TestE2EPST(t *testing.T) {
 		}
 	}
 
-	runs := []struct {
-		name      string
-		dropState bool
-		created   int
-	}{{"first run", false, 2 * (drafts + sent)}, {"second run", false, 0}, {"run with the state deleted", true, 0}}
-	for _, r := range runs {
-		if r.dropState {
-			removeState(t, dir)
-		}
-		code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
-		if code != exitOK {
-			t.Fatalf("%s: exit %d\n%s\n%s", r.name, code, stdout, stderr)
-		}
-		noErrorLogs(t, stderr)
-		s := parseSummary(t, stdout)
-		if s.migrated != r.created || s.failed != 0 || s.migrated+s.done != 2*(drafts+sent) {
-			t.Errorf("%s: %+v; want %d created and %d in all", r.name, s, r.created, 2*(drafts+sent))
-		}
+	rerunProject(t, dir, cfg, 2*(drafts+sent), func(int) {
 		for _, u := range users {
 			checkPSTTarget(t, ep.Emulator, u, drafts, sent)
 		}
-	}
-	if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
-		t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	})
+	verifyProject(t, dir, cfg)
 	if after := testserver.TreeSnapshot(t, filepath.Dir(file)); !slices.Equal(before, after) {
 		t.Errorf("the .pst file changed:\nbefore %q\nafter  %q", before, after)
 	}
