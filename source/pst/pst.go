@@ -444,7 +444,7 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 					err = fmt.Errorf("go-pst failed: %v", r)
 				}
 			}()
-			return pf.write(ctx, pw, c, ref.Key, a.log.With("folder", strings.Join(f.Path, "/")))
+			return writeMessage(ctx, pw, c, a.log.With("file", pf.path, "folder", strings.Join(f.Path, "/"), "key", ref.Key))
 		}()
 		if err != nil {
 			err = fmt.Errorf("%s: folder %s: message %s: %w", pf.path, strings.Join(f.Path, "/"), ref.Key, err)
