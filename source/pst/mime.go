@@ -33,7 +33,7 @@ type content struct {
 	header      textproto.Header
 	text        string // PidTagBody, UTF-8
 	html        []byte // PidTagHtml, converted to UTF-8
-	rtf         []byte // PidTagRtfCompressed, decompressed, when there is no other body
+	rtf         []byte // PidTagRtfCompressed, decompressed, when there is no other body and it encapsulates none
 	attachments []attachment
 	seed        string // what the multipart boundaries are derived from
 }
@@ -69,7 +69,7 @@ func (pf *pstFile) readMessage(m *msg, parentSeed string, depth int) (*content, 
 	if c.text == "" && len(c.html) == 0 {
 		if b, ok := m.bytes(propRTFCompressed); ok && len(b) >= 16 {
 			if rtf, err := gopst.NewRTFDecoder().Decode(b); err == nil {
-				c.rtf = []byte(rtf)
+				rtfBody(c, []byte(rtf))
 			}
 		}
 	}
