@@ -286,12 +286,10 @@ func deencapsulateRTF(rtf []byte) (rtfKind, string) {
 				r += 65536
 			}
 			flush()
-			if skipFallback > 0 {
-				skipFallback--
-			} else if emitting() && utf8.ValidRune(r) {
+			if skipFallback == 0 && emitting() && utf8.ValidRune(r) {
 				out.WriteRune(r)
 			}
-			skipFallback = st.uc
+			skipFallback = st.uc // the fallback of this \uN (a \uN inside another's is dropped)
 		default:
 			if s, ok := rtfChars[word]; ok {
 				if skipFallback > 0 {
