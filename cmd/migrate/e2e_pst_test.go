@@ -93,7 +93,8 @@ func TestE2EPST(t *testing.T) {
 
 // checkPSTTarget checks user's mailbox in the emulator: the drafts once
 // each in Drafts as drafts, the sent messages once each in Sent Items,
-// read, with the two attachments of the one that has them.
+// read, with the two attachments of the one that has them; each with a
+// stamp of its own, none pending.
 func checkPSTTarget(t *testing.T, emu *graphemu.Emulator, user string, drafts, sent int) {
 	t.Helper()
 	mb := emu.DumpMailbox(nil, user)
@@ -101,6 +102,7 @@ func checkPSTTarget(t *testing.T, emu *graphemu.Emulator, user string, drafts, s
 		t.Errorf("%s: %d meeting messages sent, want 0", user, mb.MeetingMessagesSent)
 	}
 	count := map[string]int{}
+	stamps := map[string]bool{}
 	draftCount := 0
 	var attachments []string
 	for _, f := range mb.Folders {
@@ -109,9 +111,16 @@ func checkPSTTarget(t *testing.T, emu *graphemu.Emulator, user string, drafts, s
 				continue
 			}
 			count[f.Path]++
-			if _, stamped := stampOf(it); !stamped {
+			key, stamped := stampOf(it)
+			switch {
+			case !stamped:
 				t.Errorf("%s: a message in %s carries no source-key stamp", user, f.Path)
+			case strings.HasPrefix(key, "pending:"):
+				t.Errorf("%s: %q in %s is still pending (%s)", user, it.Graph["subject"], f.Path, key)
+			case stamps[key]:
+				t.Errorf("%s: %q in %s carries the stamp %q of another message", user, it.Graph["subject"], f.Path, key)
 			}
+			stamps[key] = true
 			if it.IsDraft {
 				draftCount++
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/migrate-tool/migrate/source/pst/psttest"
 	"github.com/migrate-tool/migrate/source/testserver"
 	"github.com/migrate-tool/migrate/source/testserver/seed"
 	"github.com/migrate-tool/migrate/target/graphemu"
@@ -230,8 +231,9 @@ func checkStoreTarget(t *testing.T, emu *graphemu.Emulator, want map[string]stor
 
 // TestE2EStoreKillNine is TestE2EKillNine for local stores: a project
 // with an mbox row (the seed's Thunderbird account and a filler folder),
-// a maildir row, an eml row and an emlx row (the Apple Mail test store
-// and filler messages), `migrate run` killed with SIGKILL at random moments
+// a maildir row, an eml row, an emlx row (the Apple Mail test store and
+// filler messages) and a pst row (a copy of go-pst's support sample: 6
+// drafts and 11 sent messages, rebuilt as MIME), `migrate run` killed with SIGKILL at random moments
 // (seeded) and run again until it completes, once with the state kept
 // and once with the state file deleted before every run. Then every
 // message is in the target exactly once by its stamp and subject, in its
@@ -243,13 +245,19 @@ func TestE2EStoreKillNine(t *testing.T) {
 		cycles    = 6
 		timeScale = 20 // the emulator's and the Graph client's
 		perStore  = 60
+		// The support sample's messages (checkPSTTarget).
+		pstDrafts, pstSent = 6, 11
 	)
 	stores := t.TempDir()
 	mboxPath, maildirPath, want := writeKillStores(t, stores, perStore)
 	emlPath, emlxPath := writeMoreKillStores(t, stores, perStore/2, want)
-	total := len(want)
+	pstPath := filepath.Join(stores, psttest.Support)
+	if err := os.Rename(psttest.Copy(t, psttest.Support), pstPath); err != nil {
+		t.Fatal(err)
+	}
+	total := len(want) + pstDrafts + pstSent
 	before := testserver.TreeSnapshot(t, stores)
-	users := []string{"tb@example.test", "md@example.test", "eml@example.test", "mac@example.test"}
+	users := []string{"tb@example.test", "md@example.test", "eml@example.test", "mac@example.test", "pst@example.test"}
 	ep := graphemu.StartForTest(t, &graphemu.Options{
 		ClientID: e2eClientID, ClientSecret: e2eSecret, Users: users,
 		TimeScale: timeScale, AttachmentsOnNonDraft: true,
@@ -262,7 +270,7 @@ func TestE2EStoreKillNine(t *testing.T) {
 		"migration.yaml":    "client: E2E stores kill -9\n" + e2eTarget(ep, "client-secret.txt"),
 		"client-secret.txt": e2eSecret + "\n",
 		"mailboxes.csv": "EmailAddress,SourceProtocol,SourcePath\ntb@example.test,mbox," + mboxPath + "\nmd@example.test,maildir," + maildirPath +
-			"\neml@example.test,eml," + emlPath + "\nmac@example.test,emlx," + emlxPath + "\n",
+			"\neml@example.test,eml," + emlPath + "\nmac@example.test,emlx," + emlxPath + "\npst@example.test,pst," + pstPath + "\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -321,6 +329,7 @@ func TestE2EStoreKillNine(t *testing.T) {
 				t.Errorf("the run after the kills: %+v; want %d in all, none failed", s, total)
 			}
 			checkStoreTarget(t, ep.Emulator, want)
+			checkPSTTarget(t, ep.Emulator, "pst@example.test", pstDrafts, pstSent)
 			if code, stdout, stderr := runCLI(t, "verify", "--config", cfg, "--out", filepath.Join(dir, "verify.json")); code != exitOK {
 				t.Errorf("migrate verify: exit %d\n%s\n%s", code, stdout, stderr)
 			}

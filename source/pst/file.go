@@ -2,6 +2,7 @@ package pst
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -413,15 +414,30 @@ func (pf *pstFile) recipients(m *msg) (rs []recipient, ok bool) {
 	return rs, true
 }
 
-// attachment is one attachment's property context.
+// maxEmbedDepth bounds how deeply attached Outlook items (messages
+// attached to messages attached to ...) are carried.
+const maxEmbedDepth = 8
+
+// attachment is one attachment as write needs it, read under the file's
+// lock: its small properties, a reader of its data (read from the file
+// under the lock, piece by piece, when written), or the content of the
+// attached Outlook item, or why it is not carried.
 type attachment struct {
-	props
+	method         int32
+	name, typ, cid string
+	inline         bool        // Content-ID with PidTagAttachmentHidden or ATT_MHTML_REF
+	data           io.ReaderAt // by value: the data, size bytes
+	size           int64
+	embedded       *content // ATTACH_EMBEDDED_MSG: the attached message, read as a top-level one
+	why            string   // not carried, and why ("" when carried)
 }
 
-// attachments reads the property contexts of the message's attachments
-// (its attachment table, the subnode 0x671), without their data. The
-// caller holds the file's lock.
-func (pf *pstFile) attachments(m *msg) ([]attachment, error) {
+// attachments reads the attachments of message m (its attachment table,
+// the subnode 0x671): their properties, and attached Outlook items
+// (embedded messages) recursively to maxEmbedDepth levels, but not their
+// data. seed is m's content seed, depth m's nesting level. The caller
+// holds the file's lock.
+func (pf *pstFile) attachments(m *msg, seed string, depth int) ([]attachment, error) {
 	flags, _ := m.int32(propMessageFlags)
 	if flags&msgFlagHasAttach == 0 {
 		return nil, nil
@@ -464,9 +480,49 @@ func (pf *pstFile) attachments(m *msg) ([]attachment, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attachment %d: %w", i, err)
 		}
-		out = append(out, attachment{props{pc: pc, lds: lds, codepage: m.codepage}})
+		out = append(out, pf.attachment(props{pc: pc, lds: lds, codepage: m.codepage}, fmt.Sprintf("%s\x00%d", seed, i), depth))
 	}
 	return out, nil
+}
+
+// attachment reads one attachment's properties (ap). The caller holds the
+// file's lock.
+func (pf *pstFile) attachment(ap props, seed string, depth int) attachment {
+	a := attachment{
+		name: cmp.Or(ap.str(propAttachLongFilename), ap.str(propAttachFilename), ap.str(propDisplayName)),
+		typ:  ap.str(propAttachMimeTag),
+		cid:  ap.str(propAttachContentID),
+	}
+	a.method, _ = ap.int32(propAttachMethod)
+	flags, _ := ap.int32(propAttachFlags)
+	a.inline = a.cid != "" && (ap.bool(propAttachmentHidden) || flags&attachMHTMLRef != 0)
+	switch a.method {
+	case attachByValue:
+		if data, size, ok := ap.section(propAttachDataBinary); ok {
+			a.data, a.size = lockedReaderAt{pf, data}, size
+		}
+	case attachEmbeddedMsg:
+		if depth >= maxEmbedDepth {
+			a.why = fmt.Sprintf("an embedded Outlook item nested more than %d levels deep", maxEmbedDepth)
+			break
+		}
+		em, err := (&gopst.Attachment{PropertyContext: ap.pc, LocalDescriptors: ap.lds}).GetEmbeddedMessage()
+		if err == nil {
+			m := &msg{nid: em.Identifier, props: props{pc: em.PropertyContext, lds: em.LocalDescriptors}}
+			m.codepage = m.messageCodepage()
+			a.embedded, err = pf.readMessage(m, seed, depth+1)
+		}
+		if err != nil {
+			a.embedded, a.why = nil, "an embedded Outlook item go-pst cannot read: "+err.Error()
+		}
+	default:
+		what := map[int32]string{2: "a link to a file", 3: "a link to a file", 4: "a link to a file", 6: "an OLE object", 7: "a web link"}[a.method]
+		if what == "" {
+			what = fmt.Sprintf("attach method %d", a.method)
+		}
+		a.why = what + ": not yet supported"
+	}
+	return a
 }
 
 // lockedReaderAt reads r under the file's lock, so that an attachment is

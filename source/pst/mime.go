@@ -25,14 +25,15 @@ import (
 // structure the message had on the wire; the rebuilt message has its own.
 var droppedFields = map[string]bool{"content-type": true, "content-transfer-encoding": true, "mime-version": true}
 
-// content is what build reads of a message under the file's lock, before
-// anything is written: small properties and the bodies (held once), and
-// the attachments' property contexts (their data is streamed later).
+// content is what write needs of a message, read under the file's lock
+// before anything is written: small properties and the bodies (held
+// once), the attachments' properties, and attached Outlook items' content
+// (their data is streamed later).
 type content struct {
 	header      textproto.Header
 	text        string // PidTagBody, UTF-8
 	html        []byte // PidTagHtml, converted to UTF-8
-	rtf         []byte // PidTagRtfCompressed, decompressed, when there is no other body
+	rtf         []byte // PidTagRtfCompressed, decompressed, when there is no other body and it encapsulates none
 	attachments []attachment
 	seed        string // what the multipart boundaries are derived from
 }
@@ -43,6 +44,15 @@ func (pf *pstFile) read(nid gopst.Identifier) (*content, error) {
 	if err != nil {
 		return nil, err
 	}
+	return pf.readMessage(m, "", 0)
+}
+
+// readMessage gathers message m's content: a message of the folder
+// (depth 0, parentSeed "") or an attached Outlook item (depth > 0, whose
+// boundaries are derived from where it is in its parent too, so that they
+// differ from its parent's even when the headers are the same). The
+// caller holds the file's lock.
+func (pf *pstFile) readMessage(m *msg, parentSeed string, depth int) (*content, error) {
 	c := &content{}
 	if raw := m.str(propTransportHeaders); strings.TrimSpace(raw) != "" {
 		c.header = transportHeader(raw)
@@ -59,16 +69,18 @@ func (pf *pstFile) read(nid gopst.Identifier) (*content, error) {
 	if c.text == "" && len(c.html) == 0 {
 		if b, ok := m.bytes(propRTFCompressed); ok && len(b) >= 16 {
 			if rtf, err := gopst.NewRTFDecoder().Decode(b); err == nil {
-				c.rtf = []byte(rtf)
+				rtfBody(c, []byte(rtf))
 			}
 		}
 	}
-	if c.attachments, err = pf.attachments(m); err != nil {
-		return nil, err
-	}
 	var seed bytes.Buffer
+	seed.WriteString(parentSeed)
 	textproto.WriteHeader(&seed, c.header)
 	c.seed = seed.String()
+	var err error
+	if c.attachments, err = pf.attachments(m, c.seed, depth); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -205,11 +217,12 @@ func boundary(seed string, level int) string {
 	return "=_pst_" + hex.EncodeToString(sum[:12])
 }
 
-// write writes c as MIME to w: the header, the bodies (text and HTML as
-// multipart/alternative when both), then the attachments, each streamed
-// from the file base64-encoded. Embedded Outlook items are not carried:
-// they are logged.
-func (pf *pstFile) write(ctx context.Context, w io.Writer, c *content, key string, log *slog.Logger) error {
+// writeMessage writes c as MIME to w: the header, the bodies (text and
+// HTML as multipart/alternative when both), then the attachments, each
+// streamed from the file base64-encoded, and attached Outlook items as
+// message/rfc822 parts written the same way. What is not carried is
+// logged to log.
+func writeMessage(ctx context.Context, w io.Writer, c *content, log *slog.Logger) error {
 	var h message.Header
 	h.Header = c.header.Copy()
 	h.Set("MIME-Version", "1.0")
@@ -229,13 +242,9 @@ func (pf *pstFile) write(ctx context.Context, w io.Writer, c *content, key strin
 		}
 		return bh, nil
 	}
-	atts := c.attachments
-	if len(c.rtf) > 0 {
-		atts = append([]attachment{{}}, atts...) // the RTF body, attached first
-	}
 	var top *message.Writer
 	var err error
-	if len(atts) == 0 {
+	if len(c.attachments) == 0 && len(c.rtf) == 0 {
 		bh, body := bodyHeader()
 		for _, f := range []string{"Content-Type", "Content-Transfer-Encoding"} {
 			if v := bh.Get(f); v != "" {
@@ -265,32 +274,64 @@ func (pf *pstFile) write(ctx context.Context, w io.Writer, c *content, key strin
 	if err := bw.Close(); err != nil {
 		return err
 	}
-	for i, a := range atts {
+	if len(c.rtf) > 0 { // the RTF body, attached first
+		var ah message.Header
+		ah.SetContentType("text/rtf", nil)
+		ah.SetContentDisposition("attachment", map[string]string{"filename": "body.rtf"})
+		ah.Set("Content-Transfer-Encoding", "base64")
+		aw, err := top.CreatePart(ah)
+		if err != nil {
+			return err
+		}
+		if _, err := aw.Write(c.rtf); err != nil {
+			return err
+		}
+		if err := aw.Close(); err != nil {
+			return err
+		}
+	}
+	for i, a := range c.attachments {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if a.pc == nil { // the RTF body
-			var ah message.Header
-			ah.SetContentType("text/rtf", nil)
-			ah.SetContentDisposition("attachment", map[string]string{"filename": "body.rtf"})
-			ah.Set("Content-Transfer-Encoding", "base64")
-			aw, err := top.CreatePart(ah)
-			if err != nil {
-				return err
+		switch {
+		case a.why != "":
+			log.Warn("pst attachment not carried", "attachment", i, "name", a.name, "why", a.why)
+		case a.embedded != nil:
+			if err := writeEmbedded(ctx, top, a, log.With("attachment", i)); err != nil {
+				return fmt.Errorf("attachment %d (an embedded Outlook item): %w", i, err)
 			}
-			if _, err := aw.Write(c.rtf); err != nil {
-				return err
+		default:
+			if err := writeAttachment(top, a, i); err != nil {
+				return fmt.Errorf("attachment %d: %w", i, err)
 			}
-			if err := aw.Close(); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := pf.writeAttachment(top, a, i, key, log); err != nil {
-			return fmt.Errorf("attachment %d: %w", i, err)
 		}
 	}
 	return top.Close()
+}
+
+// writeEmbedded writes an attached Outlook item as a message/rfc822 part
+// holding the item rebuilt as MIME, as a message of a folder is. The part
+// has no file name: the engine names it after the attached message's
+// subject. Its Content-Transfer-Encoding is left out (7bit), as RFC 2046
+// section 5.2.1 allows no other encoding than 7bit, 8bit or binary for
+// message/rfc822; the rebuilt message is 7-bit but for a transport header
+// with raw 8-bit text, which the engine's parser takes as is.
+func writeEmbedded(ctx context.Context, top *message.Writer, a attachment, log *slog.Logger) error {
+	var ah message.Header
+	ah.SetContentType("message/rfc822", nil)
+	ah.SetContentDisposition("attachment", nil)
+	if a.cid != "" {
+		ah.Set("Content-ID", "<"+strings.Trim(a.cid, "<>")+">")
+	}
+	aw, err := top.CreatePart(ah)
+	if err != nil {
+		return err
+	}
+	if err := writeMessage(ctx, aw, a.embedded, log); err != nil {
+		return err
+	}
+	return aw.Close()
 }
 
 // writeBody writes the body part(s) of c into bw: body when it is a
@@ -321,37 +362,10 @@ func writeBody(bw *message.Writer, c *content, body []byte) error {
 	return nil
 }
 
-// writeAttachment writes one attachment as a base64 part, its data read
-// from the file piece by piece.
-func (pf *pstFile) writeAttachment(top *message.Writer, a attachment, i int, key string, log *slog.Logger) error {
-	var method int32
-	var name, typ, cid string
-	var flags int32
-	var hidden bool
-	var data io.ReaderAt
-	var size int64
-	var ok bool
-	if err := pf.guard(func() error {
-		method, _ = a.int32(propAttachMethod)
-		name = cmp.Or(a.str(propAttachLongFilename), a.str(propAttachFilename), a.str(propDisplayName))
-		typ, cid = a.str(propAttachMimeTag), a.str(propAttachContentID)
-		flags, _ = a.int32(propAttachFlags)
-		hidden = a.bool(propAttachmentHidden)
-		if method == attachByValue {
-			data, size, ok = a.section(propAttachDataBinary)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if method != attachByValue {
-		what := map[int32]string{attachEmbeddedMsg: "an embedded Outlook item", 2: "a link to a file", 3: "a link to a file", 4: "a link to a file", 6: "an OLE object", 7: "a web link"}[method]
-		if what == "" {
-			what = fmt.Sprintf("attach method %d", method)
-		}
-		log.Warn("pst attachment not carried", "file", pf.path, "key", key, "attachment", i, "name", name, "why", what+": not yet supported")
-		return nil
-	}
+// writeAttachment writes one attachment by value as a base64 part, its
+// data read from the file piece by piece.
+func writeAttachment(top *message.Writer, a attachment, i int) error {
+	name, typ := a.name, a.typ
 	if name == "" {
 		name = fmt.Sprintf("attachment-%d", i+1)
 	}
@@ -366,20 +380,20 @@ func (pf *pstFile) writeAttachment(top *message.Writer, a attachment, i int, key
 	var ah message.Header
 	ah.SetContentType(typ, map[string]string{"name": name})
 	disp := "attachment"
-	if cid != "" && (hidden || flags&attachMHTMLRef != 0) {
+	if a.inline {
 		disp = "inline"
 	}
 	ah.SetContentDisposition(disp, map[string]string{"filename": name})
-	if cid != "" {
-		ah.Set("Content-ID", "<"+strings.Trim(cid, "<>")+">")
+	if a.cid != "" {
+		ah.Set("Content-ID", "<"+strings.Trim(a.cid, "<>")+">")
 	}
 	ah.Set("Content-Transfer-Encoding", "base64")
 	aw, err := top.CreatePart(ah)
 	if err != nil {
 		return err
 	}
-	if ok && size > 0 {
-		if _, err := io.Copy(aw, io.NewSectionReader(lockedReaderAt{pf, data}, 0, size)); err != nil {
+	if a.data != nil && a.size > 0 {
+		if _, err := io.Copy(aw, io.NewSectionReader(a.data, 0, a.size)); err != nil {
 			return err
 		}
 	}

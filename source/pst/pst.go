@@ -71,15 +71,18 @@
 //     written `"Name" <>`), Subject, Message-ID, In-Reply-To, References;
 //   - the body is PidTagHtml (converted from PidTagInternetCodepage to
 //     UTF-8) and PidTagBody, as multipart/alternative when both exist; a
-//     message with only an RTF body (PidTagRtfCompressed) gets an empty
-//     text body and the decompressed RTF attached as body.rtf: HTML
-//     encapsulated in RTF is not extracted (no small, kept library does it);
+//     message with only an RTF body (PidTagRtfCompressed) gets the HTML
+//     (\fromhtml1) or the text (\fromtext) its RTF encapsulates, as
+//     [MS-OXRTFEX] describes (rtf.go); RTF that encapsulates neither gives
+//     an empty text body and the decompressed RTF attached as body.rtf;
 //   - attachments by value are base64 parts with their file names, MIME
 //     types (PidTagAttachMimeTag, else from the extension) and Content-IDs,
-//     streamed from the file in pieces; embedded Outlook items (attached
-//     messages), OLE objects and links are not carried: each is logged as a
-//     warning (go-pst's reading of embedded messages is known to be wrong,
-//     its issue #10).
+//     streamed from the file in pieces; attached Outlook items (embedded
+//     messages, ATTACH_EMBEDDED_MSG) are message/rfc822 parts holding the
+//     item rebuilt the same way (its header, bodies, recipients and own
+//     attachments; nested items to 8 levels), read with a reader added to
+//     the go-pst copy (upstream garbles them, its issue #10); OLE objects
+//     and links are not carried: each is logged as a warning.
 //
 // A message is never held whole in memory: the properties and bodies are
 // read once, attachments are copied from the file to the stream.
@@ -444,7 +447,7 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 					err = fmt.Errorf("go-pst failed: %v", r)
 				}
 			}()
-			return pf.write(ctx, pw, c, ref.Key, a.log.With("folder", strings.Join(f.Path, "/")))
+			return writeMessage(ctx, pw, c, a.log.With("file", pf.path, "folder", strings.Join(f.Path, "/"), "key", ref.Key))
 		}()
 		if err != nil {
 			err = fmt.Errorf("%s: folder %s: message %s: %w", pf.path, strings.Join(f.Path, "/"), ref.Key, err)

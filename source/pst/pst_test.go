@@ -601,7 +601,7 @@ func TestWriteStructures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			c.c.header, c.c.seed = h, "seed"
 			var b bytes.Buffer
-			if err := (&pstFile{}).write(context.Background(), &b, &c.c, "1", slog.New(slog.DiscardHandler)); err != nil {
+			if err := writeMessage(context.Background(), &b, &c.c, slog.New(slog.DiscardHandler)); err != nil {
 				t.Fatal(err)
 			}
 			e, err := message.Read(bytes.NewReader(b.Bytes()))

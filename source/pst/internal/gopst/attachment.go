@@ -16,11 +16,16 @@
 //
 // Modified for migrate (source/pst/internal/gopst): the attachment getters and iterator removed (they decoded every
 // property, attachment data included, into memory through msgp); the
-// embedded properties.Attachment removed.
+// embedded properties.Attachment removed. Added: GetEmbeddedMessage, which
+// reads an attached Outlook item (ATTACH_EMBEDDED_MSG) as the message
+// object it is; upstream has no reader for it, and WriteTo on such an
+// attachment writes the 8-byte reference to the object instead of the
+// object (the "garbage data" of go-pst issue #10).
 
 package pst
 
 import (
+	"encoding/binary"
 	"io"
 
 	"github.com/rotisserie/eris"
@@ -127,4 +132,71 @@ func (attachment *Attachment) WriteTo(writer io.Writer) (int64, error) {
 	}
 
 	return written, nil
+}
+
+// GetEmbeddedMessage returns the message object held by an attachment
+// whose PidTagAttachMethod is ATTACH_EMBEDDED_MSG (5): its property
+// context and its own subnodes (recipient table, attachment table).
+//
+// PidTagAttachDataObject (0x3701) is then of type PtypObject, and in a
+// property context its HNID names a heap allocation of 8 bytes, the
+// subnode's NID and the object's size ([MS-PST] 2.3.3.5 "PtypObject
+// Properties"), not the data: reading the property as bytes, as WriteTo
+// does, gives those 8 bytes (go-pst issue #10). The subnode is in the
+// attachment's local descriptors, and it is a message object laid out
+// as a top-level one ([MS-PST] 2.4.6.2 "Attachment Object PC").
+func (attachment *Attachment) GetEmbeddedMessage() (*Message, error) {
+	property, err := attachment.PropertyContext.GetPropertyByID(14081)
+
+	if err != nil {
+		return nil, err
+	} else if property.Type != PropertyTypeObject {
+		return nil, ErrPropertyTypeMismatch
+	}
+
+	nid := property.HNID
+
+	if nid.GetType() == IdentifierTypeHID {
+		reader, err := attachment.PropertyContext.GetPropertyReader(14081, attachment.LocalDescriptors)
+
+		if err != nil {
+			return nil, eris.Wrap(err, "failed to get embedded message reference")
+		}
+
+		reference := make([]byte, 8)
+
+		if _, err := reader.ReadAt(reference, 0); err != nil {
+			return nil, eris.Wrap(err, "failed to read embedded message reference")
+		}
+
+		nid = Identifier(binary.LittleEndian.Uint32(reference[:4]))
+	}
+
+	localDescriptor, err := FindLocalDescriptor(nid, attachment.LocalDescriptors)
+
+	if err != nil {
+		return nil, eris.Wrap(err, "failed to find embedded message subnode")
+	}
+
+	file := attachment.PropertyContext.File
+
+	heapOnNode, err := file.GetHeapOnNodeFromLocalDescriptor(localDescriptor)
+
+	if err != nil {
+		return nil, eris.Wrap(err, "failed to get embedded message Heap-on-Node")
+	}
+
+	localDescriptors, err := file.GetLocalDescriptorsFromIdentifier(localDescriptor.LocalDescriptorsIdentifier)
+
+	if err != nil {
+		return nil, eris.Wrap(err, "failed to get embedded message local descriptors")
+	}
+
+	propertyContext, err := file.GetPropertyContext(heapOnNode)
+
+	if err != nil {
+		return nil, eris.Wrap(err, "failed to get embedded message property context")
+	}
+
+	return &Message{File: file, Identifier: nid, PropertyContext: propertyContext, LocalDescriptors: localDescriptors}, nil
 }
