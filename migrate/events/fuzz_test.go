@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -67,5 +68,25 @@ func TestDecoderPanic(t *testing.T) {
 	}
 	if len(cal.Groups) != 1 || cal.Groups[0].UID != "good" {
 		t.Fatalf("Groups = %d, want the one with UID good", len(cal.Groups))
+	}
+}
+
+// TestRuleIteratorPanic: a series rrule-go panics on while listing its
+// occurrences (a WEEKLY rule from year 0, expanded because of its RDATE)
+// loses the rule, with a note, instead of panicking; DTSTART and the
+// RDATE remain.
+func TestRuleIteratorPanic(t *testing.T) {
+	in := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:y0\r\nDTSTART:00000101\r\nRRULE:FREQ=WEEKLY\r\nRDATE;VALUE=DATE:00000110\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	cal, err := Parse(bytes.NewReader([]byte(in)))
+	if err != nil || len(cal.Groups) != 1 {
+		t.Fatalf("Parse() = %v, %v; want one group", cal, err)
+	}
+	evs, rep := Map(cal.Groups[0])
+	dropped := false
+	for _, n := range rep.Notes {
+		dropped = dropped || strings.Contains(n, ErrRuleIterator.Error())
+	}
+	if !dropped || len(evs) != 2 {
+		t.Fatalf("Map() = %d events, notes %q; want DTSTART and the RDATE, the rule dropped with %q", len(evs), rep.Notes, ErrRuleIterator)
 	}
 }
