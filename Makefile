@@ -7,8 +7,12 @@ LDFLAGS     := -X main.version=$(VERSION)
 BIN         := bin/migrate
 # MAX_BIN_BYTES bounds the release binary (30 MB); see check-size.
 MAX_BIN_BYTES ?= 30000000
+# FUZZTIME is the time per fuzz target, CHAOS_CYCLES the kill cycles per
+# scenario of make chaos.
+FUZZTIME     ?= 60s
+CHAOS_CYCLES ?= 10
 
-.PHONY: all build check-size deps vet lint test test-short demo bench clean
+.PHONY: all build check-size deps vet lint test test-short demo bench chaos clean
 
 all: build
 
@@ -56,6 +60,13 @@ demo: deps build
 ## bench: speed and memory figures (Go benchmarks), as ratios to baselines measured in the same run
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## chaos: every fuzz target for FUZZTIME each, then the kill -9 and resume loops (IMAP, POP3,
+## contacts and events; state kept and deleted) with CHAOS_CYCLES cycles per scenario (60 in
+## all by default), and a table: scenario, cycles, faults injected, items expected, found,
+## lost, doubled, panics; fails on any loss, duplicate or panic (README, Reliability)
+chaos: deps
+	FUZZTIME=$(FUZZTIME) CHAOS_CYCLES=$(CHAOS_CYCLES) GO=$(GO) bash .ci/chaos
 
 clean:
 	rm -rf bin

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/migrate-tool/migrate/migrate/state"
@@ -459,5 +461,268 @@ func checkMalformed(t *testing.T, exp []*expected, got map[*expected]graphemu.Du
 	}
 	if n < len(malformedText) {
 		t.Errorf("the corpus has %d malformed messages, want at least %d", n, len(malformedText))
+	}
+}
+
+// hostileMessages are the hostile and broken messages of issue 15 that the
+// seed corpus (TestE2ERunCorpus: missing boundary, unknown charset, 8-bit
+// headers, missing headers) lacks, as files of an .eml tree (relative
+// path -> content). An .eml tree carries what IMAP cannot: a zero-byte
+// message, NUL bytes.
+func hostileMessages() map[string]string {
+	const crlf = "\r\n"
+	msg := func(subject, extra, body string) string {
+		return "From: Hostile <hostile@example.test>" + crlf + "To: victim@example.test" + crlf +
+			"Subject: " + subject + crlf + "Date: Mon, 3 Jun 2024 10:00:00 +0000" + crlf + extra + crlf + body + crlf
+	}
+	// 100 message/rfc822 parts, each inside the one before.
+	nested := "innermost text of the nested messages" + crlf
+	for i := 100; i >= 1; i-- {
+		nested = fmt.Sprintf("From: level%d@example.test%sSubject: level %d%sMIME-Version: 1.0%sContent-Type: message/rfc822%s%s%s", i, crlf, i, crlf, crlf, crlf, crlf, nested)
+	}
+	nested = strings.Replace(nested, "Subject: level 1", "Subject: Hostile: 100-deep nested message/rfc822", 1)
+	nested = strings.Replace(nested, "From: level1@example.test", "Date: Mon, 3 Jun 2024 10:00:00 +0000"+crlf+"From: level1@example.test", 1)
+	return map[string]string{
+		"Hostile/nested-100.eml":  nested,
+		"Hostile/long-header.eml": msg("Hostile: 1 MB header line", "X-Long: "+strings.Repeat("0123456789abcdef", 1<<16)+crlf, "text after a 1 MB header line"),
+		"Hostile/nul-headers.eml": msg("Hostile: NUL\x00 in the subject", "X-Nul: a\x00b"+crlf+"Message-ID: <nul\x00@example.test>"+crlf, "text of the message with NUL bytes in its header"),
+		"Hostile/lying-charset.eml": msg("Hostile: lying charset", "MIME-Version: 1.0"+crlf+"Content-Type: text/plain; charset=us-ascii"+crlf+"Content-Transfer-Encoding: 8bit"+crlf,
+			"declared us-ascii, written in UTF-8: Gr\xc3\xbc\xc3\x9fe, and in Latin-1: K\xf6ln"),
+		"Hostile/lying-charset-2.eml": msg("=?iso-8859-1?Q?Hostile:_lying_encoded_word_=E4?= \xe4\xf6", "MIME-Version: 1.0"+crlf+"Content-Type: text/plain; charset=utf-16"+crlf,
+			"declared UTF-16, written in ASCII"),
+		"Hostile/zero-byte.eml":   "",
+		"Hostile/date-1970.eml":   strings.Replace(msg("Hostile: dated 1970", "Message-ID: <d1970@example.test>"+crlf, "the epoch"), "Mon, 3 Jun 2024 10:00:00 +0000", "Thu, 1 Jan 1970 00:00:00 +0000", 1),
+		"Hostile/date-2100.eml":   strings.Replace(msg("Hostile: dated 2100", "Message-ID: <d2100@example.test>"+crlf, "the future"), "Mon, 3 Jun 2024 10:00:00 +0000", "Fri, 31 Dec 2100 23:59:59 +0000", 1),
+		"Hostile/dup-msgid-a.eml": msg("Hostile: duplicate Message-ID (a)", "Message-ID: <same@example.test>"+crlf, "first of two messages with one Message-ID"),
+		"Hostile/dup-msgid-b.eml": msg("Hostile: duplicate Message-ID (b)", "Message-ID: <same@example.test>"+crlf, "second of two messages with one Message-ID"),
+	}
+}
+
+// hostileFolders are odd folder names an .eml tree can hold (directory
+// names: no "/", at most 255 bytes), one message each, and the path the
+// folder mapping gives them (migrate/mapping: "\" becomes "_", a
+// top-level name Exchange reserves gets " (imported)", "." is kept).
+var hostileFolders = map[string]string{
+	`back\slash`:           "back_slash",
+	"dot.ted.name":         "dot.ted.name",
+	".hidden-looking":      ".hidden-looking",
+	"Calendar":             "Calendar (imported)",
+	"Files":                "Files (imported)",
+	"Sync Issues":          "Sync Issues (imported)",
+	"Conversation History": "Conversation History (imported)",
+}
+
+// deepLevels is the depth of the deepest folder of the .eml tree (Exchange
+// Online's folder hierarchy depth quota, ProhibitReceiveFolderHierarchyDepth,
+// is 300).
+const deepLevels = 200
+
+// cut255 is s cut to 255 UTF-16 code units without splitting a
+// surrogate pair (migrate/mapping MaxFolderNameLength), and the trailing
+// spaces the cut leaves trimmed as the mapping trims them.
+func cut255(s string) string {
+	n := 0
+	for i, r := range s {
+		w := len(utf16.Encode([]rune{r}))
+		if n+w > 255 {
+			return strings.TrimRight(s[:i], " ")
+		}
+		n += w
+	}
+	return s
+}
+
+// TestE2EHostileInput migrates the hostile messages and odd folder names
+// of issue 15 into the emulator: an .eml tree (the messages above, the
+// folder names a file system allows, a folder 200 levels deep) and an
+// IMAP account on a server whose delimiter is "." (names with "/", names
+// of 300 characters, with characters outside the BMP). Each item is in
+// the target once, in its mapped folder, or listed failed with a reason
+// naming mailbox, folder and item; nothing panics; the run ends within
+// runLimit (hangGuard); a second run creates nothing.
+func TestE2EHostileInput(t *testing.T) {
+	const emlUser, imapUser = "hostile@example.test", "names@example.test"
+	root := filepath.Join(t.TempDir(), "Hostile export")
+	files := hostileMessages()
+	for name := range hostileFolders {
+		files[name+"/m.eml"] = fmt.Sprintf("From: a@example.test\r\nSubject: Hostile folder %s\r\nDate: Tue, 4 Jun 2024 10:00:00 +0000\r\n\r\nin %s\r\n", name, name)
+	}
+	var deep []string
+	for i := 1; i <= deepLevels; i++ {
+		deep = append(deep, fmt.Sprintf("L%d", i))
+	}
+	deepPath := strings.Join(deep, "/")
+	files[deepPath+"/deepest.eml"] = "From: a@example.test\r\nSubject: Hostile: 200 levels deep\r\nDate: Tue, 4 Jun 2024 10:00:00 +0000\r\n\r\ndeep\r\n"
+	for rel, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	imapNames := map[string]string{ // source name (delimiter ".") -> target path
+		"a/b slash":                              "a_b slash",
+		"Reports 2024/Q1":                        "Reports 2024_Q1",
+		strings.Repeat("Long name ", 30) + "end": cut255(strings.Repeat("Long name ", 30) + "end"),
+		strings.Repeat("\U0001F4E7mail", 60):     cut255(strings.Repeat("\U0001F4E7mail", 60)),
+		"Parent.Tasks":                           "Parent/Tasks", // reserved only at the top
+		"Tasks":                                  "Tasks (imported)",
+	}
+	srv := testserver.MemIMAPForTest(t, &testserver.MemIMAPOptions{Delimiter: '.', Accounts: []testserver.User{{Name: imapUser, Password: "names-pw-test-only"}}})
+	for name := range imapNames {
+		if err := srv.Create(imapUser, name); err != nil {
+			t.Fatalf("Create(%q) = %v", name, err)
+		}
+		msg := fmt.Sprintf("From: a@example.test\r\nSubject: Hostile name %s\r\nDate: Tue, 4 Jun 2024 10:00:00 +0000\r\n\r\nin %s\r\n", name, name)
+		if _, err := srv.Append(imapUser, name, []byte(msg), time.Date(2024, 6, 4, 10, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ep := graphemu.StartForTest(t, &graphemu.Options{ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{emlUser, imapUser}, AttachmentsOnNonDraft: true})
+	dir := writeFiles(t, map[string]string{
+		"migration.yaml": fmt.Sprintf("client: E2E hostile\nsource:\n  host: %s\n  port: %d\n  security: starttls\n  ca_file: %s\n  timeout: 30s\n%s",
+			srv.Host, srv.Port, srv.CAFile, e2eTarget(ep, "client-secret.txt")),
+		"client-secret.txt": e2eSecret + "\n",
+		"mailboxes.csv": "EmailAddress,UserName,Password,SourceProtocol,SourcePath\n" +
+			emlUser + ",,,eml," + root + "\n" + imapUser + "," + imapUser + ",names-pw-test-only,imap,\n",
+	})
+	cfg := filepath.Join(dir, "migration.yaml")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--progress", "none")
+	t.Logf("migrate run: exit %d\n%s", code, stdout)
+	if code != exitOK && code != exitItemsFailed {
+		t.Fatalf("migrate run: exit %d, want %d or %d\n%s\n%s", code, exitOK, exitItemsFailed, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "panic") || strings.Contains(stdout+stderr, "goroutine ") {
+		t.Fatalf("the run panicked:\n%s\n%s", stdout, stderr)
+	}
+
+	// What the target holds, by the item's source key (eml) or subject.
+	type placed struct {
+		path string
+		item graphemu.DumpItem
+	}
+	byKey, bySubject := map[string][]placed{}, map[string][]placed{}
+	for _, u := range []string{emlUser, imapUser} {
+		dump := ep.Emulator.DumpMailbox(nil, u)
+		byID := map[string]graphemu.DumpFolder{}
+		for _, f := range dump.Folders {
+			byID[f.ID] = f
+		}
+		for _, f := range dump.Folders {
+			for _, it := range f.Items {
+				// The path by display names (Path joins them with "/",
+				// which a name may hold itself).
+				var names []string
+				for g, ok := f, true; ok && g.WellKnown != "msgfolderroot"; g, ok = byID[g.ParentID] {
+					names = append([]string{g.DisplayName}, names...)
+				}
+				p := placed{strings.Join(names, "/"), it}
+				key, _ := stampOf(it)
+				byKey[u+" "+key] = append(byKey[u+" "+key], p)
+				subject, _ := it.Graph["subject"].(string)
+				bySubject[subject] = append(bySubject[subject], p)
+				if !utf8.ValidString(subject) || strings.ContainsRune(subject, 0) {
+					t.Errorf("%s: subject %q is not valid UTF-8 without NUL", p.path, subject)
+				}
+				body, _ := it.Graph["body"].(map[string]any)
+				if content, _ := body["content"].(string); !utf8.ValidString(content) {
+					t.Errorf("%s: body of %q is not valid UTF-8", p.path, subject)
+				}
+			}
+		}
+	}
+	items := stateItems(t, filepath.Join(dir, ".migrate", "state.db"))
+	// migratedOrReported checks one source item: once in the target, or
+	// failed or skipped with a reason the run's output names it with.
+	migratedOrReported := func(user, what string, got []placed, match func(state.Item) bool) (placed, bool) {
+		t.Helper()
+		if len(got) == 1 {
+			return got[0], true
+		}
+		if len(got) > 1 {
+			t.Errorf("%s %s: %d times in the target, want once", user, what, len(got))
+			return placed{}, false
+		}
+		for _, it := range items {
+			if it.Mailbox == user && match(it) && (it.Status == state.StatusFailed || it.Status == state.StatusSkipped) && it.Reason != "" {
+				line := fmt.Sprintf("mailbox %s, folder %s, item %s: ", user, it.Folder, it.SourceKey)
+				if it.Status == state.StatusFailed && !strings.Contains(stdout, line) {
+					t.Errorf("%s %s: failed (%s) but the output does not list %q:\n%s", user, what, it.Reason, line, stdout)
+				}
+				t.Logf("%s %s: %s: %s", user, what, it.Status, it.Reason)
+				return placed{}, false
+			}
+		}
+		t.Errorf("%s %s: neither in the target nor reported with a reason", user, what)
+		return placed{}, false
+	}
+
+	for rel, content := range hostileMessages() {
+		p, ok := migratedOrReported(emlUser, rel, byKey[emlUser+" "+rel], func(it state.Item) bool { return it.SourceKey == rel })
+		if !ok {
+			if content != "" { // only the zero-byte message may be refused
+				t.Errorf("%s: not migrated; Graph can take it", rel)
+			}
+			continue
+		}
+		if p.path != "Hostile" {
+			t.Errorf("%s: in %q, want Hostile", rel, p.path)
+		}
+		body, _ := p.item.Graph["body"].(map[string]any)
+		text, _ := body["content"].(string)
+		switch rel {
+		case "Hostile/date-1970.eml", "Hostile/date-2100.eml":
+			want := map[string]string{"Hostile/date-1970.eml": "1970-01-01T00:00:00Z", "Hostile/date-2100.eml": "2100-12-31T23:59:59Z"}[rel]
+			if p.item.ReceivedDateTime != want || p.item.SentDateTime != want {
+				t.Errorf("%s: received %s, sent %s; want both %s", rel, p.item.ReceivedDateTime, p.item.SentDateTime, want)
+			}
+		case "Hostile/long-header.eml":
+			if !strings.Contains(text, "text after a 1 MB header line") {
+				t.Errorf("%s: the body lacks its text: %.200q", rel, text)
+			}
+		case "Hostile/nul-headers.eml":
+			if !strings.Contains(text, "NUL bytes in its header") {
+				t.Errorf("%s: the body lacks its text: %.200q", rel, text)
+			}
+		case "Hostile/lying-charset.eml":
+			if !strings.Contains(text, "declared us-ascii") {
+				t.Errorf("%s: the body lacks its text: %.200q", rel, text)
+			}
+		case "Hostile/nested-100.eml":
+			if s, _ := p.item.Graph["subject"].(string); s != "Hostile: 100-deep nested message/rfc822" {
+				t.Errorf("%s: subject %q", rel, s)
+			}
+		}
+	}
+	if a, b := byKey[emlUser+" Hostile/dup-msgid-a.eml"], byKey[emlUser+" Hostile/dup-msgid-b.eml"]; len(a) != 1 || len(b) != 1 || a[0].item.ID == b[0].item.ID {
+		t.Errorf("two messages with one Message-ID: %d and %d in the target, want one each", len(a), len(b))
+	}
+	for name, want := range hostileFolders {
+		rel := name + "/m.eml"
+		if p, ok := migratedOrReported(emlUser, rel, byKey[emlUser+" "+rel], func(it state.Item) bool { return it.SourceKey == rel }); !ok || p.path != want {
+			t.Errorf("folder %q: message in %q (migrated %v), want %q", name, p.path, ok, want)
+		}
+	}
+	deepRel := deepPath + "/deepest.eml"
+	if p, ok := migratedOrReported(emlUser, "the message 200 levels deep", byKey[emlUser+" "+deepRel], func(it state.Item) bool { return it.SourceKey == deepRel }); !ok || p.path != deepPath {
+		t.Errorf("the message 200 levels deep is in %.80q... (migrated %v), want %.80q...", p.path, ok, deepPath)
+	}
+	for name, want := range imapNames {
+		subject := "Hostile name " + name
+		if p, ok := migratedOrReported(imapUser, fmt.Sprintf("folder %q", name), bySubject[subject], func(it state.Item) bool { return it.Folder == name }); !ok || p.path != want {
+			t.Errorf("IMAP folder %q: message in %q (migrated %v), want %q", name, p.path, ok, want)
+		}
+	}
+
+	code, stdout2, stderr2 := runCLI(t, "run", "--config", cfg, "--progress", "none")
+	if code != exitOK && code != exitItemsFailed {
+		t.Fatalf("second migrate run: exit %d\n%s\n%s", code, stdout2, stderr2)
+	}
+	if s := parseSummary(t, stdout2); s.migrated != 0 {
+		t.Errorf("second run: %+v, want nothing created", s)
 	}
 }

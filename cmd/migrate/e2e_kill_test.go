@@ -123,9 +123,9 @@ func killAtRandom(t *testing.T, rng *rand.Rand, c *child, count func() int, got,
 func TestE2EKillNine(t *testing.T) {
 	const (
 		seed      = 20261123
-		cycles    = 8
 		timeScale = 20 // the emulator's and the Graph client's
 	)
+	cycles := chaosCycles(t, 8)
 	extras := fillerMessages(t, 40, true)
 	d := startDovecot(t, extras...)
 	exp := expectations(t, d, extras)
@@ -163,6 +163,8 @@ func TestE2EKillNine(t *testing.T) {
 				t.Fatal(err)
 			}
 			midRun := 0
+			faults0 := faultsInjected(ep.Emulator)
+			var outs []string
 			for cycle := range cycles {
 				if tt.dropState {
 					if err := os.RemoveAll(stateDir); err != nil {
@@ -173,6 +175,7 @@ func TestE2EKillNine(t *testing.T) {
 				c := startChild(t, timeScale, p.args())
 				start := time.Now()
 				what, killed := killAtRandom(t, rng, c, func() int { return emulatorMessages(ep.Emulator, d) }, before, total, cycles-cycle, 100*time.Millisecond, 400*time.Millisecond)
+				outs = append(outs, c.out.String())
 				after := emulatorMessages(ep.Emulator, d)
 				pending := pendingItems(t, ep.Emulator, d)
 				if killed && after < total {
@@ -195,6 +198,7 @@ func TestE2EKillNine(t *testing.T) {
 				}
 				c := startChild(t, timeScale, p.args())
 				code := c.wait(t)
+				outs = append(outs, c.out.String())
 				if code == exitOK {
 					break
 				}
@@ -203,6 +207,15 @@ func TestE2EKillNine(t *testing.T) {
 				}
 				t.Logf("run %d after the kills: exit %d; running again", attempt, code)
 			}
+			defer func() {
+				var users []string
+				for _, u := range d.Users {
+					users = append(users, u.Name)
+				}
+				found, doubled := stampTally(ep.Emulator, users, "message")
+				recordChaos(t, chaosRow{Scenario: "imap kill -9, " + tt.name, Cycles: cycles, Faults: faultsInjected(ep.Emulator) - faults0,
+					Expected: total, Found: found, Lost: max(0, total-found), Doubled: doubled, Panics: panicsIn(outs...)})
+			}()
 			checkExactlyOnce(t, ep.Emulator, exp, nil)
 		})
 	}

@@ -102,9 +102,9 @@ func seriesInstances(t *testing.T, ep *graphemu.Endpoint, got *pimTarget) map[st
 func TestE2EPIMKillNine(t *testing.T) {
 	const (
 		seed      = 20261204
-		cycles    = 6
 		timeScale = 20 // the emulator's and the Graph client's
 	)
+	cycles := chaosCycles(t, 6)
 	d, r := startPIMSources(t)
 	ep := graphemu.StartForTest(t, &graphemu.Options{
 		ClientID: e2eClientID, ClientSecret: e2eSecret, Users: []string{pimUser},
@@ -123,6 +123,10 @@ func TestE2EPIMKillNine(t *testing.T) {
 	clean := dumpPIM(t, ep.Emulator, pimUser)
 	cleanSeries := seriesInstances(t, ep, clean)
 	total := pimItems(ep.Emulator, pimUser)
+	cleanFound, cleanDoubled := stampTally(ep.Emulator, []string{pimUser}, "contact", "event")
+	if cleanDoubled != 0 {
+		t.Fatalf("the clean run left %d contacts or events doubled, incomplete or unstamped", cleanDoubled)
+	}
 	if len(cleanSeries) < 2 || total < 20 {
 		t.Fatalf("the clean run created %d contacts and events, %d series; the test needs the full project", total, len(cleanSeries))
 	}
@@ -142,6 +146,8 @@ func TestE2EPIMKillNine(t *testing.T) {
 			}
 			removeState(t, p.dir)
 			midRun := 0
+			faults0 := faultsInjected(ep.Emulator)
+			var outs []string
 			for cycle := range cycles {
 				if tt.dropState {
 					removeState(t, p.dir)
@@ -167,6 +173,7 @@ func TestE2EPIMKillNine(t *testing.T) {
 					time.Sleep(jitter)
 				}
 				killed := c.kill(t)
+				outs = append(outs, c.out.String())
 				after := pimItems(ep.Emulator, pimUser)
 				if killed && after < total {
 					midRun++
@@ -184,7 +191,14 @@ func TestE2EPIMKillNine(t *testing.T) {
 				removeState(t, p.dir)
 			}
 			c := startChild(t, timeScale, p.args())
-			if code := c.wait(t); code != exitItemsFailed {
+			code := c.wait(t)
+			outs = append(outs, c.out.String())
+			defer func() {
+				found, doubled := stampTally(ep.Emulator, []string{pimUser}, "contact", "event")
+				recordChaos(t, chaosRow{Scenario: "contacts and events kill -9, " + tt.name, Cycles: cycles, Faults: faultsInjected(ep.Emulator) - faults0,
+					Expected: cleanFound, Found: found, Lost: max(0, cleanFound-found), Doubled: doubled, Panics: panicsIn(outs...)})
+			}()
+			if code != exitItemsFailed {
 				t.Fatalf("migrate run after the kills: exit %d, want %d (two malformed objects):\n%s", code, exitItemsFailed, c.out)
 			}
 

@@ -46,10 +46,10 @@ func popFiller(n int) ([]testserver.ExtraMessage, map[string]popWant) {
 func TestE2EPOP3KillNine(t *testing.T) {
 	const (
 		seed      = 20261203
-		cycles    = 6
 		timeScale = 20 // the emulator's and the Graph client's
 		perUser   = 25
 	)
+	cycles := chaosCycles(t, 6)
 	extras, filler := popFiller(perUser)
 	d := startPOPDovecot(t, extras...)
 	total := len(popExpect) + len(filler) + 2 // and the IMAP row's two
@@ -80,6 +80,8 @@ func TestE2EPOP3KillNine(t *testing.T) {
 				t.Fatal(err)
 			}
 			midRun := 0
+			faults0 := faultsInjected(ep.Emulator)
+			var outs []string
 			for cycle := range cycles {
 				if tt.dropState {
 					removeState(t, dir)
@@ -90,6 +92,7 @@ func TestE2EPOP3KillNine(t *testing.T) {
 				// over POP3, listing, reconciling.
 				start := time.Now()
 				what, killed := killAtRandom(t, rng, c, func() int { return emulatorMessages(ep.Emulator, d) }, got, total, cycles-cycle, 50*time.Millisecond, 350*time.Millisecond)
+				outs = append(outs, c.out.String())
 				after := emulatorMessages(ep.Emulator, d)
 				if killed && after < total {
 					midRun++
@@ -109,6 +112,7 @@ func TestE2EPOP3KillNine(t *testing.T) {
 				}
 				c := startChild(t, timeScale, args)
 				code := c.wait(t)
+				outs = append(outs, c.out.String())
 				if code == exitOK {
 					break
 				}
@@ -117,6 +121,15 @@ func TestE2EPOP3KillNine(t *testing.T) {
 				}
 				t.Logf("run %d after the kills: exit %d; running again", attempt, code)
 			}
+			defer func() {
+				var users []string
+				for _, u := range d.Users {
+					users = append(users, u.Name)
+				}
+				found, doubled := stampTally(ep.Emulator, users, "message")
+				recordChaos(t, chaosRow{Scenario: "pop3 kill -9, " + tt.name, Cycles: cycles, Faults: faultsInjected(ep.Emulator) - faults0,
+					Expected: total, Found: found, Lost: max(0, total-found), Doubled: doubled, Panics: panicsIn(outs...)})
+			}()
 			checkPOPTarget(t, ep.Emulator, filler)
 			if n := emulatorMessages(ep.Emulator, d); n != total {
 				t.Errorf("the target holds %d messages, want %d", n, total)

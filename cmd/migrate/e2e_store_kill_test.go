@@ -242,12 +242,12 @@ func checkStoreTarget(t *testing.T, emu *graphemu.Emulator, want map[string]stor
 func TestE2EStoreKillNine(t *testing.T) {
 	const (
 		seed      = 20261205
-		cycles    = 6
 		timeScale = 20 // the emulator's and the Graph client's
 		perStore  = 60
 		// The support sample's messages (checkPSTTarget).
 		pstDrafts, pstSent = 6, 11
 	)
+	cycles := chaosCycles(t, 6)
 	stores := t.TempDir()
 	mboxPath, maildirPath, want := writeKillStores(t, stores, perStore)
 	emlPath, emlxPath := writeMoreKillStores(t, stores, perStore/2, want)
@@ -295,6 +295,13 @@ func TestE2EStoreKillNine(t *testing.T) {
 			}
 			removeState(t, dir)
 			midRun := 0
+			faults0 := faultsInjected(ep.Emulator)
+			var outs []string
+			defer func() {
+				found, doubled := stampTally(ep.Emulator, users, "message")
+				recordChaos(t, chaosRow{Scenario: "local stores kill -9, " + tt.name, Cycles: cycles, Faults: faultsInjected(ep.Emulator) - faults0,
+					Expected: total, Found: found, Lost: max(0, total-found), Doubled: doubled, Panics: panicsIn(outs...)})
+			}()
 			for cycle := range cycles {
 				if tt.dropState {
 					removeState(t, dir)
@@ -305,6 +312,7 @@ func TestE2EStoreKillNine(t *testing.T) {
 				// A quarter of the kills in the first 300 ms: scanning the
 				// stores, listing, reconciling.
 				what, killed := killAtRandom(t, rng, c, count, got, total, cycles-cycle, 30*time.Millisecond, 270*time.Millisecond)
+				outs = append(outs, c.out.String())
 				after := count()
 				if killed && after < total {
 					midRun++
@@ -322,7 +330,9 @@ func TestE2EStoreKillNine(t *testing.T) {
 				removeState(t, dir)
 			}
 			c := startChild(t, timeScale, args)
-			if code := c.wait(t); code != exitOK {
+			code := c.wait(t)
+			outs = append(outs, c.out.String())
+			if code != exitOK {
 				t.Fatalf("migrate run after the kills: exit %d:\n%s", code, c.out)
 			}
 			if s := parseSummary(t, c.out.String()); s.failed != 0 || s.migrated+s.done != total {

@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -170,12 +171,12 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 			// Enough to tell that the series is longer than the bound.
 			opt.Count = maxExpanded + 1
 		}
-		r, err := rrule.NewRRule(*opt)
+		all, err := occurrences(*opt)
 		if err != nil {
 			rep.note(ical.PropRecurrenceRule, Dropped, "RRULE %q dropped: %v", rrules[i].Value, err)
 			continue
 		}
-		starts = append(starts, r.All()...)
+		starts = append(starts, all...)
 	}
 	for i := range rdates {
 		ts, err := dateTimes(&rdates[i], g.zones)
@@ -220,6 +221,28 @@ func expand(g *Group, ev target.Event, rrules []ical.Prop, rdates []ical.Prop, e
 	rep.note(ical.PropRecurrenceRule, Changed, "series not expressible in Graph (%s): expanded into %d single events", why, len(out))
 	rep.Expanded = len(out)
 	return out
+}
+
+// ErrRuleIterator is returned (wrapped) when rrule-go panics while
+// listing a rule's occurrences instead of returning an error: for
+// example a WEEKLY rule from a DTSTART in year 0 indexes past its
+// weekday mask (rrule-go v1.8.2 calcDaySet, found by FuzzParseMap). The
+// rule is dropped like one that does not parse.
+var ErrRuleIterator = errors.New("recurrence rule iterator failed")
+
+// occurrences lists the starts of the rule opt (bounded by its Count or
+// Until) with rrule-go, turning a panic of rrule-go into ErrRuleIterator.
+func occurrences(opt rrule.ROption) (_ []time.Time, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrRuleIterator, r)
+		}
+	}()
+	r, err := rrule.NewRRule(opt)
+	if err != nil {
+		return nil, err
+	}
+	return r.All(), nil
 }
 
 // onDate returns the occurrence of ev on t's date (as t's own zone has

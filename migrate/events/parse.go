@@ -190,8 +190,20 @@ func decodeEvent(lines []string, z *zones) (*ical.Component, error) {
 	return comp, nil
 }
 
+// ErrDecoderPanic is returned (wrapped) when go-ical panics on a
+// malformed line instead of returning an error: for example a parameter
+// with an empty value at the end of a line ("X;P=") indexes past the
+// line in go-ical's lineDecoder.peek (found by FuzzParseMap). The
+// VEVENT is reported bad like any other that does not decode.
+var ErrDecoderPanic = errors.New("iCalendar decoder failed on a malformed line")
+
 // decode wraps lines into a VCALENDAR and decodes it with go-ical.
-func decode(lines []string) (*ical.Component, error) {
+func decode(lines []string) (_ *ical.Component, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrDecoderPanic, r)
+		}
+	}()
 	var b strings.Builder
 	b.WriteString("BEGIN:VCALENDAR\r\n")
 	for _, l := range lines {

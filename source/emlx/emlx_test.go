@@ -158,7 +158,7 @@ const partial = "From: c@example.test\n" +
 	"epilogue\n"
 
 // attachmentsDir writes the files of partial's parts 2.2 and 3 (not 4).
-func attachmentsDir(t *testing.T) (dir string, bin, text []byte) {
+func attachmentsDir(t testing.TB) (dir string, bin, text []byte) {
 	dir = t.TempDir()
 	bin = make([]byte, 200)
 	for i := range bin {

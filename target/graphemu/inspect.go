@@ -300,3 +300,8 @@ func nonNilM(l []MultiExtProp) []MultiExtProp {
 	}
 	return l
 }
+
+// FaultStats returns how many responses Options.Faults has changed since
+// the emulator started, by outcome as the spec names it ("500", "slow",
+// "reset", ...); Reset does not clear it. Empty without faults.
+func (e *Emulator) FaultStats() map[string]int64 { return e.injector.Stats() }
