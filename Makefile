@@ -62,8 +62,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## chaos: every fuzz target for FUZZTIME each, then the kill -9 and resume loops (IMAP, POP3,
-## contacts and events; state kept and deleted) with CHAOS_CYCLES cycles per scenario (60 in
-## all by default), and a table: scenario, cycles, faults injected, items expected, found,
+## contacts and events, local stores; state kept and deleted) with CHAOS_CYCLES cycles per
+## scenario (80 in all by default), and a table: scenario, cycles, faults injected, items expected, found,
 ## lost, doubled, panics; fails on any loss, duplicate or panic (README, Reliability)
 chaos: deps
 	FUZZTIME=$(FUZZTIME) CHAOS_CYCLES=$(CHAOS_CYCLES) GO=$(GO) bash .ci/chaos

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -662,6 +663,15 @@ func TestE2EHostileInput(t *testing.T) {
 	}
 
 	for rel, content := range hostileMessages() {
+		if content == "" && len(byKey[emlUser+" "+rel]) == 0 {
+			// An empty file is not a message: the store lists it among the
+			// folder's unreadable files (source.Folder.Unreadable, which
+			// the plan reports) and logs it on every listing.
+			if !strings.Contains(stderr, "file not migrated") || !strings.Contains(stderr, path.Base(rel)) {
+				t.Errorf("%s: neither in the target nor logged as a file not migrated:\n%s", rel, stderr)
+			}
+			continue
+		}
 		p, ok := migratedOrReported(emlUser, rel, byKey[emlUser+" "+rel], func(it state.Item) bool { return it.SourceKey == rel })
 		if !ok {
 			if content != "" { // only the zero-byte message may be refused

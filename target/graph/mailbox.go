@@ -258,19 +258,28 @@ func ParseStamp(v string) (key, contentID string) {
 // identity and the body identity ("" for those a stamp was made without):
 // "KEY", "KEY sha256:HEX" (stamps of versions before body identities,
 // contacts and events) or "KEY sha256:HEX body:HEX" (messages): when the
-// last two words both have the shape scheme:hex, they are the content
-// and the body identity. No source key ends in such a word (keys are
-// UIDVALIDITY.UID, UIDLs without spaces, hex, file names).
+// last word is a body identity (scheme "body", source.BodyScheme) and the
+// one before it has the shape scheme:hex, they are the content and the
+// body identity; else the last word, when it has that shape, is the
+// content identity. So a key that itself ends in a word like "ab:12" (an
+// iCalendar UID with spaces, say) still parses back whole from
+// "KEY sha256:HEX".
 func ParseMessageStamp(v string) (key, contentID, bodyID string) {
 	rest, last, ok := lastIdentity(v)
 	if !ok {
 		return v, "", ""
 	}
-	if k, c, ok := lastIdentity(rest); ok {
-		return k, c, last
+	if strings.HasPrefix(last, bodyScheme+":") {
+		if k, c, ok := lastIdentity(rest); ok {
+			return k, c, last
+		}
 	}
 	return rest, last, ""
 }
+
+// bodyScheme is the scheme of a body identity (source.BodyScheme; the
+// target packages do not import the source ones).
+const bodyScheme = "body"
 
 // lastIdentity cuts the last space-separated word of v when it has the
 // shape scheme:hex.

@@ -164,3 +164,11 @@ func TestSourceFolderCalendar(t *testing.T) {
 		}
 	}
 }
+
+// TestBodySchemeIsTheSources checks that the stamp parser's body scheme is
+// the one source.BodyIdentity writes.
+func TestBodySchemeIsTheSources(t *testing.T) {
+	if bodyScheme != source.BodyScheme {
+		t.Errorf("bodyScheme = %q, source.BodyScheme = %q", bodyScheme, source.BodyScheme)
+	}
+}
