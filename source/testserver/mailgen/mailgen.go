@@ -40,8 +40,12 @@ type Options struct {
 	// Huge is how many of them are 25-100 MB (the "a few"); they
 	// are spread evenly over the mailbox.
 	Huge int
-	// MaxSize caps every message's size in bytes (0: no cap), for small
-	// versions of a benchmark that keep the distribution's shape below it.
+	// HugeSize, when positive, is the size (within a few KB) of every Huge message instead
+	// of a random one of 25-100 MB (for example exactly 100 MB).
+	HugeSize int64
+	// MaxSize caps the size in bytes of every message but the Huge ones
+	// (0: no cap), for small versions of a benchmark that keep the
+	// distribution's shape below it.
 	MaxSize int64
 	// Latest is the received time of the newest message; zero means
 	// 2026-06-30 12:00 UTC. Older messages go back about 2 hours each.
@@ -135,7 +139,7 @@ func WriteMaildir(ctx context.Context, dir string, o *Options) (Stats, error) {
 			return st, err
 		}
 		huge := hugeEvery > 0 && i%hugeEvery == hugeEvery/2 && i/hugeEvery < o.Huge
-		m := newMessage(o.Seed, i, huge, o.MaxSize, latest)
+		m := newMessage(o.Seed, i, huge, o.HugeSize, o.MaxSize, latest)
 		size, err := m.write(paths[m.folder])
 		if err != nil {
 			return st, fmt.Errorf("mailgen: folder %s: message %d: %w", folders[m.folder].name, i, err)
@@ -167,7 +171,7 @@ type message struct {
 
 // newMessage makes message i's choices from its own random stream, so a
 // message does not depend on the ones before it.
-func newMessage(seed uint64, i int, huge bool, maxSize int64, latest time.Time) *message {
+func newMessage(seed uint64, i int, huge bool, hugeSize, maxSize int64, latest time.Time) *message {
 	var key [32]byte
 	copy(key[:], "migrate mailgen v1\x00")
 	binary.LittleEndian.PutUint64(key[16:], seed)
@@ -190,6 +194,8 @@ func newMessage(seed uint64, i int, huge bool, maxSize int64, latest time.Time) 
 	}
 	var size int64
 	switch u := r.Float64(); {
+	case huge && hugeSize > 0:
+		size = hugeSize
 	case huge:
 		size = logUniform(r, 25*mib, 100*mib)
 	case u < 0.01:
@@ -199,14 +205,14 @@ func newMessage(seed uint64, i int, huge bool, maxSize int64, latest time.Time) 
 	default:
 		size = logUniform(r, 5*kib, 100*kib)
 	}
-	if maxSize > 0 {
+	if maxSize > 0 && !huge {
 		size = min(size, maxSize)
 	}
 	m.html = r.IntN(10) < 4
 	if size >= 50*kib && (huge || r.Float64() < 0.2 || size >= 120*kib) {
 		m.text = int64(1*kib + r.IntN(3*kib))
-		// base64 in 76-character lines: 78 bytes per 57.
-		m.attachment = max(1, (size-m.text-2*kib)*57/78)
+		// base64 in 76-character lines ending in LF: 77 bytes per 57.
+		m.attachment = max(1, (size-m.text-2*kib)*57/77)
 	} else {
 		m.text = max(512, size-1*kib)
 		if m.html {

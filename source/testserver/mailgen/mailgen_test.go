@@ -86,7 +86,7 @@ func TestDistribution(t *testing.T) {
 	}
 	dir := t.TempDir()
 	const n = 3000
-	st, err := WriteMaildir(t.Context(), dir, &Options{Seed: 1, Messages: n, Huge: 1, MaxSize: 30 << 20})
+	st, err := WriteMaildir(t.Context(), dir, &Options{Seed: 1, Messages: n, Huge: 1, HugeSize: 26 << 20, MaxSize: 12 << 20})
 	if err != nil {
 		t.Fatalf("WriteMaildir() = %v", err)
 	}
@@ -180,8 +180,8 @@ func TestDistribution(t *testing.T) {
 	if f := float64(large) / n; f < 0.004 || f > 0.02 {
 		t.Errorf("%.2f%% 2-10 MB messages, want about 1%%", 100*f)
 	}
-	if huge != 1 || st.Largest < 25<<20 {
-		t.Errorf("%d huge messages, largest %d bytes, want one of 25-30 MB", huge, st.Largest)
+	if huge != 1 || st.Largest < 26<<20*99/100 || st.Largest > 26<<20 {
+		t.Errorf("%d huge messages, largest %d bytes, want one of about 26 MiB", huge, st.Largest)
 	}
 	if f := float64(st.Attachments) / n; f < 0.08 || f > 0.16 {
 		t.Errorf("%.1f%% with attachments, want about 11%%", 100*f)
