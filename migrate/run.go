@@ -274,6 +274,14 @@ type stampIndex struct {
 	reserved map[target.ItemID]bool
 }
 
+// add indexes one stamp by its source key and content identity.
+func (x *stampIndex) add(s target.Stamp) {
+	x.byKey[s.SourceKey] = s.ID
+	if s.ContentID != "" {
+		x.byContent[s.ContentID] = append(x.byContent[s.ContentID], s.ID)
+	}
+}
+
 // byKeyClaim returns the item stamped with key and claims it.
 func (x *stampIndex) byKeyClaim(key string) (target.ItemID, bool) {
 	id, ok := x.byKey[key]
@@ -589,10 +597,7 @@ func (r *mailboxRun) stamps(ctx context.Context, fw *folderWork) (*stampIndex, e
 				fw.stampsErr = fmt.Errorf("mailbox %s: folder %s: listing the target's items: %w", r.m.EmailAddress, fw.name, err)
 				return
 			}
-			x.byKey[s.SourceKey] = s.ID
-			if s.ContentID != "" {
-				x.byContent[s.ContentID] = append(x.byContent[s.ContentID], s.ID)
-			}
+			x.add(s)
 		}
 		fw.stamps = x
 	})
