@@ -13,7 +13,7 @@ MAX_BIN_BYTES ?= 30000000
 BENCH_OUT  ?= bin/bench
 BENCH_REPS ?= 3
 
-.PHONY: all build check-size deps deps-bench vet lint test test-short demo bench bench-go bench-ci clean
+.PHONY: all build check-size deps deps-bench vet lint test test-short demo bench bench-go bench-profile bench-ci clean
 
 all: build
 
@@ -76,6 +76,13 @@ bench: deps-bench build
 bench-go:
 	@mkdir -p $(BENCH_OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(BENCH_OUT)/go-bench.txt
+
+## bench-profile: a CPU profile of our side of the pipeline row (migrate run in process, the
+## emulator in its own), into $(BENCH_OUT)/pipeline.pprof; read it with go tool pprof -top
+bench-profile: deps-bench build
+	@mkdir -p $(BENCH_OUT)
+	BENCH_BIN=$(abspath $(BIN)) $(GO) test -tags bench -run '^TestBenchPipelineProfile$$' -count=1 -timeout 1h -v \
+		-cpuprofile $(abspath $(BENCH_OUT))/pipeline.pprof -o $(abspath $(BENCH_OUT))/migrate.test ./cmd/migrate/
 
 ## bench-ci: the small version of make bench that CI runs (.ci/run; about 45 s here), so that
 ## the harness cannot rot; its figures are too small to quote

@@ -621,3 +621,35 @@ func markdown(r *results) string {
 	fmt.Fprintf(&b, "\nMedians of the runs in results.json; ratios are the baseline's time over ours (more is faster) for times, ours over the baseline for memory, CPU and size.\n")
 	return b.String()
 }
+
+// TestBenchPipelineProfile runs the pipeline row's `migrate run` in this
+// process, against Dovecot and a `migrate emulator` child process, so
+// that `go test -cpuprofile` (make bench-profile) profiles our side alone:
+// the emulator's CPU stays in its own process. BENCH_PROFILE_MESSAGES sets
+// the mailbox size (2,000).
+func TestBenchPipelineProfile(t *testing.T) {
+	bin := os.Getenv("BENCH_BIN")
+	if bin == "" {
+		t.Fatal("BENCH_BIN (the release binary, for the emulator) must be set; run make bench-profile")
+	}
+	n := 2000
+	if s := os.Getenv("BENCH_PROFILE_MESSAGES"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			t.Fatalf("BENCH_PROFILE_MESSAGES %q: want a positive integer", s)
+		}
+	}
+	b := &bencher{t: t, bin: bin, reps: 1}
+	d, bytes := b.dovecot(1, func(int) mailgen.Options { return mailgen.Options{Seed: 14, Messages: n} })
+	e := b.startEmulator(d.Users[:1])
+	setGraphTimeScale(t, benchTimeScale)
+	var out, errb strings.Builder
+	start := time.Now()
+	code := run(context.Background(), []string{"run", "--config", b.project(d, 1, e.target), "--progress", "none", "--spool-dir", t.TempDir()}, &out, &errb)
+	wall := time.Since(start)
+	ecpu, _ := e.stop(t)
+	if s := parseSummary(t, out.String()); code != exitOK || s.migrated != n || s.failed != 0 {
+		t.Fatalf("migrate run: exit %d, summary %+v, want %d migrated:\n%s\n%s", code, s, n, tail(out.String(), 4000), tail(errb.String(), 4000))
+	}
+	t.Logf("%d messages, %s in %v; the emulator process used %v of CPU", n, humanize.Bytes(bytes), wall.Round(time.Millisecond), ecpu.Round(time.Millisecond))
+}
