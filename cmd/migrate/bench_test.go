@@ -548,10 +548,12 @@ func (b *bencher) binary() []figure {
 		t.Fatalf("cold build: %v\n%s", err, out)
 	}
 	wall := time.Since(start)
+	// On Linux the rusage of a waited-for child includes the descendants
+	// it waited for; its Maxrss is the largest of them (getrusage(2)).
 	bcpu, brss := rusage(cmd.ProcessState)
 	figs = append(figs, figure{Name: "Cold build", What: "go build of bin/migrate with an empty build cache (module cache warm), once", Unit: "s",
 		Ours: wall.Seconds(), Target: "for the record",
-		Note: fmt.Sprintf("go command CPU %v, its peak RSS %s (compilers are its children)", bcpu.Round(time.Second), humanize.Bytes(brss))})
+		Note: fmt.Sprintf("CPU %v (the go command and the compilers and linker it waited for), largest peak RSS %s", bcpu.Round(time.Second), humanize.Bytes(brss))})
 	return figs
 }
 
