@@ -11,8 +11,13 @@ MAX_BIN_BYTES ?= 30000000
 # scenario of make chaos.
 FUZZTIME     ?= 60s
 CHAOS_CYCLES ?= 10
+# BENCH_OUT is where make bench and make bench-ci write results.json,
+# results.md and the Go benchmarks' output; BENCH_REPS how often each
+# load measurement is repeated (the median is reported).
+BENCH_OUT  ?= bin/bench
+BENCH_REPS ?= 3
 
-.PHONY: all build check-size deps vet lint test test-short demo bench chaos clean
+.PHONY: all build check-size deps deps-bench vet lint test test-short demo bench bench-go bench-profile bench-ci chaos clean
 
 all: build
 
@@ -33,6 +38,10 @@ check-size: build
 ## deps: install the Debian packages the tests and the demo use (Dovecot, Radicale, poppler, pst-utils)
 deps:
 	bash .ci/install-deps
+
+## deps-bench: the same and isync (mbsync), the baseline of make bench
+deps-bench:
+	bash .ci/install-deps bench
 
 vet:
 	$(GO) vet ./...
@@ -57,9 +66,34 @@ test-short:
 demo: deps build
 	./$(BIN) demo
 
-## bench: speed and memory figures (Go benchmarks), as ratios to baselines measured in the same run
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: the full load benchmarks (TestBench in cmd/migrate/bench_test.go, tag bench): source
+## read and pipeline against mbsync, CPU per GB, peak RSS, binary size, cold build, as
+## ratios to baselines measured in the same run, medians of BENCH_REPS runs; writes
+## $(BENCH_OUT)/results.json and results.md. Then the Go benchmarks (bench-go). Takes hours
+bench: deps-bench build
+	@mkdir -p $(BENCH_OUT)
+	BENCH_SCALE=full BENCH_REPS=$(BENCH_REPS) BENCH_OUT=$(abspath $(BENCH_OUT)) BENCH_BIN=$(abspath $(BIN)) \
+		$(GO) test -tags bench -run '^TestBench$$' -count=1 -timeout 12h -v ./cmd/migrate/
+	$(MAKE) bench-go
+
+## bench-go: the Go benchmarks of the hot paths, with -benchmem, into $(BENCH_OUT)/go-bench.txt
+bench-go:
+	@mkdir -p $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(BENCH_OUT)/go-bench.txt
+
+## bench-profile: a CPU profile of our side of the pipeline row (migrate run in process, the
+## emulator in its own), into $(BENCH_OUT)/pipeline.pprof; read it with go tool pprof -top
+bench-profile: deps-bench build
+	@mkdir -p $(BENCH_OUT)
+	BENCH_BIN=$(abspath $(BIN)) $(GO) test -tags bench -run '^TestBenchPipelineProfile$$' -count=1 -timeout 1h -v \
+		-cpuprofile $(abspath $(BENCH_OUT))/pipeline.pprof -o $(abspath $(BENCH_OUT))/migrate.test ./cmd/migrate/
+
+## bench-ci: the small version of make bench that CI runs (.ci/run; about 45 s here), so that
+## the harness cannot rot; its figures are too small to quote
+bench-ci: deps-bench build
+	@mkdir -p $(BENCH_OUT)
+	BENCH_SCALE=ci BENCH_REPS=$(BENCH_REPS) BENCH_OUT=$(abspath $(BENCH_OUT)) BENCH_BIN=$(abspath $(BIN)) \
+		$(GO) test -tags bench -run '^TestBench$$' -count=1 -timeout 10m -v ./cmd/migrate/
 
 ## chaos: every fuzz target for FUZZTIME each, then the kill -9 and resume loops (IMAP, POP3,
 ## contacts and events, local stores; state kept and deleted) with CHAOS_CYCLES cycles per

@@ -80,6 +80,13 @@ type DovecotOptions struct {
 	// ExtraMessages are appended after the corpus, for example a 100 MB
 	// generated message for memory tests.
 	ExtraMessages []ExtraMessage
+	// Populate, when set, writes each account's Maildir before Dovecot
+	// starts: it is called with the login name and the Maildir root
+	// (LAYOUT=fs: INBOX at the root, folders as directories, names in
+	// modified UTF-7), for example by package mailgen. Running as root,
+	// the tree is then given to the mail user. Seeding over IMAP still
+	// follows unless NoSeed is set.
+	Populate func(user, maildir string) error
 	// Binary is the dovecot executable; empty means [DovecotBinary].
 	Binary string
 	// Logger receives the harness's own progress; nil discards it.
@@ -292,6 +299,15 @@ func (d *Dovecot) prepare(id *serverIdentity, opts *DovecotOptions) error {
 		}
 		if err := id.chown(home, id.mailUID, id.mailGID); err != nil {
 			return err
+		}
+		if opts.Populate != nil {
+			maildir := filepath.Join(home, "Maildir")
+			if err := opts.Populate(u.Name, maildir); err != nil {
+				return fmt.Errorf("populate %s: %w", u.Name, err)
+			}
+			if err := id.chownTree(maildir, id.mailUID, id.mailGID); err != nil {
+				return err
+			}
 		}
 		// user:password:uid:gid:gecos:home:shell
 		fmt.Fprintf(&users, "%s:{PLAIN}%s:%d:%d::%s::\n", u.Name, u.Password, id.mailUID, id.mailGID, home)

@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -94,6 +95,20 @@ func (id *serverIdentity) chown(name string, uid, gid int) error {
 		return fmt.Errorf("chown %s: %w", name, err)
 	}
 	return nil
+}
+
+// chownTree changes the owner of dir and everything under it when
+// running as root.
+func (id *serverIdentity) chownTree(dir string, uid, gid int) error {
+	if !id.root {
+		return nil
+	}
+	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return id.chown(p, uid, gid)
+	})
 }
 
 // checkTraversable fails when, running as root, some directory from dir up

@@ -42,7 +42,15 @@ func (h *compressionHandler) Intercept(p khttp.Pipeline, i int, req *http.Reques
 		return nil, fmt.Errorf("read the request body: %w", err)
 	}
 	var zb bytes.Buffer
-	zw := gzip.NewWriter(&zb)
+	// BestSpeed: a message's body is mostly base64 attachment data, which
+	// only Huffman coding shrinks. Measured on a 400 KB creation body (text
+	// and a 300 KB attachment): the default level 12.5 ms, BestSpeed 5.1 ms,
+	// both to 66.6 % of the size; gzip at the default level was 29 % of
+	// migrate run's CPU in the pipeline profile (make bench-profile).
+	zw, err := gzip.NewWriterLevel(&zb, gzip.BestSpeed)
+	if err != nil {
+		return nil, fmt.Errorf("compress the request body: %w", err)
+	}
 	if _, err := zw.Write(body); err != nil {
 		return nil, fmt.Errorf("compress the request body: %w", err)
 	}

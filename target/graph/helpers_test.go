@@ -36,7 +36,7 @@ type env struct {
 
 // newEnv starts an emulator (opts may be nil) and a client with the main
 // app's secret. The client's time scale is 100 unless set in cfg.
-func newEnv(t *testing.T, opts *graphemu.Options, cfg *Config) *env {
+func newEnv(t testing.TB, opts *graphemu.Options, cfg *Config) *env {
 	t.Helper()
 	o := graphemu.Options{}
 	if opts != nil {
@@ -52,7 +52,7 @@ func newEnv(t *testing.T, opts *graphemu.Options, cfg *Config) *env {
 
 // newClient is a client of ep; cfg's zero fields get the main app's
 // client-secret settings.
-func newClient(t *testing.T, ep *graphemu.Endpoint, cfg *Config) *Client {
+func newClient(t testing.TB, ep *graphemu.Endpoint, cfg *Config) *Client {
 	t.Helper()
 	c := Config{}
 	if cfg != nil {
@@ -109,13 +109,13 @@ func newClient(t *testing.T, ep *graphemu.Endpoint, cfg *Config) *Client {
 	return cl
 }
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func (e *env) mailbox(t *testing.T, ctx context.Context) *mailbox {
+func (e *env) mailbox(t testing.TB, ctx context.Context) *mailbox {
 	t.Helper()
 	mb, err := e.c.Mailbox(ctx, testUser)
 	if err != nil {
@@ -258,7 +258,7 @@ func (s *syncBuffer) String() string {
 }
 
 // parse parses raw and closes the message at the end of the test.
-func parse(t *testing.T, raw string) *message.Message {
+func parse(t testing.TB, raw string) *message.Message {
 	t.Helper()
 	m, err := message.Parse(context.Background(), bytes.NewReader([]byte(raw)), &message.Options{SpoolDir: t.TempDir()})
 	if err != nil {
@@ -269,7 +269,7 @@ func parse(t *testing.T, raw string) *message.Message {
 }
 
 // testMessage is a target message for raw with fixed state.
-func testMessage(t *testing.T, key, raw string) *target.Message {
+func testMessage(t testing.TB, key, raw string) *target.Message {
 	t.Helper()
 	return &target.Message{
 		SourceKey: key,
