@@ -231,3 +231,30 @@ func TestHostileServers(t *testing.T) {
 		})
 	}
 }
+
+// TestSizeALittleOff checks that a body a little larger than its listed
+// RFC822.SIZE (some servers compute it before a line-end conversion) is
+// read whole: only a body over source.MaxBodySize is a lie.
+func TestSizeALittleOff(t *testing.T) {
+	body := strings.Repeat("z", 1100)
+	hs := startHostile(t, func(w io.Writer, tag string) {
+		_, _ = io.WriteString(w, "* 1 FETCH (UID 1 BODY[] {1100}\r\n"+body+")\r\n"+tag+" OK done\r\n")
+	})
+	a, err := Dial(context.Background(), &Options{
+		Host: "127.0.0.1", Port: hs.port, Security: SecurityPlain, AllowPlaintext: true, Auth: AuthLogin,
+		Username: testUser, Password: testPassword, Timeout: 2 * time.Second, MaxRetries: -1,
+	})
+	if err != nil {
+		t.Fatalf("Dial() = %v", err)
+	}
+	defer a.Close()
+	r, err := a.Open(context.Background(), source.Folder{Name: "INBOX", Validity: "7"}, source.ItemRef{Key: Key(7, 1), Size: 1000})
+	if err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || string(got) != body {
+		t.Errorf("read %d bytes, err %v; want the 1,100 bytes", len(got), err)
+	}
+}

@@ -569,7 +569,7 @@ func (a *Account) lookup(ctx context.Context, key string) (message, error) {
 // Open streams the message whose key is ref.Key with RETR, dot-unstuffed
 // as it arrives, without the CRLF a server adds to a message that does not
 // end with a line ending (see addedEOLReader), so byte for byte as stored. The message's number is the one it has in this session.
-// An answer longer than twice LIST's size (see retrMax) fails with a
+// An answer longer than twice LIST's size (source.MaxBodySize) fails with a
 // reason, so a server that never ends a RETR cannot hold the run.
 // The reader must be closed before the next call on the Account; closing it
 // early reads the rest of the message off the connection. A connection
@@ -598,7 +598,7 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 			}
 			return err
 		}
-		lim := &sizeCap{r: newDotReader(c.br), listed: m.size, max: retrMax(m.size)}
+		lim := &sizeCap{r: newDotReader(c.br), listed: m.size, max: source.MaxBodySize(m.size)}
 		r = &retrReader{a: a, c: c, dr: lim, src: &addedEOLReader{r: lim, size: m.size}, stop: c.watch(ctx), what: what}
 		return nil
 	})
@@ -609,11 +609,6 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 	return r, nil
 }
 
-// retrMax is the most RETR may send for a message LIST gave as listed
-// bytes: twice that (a server that stores bare LF and counts it may send
-// one CRLF per byte for a message of empty lines) and 64 KiB of slack, so
-// that a RETR that never ends, or a size that lies, is cut off.
-func retrMax(listed int64) int64 { return 2*max(listed, 0) + 64<<10 }
 
 // sizeCap fails a RETR answer that goes on past max bytes.
 type sizeCap struct {
