@@ -609,7 +609,6 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 	return r, nil
 }
 
-
 // sizeCap fails a RETR answer that goes on past max bytes.
 type sizeCap struct {
 	r        io.Reader
