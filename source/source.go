@@ -177,3 +177,12 @@ type ItemHeader struct {
 // per mailbox row from the project, choosing the adapter by protocol; the
 // engine knows no adapter.
 type Opener func(ctx context.Context) (Account, error)
+
+// MaxBodySize is the most a server may send for a message it listed as
+// listed bytes (IMAP RFC822.SIZE, POP3 LIST) before an adapter takes the
+// size for a lie and stops reading: twice that, as a server that stores
+// bare LF and counts it may send CRLF for every line of a message of
+// empty lines, or a size some servers compute before a conversion, plus
+// 64 KiB of slack. A body that never ends or a size that lies is cut off
+// there; an honest size that is a little off is not.
+func MaxBodySize(listed int64) int64 { return 2*max(listed, 0) + 64<<10 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,13 @@ import (
 //     whatever the literal's size) are ignored. Instead, while a call is in
 //     progress (begin..end), each Read and Write must make progress within
 //     the timeout; between calls the connection may idle indefinitely.
+//   - A call must also make real progress: once the server has started
+//     answering, each further timeout period must bring at least
+//     minProgress bytes, so a server that drips a byte at a time just
+//     under the timeout cannot hold a call forever.
+//   - A response line (literals excluded) longer than maxLine fails the
+//     connection: imapclient's decoder would hold it whole (several
+//     times over) in memory.
 //   - Bytes are traced after TLS, so the trace is readable in every mode.
 type wireConn struct {
 	net.Conn
@@ -32,6 +40,101 @@ type wireConn struct {
 	mu   sync.Mutex
 	busy bool
 	rerr error // the first read error, returned by every later Read
+
+	// Progress in the current call: the start of the period being
+	// measured (zero before the first byte) and the bytes in it.
+	since time.Time
+	got   int64
+
+	lines lineScan
+}
+
+// minProgress is the fewest bytes a call in progress must bring per
+// timeout period once the server has started answering.
+const minProgress = 1 << 10
+
+// maxLine bounds an IMAP response line, literals excluded. A UID SEARCH
+// answer without ESEARCH for 500,000 messages (Microsoft's per-mailbox
+// limit for its own IMAP migration) is under 5 MB.
+const maxLine = 8 << 20
+
+// errTooSlow and errLineTooLong are the reasons a hostile server's
+// connection fails; they are connection failures (see isConnFailure).
+var (
+	errTooSlow     = errors.New("the server is too slow")
+	errLineTooLong = errors.New("the server sent a response line that is too long")
+)
+
+// lineScan follows the server's byte stream to measure response lines
+// without the literals they announce ("{N}" at a line's end, RFC 9051
+// section 4.3), which are skipped unread.
+type lineScan struct {
+	n       int64    // bytes of the current line so far
+	literal int64    // literal bytes still to skip
+	tail    [24]byte // the current line's last bytes
+	tailN   int
+}
+
+// scan accounts for p and reports a line longer than maxLine.
+func (l *lineScan) scan(p []byte) error {
+	for len(p) > 0 {
+		if l.literal > 0 {
+			k := min(int64(len(p)), l.literal)
+			l.literal -= k
+			p = p[k:]
+			continue
+		}
+		i := bytes.IndexByte(p, '\n')
+		seg := p
+		if i >= 0 {
+			seg = p[:i]
+		}
+		l.n += int64(len(seg))
+		if l.n > maxLine {
+			return fmt.Errorf("%w: over %d bytes without a line end", errLineTooLong, maxLine)
+		}
+		l.keep(seg)
+		if i < 0 {
+			return nil
+		}
+		l.literal = l.announced()
+		l.n, l.tailN = 0, 0
+		p = p[i+1:]
+	}
+	return nil
+}
+
+// keep remembers the last bytes of the line.
+func (l *lineScan) keep(seg []byte) {
+	if len(seg) >= len(l.tail) {
+		l.tailN = copy(l.tail[:], seg[len(seg)-len(l.tail):])
+		return
+	}
+	if l.tailN+len(seg) > len(l.tail) {
+		drop := l.tailN + len(seg) - len(l.tail)
+		copy(l.tail[:], l.tail[drop:l.tailN])
+		l.tailN -= drop
+	}
+	l.tailN += copy(l.tail[l.tailN:], seg)
+}
+
+// announced returns the size of the literal the line just ended
+// announces, 0 if none.
+func (l *lineScan) announced() int64 {
+	t := bytes.TrimSuffix(l.tail[:l.tailN], []byte("\r"))
+	if !bytes.HasSuffix(t, []byte("}")) {
+		return 0
+	}
+	i := bytes.LastIndexByte(t, '{')
+	if i < 0 {
+		return 0
+	}
+	digits := bytes.TrimSuffix(t[i+1:len(t)-1], []byte("+"))
+	n, err := strconv.ParseInt(string(digits), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // Read implements net.Conn.
@@ -53,6 +156,10 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.tr.server(p[:n])
+		if perr := c.progress(p[:n]); perr != nil {
+			_ = c.Conn.Close()
+			n, err = 0, perr
+		}
 	}
 	if err != nil {
 		// Sticky: imapclient's decoder probes again after an error, and
@@ -62,6 +169,31 @@ func (c *wireConn) Read(p []byte) (int, error) {
 		c.mu.Unlock()
 	}
 	return n, err
+}
+
+// progress applies the line limit and, during a call, the progress rule
+// to the bytes just read.
+func (c *wireConn) progress(p []byte) error {
+	if err := c.lines.scan(p); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.busy {
+		return nil
+	}
+	now := time.Now()
+	if c.since.IsZero() {
+		c.since = now
+	}
+	c.got += int64(len(p))
+	if d := now.Sub(c.since); d >= c.timeout {
+		if c.got < minProgress {
+			return fmt.Errorf("%w: %d bytes in %v, under %d bytes per timeout (%v)", errTooSlow, c.got, d.Round(time.Millisecond), minProgress, c.timeout)
+		}
+		c.since, c.got = now, 0
+	}
+	return nil
 }
 
 // Write implements net.Conn.
@@ -87,6 +219,7 @@ func (c *wireConn) begin() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.busy = true
+	c.since, c.got = time.Time{}, 0
 	_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 }
 

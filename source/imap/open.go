@@ -20,7 +20,10 @@ const drainMax = 1 << 20
 //
 // The folder is EXAMINEd if it is not already, and its UIDVALIDITY must be
 // the one in ref.Key (else an error matching ErrValidityChanged); a message
-// expunged since it was listed gives ErrNotFound.
+// expunged since it was listed gives ErrNotFound. A body the server
+// announces larger than Options.MaxMessageSize, or far larger than
+// ref.Size (the RFC822.SIZE Items listed; source.MaxBodySize) when that is
+// known, is refused before a byte of it is read.
 //
 // The returned reader reads the literal straight off the connection, so
 // memory stays bounded whatever the message's size. It holds the
@@ -48,7 +51,7 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 	if err := a.usable(); err != nil {
 		return nil, err
 	}
-	r := &bodyReader{a: a, ctx: ctx, folder: f, validity: validity, uid: imap.UID(uid)}
+	r := &bodyReader{a: a, ctx: ctx, folder: f, validity: validity, uid: imap.UID(uid), listed: ref.Size}
 	// The reader is the account's from the first FETCH on, so that a
 	// connection dropped while its literal is pending discards it (see drop).
 	a.reader = r
@@ -70,6 +73,7 @@ type bodyReader struct {
 	folder   source.Folder
 	validity uint32
 	uid      imap.UID
+	listed   int64 // the size Items listed (RFC822.SIZE); 0 when unknown
 
 	// The FETCH in progress and its literal; nil when none.
 	cmd     *imapclient.FetchCommand
@@ -116,6 +120,15 @@ func (r *bodyReader) start(c *imapclient.Client) error {
 		switch {
 		case body.Literal == nil:
 			problem = "the server sent NIL for the body"
+		case r.off == 0 && body.Literal.Size() > a.cfg.MaxMessageSize:
+			// A hostile or broken server: never start reading it.
+			problem = fmt.Sprintf("the server announces a body of %d bytes, over the limit of %d bytes (Options.MaxMessageSize)", body.Literal.Size(), a.cfg.MaxMessageSize)
+		case r.off == 0 && r.listed > 0 && body.Literal.Size() > source.MaxBodySize(r.listed):
+			// RFC 9051 section 7.5.2: RFC822.SIZE is the size of the
+			// message, BODY[] the message. Some servers' RFC822.SIZE is a
+			// little off (computed before a line-end conversion), so
+			// only a body far larger (source.MaxBodySize) is a lie.
+			problem = fmt.Sprintf("the server announces a body of %d bytes for a message it listed with RFC822.SIZE %d", body.Literal.Size(), r.listed)
 		case r.off == 0:
 			r.total = body.Literal.Size()
 		case body.Section == nil || body.Section.Partial == nil || body.Section.Partial.Offset != r.off:

@@ -50,6 +50,10 @@ const (
 	DefaultMaxRetries = 3
 	DefaultRetryDelay = time.Second
 	DefaultWindowSize = 1000
+	// DefaultMaxMessageSize is the largest body Open accepts when
+	// Options.MaxMessageSize is zero: far above what Exchange Online takes
+	// (150 MB at most), so that only a lying or broken server reaches it.
+	DefaultMaxMessageSize = 1 << 30
 )
 
 // Options configures Dial. The zero value of each field selects its default;
@@ -109,6 +113,10 @@ type Options struct {
 	// WindowSize is how many messages Items fetches metadata for at once.
 	// Default DefaultWindowSize.
 	WindowSize int
+	// MaxMessageSize is the largest message body Open accepts: a FETCH
+	// literal announced larger fails before a byte of it is read. Default
+	// DefaultMaxMessageSize.
+	MaxMessageSize int64
 
 	// Logger receives connection events (connect, reconnect, retries); nil
 	// discards them. It never receives secrets. The adapter adds
@@ -238,6 +246,9 @@ func (o *Options) check() (*config, error) {
 	}
 	if c.WindowSize <= 0 {
 		c.WindowSize = DefaultWindowSize
+	}
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
 	}
 	c.log = c.Logger
 	if c.log == nil {

@@ -569,6 +569,8 @@ func (a *Account) lookup(ctx context.Context, key string) (message, error) {
 // Open streams the message whose key is ref.Key with RETR, dot-unstuffed
 // as it arrives, without the CRLF a server adds to a message that does not
 // end with a line ending (see addedEOLReader), so byte for byte as stored. The message's number is the one it has in this session.
+// An answer longer than twice LIST's size (source.MaxBodySize) fails with a
+// reason, so a server that never ends a RETR cannot hold the run.
 // The reader must be closed before the next call on the Account; closing it
 // early reads the rest of the message off the connection. A connection
 // broken while reading makes Read fail; the next call opens a new session.
@@ -596,8 +598,8 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 			}
 			return err
 		}
-		dr := newDotReader(c.br)
-		r = &retrReader{a: a, c: c, dr: dr, src: &addedEOLReader{r: dr, size: m.size}, stop: c.watch(ctx), what: what}
+		lim := &sizeCap{r: newDotReader(c.br), listed: m.size, max: source.MaxBodySize(m.size)}
+		r = &retrReader{a: a, c: c, dr: lim, src: &addedEOLReader{r: lim, size: m.size}, stop: c.watch(ctx), what: what}
 		return nil
 	})
 	if err != nil {
@@ -607,11 +609,34 @@ func (a *Account) Open(ctx context.Context, f source.Folder, ref source.ItemRef)
 	return r, nil
 }
 
+// sizeCap fails a RETR answer that goes on past max bytes.
+type sizeCap struct {
+	r        io.Reader
+	listed   int64
+	max, got int64
+}
+
+// errOversized means a RETR answer was longer than its LIST size allows.
+var errOversized = errors.New("the server sends more than its LIST size allows")
+
+// Read implements io.Reader.
+func (s *sizeCap) Read(p []byte) (int, error) {
+	if s.got >= s.max {
+		return 0, fmt.Errorf("%w: over %d bytes for a message LIST gave as %d", errOversized, s.max, s.listed)
+	}
+	n, err := s.r.Read(p[:min(int64(len(p)), s.max-s.got+1)])
+	s.got += int64(n)
+	if s.got > s.max {
+		return 0, fmt.Errorf("%w: over %d bytes for a message LIST gave as %d", errOversized, s.max, s.listed)
+	}
+	return n, err
+}
+
 // retrReader is the reader Open returns.
 type retrReader struct {
 	a    *Account
 	c    *conn
-	dr   *dotReader
+	dr   io.Reader // the dot-unstuffed answer, capped by sizeCap
 	src  io.Reader // dr without a line ending the server added
 	stop func() bool
 	what string
