@@ -13,7 +13,8 @@
 // [StartMemPOP3] is an in-process POP3 server with empty accounts for what
 // Dovecot cannot be made to show (no UIDL, TOP or CAPA, one session per
 // account, locked maildrops, connections dropped mid-RETR or between
-// commands).
+// commands); [StartFaultProxy] is a TCP proxy that cuts, stalls, delays
+// or slows the connections to any of them, one fault per connection.
 //
 // The corpus is described by [LoadManifest] and [LoadDAVManifest], so tests
 // of other packages can compare what they migrated against what was seeded.

@@ -132,3 +132,15 @@ func MemPOP3ForTest(t testing.TB, opts *MemPOP3Options) *MemPOP3 {
 func contextFor(testing.TB) context.Context {
 	return context.Background()
 }
+
+// FaultProxyForTest starts a [FaultProxy] for t and closes it in
+// t.Cleanup. It needs no installed software.
+func FaultProxyForTest(t testing.TB, opts FaultProxyOptions) *FaultProxy {
+	t.Helper()
+	p, err := StartFaultProxy(opts)
+	if err != nil {
+		t.Fatalf("StartFaultProxy() = %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
