@@ -6,13 +6,13 @@ import (
 	"context"
 	"io"
 	"net"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/testserver"
 )
 
 // hostileServer is a scripted IMAP server on 127.0.0.1 for the hostile
@@ -85,40 +85,6 @@ func (hs *hostileServer) serve(c net.Conn, fetch func(w io.Writer, tag string)) 
 		default:
 			say(tag + " OK done\r\n")
 		}
-	}
-}
-
-// heapPeak samples the Go heap until the returned stop is called, which
-// reports the highest HeapAlloc seen above the one at the start.
-func heapPeak() (stop func() uint64) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > base && ms.HeapAlloc-base > peak.Load() {
-				peak.Store(ms.HeapAlloc - base)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		<-finished
-		return peak.Load()
 	}
 }
 
@@ -202,7 +168,7 @@ func TestHostileServers(t *testing.T) {
 			defer a.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			peak := heapPeak()
+			peak := testserver.HeapPeak(20 * time.Millisecond)
 			start := time.Now()
 			f := source.Folder{Name: "INBOX", Validity: "7"}
 			var read int64

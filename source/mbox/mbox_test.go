@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/migrate-tool/migrate/source"
 	"github.com/migrate-tool/migrate/source/sourcetest"
+	"github.com/migrate-tool/migrate/source/testserver"
 )
 
 // tree is the hand-made Thunderbird account directory (package seed embeds
@@ -209,25 +209,7 @@ func TestLargeFile(t *testing.T) {
 	if err := fh.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var base, peak uint64
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	base = ms.HeapAlloc
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(time.Millisecond):
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				peak = max(peak, ms.HeapAlloc)
-			}
-		}
-	}()
+	stop := testserver.HeapPeak(time.Millisecond)
 	a, err := Open(context.Background(), &Options{Paths: []string{path}})
 	if err != nil {
 		t.Fatal(err)
@@ -254,15 +236,14 @@ func TestLargeFile(t *testing.T) {
 		n++
 		total += c
 	}
-	close(done)
-	<-stopped
+	grew := int64(stop())
 	if n != 251 {
 		t.Fatalf("listed %d messages, want 251", n)
 	}
-	if grew := int64(peak) - int64(base); grew > 24<<20 {
+	if grew > 24<<20 {
 		t.Errorf("the heap grew by %d MB scanning and reading a %d MB file, want it bounded", grew>>20, total>>20)
 	}
-	t.Logf("%d MB read; the heap grew by at most %.1f MB", total>>20, float64(int64(peak)-int64(base))/(1<<20))
+	t.Logf("%d MB read; the heap grew by at most %.1f MB", total>>20, float64(grew)/(1<<20))
 }
 
 // TestUnreadable gives an mbox file with bytes before its first From_

@@ -6,13 +6,13 @@ import (
 	"context"
 	"io"
 	"net"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/migrate-tool/migrate/source"
+	"github.com/migrate-tool/migrate/source/testserver"
 )
 
 // startHostile runs a scripted POP3 server on 127.0.0.1: it greets, takes
@@ -87,35 +87,6 @@ func (c counting) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// heapPeak samples the Go heap until stop, which returns the highest
-// HeapAlloc seen above the one at the start.
-func heapPeak() (stop func() uint64) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak atomic.Uint64
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > base && ms.HeapAlloc-base > peak.Load() {
-				peak.Store(ms.HeapAlloc - base)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); <-finished; return peak.Load() }
-}
-
 func repeatLines(w io.Writer, line []byte, n int64) {
 	chunk := bytes.Repeat(line, (64<<10)/len(line))
 	for n > 0 {
@@ -176,7 +147,7 @@ func TestHostileServers(t *testing.T) {
 			defer a.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			peak := heapPeak()
+			peak := testserver.HeapPeak(20 * time.Millisecond)
 			start := time.Now()
 			var read int64
 			r, err := a.Open(ctx, inbox(), source.ItemRef{Key: "m1"})
